@@ -1,0 +1,247 @@
+"""The YAML build configuration: one schema, validated before any work starts.
+
+Errors are collected into a ``ConfigError`` whose lines name the key path, the value given and what
+is allowed; the CLI prints them and exits with code 2.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .fixedpoint import OVERFLOW_MODES, ROUNDING_MODES
+
+BUILTIN_DATASETS = ("seattle-temps", "sf-temps")
+
+
+class ConfigError(Exception):
+    """A user error in the configuration; ``str()`` is the message printed to the user."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SplitConfig(Strict):
+    """Chronological split: fractions (all < 1) or row counts (all integers >= 1)."""
+
+    train: Union[int, float] = 0.6
+    val: Union[int, float] = 0.2
+    test: Union[int, float] = 0.2
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        vals = (self.train, self.val, self.test)
+        if any(v <= 0 for v in vals):
+            raise ValueError("each of train, val, test must be > 0")
+        fractions = all(isinstance(v, float) and v < 1 for v in vals)
+        rows = all(isinstance(v, int) for v in vals)
+        if not (fractions or rows):
+            raise ValueError("use fractions (all < 1) or row counts (all integers), not a mix")
+        if fractions and sum(vals) > 1.0 + 1e-9:
+            raise ValueError(f"fractions sum to {sum(vals):.3f}, must be <= 1")
+        return self
+
+    @property
+    def is_rows(self) -> bool:
+        return isinstance(self.train, int)
+
+
+class DataConfig(Strict):
+    source: Literal["builtin", "csv"] = "builtin"
+    dataset: Literal[BUILTIN_DATASETS] = "seattle-temps"  # type: ignore[valid-type]
+    path: Optional[str] = None
+    date_column: Optional[str] = "date"
+    features: Optional[list[str]] = None
+    target: str = "temp"
+    window: int = Field(24, ge=2, le=512)
+    horizon: int = Field(1, ge=1, le=512)
+    split: SplitConfig = SplitConfig()
+    scaling: Literal["standard", "minmax"] = "standard"
+
+    @model_validator(mode="after")
+    def _csv_needs_path(self):
+        if self.source == "csv" and not self.path:
+            raise ValueError("source 'csv' needs data.path")
+        return self
+
+
+class ModelConfig(Strict):
+    d_model: int = Field(16, ge=2, le=256)
+    heads: int = Field(1, ge=1, le=16)
+    layers: int = Field(1, ge=1, le=8)
+    ffn: Optional[int] = Field(None, ge=1, le=1024)
+    head: Literal["mean", "mean_last"] = "mean"
+    predict_delta: bool = False
+
+    @model_validator(mode="after")
+    def _heads_divide(self):
+        if self.d_model % self.heads:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by heads ({self.heads})")
+        return self
+
+    @property
+    def ffn_width(self) -> int:
+        return self.ffn if self.ffn is not None else 4 * self.d_model
+
+
+class TensorSpec(Strict):
+    """Override of one tensor's fixed-point type; unset fields keep the default."""
+
+    bits: Optional[int] = Field(None, ge=2, le=16)
+    integer: Optional[int] = Field(None, ge=-8, le=16)
+    rounding: Optional[Literal[ROUNDING_MODES]] = None  # type: ignore[valid-type]
+    overflow: Optional[Literal[OVERFLOW_MODES]] = None  # type: ignore[valid-type]
+
+
+class IOSpec(Strict):
+    bits: int = Field(16, ge=2, le=32)
+    integer: int = Field(5, ge=1, le=16)
+
+
+class SoftmaxConfig(Strict):
+    table_size: int = Field(256, ge=4, le=4096)
+    index_frac: Optional[int] = Field(None, ge=-4, le=16)
+    exp_bits: Optional[int] = Field(None, ge=2, le=18)
+    prob_bits: Optional[int] = Field(None, ge=2, le=16)
+
+
+class LayerOverride(Strict):
+    weight: Optional[TensorSpec] = None
+    bias: Optional[TensorSpec] = None
+    output: Optional[TensorSpec] = None
+    scale: Optional[TensorSpec] = None
+    shift: Optional[TensorSpec] = None
+    table: Optional[TensorSpec] = None
+
+
+class QuantConfig(Strict):
+    enabled: bool = True
+    bits: int = Field(8, ge=2, le=16)
+    weight_integer: int = Field(1, ge=-4, le=8)
+    act_integer: int = Field(3, ge=-4, le=10)
+    rounding: Literal[ROUNDING_MODES] = "conv"  # type: ignore[valid-type]
+    overflow: Literal[OVERFLOW_MODES] = "sat"  # type: ignore[valid-type]
+    input: IOSpec = IOSpec(bits=12, integer=4)
+    output: IOSpec = IOSpec(bits=16, integer=6)
+    softmax: SoftmaxConfig = SoftmaxConfig()
+    layers: dict[str, LayerOverride] = {}
+
+
+class TrainingConfig(Strict):
+    float_epochs: int = Field(20, ge=0, le=10000)
+    qat_epochs: int = Field(20, ge=0, le=10000)
+    batch_size: int = Field(64, ge=1, le=65536)
+    learning_rate: float = Field(1e-3, gt=0, le=1)
+    qat_learning_rate: float = Field(3e-4, gt=0, le=1)
+    seed: int = Field(0, ge=0)
+    patience: int = Field(5, ge=1, le=10000)
+
+    @model_validator(mode="after")
+    def _some_epochs(self):
+        if self.float_epochs + self.qat_epochs == 0:
+            raise ValueError("float_epochs + qat_epochs must be >= 1")
+        return self
+
+
+class TargetConfig(Strict):
+    part: str = "xc7s15ftgb196-2"
+    clock_mhz: float = Field(100.0, gt=0, le=800)
+
+
+class FlowConfig(Strict):
+    name: str = "default"
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    quantization: QuantConfig = QuantConfig()
+    training: TrainingConfig = TrainingConfig()
+    target: TargetConfig = TargetConfig()
+
+    @field_validator("name")
+    @classmethod
+    def _name_chars(cls, v: str) -> str:
+        if not v or not all(c.isalnum() or c in "-_." for c in v):
+            raise ValueError("name may hold letters, digits, '-', '_' and '.' only")
+        return v
+
+
+def _describe_allowed(err: dict) -> str:
+    ctx = err.get("ctx") or {}
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    if "expected" in ctx:
+        return f"allowed: {ctx['expected']}"
+    return err["msg"]
+
+
+def _format_errors(exc: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration {source}:"]
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-after", "union")))
+        loc = loc or "(top level)"
+        value = err.get("input")
+        shown = repr(value) if not isinstance(value, dict) else "{...}"
+        if err["type"] == "extra_forbidden":
+            parent = _allowed_keys_at(err["loc"][:-1])
+            lines.append(f"  {loc} = {shown}: unknown key; allowed keys here: {', '.join(parent)}")
+        else:
+            lines.append(f"  {loc} = {shown}: {_describe_allowed(err)}")
+    return "\n".join(lines)
+
+
+def _allowed_keys_at(loc) -> list[str]:
+    model: type[BaseModel] = FlowConfig
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            return []
+        field = model.model_fields.get(str(part))
+        if field is None:
+            # a dict key such as a layer name: the value model is LayerOverride
+            model = LayerOverride if model is QuantConfig or model is LayerOverride else None
+            continue
+        ann = field.annotation
+        model = _model_in(ann)
+        if model is QuantConfig and part == "layers":
+            model = LayerOverride
+    return sorted(model.model_fields) if model else []
+
+
+def _model_in(annotation) -> Optional[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found:
+            return found
+    return None
+
+
+def parse_config(raw: dict, source: str = "") -> FlowConfig:
+    """Validate a mapping; raises ConfigError with every problem listed."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"invalid configuration {source}: the top level must be a mapping, got {type(raw).__name__}")
+    try:
+        cfg = FlowConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, source)) from None
+    from .precision import resolve_precisions  # layer names depend on the model shape
+
+    resolve_precisions(cfg)  # raises ConfigError for unknown layer names or bad overrides
+    return cfg
+
+
+def load_config(path: str | Path) -> FlowConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"configuration file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"configuration {path} is not valid YAML: {exc}") from None
+    return parse_config(raw if raw is not None else {}, str(path))
+
+
+def dump_config(cfg: FlowConfig) -> str:
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

@@ -1,0 +1,139 @@
+"""Per-layer fixed-point types resolved from the quantization section (mixed precision lives here).
+
+Every tensor that crosses a layer boundary, every weight, bias, table and norm constant gets a
+``FixedType``.  Defaults follow the global ``bits``; ``quantization.layers.<name>.<role>``
+overrides any of them.  The Keras builder, the reference forward and the HLS writer all read the
+same ``Precisions`` object.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .fixedpoint import FixedType
+from .tables import SoftmaxSpec
+
+DENSE_ROLES = ("weight", "bias", "output")
+# roles of each layer kind; "table" is the positional ROM or the softmax exp table
+KIND_ROLES = {
+    "input": ("output",),
+    "dense": DENSE_ROLES,
+    "pos": ("table", "output"),
+    "act": ("output",),
+    "softmax": ("table", "output"),
+    "norm": ("scale", "shift", "output"),
+}
+
+
+@dataclass(frozen=True)
+class Precisions:
+    """Resolved types: ``types[layer][role] -> FixedType`` and the layer kinds in model order."""
+
+    types: dict
+    kinds: dict
+    softmax: dict  # encoder index -> SoftmaxSpec
+
+    def __getitem__(self, layer: str) -> dict:
+        return self.types[layer]
+
+    def summary(self) -> dict:
+        return {name: {role: t.describe() for role, t in roles.items()} for name, roles in self.types.items()}
+
+
+def layer_kinds(cfg) -> dict[str, str]:
+    """Layer name -> kind, in forward order, for the configured model shape."""
+    kinds = {"input": "input", "embed": "dense", "pos": "pos"}
+    for i in range(cfg.model.layers):
+        p = f"enc{i}."
+        kinds.update({p + "q": "dense", p + "k": "dense", p + "v": "dense", p + "scores": "act",
+                      p + "softmax": "softmax", p + "context": "act", p + "o": "dense",
+                      p + "add1": "act", p + "norm1": "norm", p + "ffn1": "dense", p + "ffn2": "dense",
+                      p + "add2": "act", p + "norm2": "norm"})
+    kinds["pool"] = "act"
+    kinds["head"] = "dense"
+    if cfg.model.predict_delta:
+        kinds["delta"] = "act"
+    return kinds
+
+
+def _defaults(cfg, name: str, kind: str) -> dict[str, FixedType]:
+    q = cfg.quantization
+    b, wi, ai = q.bits, q.weight_integer, q.act_integer
+    mode = {"rounding": q.rounding, "overflow": q.overflow}
+    io_in = FixedType(q.input.bits, q.input.integer, True, **mode)
+    io_out = FixedType(q.output.bits, q.output.integer, True, **mode)
+    act = FixedType(b, ai, True, **mode)
+    if kind == "input":
+        return {"output": io_in}
+    if kind == "dense":
+        out = act
+        if name.endswith("ffn1"):  # ReLU output: unsigned, same range, one more fraction bit
+            out = FixedType(b, ai - 1, False, **mode)
+        if name == "head":
+            out = io_out
+        return {"weight": FixedType(b, wi, True, **mode), "bias": FixedType(2 * b, ai, True, **mode), "output": out}
+    if kind == "pos":
+        return {"table": FixedType(b, 2, True, **mode), "output": act}
+    if kind == "softmax":
+        exp_bits = q.softmax.exp_bits or b
+        prob_bits = q.softmax.prob_bits or b
+        return {"table": FixedType(exp_bits, 1, False, **mode), "output": FixedType(prob_bits, 0, False, **mode)}
+    if kind == "norm":
+        return {"scale": FixedType(b, wi + 1, True, **mode), "shift": FixedType(2 * b, ai, True, **mode), "output": act}
+    if name.endswith("scores"):
+        return {"output": FixedType(b, ai + 1, True, **mode)}
+    if name == "delta":
+        return {"output": io_out}
+    return {"output": act}
+
+
+def _apply(base: FixedType, spec) -> FixedType:
+    if spec is None:
+        return base
+    return FixedType(
+        width=spec.bits if spec.bits is not None else base.width,
+        integer=spec.integer if spec.integer is not None else base.integer,
+        signed=base.signed,
+        rounding=spec.rounding or base.rounding,
+        overflow=spec.overflow or base.overflow,
+    )
+
+
+def resolve_precisions(cfg) -> Precisions:
+    from .config import ConfigError
+
+    kinds = layer_kinds(cfg)
+    overrides = cfg.quantization.layers
+    unknown = sorted(set(overrides) - set(kinds))
+    if unknown:
+        raise ConfigError(
+            f"invalid configuration: quantization.layers.{unknown[0]}: unknown layer name; "
+            f"allowed for this model: {', '.join(kinds)}")
+    types = {}
+    for name, kind in kinds.items():
+        roles = _defaults(cfg, name, kind)
+        ov = overrides.get(name)
+        if ov is not None:
+            for role in ("weight", "bias", "output", "scale", "shift", "table"):
+                spec = getattr(ov, role)
+                if spec is None:
+                    continue
+                if role not in roles:
+                    raise ConfigError(
+                        f"invalid configuration: quantization.layers.{name}.{role}: layer '{name}' "
+                        f"({kind}) has no {role}; allowed: {', '.join(roles)}")
+                roles[role] = _apply(roles[role], spec)
+        for role, t in roles.items():
+            if t.frac < 0 or t.frac > 30:
+                raise ConfigError(
+                    f"invalid configuration: quantization.layers.{name}.{role}: bits {t.width} with "
+                    f"integer {t.integer} leaves {t.frac} fraction bits; allowed: 0..30")
+        types[name] = roles
+    softmax = {}
+    for i in range(cfg.model.layers):
+        score = types[f"enc{i}.scores"]["output"]
+        sm = types[f"enc{i}.softmax"]
+        idx_frac = cfg.quantization.softmax.index_frac
+        softmax[i] = SoftmaxSpec(score=score, prob=sm["output"], exp_frac=sm["table"].frac,
+                                 index_frac=score.frac if idx_frac is None else idx_frac,
+                                 table_size=cfg.quantization.softmax.table_size)
+    return Precisions(types=types, kinds=kinds, softmax=softmax)

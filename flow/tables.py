@@ -1,0 +1,86 @@
+"""Non-linear functions as integer tables and constants, defined once here.
+
+The Keras layers look these tables up during training and inference, the integer reference uses
+them, and the HLS writer emits them verbatim as C++ arrays, so all three compute the same function.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .fixedpoint import FixedType, quantize
+
+# fraction bits of the unsigned constant round(2**f / window) that turns a window sum into a mean
+POOL_RECIPROCAL_FRAC = 16
+
+
+@dataclass(frozen=True)
+class SoftmaxSpec:
+    """Integer softmax over one row of scores.
+
+    ``diff = max(row) - score`` in score mantissa units (>= 0) indexes the exp table after a shift
+    to ``index_frac`` fractional bits (floor) and a clamp to the last entry; ``e = exp_table[idx]``
+    is unsigned with ``exp_frac`` fractional bits (exp(0) = 1 is ``1 << exp_frac``); the row sum is
+    exact; the probability mantissa is ``floor((e << prob.frac) / sum)`` saturated to ``prob``.
+    """
+
+    score: FixedType
+    prob: FixedType
+    exp_frac: int
+    index_frac: int
+    table_size: int
+
+    @property
+    def index_shift(self) -> int:
+        """Right shift from score mantissa to table index (negative = left shift)."""
+        return self.score.frac - self.index_frac
+
+    def exp_table(self) -> np.ndarray:
+        return exp_table(self.table_size, self.index_frac, self.exp_frac)
+
+
+def exp_table(table_size: int, index_frac: int, exp_frac: int) -> np.ndarray:
+    """exp(-k * 2**-index_frac) for k in [0, table_size), as unsigned mantissas with exp_frac bits.
+
+    Rounded half to even; monotone non-increasing by construction of exp and rounding.
+    """
+    k = np.arange(table_size, dtype=np.float64)
+    return np.round(np.exp(-k * 2.0 ** -index_frac) * 2.0 ** exp_frac).astype(np.int64)
+
+
+def softmax_int(scores_m: np.ndarray, spec: SoftmaxSpec) -> np.ndarray:
+    """Integer softmax along the last axis: score mantissas -> probability mantissas."""
+    scores_m = np.asarray(scores_m, dtype=np.int64)
+    diff = scores_m.max(axis=-1, keepdims=True) - scores_m
+    s = spec.index_shift
+    idx = diff >> s if s >= 0 else diff << (-s)
+    idx = np.minimum(idx, spec.table_size - 1)
+    e = spec.exp_table()[idx]
+    total = e.sum(axis=-1, keepdims=True)
+    p = (e << spec.prob.frac) // total
+    return np.minimum(p, spec.prob.max_int)
+
+
+def score_shift(head_dim: int) -> int:
+    """1/sqrt(head_dim) as a power of two: the shift s with 2**-s nearest to it in log scale."""
+    return int(round(0.5 * math.log2(head_dim)))
+
+
+def reciprocal_constant(n: int, frac: int) -> int:
+    """round_half_even(2**frac / n): the unsigned multiplier that turns an exact window sum into a mean."""
+    return int(np.round(2.0 ** frac / n))
+
+
+def positional_encoding(length: int, d_model: int) -> np.ndarray:
+    """Fixed sine/cosine encoding (Vaswani et al.), shape (length, d_model), float64."""
+    pos = np.arange(length, dtype=np.float64)[:, None]
+    i = np.arange(d_model, dtype=np.float64)[None, :]
+    angle = pos / np.power(10000.0, (2 * (i // 2)) / d_model)
+    return np.where(i % 2 == 0, np.sin(angle), np.cos(angle))
+
+
+def positional_table(length: int, d_model: int, t: FixedType) -> np.ndarray:
+    """The positional encoding as mantissas of type ``t`` (what the HLS ROM holds)."""
+    return quantize(positional_encoding(length, d_model), t)

@@ -1,0 +1,52 @@
+"""Builds the reference time-series Transformer from a flow config.
+
+input quantizer -> embed (Dense F->d) -> + positional table -> N x [attention -> add -> norm ->
+FFN (ReLU) -> add -> norm] -> mean over time -> head (Dense -> 1) [-> + last observed target].
+Layer names are the names used by ``flow.precision`` and the HLS writer.
+"""
+from __future__ import annotations
+
+import tensorflow as tf
+from tensorflow import keras
+
+from flow.precision import Precisions
+
+from .layers import FixedQuant, LastStep, PositionalAdd, QAdd, QAttention, QAvgPool, QDense, QNorm
+
+
+def set_float_precision(quantized: bool) -> None:
+    """Quantized models run in float64, where every fixed-point step is exact; float ones in float32."""
+    keras.backend.set_floatx("float64" if quantized else "float32")
+
+
+def build_model(cfg, prec: Precisions, quantized: bool, n_features: int, target_index: int) -> keras.Model:
+    set_float_precision(quantized)
+    m, d = cfg.model, cfg.model.d_model
+    t = prec.types
+    inp = keras.Input((cfg.data.window, n_features), name="window")
+    x_in = FixedQuant(t["input"]["output"], quantized, name="input")(inp)
+    h = QDense(d, t["embed"], quantized=quantized, name="embed")(x_in)
+    h = PositionalAdd(t["pos"], quantized, name="pos")(h)
+    for i in range(m.layers):
+        p = f"enc{i}."
+        attn_types = {k: t[p + k] for k in ("q", "k", "v", "o", "scores", "context")}
+        a = QAttention(d, m.heads, attn_types, prec.softmax[i], quantized, prefix=p, name=p + "attn")(h)
+        h = QAdd(t[p + "add1"]["output"], quantized, name=p + "add1")([h, a])
+        h = QNorm(t[p + "norm1"], quantized, name=p + "norm1")(h)
+        f = QDense(m.ffn_width, t[p + "ffn1"], relu=True, quantized=quantized, name=p + "ffn1")(h)
+        f = QDense(d, t[p + "ffn2"], quantized=quantized, name=p + "ffn2")(f)
+        h = QAdd(t[p + "add2"]["output"], quantized, name=p + "add2")([h, f])
+        h = QNorm(t[p + "norm2"], quantized, name=p + "norm2")(h)
+    pooled = QAvgPool(t["pool"]["output"], quantized, name="pool")(h)
+    if m.head == "mean_last":
+        pooled = keras.layers.Concatenate(name="head_in")([pooled, LastStep(name="last")(h)])
+    y = QDense(1, t["head"], quantized=quantized, name="head")(pooled)
+    if m.predict_delta:
+        last = LastStep(channel=target_index, name="last_target")(x_in)
+        y = QAdd(t["delta"]["output"], quantized, name="delta")([y, last])
+    return keras.Model(inp, y, name=cfg.name)
+
+
+def copy_weights(src: keras.Model, dst: keras.Model) -> None:
+    """Float -> quantized model: same layers, same variables, different forward."""
+    dst.set_weights([tf.cast(w, dst.dtype).numpy() for w in src.get_weights()])

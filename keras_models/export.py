@@ -1,0 +1,40 @@
+"""Integer parameters of a quantized model: the exact arrays the reference and the C++ use."""
+from __future__ import annotations
+
+import numpy as np
+from tensorflow import keras
+
+from flow.tables import positional_table
+
+from .layers import PositionalAdd, QAttention, QDense, QNorm
+
+
+def _mantissa(values, t) -> np.ndarray:
+    scaled = np.asarray(values, dtype=np.float64) * 2.0 ** t.frac
+    m = np.round(scaled).astype(np.int64)
+    assert np.array_equal(m, scaled), "value is not on the grid of its type"
+    return m
+
+
+def integer_parameters(model: keras.Model) -> dict:
+    """layer name -> {role: int64 mantissas}, read through the layers' own quantizers."""
+    params = {}
+
+    def dense(layer: QDense):
+        params[layer.name] = {"weight": _mantissa(layer.quantized_kernel().numpy(), layer.types["weight"]),
+                              "bias": _mantissa(layer.quantized_bias().numpy(), layer.types["bias"])}
+
+    for layer in model.layers:
+        if isinstance(layer, QDense):
+            dense(layer)
+        elif isinstance(layer, QAttention):
+            for sub in layer.proj.values():
+                dense(sub)
+        elif isinstance(layer, QNorm):
+            scale, shift = layer.affine()
+            params[layer.name] = {"scale": _mantissa(scale.numpy(), layer.types["scale"]),
+                                  "shift": _mantissa(shift.numpy(), layer.types["shift"])}
+        elif isinstance(layer, PositionalAdd):
+            length, width = layer.table.shape
+            params[layer.name] = {"table": positional_table(int(length), int(width), layer.types["table"])}
+    return params
