@@ -1,0 +1,111 @@
+"""Accuracy benchmark: float vs uniform 8/6/4-bit vs mixed precision, over seeds, against baselines.
+
+    python -m flow.benchmarks.training configs/etth1.yaml --seeds 3
+
+Prints a Markdown table (mean +- std over seeds of test MSE / RMSE in the data's units, training
+time) next to persistence and a linear model on the same windows.  One float run per seed and head
+is shared by the quantized variants (QAT starts from it), exactly as ``tsflow train`` would do.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import click  # noqa: E402
+import numpy as np  # noqa: E402
+
+from flow.config import load_config  # noqa: E402
+from flow.data import load_dataset  # noqa: E402
+from flow.metrics import errors, linear_forecast, persistence_forecast  # noqa: E402
+from flow.training import train  # noqa: E402
+
+# the mixed configuration: 4-bit everywhere except the attention scores / softmax and the pooled summary
+MIXED_OVERRIDES = {
+    "enc0.scores": {"output": {"bits": 8}},
+    "enc0.softmax": {"table": {"bits": 8}, "output": {"bits": 8}},
+    "pool": {"output": {"bits": 8}},
+    "head": {"weight": {"bits": 8}},
+}
+VARIANTS = [("float32", None, {}), ("8-bit", 8, {}), ("6-bit", 6, {}), ("4-bit", 4, {}),
+            ("mixed 4/8", 4, MIXED_OVERRIDES)]
+HEADS = [("reference head (mean pool)", False), ("delta head (mean pool + last value)", True)]
+
+
+def variant_config(base, bits, overrides, predict_delta, seed):
+    raw = base.model_dump(mode="json", exclude_none=True)
+    raw["model"]["predict_delta"] = predict_delta
+    raw["training"]["seed"] = seed
+    q = raw["quantization"]
+    q["enabled"] = bits is not None
+    if bits is not None:
+        q["bits"] = bits
+        q["layers"] = overrides
+    from flow.config import parse_config
+    return parse_config(raw, "benchmark variant")
+
+
+def fmt(values, digits=4):
+    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+
+
+@click.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False))
+@click.option("--seeds", default=3, show_default=True)
+@click.option("--json-out", type=click.Path(dir_okay=False), default=None, help="Also write raw results here.")
+def main(config, seeds, json_out):
+    base = load_config(config)
+    ds = load_dataset(base)
+    truth = ds.denormalise(ds.test.y)
+    baselines = {
+        "persistence (last value)": errors(ds.denormalise(persistence_forecast(ds.test)), truth),
+        "linear model on the window": errors(ds.denormalise(linear_forecast(ds.train, ds.test)), truth),
+    }
+    results = []
+    for head_label, delta in HEADS:
+        for seed in range(seeds):
+            float_model = None
+            for label, bits, overrides in VARIANTS:
+                cfg = variant_config(base, bits, overrides, delta, seed)
+                t0 = time.perf_counter()
+                res = train(cfg, ds, float_model=float_model)
+                seconds = time.perf_counter() - t0
+                if bits is None:
+                    float_model = res.model
+                    float_seconds = seconds
+                else:
+                    seconds += float_seconds  # the shared float phase is part of each quantized model's cost
+                row = {"head": head_label, "variant": label, "seed": seed, "seconds": seconds, **res.metrics["test"]}
+                results.append(row)
+                print(f"{head_label:38s} {label:10s} seed {seed}: test MSE {row['mse']:.4f} RMSE {row['rmse']:.4f} "
+                      f"({seconds:.0f} s)", file=sys.stderr, flush=True)
+                if json_out:
+                    with open(json_out, "w") as f:
+                        json.dump({"baselines": baselines, "runs": results}, f, indent=2)
+    print(f"\nETTh1-style benchmark on {ds.name}: {len(ds.test.y)} test windows, target {ds.target}, "
+          f"{seeds} seed(s); errors in the target's units (de-normalised)\n")
+    print("| model | variant | test MSE | test RMSE | train time (s) |")
+    print("|---|---|---|---|---|")
+    for name, e in baselines.items():
+        print(f"| {name} | - | {e['mse']:.4f} | {e['rmse']:.4f} | - |")
+    for head_label, _ in HEADS:
+        for label, _, _ in VARIANTS:
+            runs = [r for r in results if r["head"] == head_label and r["variant"] == label]
+            print(f"| {head_label} | {label} | {fmt([r['mse'] for r in runs])} | {fmt([r['rmse'] for r in runs])} "
+                  f"| {np.mean([r['seconds'] for r in runs]):.0f} |")
+    persistence = baselines["persistence (last value)"]["mse"]
+    print("\nratios (mean test MSE):")
+    for head_label, _ in HEADS:
+        mean = {label: np.mean([r["mse"] for r in results if r["head"] == head_label and r["variant"] == label])
+                for label, _, _ in VARIANTS}
+        print(f"  {head_label}: 8-bit/float {mean['8-bit'] / mean['float32']:.3f}, "
+              f"4-bit/8-bit {mean['4-bit'] / mean['8-bit']:.3f}, "
+              f"best quantized/persistence {min(v for k, v in mean.items() if k != 'float32') / persistence:.3f}, "
+              f"worst quantized/persistence {max(v for k, v in mean.items() if k != 'float32') / persistence:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Output folders that are either complete or clearly marked failed, never silently overwritten.
+
+Work goes into ``DIR.partial``; only a finished stage renames it to ``DIR``.  An existing ``DIR`` is
+replaced only with an explicit ``force``.
+"""
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+from .config import ConfigError
+
+
+class OutputExists(ConfigError):
+    """The output folder holds earlier work and no --force was given."""
+
+
+@contextmanager
+def staged_output(out: Path, force: bool):
+    """Yield a staging folder; on success it becomes ``out``; on failure it stays ``out.partial``
+    with a FAILED file naming the error."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise OutputExists(f"output folder {out} already exists; pass --force to replace it")
+    staging = out.with_name(out.name + ".partial")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+    except BaseException as exc:
+        (staging / "FAILED").write_text(f"{type(exc).__name__}: {exc}\n")
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)

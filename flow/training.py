@@ -1,0 +1,96 @@
+"""Float training then quantization-aware training, reproducible by seed, early stopping on val."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+from keras_models.builder import build_model, copy_weights
+
+from .metrics import split_metrics
+from .precision import Precisions, resolve_precisions
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model
+    quantized: bool
+    precisions: Precisions
+    history: dict
+    seconds: dict
+    metrics: dict
+
+
+class KeepBest(keras.callbacks.Callback):
+    """Early stopping on validation loss that always ends with the best epoch's weights."""
+
+    def __init__(self, patience: int, report=None):
+        super().__init__()
+        self.patience, self.report = patience, report
+        self.best, self.best_weights, self.wait, self.best_epoch = np.inf, None, 0, -1
+
+    def on_epoch_end(self, epoch, logs=None):
+        val = logs["val_loss"]
+        if self.report:
+            self.report(epoch, logs)
+        if val < self.best:
+            self.best, self.best_weights, self.wait, self.best_epoch = val, self.model.get_weights(), 0, epoch
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def seed_everything(seed: int) -> None:
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def _fit(model, ds, epochs, lr, batch, patience, phase, report):
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
+    cb = KeepBest(patience, (lambda e, logs: report(phase, e, epochs, logs)) if report else None)
+    hist = model.fit(ds.train.x, ds.train.y, validation_data=(ds.val.x, ds.val.y), epochs=epochs,
+                     batch_size=batch, shuffle=True, verbose=0, callbacks=[cb])
+    return {"loss": [float(v) for v in hist.history["loss"]],
+            "val_loss": [float(v) for v in hist.history["val_loss"]], "best_epoch": cb.best_epoch}
+
+
+def predict(model, x) -> np.ndarray:
+    return model.predict(x, batch_size=1024, verbose=0).reshape(-1)
+
+
+def train(cfg, ds, report=None, float_model=None) -> TrainResult:
+    """Train the configured model on ``ds``; ``report(phase, epoch, epochs, logs)`` sees each epoch.
+
+    ``float_model``: an already trained float model of the same shape; the float phase is skipped
+    and QAT starts from its weights (the benchmark shares one float run across bit widths).
+    """
+    seed_everything(cfg.training.seed)
+    prec = resolve_precisions(cfg)
+    tr = cfg.training
+    n_features = ds.train.x.shape[2]
+    history, seconds = {}, {}
+    model = float_model or build_model(cfg, prec, False, n_features, ds.target_index)
+    if tr.float_epochs and float_model is None:
+        t0 = time.perf_counter()
+        history["float"] = _fit(model, ds, tr.float_epochs, tr.learning_rate, tr.batch_size, tr.patience, "float", report)
+        seconds["float"] = time.perf_counter() - t0
+    quantized = cfg.quantization.enabled
+    if quantized:
+        qmodel = build_model(cfg, prec, True, n_features, ds.target_index)
+        copy_weights(model, qmodel)
+        model = qmodel
+        if tr.qat_epochs:
+            t0 = time.perf_counter()
+            history["qat"] = _fit(model, ds, tr.qat_epochs, tr.qat_learning_rate, tr.batch_size, tr.patience, "qat", report)
+            seconds["qat"] = time.perf_counter() - t0
+    metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)
+               for name in ("val", "test")}
+    return TrainResult(model, quantized, prec, history, seconds, metrics)
