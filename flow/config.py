@@ -167,45 +167,55 @@ class FlowConfig(Strict):
         return v
 
 
-def _describe_allowed(err: dict) -> str:
-    ctx = err.get("ctx") or {}
-    if err["type"] == "extra_forbidden":
-        return "unknown key"
-    if "expected" in ctx:
-        return f"allowed: {ctx['expected']}"
-    return err["msg"]
+def _walk(loc):
+    """Follow an error location through the schema: (model holding the last key, its FieldInfo)."""
+    model, field = FlowConfig, None
+    for part in loc:
+        if model is None or isinstance(part, int):
+            return None, None
+        field = model.model_fields.get(str(part))
+        if field is None:  # a free-form key, such as a layer name under quantization.layers
+            model = LayerOverride if model is QuantConfig else None
+            continue
+        holder, model = model, _model_in(field.annotation)
+        if holder is QuantConfig and part == "layers":
+            model = QuantConfig  # the next key is a layer name
+    return model, field
+
+
+def _range_of(field) -> str:
+    bounds = {}
+    for meta in getattr(field, "metadata", []):
+        for name in ("ge", "gt", "le", "lt"):
+            if getattr(meta, name, None) is not None:
+                bounds[name] = getattr(meta, name)
+    lo = f">= {bounds['ge']}" if "ge" in bounds else (f"> {bounds['gt']}" if "gt" in bounds else "")
+    hi = f"<= {bounds['le']}" if "le" in bounds else (f"< {bounds['lt']}" if "lt" in bounds else "")
+    return " and ".join(b for b in (lo, hi) if b)
 
 
 def _format_errors(exc: ValidationError, source: str) -> str:
     lines = [f"invalid configuration {source}:"]
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-after", "union")))
-        loc = loc or "(top level)"
+        loc = [p for p in err["loc"] if not str(p).startswith(("function-after", "union", "int", "float"))]
+        path = ".".join(str(p) for p in loc) or "(top level)"
         value = err.get("input")
-        shown = repr(value) if not isinstance(value, dict) else "{...}"
+        shown = "{...}" if isinstance(value, dict) else repr(value)
         if err["type"] == "extra_forbidden":
-            parent = _allowed_keys_at(err["loc"][:-1])
-            lines.append(f"  {loc} = {shown}: unknown key; allowed keys here: {', '.join(parent)}")
-        else:
-            lines.append(f"  {loc} = {shown}: {_describe_allowed(err)}")
-    return "\n".join(lines)
-
-
-def _allowed_keys_at(loc) -> list[str]:
-    model: type[BaseModel] = FlowConfig
-    for part in loc:
-        if isinstance(part, int) or model is None:
-            return []
-        field = model.model_fields.get(str(part))
-        if field is None:
-            # a dict key such as a layer name: the value model is LayerOverride
-            model = LayerOverride if model is QuantConfig or model is LayerOverride else None
+            model, _ = _walk(loc[:-1])
+            allowed = ", ".join(sorted(model.model_fields)) if model else ""
+            lines.append(f"  {path} = {shown}: unknown key; allowed keys here: {allowed}")
             continue
-        ann = field.annotation
-        model = _model_in(ann)
-        if model is QuantConfig and part == "layers":
-            model = LayerOverride
-    return sorted(model.model_fields) if model else []
+        _, field = _walk(loc)
+        ctx = err.get("ctx") or {}
+        if "expected" in ctx:
+            detail = f"allowed: {ctx['expected']}"
+        elif err["type"] in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") and field:
+            detail = f"allowed: {_range_of(field)}"
+        else:
+            detail = err["msg"]
+        lines.append(f"  {path} = {shown}: {detail}")
+    return "\n".join(dict.fromkeys(lines))
 
 
 def _model_in(annotation) -> Optional[type[BaseModel]]:

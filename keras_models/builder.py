@@ -40,7 +40,9 @@ def build_model(cfg, prec: Precisions, quantized: bool, n_features: int, target_
     pooled = QAvgPool(t["pool"]["output"], quantized, name="pool")(h)
     if m.head == "mean_last":
         pooled = keras.layers.Concatenate(name="head_in")([pooled, LastStep(name="last")(h)])
-    y = QDense(1, t["head"], quantized=quantized, name="head")(pooled)
+    # with predict_delta the head starts at zero, so an untrained model is exactly persistence
+    init = "zeros" if m.predict_delta else "glorot_uniform"
+    y = QDense(1, t["head"], quantized=quantized, kernel_initializer=init, name="head")(pooled)
     if m.predict_delta:
         last = LastStep(channel=target_index, name="last_target")(x_in)
         y = QAdd(t["delta"]["output"], quantized, name="delta")([y, last])

@@ -47,16 +47,17 @@ class QDense(keras.layers.Layer):
     rounding is the output quantizer (for ReLU layers the unsigned output type clips at zero).
     """
 
-    def __init__(self, units, types, relu=False, quantized=True, **kw):
+    def __init__(self, units, types, relu=False, quantized=True, kernel_initializer="glorot_uniform", **kw):
         super().__init__(**kw)
         self.units = units
+        self.kernel_initializer = kernel_initializer
         self.types = {k: _ft(v) for k, v in types.items()}
         self.relu = relu
         self.quantized = quantized
 
     def build(self, input_shape):
         self.kernel = self.add_weight("kernel", (int(input_shape[-1]), self.units),
-                                      initializer="glorot_uniform")
+                                      initializer=self.kernel_initializer)
         self.bias = self.add_weight("bias", (self.units,), initializer="zeros")
 
     def quantized_kernel(self):

@@ -1,0 +1,132 @@
+"""Bad configuration values: one clear message naming the key, the value and what is allowed."""
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from flow.config import ConfigError, parse_config
+from flow.data import load_dataset
+
+from .conftest import ETTH1, small_raw
+
+
+def _error(raw) -> str:
+    with pytest.raises(ConfigError) as exc:
+        cfg = parse_config(raw, "test.yaml")
+        load_dataset(cfg)
+    return str(exc.value)
+
+
+def test_default_config_is_valid():
+    from flow.config import load_config
+
+    cfg = load_config("configs/default.yaml")
+    assert cfg.model.d_model % cfg.model.heads == 0
+
+
+def test_d_model_not_divisible_by_heads():
+    raw = small_raw(d_model=10, heads=3)
+    msg = _error(raw)
+    assert "model" in msg and "d_model (10) must be divisible by heads (3)" in msg
+
+
+def test_window_below_two():
+    raw = small_raw()
+    raw["data"]["window"] = 1
+    msg = _error(raw)
+    assert "data.window = 1" in msg and "allowed: >= 2" in msg
+
+
+@pytest.mark.parametrize("bits", [1, 17])
+def test_bits_outside_range(bits):
+    raw = small_raw()
+    raw["quantization"]["bits"] = bits
+    msg = _error(raw)
+    assert f"quantization.bits = {bits}: allowed: >= 2 and <= 16" in msg
+
+
+def test_missing_csv(tmp_path):
+    raw = small_raw()
+    raw["data"] = {"source": "csv", "path": str(tmp_path / "nope.csv"), "target": "OT"}
+    msg = _error(raw)
+    assert "data.path" in msg and "nope.csv" in msg and "not found" in msg
+
+
+def test_target_not_a_column(tmp_path):
+    csv = tmp_path / "series.csv"
+    csv.write_text("date,a,b\n" + "".join(f"2020-01-01 {i:02d}:00,{i},{2 * i}\n" for i in range(24)))
+    raw = small_raw()
+    raw["data"] = {"source": "csv", "path": str(csv), "target": "OT", "window": 4,
+                   "split": {"train": 0.5, "val": 0.25, "test": 0.25}}
+    msg = _error(raw)
+    assert "data.target = 'OT'" in msg and "a, b" in msg
+
+
+def test_unknown_key_lists_allowed_keys():
+    raw = small_raw()
+    raw["model"]["dmodel"] = 16
+    msg = _error(raw)
+    assert "model.dmodel" in msg and "unknown key" in msg and "d_model" in msg
+
+
+def test_bad_choice_lists_allowed_values():
+    raw = small_raw()
+    raw["quantization"]["rounding"] = "nearest"
+    msg = _error(raw)
+    assert "quantization.rounding = 'nearest'" in msg and "'conv'" in msg and "'trn'" in msg
+
+
+def test_unknown_layer_override_lists_layer_names():
+    raw = small_raw()
+    raw["quantization"]["layers"] = {"enc3.ffn1": {"weight": {"bits": 4}}}
+    msg = _error(raw)
+    assert "quantization.layers.enc3.ffn1" in msg and "enc0.ffn1" in msg
+
+
+def test_override_role_the_layer_does_not_have():
+    raw = small_raw()
+    raw["quantization"]["layers"] = {"enc0.add1": {"weight": {"bits": 4}}}
+    msg = _error(raw)
+    assert "quantization.layers.enc0.add1.weight" in msg and "allowed: output" in msg
+
+
+def test_mixed_precision_override_reaches_the_layer():
+    from flow.precision import resolve_precisions
+
+    raw = small_raw()
+    raw["quantization"]["layers"] = {"enc0.ffn1": {"weight": {"bits": 4}, "output": {"bits": 6, "integer": 2}}}
+    prec = resolve_precisions(parse_config(raw))
+    assert prec["enc0.ffn1"]["weight"].width == 4
+    assert (prec["enc0.ffn1"]["output"].width, prec["enc0.ffn1"]["output"].integer) == (6, 2)
+    assert prec["enc0.ffn2"]["weight"].width == 8
+
+
+def test_cli_bad_value_exit_2_no_traceback_nothing_written(tmp_path):
+    raw = small_raw(d_model=10, heads=3)
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "flow", "train", str(cfg), "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "divisible by heads" in proc.stderr
+    assert not out.exists() and not (tmp_path / "run.partial").exists()
+
+
+def test_cli_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "mine.txt").write_text("earlier work")
+    proc = subprocess.run([sys.executable, "-m", "flow", "train", "configs/default.yaml", "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "--force" in proc.stderr
+    assert (out / "mine.txt").read_text() == "earlier work"
+
+
+@pytest.mark.skipif(not ETTH1.exists(), reason="ETTh1.csv is not beside the project (../shared/data)")
+def test_etth1_target_typo_names_the_columns():
+    raw = small_raw()
+    raw["data"] = {"source": "csv", "path": str(ETTH1), "target": "oil", "window": 24}
+    msg = _error(raw)
+    assert "data.target = 'oil'" in msg and "HUFL" in msg and "OT" in msg
