@@ -35,6 +35,8 @@ def _metrics_table(metrics: dict, target: str) -> Table:
         s = m["scaled"]
         table.add_row(split, f"{m['mse']:.4f} ({s['mse']:.4f})", f"{m['rmse']:.4f} ({s['rmse']:.4f})",
                       f"{m['mae']:.4f} ({s['mae']:.4f})")
+    for name, b in metrics["baselines"]["test"].items():
+        table.add_row(f"test, {name}", f"{b['mse']:.4f}", f"{b['rmse']:.4f}", f"{b['mae']:.4f}")
     return table
 
 

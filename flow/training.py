@@ -10,7 +10,7 @@ from tensorflow import keras
 
 from keras_models.builder import build_model, copy_weights
 
-from .metrics import split_metrics
+from .metrics import errors, linear_forecast, persistence_forecast, split_metrics
 from .precision import Precisions, resolve_precisions
 
 
@@ -93,4 +93,16 @@ def train(cfg, ds, report=None, float_model=None) -> TrainResult:
             seconds["qat"] = time.perf_counter() - t0
     metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)
                for name in ("val", "test")}
+    metrics["baselines"] = baselines(ds)
     return TrainResult(model, quantized, prec, history, seconds, metrics)
+
+
+def baselines(ds) -> dict:
+    """Persistence and a linear model on the same windows, de-normalised, for val and test."""
+    out = {}
+    for name in ("val", "test"):
+        split = getattr(ds, name)
+        truth = ds.denormalise(split.y)
+        out[name] = {"persistence": errors(ds.denormalise(persistence_forecast(split)), truth),
+                     "linear": errors(ds.denormalise(linear_forecast(ds.train, split)), truth)}
+    return out

@@ -20,8 +20,7 @@ import numpy as np  # noqa: E402
 
 from flow.config import load_config  # noqa: E402
 from flow.data import load_dataset  # noqa: E402
-from flow.metrics import errors, linear_forecast, persistence_forecast  # noqa: E402
-from flow.training import train  # noqa: E402
+from flow.training import baselines, train  # noqa: E402
 
 # the mixed configuration: 4-bit everywhere except the attention scores / softmax and the pooled summary
 MIXED_OVERRIDES = {
@@ -59,11 +58,9 @@ def fmt(values, digits=4):
 def main(config, seeds, json_out):
     base = load_config(config)
     ds = load_dataset(base)
-    truth = ds.denormalise(ds.test.y)
-    baselines = {
-        "persistence (last value)": errors(ds.denormalise(persistence_forecast(ds.test)), truth),
-        "linear model on the window": errors(ds.denormalise(linear_forecast(ds.train, ds.test)), truth),
-    }
+    test_baselines = baselines(ds)["test"]
+    baselines_named = {"persistence (last value)": test_baselines["persistence"],
+                       "linear model on the window": test_baselines["linear"]}
     results = []
     for head_label, delta in HEADS:
         for seed in range(seeds):
@@ -84,19 +81,19 @@ def main(config, seeds, json_out):
                       f"({seconds:.0f} s)", file=sys.stderr, flush=True)
                 if json_out:
                     with open(json_out, "w") as f:
-                        json.dump({"baselines": baselines, "runs": results}, f, indent=2)
+                        json.dump({"baselines": baselines_named, "runs": results}, f, indent=2)
     print(f"\nETTh1-style benchmark on {ds.name}: {len(ds.test.y)} test windows, target {ds.target}, "
           f"{seeds} seed(s); errors in the target's units (de-normalised)\n")
     print("| model | variant | test MSE | test RMSE | train time (s) |")
     print("|---|---|---|---|---|")
-    for name, e in baselines.items():
+    for name, e in baselines_named.items():
         print(f"| {name} | - | {e['mse']:.4f} | {e['rmse']:.4f} | - |")
     for head_label, _ in HEADS:
         for label, _, _ in VARIANTS:
             runs = [r for r in results if r["head"] == head_label and r["variant"] == label]
             print(f"| {head_label} | {label} | {fmt([r['mse'] for r in runs])} | {fmt([r['rmse'] for r in runs])} "
                   f"| {np.mean([r['seconds'] for r in runs]):.0f} |")
-    persistence = baselines["persistence (last value)"]["mse"]
+    persistence = test_baselines["persistence"]["mse"]
     print("\nratios (mean test MSE):")
     for head_label, _ in HEADS:
         mean = {label: np.mean([r["mse"] for r in results if r["head"] == head_label and r["variant"] == label])

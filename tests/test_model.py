@@ -1,0 +1,124 @@
+"""The quantized Keras model, the integer reference and training."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from flow.config import parse_config
+from flow.data import load_dataset
+from flow.precision import resolve_precisions
+from flow.reference import output_of, reference_forward
+from keras_models.builder import build_model, copy_weights
+from keras_models.export import integer_parameters
+
+from .conftest import small_raw
+
+MATRIX = [
+    dict(model={}, quant={"bits": 8}),
+    dict(model={"heads": 2, "layers": 2}, quant={"bits": 4, "act_integer": 2}),
+    dict(model={"head": "mean_last", "predict_delta": True}, quant={"bits": 6, "rounding": "rnd"}),
+    dict(model={"heads": 4, "d_model": 16}, quant={"bits": 8, "rounding": "trn", "overflow": "wrap"}),
+    dict(model={}, quant={"bits": 4, "layers": {"enc0.scores": {"output": {"bits": 8}},
+                                                "enc0.softmax": {"table": {"bits": 10}, "output": {"bits": 8}},
+                                                "enc0.ffn1": {"weight": {"bits": 3}}}}),
+]
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=lambda c: f"{c['model']}-{c['quant'].get('bits')}")
+def test_keras_quantized_forward_equals_integer_reference(case):
+    raw = small_raw(**case["model"])
+    raw["quantization"].update(case["quant"])
+    cfg = parse_config(raw)
+    ds = load_dataset(cfg)
+    prec = resolve_precisions(cfg)
+    fm = build_model(cfg, prec, False, 1, ds.target_index)
+    qm = build_model(cfg, prec, True, 1, ds.target_index)
+    fm.predict(ds.train.x[:512], verbose=0)
+    copy_weights(fm, qm)
+    # spread the weights so outputs exercise saturation too
+    qm.set_weights([w * 3 if w.ndim == 2 else w for w in qm.get_weights()])
+    x = ds.test.x
+    keras_out = qm.predict(x, batch_size=512, verbose=0)
+    ref = output_of(reference_forward(x, integer_parameters(qm), prec, cfg.model, ds.target_index))
+    assert keras_out.shape == ref.values.shape
+    mismatches = int(np.sum(keras_out != ref.values))
+    assert mismatches == 0, f"{mismatches} of {keras_out.size} outputs differ"
+
+
+def test_trained_model_equals_reference_on_every_test_window(small_trained):
+    cfg, ds, result, _ = small_trained
+    keras_out = result.model.predict(ds.test.x, batch_size=512, verbose=0)
+    ref = output_of(reference_forward(ds.test.x, integer_parameters(result.model), result.precisions,
+                                      cfg.model, ds.target_index))
+    assert len(ds.test.y) > 1000
+    assert int(np.sum(keras_out != ref.values)) == 0
+
+
+def test_trace_has_every_boundary_with_its_type(small_trained):
+    cfg, ds, result, _ = small_trained
+    trace = reference_forward(ds.test.x[:4], integer_parameters(result.model), result.precisions,
+                              cfg.model, ds.target_index)
+    for name in ("input", "embed", "pos", "enc0.q", "enc0.scores", "enc0.softmax", "enc0.context",
+                 "enc0.norm1", "enc0.ffn1", "enc0.norm2", "pool", "head", "delta"):
+        b = trace[name]
+        assert b.mantissa.dtype == np.int64
+        assert b.mantissa.min() >= b.type.min_int and b.mantissa.max() <= b.type.max_int
+
+
+def test_training_lowers_the_loss(small_trained):
+    _, _, result, _ = small_trained
+    for phase in ("float", "qat"):
+        loss = result.history[phase]["loss"]
+        assert loss[-1] < loss[0]
+
+
+def test_weights_are_on_their_grids(small_trained):
+    _, _, result, _ = small_trained
+    params = integer_parameters(result.model)  # raises if any value is off its type's grid
+    w = params["enc0.ffn1"]["weight"]
+    t = result.precisions["enc0.ffn1"]["weight"]
+    assert w.min() >= t.min_int and w.max() <= t.max_int
+
+
+def test_save_reload_identical_outputs(small_trained):
+    from flow.checkpoint import load_trained
+
+    cfg, ds, result, folder = small_trained
+    reloaded = load_trained(folder)
+    a = result.model.predict(ds.test.x, batch_size=512, verbose=0)
+    b = reloaded.model.predict(ds.test.x, batch_size=512, verbose=0)
+    assert np.array_equal(a, b)
+    saved = np.load(folder / "integer_params.npz")
+    assert np.array_equal(saved["head/weight"], integer_parameters(reloaded.model)["head"]["weight"])
+
+
+def test_same_seed_same_model():
+    from flow.training import train
+
+    raw = small_raw()
+    raw["training"].update({"float_epochs": 1, "qat_epochs": 1})
+    cfg = parse_config(raw)
+    ds = load_dataset(cfg)
+    a = train(cfg, ds).metrics["test"]["mse"]
+    b = train(cfg, ds).metrics["test"]["mse"]
+    assert a == b
+
+
+def test_cli_train_writes_metrics_and_model(tmp_path):
+    cfg = tmp_path / "small.yaml"
+    cfg.write_text(yaml.safe_dump(small_raw()))
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "flow", "train", str(cfg), "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    for split in ("test", "val"):
+        assert set(metrics[split]) >= {"mse", "rmse", "mae", "scaled"}
+        assert metrics[split]["rmse"] == pytest.approx(metrics[split]["mse"] ** 0.5)
+    assert metrics["bits"]["enc0.ffn1"]["weight"] == "s8.1 conv/sat"
+    assert "persistence" in metrics["baselines"]["test"]
+    assert (out / "model.weights.h5").is_file() and (out / "config.yaml").is_file()
+    assert not (tmp_path / "run.partial").exists()

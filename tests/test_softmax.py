@@ -1,0 +1,61 @@
+"""The integer softmax: table properties and one definition shared by Keras and the reference."""
+import numpy as np
+import pytest
+
+from flow.fixedpoint import FixedType
+from flow.tables import SoftmaxSpec, exp_table, softmax_int
+
+
+def spec(bits=8, table_size=256, index_frac=None):
+    score = FixedType(bits, 4)
+    return SoftmaxSpec(score=score, prob=FixedType(bits, 0, signed=False), exp_frac=bits - 1,
+                       index_frac=score.frac if index_frac is None else index_frac, table_size=table_size)
+
+
+def test_exp_table_monotone_and_anchored():
+    t = exp_table(256, 4, 7)
+    assert t[0] == 128  # exp(0) = 1.0 with 7 fraction bits
+    assert np.all(np.diff(t) <= 0)
+    assert t[16] == round(np.exp(-1) * 128)  # index 16 is a difference of 1.0 with 4 index bits
+
+
+@pytest.mark.parametrize("bits", [4, 6, 8])
+def test_rows_sum_within_bound(bits):
+    s = spec(bits)
+    rng = np.random.default_rng(bits)
+    L = 24
+    scores = rng.integers(s.score.min_int, s.score.max_int + 1, size=(500, L))
+    p = softmax_int(scores, s)
+    sums = p.sum(axis=-1)
+    # each probability is floored (and the top one may saturate at 1 - lsb): 1 - L lsb <= sum <= 1
+    assert np.all(sums <= 1 << s.prob.frac)
+    assert np.all(sums >= (1 << s.prob.frac) - L)
+
+
+def test_larger_score_never_gets_smaller_probability():
+    s = spec(8)
+    rng = np.random.default_rng(0)
+    scores = rng.integers(-128, 128, size=(300, 16))
+    p = softmax_int(scores, s)
+    order = np.argsort(scores, axis=-1, kind="stable")
+    assert np.all(np.diff(np.take_along_axis(p, order, axis=-1), axis=-1) >= 0)
+
+
+def test_hand_worked_row():
+    # scores 1.0, 0.0 with 4 fraction bits: differences 0 and 16 -> exp 128 and round(128/e) = 47
+    s = spec(8)
+    p = softmax_int(np.array([[16, 0]]), s)
+    assert p.tolist() == [[(128 << 8) // 175, (47 << 8) // 175]]  # floor(32768/175)=187, floor(12032/175)=68
+
+
+@pytest.mark.parametrize("index_frac", [None, 2])
+def test_keras_layer_uses_the_same_table(index_frac):
+    import tensorflow as tf
+
+    from keras_models.layers import table_softmax
+
+    s = spec(6, table_size=64, index_frac=index_frac)
+    rng = np.random.default_rng(3)
+    m = rng.integers(s.score.min_int, s.score.max_int + 1, size=(200, 3, 12))
+    got = table_softmax(tf.constant(m * s.score.lsb, tf.float64), s).numpy()
+    assert np.array_equal(got * 2 ** s.prob.frac, softmax_int(m, s))
