@@ -13,7 +13,7 @@ from rich.table import Table  # noqa: E402
 
 from .config import ConfigError, load_config  # noqa: E402
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(exc: ConfigError) -> None:

@@ -31,12 +31,17 @@ MIXED_OVERRIDES = {
 }
 VARIANTS = [("float32", None, {}), ("8-bit", 8, {}), ("6-bit", 6, {}), ("4-bit", 4, {}),
             ("mixed 4/8", 4, MIXED_OVERRIDES)]
-HEADS = [("reference head (mean pool)", False), ("delta head (mean pool + last value)", True)]
+# (label, predict_delta, features): None keeps the config's features (all 7 ETTh1 columns)
+HEADS = [("reference head (mean pool), all features", False, None),
+         ("delta head (+ last value), all features", True, None),
+         ("delta head (+ last value), target only", True, "target")]
 
 
-def variant_config(base, bits, overrides, predict_delta, seed):
+def variant_config(base, bits, overrides, predict_delta, features, seed):
     raw = base.model_dump(mode="json", exclude_none=True)
     raw["model"]["predict_delta"] = predict_delta
+    if features == "target":
+        raw["data"]["features"] = [raw["data"]["target"]]
     raw["training"]["seed"] = seed
     q = raw["quantization"]
     q["enabled"] = bits is not None
@@ -62,13 +67,16 @@ def main(config, seeds, json_out):
     baselines_named = {"persistence (last value)": test_baselines["persistence"],
                        "linear model on the window": test_baselines["linear"]}
     results = []
-    for head_label, delta in HEADS:
+    datasets = {None: ds}
+    for head_label, delta, features in HEADS:
         for seed in range(seeds):
             float_model = None
             for label, bits, overrides in VARIANTS:
-                cfg = variant_config(base, bits, overrides, delta, seed)
+                cfg = variant_config(base, bits, overrides, delta, features, seed)
+                if features not in datasets:
+                    datasets[features] = load_dataset(cfg)
                 t0 = time.perf_counter()
-                res = train(cfg, ds, float_model=float_model)
+                res = train(cfg, datasets[features], float_model=float_model)
                 seconds = time.perf_counter() - t0
                 if bits is None:
                     float_model = res.model
@@ -77,7 +85,7 @@ def main(config, seeds, json_out):
                     seconds += float_seconds  # the shared float phase is part of each quantized model's cost
                 row = {"head": head_label, "variant": label, "seed": seed, "seconds": seconds, **res.metrics["test"]}
                 results.append(row)
-                print(f"{head_label:38s} {label:10s} seed {seed}: test MSE {row['mse']:.4f} RMSE {row['rmse']:.4f} "
+                print(f"{head_label:44s} {label:10s} seed {seed}: test MSE {row['mse']:.4f} RMSE {row['rmse']:.4f} "
                       f"({seconds:.0f} s)", file=sys.stderr, flush=True)
                 if json_out:
                     with open(json_out, "w") as f:
@@ -88,14 +96,14 @@ def main(config, seeds, json_out):
     print("|---|---|---|---|---|")
     for name, e in baselines_named.items():
         print(f"| {name} | - | {e['mse']:.4f} | {e['rmse']:.4f} | - |")
-    for head_label, _ in HEADS:
+    for head_label, _, _ in HEADS:
         for label, _, _ in VARIANTS:
             runs = [r for r in results if r["head"] == head_label and r["variant"] == label]
             print(f"| {head_label} | {label} | {fmt([r['mse'] for r in runs])} | {fmt([r['rmse'] for r in runs])} "
                   f"| {np.mean([r['seconds'] for r in runs]):.0f} |")
     persistence = test_baselines["persistence"]["mse"]
     print("\nratios (mean test MSE):")
-    for head_label, _ in HEADS:
+    for head_label, _, _ in HEADS:
         mean = {label: np.mean([r["mse"] for r in results if r["head"] == head_label and r["variant"] == label])
                 for label, _, _ in VARIANTS}
         print(f"  {head_label}: 8-bit/float {mean['8-bit'] / mean['float32']:.3f}, "
