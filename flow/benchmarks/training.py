@@ -2,6 +2,13 @@
 
     python -m flow.benchmarks.training configs/etth1.yaml --seeds 3
 
+or, to use both cores, one process per head variant and a merge:
+
+    python -m flow.benchmarks.training configs/etth1.yaml --heads 0 --json-out h0.json &
+    python -m flow.benchmarks.training configs/etth1.yaml --heads 1 --json-out h1.json &
+    python -m flow.benchmarks.training configs/etth1.yaml --heads 2 --json-out h2.json; wait
+    python -m flow.benchmarks.training configs/etth1.yaml --merge h0.json h1.json h2.json
+
 Prints a Markdown table (mean +- std over seeds of test MSE / RMSE in the data's units, training
 time) next to persistence and a linear model on the same windows.  One float run per seed and head
 is shared by the quantized variants (QAT starts from it), exactly as ``tsflow train`` would do.
@@ -60,15 +67,24 @@ def fmt(values, digits=4):
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
 @click.option("--seeds", default=3, show_default=True)
 @click.option("--json-out", type=click.Path(dir_okay=False), default=None, help="Also write raw results here.")
-def main(config, seeds, json_out):
+@click.option("--heads", default=",".join(str(i) for i in range(len(HEADS))), show_default=True,
+              help="Comma-separated indices of the head variants to run.")
+@click.option("--merge", "merge", type=click.Path(exists=True, dir_okay=False), multiple=True,
+              help="Print the table from earlier --json-out files instead of training.")
+def main(config, seeds, json_out, heads, merge):
     base = load_config(config)
     ds = load_dataset(base)
     test_baselines = baselines(ds)["test"]
     baselines_named = {"persistence (last value)": test_baselines["persistence"],
                        "linear model on the window": test_baselines["linear"]}
+    if merge:
+        results = [run for path in merge for run in json.load(open(path))["runs"]]
+        print_table(ds, baselines_named, results, len({r["seed"] for r in results}))
+        return
     results = []
     datasets = {None: ds}
-    for head_label, delta, features in HEADS:
+    chosen = [HEADS[int(i)] for i in heads.split(",")]
+    for head_label, delta, features in chosen:
         for seed in range(seeds):
             float_model = None
             for label, bits, overrides in VARIANTS:
@@ -90,20 +106,25 @@ def main(config, seeds, json_out):
                 if json_out:
                     with open(json_out, "w") as f:
                         json.dump({"baselines": baselines_named, "runs": results}, f, indent=2)
+    print_table(ds, baselines_named, results, seeds)
+
+
+def print_table(ds, baselines_named, results, seeds):
     print(f"\nETTh1-style benchmark on {ds.name}: {len(ds.test.y)} test windows, target {ds.target}, "
           f"{seeds} seed(s); errors in the target's units (de-normalised)\n")
     print("| model | variant | test MSE | test RMSE | train time (s) |")
     print("|---|---|---|---|---|")
     for name, e in baselines_named.items():
         print(f"| {name} | - | {e['mse']:.4f} | {e['rmse']:.4f} | - |")
-    for head_label, _, _ in HEADS:
+    present = [h for h in HEADS if any(r["head"] == h[0] for r in results)]
+    for head_label, _, _ in present:
         for label, _, _ in VARIANTS:
             runs = [r for r in results if r["head"] == head_label and r["variant"] == label]
             print(f"| {head_label} | {label} | {fmt([r['mse'] for r in runs])} | {fmt([r['rmse'] for r in runs])} "
                   f"| {np.mean([r['seconds'] for r in runs]):.0f} |")
-    persistence = test_baselines["persistence"]["mse"]
+    persistence = baselines_named["persistence (last value)"]["mse"]
     print("\nratios (mean test MSE):")
-    for head_label, _, _ in HEADS:
+    for head_label, _, _ in present:
         mean = {label: np.mean([r["mse"] for r in results if r["head"] == head_label and r["variant"] == label])
                 for label, _, _ in VARIANTS}
         print(f"  {head_label}: 8-bit/float {mean['8-bit'] / mean['float32']:.3f}, "
