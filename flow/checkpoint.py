@@ -46,6 +46,8 @@ def save_trained(folder: Path, cfg, ds, result) -> None:
 
 def load_trained(folder: Path) -> Trained:
     folder = Path(folder)
+    if (folder / "FAILED").exists() or folder.name.endswith(".partial"):
+        raise ConfigError(f"{folder} is the folder of a run that did not finish; train again")
     if not (folder / WEIGHTS).is_file():
         raise ConfigError(f"{folder} holds no trained model ({WEIGHTS} missing); run 'tsflow train' first")
     cfg = parse_config(yaml.safe_load((folder / "config.yaml").read_text()), str(folder / "config.yaml"))

@@ -54,7 +54,7 @@ class DataConfig(Strict):
     dataset: Literal[BUILTIN_DATASETS] = "seattle-temps"  # type: ignore[valid-type]
     path: Optional[str] = None
     date_column: Optional[str] = "date"
-    features: Optional[list[str]] = None
+    features: Optional[list[str]] = Field(None, min_length=1)
     target: str = "temp"
     window: int = Field(24, ge=2, le=512)
     horizon: int = Field(1, ge=1, le=512)
@@ -65,6 +65,8 @@ class DataConfig(Strict):
     def _csv_needs_path(self):
         if self.source == "csv" and not self.path:
             raise ValueError("source 'csv' needs data.path")
+        if self.features and len(set(self.features)) != len(self.features):
+            raise ValueError(f"features lists a column twice: {self.features}")
         return self
 
 
@@ -136,7 +138,7 @@ class TrainingConfig(Strict):
     batch_size: int = Field(64, ge=1, le=65536)
     learning_rate: float = Field(1e-3, gt=0, le=1)
     qat_learning_rate: float = Field(3e-4, gt=0, le=1)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
     patience: int = Field(5, ge=1, le=10000)
 
     @model_validator(mode="after")
@@ -162,9 +164,15 @@ class FlowConfig(Strict):
     @field_validator("name")
     @classmethod
     def _name_chars(cls, v: str) -> str:
-        if not v or not all(c.isalnum() or c in "-_." for c in v):
-            raise ValueError("name may hold letters, digits, '-', '_' and '.' only")
+        if not v or not all(c.isalnum() or c in "-_." for c in v) or not v.strip("."):
+            raise ValueError("name may hold letters, digits, '-', '_' and '.' only, and not only dots")
         return v
+
+    @model_validator(mode="after")
+    def _something_to_train(self):
+        if not self.quantization.enabled and self.training.float_epochs == 0:
+            raise ValueError("quantization.enabled is false, so training.float_epochs must be >= 1")
+        return self
 
 
 def _walk(loc):

@@ -119,10 +119,22 @@ def load_dataset(cfg) -> Dataset:
     data_cfg = cfg.data
     frame, name = load_frame(data_cfg)
     features = _columns(frame, data_cfg)
+    if data_cfg.date_column is not None:
+        dates = pd.to_datetime(frame[data_cfg.date_column], errors="coerce")
+        if dates.isna().any():
+            raise ConfigError(f"invalid configuration: data.date_column = {data_cfg.date_column!r}: "
+                              f"holds values that are not dates")
+        frame = frame.iloc[np.argsort(dates.to_numpy(), kind="stable")]  # time order, whatever the file's
     values = frame[features].to_numpy(dtype=np.float64)
-    if np.isnan(values).any():
-        raise ConfigError(f"invalid configuration: data: columns {features} contain missing values")
+    if not np.isfinite(values).all():
+        raise ConfigError(f"invalid configuration: data.features: columns {features} hold missing or "
+                          f"infinite values; allowed: finite numbers only")
     n_train, n_val, n_test = split_rows(len(values), data_cfg.split)
+    need = data_cfg.window + data_cfg.horizon
+    for label, n in (("train", n_train), ("val", n_val), ("test", n_test)):
+        if n < need:
+            raise ConfigError(f"invalid configuration: data.split.{label}: {n} rows, fewer than "
+                              f"data.window + data.horizon ({need})")
     parts = (values[:n_train], values[n_train:n_train + n_val], values[n_train + n_val:n_train + n_val + n_test])
     train = parts[0]
     if data_cfg.scaling == "standard":
@@ -133,10 +145,6 @@ def load_dataset(cfg) -> Dataset:
     scaler = Scaler(offset, scale)
     target_index = features.index(data_cfg.target)
     splits = [make_windows(scaler.transform(p), target_index, data_cfg.window, data_cfg.horizon) for p in parts]
-    for label, s in zip(("train", "val", "test"), splits):
-        if len(s.y) == 0:
-            raise ConfigError(f"invalid configuration: data.split: the {label} split is shorter than "
-                              f"data.window + data.horizon ({data_cfg.window + data_cfg.horizon} rows)")
     return Dataset(name=name, features=features, target=data_cfg.target, target_index=target_index,
                    scaler=scaler, train=splits[0], val=splits[1], test=splits[2],
                    rows={"train": n_train, "val": n_val, "test": n_test})

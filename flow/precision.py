@@ -7,10 +7,11 @@ same ``Precisions`` object.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .fixedpoint import FixedType
-from .tables import SoftmaxSpec
+from .tables import SoftmaxSpec, default_index_frac
 
 DENSE_ROLES = ("weight", "bias", "output")
 # roles of each layer kind; "table" is the positional ROM or the softmax exp table
@@ -132,8 +133,50 @@ def resolve_precisions(cfg) -> Precisions:
     for i in range(cfg.model.layers):
         score = types[f"enc{i}.scores"]["output"]
         sm = types[f"enc{i}.softmax"]
+        if sm["table"].integer < 1:
+            raise ConfigError(
+                f"invalid configuration: quantization.layers.enc{i}.softmax.table: integer "
+                f"{sm['table'].integer} cannot hold exp(0) = 1; allowed: integer >= 1")
+        size = cfg.quantization.softmax.table_size
         idx_frac = cfg.quantization.softmax.index_frac
         softmax[i] = SoftmaxSpec(score=score, prob=sm["output"], exp_frac=sm["table"].frac,
-                                 index_frac=score.frac if idx_frac is None else idx_frac,
-                                 table_size=cfg.quantization.softmax.table_size)
+                                 index_frac=default_index_frac(score, size) if idx_frac is None else idx_frac,
+                                 table_size=size)
+    _check_float64_exact(cfg, types)
     return Precisions(types=types, kinds=kinds, softmax=softmax)
+
+
+def _span(t_in: FixedType, t_w: FixedType, fan_in: int, t_b: FixedType) -> int:
+    """Bits between the lowest fraction bit and the top of an exact sum x.w + b."""
+    top = max(t_in.integer + t_w.integer + math.ceil(math.log2(max(fan_in, 1))), t_b.integer) + 1
+    return top + max(t_in.frac + t_w.frac, t_b.frac)
+
+
+def _check_float64_exact(cfg, types) -> None:
+    """The quantized Keras model computes in float64: every exact sum must fit in 53 bits."""
+    from .config import ConfigError
+
+    d, ffn, window = cfg.model.d_model, cfg.model.ffn_width, cfg.data.window
+    dh = d // cfg.model.heads
+    n_features = len(cfg.data.features) if cfg.data.features else 64
+    checks = [("embed", types["input"]["output"], types["embed"]["weight"], n_features, types["embed"]["bias"])]
+    prev = types["pos"]["output"]
+    for i in range(cfg.model.layers):
+        p = f"enc{i}."
+        for n in ("q", "k", "v"):
+            checks.append((p + n, prev, types[p + n]["weight"], d, types[p + n]["bias"]))
+        q, k = types[p + "q"]["output"], types[p + "k"]["output"]
+        checks.append((p + "scores", q, k, dh, FixedType(2, 1)))
+        checks.append((p + "context", types[p + "softmax"]["output"], types[p + "v"]["output"], window, FixedType(2, 1)))
+        checks.append((p + "o", types[p + "context"]["output"], types[p + "o"]["weight"], d, types[p + "o"]["bias"]))
+        checks.append((p + "ffn1", types[p + "norm1"]["output"], types[p + "ffn1"]["weight"], d, types[p + "ffn1"]["bias"]))
+        checks.append((p + "ffn2", types[p + "ffn1"]["output"], types[p + "ffn2"]["weight"], ffn, types[p + "ffn2"]["bias"]))
+        prev = types[p + "norm2"]["output"]
+    checks.append(("head", prev, types["head"]["weight"], 2 * d, types["head"]["bias"]))
+    for name, t_in, t_w, fan_in, t_b in checks:
+        span = _span(t_in, t_w, fan_in, t_b)
+        if span > 53:
+            raise ConfigError(
+                f"invalid configuration: quantization.layers.{name}: the exact sum of this layer needs "
+                f"{span} bits (operand and bias types too far apart); allowed: at most 53. "
+                f"Narrow the fraction or integer bits of its weight, bias or input.")

@@ -29,11 +29,13 @@ def _align(m: np.ndarray, frac: int, target_frac: int) -> np.ndarray:
     return m << (target_frac - frac)
 
 
-def _dense(x: Boundary, w: np.ndarray, b: np.ndarray, types: dict) -> Boundary:
+def _dense(x: Boundary, w: np.ndarray, b: np.ndarray, types: dict, relu: bool = False) -> Boundary:
     fw, fb = types["weight"].frac, types["bias"].frac
     f_prod = x.type.frac + fw
     f_acc = max(f_prod, fb)
     acc = _align(np.matmul(x.mantissa, w), f_prod, f_acc) + _align(b, fb, f_acc)
+    if relu:
+        acc = np.maximum(acc, 0)
     return Boundary(requantize(acc, f_acc, types["output"]), types["output"])
 
 
@@ -97,7 +99,8 @@ def reference_forward(x: np.ndarray, params: dict, prec: Precisions, model_cfg, 
         a = _attention(h, params, prec, i, model_cfg.heads, trace)
         h = trace[p + "add1"] = _add(h, a, t[p + "add1"]["output"])
         h = trace[p + "norm1"] = _affine(h, params[p + "norm1"]["scale"], params[p + "norm1"]["shift"], t[p + "norm1"])
-        f = trace[p + "ffn1"] = _dense(h, params[p + "ffn1"]["weight"], params[p + "ffn1"]["bias"], t[p + "ffn1"])
+        f = trace[p + "ffn1"] = _dense(h, params[p + "ffn1"]["weight"], params[p + "ffn1"]["bias"], t[p + "ffn1"],
+                                        relu=True)
         f = trace[p + "ffn2"] = _dense(f, params[p + "ffn2"]["weight"], params[p + "ffn2"]["bias"], t[p + "ffn2"])
         h = trace[p + "add2"] = _add(h, f, t[p + "add2"]["output"])
         h = trace[p + "norm2"] = _affine(h, params[p + "norm2"]["scale"], params[p + "norm2"]["shift"], t[p + "norm2"])

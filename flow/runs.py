@@ -20,10 +20,11 @@ class OutputExists(ConfigError):
 def staged_output(out: Path, force: bool):
     """Yield a staging folder; on success it becomes ``out``; on failure it stays ``out.partial``
     with a FAILED file naming the error."""
-    out = Path(out)
-    if out.exists() and not force:
-        raise OutputExists(f"output folder {out} already exists; pass --force to replace it")
+    out = Path(out).resolve()
     staging = out.with_name(out.name + ".partial")
+    for existing in (out, staging):
+        if existing.exists() and not force:
+            raise OutputExists(f"output folder {existing} already exists; pass --force to replace it")
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
@@ -33,5 +34,7 @@ def staged_output(out: Path, force: bool):
         (staging / "FAILED").write_text(f"{type(exc).__name__}: {exc}\n")
         raise
     if out.exists():
+        if not force:
+            raise OutputExists(f"output folder {out} appeared while this run worked; its result stays in {staging}")
         shutil.rmtree(out)
     staging.rename(out)

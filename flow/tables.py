@@ -21,7 +21,7 @@ class SoftmaxSpec:
     """Integer softmax over one row of scores.
 
     ``diff = max(row) - score`` in score mantissa units (>= 0) indexes the exp table after a shift
-    to ``index_frac`` fractional bits (floor) and a clamp to the last entry; ``e = exp_table[idx]``
+    to ``index_frac`` fractional bits (floor); ``e = exp_table[idx]``, or 0 past the table's end;
     is unsigned with ``exp_frac`` fractional bits (exp(0) = 1 is ``1 << exp_frac``); the row sum is
     exact; the probability mantissa is ``floor((e << prob.frac) / sum)`` saturated to ``prob``.
     """
@@ -56,11 +56,15 @@ def softmax_int(scores_m: np.ndarray, spec: SoftmaxSpec) -> np.ndarray:
     diff = scores_m.max(axis=-1, keepdims=True) - scores_m
     s = spec.index_shift
     idx = diff >> s if s >= 0 else diff << (-s)
-    idx = np.minimum(idx, spec.table_size - 1)
-    e = spec.exp_table()[idx]
+    e = np.where(idx < spec.table_size, spec.exp_table()[np.minimum(idx, spec.table_size - 1)], 0)
     total = e.sum(axis=-1, keepdims=True)
     p = (e << spec.prob.frac) // total
     return np.minimum(p, spec.prob.max_int)
+
+
+def default_index_frac(score: FixedType, table_size: int) -> int:
+    """Index precision at which the table spans the whole score range (at most the score's own)."""
+    return min(score.frac, int(math.floor(math.log2(table_size))) - score.integer)
 
 
 def score_shift(head_dim: int) -> int:

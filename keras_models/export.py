@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
 from tensorflow import keras
 
 from flow.tables import positional_table
@@ -31,7 +32,7 @@ def integer_parameters(model: keras.Model) -> dict:
             for sub in layer.proj.values():
                 dense(sub)
         elif isinstance(layer, QNorm):
-            scale, shift = layer.affine()
+            scale, shift = tf.function(layer.affine)()  # graph mode, as in predict()
             params[layer.name] = {"scale": _mantissa(scale.numpy(), layer.types["scale"]),
                                   "shift": _mantissa(shift.numpy(), layer.types["shift"])}
         elif isinstance(layer, PositionalAdd):

@@ -68,9 +68,9 @@ class QDense(keras.layers.Layer):
 
     def call(self, x):
         y = tf.tensordot(x, self.quantized_kernel(), axes=[[x.shape.rank - 1], [0]]) + self.quantized_bias()
-        if not self.quantized:
-            return tf.nn.relu(y) if self.relu else y
-        return fixed_quantize(y, self.types["output"])
+        if self.relu:
+            y = tf.nn.relu(y)  # before the output quantizer, so it holds under wrap-around overflow too
+        return fixed_quantize(y, self.types["output"]) if self.quantized else y
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "types": _types_config(self.types),
@@ -124,8 +124,7 @@ def table_softmax(scores: tf.Tensor, spec: SoftmaxSpec) -> tf.Tensor:
         diff = tf.reduce_max(m, axis=-1, keepdims=True) - m
         sh = spec.index_shift
         idx = tf.bitwise.right_shift(diff, sh) if sh >= 0 else tf.bitwise.left_shift(diff, -sh)
-        idx = tf.minimum(idx, spec.table_size - 1)
-        e = tf.gather(table, idx)
+        e = tf.where(idx < spec.table_size, tf.gather(table, tf.minimum(idx, spec.table_size - 1)), 0)
         total = tf.reduce_sum(e, axis=-1, keepdims=True)
         p = tf.math.floordiv(tf.bitwise.left_shift(e, spec.prob.frac), total)
         p = tf.minimum(p, spec.prob.max_int)
@@ -200,8 +199,13 @@ class QNorm(keras.layers.Layer):
         self.moving_var = self.add_weight("moving_var", (d,), initializer="ones", trainable=False)
 
     def affine(self):
-        """(scale, shift) the deployed layer multiplies and adds, quantized."""
-        scale = self.gamma / tf.sqrt(self.moving_var + self.epsilon)
+        """(scale, shift) the deployed layer multiplies and adds, quantized.
+
+        Written with an explicit rsqrt: TensorFlow's graph optimiser rewrites x / sqrt(y) into
+        x * rsqrt(y) in graphs but not eagerly, which rounds differently; one kernel in both modes
+        keeps the exported constants equal to the ones the forward pass used.
+        """
+        scale = self.gamma * tf.math.rsqrt(self.moving_var + self.epsilon)
         shift = self.beta - self.moving_mean * scale
         return fixed_quantize(scale, self.types["scale"]), fixed_quantize(shift, self.types["shift"])
 

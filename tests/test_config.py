@@ -130,3 +130,37 @@ def test_etth1_target_typo_names_the_columns():
     raw["data"] = {"source": "csv", "path": str(ETTH1), "target": "oil", "window": 24}
     msg = _error(raw)
     assert "data.target = 'oil'" in msg and "HUFL" in msg and "OT" in msg
+
+
+def test_sum_too_wide_for_exact_float64():
+    raw = small_raw()
+    raw["quantization"]["input"] = {"bits": 32, "integer": 2}
+    raw["quantization"]["layers"] = {"embed": {"weight": {"bits": 16, "integer": -8}, "bias": {"bits": 16, "integer": 16}}}
+    msg = _error(raw)
+    assert "quantization.layers.embed" in msg and "at most 53" in msg
+
+
+def test_softmax_table_must_hold_one():
+    raw = small_raw()
+    raw["quantization"]["layers"] = {"enc0.softmax": {"table": {"integer": 0}}}
+    assert "enc0.softmax.table" in _error(raw)
+
+
+def test_non_finite_values_are_refused(tmp_path):
+    csv = tmp_path / "inf.csv"
+    csv.write_text("date,v\n" + "".join(f"2020-01-{1 + i // 24:02d} {i % 24:02d}:00,{'inf' if i == 50 else i}\n"
+                                        for i in range(200)))
+    raw = small_raw()
+    raw["data"] = {"source": "csv", "path": str(csv), "target": "v", "window": 4}
+    assert "infinite" in _error(raw)
+
+
+def test_left_over_partial_folder_is_not_deleted(tmp_path):
+    out = tmp_path / "run"
+    partial = tmp_path / "run.partial"
+    partial.mkdir()
+    (partial / "notes.txt").write_text("mine")
+    proc = subprocess.run([sys.executable, "-m", "flow", "train", "configs/default.yaml", "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "--force" in proc.stderr
+    assert (partial / "notes.txt").read_text() == "mine"

@@ -21,7 +21,8 @@ def test_split_has_no_leakage_and_scaler_sees_train_only(tmp_path):
     n = 100
     csv = tmp_path / "ramp.csv"
     # the value equals the row number, so every window can be traced back to its rows
-    csv.write_text("date,v\n" + "".join(f"2020-01-01T{i},{i}\n" for i in range(n)))
+    stamps = np.datetime64("2020-01-01T00") + np.arange(n).astype("timedelta64[h]")
+    csv.write_text("date,v\n" + "".join(f"{t},{i}\n" for i, t in enumerate(stamps)))
     raw = small_raw()
     raw["data"] = {"source": "csv", "path": str(csv), "target": "v", "window": 5, "horizon": 1,
                    "split": {"train": 60, "val": 20, "test": 20}}
@@ -63,3 +64,13 @@ def test_etth1_csv(features):
     assert len(ds.test.y) == 2880 - 24
     # de-normalised persistence error is in degrees: first test target is a real OT reading
     assert 0 < ds.denormalise(ds.test.y).mean() < 40
+
+
+def test_rows_are_put_in_time_order(tmp_path):
+    csv = tmp_path / "newest_first.csv"
+    csv.write_text("date,v\n" + "".join(f"2020-01-01T00:00:{59 - i:02d},{59 - i}\n" for i in range(60)))
+    raw = small_raw()
+    raw["data"] = {"source": "csv", "path": str(csv), "target": "v", "window": 4,
+                   "split": {"train": 40, "val": 10, "test": 10}}
+    ds = load_dataset(parse_config(raw))
+    assert np.rint(ds.denormalise(ds.train.y)).astype(int).tolist() == list(range(4, 40))

@@ -65,3 +65,22 @@ def test_average_pool_uses_the_reciprocal_constant():
     layer = QAvgPool(FixedType(8, 3))
     x = tf.constant([[[1.0], [1.0], [0.5]]], tf.float64)
     assert layer(x).numpy()[0, 0] == 27 / 32
+
+
+def test_norm_constants_same_in_graph_and_eager():
+    """predict() runs graphs, export runs eagerly: both must give the same scale and shift."""
+    types = {"scale": FixedType(8, 2), "shift": FixedType(16, 3), "output": FixedType(8, 3)}
+    layer = built(QNorm(types), (1, 1, 4096))
+    rng = np.random.default_rng(0)
+    layer.set_weights([rng.uniform(0.2, 3, 4096), rng.normal(0, 1, 4096), rng.normal(0, 1, 4096),
+                       rng.uniform(0.01, 4, 4096)])
+    eager = [v.numpy() for v in layer.affine()]
+    graph = [v.numpy() for v in tf.function(layer.affine)()]
+    assert all(np.array_equal(a, b) for a, b in zip(eager, graph))
+
+
+def test_relu_holds_under_wrap_overflow():
+    layer = built(QDense(1, {"weight": W, "bias": B, "output": FixedType(4, 2, signed=False, overflow="wrap")},
+                         relu=True), (1, 1))
+    layer.set_weights([np.array([[-0.25]]), np.array([0.0])])
+    assert layer(tf.constant([[1.0]], tf.float64)).numpy()[0, 0] == 0.0

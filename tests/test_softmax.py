@@ -59,3 +59,16 @@ def test_keras_layer_uses_the_same_table(index_frac):
     m = rng.integers(s.score.min_int, s.score.max_int + 1, size=(200, 3, 12))
     got = table_softmax(tf.constant(m * s.score.lsb, tf.float64), s).numpy()
     assert np.array_equal(got * 2 ** s.prob.frac, softmax_int(m, s))
+
+
+@pytest.mark.parametrize("bits", [8, 12, 16])
+def test_default_table_spans_the_score_range(bits):
+    """Wide score types still see the whole exp curve: scores 0, -1, -4, -8 keep their order."""
+    from flow.tables import default_index_frac
+
+    score = FixedType(bits, 4)
+    s = SoftmaxSpec(score=score, prob=FixedType(bits, 0, signed=False), exp_frac=bits - 1,
+                    index_frac=default_index_frac(score, 256), table_size=256)
+    p = softmax_int(np.array([[0, -1, -4, -8]]) << score.frac, s)[0] * 2.0 ** -s.prob.frac
+    assert p[0] > p[1] > p[2] >= p[3]
+    assert abs(p[0] - np.exp(0) / np.exp([0, -1, -4, -8]).sum()) < 0.01
