@@ -7,7 +7,7 @@ or, to use both cores, one process per head variant and a merge:
     python -m flow.benchmarks.training configs/etth1.yaml --heads 0 --json-out h0.json &
     python -m flow.benchmarks.training configs/etth1.yaml --heads 1 --json-out h1.json &
     python -m flow.benchmarks.training configs/etth1.yaml --heads 2 --json-out h2.json; wait
-    python -m flow.benchmarks.training configs/etth1.yaml --merge h0.json h1.json h2.json
+    python -m flow.benchmarks.training configs/etth1.yaml --merge h0.json --merge h1.json --merge h2.json
 
 Prints a Markdown table (mean +- std over seeds of test MSE / RMSE in the data's units, training
 time) next to persistence and a linear model on the same windows.  One float run per seed and head
