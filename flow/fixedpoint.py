@@ -118,16 +118,3 @@ def quantize(x: np.ndarray, t: FixedType) -> np.ndarray:
     big = float(1 << 62)
     r = np.clip(r, -big, big)
     return apply_overflow(r.astype(np.int64), t)
-
-
-def to_real(m: np.ndarray, t_or_frac) -> np.ndarray:
-    frac = t_or_frac.frac if isinstance(t_or_frac, FixedType) else int(t_or_frac)
-    return np.asarray(m, dtype=np.float64) * (2.0 ** -frac)
-
-
-def bits_for_range(lo: int, hi: int) -> tuple[int, bool]:
-    """Smallest two's-complement (or unsigned if lo >= 0) width holding every integer in [lo, hi]."""
-    if lo >= 0:
-        return max(1, int(hi).bit_length()), False
-    need = max(int(hi).bit_length(), int(-lo - 1).bit_length()) + 1
-    return need, True
