@@ -6,7 +6,7 @@ is allowed; the CLI prints them and exits with code 2.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -153,6 +153,19 @@ class TargetConfig(Strict):
     clock_mhz: float = Field(100.0, gt=0, le=800)
 
 
+STORAGE_KINDS = ("registers", "lutram", "bram", "auto")
+
+
+class HLSConfig(Strict):
+    """Generated design: HLS tool dialect, storage of each buffer, multipliers per layer."""
+
+    tool: Literal["vitis", "vivado"] = "vitis"
+    default_storage: Literal[STORAGE_KINDS] = "auto"  # type: ignore[valid-type]
+    storage: dict[str, Literal[STORAGE_KINDS]] = {}  # type: ignore[valid-type]
+    default_parallelism: int = Field(1, ge=1, le=4096)
+    parallelism: dict[str, Annotated[int, Field(ge=1, le=4096)]] = {}
+
+
 class FlowConfig(Strict):
     name: str = "default"
     data: DataConfig = DataConfig()
@@ -160,6 +173,7 @@ class FlowConfig(Strict):
     quantization: QuantConfig = QuantConfig()
     training: TrainingConfig = TrainingConfig()
     target: TargetConfig = TargetConfig()
+    hls: HLSConfig = HLSConfig()
 
     @field_validator("name")
     @classmethod
@@ -247,6 +261,9 @@ def parse_config(raw: dict, source: str = "") -> FlowConfig:
     from .precision import resolve_precisions  # layer names depend on the model shape
 
     resolve_precisions(cfg)  # raises ConfigError for unknown layer names or bad overrides
+    from .hls_plan import hls_plan
+
+    hls_plan(cfg)  # raises ConfigError for unknown buffer or layer names
     return cfg
 
 

@@ -11,7 +11,7 @@ from tensorflow import keras
 
 from flow.precision import Precisions
 
-from .layers import FixedQuant, LastStep, PositionalAdd, QAdd, QAttention, QAvgPool, QDense, QNorm
+from .layers import FixedQuant, LastStep, PositionalAdd, QAdd, QAttention, QAvgPool, SeqDense, QNorm
 
 
 def set_float_precision(quantized: bool) -> None:
@@ -24,8 +24,8 @@ def build_model(cfg, prec: Precisions, quantized: bool, n_features: int, target_
     m, d = cfg.model, cfg.model.d_model
     t = prec.types
     inp = keras.Input((cfg.data.window, n_features), name="window")
-    x_in = FixedQuant(t["input"]["output"], quantized, name="input")(inp)
-    h = QDense(d, t["embed"], quantized=quantized, name="embed")(x_in)
+    x_in = FixedQuant(t["input"]["output"], quantized, name="input_quant")(inp)  # "input" is reserved in hls4ml
+    h = SeqDense(d, t["embed"], quantized=quantized, name="embed")(x_in)
     h = PositionalAdd(t["pos"], quantized, name="pos")(h)
     for i in range(m.layers):
         p = f"enc{i}."
@@ -33,8 +33,8 @@ def build_model(cfg, prec: Precisions, quantized: bool, n_features: int, target_
         a = QAttention(d, m.heads, attn_types, prec.softmax[i], quantized, prefix=p, name=p + "attn")(h)
         h = QAdd(t[p + "add1"]["output"], quantized, name=p + "add1")([h, a])
         h = QNorm(t[p + "norm1"], quantized, name=p + "norm1")(h)
-        f = QDense(m.ffn_width, t[p + "ffn1"], relu=True, quantized=quantized, name=p + "ffn1")(h)
-        f = QDense(d, t[p + "ffn2"], quantized=quantized, name=p + "ffn2")(f)
+        f = SeqDense(m.ffn_width, t[p + "ffn1"], relu=True, quantized=quantized, name=p + "ffn1")(h)
+        f = SeqDense(d, t[p + "ffn2"], quantized=quantized, name=p + "ffn2")(f)
         h = QAdd(t[p + "add2"]["output"], quantized, name=p + "add2")([h, f])
         h = QNorm(t[p + "norm2"], quantized, name=p + "norm2")(h)
     pooled = QAvgPool(t["pool"]["output"], quantized, name="pool")(h)
@@ -42,7 +42,7 @@ def build_model(cfg, prec: Precisions, quantized: bool, n_features: int, target_
         pooled = keras.layers.Concatenate(name="head_in")([pooled, LastStep(name="last")(h)])
     # with predict_delta the head starts at zero, so an untrained model is exactly persistence
     init = "zeros" if m.predict_delta else "glorot_uniform"
-    y = QDense(1, t["head"], quantized=quantized, kernel_initializer=init, name="head")(pooled)
+    y = SeqDense(1, t["head"], quantized=quantized, kernel_initializer=init, name="head")(pooled)
     if m.predict_delta:
         last = LastStep(channel=target_index, name="last_target")(x_in)
         y = QAdd(t["delta"]["output"], quantized, name="delta")([y, last])

@@ -7,7 +7,7 @@ from tensorflow import keras
 
 from flow.tables import positional_table
 
-from .layers import PositionalAdd, QAttention, QDense, QNorm
+from .layers import PositionalAdd, QAttention, SeqDense, QNorm
 
 
 def _mantissa(values, t) -> np.ndarray:
@@ -17,25 +17,23 @@ def _mantissa(values, t) -> np.ndarray:
     return m
 
 
+def layer_parameters(layer: keras.layers.Layer) -> dict:
+    """name -> {role: int64 mantissas} for one layer (an attention layer gives its four projections)."""
+    if isinstance(layer, SeqDense):
+        return {layer.name: {"weight": _mantissa(layer.quantized_kernel().numpy(), layer.types["weight"]),
+                             "bias": _mantissa(layer.quantized_bias().numpy(), layer.types["bias"])}}
+    if isinstance(layer, QAttention):
+        return {k: v for sub in layer.proj.values() for k, v in layer_parameters(sub).items()}
+    if isinstance(layer, QNorm):
+        scale, shift = tf.function(layer.affine)()  # graph mode, as in predict()
+        return {layer.name: {"scale": _mantissa(scale.numpy(), layer.types["scale"]),
+                             "shift": _mantissa(shift.numpy(), layer.types["shift"])}}
+    if isinstance(layer, PositionalAdd):
+        length, width = layer.table.shape
+        return {layer.name: {"table": positional_table(int(length), int(width), layer.types["table"])}}
+    return {}
+
+
 def integer_parameters(model: keras.Model) -> dict:
     """layer name -> {role: int64 mantissas}, read through the layers' own quantizers."""
-    params = {}
-
-    def dense(layer: QDense):
-        params[layer.name] = {"weight": _mantissa(layer.quantized_kernel().numpy(), layer.types["weight"]),
-                              "bias": _mantissa(layer.quantized_bias().numpy(), layer.types["bias"])}
-
-    for layer in model.layers:
-        if isinstance(layer, QDense):
-            dense(layer)
-        elif isinstance(layer, QAttention):
-            for sub in layer.proj.values():
-                dense(sub)
-        elif isinstance(layer, QNorm):
-            scale, shift = tf.function(layer.affine)()  # graph mode, as in predict()
-            params[layer.name] = {"scale": _mantissa(scale.numpy(), layer.types["scale"]),
-                                  "shift": _mantissa(shift.numpy(), layer.types["shift"])}
-        elif isinstance(layer, PositionalAdd):
-            length, width = layer.table.shape
-            params[layer.name] = {"table": positional_table(int(length), int(width), layer.types["table"])}
-    return params
+    return {k: v for layer in model.layers for k, v in layer_parameters(layer).items()}

@@ -40,7 +40,7 @@ class FixedQuant(keras.layers.Layer):
         return {**super().get_config(), "out_type": self.out_type.to_dict(), "quantized": self.quantized}
 
 
-class QDense(keras.layers.Layer):
+class SeqDense(keras.layers.Layer):
     """Dense over the last axis with quantized kernel, bias and output; optional ReLU.
 
     Weights are quantized in the forward pass; the product sum is exact in float64; the only
@@ -142,19 +142,22 @@ def table_softmax(scores: tf.Tensor, spec: SoftmaxSpec) -> tf.Tensor:
 class QAttention(keras.layers.Layer):
     """Multi-head scaled dot-product self-attention with a table softmax.
 
-    Q, K, V, O projections are QDense; scores = Q.K^T * 2**-shift requantized; probabilities from
+    Q, K, V, O projections are SeqDense; scores = Q.K^T * 2**-shift requantized; probabilities from
     ``table_softmax``; context = P.V requantized; heads concatenated and projected by O.
     """
 
     def __init__(self, d_model, heads, types, softmax_spec, quantized=True, prefix="", **kw):
         super().__init__(**kw)
+        if isinstance(softmax_spec, dict):
+            softmax_spec = SoftmaxSpec(**{k: _ft(v) if k in ("score", "prob") else v for k, v in softmax_spec.items()})
+        self.prefix = prefix
         self.d_model, self.heads = d_model, heads
         self.head_dim = d_model // heads
         self.shift = score_shift(self.head_dim)
         self.types = {k: {r: _ft(t) for r, t in v.items()} for k, v in types.items()}
         self.softmax_spec = softmax_spec
         self.quantized = quantized
-        self.proj = {k: QDense(d_model, self.types[k], quantized=quantized, name=prefix + k)
+        self.proj = {k: SeqDense(d_model, self.types[k], quantized=quantized, name=prefix + k)
                      for k in ("q", "k", "v", "o")}
 
     def _split(self, x):
@@ -175,6 +178,14 @@ class QAttention(keras.layers.Layer):
         ctx = tf.transpose(ctx, (0, 2, 1, 3))
         ctx = tf.reshape(ctx, (tf.shape(x)[0], tf.shape(x)[1], self.d_model))
         return self.proj["o"](ctx)
+
+    def get_config(self):
+        spec = self.softmax_spec
+        return {**super().get_config(), "d_model": self.d_model, "heads": self.heads,
+                "types": {k: _types_config(v) for k, v in self.types.items()},
+                "softmax_spec": {"score": spec.score.to_dict(), "prob": spec.prob.to_dict(), "exp_frac": spec.exp_frac,
+                                 "index_frac": spec.index_frac, "table_size": spec.table_size},
+                "quantized": self.quantized, "prefix": self.prefix}
 
 
 class QNorm(keras.layers.Layer):

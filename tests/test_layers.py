@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from flow.fixedpoint import FixedType
 from keras_models.builder import set_float_precision
-from keras_models.layers import QAvgPool, QDense, QNorm
+from keras_models.layers import QAvgPool, SeqDense, QNorm
 
 W = FixedType(8, 1)     # weights, lsb 1/128
 B = FixedType(16, 3)    # bias, lsb 1/8192
@@ -25,7 +25,7 @@ def built(layer, shape):
 @pytest.mark.parametrize("rounding, expected", [("conv", 0.0), ("rnd", 0.25), ("trn", 0.0)])
 def test_dense_rounds_the_exact_sum_once(rounding, expected):
     # 0.5*0.5 + (-0.25)*0.75 + 0.0625 = 0.125: exactly half an lsb of the 4-bit output (lsb 0.25)
-    layer = QDense(1, {"weight": W, "bias": B, "output": FixedType(4, 2, rounding=rounding)})
+    layer = SeqDense(1, {"weight": W, "bias": B, "output": FixedType(4, 2, rounding=rounding)})
     built(layer, (1, 2))
     layer.set_weights([np.array([[0.5], [0.75]]), np.array([0.0625])])
     assert layer(tf.constant([[0.5, -0.25]], tf.float64)).numpy()[0, 0] == expected
@@ -33,14 +33,14 @@ def test_dense_rounds_the_exact_sum_once(rounding, expected):
 
 def test_dense_quantizes_weights_in_the_forward_pass():
     # 0.3 is not on the 1/128 grid: the layer must use round(0.3*128)/128 = 38/128
-    layer = QDense(1, {"weight": W, "bias": B, "output": FixedType(16, 4)})
+    layer = SeqDense(1, {"weight": W, "bias": B, "output": FixedType(16, 4)})
     built(layer, (1, 1))
     layer.set_weights([np.array([[0.3]]), np.array([0.0])])
     assert layer(tf.constant([[1.0]], tf.float64)).numpy()[0, 0] == 38 / 128
 
 
 def test_relu_dense_output_clips_at_zero_and_saturates():
-    layer = QDense(2, {"weight": W, "bias": B, "output": FixedType(4, 1, signed=False)}, relu=True)
+    layer = SeqDense(2, {"weight": W, "bias": B, "output": FixedType(4, 1, signed=False)}, relu=True)
     built(layer, (1, 1))
     layer.set_weights([np.array([[-0.5, 0.75]]), np.array([0.0, 0.0])])
     # -1.5 -> 0; 2.25 -> saturates at the top of u4.1: 15/8
@@ -80,7 +80,7 @@ def test_norm_constants_same_in_graph_and_eager():
 
 
 def test_relu_holds_under_wrap_overflow():
-    layer = built(QDense(1, {"weight": W, "bias": B, "output": FixedType(4, 2, signed=False, overflow="wrap")},
+    layer = built(SeqDense(1, {"weight": W, "bias": B, "output": FixedType(4, 2, signed=False, overflow="wrap")},
                          relu=True), (1, 1))
     layer.set_weights([np.array([[-0.25]]), np.array([0.0])])
     assert layer(tf.constant([[1.0]], tf.float64)).numpy()[0, 0] == 0.0

@@ -1,0 +1,123 @@
+"""Trained quantized Keras model -> hls4ml project with the bit-exact testbench and its vectors.
+
+The project folder holds what Vitis HLS needs (firmware/, tsflow_tb.cpp, tb_data/) and what
+``flow.csim`` needs to prove bit-exactness: the test windows as input mantissas and the reference
+forward's output mantissas. ``boundaries.json`` lists every traced boundary with its type.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .hls_backend import BACKENDS, ensure_registered
+from .hls_plan import hls_plan
+from .reference import output_of
+
+PROJECT = "tsflow_model"
+TB_FILE = "tsflow_tb.cpp"
+TB_DATA = "tb_data"
+
+_TESTBENCH = r"""// Bit-exact testbench: runs every test window through {project}() and compares the output
+// mantissas with the reference forward's. Exit code 1 on any mismatch (also under csim_design).
+// Usage: csim [tb_data folder] [trace folder]
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+#include "firmware/{project}.h"
+#include "firmware/nnet_utils/tsflow_trace.h"
+
+static std::vector<int32_t> read_all(const std::string &path) {{
+    std::vector<int32_t> data;
+    FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f) {{ std::fprintf(stderr, "cannot open %s\n", path.c_str()); return data; }}
+    int32_t v;
+    while (std::fread(&v, sizeof(v), 1, f) == 1) data.push_back(v);
+    std::fclose(f);
+    return data;
+}}
+
+int main(int argc, char **argv) {{
+    const std::string dir = argc > 1 ? argv[1] : "{tb_data}";
+    const unsigned n_in = {n_in}, n_out = {n_out};
+    std::vector<int32_t> inputs = read_all(dir + "/inputs.bin"), expected = read_all(dir + "/expected.bin");
+    const unsigned samples = inputs.size() / n_in;
+    if (samples == 0 || expected.size() != (size_t)samples * n_out) {{
+        std::fprintf(stderr, "test vectors missing or inconsistent in %s\n", dir.c_str());
+        return 2;
+    }}
+    if (argc > 2) tsflow::trace_to(argv[2]);
+    unsigned mismatches = 0;
+    long first = -1;
+    double max_abs_diff = 0;
+    for (unsigned s = 0; s < samples; s++) {{
+        {input_t} x[n_in];
+        {output_t} y[n_out];
+        for (unsigned i = 0; i < n_in; i++)
+            x[i] = std::ldexp((double)inputs[(size_t)s * n_in + i], -({input_t}::width - {input_t}::iwidth));
+        {project}(x, y);
+        bool bad = false;
+        for (unsigned j = 0; j < n_out; j++) {{
+            int32_t want = expected[(size_t)s * n_out + j], got = tsflow::mantissa(y[j]);
+            double diff = std::fabs(std::ldexp((double)(got - want), -({output_t}::width - {output_t}::iwidth)));
+            if (diff > max_abs_diff) max_abs_diff = diff;
+            bad = bad || got != want;
+        }}
+        if (bad && first < 0) first = s;
+        mismatches += bad;
+    }}
+    tsflow::trace_close();
+    std::printf("{{\"samples\": %u, \"mismatches\": %u, \"first_mismatch\": %ld, \"max_abs_diff\": %.17g}}\n",
+                samples, mismatches, first, max_abs_diff);
+    return mismatches ? 1 : 0;
+}}
+"""
+
+
+@dataclass
+class Project:
+    """A written HLS project and the reference trace its C simulation is checked against."""
+
+    folder: Path
+    hls_model: object
+    reference: dict  # boundary name -> flow.reference.Boundary over the test windows
+
+
+def hls_config(cfg, prec, model) -> dict:
+    plan = hls_plan(cfg)
+    layer_cfg = {"TsflowStorage": plan.storage, "TsflowParallelism": plan.parallelism}
+    names = {layer.name: dict(layer_cfg) for layer in model.layers}
+    names[model.layers[0].name] = {"Precision": {"result": prec.types["input"]["output"].cpp()}}
+    return {"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"}, "LayerName": names}
+
+
+def write_project(cfg, model, prec, reference: dict, folder: Path) -> Project:
+    """Convert ``model`` through the tsflow backend and write firmware, testbench and vectors."""
+    import hls4ml
+
+    ensure_registered()
+    folder = Path(folder)
+    hls_model = hls4ml.converters.convert_from_keras_model(
+        model, output_dir=str(folder), project_name=PROJECT, backend=BACKENDS[cfg.hls.tool],
+        part=cfg.target.part, clock_period=round(1000.0 / cfg.target.clock_mhz, 3), io_type="io_parallel", write_weights_txt=False,
+        hls_config=hls_config(cfg, prec, model))
+    hls_model.write()
+    x_in = reference["input"]
+    y = output_of(reference)
+    n, n_in = x_in.mantissa.shape[0], int(np.prod(x_in.mantissa.shape[1:]))
+    tb = folder / TB_DATA
+    tb.mkdir(exist_ok=True)
+    x_in.mantissa.reshape(n, n_in).astype(np.int32).tofile(tb / "inputs.bin")
+    y.mantissa.reshape(n, -1).astype(np.int32).tofile(tb / "expected.bin")
+    inp, out = hls_model.get_input_variables()[0], hls_model.get_output_variables()[0]
+    (folder / TB_FILE).write_text(_TESTBENCH.format(
+        project=PROJECT, tb_data=TB_DATA, n_in=n_in, n_out=int(np.prod(y.mantissa.shape[1:])),
+        input_t=inp.type.name, output_t=out.type.name))
+    boundaries = {name: {"type": b.type.to_dict(), "per_sample": int(np.prod(b.mantissa.shape[1:]))}
+                  for name, b in reference.items()}
+    (folder / "boundaries.json").write_text(json.dumps(boundaries, indent=1))
+    return Project(folder, hls_model, reference)

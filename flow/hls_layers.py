@@ -1,0 +1,397 @@
+"""hls4ml extension: IR layers, Keras-v2 handlers and C++ templates for the tsflow Transformer.
+
+Every Keras layer of ``keras_models`` becomes one IR layer here whose C++ lives in
+``hls_templates/tsflow_layers.h``. The handlers read the integer parameters and fixed-point types
+through the Keras layers themselves (``keras_models.export``), so the weight arrays written into
+the project are the mantissas the reference forward uses. Accumulators are sized by interval
+arithmetic over the actual weights (dense) or the operand types (attention, pooling), so no sum
+ever rounds; the casts to the output types are the only rounding points, as in the contract.
+
+hls4ml's own sequence layers are not used: its Dense on a (steps, features) input is rewritten to
+a pointwise Conv1D that drops the quantizers, and its io_parallel layers partition every array into
+registers, which leaves no room for the per-buffer storage and per-layer parallelism asked for here.
+"""
+from __future__ import annotations
+
+import numpy as np
+from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
+from hls4ml.model.layers import Layer
+from hls4ml.model.types import FixedPrecisionType
+
+from keras_models.export import layer_parameters
+
+from .fixedpoint import FixedType
+from .tables import POOL_RECIPROCAL_FRAC, reciprocal_constant, score_shift
+
+HEADER = "nnet_utils/tsflow_layers.h"
+TRACE_HEADER = "nnet_utils/tsflow_trace.h"
+_ROUNDING = {"conv": "RND_CONV", "rnd": "RND", "trn": "TRN"}
+_OVERFLOW = {"sat": "SAT", "wrap": "WRAP"}
+
+
+def cname(name: str) -> str:
+    """A boundary name as a C++ identifier (enc0.q -> enc0_q)."""
+    return name.replace(".", "_")
+
+
+def precision_of(t: FixedType) -> FixedPrecisionType:
+    return FixedPrecisionType(t.width, t.integer, t.signed, _ROUNDING[t.rounding], _OVERFLOW[t.overflow])
+
+
+def exact_sum_type(lo: int, hi: int, frac: int) -> FixedType:
+    """Smallest signed type holding every mantissa in [lo, hi] at ``frac`` fraction bits (never rounds)."""
+    lo, hi = int(lo), int(hi)
+    bits = max(hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0) + 1
+    width = max(bits, frac + 1)
+    return FixedType(width, width - frac, True, "trn", "wrap")
+
+
+def dense_accumulator(x: FixedType, w: np.ndarray, b: np.ndarray, tw: FixedType, tb: FixedType) -> FixedType:
+    """Accumulator for b + sum_i x_i w_i over every partial sum, from the actual weights."""
+    f_prod = x.frac + tw.frac
+    f = max(f_prod, tb.frac)
+    w = w.astype(object)
+    hi_terms = np.maximum(np.maximum(w * x.max_int, w * x.min_int), 0).sum(axis=0) * 2 ** (f - f_prod)
+    lo_terms = np.minimum(np.minimum(w * x.max_int, w * x.min_int), 0).sum(axis=0) * 2 ** (f - f_prod)
+    bias = b.astype(object) * 2 ** (f - tb.frac)
+    return exact_sum_type(min(bias + lo_terms), max(bias + hi_terms), f)
+
+
+def product_accumulator(a: FixedType, b: FixedType, terms: int) -> FixedType:
+    """Accumulator for a sum of ``terms`` products a*b over the full ranges of both types."""
+    prods = [p * q for p in (a.min_int, a.max_int) for q in (b.min_int, b.max_int)]
+    return exact_sum_type(terms * min(0, *prods), terms * max(0, *prods), a.frac + b.frac)
+
+
+class TSLayer(Layer):
+    """Base IR layer: one output buffer, optional internal buffers and integer tables.
+
+    Attributes set by the handlers: ``out_type`` (FixedType), ``out_shape``, ``tables``
+    ({role: (mantissas, FixedType)}), ``buffers`` ({boundary name: (shape, FixedType)}); from the
+    hls config: ``tsflow_storage`` ({boundary name: kind}), ``tsflow_parallelism`` ({name: P}).
+    """
+
+    def initialize(self):
+        storage = self.get_attr("tsflow_storage", {})
+        out = self.get_attr("out_name", self.name)
+        self.add_output_variable(self.get_attr("out_shape"), var_name=cname(out), type_name=cname(out) + "_t",
+                                 precision=precision_of(self.get_attr("out_type")))
+        self.get_output_variable().tsflow_storage = storage.get(out, "registers")
+        for buf, (shape, t) in self.get_attr("buffers", {}).items():
+            self.add_output_variable(shape, out_name=buf, var_name=cname(buf), type_name=cname(buf) + "_t",
+                                     precision=precision_of(t))
+            var = self.get_output_variable(buf)
+            var.tsflow_storage = storage.get(buf, "auto")
+            self.set_attr(cname(buf) + "_t", var.type)  # hls4ml keeps one result_t per layer: declare each
+        self.set_attr(cname(out) + "_t", self.get_output_variable().type)
+        for role, (mantissas, t) in self.get_attr("tables", {}).items():
+            self.add_weights_variable(name=role, var_name=cname(role), type_name=cname(role) + "_t",
+                                      precision=precision_of(t), data=np.asarray(mantissas, np.float64) * t.lsb)
+
+    def parallel(self, name: str | None = None) -> int:
+        return int(self.get_attr("tsflow_parallelism", {}).get(name or self.name, 1))
+
+    def var(self, name: str) -> str:
+        main = self.get_attr("out_name", self.name) == name
+        return self.get_output_variable(None if main else name).name
+
+
+class TSCast(TSLayer):
+    pass
+
+
+class TSDense(TSLayer):
+    pass
+
+
+class TSPositional(TSLayer):
+    pass
+
+
+class TSAdd(TSLayer):
+    pass
+
+
+class TSAffine(TSLayer):
+    pass
+
+
+class TSPool(TSLayer):
+    pass
+
+
+class TSLast(TSLayer):
+    pass
+
+
+class TSAttention(TSLayer):
+    pass
+
+
+# ---- Keras v2 handlers -------------------------------------------------------------------------
+
+def _keras_layer(reader, name):
+    return reader.model.get_layer(name)
+
+
+def _base(keras_layer, input_names, class_name, out_type, out_shape) -> dict:
+    return {"name": keras_layer["config"]["name"], "class_name": class_name, "inputs": input_names,
+            "out_type": out_type, "out_shape": list(out_shape)}
+
+
+def _dense_fields(layer, params: dict, x_type: FixedType, n_steps: int) -> dict:
+    w, b = params["weight"], params["bias"]
+    t = layer.types
+    return {"n_steps": n_steps, "n_in": w.shape[0], "n_out": w.shape[1], "relu": bool(getattr(layer, "relu", False)),
+            "accum": dense_accumulator(x_type, w, b, t["weight"], t["bias"]),
+            "tables": {layer.name + ".weight": (w, t["weight"]), layer.name + ".bias": (b, t["bias"])}}
+
+
+def _input_type(reader, layer):
+    """Fixed-point type of the tensor feeding ``layer`` (its inbound Keras layer's output type)."""
+    src = layer.input._keras_history.layer
+    if hasattr(src, "out_type"):
+        return src.out_type
+    if hasattr(src, "types"):
+        return src.types["output"]
+    return _input_type(reader, src)
+
+
+def parse_cast(keras_layer, input_names, input_shapes, reader):
+    layer = _keras_layer(reader, keras_layer["config"]["name"])
+    shape = input_shapes[0][1:]
+    d = _base(keras_layer, input_names, "TSCast", layer.out_type, shape)
+    d.update(n=int(np.prod(shape)), out_name="input")  # the boundary name; "input" is reserved for layers
+    return d, input_shapes[0]
+
+
+def parse_dense(keras_layer, input_names, input_shapes, reader):
+    layer = _keras_layer(reader, keras_layer["config"]["name"])
+    params = layer_parameters(layer)[layer.name]
+    shape_in = input_shapes[0][1:]
+    n_steps = shape_in[0] if len(shape_in) == 2 else 1
+    out_shape = [*shape_in[:-1], layer.units]
+    d = _base(keras_layer, input_names, "TSDense", layer.types["output"], out_shape)
+    d.update(_dense_fields(layer, params, _input_type(reader, layer), n_steps))
+    return d, [None, *out_shape]
+
+
+def parse_positional(keras_layer, input_names, input_shapes, reader):
+    layer = _keras_layer(reader, keras_layer["config"]["name"])
+    table = layer_parameters(layer)[layer.name]["table"]
+    shape = input_shapes[0][1:]
+    d = _base(keras_layer, input_names, "TSPositional", layer.types["output"], shape)
+    d.update(n=int(np.prod(shape)), tables={layer.name + ".table": (table, layer.types["table"])})
+    return d, input_shapes[0]
+
+
+def parse_add(keras_layer, input_names, input_shapes, reader):
+    layer = _keras_layer(reader, keras_layer["config"]["name"])
+    shape = input_shapes[0][1:]
+    return {**_base(keras_layer, input_names, "TSAdd", layer.out_type, shape), "n": int(np.prod(shape))}, input_shapes[0]
+
+
+def parse_norm(keras_layer, input_names, input_shapes, reader):
+    layer = _keras_layer(reader, keras_layer["config"]["name"])
+    p = layer_parameters(layer)[layer.name]
+    steps, ch = input_shapes[0][1:]
+    d = _base(keras_layer, input_names, "TSAffine", layer.types["output"], [steps, ch])
+    d.update(n_steps=steps, n_ch=ch, tables={layer.name + ".scale": (p["scale"], layer.types["scale"]),
+                                             layer.name + ".shift": (p["shift"], layer.types["shift"])})
+    return d, input_shapes[0]
+
+
+def parse_pool(keras_layer, input_names, input_shapes, reader):
+    layer = _keras_layer(reader, keras_layer["config"]["name"])
+    steps, ch = input_shapes[0][1:]
+    x = _input_type(reader, layer)
+    d = _base(keras_layer, input_names, "TSPool", layer.out_type, [ch])
+    d.update(n_steps=steps, n_ch=ch, accum=exact_sum_type(steps * x.min_int, steps * x.max_int, x.frac),
+             recip=reciprocal_constant(steps, POOL_RECIPROCAL_FRAC))
+    return d, [None, ch]
+
+
+def parse_last(keras_layer, input_names, input_shapes, reader):
+    layer = _keras_layer(reader, keras_layer["config"]["name"])
+    steps, ch = input_shapes[0][1:]
+    n_out = ch if layer.channel is None else 1
+    d = _base(keras_layer, input_names, "TSLast", _input_type(reader, layer), [n_out])
+    d.update(n_steps=steps, n_ch=ch, first=layer.channel or 0, n_out=n_out)
+    return d, [None, n_out]
+
+
+def parse_attention(keras_layer, input_names, input_shapes, reader):
+    layer = _keras_layer(reader, keras_layer["config"]["name"])
+    params = layer_parameters(layer)
+    steps, d_model = input_shapes[0][1:]
+    p, t, spec = layer.prefix, layer.types, layer.softmax_spec
+    x_type = _input_type(reader, layer)
+    dh = d_model // layer.heads
+    sub = {}
+    tables = {}
+    for role in ("q", "k", "v", "o"):
+        src = t["context"]["output"] if role == "o" else x_type
+        fields = _dense_fields(layer.proj[role], params[p + role], src, steps)
+        tables.update(fields.pop("tables"))
+        sub[role] = fields
+    score_acc = product_accumulator(t["q"]["output"], t["k"]["output"], dh)
+    shift = score_shift(dh)
+    exp_type = FixedType(spec.exp_frac + 1, 1, signed=False)  # exp(0) = 1 needs one integer bit
+    tables[p + "exp_table"] = (spec.exp_table(), exp_type)
+    sq = [layer.heads, steps, steps]
+    d = _base(keras_layer, input_names, "TSAttention", t["o"]["output"], [steps, d_model])
+    d.update(
+        out_name=p + "o", n_steps=steps, d=d_model, heads=layer.heads, head_dim=dh, sub=sub, tables=tables,
+        buffers={p + "q": ([steps, d_model], t["q"]["output"]), p + "k": ([steps, d_model], t["k"]["output"]),
+                 p + "v": ([steps, d_model], t["v"]["output"]), p + "scores": (sq, spec.score),
+                 p + "softmax": (sq, spec.prob), p + "context": ([steps, d_model], t["context"]["output"])},
+        score_accum=score_acc,
+        score_scaled=FixedType(score_acc.width, score_acc.integer - shift, True, "trn", "wrap"),
+        context_accum=product_accumulator(spec.prob, t["v"]["output"], steps),
+        softmax=spec, exp_type=exp_type,
+    )
+    return d, [None, steps, d_model]
+
+
+HANDLERS = {"FixedQuant": parse_cast, "SeqDense": parse_dense, "PositionalAdd": parse_positional,
+            "QAdd": parse_add, "QNorm": parse_norm, "QAvgPool": parse_pool, "LastStep": parse_last,
+            "QAttention": parse_attention}
+IR_LAYERS = {"TSCast": TSCast, "TSDense": TSDense, "TSPositional": TSPositional, "TSAdd": TSAdd,
+             "TSAffine": TSAffine, "TSPool": TSPool, "TSLast": TSLast, "TSAttention": TSAttention}
+
+
+# ---- C++ config structs and calls --------------------------------------------------------------
+
+def _struct(name: str, consts: dict, types: dict) -> str:
+    lines = [f"struct {name} {{"]
+    for k, v in consts.items():
+        kind = "bool" if isinstance(v, bool) else ("int" if v < 0 else "unsigned")
+        lines.append(f"    static const {kind} {k} = {str(v).lower() if isinstance(v, bool) else v};")
+    for k, v in types.items():
+        lines.append(f"    typedef {v} {k};")
+    return "\n".join(lines) + "\n};\n"
+
+
+def _weight_type(node, role: str) -> str:
+    return node.get_weights(role).type.name
+
+
+def _dense_struct(node, name: str, fields: dict, prefix: str, parallel: int) -> str:
+    return _struct(name, {"n_steps": fields["n_steps"], "n_in": fields["n_in"], "n_out": fields["n_out"],
+                          "parallel": parallel, "relu": fields["relu"]},
+                   {"weight_t": _weight_type(node, prefix + ".weight"), "bias_t": _weight_type(node, prefix + ".bias"),
+                    "accum_t": fields["accum"].cpp()})
+
+
+def config_cpp(node: TSLayer) -> str:
+    a = node.get_attr
+    name = f"config{node.index}"
+    cls = node.class_name
+    if cls == "TSDense":
+        return _dense_struct(node, name, {k: a(k) for k in ("n_steps", "n_in", "n_out", "relu", "accum")},
+                             node.name, node.parallel())
+    if cls in ("TSCast", "TSAdd"):
+        return _struct(name, {"n": a("n"), "parallel": node.parallel()}, {})
+    if cls == "TSPositional":
+        return _struct(name, {"n": a("n"), "parallel": node.parallel()},
+                       {"table_t": _weight_type(node, node.name + ".table")})
+    if cls == "TSAffine":
+        return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "parallel": node.parallel()},
+                       {"scale_t": _weight_type(node, node.name + ".scale"),
+                        "shift_t": _weight_type(node, node.name + ".shift")})
+    if cls == "TSPool":
+        recip = FixedType(POOL_RECIPROCAL_FRAC, 0, signed=False)
+        return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "parallel": node.parallel(),
+                              "recip_mantissa": a("recip")}, {"accum_t": a("accum").cpp(), "recip_t": recip.cpp()})
+    if cls == "TSLast":
+        return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "first": a("first"), "n_out": a("n_out")}, {})
+    if cls == "TSAttention":
+        return _attention_config(node, name)
+    raise ValueError(f"no C++ config for {cls}")
+
+
+def _attention_config(node: TSLayer, name: str) -> str:
+    a = node.get_attr
+    p = node.name.removesuffix("attn")
+    spec = a("softmax")
+    out = []
+    for role in ("q", "k", "v", "o"):
+        out.append(_dense_struct(node, f"{name}_{role}", a("sub")[role], p + role, node.parallel(p + role)))
+    steps = a("n_steps")
+    out.append(_struct(f"{name}_softmax", {"n": steps, "table_size": spec.table_size, "index_shift": spec.index_shift,
+                                           "sum_extra_bits": steps.bit_length(), "prob_frac": spec.prob.frac,
+                                           "prob_max": spec.prob.max_int},
+                       {"score_t": node.get_output_variable(p + "scores").type.name,
+                        "prob_t": node.get_output_variable(p + "softmax").type.name,
+                        "exp_t": _weight_type(node, p + "exp_table")}))
+    types = {f"{r}_config": f"{name}_{r}" for r in ("q", "k", "v", "o")}
+    types["softmax_config"] = f"{name}_softmax"
+    for buf, key in (("q", "q_t"), ("k", "k_t"), ("v", "v_t"), ("scores", "score_t"), ("softmax", "prob_t"),
+                     ("context", "context_t")):
+        types[key] = node.get_output_variable(p + buf).type.name
+    types.update(score_accum_t=a("score_accum").cpp(), score_scaled_t=a("score_scaled").cpp(),
+                 context_accum_t=a("context_accum").cpp())
+    out.append(_struct(name, {"n_steps": steps, "d": a("d"), "heads": a("heads"), "head_dim": a("head_dim"),
+                              "score_parallel": node.parallel(p + "scores"),
+                              "context_parallel": node.parallel(p + "context")}, types))
+    return "\n".join(out)
+
+
+def _record(node: TSLayer, boundary: str) -> str:
+    main = node.get_attr("out_name", node.name) == boundary
+    v = node.get_output_variable(None if main else boundary)
+    return f'TSFLOW_RECORD("{boundary}", {v.name}, {v.size_cpp()});'
+
+
+def function_cpp(node: TSLayer) -> str:
+    cls = node.class_name
+    ins = [node.get_input_variable(i) for i in node.inputs]
+    out = node.get_output_variable()
+    cfg = f"config{node.index}"
+    w = {role: node.get_weights(role).name for role in node.get_attr("tables", {})}
+    n = node.name
+    if cls == "TSCast":
+        call = f"tsflow::cast<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name});"
+    elif cls == "TSDense":
+        call = (f"tsflow::dense_seq<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name}, "
+                f"{w[n + '.weight']}, {w[n + '.bias']});")
+    elif cls == "TSPositional":
+        call = f"tsflow::positional_add<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name}, {w[n + '.table']});"
+    elif cls == "TSAdd":
+        call = (f"tsflow::add<{ins[0].type.name}, {ins[1].type.name}, {out.type.name}, {cfg}>"
+                f"({ins[0].name}, {ins[1].name}, {out.name});")
+    elif cls == "TSAffine":
+        call = (f"tsflow::affine_seq<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name}, "
+                f"{w[n + '.scale']}, {w[n + '.shift']});")
+    elif cls == "TSPool":
+        call = f"tsflow::average_pool<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name});"
+    elif cls == "TSLast":
+        return f"tsflow::last_step<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name});"
+    elif cls == "TSAttention":
+        p = n.removesuffix("attn")
+        bufs = ", ".join(node.var(p + b) for b in ("q", "k", "v", "scores", "softmax", "context"))
+        weights = ", ".join(w[p + r + "." + k] for r in ("q", "k", "v", "o") for k in ("weight", "bias"))
+        call = (f"tsflow::attention<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name}, {bufs}, "
+                f"{weights}, {w[p + 'exp_table']});")
+        records = [_record(node, p + b) for b in ("q", "k", "v", "scores", "softmax", "context", "o")]
+        return "\n    ".join([call, *records])
+    else:
+        raise ValueError(f"no C++ call for {cls}")
+    return call + "\n    " + _record(node, node.get_attr("out_name", n))
+
+
+def template_classes() -> list[type]:
+    """One config and one function template class per IR layer (hls4ml instantiates them without arguments)."""
+    classes = []
+    for ir in IR_LAYERS.values():
+        def config_init(self, ir=ir):
+            LayerConfigTemplate.__init__(self, ir)
+
+        def call_init(self, ir=ir):
+            FunctionCallTemplate.__init__(self, ir, include_header=[HEADER, TRACE_HEADER])
+
+        classes.append(type(ir.__name__ + "ConfigTemplate", (LayerConfigTemplate,),
+                            {"__init__": config_init, "format": lambda self, node: config_cpp(node)}))
+        classes.append(type(ir.__name__ + "FunctionTemplate", (FunctionCallTemplate,),
+                            {"__init__": call_init, "format": lambda self, node: function_cpp(node)}))
+    return classes
