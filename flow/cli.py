@@ -72,6 +72,63 @@ def train(config: Path, out: Path, force: bool):
     console.print(f"{kind} model written to {out}", highlight=False)
 
 
+def _csim_summary(csim) -> None:
+    verdict = "[green]bit-exact[/]" if csim.bit_exact else "[bold red]NOT bit-exact[/]"
+    console.print(f"C simulation: {csim.samples} test windows, {csim.mismatches} output mismatches, "
+                  f"{csim.values_compared} values over {csim.boundaries_compared} boundaries, "
+                  f"{csim.boundary_mismatches} differ: {verdict}", highlight=False)
+    d = csim.first_divergence
+    if d:
+        console.print(f"first divergence: layer {d['layer']}, window {d['sample']}, element {d['element']}: "
+                      f"reference mantissa {d['expected']}, C++ {d['got']}", highlight=False)
+
+
+class CSimMismatch(Exception):
+    """The C++ does not compute what the reference computes."""
+
+
+@cli.command()
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Build folder: model/, hls/ (the HLS project), csim.json, build.json.")
+@click.option("--trained", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Reuse the model of a 'tsflow train' folder trained from the same configuration.")
+@click.option("--force", is_flag=True, help="Replace an existing build folder.")
+def build(config: Path, out: Path, trained: Path | None, force: bool):
+    """Train (or reuse), convert through hls4ml, write the HLS project and prove it bit-exact."""
+    from .build import build as run_build
+    from .runs import staged_output
+
+    try:
+        cfg = load_config(config)
+        with staged_output(out, force) as stage:
+            result = run_build(cfg, stage, trained, report=_epoch_report)
+            _csim_summary(result.csim)
+            if not result.csim.bit_exact:
+                raise CSimMismatch(f"C simulation is not bit-exact; details in {stage / 'csim.json'}")
+    except ConfigError as exc:
+        _fail(exc)
+    except CSimMismatch as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    times = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    console.print(f"build written to {out} ({result.cpp_lines} lines of C++; {times})", highlight=False)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def csim(folder: Path):
+    """Re-run the C simulation of a build folder over the whole test split."""
+    from .build import rerun_csim
+
+    try:
+        result = rerun_csim(folder)
+    except ConfigError as exc:
+        _fail(exc)
+    _csim_summary(result)
+    sys.exit(0 if result.bit_exact else 1)
+
+
 def main():
     cli(prog_name="tsflow")
 

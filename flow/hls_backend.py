@@ -4,7 +4,7 @@ They are hls4ml's Vitis / Vivado backends plus the tsflow layers, with a writer 
 things: each intermediate buffer gets the storage asked for in the YAML (BIND_STORAGE for Vitis HLS,
 RESOURCE for Vivado HLS, a complete partition for registers, nothing for auto), and the top function
 has no function-level PIPELINE/DATAFLOW, so the layers run one after another with their own loops.
-pyproject.toml publishes ``register`` under the ``hls4ml.backends`` entry-point group.
+pyproject.toml publishes it (through ``flow.hls_plugin``) under the ``hls4ml.backends`` entry-point group.
 """
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ class _SequentialWriterMixin:
         return storage_pragma(self.dialect, variable.name, kind)
 
     def write_project_cpp(self, model):
+        for port in [*model.get_input_variables(), *model.get_output_variables()]:
+            port.__dict__.pop("tsflow_storage", None)  # ports keep hls4ml's interface pragmas
         super().write_project_cpp(model)
         path = Path(model.config.get_output_dir()) / "firmware" / f"{model.config.get_project_name()}.cpp"
         lines = path.read_text().splitlines(keepends=True)

@@ -25,7 +25,9 @@ def layer_parameters(layer: keras.layers.Layer) -> dict:
     if isinstance(layer, QAttention):
         return {k: v for sub in layer.proj.values() for k, v in layer_parameters(sub).items()}
     if isinstance(layer, QNorm):
-        scale, shift = tf.function(layer.affine)()  # graph mode, as in predict()
+        if not hasattr(layer, "_affine_graph"):  # traced once per layer
+            layer._affine_graph = tf.function(layer.affine)
+        scale, shift = layer._affine_graph()  # graph mode, as in predict()
         return {layer.name: {"scale": _mantissa(scale.numpy(), layer.types["scale"]),
                              "shift": _mantissa(shift.numpy(), layer.types["shift"])}}
     if isinstance(layer, PositionalAdd):

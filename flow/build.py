@@ -1,0 +1,113 @@
+"""The build stage: trained model (new or reused) -> HLS project -> verified C simulation.
+
+A build folder holds ``model/`` (the checkpoint, as ``tsflow train`` writes it), ``hls/`` (the
+project), ``csim.json`` and ``build.json`` (wall time per stage).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from keras_models.export import integer_parameters
+
+from .checkpoint import load_trained, save_trained
+from .config import ConfigError, dump_config
+from .convert import write_project
+from .csim import CSimReport, run_csim
+from .data import load_dataset
+from .precision import resolve_precisions
+from .reference import reference_forward
+
+TRAINING_SECTIONS = ("data", "model", "quantization", "training")
+
+
+@dataclass
+class BuildResult:
+    csim: CSimReport
+    seconds: dict
+    cpp_lines: int
+
+
+def _training_part(cfg) -> dict:
+    raw = yaml.safe_load(dump_config(cfg))
+    return {k: raw[k] for k in TRAINING_SECTIONS}
+
+
+def check_same_training(cfg, trained_cfg, source: Path) -> None:
+    """A checkpoint is reused only if data, model, quantization and training are those of ``cfg``."""
+    want, have = _training_part(cfg), _training_part(trained_cfg)
+    differ = [k for k in TRAINING_SECTIONS if want[k] != have[k]]
+    if differ:
+        raise ConfigError(f"--trained {source}: that model was trained from a different configuration "
+                          f"(differs in: {', '.join(differ)}); train it again or pass the matching run")
+
+
+def reference_trace(cfg, model, data_target_index: int, ds) -> dict:
+    prec = resolve_precisions(cfg)
+    return reference_forward(ds.test.x, integer_parameters(model), prec, cfg.model, data_target_index)
+
+
+def cpp_lines(folder: Path) -> int:
+    """Lines of C++ written for this model: top function, types, configs, weights, tsflow headers
+    (hls4ml's unused nnet_utils headers and the vendor ap_types are not counted)."""
+    fw = Path(folder, "firmware")
+    files = [*fw.glob("*.cpp"), *fw.glob("*.h"), *fw.glob("weights/*.h"), *fw.glob("nnet_utils/tsflow_*.h"),
+             Path(folder, "tsflow_tb.cpp")]
+    return sum(len(p.read_text().splitlines()) for p in files)
+
+
+def build(cfg, stage: Path, trained: Path | None = None, report=None) -> BuildResult:
+    if not cfg.quantization.enabled:
+        raise ConfigError("invalid configuration: quantization.enabled = false: an HLS build needs the "
+                          "quantized model; allowed: true")
+    if cfg.model.head == "mean_last":
+        raise ConfigError("invalid configuration: model.head = 'mean_last': not supported by 'tsflow build' yet; "
+                          "allowed: mean")
+    seconds = {}
+    t0 = time.perf_counter()
+    ds = load_dataset(cfg)
+    seconds["data"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if trained is not None:
+        checkpoint = load_trained(trained)
+        check_same_training(cfg, checkpoint.cfg, trained)
+        shutil.copytree(trained, stage / "model")
+        model = checkpoint.model
+    else:
+        from .training import train
+
+        result = train(cfg, ds, report=report)
+        (stage / "model").mkdir()
+        save_trained(stage / "model", cfg, ds, result)
+        model = result.model
+    seconds["train"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ref = reference_trace(cfg, model, ds.target_index, ds)
+    seconds["reference"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    write_project(cfg, model, resolve_precisions(cfg), ref, stage / "hls")
+    seconds["convert"] = time.perf_counter() - t0
+    csim = run_csim(stage / "hls", ref)
+    seconds.update({f"csim_{k}": v for k, v in csim.seconds.items()})
+    (stage / "csim.json").write_text(json.dumps(csim.to_dict(), indent=2))
+    lines = cpp_lines(stage / "hls")
+    (stage / "build.json").write_text(json.dumps({"seconds": seconds, "cpp_lines": lines}, indent=2))
+    return BuildResult(csim, seconds, lines)
+
+
+def rerun_csim(folder: Path) -> CSimReport:
+    """Re-run the C simulation of a built project against a freshly computed reference."""
+    folder = Path(folder)
+    if not (folder / "hls").is_dir():
+        raise ConfigError(f"{folder} is not a build folder (no hls/ project); run 'tsflow build' first")
+    checkpoint = load_trained(folder / "model")
+    ds = load_dataset(checkpoint.cfg)
+    ref = reference_trace(checkpoint.cfg, checkpoint.model, ds.target_index, ds)
+    csim = run_csim(folder / "hls", ref)
+    (folder / "csim.json").write_text(json.dumps(csim.to_dict(), indent=2))
+    return csim
