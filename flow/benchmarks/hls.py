@@ -1,0 +1,113 @@
+"""Benchmark: YAML -> verified C simulation, time per stage, csim throughput against hls4ml predict().
+
+    python -m flow.benchmarks.hls configs/default.yaml configs/etth1.yaml [--trained-dir DIR]
+
+For each config: trains (or reuses ``DIR/<config name>`` from an earlier ``tsflow train``), builds
+and verifies the project, then runs the same compiled firmware two ways over the whole test split:
+our testbench binary (one process) and hls4ml's ``predict()`` on the library from
+``hls_model.compile()`` (one C call per window from Python). Prints the figures; not a test.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from flow.build import build  # noqa: E402
+from flow.config import load_config  # noqa: E402
+from flow.convert import TB_DATA  # noqa: E402
+from flow.csim import CSIM_BINARY  # noqa: E402
+from flow.reference import output_of  # noqa: E402
+
+
+def _throughput(folder: Path, hls_model, reference: dict) -> dict:
+    hls = folder / "hls"
+    n = reference["input"].mantissa.shape[0]
+    t0 = time.perf_counter()
+    done = subprocess.run([str(hls / CSIM_BINARY), str(hls / TB_DATA)], capture_output=True, text=True, cwd=hls)
+    tb_seconds = time.perf_counter() - t0
+    assert done.returncode == 0, done.stdout + done.stderr
+    t0 = time.perf_counter()
+    hls_model.compile()
+    compile_seconds = time.perf_counter() - t0
+    x = reference["input"].values.reshape(n, -1)
+    t0 = time.perf_counter()
+    y = np.asarray(hls_model.predict(x)).reshape(n, -1)
+    predict_seconds = time.perf_counter() - t0
+    out = output_of(reference)
+    predict_mismatches = int(np.sum(y != out.values.reshape(n, -1)))
+    return {"windows": n, "testbench_s": tb_seconds, "predict_s": predict_seconds,
+            "predict_compile_s": compile_seconds, "predict_mismatches": predict_mismatches}
+
+
+def run(config: Path, trained_dir: Path | None, work: Path) -> dict:
+    import hls4ml
+
+    from flow.checkpoint import load_trained
+    from flow.convert import hls_config
+    from flow.data import load_dataset
+    from flow.hls_backend import BACKENDS
+    from flow.precision import resolve_precisions
+
+    cfg = load_config(config)
+    stage = work / cfg.name
+    stage.mkdir(parents=True)
+    trained = trained_dir / cfg.name if trained_dir else None
+    t0 = time.perf_counter()
+    result = build(cfg, stage, trained if trained and trained.exists() else None)
+    total = time.perf_counter() - t0
+    checkpoint = load_trained(stage / "model")
+    ds = load_dataset(cfg)
+    from flow.build import reference_trace
+
+    ref = reference_trace(cfg, checkpoint.model, ds.target_index, ds)
+    hls_model = hls4ml.converters.convert_from_keras_model(
+        checkpoint.model, output_dir=str(work / f"{cfg.name}-predict"), project_name="tsflow_model",
+        backend=BACKENDS[cfg.hls.tool], part=cfg.target.part, io_type="io_parallel", write_weights_txt=False,
+        hls_config=hls_config(cfg, resolve_precisions(cfg), checkpoint.model))
+    speed = _throughput(stage, hls_model, ref)
+    s = result.seconds
+    return {"config": str(config), "bit_exact": result.csim.bit_exact, "samples": result.csim.samples,
+            "values_compared": result.csim.values_compared, "seconds": s, "total_s": total,
+            "build_csim_s": total - s["train"] - s["data"], "cpp_lines": result.cpp_lines, **speed}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("configs", nargs="+", type=Path)
+    ap.add_argument("--trained-dir", type=Path, default=None,
+                    help="folder holding 'tsflow train' runs named after each config's name, to skip training")
+    args = ap.parse_args()
+    console = Console()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="tsflow-bench-") as tmp:
+        for config in args.configs:
+            rows.append(run(config, args.trained_dir, Path(tmp)))
+    table = Table(title="YAML -> verified C simulation (wall time, 2 cores)")
+    for col in ("config", "train s", "reference s", "convert s", "g++ s", "csim run s", "build+csim s",
+                "bit-exact", "csim windows/s", "predict() windows/s", "speed-up", "C++ lines"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        s = r["seconds"]
+        tb_rate, pr_rate = r["windows"] / r["testbench_s"], r["windows"] / r["predict_s"]
+        table.add_row(r["config"], f"{s['train']:.1f}", f"{s['reference']:.2f}", f"{s['convert']:.2f}",
+                      f"{s['csim_compile']:.1f}", f"{s['csim_run']:.2f}", f"{r['build_csim_s']:.1f}",
+                      f"{r['bit_exact']} ({r['samples']} windows, {r['values_compared']} values)",
+                      f"{tb_rate:,.0f}", f"{pr_rate:,.0f}", f"{tb_rate / pr_rate:.1f}x", str(r["cpp_lines"]))
+    console.print(table)
+    for r in rows:
+        console.print(f"{r['config']}: predict() output mismatches vs reference: {r['predict_mismatches']} "
+                      f"of {r['windows']}; hls_model.compile() took {r['predict_compile_s']:.1f} s", highlight=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""The generated HLS C++ computes exactly what the reference forward computes.
+
+Each matrix case trains a short model on the built-in series (>1,000 real test windows), converts it
+through the tsflow hls4ml backend, compiles the testbench with g++ and hls4ml's ap_types, and
+compares every boundary of every window. The mutation tests edit one rounding mode or one table
+entry in a built project and check that the divergence is reported at the right layer.
+"""
+import json
+import re
+import shutil
+
+import pytest
+
+from flow.build import build
+from flow.config import parse_config
+from flow.csim import run_csim
+
+from .conftest import small_raw
+
+
+def case(window=24, d_model=16, heads=1, n_layers=1, bits=8, storage="auto", tool="vitis", **quant):
+    raw = small_raw(d_model=d_model, heads=heads, layers=n_layers, ffn=2 * d_model)
+    raw["data"]["window"] = window
+    raw["quantization"] = {"bits": bits, **quant}
+    raw["training"].update(float_epochs=1, qat_epochs=1)
+    raw["hls"] = {"tool": tool, "default_storage": storage, "parallelism": {"enc0.ffn2": 4, "enc0.scores": 2}}
+    return raw
+
+
+MIXED_A = {"layers": {"enc0.ffn1": {"weight": {"bits": 4}}, "enc0.scores": {"output": {"bits": 12, "integer": 5}},
+                      "pool": {"output": {"bits": 10}}}}
+MIXED_B = {"rounding": "rnd", "overflow": "wrap", "softmax": {"table_size": 64},
+           "layers": {"embed": {"output": {"bits": 5, "integer": 2}}, "enc0.v": {"weight": {"bits": 3}}}}
+CASES = {
+    "8bit-h1-d16-l1-w24-auto": case(),
+    "6bit-h2-d8-l2-w48-bram": case(window=48, d_model=8, heads=2, n_layers=2, bits=6, storage="bram"),
+    "4bit-h2-d32-l1-w24-lutram": case(d_model=32, heads=2, bits=4, storage="lutram"),
+    "mixedA-h1-d8-l2-w24-registers": case(d_model=8, n_layers=2, storage="registers", rounding="trn", **MIXED_A),
+    "mixedB-h2-d16-l1-w48-auto-vivado": case(window=48, heads=2, bits=6, tool="vivado", **MIXED_B),
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Builds shared by the matrix and the mutation tests, made on first use."""
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            stage = tmp_path_factory.mktemp(name)
+            cache[name] = (parse_config(CASES[name]), stage, build(parse_config(CASES[name]), stage))
+        return cache[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_csim_is_bit_exact_on_every_boundary(built, name):
+    cfg, stage, result = built(name)
+    csim = result.csim
+    assert csim.samples >= 1000
+    assert csim.mismatches == 0 and csim.boundary_mismatches == 0 and csim.bit_exact
+    # every layer output and attention internal of every window was compared
+    expected_boundaries = 3 + 13 * cfg.model.layers + 2 + int(cfg.model.predict_delta)  # input embed pos, pool head
+    assert csim.boundaries_compared == expected_boundaries
+    saved = json.loads((stage / "csim.json").read_text())
+    assert saved["samples"] == csim.samples and saved["bit_exact"] is True and saved["max_abs_diff"] == 0
+
+
+def _mutated_csim(built, tmp_path, edit):
+    cfg, stage, result = built("8bit-h1-d16-l1-w24-auto")
+    hls = tmp_path / "hls"
+    shutil.copytree(stage / "hls", hls)
+    edit(hls / "firmware")
+    from flow.build import reference_trace
+    from flow.checkpoint import load_trained
+    from flow.data import load_dataset
+
+    trained = load_trained(stage / "model")
+    ds = load_dataset(cfg)
+    return run_csim(hls, reference_trace(cfg, trained.model, ds.target_index, ds))
+
+
+def test_a_changed_rounding_mode_is_reported_at_its_layer(built, tmp_path):
+    def edit(fw):
+        defines = fw / "defines.h"
+        text = defines.read_text()
+        line = re.search(r"typedef ap_fixed<8,3,AP_RND_CONV,AP_SAT,0> enc0_norm1_t;", text).group(0)
+        defines.write_text(text.replace(line, line.replace("AP_RND_CONV", "AP_TRN")))
+
+    csim = _mutated_csim(built, tmp_path, edit)
+    assert not csim.bit_exact and csim.boundary_mismatches > 0
+    assert csim.first_divergence["layer"] == "enc0.norm1"
+
+
+def test_a_changed_exp_table_entry_is_reported_at_the_softmax(built, tmp_path):
+    def edit(fw):
+        table = fw / "weights" / "enc0_exp_table.h"
+        text = table.read_text()
+        first = re.search(r"\{([0-9.]+)", text).group(1)  # exp(0) = 1, used by every row
+        table.write_text(text.replace("{" + first, "{0.5", 1))
+
+    csim = _mutated_csim(built, tmp_path, edit)
+    assert not csim.bit_exact
+    assert csim.first_divergence["layer"] == "enc0.softmax"
+    assert csim.first_divergence["sample"] == 0
+
+
+def _project_text(tmp_path, raw):
+    from flow.convert import write_project
+    from flow.data import load_dataset
+    from flow.precision import resolve_precisions
+    from flow.reference import reference_forward
+    from keras_models.builder import build_model
+    from keras_models.export import integer_parameters
+
+    cfg = parse_config(raw)
+    ds = load_dataset(cfg)
+    prec = resolve_precisions(cfg)
+    model = build_model(cfg, prec, True, len(ds.features), ds.target_index)
+    ref = reference_forward(ds.test.x[:4], integer_parameters(model), prec, cfg.model, ds.target_index)
+    write_project(cfg, model, prec, ref, tmp_path / cfg.hls.tool)
+    fw = tmp_path / cfg.hls.tool / "firmware"
+    return (fw / "tsflow_model.cpp").read_text(), (fw / "parameters.h").read_text()
+
+
+@pytest.mark.parametrize("tool", ["vitis", "vivado"])
+def test_pragmas_follow_the_storage_and_parallelism_asked_for(tmp_path, tool):
+    raw = case(tool=tool)
+    raw["hls"].update(storage={"enc0.q": "bram", "enc0.scores": "lutram", "enc0.ffn1": "registers",
+                               "enc0.context": "auto"}, default_storage="bram",
+                      parallelism={"enc0.ffn2": 4, "embed": 3})
+    top, params = _project_text(tmp_path, raw)
+    if tool == "vitis":
+        assert "#pragma HLS BIND_STORAGE variable=enc0_q type=ram_2p impl=bram" in top
+        assert "#pragma HLS BIND_STORAGE variable=enc0_scores type=ram_2p impl=lutram" in top
+        assert "#pragma HLS BIND_STORAGE variable=enc0_k type=ram_2p impl=bram" in top  # the default
+        assert "RESOURCE" not in top
+    else:
+        assert "#pragma HLS RESOURCE variable=enc0_q core=RAM_2P_BRAM" in top
+        assert "#pragma HLS RESOURCE variable=enc0_scores core=RAM_2P_LUTRAM" in top
+        assert "BIND_STORAGE" not in top
+    assert "#pragma HLS ARRAY_PARTITION variable=enc0_ffn1 complete dim=0" in top
+    assert not re.search(r"#pragma HLS \w+ variable=enc0_context\b", top)  # auto: the tool decides
+    # sequential schedule: no function-level pipeline or dataflow over the whole network
+    assert "#pragma HLS PIPELINE" not in top and "#pragma HLS DATAFLOW" not in top
+    configs = dict(re.findall(r"struct (config\d+(?:_\w+)?) \{(.*?)\};", params, re.S))
+    calls = dict(re.findall(r"(config\d+(?:_\w+)?)>\((\w+),", top))
+    embed_cfg = next(c for c, arg in calls.items() if arg == "input")
+    assert "static const unsigned parallel = 3;" in configs[embed_cfg]
+    ffn2_cfg = next(c for c, arg in calls.items() if arg == "enc0_ffn1")
+    assert "static const unsigned parallel = 4;" in configs[ffn2_cfg]
