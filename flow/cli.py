@@ -111,6 +111,10 @@ def build(config: Path, out: Path, trained: Path | None, force: bool):
     except CSimMismatch as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(1)
+    import json
+
+    metrics = json.loads((out / "model" / "metrics.json").read_text())
+    console.print(_metrics_table(metrics, cfg.data.target))
     times = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     console.print(f"build written to {out} ({result.cpp_lines} lines of C++; {times})", highlight=False)
 
