@@ -87,7 +87,7 @@ def main():
     ap.add_argument("--trained-dir", type=Path, default=None,
                     help="folder holding 'tsflow train' runs named after each config's name, to skip training")
     args = ap.parse_args()
-    console = Console()
+    console = Console(width=220)
     rows = []
     with tempfile.TemporaryDirectory(prefix="tsflow-bench-") as tmp:
         for config in args.configs:
