@@ -64,7 +64,7 @@ def cpp_layout(name: str, mantissa: np.ndarray) -> np.ndarray:
     return mantissa.reshape(n, -1)
 
 
-def _first_divergence(reference: dict, trace_dir: Path) -> tuple[int, int, dict | None]:
+def _first_divergence(reference: dict, trace_dir: Path) -> tuple[int, int, int, dict | None]:
     boundaries = values = mismatches = 0
     first = None
     for name, b in reference.items():
