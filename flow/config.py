@@ -154,6 +154,7 @@ class TargetConfig(Strict):
 
 
 STORAGE_KINDS = ("registers", "lutram", "bram", "auto")
+MULTIPLIER_KINDS = ("dsp", "lut", "auto")  # auto: the tool's choice, modelled by operand width
 
 
 class HLSConfig(Strict):
@@ -164,6 +165,23 @@ class HLSConfig(Strict):
     storage: dict[str, Literal[STORAGE_KINDS]] = {}  # type: ignore[valid-type]
     default_parallelism: int = Field(1, ge=1, le=4096)
     parallelism: dict[str, Annotated[int, Field(ge=1, le=4096)]] = {}
+    default_multiplier: Literal[MULTIPLIER_KINDS] = "auto"  # type: ignore[valid-type]
+    multiplier: dict[str, Literal[MULTIPLIER_KINDS]] = {}  # type: ignore[valid-type]
+
+
+IDENTIFIER = r"^[A-Za-z][A-Za-z0-9_]*$"
+
+
+class ExportConfig(Strict):
+    """IP-catalog metadata and the optional steps of the vendor scripts."""
+
+    vendor: str = Field("tsflow", pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    library: str = Field("hls", pattern=IDENTIFIER)
+    ip_name: str = Field("tsflow_forecaster", pattern=IDENTIFIER)
+    version: str = Field("1.0", pattern=r"^[0-9]+\.[0-9]+$")
+    description: str = Field("Integer-only Transformer forecaster (tsflow)", min_length=1, max_length=200)
+    cosim: bool = False
+    implementation: bool = False
 
 
 class FlowConfig(Strict):
@@ -174,6 +192,7 @@ class FlowConfig(Strict):
     training: TrainingConfig = TrainingConfig()
     target: TargetConfig = TargetConfig()
     hls: HLSConfig = HLSConfig()
+    export: ExportConfig = ExportConfig()
 
     @field_validator("name")
     @classmethod
