@@ -1,7 +1,9 @@
 """The build stage: trained model (new or reused) -> HLS project -> verified C simulation.
 
-A build folder holds ``model/`` (the checkpoint, as ``tsflow train`` writes it), ``hls/`` (the
-project), ``csim.json`` and ``build.json`` (wall time per stage).
+A build folder holds ``estimate.json`` (resources and latency on the target part), ``model/`` (the
+checkpoint, as ``tsflow train`` writes it), ``hls/`` (the project), ``csim.json`` and ``build.json``
+(wall time per stage). The estimate comes first: a design that does not fit is refused before any
+training, unless overflow is allowed.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from .config import ConfigError, dump_config
 from .convert import write_project
 from .csim import CSimReport, run_csim
 from .data import load_dataset
+from .estimate import Estimate, estimate
 from .precision import resolve_precisions
 from .reference import reference_forward
 
@@ -28,6 +31,7 @@ TRAINING_SECTIONS = ("data", "model", "quantization", "training")
 
 @dataclass
 class BuildResult:
+    estimate: Estimate
     csim: CSimReport
     seconds: dict
     cpp_lines: int
@@ -61,7 +65,12 @@ def cpp_lines(folder: Path) -> int:
     return sum(len(p.read_text().splitlines()) for p in files)
 
 
-def build(cfg, stage: Path, trained: Path | None = None, report=None) -> BuildResult:
+class DoesNotFit(ConfigError):
+    """The estimate exceeds the target part and overflow was not allowed."""
+
+
+def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_overflow: bool = False,
+          calibration: dict | None = None) -> BuildResult:
     if not cfg.quantization.enabled:
         raise ConfigError("invalid configuration: quantization.enabled = false: an HLS build needs the "
                           "quantized model; allowed: true")
@@ -72,6 +81,12 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None) -> BuildRe
     t0 = time.perf_counter()
     ds = load_dataset(cfg)
     seconds["data"] = time.perf_counter() - t0
+    est = estimate(cfg, n_features=len(ds.features), calibration=calibration)
+    (stage / "estimate.json").write_text(json.dumps(est.to_dict(), indent=2))
+    if not est.fits and not allow_overflow:
+        over = ", ".join(f"{r} {est.total[r]} > {est.budget[r]}" for r in est.overflowing)
+        raise DoesNotFit(f"the design does not fit {cfg.target.part} (estimate): {over}; see {stage / 'estimate.json'}; "
+                         f"change hls.storage / hls.multiplier / quantization, or pass --allow-overflow")
     t0 = time.perf_counter()
     if trained is not None:
         checkpoint = load_trained(trained)
@@ -97,7 +112,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None) -> BuildRe
     (stage / "csim.json").write_text(json.dumps(csim.to_dict(), indent=2))
     lines = cpp_lines(stage / "hls")
     (stage / "build.json").write_text(json.dumps({"seconds": seconds, "cpp_lines": lines}, indent=2))
-    return BuildResult(csim, seconds, lines)
+    return BuildResult(est, csim, seconds, lines)
 
 
 def rerun_csim(folder: Path) -> CSimReport:

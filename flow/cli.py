@@ -94,15 +94,21 @@ class CSimMismatch(Exception):
 @click.option("--trained", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Reuse the model of a 'tsflow train' folder trained from the same configuration.")
 @click.option("--force", is_flag=True, help="Replace an existing build folder.")
-def build(config: Path, out: Path, trained: Path | None, force: bool):
-    """Train (or reuse), convert through hls4ml, write the HLS project and prove it bit-exact."""
+@click.option("--allow-overflow", is_flag=True, help="Build even if the estimate exceeds the target part.")
+@click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Corrections written by 'tsflow calibrate', applied to the estimate.")
+def build(config: Path, out: Path, trained: Path | None, force: bool, allow_overflow: bool, calibration: Path | None):
+    """Estimate, train (or reuse), convert through hls4ml, write the HLS project and prove it bit-exact."""
     from .build import build as run_build
     from .runs import staged_output
 
     try:
         cfg = load_config(config)
+        factors = _load_calibration(calibration, cfg)
         with staged_output(out, force) as stage:
-            result = run_build(cfg, stage, trained, report=_epoch_report)
+            result = run_build(cfg, stage, trained, report=_epoch_report, allow_overflow=allow_overflow,
+                               calibration=factors)
+            console.print(_estimate_table(result.estimate, per_layer=False))
             _csim_summary(result.csim)
             if not result.csim.bit_exact:
                 raise CSimMismatch(f"C simulation is not bit-exact; details in {stage / 'csim.json'}")
@@ -131,6 +137,127 @@ def csim(folder: Path):
         _fail(exc)
     _csim_summary(result)
     sys.exit(0 if result.bit_exact else 1)
+
+
+def _load_calibration(path: Path | None, cfg) -> dict | None:
+    if path is None:
+        return None
+    from .calibration import load_calibration
+
+    return load_calibration(path, cfg.target.part)
+
+
+def _percent(used: int, budget: int | None) -> str:
+    return f"{100 * used / budget:.0f}%" if budget else "n/a"
+
+
+def _estimate_table(est, per_layer: bool = True) -> Table:
+    from .estimate import RESOURCES
+
+    kind = "calibrated estimate" if est.calibrated else "estimate (not calibrated against synthesis)"
+    table = Table(title=f"{kind} on {est.part} at {est.clock_mhz:g} MHz: latency {est.latency_cycles:,} cycles "
+                        f"= {est.latency_us:,.1f} us")
+    table.add_column("layer / buffer")
+    table.add_column("what")
+    for r in RESOURCES:
+        table.add_column(r.upper() if r != "bram18" else "BRAM18", justify="right")
+    table.add_column("cycles", justify="right")
+    if per_layer:
+        for e in est.layers:
+            c = e.cost.rounded()
+            table.add_row(e.name, e.what, *(str(c[r]) for r in RESOURCES), f"{e.cycles:,}")
+        for b in est.buffers:
+            c = b.cost.rounded()
+            table.add_row(f"{b.name} (buffer)", f"{b.words}x{b.width} bit, {b.storage}", *(str(c[r]) for r in RESOURCES), "")
+    table.add_row("total", "", *(str(est.total[r]) for r in RESOURCES), f"{est.latency_cycles:,}", style="bold")
+    table.add_row("budget", est.part, *(str(est.budget[r] or "n/a") for r in RESOURCES), "")
+    table.add_row("used", "fits" if est.fits else "DOES NOT FIT: " + ", ".join(est.overflowing),
+                  *(_percent(est.total[r], est.budget[r]) for r in RESOURCES), "",
+                  style="green" if est.fits else "bold red")
+    return table
+
+
+@cli.command("estimate")
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the totals, budget, fit and latency as JSON.")
+@click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Corrections written by 'tsflow calibrate'.")
+def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
+    """Resources (LUT, LUTRAM, FF, BRAM18, DSP) and latency of the generated design on the target part."""
+    import json
+
+    from .estimate import estimate
+
+    try:
+        cfg = load_config(config)
+        est = estimate(cfg, calibration=_load_calibration(calibration, cfg))
+    except ConfigError as exc:
+        _fail(exc)
+    if as_json:
+        d = est.to_dict()
+        click.echo(json.dumps({k: d[k] for k in ("part", "total", "budget", "fits", "overflowing", "latency_cycles",
+                                                  "latency_us", "calibrated")}, indent=2))
+    else:
+        Console(width=160).print(_estimate_table(est))
+
+
+@cli.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--config", "config", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The configuration whose design the reports come from.")
+@click.option("--out", "out", default=Path("calibration.json"), show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Where to store the corrections.")
+@click.option("--force", is_flag=True, help="Replace an existing calibration file.")
+def calibrate(reports: tuple[Path, ...], config: Path, out: Path, force: bool):
+    """Fit per-resource corrections of the estimate to Vitis HLS / Vivado reports of the same design."""
+    from .calibration import fit, save_calibration
+
+    try:
+        cfg = load_config(config)
+        calibration = fit(cfg, list(reports))
+        save_calibration(calibration, out, force)
+    except ConfigError as exc:
+        _fail(exc)
+    table = Table(title=f"calibration of {cfg.name} on {cfg.target.part}")
+    for col in ("resource", "estimate", "measured", "factor", "from"):
+        table.add_column(col, justify="right" if col in ("estimate", "measured", "factor") else "left")
+    for r, f in calibration["factors"].items():
+        table.add_row(r, f"{calibration['estimated'][r]:,}", f"{calibration['measured'][r]:,.0f}", f"{f:.3f}",
+                      ", ".join(Path(s).name for s in calibration["sources"][r]))
+    Console(width=160).print(table)
+    console.print(f"corrections written to {out}; use them with --calibration {out}", highlight=False)
+
+
+@cli.command("sweep")
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print every point as JSON.")
+def sweep_cmd(config: Path, as_json: bool):
+    """Estimate d_model {8,16,32,64} x bits {4,6,8} x heads {1,2} x storage policy on the configured part."""
+    import json
+
+    from .estimate import RESOURCES, n_features_of
+    from .sweep import sweep
+
+    try:
+        cfg = load_config(config)
+        rows = sweep(cfg, n_features_of(cfg))
+    except ConfigError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    table = Table(title=f"deployability on {cfg.target.part} at {cfg.target.clock_mhz:g} MHz (estimates; "
+                        f"window {cfg.data.window}, {cfg.model.layers} layer(s), FFN 4 x d_model)")
+    for col in ("d_model", "bits", "heads", "storage", "LUT", "LUTRAM", "FF", "BRAM18", "DSP",
+                "latency us", "fits"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        pct = [_percent(r["total"][k], r["budget"][k]) for k in RESOURCES]
+        table.add_row(str(r["d_model"]), str(r["bits"]), str(r["heads"]), r["storage"], *pct, f"{r['latency_us']:,.0f}",
+                      "yes" if r["fits"] else "no: " + ", ".join(r["overflowing"]))
+    Console(width=160).print(table)
+    fit = sum(r["fits"] for r in rows)
+    console.print(f"{fit} of {len(rows)} points fit {cfg.target.part}", highlight=False)
 
 
 def main():

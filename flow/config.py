@@ -152,6 +152,16 @@ class TargetConfig(Strict):
     part: str = "xc7s15ftgb196-2"
     clock_mhz: float = Field(100.0, gt=0, le=800)
 
+    @field_validator("part")
+    @classmethod
+    def _real_part(cls, v: str) -> str:
+        from .parts import UnknownPart, parse_part
+
+        try:
+            return parse_part(v).part
+        except UnknownPart as exc:
+            raise ValueError(str(exc)) from None
+
 
 STORAGE_KINDS = ("registers", "lutram", "bram", "auto")
 MULTIPLIER_KINDS = ("dsp", "lut", "auto")  # auto: the tool's choice, modelled by operand width

@@ -89,7 +89,8 @@ class Project:
 
 def hls_config(cfg, prec, model) -> dict:
     plan = hls_plan(cfg)
-    layer_cfg = {"TsflowStorage": plan.storage, "TsflowParallelism": plan.parallelism}
+    layer_cfg = {"TsflowStorage": plan.storage, "TsflowParallelism": plan.parallelism,
+                 "TsflowMultiplier": plan.multiplier}
     names = {layer.name: dict(layer_cfg) for layer in model.layers}
     names[model.layers[0].name] = {"Precision": {"result": prec.types["input"]["output"].cpp()}}
     return {"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"}, "LayerName": names}

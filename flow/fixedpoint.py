@@ -118,3 +118,17 @@ def quantize(x: np.ndarray, t: FixedType) -> np.ndarray:
     big = float(1 << 62)
     r = np.clip(r, -big, big)
     return apply_overflow(r.astype(np.int64), t)
+
+
+def exact_sum_type(lo: int, hi: int, frac: int) -> FixedType:
+    """Smallest signed type holding every mantissa in [lo, hi] at ``frac`` fraction bits (never rounds)."""
+    lo, hi = int(lo), int(hi)
+    bits = max(hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0) + 1
+    width = max(bits, frac + 1)
+    return FixedType(width, width - frac, True, "trn", "wrap")
+
+
+def product_accumulator(a: FixedType, b: FixedType, terms: int) -> FixedType:
+    """Accumulator for a sum of ``terms`` products a*b over the full ranges of both types."""
+    prods = [p * q for p in (a.min_int, a.max_int) for q in (b.min_int, b.max_int)]
+    return exact_sum_type(terms * min(0, *prods), terms * max(0, *prods), a.frac + b.frac)

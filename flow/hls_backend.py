@@ -53,6 +53,8 @@ class _SequentialWriterMixin:
         lines = path.read_text().splitlines(keepends=True)
         kept = [ln for ln in lines if ln.strip() not in ("#pragma HLS PIPELINE", "#pragma HLS DATAFLOW")
                 and not ln.strip().startswith("#pragma HLS PIPELINE II=")]
+        if self.dialect == "vivado":  # tsflow::multiply picks Vivado HLS's RESOURCE pragma
+            kept.insert(0, "#define TSFLOW_VIVADO_HLS\n")
         path.write_text("".join(kept))
 
 

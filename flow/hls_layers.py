@@ -20,13 +20,14 @@ from hls4ml.model.types import FixedPrecisionType
 
 from keras_models.export import layer_parameters
 
-from .fixedpoint import FixedType
+from .fixedpoint import FixedType, exact_sum_type, product_accumulator
 from .tables import POOL_RECIPROCAL_FRAC, reciprocal_constant, score_shift
 
 HEADER = "nnet_utils/tsflow_layers.h"
 TRACE_HEADER = "nnet_utils/tsflow_trace.h"
 _ROUNDING = {"conv": "RND_CONV", "rnd": "RND", "trn": "TRN"}
 _OVERFLOW = {"sat": "SAT", "wrap": "WRAP"}
+MUL_IMPL = {"auto": 0, "dsp": 1, "lut": 2}  # tsflow::MUL_AUTO / MUL_DSP / MUL_LUT
 
 
 def cname(name: str) -> str:
@@ -38,14 +39,6 @@ def precision_of(t: FixedType) -> FixedPrecisionType:
     return FixedPrecisionType(t.width, t.integer, t.signed, _ROUNDING[t.rounding], _OVERFLOW[t.overflow])
 
 
-def exact_sum_type(lo: int, hi: int, frac: int) -> FixedType:
-    """Smallest signed type holding every mantissa in [lo, hi] at ``frac`` fraction bits (never rounds)."""
-    lo, hi = int(lo), int(hi)
-    bits = max(hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0) + 1
-    width = max(bits, frac + 1)
-    return FixedType(width, width - frac, True, "trn", "wrap")
-
-
 def dense_accumulator(x: FixedType, w: np.ndarray, b: np.ndarray, tw: FixedType, tb: FixedType) -> FixedType:
     """Accumulator for b + sum_i x_i w_i over every partial sum, from the actual weights."""
     f_prod = x.frac + tw.frac
@@ -55,12 +48,6 @@ def dense_accumulator(x: FixedType, w: np.ndarray, b: np.ndarray, tw: FixedType,
     lo_terms = np.minimum(np.minimum(w * x.max_int, w * x.min_int), 0).sum(axis=0) * 2 ** (f - f_prod)
     bias = b.astype(object) * 2 ** (f - tb.frac)
     return exact_sum_type(min(bias + lo_terms), max(bias + hi_terms), f)
-
-
-def product_accumulator(a: FixedType, b: FixedType, terms: int) -> FixedType:
-    """Accumulator for a sum of ``terms`` products a*b over the full ranges of both types."""
-    prods = [p * q for p in (a.min_int, a.max_int) for q in (b.min_int, b.max_int)]
-    return exact_sum_type(terms * min(0, *prods), terms * max(0, *prods), a.frac + b.frac)
 
 
 class TSLayer(Layer):
@@ -90,6 +77,10 @@ class TSLayer(Layer):
 
     def parallel(self, name: str | None = None) -> int:
         return int(self.get_attr("tsflow_parallelism", {}).get(name or self.name, 1))
+
+    def mul_impl(self, name: str | None = None) -> int:
+        """tsflow::multiply<IMPL> selector of a layer's multipliers (hls.multiplier)."""
+        return MUL_IMPL[self.get_attr("tsflow_multiplier", {}).get(name or self.name, "auto")]
 
     def var(self, name: str) -> str:
         main = self.get_attr("out_name", self.name) == name
@@ -276,9 +267,9 @@ def _weight_type(node, role: str) -> str:
     return node.get_weights(role).type.name
 
 
-def _dense_struct(node, name: str, fields: dict, prefix: str, parallel: int) -> str:
+def _dense_struct(node, name: str, fields: dict, prefix: str) -> str:
     return _struct(name, {"n_steps": fields["n_steps"], "n_in": fields["n_in"], "n_out": fields["n_out"],
-                          "parallel": parallel, "relu": fields["relu"]},
+                          "parallel": node.parallel(prefix), "mul_impl": node.mul_impl(prefix), "relu": fields["relu"]},
                    {"weight_t": _weight_type(node, prefix + ".weight"), "bias_t": _weight_type(node, prefix + ".bias"),
                     "accum_t": fields["accum"].cpp()})
 
@@ -289,20 +280,21 @@ def config_cpp(node: TSLayer) -> str:
     cls = node.class_name
     if cls == "TSDense":
         return _dense_struct(node, name, {k: a(k) for k in ("n_steps", "n_in", "n_out", "relu", "accum")},
-                             node.name, node.parallel())
+                             node.name)
     if cls in ("TSCast", "TSAdd"):
         return _struct(name, {"n": a("n"), "parallel": node.parallel()}, {})
     if cls == "TSPositional":
         return _struct(name, {"n": a("n"), "parallel": node.parallel()},
                        {"table_t": _weight_type(node, node.name + ".table")})
     if cls == "TSAffine":
-        return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "parallel": node.parallel()},
+        return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "parallel": node.parallel(),
+                              "mul_impl": node.mul_impl()},
                        {"scale_t": _weight_type(node, node.name + ".scale"),
                         "shift_t": _weight_type(node, node.name + ".shift")})
     if cls == "TSPool":
         recip = FixedType(POOL_RECIPROCAL_FRAC, 0, signed=False)
         return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "parallel": node.parallel(),
-                              "recip_mantissa": a("recip")}, {"accum_t": a("accum").cpp(), "recip_t": recip.cpp()})
+                              "mul_impl": node.mul_impl(), "recip_mantissa": a("recip")}, {"accum_t": a("accum").cpp(), "recip_t": recip.cpp()})
     if cls == "TSLast":
         return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "first": a("first"), "n_out": a("n_out")}, {})
     if cls == "TSAttention":
@@ -316,7 +308,7 @@ def _attention_config(node: TSLayer, name: str) -> str:
     spec = a("softmax")
     out = []
     for role in ("q", "k", "v", "o"):
-        out.append(_dense_struct(node, f"{name}_{role}", a("sub")[role], p + role, node.parallel(p + role)))
+        out.append(_dense_struct(node, f"{name}_{role}", a("sub")[role], p + role))
     steps = a("n_steps")
     out.append(_struct(f"{name}_softmax", {"n": steps, "table_size": spec.table_size, "index_shift": spec.index_shift,
                                            "sum_extra_bits": steps.bit_length(), "prob_frac": spec.prob.frac,
@@ -333,7 +325,9 @@ def _attention_config(node: TSLayer, name: str) -> str:
                  context_accum_t=a("context_accum").cpp())
     out.append(_struct(name, {"n_steps": steps, "d": a("d"), "heads": a("heads"), "head_dim": a("head_dim"),
                               "score_parallel": node.parallel(p + "scores"),
-                              "context_parallel": node.parallel(p + "context")}, types))
+                              "context_parallel": node.parallel(p + "context"),
+                              "score_mul_impl": node.mul_impl(p + "scores"),
+                              "context_mul_impl": node.mul_impl(p + "context")}, types))
     return "\n".join(out)
 
 

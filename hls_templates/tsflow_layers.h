@@ -16,6 +16,42 @@ template <unsigned N, unsigned P> struct chunks {
     static const unsigned value = (N + P - 1) / P;
 };
 
+// a * b at full precision on the multiplier the YAML asks for (hls.multiplier):
+// IMPL 0 = the tool's choice, 1 = DSP48, 2 = LUT fabric. The firmware of a Vivado HLS build
+// defines TSFLOW_VIVADO_HLS, which selects that tool's RESOURCE pragma instead of BIND_OP.
+enum { MUL_AUTO = 0, MUL_DSP = 1, MUL_LUT = 2 };
+template <unsigned IMPL> struct multiply;
+template <> struct multiply<MUL_AUTO> {
+    template <class a_T, class b_T> static auto product(const a_T &a, const b_T &b) -> decltype(a * b) {
+#pragma HLS INLINE
+        return a * b;
+    }
+};
+template <> struct multiply<MUL_DSP> {
+    template <class a_T, class b_T> static auto product(const a_T &a, const b_T &b) -> decltype(a * b) {
+#pragma HLS INLINE
+        decltype(a * b) p = a * b;
+#ifdef TSFLOW_VIVADO_HLS
+#pragma HLS RESOURCE variable = p core = DSP48
+#else
+#pragma HLS BIND_OP variable = p op = mul impl = dsp
+#endif
+        return p;
+    }
+};
+template <> struct multiply<MUL_LUT> {
+    template <class a_T, class b_T> static auto product(const a_T &a, const b_T &b) -> decltype(a * b) {
+#pragma HLS INLINE
+        decltype(a * b) p = a * b;
+#ifdef TSFLOW_VIVADO_HLS
+#pragma HLS RESOURCE variable = p core = Mul_LUT
+#else
+#pragma HLS BIND_OP variable = p op = mul impl = fabric
+#endif
+        return p;
+    }
+};
+
 // y = x, converted to y's type (the model's input quantizer)
 template <class x_T, class y_T, typename CONFIG_T> void cast(const x_T x[CONFIG_T::n], y_T y[CONFIG_T::n]) {
 Chunks:
@@ -46,7 +82,8 @@ Steps:
             Lanes:
                 for (unsigned j = 0; j < CONFIG_T::parallel; j++) {
                     unsigned i = c * CONFIG_T::parallel + j;
-                    if (i < CONFIG_T::n_in) acc += x[t * CONFIG_T::n_in + i] * w[i * CONFIG_T::n_out + o];
+                    if (i < CONFIG_T::n_in)
+                        acc += multiply<CONFIG_T::mul_impl>::product(x[t * CONFIG_T::n_in + i], w[i * CONFIG_T::n_out + o]);
                 }
             }
             if (CONFIG_T::relu && acc < 0) acc = 0;
@@ -90,7 +127,7 @@ Steps:
                 unsigned ch = c * CONFIG_T::parallel + j;
                 if (ch < CONFIG_T::n_ch) {
                     unsigned i = t * CONFIG_T::n_ch + ch;
-                    y[i] = x[i] * scale[ch] + shift[ch];
+                    y[i] = multiply<CONFIG_T::mul_impl>::product(x[i], scale[ch]) + shift[ch];
                 }
             }
         }
@@ -114,7 +151,7 @@ Channels:
                 if (t < CONFIG_T::n_steps) acc += x[t * CONFIG_T::n_ch + ch];
             }
         }
-        y[ch] = acc * recip;
+        y[ch] = multiply<CONFIG_T::mul_impl>::product(acc, recip);
     }
 }
 
@@ -218,7 +255,8 @@ Heads:
 #pragma HLS PIPELINE II = 1
                     for (unsigned l = 0; l < CONFIG_T::score_parallel; l++) {
                         unsigned e = c * CONFIG_T::score_parallel + l;
-                        if (e < DH) acc += q[i * D + h * DH + e] * k[j * D + h * DH + e];
+                        if (e < DH)
+                            acc += multiply<CONFIG_T::score_mul_impl>::product(q[i * D + h * DH + e], k[j * D + h * DH + e]);
                     }
                 }
                 typename CONFIG_T::score_scaled_t scaled;
@@ -243,7 +281,8 @@ ContextHeads:
 #pragma HLS PIPELINE II = 1
                     for (unsigned l = 0; l < CONFIG_T::context_parallel; l++) {
                         unsigned j = c * CONFIG_T::context_parallel + l;
-                        if (j < L) acc += probs[(h * L + i) * L + j] * v[j * D + h * DH + e];
+                        if (j < L)
+                            acc += multiply<CONFIG_T::context_mul_impl>::product(probs[(h * L + i) * L + j], v[j * D + h * DH + e]);
                     }
                 }
                 ctx[i * D + h * DH + e] = acc;

@@ -23,7 +23,8 @@ def case(window=24, d_model=16, heads=1, n_layers=1, bits=8, storage="auto", too
     raw["data"]["window"] = window
     raw["quantization"] = {"bits": bits, **quant}
     raw["training"].update(float_epochs=1, qat_epochs=1)
-    raw["hls"] = {"tool": tool, "default_storage": storage, "parallelism": {"enc0.ffn2": 4, "enc0.scores": 2}}
+    raw["hls"] = {"tool": tool, "default_storage": storage, "parallelism": {"enc0.ffn2": 4, "enc0.scores": 2},
+                  "multiplier": {"enc0.ffn1": "lut", "enc0.scores": "dsp", "enc0.norm1": "lut", "pool": "dsp"}}
     return raw
 
 
@@ -48,7 +49,9 @@ def built(tmp_path_factory):
     def get(name):
         if name not in cache:
             stage = tmp_path_factory.mktemp(name)
-            cache[name] = (parse_config(CASES[name]), stage, build(parse_config(CASES[name]), stage))
+            # these cases prove bit-exactness, not fit: some are larger than the default XC7S15
+            cache[name] = (parse_config(CASES[name]), stage, build(parse_config(CASES[name]), stage,
+                                                                   allow_overflow=True))
         return cache[name]
 
     return get
@@ -124,12 +127,26 @@ def _project_text(tmp_path, raw):
     return (fw / "tsflow_model.cpp").read_text(), (fw / "parameters.h").read_text()
 
 
+def _preprocessed(firmware) -> str:
+    """The top function after the C preprocessor, as the HLS tool reads it (pragmas kept)."""
+    import subprocess
+
+    import hls4ml
+    from pathlib import Path
+
+    ap_types = Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
+    done = subprocess.run(["g++", "-E", "-std=c++14", f"-I{firmware}", f"-I{ap_types}", str(firmware / "tsflow_model.cpp")],
+                          capture_output=True, text=True, check=True)
+    return done.stdout
+
+
 @pytest.mark.parametrize("tool", ["vitis", "vivado"])
 def test_pragmas_follow_the_storage_and_parallelism_asked_for(tmp_path, tool):
     raw = case(tool=tool)
     raw["hls"].update(storage={"enc0.q": "bram", "enc0.scores": "lutram", "enc0.ffn1": "registers",
                                "enc0.context": "auto"}, default_storage="bram",
-                      parallelism={"enc0.ffn2": 4, "embed": 3})
+                      parallelism={"enc0.ffn2": 4, "embed": 3},
+                      multiplier={"enc0.ffn2": "lut", "embed": "dsp", "enc0.scores": "lut"})
     top, params = _project_text(tmp_path, raw)
     if tool == "vitis":
         assert "#pragma HLS BIND_STORAGE variable=enc0_q type=ram_2p impl=bram" in top
@@ -150,3 +167,18 @@ def test_pragmas_follow_the_storage_and_parallelism_asked_for(tmp_path, tool):
     assert "static const unsigned parallel = 3;" in configs[embed_cfg]
     ffn2_cfg = next(c for c, arg in calls.items() if arg == "enc0_ffn1")
     assert "static const unsigned parallel = 4;" in configs[ffn2_cfg]
+    assert "static const unsigned mul_impl = 1;" in configs[embed_cfg]  # dsp
+    assert "static const unsigned mul_impl = 2;" in configs[ffn2_cfg]  # lut
+    attention_cfg = next(c for c, arg in calls.items() if arg == "pos")
+    assert "static const unsigned score_mul_impl = 2;" in configs[attention_cfg]
+    assert "static const unsigned context_mul_impl = 0;" in configs[attention_cfg]  # auto
+    # the multiplier pragmas the HLS tool sees are those of the chosen dialect
+    seen = _preprocessed(tmp_path / tool / "firmware")
+    if tool == "vitis":
+        assert "#pragma HLS BIND_OP variable = p op = mul impl = fabric" in seen
+        assert "#pragma HLS BIND_OP variable = p op = mul impl = dsp" in seen
+        assert "core = Mul_LUT" not in seen
+    else:
+        assert "#pragma HLS RESOURCE variable = p core = Mul_LUT" in seen
+        assert "#pragma HLS RESOURCE variable = p core = DSP48" in seen
+        assert "BIND_OP" not in seen

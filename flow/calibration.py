@@ -1,0 +1,92 @@
+"""Per-resource corrections of the estimate, fitted to real tool reports of the same design.
+
+``factor[r] = measured[r] / estimated[r]`` for LUT, LUTRAM, FF, BRAM18, DSP and latency. Vivado
+``report_utilization`` (after synthesis) is preferred over the HLS tool's own estimate in
+``csynth.xml`` / ``csynth.rpt`` for resources; latency comes from the HLS report. Several reports of
+one kind are averaged. The corrections are stored as JSON and applied by ``tsflow estimate`` /
+``tsflow build`` with ``--calibration``.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from .config import ConfigError
+from .estimate import RESOURCES, estimate
+from .reports import HLSReport, ReportError, detect_and_parse
+
+HLS_RESOURCES = ("lut", "ff", "bram18", "dsp")
+
+
+def same_part(a: str, b: str) -> bool:
+    """Vivado writes ``7z020clg400-1``, the HLS tools ``xc7z020-clg400-1``, the config ``xc7z020clg400-1``."""
+    def norm(s: str) -> str:
+        return re.sub(r"^xc", "", s.lower()).replace("-", "")
+
+    return norm(a) == norm(b)
+
+
+def fit(cfg, reports: list[Path]) -> dict:
+    """Corrections for ``cfg``'s design from its synthesis reports; raises ConfigError on bad input."""
+    est = estimate(cfg)
+    measured: dict[str, list[tuple[float, str]]] = {r: [] for r in (*RESOURCES, "latency")}
+    hls_only: dict[str, list[tuple[float, str]]] = {r: [] for r in HLS_RESOURCES}
+    for path in reports:
+        try:
+            rep = detect_and_parse(path)
+        except ReportError as exc:
+            raise ConfigError(str(exc)) from None
+        if not same_part(rep.part, cfg.target.part):
+            raise ConfigError(f"{path}: report is for part {rep.part}, the configuration targets "
+                              f"{cfg.target.part} (target.part); calibrate with reports of the same part")
+        if isinstance(rep, HLSReport):
+            for r in HLS_RESOURCES:
+                hls_only[r].append((rep.resources[r], str(path)))
+            if rep.latency_max_cycles is not None:
+                measured["latency"].append((rep.latency_max_cycles, str(path)))
+        else:
+            for r in RESOURCES:
+                measured[r].append((getattr(rep, r), str(path)))
+    for r in HLS_RESOURCES:
+        if not measured[r]:
+            measured[r] = hls_only[r]
+    estimated = {**est.total, "latency": est.latency_cycles}
+    factors, sources, values = {}, {}, {}
+    for r, found in measured.items():
+        if not found or not estimated[r]:
+            continue
+        mean = sum(v for v, _ in found) / len(found)
+        factors[r] = mean / estimated[r]
+        values[r] = mean
+        sources[r] = [s for _, s in found]
+    if not factors:
+        raise ConfigError("no resource or latency figure found in the reports given")
+    return {"part": cfg.target.part, "config": cfg.name, "factors": factors, "estimated": estimated,
+            "measured": values, "sources": sources}
+
+
+def save_calibration(calibration: dict, path: Path, force: bool) -> None:
+    path = Path(path)
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists; pass --force to replace it")
+    path.write_text(json.dumps(calibration, indent=2))
+
+
+def load_calibration(path: Path, part: str) -> dict:
+    path = Path(path)
+    try:
+        calibration = json.loads(path.read_text())
+        factors = calibration["factors"]
+    except FileNotFoundError:
+        raise ConfigError(f"--calibration {path}: file not found") from None
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise ConfigError(f"--calibration {path}: not a file written by 'tsflow calibrate'") from None
+    unknown = set(factors) - {*RESOURCES, "latency"}
+    if unknown:
+        raise ConfigError(f"--calibration {path}: unknown resource {sorted(unknown)[0]!r}; "
+                          f"allowed: {', '.join((*RESOURCES, 'latency'))}")
+    if not same_part(calibration.get("part", ""), part):
+        raise ConfigError(f"--calibration {path} was fitted on {calibration.get('part')}, the configuration "
+                          f"targets {part} (target.part)")
+    return calibration

@@ -1,0 +1,472 @@
+"""Vendor hand-off of a build folder: Tcl scripts for Vitis HLS (or Vivado HLS) and Vivado.
+
+``write_scripts`` fills the templates of the repository's ``vivado_scripts/`` from the build's
+configuration into ``DIR/vivado_scripts/`` (plus a HOWTO.md with the commands); ``run_scripts`` runs
+them when the tools are on PATH, stops at the first failing step, and reads the reports back into
+``DIR/synthesis.json``. Nothing here needs TensorFlow or hls4ml, and nothing here can check what the
+vendor tools do: without them, the scripts are only run under ``tclsh`` by the tests.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import string
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from .config import ConfigError, load_config
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "vivado_scripts"
+
+# what `tsflow build` writes (flow/convert.py: PROJECT, TB_FILE, TB_DATA)
+TOP = "tsflow_model"
+TESTBENCH = "tsflow_tb.cpp"
+TB_DATA = "tb_data"
+
+# what the scripts write, relative to the build folder they run in
+SCRIPTS = "vivado_scripts"
+HLS_SCRIPT = "tsflow_hls.tcl"
+VIVADO_SCRIPT = "tsflow_vivado.tcl"
+XDC = "tsflow_clock.xdc"
+HOWTO = "HOWTO.md"
+HLS_PROJECT = "hls_prj"
+SOLUTION = "solution1"
+IP_REPO = f"{HLS_PROJECT}/{SOLUTION}/impl/ip"
+IP_DIR = "vivado_ip"
+REPORTS = "reports"
+LOGS = "logs"
+SYNTHESIS_JSON = "synthesis.json"
+
+CSYNTH_XML = f"{REPORTS}/csynth.xml"
+POWER_RPT = f"{REPORTS}/vivado_power.rpt"
+TAIL_LINES = 30
+
+
+class ExportError(Exception):
+    """A user error (not a build folder, scripts edited, tools missing); ``str()`` is the message."""
+
+
+class ToolsMissing(ExportError):
+    """The vendor tools needed to run the scripts are not on PATH."""
+
+
+class StepFailed(ExportError):
+    """A vendor tool step exited non-zero or did not write what it should have."""
+
+    def __init__(self, message: str, step: str, log: Path):
+        super().__init__(message)
+        self.step, self.log = step, log
+
+
+class _TclTemplate(string.Template):
+    """Placeholders are ``@{name}`` (Tcl owns ``$``); any other ``@`` is text."""
+
+    pattern = r"""@(?:(?P<escaped>@(?=\{))|\{(?P<braced>[a-z_][a-z0-9_]*)\}|(?P<named>(?!))|(?P<invalid>\{))"""
+
+
+def clock_period_ns(clock_mhz: float) -> str:
+    """The clock period in ns, to the picosecond (the resolution of Vivado's timing engine)."""
+    return f"{1000.0 / clock_mhz:.3f}"
+
+
+def tcl_quote(value: str) -> str:
+    """One Tcl word holding ``value`` exactly (double-quoted, with Tcl's substitutions escaped)."""
+    escaped = "".join("\\" + c if c in '\\"$[]{}' else c for c in str(value))
+    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + '"'
+
+
+def vlnv(cfg) -> str:
+    e = cfg.export
+    return f"{e.vendor}:{e.library}:{e.ip_name}:{e.version}"
+
+
+def module_name(cfg) -> str:
+    return f"{cfg.export.ip_name}_0"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One vendor tool invocation, run from the build folder; ``choices`` are interchangeable
+    command lines for the same Tcl file (the first whose program is on PATH is used)."""
+
+    name: str
+    choices: tuple[tuple[str, ...], ...]
+
+    def describe(self) -> str:
+        return "  or  ".join(shlex.join(c) for c in self.choices)
+
+
+def steps(cfg) -> list[Step]:
+    hls_script, vivado_script = f"{SCRIPTS}/{HLS_SCRIPT}", f"{SCRIPTS}/{VIVADO_SCRIPT}"
+    if cfg.hls.tool == "vitis":
+        hls = Step("hls", (("vitis_hls", "-f", hls_script), ("vitis-run", "--mode", "hls", "--tcl", hls_script)))
+    else:
+        hls = Step("hls", (("vivado_hls", "-f", hls_script),))
+    return [hls, Step("vivado", (("vivado", "-mode", "batch", "-source", vivado_script),))]
+
+
+def commands_text(cfg, build_dir: Path) -> str:
+    lines = [f"cd {shlex.quote(str(build_dir))}"] + [s.describe() for s in steps(cfg)]
+    return "\n".join("  " + line for line in lines)
+
+
+# -------------------------------------------------------------------------------- the build folder
+
+def load_build_config(build_dir: Path):
+    """The validated configuration a build folder was made from (``model/config.yaml``)."""
+    build_dir = Path(build_dir)
+    if not build_dir.is_dir():
+        raise ExportError(f"{build_dir} is not a folder; give the folder 'tsflow build --out' wrote")
+    if build_dir.name.endswith(".partial") or (build_dir / "FAILED").exists():
+        raise ExportError(f"{build_dir} is the folder of a build that did not finish; build again")
+    if not (build_dir / "hls").is_dir():
+        raise ExportError(f"{build_dir} is not a build folder (no hls/ project); run 'tsflow build' first")
+    config = build_dir / "model" / "config.yaml"
+    if not config.is_file():
+        raise ExportError(f"{build_dir} is not a build folder ({config.relative_to(build_dir)} missing); "
+                          f"run 'tsflow build' first")
+    return load_config(config)
+
+
+def _check_project(build_dir: Path) -> None:
+    needed = [f"hls/firmware/{TOP}.cpp", f"hls/firmware/{TOP}.h", f"hls/{TESTBENCH}",
+              f"hls/{TB_DATA}/inputs.bin", f"hls/{TB_DATA}/expected.bin"]
+    missing = [p for p in needed if not (build_dir / p).is_file()]
+    if missing:
+        raise ExportError(f"{build_dir} holds no complete HLS project (missing: {', '.join(missing)}); "
+                          f"run 'tsflow build' again")
+
+
+# -------------------------------------------------------------------------------------- the scripts
+
+def render(cfg) -> dict[str, str]:
+    """File name -> content of every file written to ``DIR/vivado_scripts/``."""
+    e, vitis = cfg.export, cfg.hls.tool == "vitis"
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", cfg.target.part):
+        raise ExportError(f"target.part = {cfg.target.part!r} is not a Xilinx part name (letters, digits, '-', "
+                          f"'_', '.'), e.g. xc7s15ftgb196-2")
+    hls_commands = [shlex.join(c) for c in steps(cfg)[0].choices]
+    vivado_command = shlex.join(steps(cfg)[1].choices[0])
+    common = {
+        "name": cfg.name, "part": cfg.target.part, "part_tcl": tcl_quote(cfg.target.part),
+        "clock_mhz": f"{cfg.target.clock_mhz:g}", "clock_period_ns": clock_period_ns(cfg.target.clock_mhz),
+        "vlnv": vlnv(cfg), "vlnv_tcl": tcl_quote(vlnv(cfg)),
+        "module": module_name(cfg), "module_tcl": tcl_quote(module_name(cfg)),
+        "hls_script": HLS_SCRIPT, "vivado_script": VIVADO_SCRIPT, "xdc": XDC, "ip_repo": IP_REPO,
+    }
+    hls = _fill("hls.tcl.in", **common,
+                tool_title="Vitis HLS" if vitis else "Vivado HLS",
+                run_comment="\n".join(f"#   {c}" for c in hls_commands),
+                cosim_comment="C/RTL co-simulation, " if e.cosim else "",
+                top=TOP, testbench=TESTBENCH, tb_data=TB_DATA, hls_project=HLS_PROJECT, solution=SOLUTION,
+                cosim=int(e.cosim),
+                std_flag="-std=c++14" if vitis else "-std=c++0x",
+                solution_options=" -flow_target vivado" if vitis else "",
+                vendor=tcl_quote(e.vendor), library=tcl_quote(e.library), ip_name=tcl_quote(e.ip_name),
+                version=tcl_quote(e.version), description=tcl_quote(e.description))
+    vivado = _fill("vivado.tcl.in", **common, ip_dir=IP_DIR, implementation=int(e.implementation),
+                   impl_comment="#   - opt_design, place_design, route_design (export.implementation)\n"
+                   if e.implementation else "")
+    xdc = _fill("clock.xdc.in", **common)
+    howto = _fill("HOWTO.md.in", **common,
+                  hls_tool=cfg.hls.tool, hls_tool_title="Vitis HLS" if vitis else "Vivado HLS",
+                  cosim_word="on" if e.cosim else "off", impl_word="on" if e.implementation else "off",
+                  commands="\n".join(hls_commands[:1] + [f"# or: {c}" for c in hls_commands[1:]] + [vivado_command]),
+                  cosim_step="   - C/RTL co-simulation (export.cosim): every test window through the RTL, "
+                  "which can take hours\n" if e.cosim else "",
+                  impl_step="   - opt_design, place_design, route_design (export.implementation)\n"
+                  if e.implementation else "")
+    return {HLS_SCRIPT: hls, VIVADO_SCRIPT: vivado, XDC: xdc, HOWTO: howto}
+
+
+def _fill(template: str, **values) -> str:
+    text = (TEMPLATES / template).read_text()
+    try:
+        return _TclTemplate(text).substitute({k: str(v) for k, v in values.items()})
+    except (KeyError, ValueError) as exc:  # a placeholder without a value: a bug in this module
+        raise RuntimeError(f"template {TEMPLATES / template}: {exc!r}") from exc
+
+
+def write_scripts(build_dir: Path, cfg=None, force: bool = False) -> list[Path]:
+    """Write the filled scripts and HOWTO.md into ``build_dir/vivado_scripts/``; returns their paths.
+
+    ``cfg`` defaults to the build's own configuration. A file that exists with other content is not
+    replaced unless ``force`` (an identical file is left as it is)."""
+    build_dir = Path(build_dir)
+    if cfg is None:
+        cfg = load_build_config(build_dir)
+    _check_project(build_dir)
+    out = build_dir / SCRIPTS
+    files = {out / name: text for name, text in render(cfg).items()}
+    differ = [p for p, text in files.items() if p.exists() and p.read_text() != text]
+    if differ and not force:
+        names = ", ".join(str(p.relative_to(build_dir)) for p in differ)
+        raise ExportError(f"{names} already exist{'s' if len(differ) == 1 else ''} in {build_dir} with other "
+                          f"content (edited, or written for another configuration); pass --force to replace")
+    out.mkdir(exist_ok=True)
+    for path, text in files.items():
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+    return list(files)
+
+
+# ------------------------------------------------------------------------------------ running them
+
+def resolve_tools(cfg, which=shutil.which) -> list[tuple[Step, tuple[str, ...] | None]]:
+    """Each step with the command line that will run it (``None`` if no choice is on PATH)."""
+    return [(s, next((c for c in s.choices if which(c[0])), None)) for s in steps(cfg)]
+
+
+def missing_tools(cfg, which=shutil.which) -> list[str]:
+    """The programs (or alternatives, "a or b") of the steps that cannot run."""
+    return [" or ".join(c[0] for c in s.choices) for s, cmd in resolve_tools(cfg, which) if cmd is None]
+
+
+def missing_tools_message(cfg, build_dir: Path, which=shutil.which) -> str | None:
+    missing = missing_tools(cfg, which)
+    if not missing:
+        return None
+    return (f"cannot run the vendor scripts: {' and '.join(missing)} not on PATH. Run these commands "
+            f"(from the build folder):\n{commands_text(cfg, build_dir)}\n"
+            f"or put the tools on PATH and run 'tsflow export {shlex.quote(str(build_dir))} --run' again")
+
+
+def _tail(log: Path, lines: int = TAIL_LINES) -> str:
+    text = log.read_text(errors="replace").splitlines() if log.is_file() else []
+    return "\n".join(text[-lines:])
+
+
+def _stale_outputs(build_dir: Path) -> list[Path]:
+    return [build_dir / SYNTHESIS_JSON, build_dir / CSYNTH_XML, build_dir / POWER_RPT,
+            *[build_dir / _vivado_report(stage, kind) for stage in ("synth", "impl")
+              for kind in ("utilization", "timing_summary")]]
+
+
+def _vivado_report(stage: str, kind: str) -> str:
+    return f"{REPORTS}/vivado_{stage}_{kind}.rpt"
+
+
+def _expected_outputs(cfg, step: str) -> list[str]:
+    if step == "hls":
+        return [CSYNTH_XML, f"{IP_REPO}/component.xml"]
+    stage = "impl" if cfg.export.implementation else "synth"
+    return [_vivado_report(stage, "utilization"), _vivado_report(stage, "timing_summary")]
+
+
+def run_scripts(build_dir: Path, cfg=None, force: bool = False, which=shutil.which, report=None) -> dict:
+    """Write (if needed) and run the vendor scripts in order from ``build_dir``; returns the content
+    of the ``synthesis.json`` it writes. Raises ``ToolsMissing`` without the tools, ``StepFailed``
+    (with the tail of the step's log) at the first failing step."""
+    build_dir = Path(build_dir).resolve()
+    if cfg is None:
+        cfg = load_build_config(build_dir)
+    write_scripts(build_dir, cfg, force=force)
+    message = missing_tools_message(cfg, build_dir, which)
+    if message:
+        raise ToolsMissing(message)
+    for path in _stale_outputs(build_dir):
+        path.unlink(missing_ok=True)
+    (build_dir / LOGS).mkdir(exist_ok=True)
+    seconds, ran = {}, []
+    for step, argv in resolve_tools(cfg, which):
+        log = build_dir / LOGS / f"{step.name}.log"
+        if report:
+            report(f"{step.name}: {shlex.join(argv)}  (log: {log.relative_to(build_dir)})")
+        t0 = time.perf_counter()
+        with log.open("w") as out:
+            try:
+                done = subprocess.run([which(argv[0]) or argv[0], *argv[1:]], cwd=build_dir, stdout=out,
+                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            except OSError as exc:  # on PATH but not executable, bad interpreter line, ...
+                raise StepFailed(f"step {step.name}: cannot start {argv[0]}: {exc}", step.name, log) from None
+        seconds[step.name] = round(time.perf_counter() - t0, 3)
+        ran.append(shlex.join(argv))
+        if done.returncode != 0:
+            raise StepFailed(f"step {step.name} ({shlex.join(argv)}) failed with exit code {done.returncode}; "
+                             f"last lines of {log}:\n{_tail(log)}", step.name, log)
+        absent = [p for p in _expected_outputs(cfg, step.name) if not (build_dir / p).is_file()]
+        if absent:
+            raise StepFailed(f"step {step.name} ({shlex.join(argv)}) exited 0 but did not write "
+                             f"{', '.join(absent)}; last lines of {log}:\n{_tail(log)}", step.name, log)
+    result = collect_reports(build_dir, cfg)
+    result["commands"], result["seconds"] = ran, seconds
+    (build_dir / SYNTHESIS_JSON).write_text(json.dumps(result, indent=2))
+    return result
+
+
+# ------------------------------------------------------------------------------------ the reports
+
+_TIMING_KEYS = {"WNS(ns)": "wns_ns", "TNS(ns)": "tns_ns", "TNS Failing Endpoints": "tns_failing_endpoints",
+                "TNS Total Endpoints": "tns_total_endpoints", "WHS(ns)": "whs_ns", "THS(ns)": "ths_ns",
+                "THS Failing Endpoints": "ths_failing_endpoints", "THS Total Endpoints": "ths_total_endpoints",
+                "WPWS(ns)": "wpws_ns", "TPWS(ns)": "tpws_ns", "TPWS Failing Endpoints": "tpws_failing_endpoints",
+                "TPWS Total Endpoints": "tpws_total_endpoints"}
+
+
+def _number(cell: str):
+    try:
+        value = float(cell)
+    except ValueError:
+        return None  # "NA", "inf" (no constraint on that kind of path)
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    return int(value) if cell.lstrip("-").isdigit() else value
+
+
+def parse_timing_summary(path: Path) -> dict:
+    """Vivado ``report_timing_summary`` text: the "Design Timing Summary" row (WNS, TNS, WHS, ...),
+    whether all constraints are met (``None`` when there are none) and the clock periods."""
+    path = Path(path)
+    text = path.read_text(errors="replace")
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if "Design Timing Summary" in line), None)
+    header = next((i for i in range(start or 0, len(lines)) if "WNS(ns)" in lines[i]), None) \
+        if start is not None else None
+    if header is None:
+        raise ExportError(f"{path}: not a Vivado timing summary (no 'Design Timing Summary' table with WNS(ns))")
+    columns = [c.strip() for c in re.split(r"\s{2,}", lines[header].strip())]
+    row = next((lines[i] for i in range(header + 1, len(lines))
+                if lines[i].strip() and not set(lines[i].strip()) <= set("- ")), "")
+    cells = row.split()
+    if len(cells) < len(columns):
+        raise ExportError(f"{path}: the Design Timing Summary row has {len(cells)} values for {len(columns)} columns")
+    timing = {_TIMING_KEYS.get(c, c): _number(v) for c, v in zip(columns, cells)}
+    if re.search(r"All user specified timing constraints are met", text):
+        timing["met"] = True
+    elif re.search(r"There are no user specified timing constraints", text):
+        timing["met"] = None
+    else:
+        timing["met"] = False if re.search(r"constraints are not met", text) else None
+    timing["clocks"] = _clock_periods(lines)
+    return timing
+
+
+def _clock_periods(lines: list[str]) -> dict[str, float]:
+    """Name -> period (ns) from the "Clock Summary" table."""
+    clocks = {}
+    start = next((i for i, line in enumerate(lines) if line.strip().strip("|").strip() == "Clock Summary"), None)
+    if start is None:
+        return clocks
+    for line in lines[start + 1:]:
+        m = re.match(r"^\s*(\S+)\s+\{[^}]*\}\s+([0-9.]+)\s+([0-9.]+)\s*$", line)
+        if m:
+            clocks[m.group(1)] = float(m.group(2))
+        elif clocks and not line.strip():
+            break
+    return clocks
+
+
+def _same_part(a: str | None, b: str | None) -> bool:
+    def norm(p):
+        p = (p or "").lower().replace("-", "")
+        return p[2:] if p.startswith("xc") else p
+    return norm(a) == norm(b)
+
+
+def collect_reports(build_dir: Path, cfg) -> dict:
+    """Read the reports the scripts wrote into the ``synthesis.json`` content (no tool is run)."""
+    from .reports import ReportError, parse_csynth_xml, parse_vivado_utilization
+
+    build_dir = Path(build_dir)
+    stage = "impl" if cfg.export.implementation else "synth"
+    paths = {"csynth": CSYNTH_XML, "utilization": _vivado_report(stage, "utilization"),
+             "timing": _vivado_report(stage, "timing_summary")}
+    try:
+        hls = parse_csynth_xml(build_dir / paths["csynth"])
+        util = parse_vivado_utilization(build_dir / paths["utilization"])
+    except (ReportError, OSError) as exc:
+        raise ExportError(f"cannot read the tool reports: {exc}") from None
+    timing = parse_timing_summary(build_dir / paths["timing"])
+    period = float(clock_period_ns(cfg.target.clock_mhz))
+    warnings = []
+    for what, part in (("C synthesis", hls.part), ("Vivado", util.part)):
+        if not _same_part(part, cfg.target.part):
+            warnings.append(f"{what} report is for part {part}, the configuration asks for {cfg.target.part}")
+    if hls.top != TOP:
+        warnings.append(f"C synthesis report is for top {hls.top}, not {TOP}")
+    if hls.clock_target_ns is not None and abs(hls.clock_target_ns - period) > 1e-3:
+        warnings.append(f"C synthesis clock target {hls.clock_target_ns} ns, configured {period} ns")
+    clock = timing["clocks"].get("ap_clk")
+    if clock is not None and abs(clock - period) > 1e-3:
+        warnings.append(f"Vivado ap_clk period {clock} ns, configured {period} ns")
+    if timing["met"] is None:
+        warnings.append("Vivado reports no user timing constraints: WNS is not a timing result")
+    hls_dict = hls.to_dict()
+    summary = {
+        "latency_min_cycles": hls.latency_min_cycles, "latency_max_cycles": hls.latency_max_cycles,
+        "interval_min": hls.interval_min, "interval_max": hls.interval_max,
+        "hls_clock_estimated_ns": hls.clock_estimated_ns,
+        **{f"hls_{k}": hls.resources[k] for k in ("lut", "ff", "bram18", "dsp")},
+        "lut": util.lut, "lutram": util.lutram, "ff": util.ff, "bram18": util.bram18, "dsp": util.dsp,
+        "wns_ns": timing.get("wns_ns"), "whs_ns": timing.get("whs_ns"), "timing_met": timing["met"],
+    }
+    return {
+        "build": cfg.name, "part": cfg.target.part, "clock_mhz": cfg.target.clock_mhz, "clock_period_ns": period,
+        "hls_tool": cfg.hls.tool, "ip": vlnv(cfg), "vivado_stage": stage,
+        "summary": summary,
+        "hls": {"report": paths["csynth"], **hls_dict},
+        "vivado": {"utilization_report": paths["utilization"], "utilization": util.to_dict(),
+                   "timing_report": paths["timing"], "timing": timing,
+                   "power_report": POWER_RPT if (build_dir / POWER_RPT).is_file() else None},
+        "warnings": warnings,
+    }
+
+
+# ------------------------------------------------------------------------------------- the command
+
+_console = None
+
+
+def _print(message: str) -> None:
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        _console = Console(stderr=True, soft_wrap=True, highlight=False)
+    _console.print(message, markup=False)
+
+
+def _error(message: str, code: int) -> None:
+    _print(f"error: {message}")
+    sys.exit(code)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--run", "run", is_flag=True,
+              help="Run the scripts (Vitis HLS / Vivado HLS, then Vivado must be on PATH) and write synthesis.json.")
+@click.option("--force", is_flag=True, help="Replace scripts in FOLDER/vivado_scripts that differ from these.")
+def export_command(folder: Path, run: bool, force: bool):
+    """Write the vendor Tcl scripts of a build folder (FOLDER/vivado_scripts/) and, with --run, run
+    them and read latency, resources and timing back into FOLDER/synthesis.json."""
+    try:
+        cfg = load_build_config(folder)
+        written = write_scripts(folder, cfg, force=force)
+        _print(f"scripts in {folder / SCRIPTS}: {', '.join(p.name for p in written)}")
+        if not run:
+            _print(f"run from the build folder:\n{commands_text(cfg, folder)}")
+            missing = missing_tools(cfg)
+            _print(f"not on PATH: {', '.join(missing)} ('tsflow export --run' needs them)" if missing
+                   else f"the tools are on PATH: 'tsflow export {shlex.quote(str(folder))} --run' runs these")
+            return
+        result = run_scripts(folder, cfg, force=force, report=_print)
+    except StepFailed as exc:
+        _error(str(exc), 1)
+    except (ExportError, ConfigError) as exc:
+        _error(str(exc), 2)
+    s = result["summary"]
+    _print(f"C synthesis: latency {s['latency_min_cycles']}..{s['latency_max_cycles']} cycles, interval "
+           f"{s['interval_min']}..{s['interval_max']}; estimate LUT {s['hls_lut']}, FF {s['hls_ff']}, "
+           f"BRAM18 {s['hls_bram18']}, DSP {s['hls_dsp']}")
+    _print(f"Vivado ({result['vivado_stage']}): LUT {s['lut']} (LUTRAM {s['lutram']}), FF {s['ff']}, "
+           f"BRAM18 {s['bram18']}, DSP {s['dsp']}; WNS {s['wns_ns']} ns, timing met: {s['timing_met']}")
+    for warning in result["warnings"]:
+        _print(f"warning: {warning}")
+    _print(f"written to {Path(folder) / SYNTHESIS_JSON}")

@@ -1,0 +1,144 @@
+"""Xilinx 7-series parts: programmable-logic resources per device and strict Vivado part-string validation.
+
+``parse_part("xc7s15ftgb196-2")`` returns a :class:`Part`, the budget the resource estimator checks
+against. A string that is not a Vivado part of a known device raises :class:`UnknownPart`, whose message
+names the value and lists what is allowed (the known devices, or that device's packages or speed grades).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+class UnknownPart(ValueError):
+    """Not a Vivado part of a known device; ``str()`` names the value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A Vivado part: the device's programmable-logic resources, its package and speed grade.
+
+    ``lut`` 6-input LUTs; ``lutram`` LUTs usable as distributed RAM (the SLICEM LUTs), ``None`` where no
+    source gives the figure; ``ff`` CLB flip-flops; ``bram18`` 18 Kb block RAMs (two per 36 Kb block);
+    ``dsp`` DSP48E1 slices. ``part`` is the canonical Vivado spelling (lower case, speed grade as Vivado
+    writes it, e.g. ``xc7a35ticsg324-1L``); ``speed_grade`` includes the dash (``-1IL``).
+    """
+
+    device: str
+    family: str
+    lut: int
+    lutram: int | None
+    ff: int
+    bram18: int
+    dsp: int
+    part: str
+    package: str
+    speed_grade: str
+
+
+@dataclass(frozen=True)
+class Device:
+    """One row of :data:`PARTS`: resources, packages and speed grades.
+
+    ``speed_grades`` maps the letter Vivado puts between device and package to the grades spelled that
+    way: ``""`` for the usual parts, ``"i"`` / ``"l"`` for the low-voltage ones (``xc7a35ticsg324-1L``,
+    ``xc7a35tlcsg324-2L``).
+    """
+
+    family: str
+    lut: int
+    lutram: int | None
+    ff: int
+    bram18: int
+    dsp: int
+    packages: tuple[str, ...]
+    speed_grades: dict[str, tuple[str, ...]]
+
+
+_SPARTAN7 = {"": ("-1", "-2", "-1IL", "-1Q")}
+_ARTIX7 = {"": ("-1", "-2", "-2L", "-3"), "i": ("-1L",), "l": ("-2L",)}
+_ZYNQ_SINGLE_CORE = {"": ("-1", "-2")}
+_ZYNQ = {"": ("-1", "-2", "-3")}
+_ZYNQ_LOW_POWER = {**_ZYNQ, "i": ("-1L",)}
+
+
+def _row(family: str, grades: dict[str, tuple[str, ...]], lut: int, lutram: int | None, ff: int, bram36: int,
+         dsp: int, packages: str) -> Device:
+    return Device(family, lut, lutram, ff, 2 * bram36, dsp, tuple(packages.split()), grades)
+
+
+# Resources: DS180 "7 Series FPGAs Data Sheet: Overview" (Spartan-7 and Artix-7 feature summaries: LUT =
+# 4 x slices, CLB flip-flops, LUTRAM = max distributed RAM Kb * 1024 / 64, 36 Kb block RAMs, DSP slices) and
+# DS190 "Zynq-7000 SoC Data Sheet: Overview" (PL only: LUTs, flip-flops, 36 Kb block RAMs, DSP slices).
+# DS190 gives no distributed-RAM figure: the Zynq LUTRAM is 4 x the SLICEM count where a Vivado report
+# (xc7z020, xc7z045) or a published SLICEM count (xc7z010: 1,500) gives it, else None. DS180 rounds the distributed RAM of the XC7A100T (1,187.5 Kb) and XC7A200T
+# (2,887.5 Kb): those two use Vivado's exact counts. Checked against Vivado report_utilization "Available"
+# figures for xc7s50, xc7a35t (LUT, FF, BRAM, DSP), xc7a100t, xc7a200t, xc7z020 and xc7z045.
+# Packages: Xilinx package/device pinout files pages; speed grades: the Vivado part list.
+PARTS: dict[str, Device] = {
+    # device: _row(family, speed grades, LUT, LUTRAM, FF, BRAM36, DSP, packages)
+    "xc7s6": _row("spartan7", _SPARTAN7, 3_750, 1_120, 7_500, 5, 10, "cpga196 csga225 ftgb196"),
+    "xc7s15": _row("spartan7", _SPARTAN7, 8_000, 2_400, 16_000, 10, 20, "cpga196 csga225 ftgb196"),
+    "xc7s25": _row("spartan7", _SPARTAN7, 14_600, 5_008, 29_200, 45, 80, "csga225 csga324 ftgb196"),
+    "xc7s50": _row("spartan7", _SPARTAN7, 32_600, 9_600, 65_200, 75, 120, "csga324 fgga484 ftgb196"),
+    "xc7s75": _row("spartan7", _SPARTAN7, 48_000, 13_312, 96_000, 90, 140, "fgga484 fgga676"),
+    "xc7s100": _row("spartan7", _SPARTAN7, 64_000, 17_600, 128_000, 120, 160, "fgga484 fgga676"),
+    "xc7a12t": _row("artix7", _ARTIX7, 8_000, 2_736, 16_000, 20, 40, "cpg238 csg325"),
+    "xc7a15t": _row("artix7", _ARTIX7, 10_400, 3_200, 20_800, 25, 45, "cpg236 csg324 csg325 fgg484 ftg256"),
+    "xc7a25t": _row("artix7", _ARTIX7, 14_600, 5_008, 29_200, 45, 80, "cpg238 csg325"),
+    "xc7a35t": _row("artix7", _ARTIX7, 20_800, 6_400, 41_600, 50, 90, "cpg236 csg324 csg325 fgg484 ftg256"),
+    "xc7a50t": _row("artix7", _ARTIX7, 32_600, 9_600, 65_200, 75, 120, "cpg236 csg324 csg325 fgg484 ftg256"),
+    "xc7a75t": _row("artix7", _ARTIX7, 47_200, 14_272, 94_400, 105, 180, "csg324 fgg484 fgg676 ftg256"),
+    "xc7a100t": _row("artix7", _ARTIX7, 63_400, 19_000, 126_800, 135, 240, "csg324 fgg484 fgg676 ftg256"),
+    "xc7a200t": _row("artix7", _ARTIX7, 134_600, 46_200, 269_200, 365, 740,
+                     "fbg484 fbg676 fbv484 fbv676 ffg1156 ffv1156 sbg484 sbv484"),
+    "xc7z007s": _row("zynq7000", _ZYNQ_SINGLE_CORE, 14_400, None, 28_800, 50, 66, "clg225 clg400"),
+    "xc7z012s": _row("zynq7000", _ZYNQ_SINGLE_CORE, 34_400, None, 68_800, 72, 120, "clg485"),
+    "xc7z014s": _row("zynq7000", _ZYNQ_SINGLE_CORE, 40_600, None, 81_200, 107, 170, "clg400 clg484"),
+    "xc7z010": _row("zynq7000", _ZYNQ_LOW_POWER, 17_600, 6_000, 35_200, 60, 80, "clg225 clg400"),
+    "xc7z015": _row("zynq7000", _ZYNQ_LOW_POWER, 46_200, None, 92_400, 95, 160, "clg485"),
+    "xc7z020": _row("zynq7000", _ZYNQ_LOW_POWER, 53_200, 17_400, 106_400, 140, 220, "clg400 clg484"),
+    "xc7z030": _row("zynq7000", {**_ZYNQ, "i": ("-2L",)}, 78_600, None, 157_200, 265, 400,
+                    "fbg484 fbg676 fbv484 fbv676 ffg676 ffv676 sbg485 sbv485"),
+    "xc7z035": _row("zynq7000", _ZYNQ, 171_900, None, 343_800, 500, 900,
+                    "fbg676 fbv676 ffg676 ffg900 ffv676 ffv900"),
+    "xc7z045": _row("zynq7000", _ZYNQ, 218_600, 70_400, 437_200, 545, 900,
+                    "fbg676 fbv676 ffg676 ffg900 ffv676 ffv900"),
+}
+
+_SHAPE = re.compile(r"([a-z0-9]+)-([0-9][a-z0-9]*)")
+
+
+def known_devices() -> tuple[str, ...]:
+    """The devices of :data:`PARTS`, smallest first within each family."""
+    return tuple(PARTS)
+
+
+def parse_part(text: str) -> Part:
+    """The :class:`Part` named by a Vivado part string such as ``xc7s15ftgb196-2`` (any letter case)."""
+    shape = _SHAPE.fullmatch(text.lower())
+    if shape is None:
+        raise UnknownPart(f"{text!r} is not a Vivado part string (<device><package>-<speed grade>, e.g. "
+                          f"xc7s15ftgb196-2); known devices: {', '.join(PARTS)}")
+    base, speed = shape.groups()
+    device = next((d for d in PARTS if base.startswith(d) and not base[len(d):len(d) + 1].isdigit()), None)
+    if device is None:
+        raise UnknownPart(f"{text}: unknown device; known devices: {', '.join(PARTS)}")
+    spec = PARTS[device]
+    rest = base[len(device):]
+    variant = rest[:1] if rest[:1] in spec.speed_grades and rest[1:] in spec.packages else ""
+    package = rest[len(variant):]
+    if package not in spec.packages:
+        raise UnknownPart(f"{text}: package {package or '(none)'} does not exist for {device}; "
+                          f"allowed: {', '.join(spec.packages)}")
+    grade = next((g for g in spec.speed_grades[variant] if g.lower() == f"-{speed}"), None)
+    if grade is None:
+        given = "-" + text.rsplit("-", 1)[1]
+        elsewhere = [f"{device}{v}{package}{g}" for v, grades in spec.speed_grades.items() if v != variant
+                     for g in grades if g.lower() == f"-{speed}"]
+        hint = f" ({given} is spelled {' or '.join(elsewhere)})" if elsewhere else ""
+        raise UnknownPart(f"{text}: speed grade {given} does not exist for {device}{variant}{package}; "
+                          f"allowed: {', '.join(spec.speed_grades[variant])}{hint}")
+    return Part(device=device, family=spec.family, lut=spec.lut, lutram=spec.lutram, ff=spec.ff,
+                bram18=spec.bram18, dsp=spec.dsp, part=f"{device}{variant}{package}{grade}", package=package,
+                speed_grade=grade)

@@ -1,0 +1,383 @@
+"""Read the numbers the Xilinx tools actually reported.
+
+The resource estimator is calibrated against real results, and a finished build is read back from
+what synthesis wrote, so these parsers take the tools' own files: Vivado HLS / Vitis HLS
+``csynth.xml`` and ``*_csynth.rpt`` and Vivado ``report_utilization`` text. Standard library only,
+so importing this module never loads TensorFlow or hls4ml.
+
+Units: clock periods in ns; latency and interval in clock cycles; ``bram18`` in 18 Kb block-RAM
+halves (a RAMB36 counts 2); ``dsp`` in DSP slices; ``ff`` flip-flops; ``lut`` LUTs; ``uram`` URAM
+blocks. ``None`` means the report does not give that number (or says "undef" / "?").
+"""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+RESOURCE_KEYS = ("bram18", "dsp", "ff", "lut", "uram")
+
+# column / tag names the HLS tools use for each resource, across versions
+_HLS_NAMES = {"BRAM_18K": "bram18", "BRAM": "bram18", "DSP48E": "dsp", "DSP": "dsp", "FF": "ff", "LUT": "lut",
+              "URAM": "uram"}
+_UNDEFINED = ("undef", "?", "-")
+
+_HLS_TITLE = re.compile(r"^== (Vivado HLS|Vitis HLS) Report for '([^']+)'|^== Synthesis Summary Report of '([^']+)'",
+                        re.M)
+_UTILIZATION_COMMAND = re.compile(r"^\|\s*Command\s*:\s*report_utilization\b", re.M)
+
+# report_utilization "Site Type" rows, 7-series name first, then UltraScale(+)
+_SITE_ROWS = {
+    "lut": ("Slice LUTs", "CLB LUTs"),
+    "lut_logic": ("LUT as Logic",),
+    "lutram": ("LUT as Memory",),
+    "ff": ("Register as Flip Flop",),
+    "bram_tile": ("Block RAM Tile",),
+    "ramb36": ("RAMB36/FIFO",),
+    "ramb18": ("RAMB18",),
+    "dsp": ("DSPs",),
+}
+
+
+class ReportError(ValueError):
+    """The file is not a report these parsers read, or lacks a table or field they need."""
+
+
+@dataclass
+class HLSReport:
+    """One HLS synthesis estimate for the top module; ``available`` is the device budget the report
+    states (None when the format gives none)."""
+
+    tool: str | None  # "vivado_hls" | "vitis_hls" as far as the file tells
+    version: str | None
+    part: str
+    top: str
+    clock_target_ns: float | None
+    clock_estimated_ns: float | None
+    latency_min_cycles: int | None
+    latency_max_cycles: int | None
+    interval_min: int | None
+    interval_max: int | None
+    resources: dict[str, int]
+    available: dict[str, int] | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class UtilizationReport:
+    """Used counts of one Vivado ``report_utilization``; ``available`` holds the device totals for
+    lut, lutram, ff, bram18, dsp and uram."""
+
+    tool_version: str | None
+    part: str
+    design: str | None
+    lut: int
+    lut_logic: int
+    lutram: int
+    ff: int
+    bram_tile: float
+    bram18: int
+    dsp: int
+    uram: int
+    available: dict[str, int]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@contextmanager
+def _reading(path: Path):
+    """Name the file in every format error raised while parsing it."""
+    try:
+        yield
+    except ET.ParseError as exc:
+        raise ReportError(f"{path}: not well-formed XML ({exc})") from exc
+    except ReportError as exc:  # raised below without the file name
+        raise ReportError(f"{path}: {exc}") from exc
+    except (ValueError, LookupError, TypeError) as exc:  # a number or column not where the layout puts it
+        raise ReportError(f"{path}: unexpected report content ({type(exc).__name__}: {exc})") from exc
+
+
+def _read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")  # universal newlines: CRLF files read as LF
+
+
+def _cycles(value: str | None) -> int | None:
+    return None if value is None or value.strip() in _UNDEFINED else int(value)
+
+
+def _count(cell: str) -> int:
+    """An HLS resource cell: "497", "497 (~0%)" or "-" (none)."""
+    cell = cell.split("(")[0].strip()
+    return 0 if cell in ("", "-") else int(cell)
+
+
+def _ns(cell: str) -> float:
+    return float(cell.split()[0])  # "5.00 ns"
+
+
+# ----------------------------------------------------------------------------------------------- XML
+
+def parse_csynth_xml(path) -> HLSReport:
+    """Vivado HLS 2019.x / Vitis HLS 2020.2+ ``csynth.xml`` (``<profile>`` root), top-level summary."""
+    path = Path(path)
+    with _reading(path):
+        root = ET.fromstring(path.read_bytes())
+        if root.tag != "profile":
+            raise ReportError(f"XML root is <{root.tag}>, not the <profile> of an HLS csynth.xml")
+
+        def text(xpath: str, required: bool = True) -> str | None:
+            element = root.find(xpath)
+            if element is None or not (element.text or "").strip():
+                if required:
+                    raise ReportError(f"csynth.xml has no {xpath}")
+                return None
+            return element.text.strip()
+
+        version = text("ReportVersion/Version", required=False)
+        latency = "PerformanceEstimates/SummaryOfOverallLatency/"
+        return HLSReport(
+            tool=_xml_tool(root, version),
+            version=version,
+            part=text("UserAssignments/Part"),
+            top=text("UserAssignments/TopModelName"),
+            clock_target_ns=float(text("UserAssignments/TargetClockPeriod")),
+            clock_estimated_ns=float(text("PerformanceEstimates/SummaryOfTimingAnalysis/EstimatedClockPeriod")),
+            latency_min_cycles=_cycles(text(latency + "Best-caseLatency")),
+            latency_max_cycles=_cycles(text(latency + "Worst-caseLatency")),
+            interval_min=_cycles(text(latency + "Interval-min")),
+            interval_max=_cycles(text(latency + "Interval-max")),
+            resources=_xml_resources(root, "AreaEstimates/Resources"),
+            available=_xml_resources(root, "AreaEstimates/AvailableResources"),
+        )
+
+
+def _xml_tool(root: ET.Element, version: str | None) -> str | None:
+    """Only Vitis HLS writes ``<FlowTarget>``; Vitis HLS did not exist before 2020."""
+    if root.find("UserAssignments/FlowTarget") is not None:
+        return "vitis_hls"
+    if version and version[:4].isdigit() and int(version[:4]) < 2020:
+        return "vivado_hls"
+    return None
+
+
+def _xml_resources(root: ET.Element, xpath: str) -> dict[str, int]:
+    section = root.find(xpath)
+    if section is None:
+        raise ReportError(f"csynth.xml has no {xpath}")
+    found = {_HLS_NAMES[child.tag]: int(child.text) for child in section if child.tag in _HLS_NAMES}
+    found.setdefault("uram", 0)  # reports for devices/tools without URAM omit it
+    missing = [key for key in RESOURCE_KEYS if key not in found]
+    if missing:
+        raise ReportError(f"csynth.xml {xpath} lacks {', '.join(missing)}")
+    return {key: found[key] for key in RESOURCE_KEYS}
+
+
+# ------------------------------------------------------------------------------------- text tables
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _is_border(line: str) -> bool:
+    return line.strip().startswith("+-")
+
+
+def _table(lines: list[str], start: int) -> tuple[list[list[str]], list[list[str]], int]:
+    """The ``+---+`` table whose top border is ``lines[start]``: header rows (above the second
+    border), body rows (below it) and the index just past the table."""
+    header: list[list[str]] = []
+    body: list[list[str]] = []
+    borders = 0
+    i = start
+    while i < len(lines) and lines[i].strip().startswith(("+-", "|")):
+        if _is_border(lines[i]):
+            borders += 1
+        else:
+            (header if borders < 2 else body).append(_cells(lines[i]))
+        i += 1
+    return header, body, i
+
+
+def _section_table(lines: list[str], pattern: str, what: str) -> tuple[list[list[str]], list[list[str]]]:
+    """The first table after the first title line matching ``pattern``."""
+    title = next((i for i, line in enumerate(lines) if re.search(pattern, line)), None)
+    if title is None:
+        raise ReportError(f"no {what} section")
+    border = next((i for i in range(title, len(lines)) if _is_border(lines[i])), None)
+    if border is None:
+        raise ReportError(f"no table under the {what} section")
+    header, body, _ = _table(lines, border)
+    return header, body
+
+
+def _first_row(body: list[list[str]], what: str) -> list[str]:
+    if not body:
+        raise ReportError(f"the {what} table has no rows")
+    return body[0]
+
+
+def _hls_resources(row: dict[str, str], what: str) -> dict[str, int]:
+    found = {_HLS_NAMES[name]: _count(cell) for name, cell in row.items() if name in _HLS_NAMES}
+    found.setdefault("uram", 0)  # older Vivado HLS reports have no URAM column
+    missing = [key for key in RESOURCE_KEYS if key not in found]
+    if missing:
+        raise ReportError(f"the {what} lacks {', '.join(missing)}")
+    return {key: found[key] for key in RESOURCE_KEYS}
+
+
+# ---------------------------------------------------------------------------------- HLS text report
+
+def parse_csynth_rpt(path) -> HLSReport:
+    """HLS text report: the per-module "Vivado HLS Report for" / "Vitis HLS Report for" format, or
+    the Vitis 2020.2+ "Synthesis Summary Report" (which gives neither clock periods nor the device
+    budget, and a single latency and interval, read as the worst case)."""
+    path = Path(path)
+    with _reading(path):
+        text = _read_text(path)
+        title = _HLS_TITLE.search(text)
+        if title is None:
+            raise ReportError("not an HLS csynth report: no '== Vivado HLS Report for', '== Vitis HLS Report for' "
+                              "or '== Synthesis Summary Report of' title")
+        lines = text.splitlines()
+        version = re.search(r"^\s*\* Version:\s*(\S+)", text, re.M)
+        part = re.search(r"^\s*\* Target device:\s*(\S+)", text, re.M)
+        if part is None:
+            raise ReportError("no '* Target device:' line")
+        common = dict(version=version and version.group(1), part=part.group(1))
+        if title.group(3):
+            return _summary_rpt(lines, top=title.group(3), **common)
+        tool = "vivado_hls" if title.group(1) == "Vivado HLS" else "vitis_hls"
+        return _module_rpt(lines, tool=tool, top=title.group(2), **common)
+
+
+def _module_rpt(lines: list[str], **fields) -> HLSReport:
+    header, body = _section_table(lines, r"^\+ Timing:", "'+ Timing:'")
+    clock = dict(zip(header[0], _first_row(body, "Timing")))
+
+    header, body = _section_table(lines, r"^\+ Latency:", "'+ Latency:'")
+    sub = header[-1]  # "min | max | min | max | ... | Type": latency (cycles) first, interval last
+    pairs = [i for i in range(len(sub) - 1) if sub[i] == "min" and sub[i + 1] == "max"]
+    if len(pairs) < 2:
+        raise ReportError("the Latency summary table has no latency and interval min/max columns")
+    row = _first_row(body, "Latency summary")
+
+    header, body = _section_table(lines, r"^== Utilization Estimates", "'== Utilization Estimates'")
+    rows = {cells[0]: dict(zip(header[0], cells)) for cells in body}
+    for needed in ("Total", "Available"):
+        if needed not in rows:
+            raise ReportError(f"the Utilization Estimates summary has no '{needed}' row")
+    return HLSReport(
+        **fields,
+        clock_target_ns=_ns(clock["Target"]),
+        clock_estimated_ns=_ns(clock["Estimated"]),
+        latency_min_cycles=_cycles(row[pairs[0]]),
+        latency_max_cycles=_cycles(row[pairs[0] + 1]),
+        interval_min=_cycles(row[pairs[-1]]),
+        interval_max=_cycles(row[pairs[-1] + 1]),
+        resources=_hls_resources(rows["Total"], "Utilization Estimates 'Total' row"),
+        available=_hls_resources(rows["Available"], "Utilization Estimates 'Available' row"),
+    )
+
+
+def _summary_rpt(lines: list[str], **fields) -> HLSReport:
+    header, body = _section_table(lines, r"^\+ Performance & Resource Estimates",
+                                  "'+ Performance & Resource Estimates'")
+    # column titles wrap over two header lines: "Latency" / "(cycles)"
+    columns = [" ".join(" ".join(parts).split()) for parts in zip(*header)]
+    top = dict(zip(columns, _first_row(body, "Performance & Resource Estimates")))
+    for needed in ("Latency (cycles)", "Interval"):
+        if needed not in top:
+            raise ReportError(f"the Performance & Resource Estimates table has no '{needed}' column")
+    return HLSReport(
+        tool="vitis_hls",  # only Vitis HLS writes this format
+        **fields,
+        clock_target_ns=None,
+        clock_estimated_ns=None,
+        latency_min_cycles=None,
+        latency_max_cycles=_cycles(top["Latency (cycles)"]),
+        interval_min=None,
+        interval_max=_cycles(top["Interval"]),
+        resources=_hls_resources(top, "top module row"),
+        available=None,
+    )
+
+
+# ------------------------------------------------------------------------- Vivado report_utilization
+
+def parse_vivado_utilization(path) -> UtilizationReport:
+    """Vivado ``report_utilization`` text, 7-series ("Slice LUTs") or UltraScale(+) ("CLB LUTs")."""
+    path = Path(path)
+    with _reading(path):
+        text = _read_text(path)
+        if not _UTILIZATION_COMMAND.search(text):
+            raise ReportError("not a Vivado report_utilization report: no '| Command : report_utilization' line")
+        device = re.search(r"^\|\s*Device\s*:\s*(\S+)", text, re.M)
+        if device is None:
+            raise ReportError("no '| Device :' header line")
+        version = re.search(r"^\|\s*Tool Version\s*:\s*Vivado v\.?(\S+)", text, re.M)
+        design = re.search(r"^\|\s*Design\s*:\s*(\S+)", text, re.M)
+        sites = _site_rows(text.splitlines())
+
+        def site(key: str) -> tuple[str, str]:
+            for name in _SITE_ROWS[key]:
+                if name in sites:
+                    return sites[name]
+            raise ReportError(f"no '{' / '.join(_SITE_ROWS[key])}' row in the utilization tables")
+
+        used = {key: site(key)[0] for key in _SITE_ROWS}
+        avail = {key: int(site(key)[1]) for key in ("lut", "lutram", "ff", "ramb18", "dsp")}
+        uram_used, uram_avail = sites.get("URAM", ("0", "0"))  # devices without URAM have no such row
+        return UtilizationReport(
+            tool_version=version and version.group(1),
+            part=device.group(1),
+            design=design and design.group(1),
+            lut=int(used["lut"]),
+            lut_logic=int(used["lut_logic"]),
+            lutram=int(used["lutram"]),
+            ff=int(used["ff"]),
+            bram_tile=float(used["bram_tile"]),
+            bram18=int(used["ramb18"]) + 2 * int(used["ramb36"]),
+            dsp=int(used["dsp"]),
+            uram=int(uram_used),
+            available={"lut": avail["lut"], "lutram": avail["lutram"], "ff": avail["ff"],
+                       "bram18": avail["ramb18"], "dsp": avail["dsp"], "uram": int(uram_avail)},
+        )
+
+
+def _site_rows(lines: list[str]) -> dict[str, tuple[str, str]]:
+    """(Used, Available) of every "Site Type" row of the device-wide tables, first occurrence wins
+    (the per-SLR tables repeat the names with other columns and are skipped)."""
+    rows: dict[str, tuple[str, str]] = {}
+    i = 0
+    while i < len(lines):
+        if not _is_border(lines[i]):
+            i += 1
+            continue
+        header, body, i = _table(lines, i)
+        columns = header[0] if header else []
+        if columns[:1] != ["Site Type"] or "Used" not in columns or "Available" not in columns:
+            continue
+        for cells in body:
+            row = dict(zip(columns, cells))
+            rows.setdefault(row["Site Type"].rstrip("*").strip(), (row["Used"], row["Available"]))
+    return rows
+
+
+# --------------------------------------------------------------------------------------- detection
+
+def detect_and_parse(path) -> HLSReport | UtilizationReport:
+    """Parse ``path`` with the parser its content calls for (XML root or report title)."""
+    path = Path(path)
+    text = _read_text(path)
+    if text.lstrip().startswith("<"):
+        return parse_csynth_xml(path)
+    if _HLS_TITLE.search(text):
+        return parse_csynth_rpt(path)
+    if _UTILIZATION_COMMAND.search(text):
+        return parse_vivado_utilization(path)
+    raise ReportError(f"{path}: not an HLS csynth.xml, an HLS csynth.rpt or a Vivado report_utilization report")

@@ -1,0 +1,30 @@
+"""Deployability sweep: which model sizes, bit widths, head counts and storage policies fit the part.
+
+Every point is the estimator's answer for the configuration given with ``model.d_model``,
+``model.heads``, ``quantization.bits`` and ``hls.default_storage`` replaced (FFN width 4 x d_model,
+per-buffer storage overrides dropped). Nothing is trained or synthesised.
+"""
+from __future__ import annotations
+
+import itertools
+
+from .config import parse_config
+from .estimate import estimate
+
+D_MODELS = (8, 16, 32, 64)
+BITS = (4, 6, 8)
+HEADS = (1, 2)
+STORAGES = ("registers", "lutram", "bram", "auto")
+
+
+def sweep(cfg, n_features: int, d_models=D_MODELS, bits=BITS, heads=HEADS, storages=STORAGES) -> list[dict]:
+    base = cfg.model_dump(mode="json")
+    rows = []
+    for d, b, h, s in itertools.product(d_models, bits, heads, storages):
+        raw = {**base, "model": {**base["model"], "d_model": d, "heads": h, "ffn": None},
+               "quantization": {**base["quantization"], "bits": b},
+               "hls": {**base["hls"], "default_storage": s, "storage": {}}}
+        est = estimate(parse_config(raw), n_features=n_features)
+        rows.append({"d_model": d, "bits": b, "heads": h, "storage": s, "total": est.total, "budget": est.budget,
+                     "fits": est.fits, "overflowing": est.overflowing, "latency_us": est.latency_us})
+    return rows

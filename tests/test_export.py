@@ -1,0 +1,662 @@
+"""Vendor scripts (flow/export.py, vivado_scripts/*.in): the generated Tcl is run under tclsh with
+every vendor command replaced by a proc that records its name and arguments, on a fake build
+folder (no training). The `--run` flow is driven through fake `vitis_hls` / `vitis-run` / `vivado`
+executables that run the same Tcl under tclsh and drop real tool reports where the tools write them.
+Nothing here shows what the real tools do with these scripts."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from flow.config import dump_config, parse_config
+from flow.export import (HLS_SCRIPT, IP_REPO, SCRIPTS, VIVADO_SCRIPT, XDC, ExportError, StepFailed, ToolsMissing,
+                         clock_period_ns, export_command, parse_timing_summary, run_scripts, write_scripts)
+
+from .conftest import REPO, SHARED_DATA
+
+TCLSH = shutil.which("tclsh")
+pytestmark = pytest.mark.skipif(TCLSH is None, reason="tclsh is not installed")
+
+REPORTS = SHARED_DATA / "reports"
+CSYNTH_XML = REPORTS / "vitis_hls_2020.2_xc7z020_top_dfg_csynth.xml"
+UTILIZATION = REPORTS / "vivado_2020.1_xc7z020_dnnonsilicon_utilization_synth.rpt"
+SEP = "\x1f"
+QUERIES = {"current_project", "get_files", "get_ports"}
+
+# Stand-ins for the Vitis HLS / Vivado HLS / Vivado Tcl commands. Each appends one record (name and
+# arguments joined by \x1f) to $TSFLOW_TEST_LOG; TSFLOW_TEST_FAIL=<command> makes that command raise
+# a Tcl error like a failing tool command; the file-writing commands drop what the tools would write.
+PRELUDE = r"""
+proc env_or {name default} {
+    if {[info exists ::env($name)]} {return $::env($name)}
+    return $default
+}
+proc rec {name arguments} {
+    set ch [open $::env(TSFLOW_TEST_LOG) a]
+    puts $ch [join [concat [list $name] $arguments] "\x1f"]
+    close $ch
+}
+proc injected {name} {
+    if {[env_or TSFLOW_TEST_FAIL ""] eq $name} {
+        error "ERROR: \[TEST 0-0\] $name failed (injected by the test)"
+    }
+}
+proc put_file {path source text} {
+    file mkdir [file dirname $path]
+    if {$source ne ""} {
+        file copy -force $source $path
+    } else {
+        set ch [open $path w]; puts $ch $text; close $ch
+    }
+}
+proc option {arguments name} {
+    set i [lsearch -exact $arguments $name]
+    if {$i < 0} {return ""}
+    return [lindex $arguments [expr {$i + 1}]]
+}
+foreach cmd {set_top add_files set_part create_clock cosim_design
+             create_project set_property update_ip_catalog create_ip generate_target synth_design
+             opt_design place_design route_design} {
+    proc $cmd args "rec $cmd \$args; injected $cmd"
+}
+proc current_project args {rec current_project $args; return project:current}
+proc get_files args {rec get_files $args; return file:[join $args]}
+proc get_ports args {rec get_ports $args; return port:[join $args]}
+
+set ::prj ""
+set ::sol ""
+proc open_project args {rec open_project $args; injected open_project; set ::prj [lindex $args end]}
+proc open_solution args {
+    rec open_solution $args
+    injected open_solution
+    set names {}
+    for {set i 0} {$i < [llength $args]} {incr i} {
+        set a [lindex $args $i]
+        if {$a eq "-flow_target"} {incr i; continue}
+        if {![string match -* $a]} {lappend names $a}
+    }
+    set ::sol [lindex $names 0]
+}
+proc csim_design args {
+    rec csim_design $args
+    set log [file join $::prj $::sol csim report tsflow_model_csim.log]
+    switch [env_or TSFLOW_TEST_CSIM pass] {
+        pass {put_file $log "" {{"samples": 3, "mismatches": 0, "first_mismatch": -1, "max_abs_diff": 0}}}
+        error {
+            put_file $log "" "@E Simulation failed: Function 'main' returns nonzero value '1'."
+            error "ERROR: \[SIM 211-100\] 'csim_design' failed: nonzero return value."
+        }
+        log {put_file $log "" {{"samples": 3, "mismatches": 2, "first_mismatch": 0, "max_abs_diff": 0.5}}}
+    }
+    injected csim_design
+}
+proc csynth_design args {
+    rec csynth_design $args
+    injected csynth_design
+    put_file [file join $::prj $::sol syn report csynth.xml] [env_or TSFLOW_TEST_CSYNTH ""] "<profile/>"
+}
+proc export_design args {
+    rec export_design $args
+    injected export_design
+    put_file [file join $::prj $::sol impl ip component.xml] "" "<component/>"
+}
+proc read_xdc args {
+    rec read_xdc $args
+    injected read_xdc
+    uplevel #0 [list source [lindex $args end]]
+}
+proc report_utilization args {
+    rec report_utilization $args; injected report_utilization
+    put_file [option $args -file] [env_or TSFLOW_TEST_UTILIZATION ""] "utilization stand-in"
+}
+proc report_timing_summary args {
+    rec report_timing_summary $args; injected report_timing_summary
+    put_file [option $args -file] [env_or TSFLOW_TEST_TIMING ""] "timing stand-in"
+}
+proc report_power args {
+    rec report_power $args; injected report_power
+    put_file [option $args -file] "" "power stand-in"
+}
+source [lindex $argv 0]
+"""
+
+# A stand-in for a vendor executable: finds the Tcl file after -f / --tcl / -source and runs it
+# under tclsh with the recording procs.
+FAKE_TOOL = """#!/bin/sh
+echo "fake ${0##*/} $*"
+script=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -f|--tcl|-source) script="$2"; shift 2 ;;
+        *) shift ;;
+    esac
+done
+exec "{tclsh}" "{prelude}" "$script"
+"""
+
+TIMING_COLUMNS = ["WNS(ns)", "TNS(ns)", "TNS Failing Endpoints", "TNS Total Endpoints", "WHS(ns)", "THS(ns)",
+                  "THS Failing Endpoints", "THS Total Endpoints", "WPWS(ns)", "TPWS(ns)", "TPWS Failing Endpoints",
+                  "TPWS Total Endpoints"]
+
+
+def timing_report(values: str, verdict: str) -> str:
+    """A timing summary written for these tests in the layout of Vivado's report_timing_summary
+    (right-aligned columns, dashes under the header, verdict line, clock summary); not a tool output."""
+    widths = [max(len(c), 11) for c in TIMING_COLUMNS]
+
+    def line(cells):
+        return "    " + "  ".join(c.rjust(w) for c, w in zip(cells, widths))
+
+    bar = "-" * 96
+    return "\n".join([
+        bar, "| Design Timing Summary", "| ---------------------", bar, "",
+        line(TIMING_COLUMNS), line("-" * len(c) for c in TIMING_COLUMNS), line(values.split()), "", "",
+        verdict, "", "", bar, "| Clock Summary", "| -------------", bar, "",
+        "Clock   Waveform(ns)       Period(ns)      Frequency(MHz)",
+        "-----   ------------       ----------      --------------",
+        "ap_clk  {0.000 5.000}      10.000          100.000", ""])
+
+
+TIMING_MET = timing_report("1.234 0.000 0 2000 0.061 0.000 0 2000 4.500 0.000 0 900",
+                           "All user specified timing constraints are met.")
+TIMING_VIOLATED = timing_report("-0.420 -12.500 37 2000 0.061 0.000 0 2000 4.500 0.000 0 900",
+                                "Timing constraints are not met.")
+TIMING_NONE = timing_report("inf 0.000 0 0 inf 0.000 0 0 NA NA NA NA",
+                            "There are no user specified timing constraints.")
+
+
+# ------------------------------------------------------------------------------------- fixtures
+
+def make_build(folder: Path, **sections) -> tuple[Path, object]:
+    """A build folder with the files `tsflow build` writes that the scripts read (stub contents)."""
+    raw = {"name": "fake"}
+    raw.update(sections)
+    cfg = parse_config(raw)
+    fw = folder / "hls" / "firmware"
+    (fw / "weights").mkdir(parents=True)
+    (fw / "tsflow_model.cpp").write_text('#include "tsflow_model.h"\n')
+    (fw / "tsflow_model.h").write_text("// stub\n")
+    (folder / "hls" / "tsflow_tb.cpp").write_text('#include "firmware/tsflow_model.h"\nint main() { return 0; }\n')
+    (folder / "hls" / "tb_data").mkdir()
+    (folder / "hls" / "tb_data" / "inputs.bin").write_bytes(b"\0" * 8)
+    (folder / "hls" / "tb_data" / "expected.bin").write_bytes(b"\0" * 4)
+    (folder / "model").mkdir()
+    (folder / "model" / "config.yaml").write_text(dump_config(cfg))
+    return folder, cfg
+
+
+@pytest.fixture
+def build(tmp_path):
+    return make_build(tmp_path / "build")
+
+
+@pytest.fixture
+def prelude(tmp_path):
+    path = tmp_path / "prelude.tcl"
+    path.write_text(PRELUDE)
+    return path
+
+
+def run_tcl(build_dir: Path, script: Path, prelude: Path, **env) -> tuple[subprocess.CompletedProcess, list]:
+    log = build_dir.parent / f"record-{script.stem}.log"
+    log.unlink(missing_ok=True)
+    done = subprocess.run([TCLSH, str(prelude), str(script)], cwd=build_dir, capture_output=True, text=True,
+                          env={**os.environ, "TSFLOW_TEST_LOG": str(log), **env}, timeout=60)
+    return done, read_log(log)
+
+
+def read_log(log: Path) -> list[list[str]]:
+    return [line.split(SEP) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def names(records) -> list[str]:
+    return [r[0] for r in records if r[0] not in QUERIES]
+
+
+def only(records, name) -> list[str]:
+    found = [r[1:] for r in records if r[0] == name]
+    assert len(found) == 1, f"{name}: {found}"
+    return found[0]
+
+
+def opt(args, flag):
+    return args[args.index(flag) + 1]
+
+
+def hls_run(build_dir, prelude, **env):
+    write_scripts(build_dir)
+    return run_tcl(build_dir, build_dir / SCRIPTS / HLS_SCRIPT, prelude, **env)
+
+
+HLS_STEPS = ["open_project", "set_top", "add_files", "add_files", "add_files", "open_solution", "set_part",
+             "create_clock", "csim_design", "csynth_design", "export_design"]
+VIVADO_STEPS = ["create_project", "set_property", "update_ip_catalog", "create_ip", "set_property",
+                "generate_target", "read_xdc", "create_clock", "synth_design", "report_utilization",
+                "report_timing_summary", "report_power"]
+
+
+# ----------------------------------------------------------------------------------- HLS script
+
+def test_vitis_script_default_config(build, prelude):
+    build_dir, cfg = build
+    written = write_scripts(build_dir)
+    assert [p.name for p in written] == [HLS_SCRIPT, VIVADO_SCRIPT, XDC, "HOWTO.md"]
+    for path in written:
+        assert "@{" not in path.read_text(), path
+    done, rec = run_tcl(build_dir, build_dir / SCRIPTS / HLS_SCRIPT, prelude)
+    assert done.returncode == 0, done.stderr
+    assert names(rec) == HLS_STEPS
+    assert only(rec, "open_project") == ["-reset", "hls_prj"]
+    assert only(rec, "set_top") == ["tsflow_model"]
+    assert only(rec, "set_part") == ["xc7s15ftgb196-2"]
+    clock = only(rec, "create_clock")
+    assert float(opt(clock, "-period")) == 10.0 and opt(clock, "-name") == "default"
+    solution = only(rec, "open_solution")
+    assert solution[:2] == ["-reset", "solution1"] and opt(solution, "-flow_target") == "vivado"
+    adds = [r[1:] for r in rec if r[0] == "add_files"]
+    files = [a[-1] if a[-2] != "-cflags" else a[-3] for a in adds]
+    assert files == ["hls/firmware/tsflow_model.cpp", "hls/tsflow_tb.cpp", "hls/tb_data"]
+    assert [a[0] == "-tb" for a in adds] == [False, True, True]
+    for f in files:
+        assert (build_dir / f).exists(), f
+    for a in adds[:2]:
+        flags = opt(a, "-cflags").split()
+        assert "-std=c++14" in flags
+        includes = [Path(f[2:]) for f in flags if f.startswith("-I")]
+        assert build_dir.resolve() / "hls" / "firmware" in includes
+        assert all(i.is_dir() for i in includes)
+    export = only(rec, "export_design")
+    e = cfg.export
+    assert opt(export, "-format") == "ip_catalog"
+    assert {k: opt(export, "-" + k) for k in ("vendor", "library", "ipname", "version", "description")} == \
+        {"vendor": e.vendor, "library": e.library, "ipname": e.ip_name, "version": e.version,
+         "description": e.description}
+    assert (build_dir / "reports" / "csynth.xml").is_file()
+    assert "C simulation is bit-exact" in done.stdout
+
+
+def test_vivado_hls_dialect(tmp_path, prelude):
+    build_dir, _ = make_build(tmp_path / "b", hls={"tool": "vivado"})
+    text = write_scripts(build_dir)[0].read_text()
+    assert "Vivado HLS" in text and "vivado_hls -f vivado_scripts/tsflow_hls.tcl" in text
+    done, rec = run_tcl(build_dir, build_dir / SCRIPTS / HLS_SCRIPT, prelude)
+    assert done.returncode == 0, done.stderr
+    assert names(rec) == HLS_STEPS
+    assert only(rec, "open_solution") == ["-reset", "solution1"]  # no -flow_target before Vitis
+    assert all("-std=c++0x" in opt(r[1:], "-cflags") for r in rec if r[0] == "add_files" and "-cflags" in r)
+
+
+@pytest.mark.parametrize("mhz,period", [(100, 10.0), (125, 8.0), (150, 6.667)])
+def test_clock_and_part_reach_every_script(tmp_path, prelude, mhz, period):
+    build_dir, _ = make_build(tmp_path / "b", target={"part": "xc7a35tcpg236-1", "clock_mhz": mhz})
+    assert float(clock_period_ns(mhz)) == period
+    done, rec = hls_run(build_dir, prelude)
+    assert done.returncode == 0, done.stderr
+    assert float(opt(only(rec, "create_clock"), "-period")) == period
+    assert only(rec, "set_part") == ["xc7a35tcpg236-1"]
+    done, rec = run_tcl(build_dir, build_dir / SCRIPTS / VIVADO_SCRIPT, prelude)
+    assert done.returncode == 0, done.stderr
+    assert opt(only(rec, "create_project"), "-part") == "xc7a35tcpg236-1"
+    assert opt(only(rec, "synth_design"), "-part") == "xc7a35tcpg236-1"
+    clock = only(rec, "create_clock")
+    assert float(opt(clock, "-period")) == period and opt(clock, "-name") == "ap_clk"
+    assert clock[-1] == "port:ap_clk" and only(rec, "get_ports") == ["ap_clk"]
+
+
+def test_cosim_only_when_asked(tmp_path, prelude):
+    build_dir, _ = make_build(tmp_path / "b", export={"cosim": True})
+    done, rec = hls_run(build_dir, prelude)
+    assert done.returncode == 0, done.stderr
+    steps = names(rec)
+    assert steps == HLS_STEPS[:-1] + ["cosim_design", "export_design"]
+
+
+def test_ip_metadata_is_passed_verbatim(tmp_path, prelude):
+    export = {"vendor": "acme.labs", "library": "forecast", "ip_name": "temp_tf", "version": "2.3",
+              "description": 'Forecaster "v2" [8 bit] costs $0 {really} back\\slash'}
+    build_dir, _ = make_build(tmp_path / "b", export=export)
+    done, rec = hls_run(build_dir, prelude)
+    assert done.returncode == 0, done.stderr
+    args = only(rec, "export_design")
+    assert {k: opt(args, "-" + k) for k in ("vendor", "library", "ipname", "version", "description")} == \
+        {"vendor": "acme.labs", "library": "forecast", "ipname": "temp_tf", "version": "2.3",
+         "description": export["description"]}
+    done, rec = run_tcl(build_dir, build_dir / SCRIPTS / VIVADO_SCRIPT, prelude)
+    assert done.returncode == 0, done.stderr
+    ip = only(rec, "create_ip")
+    assert opt(ip, "-vlnv") == "acme.labs:forecast:temp_tf:2.3" and opt(ip, "-module_name") == "temp_tf_0"
+    assert opt(only(rec, "synth_design"), "-top") == "temp_tf_0"
+
+
+@pytest.mark.parametrize("failing", ["open_project", "add_files", "csynth_design", "export_design"])
+def test_failing_hls_step_stops_the_script(build, prelude, failing):
+    build_dir, _ = build
+    done, rec = hls_run(build_dir, prelude, TSFLOW_TEST_FAIL=failing)
+    assert done.returncode == 1
+    steps = names(rec)
+    assert steps[-1] == failing and steps == HLS_STEPS[:HLS_STEPS.index(failing) + steps.count(failing)]
+    assert f"step {failing} failed" in done.stderr and "injected by the test" in done.stderr
+
+
+@pytest.mark.parametrize("mode", ["error", "log"])
+def test_failing_testbench_stops_before_synthesis(build, prelude, mode):
+    """error: csim_design raises, as the tools do when main() returns non-zero; log: csim_design
+    returns but the testbench's summary line in the C simulation log counts mismatches."""
+    build_dir, _ = build
+    done, rec = hls_run(build_dir, prelude, TSFLOW_TEST_CSIM=mode)
+    assert done.returncode == 1
+    assert names(rec)[-1] == "csim_design" and "csynth_design" not in names(rec)
+    assert ("nonzero return value" if mode == "error" else "2 test windows differ") in done.stderr
+
+
+def test_script_refuses_to_run_outside_the_build_folder(build, prelude, tmp_path):
+    build_dir, _ = build
+    write_scripts(build_dir)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done, rec = run_tcl(elsewhere, build_dir / SCRIPTS / HLS_SCRIPT, prelude)
+    assert done.returncode == 1 and rec == []
+    assert "run this script from the build folder" in done.stderr
+    done, rec = run_tcl(elsewhere, build_dir / SCRIPTS / VIVADO_SCRIPT, prelude)
+    assert done.returncode == 1 and rec == []
+
+
+# -------------------------------------------------------------------------------- Vivado script
+
+def vivado_ready(build_dir, prelude):
+    done, _ = hls_run(build_dir, prelude)
+    assert done.returncode == 0, done.stderr
+    return run_tcl(build_dir, build_dir / SCRIPTS / VIVADO_SCRIPT, prelude)
+
+
+def test_vivado_script_synthesis_only(build, prelude):
+    build_dir, cfg = build
+    done, rec = vivado_ready(build_dir, prelude)
+    assert done.returncode == 0, done.stderr
+    assert names(rec) == VIVADO_STEPS
+    assert only(rec, "create_project") == ["-in_memory", "-part", "xc7s15ftgb196-2"]
+    repo_prop = [r[1:] for r in rec if r[0] == "set_property"]
+    assert repo_prop[0][0] == "ip_repo_paths" and repo_prop[0][-1] == "project:current"
+    repo = Path(repo_prop[0][1])
+    assert repo == (build_dir / IP_REPO).resolve() and (repo / "component.xml").is_file()
+    assert repo_prop[1] == ["generate_synth_checkpoint", "false", "file:tsflow_forecaster_0.xci"]
+    assert only(rec, "create_ip")[:4] == ["-vlnv", "tsflow:hls:tsflow_forecaster:1.0", "-module_name",
+                                          "tsflow_forecaster_0"]
+    assert only(rec, "generate_target") == ["all", "file:tsflow_forecaster_0.xci"]
+    assert only(rec, "read_xdc") == [f"vivado_scripts/{XDC}"]
+    assert only(rec, "synth_design") == ["-top", "tsflow_forecaster_0", "-part", "xc7s15ftgb196-2",
+                                         "-mode", "out_of_context"]
+    assert opt(only(rec, "report_utilization"), "-file") == "reports/vivado_synth_utilization.rpt"
+    assert opt(only(rec, "report_timing_summary"), "-file") == "reports/vivado_synth_timing_summary.rpt"
+    assert opt(only(rec, "report_power"), "-file") == "reports/vivado_power.rpt"
+    assert not {"opt_design", "place_design", "route_design"} & set(names(rec))
+
+
+def test_vivado_script_with_implementation(tmp_path, prelude):
+    build_dir, _ = make_build(tmp_path / "b", export={"implementation": True})
+    done, rec = vivado_ready(build_dir, prelude)
+    assert done.returncode == 0, done.stderr
+    synth = VIVADO_STEPS[:-1]
+    assert names(rec) == synth + ["opt_design", "place_design", "route_design", "report_utilization",
+                                  "report_timing_summary", "report_power"]
+    files = [opt(r[1:], "-file") for r in rec if r[0].startswith("report_")]
+    assert files == ["reports/vivado_synth_utilization.rpt", "reports/vivado_synth_timing_summary.rpt",
+                     "reports/vivado_impl_utilization.rpt", "reports/vivado_impl_timing_summary.rpt",
+                     "reports/vivado_power.rpt"]
+
+
+@pytest.mark.parametrize("failing", ["update_ip_catalog", "create_ip", "synth_design", "route_design"])
+def test_failing_vivado_step_stops_the_script(tmp_path, prelude, failing):
+    build_dir, _ = make_build(tmp_path / "b", export={"implementation": True})
+    done, _ = hls_run(build_dir, prelude)
+    done, rec = run_tcl(build_dir, build_dir / SCRIPTS / VIVADO_SCRIPT, prelude, TSFLOW_TEST_FAIL=failing)
+    assert done.returncode == 1 and names(rec)[-1] == failing
+    assert f"step {failing} failed" in done.stderr
+
+
+def test_vivado_script_needs_the_exported_ip(build, prelude):
+    build_dir, _ = build
+    write_scripts(build_dir)
+    done, rec = run_tcl(build_dir, build_dir / SCRIPTS / VIVADO_SCRIPT, prelude)
+    assert done.returncode == 1 and rec == [] and "run the HLS script first" in done.stderr
+
+
+# ------------------------------------------------------------------------------- writing scripts
+
+def test_write_scripts_refuses_to_overwrite(build):
+    build_dir, cfg = build
+    first = write_scripts(build_dir)
+    assert write_scripts(build_dir) == first  # identical content: nothing to overwrite
+    (build_dir / SCRIPTS / HLS_SCRIPT).write_text("# edited by hand\n")
+    with pytest.raises(ExportError, match="tsflow_hls.tcl already exists .* --force"):
+        write_scripts(build_dir)
+    other = cfg.model_copy(update={"target": cfg.target.model_copy(update={"clock_mhz": 50.0})})
+    write_scripts(build_dir, other, force=True)
+    assert "set tsflow_period   20.000" in (build_dir / SCRIPTS / HLS_SCRIPT).read_text()
+
+
+def test_howto_names_the_commands(build):
+    build_dir, _ = build
+    howto = write_scripts(build_dir)[-1].read_text()
+    for command in ("vitis_hls -f vivado_scripts/tsflow_hls.tcl",
+                    "vitis-run --mode hls --tcl vivado_scripts/tsflow_hls.tcl",
+                    "vivado -mode batch -source vivado_scripts/tsflow_vivado.tcl", "tsflow export . --run"):
+        assert command in howto
+    assert "build folder" in howto and "xc7s15ftgb196-2" in howto and "tsflow:hls:tsflow_forecaster:1.0" in howto
+
+
+def test_part_must_be_a_part_name(tmp_path):
+    build_dir, _ = make_build(tmp_path / "b", target={"part": "xc7s15 ftgb196-2; exit 0"})
+    with pytest.raises(ExportError, match="not a Xilinx part name"):
+        write_scripts(build_dir)
+
+
+def test_not_a_build_folder(tmp_path):
+    with pytest.raises(ExportError, match="not a build folder"):
+        write_scripts(tmp_path)
+    (tmp_path / "hls").mkdir()
+    with pytest.raises(ExportError, match="model/config.yaml missing"):
+        write_scripts(tmp_path)
+
+
+def test_top_and_testbench_names_match_the_converter():
+    tree = ast.parse((REPO / "flow" / "convert.py").read_text())
+    consts = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
+              for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value, ast.Constant)}
+    assert (consts["PROJECT"], consts["TB_FILE"], consts["TB_DATA"]) == ("tsflow_model", "tsflow_tb.cpp", "tb_data")
+
+
+def test_real_build_folder_if_present(tmp_path, prelude):
+    """The example build of the repository, copied (firmware only, no weights needed here)."""
+    real = REPO / "runs" / "default-build"
+    if not (real / "hls" / "firmware" / "tsflow_model.cpp").is_file():
+        pytest.skip("runs/default-build is not there")
+    build_dir = tmp_path / "real"
+    shutil.copytree(real / "hls", build_dir / "hls")
+    shutil.copytree(real / "model", build_dir / "model", ignore=shutil.ignore_patterns("*.h5", "*.npz"))
+    done, rec = hls_run(build_dir, prelude)
+    assert done.returncode == 0, done.stderr
+    assert only(rec, "set_top") == ["tsflow_model"]
+
+
+# ------------------------------------------------------------------------------ timing summary
+
+def test_parse_timing_summary(tmp_path):
+    path = tmp_path / "t.rpt"
+    path.write_text(TIMING_MET)
+    t = parse_timing_summary(path)
+    assert (t["wns_ns"], t["tns_ns"], t["whs_ns"], t["tns_total_endpoints"], t["met"]) == \
+        (1.234, 0.0, 0.061, 2000, True)
+    assert t["clocks"] == {"ap_clk": 10.0}
+    path.write_text(TIMING_VIOLATED)
+    t = parse_timing_summary(path)
+    assert (t["wns_ns"], t["tns_ns"], t["tns_failing_endpoints"], t["met"]) == (-0.42, -12.5, 37, False)
+    path.write_text(TIMING_NONE)
+    t = parse_timing_summary(path)
+    assert t["wns_ns"] is None and t["met"] is None
+    path.write_text("not a report\n")
+    with pytest.raises(ExportError, match="not a Vivado timing summary"):
+        parse_timing_summary(path)
+
+
+# ------------------------------------------------------------------- --run with fake executables
+
+@pytest.fixture
+def fake_tools(tmp_path, prelude, monkeypatch):
+    """A PATH holding only fake vendor tools (and nothing else): returns a function adding them."""
+    if not (CSYNTH_XML.is_file() and UTILIZATION.is_file()):
+        pytest.skip(f"real tool reports not found in {REPORTS}")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    timing = tmp_path / "timing.rpt"
+    timing.write_text(TIMING_MET)
+    log = tmp_path / "record-tools.log"
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setenv("TSFLOW_TEST_LOG", str(log))
+    monkeypatch.setenv("TSFLOW_TEST_CSYNTH", str(CSYNTH_XML))
+    monkeypatch.setenv("TSFLOW_TEST_UTILIZATION", str(UTILIZATION))
+    monkeypatch.setenv("TSFLOW_TEST_TIMING", str(timing))
+
+    def add(*tools):
+        for tool in tools:
+            path = bin_dir / tool
+            path.write_text(FAKE_TOOL.replace("{tclsh}", TCLSH).replace("{prelude}", str(prelude)))
+            path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        return log
+
+    return add
+
+
+def test_run_writes_synthesis_json(build, fake_tools):
+    from flow.reports import parse_csynth_xml, parse_vivado_utilization
+
+    build_dir, cfg = build
+    log = fake_tools("vitis_hls", "vivado")
+    result = run_scripts(build_dir)
+    assert json.loads((build_dir / "synthesis.json").read_text()) == result
+    steps = names(read_log(log))
+    assert steps == HLS_STEPS + VIVADO_STEPS
+    assert result["commands"] == ["vitis_hls -f vivado_scripts/tsflow_hls.tcl",
+                                  "vivado -mode batch -source vivado_scripts/tsflow_vivado.tcl"]
+    hls, util = parse_csynth_xml(CSYNTH_XML), parse_vivado_utilization(UTILIZATION)
+    s = result["summary"]
+    assert (s["latency_min_cycles"], s["latency_max_cycles"], s["interval_min"], s["interval_max"]) == \
+        (hls.latency_min_cycles, hls.latency_max_cycles, hls.interval_min, hls.interval_max)
+    assert (s["hls_lut"], s["hls_ff"], s["hls_bram18"], s["hls_dsp"]) == \
+        (hls.resources["lut"], hls.resources["ff"], hls.resources["bram18"], hls.resources["dsp"])
+    assert (s["lut"], s["lutram"], s["ff"], s["bram18"], s["dsp"]) == \
+        (util.lut, util.lutram, util.ff, util.bram18, util.dsp)
+    assert (s["wns_ns"], s["timing_met"]) == (1.234, True)
+    assert result["vivado_stage"] == "synth" and result["ip"] == "tsflow:hls:tsflow_forecaster:1.0"
+    # the reports come from other designs and parts: the run says so
+    assert any("xc7z020" in w and "xc7s15ftgb196-2" in w for w in result["warnings"])
+    assert any("top top_dfg" in w for w in result["warnings"])
+    assert (build_dir / "logs" / "hls.log").read_text().startswith("fake vitis_hls -f vivado_scripts/tsflow_hls.tcl")
+
+
+def test_run_with_vitis_run_and_implementation(tmp_path, fake_tools):
+    build_dir, _ = make_build(tmp_path / "b", export={"implementation": True})
+    log = fake_tools("vitis-run", "vivado")
+    result = run_scripts(build_dir)
+    assert result["commands"][0] == "vitis-run --mode hls --tcl vivado_scripts/tsflow_hls.tcl"
+    assert result["vivado_stage"] == "impl" and result["vivado"]["utilization_report"].endswith("impl_utilization.rpt")
+    assert "route_design" in names(read_log(log))
+
+
+def test_run_stops_at_the_first_failing_step(build, fake_tools, monkeypatch):
+    build_dir, _ = build
+    log = fake_tools("vitis_hls", "vivado")
+    (build_dir / "synthesis.json").write_text("{}")  # from an earlier run: must not survive
+    monkeypatch.setenv("TSFLOW_TEST_FAIL", "csynth_design")
+    with pytest.raises(StepFailed) as info:
+        run_scripts(build_dir)
+    assert info.value.step == "hls" and "exit code 1" in str(info.value)
+    assert "step csynth_design failed" in str(info.value)  # the tail of the log
+    assert "create_project" not in names(read_log(log))  # Vivado never ran
+    assert not (build_dir / "synthesis.json").exists()
+
+
+def test_run_checks_the_step_outputs(build, fake_tools, monkeypatch):
+    build_dir, _ = build
+    fake_tools("vitis_hls", "vivado")
+    monkeypatch.setenv("TSFLOW_TEST_FAIL", "report_timing_summary")
+    with pytest.raises(StepFailed, match="step vivado"):
+        run_scripts(build_dir)
+
+
+def test_run_without_tools(build, tmp_path, monkeypatch):
+    build_dir, _ = build
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ToolsMissing) as info:
+        run_scripts(build_dir)
+    message = str(info.value)
+    assert "vitis_hls or vitis-run and vivado not on PATH" in message
+    assert "vitis_hls -f vivado_scripts/tsflow_hls.tcl" in message
+    assert "vivado -mode batch -source vivado_scripts/tsflow_vivado.tcl" in message
+    assert f"cd {build_dir.resolve()}" in message
+    assert (build_dir / SCRIPTS / HLS_SCRIPT).is_file()  # the scripts are written all the same
+
+
+# ------------------------------------------------------------------------------- the command
+
+def test_command_without_tools(build, tmp_path, monkeypatch):
+    build_dir, _ = build
+    monkeypatch.setenv("PATH", str(tmp_path))
+    runner = CliRunner()
+    result = runner.invoke(export_command, [str(build_dir)])
+    assert result.exit_code == 0, result.output
+    assert "vitis_hls -f vivado_scripts/tsflow_hls.tcl" in result.output
+    assert "vivado -mode batch -source vivado_scripts/tsflow_vivado.tcl" in result.output
+    assert "not on PATH: vitis_hls or vitis-run, vivado" in result.output
+    result = runner.invoke(export_command, [str(build_dir), "--run"])
+    assert result.exit_code == 2
+    assert "error: cannot run the vendor scripts: vitis_hls or vitis-run and vivado not on PATH" in result.output
+    assert "vitis_hls -f vivado_scripts/tsflow_hls.tcl" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_command_user_errors(build, tmp_path):
+    build_dir, _ = build
+    runner = CliRunner()
+    result = runner.invoke(export_command, [str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "error:" in result.output and "Traceback" not in result.output
+    runner.invoke(export_command, [str(build_dir)])
+    (build_dir / SCRIPTS / XDC).write_text("create_clock -period 1 [get_ports ap_clk]\n")
+    result = runner.invoke(export_command, [str(build_dir)])
+    assert result.exit_code == 2 and "--force" in result.output
+    result = runner.invoke(export_command, [str(build_dir), "--force"])
+    assert result.exit_code == 0
+    assert "-period 10.000" in (build_dir / SCRIPTS / XDC).read_text()
+
+
+def test_command_run_with_fake_tools(build, fake_tools, monkeypatch):
+    build_dir, _ = build
+    fake_tools("vitis_hls", "vivado")
+    runner = CliRunner()
+    result = runner.invoke(export_command, [str(build_dir), "--run"])
+    assert result.exit_code == 0, result.output
+    assert "WNS 1.234 ns" in result.output and "synthesis.json" in result.output
+    monkeypatch.setenv("TSFLOW_TEST_CSIM", "error")
+    result = runner.invoke(export_command, [str(build_dir), "--run"])
+    assert result.exit_code == 1
+    assert "step hls" in result.output and "nonzero return value" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_registered_as_tsflow_export(build, tmp_path, monkeypatch):
+    from flow.cli import cli
+
+    if "export" not in cli.commands:
+        pytest.skip("export_command is not registered in flow/cli.py yet")
+    build_dir, _ = build
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = CliRunner().invoke(cli, ["export", str(build_dir), "--run"])
+    assert result.exit_code != 0 and "vivado -mode batch -source vivado_scripts/tsflow_vivado.tcl" in result.output

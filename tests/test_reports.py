@@ -1,0 +1,263 @@
+"""The report parsers against real, unmodified Xilinx tool outputs.
+
+Every expected number below was read by eye from the report text (see the shared folder's README for
+tool, version, part and source of each file); none was copied from parser output. The real files live
+outside the repository, so those tests skip when the folder is absent.
+"""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flow.reports import (ReportError, UtilizationReport, detect_and_parse, parse_csynth_rpt, parse_csynth_xml,
+                          parse_vivado_utilization)
+
+REPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reports"
+
+
+def report(name: str):
+    path = REPORTS / name
+    if not REPORTS.is_dir():
+        pytest.skip(f"real tool reports folder {REPORTS} is absent (shared test data, not part of the repository)")
+    if not path.is_file():
+        pytest.skip(f"real tool report {name} is absent from {REPORTS}")
+    return path
+
+
+def res(bram18, dsp, ff, lut, uram):
+    return {"bram18": bram18, "dsp": dsp, "ff": ff, "lut": lut, "uram": uram}
+
+
+def hls(tool, version, part, top, target, estimated, latency, interval, resources, available):
+    return {"tool": tool, "version": version, "part": part, "top": top, "clock_target_ns": target,
+            "clock_estimated_ns": estimated, "latency_min_cycles": latency[0], "latency_max_cycles": latency[1],
+            "interval_min": interval[0], "interval_max": interval[1], "resources": resources, "available": available}
+
+
+# xc7z020 budget as the HLS reports state it: BRAM_18K 280, DSP 220, FF 106400, LUT 53200, URAM 0
+Z7020 = res(280, 220, 106400, 53200, 0)
+
+AUTOENCODER = hls("vivado_hls", "2019.2.1", "xc7z020-clg400-1", "myproject_axi", 5.00, 4.429,
+                  (96019, 96170), (11266, 95949), res(289, 118, 53257, 35689, 0), Z7020)
+TOP_DFG = hls("vitis_hls", "2020.2", "xc7z020-clg484-1", "top_dfg", 10.00, 6.912,
+              (6, 6), (7, 7), res(0, 0, 497, 323, 0), Z7020)
+HDC_LOOP = hls("vitis_hls", "2022.1", "xc7z020-clg400-1", "hdc_maxi_Pipeline_VITIS_LOOP_15_1", 10.00, 6.274,
+               (1002, 1002), (1002, 1002), res(0, 0, 32780, 16714, 0), Z7020)
+PULSE = hls("vitis_hls", "2023.1", "xczu49dr-ffvf1760-2-e", "myproject", 5.00, 3.649,
+            (695, 695), (578, 578), res(332, 29, 65881, 339116, 0), res(2160, 4272, 850560, 425280, 80))
+
+HLS_EXPECTED = {
+    "vivado_hls_2019.2.1_xc7z020_autoencoder_csynth.xml": (parse_csynth_xml, AUTOENCODER),
+    "vivado_hls_2019.2.1_xc7z020_autoencoder_myproject_axi_csynth.rpt": (parse_csynth_rpt, AUTOENCODER),
+    "vivado_hls_2019.2_xc7z020_yolov3_tiny_csynth.xml": (parse_csynth_xml, hls(
+        "vivado_hls", "2019.2", "xc7z020-clg400-1", "myproject_axi", 5.00, 7.162,
+        (7788162, 7861648), (344066, 4123601), res(366, 42, 132450, 149767, 0), Z7020)),
+    "vitis_hls_2020.2_xc7z020_top_dfg_csynth.xml": (parse_csynth_xml, TOP_DFG),
+    "vitis_hls_2020.2_xc7z020_top_dfg_module_csynth.rpt": (parse_csynth_rpt, TOP_DFG),
+    # Synthesis Summary: no clock periods, no device budget, one latency (6) and one interval (7);
+    # BRAM/DSP/URAM cells are "-", FF "497 (~0%)", LUT "323 (~0%)"
+    "vitis_hls_2020.2_xc7z020_top_dfg_csynth.rpt": (parse_csynth_rpt, hls(
+        "vitis_hls", "2020.2", "xc7z020-clg484-1", "top_dfg", None, None,
+        (None, 6), (None, 7), res(0, 0, 497, 323, 0), None)),
+    "vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml": (parse_csynth_xml, HDC_LOOP),
+    "vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.rpt": (parse_csynth_rpt, HDC_LOOP),
+    "vitis_hls_2023.1_xczu49dr_pulse_detection_myproject_csynth.xml": (parse_csynth_xml, PULSE),
+    "vitis_hls_2023.1_xczu49dr_pulse_detection_myproject_csynth.rpt": (parse_csynth_rpt, PULSE),
+}
+
+UTIL_EXPECTED = {
+    # UltraScale+ with SLR sections; RAMB36/FIFO 160, RAMB18 434 -> 434 + 2*160 = 754; URAM 115 / 640
+    "vivado_2019.2_xcu50_full_model_utilization_synth.rpt": {
+        "tool_version": "2019.2", "part": "xcu50fsvh2104-2L", "design": "myproject",
+        "lut": 264101, "lut_logic": 237596, "lutram": 26505, "ff": 298539, "bram_tile": 377.0, "bram18": 754,
+        "dsp": 4752, "uram": 115,
+        "available": {"lut": 871680, "lutram": 403200, "ff": 1743360, "bram18": 2688, "dsp": 5952, "uram": 640}},
+    # UltraScale+ without SLR sections or URAM row; Block RAM Tile 0.5 = one RAMB18
+    "vivado_2020.1_xczu9eg_dnd_hls4ml_utilization_synth.rpt": {
+        "tool_version": "2020.1", "part": "xczu9egffvb1156-2", "design": "myproject",
+        "lut": 31277, "lut_logic": 31277, "lutram": 0, "ff": 4555, "bram_tile": 0.5, "bram18": 1,
+        "dsp": 0, "uram": 0,
+        "available": {"lut": 274080, "lutram": 144000, "ff": 548160, "bram18": 1824, "dsp": 2520, "uram": 0}},
+    # 7-series, Slice LUTs 673.43 %, Slice Registers 289.88 %; RAMB36 0, RAMB18 280
+    "vivado_2020.1_xc7z020_dnnonsilicon_utilization_synth.rpt": {
+        "tool_version": "2020.1", "part": "7z020clg400-1", "design": "myproject",
+        "lut": 358266, "lut_logic": 348739, "lutram": 9527, "ff": 308427, "bram_tile": 140.0, "bram18": 280,
+        "dsp": 220, "uram": 0,
+        "available": {"lut": 53200, "lutram": 17400, "ff": 106400, "bram18": 280, "dsp": 220, "uram": 0}},
+}
+
+
+def test_every_shared_report_has_expected_values():
+    if not REPORTS.is_dir():
+        pytest.skip(f"real tool reports folder {REPORTS} is absent (shared test data, not part of the repository)")
+    present = {p.name for p in REPORTS.iterdir() if p.is_file() and p.name != "README.md"}
+    assert present == set(HLS_EXPECTED) | set(UTIL_EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(HLS_EXPECTED))
+def test_hls_report_values(name):
+    parser, expected = HLS_EXPECTED[name]
+    parsed = parser(report(name))
+    assert parsed.to_dict() == expected
+    assert detect_and_parse(report(name)) == parsed
+
+
+@pytest.mark.parametrize("name", sorted(UTIL_EXPECTED))
+def test_vivado_utilization_values(name):
+    parsed = parse_vivado_utilization(report(name))
+    assert parsed.to_dict() == UTIL_EXPECTED[name]
+    assert detect_and_parse(report(name)) == parsed
+
+
+@pytest.mark.parametrize("name", ["vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml",
+                                  "vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.rpt"])
+def test_crlf_reports(name):
+    path = report(name)
+    assert b"\r\n" in path.read_bytes()  # the data really exercises CRLF
+    parsed = detect_and_parse(path)
+    assert parsed.top == "hdc_maxi_Pipeline_VITIS_LOOP_15_1" and parsed.resources["lut"] == 16714
+
+
+def test_yolov3_estimate_exceeds_device():
+    r = parse_csynth_xml(report("vivado_hls_2019.2_xc7z020_yolov3_tiny_csynth.xml"))
+    assert (r.resources["bram18"], r.available["bram18"]) == (366, 280)
+    assert (r.resources["lut"], r.available["lut"]) == (149767, 53200)
+    assert r.resources["ff"] > r.available["ff"]
+
+
+def test_vivado_over_100_percent():
+    r = parse_vivado_utilization(report("vivado_2020.1_xc7z020_dnnonsilicon_utilization_synth.rpt"))
+    assert r.lut == r.lut_logic + r.lutram == 358266 and r.lut / r.available["lut"] > 6.7
+    assert r.ff > r.available["ff"]
+    assert r.bram18 == r.available["bram18"] and r.dsp == r.available["dsp"]  # both exactly 100 %
+
+
+def test_ramb36_counts_two_bram18_and_slr_tables_ignored():
+    r = parse_vivado_utilization(report("vivado_2019.2_xcu50_full_model_utilization_synth.rpt"))
+    assert r.bram18 == 434 + 2 * 160
+    assert r.bram_tile == 160 + 434 / 2  # the report's own Block RAM Tile count agrees
+    assert r.available["bram18"] == 2 * 1344
+    assert r.lut == 264101  # not the zero of the per-SLR table further down
+
+
+def test_fractional_block_ram_tile():
+    r = parse_vivado_utilization(report("vivado_2020.1_xczu9eg_dnd_hls4ml_utilization_synth.rpt"))
+    assert r.bram_tile == 0.5 and r.bram18 == 1 and r.uram == 0
+
+
+@pytest.mark.parametrize("xml, rpt", [
+    ("vivado_hls_2019.2.1_xc7z020_autoencoder_csynth.xml",
+     "vivado_hls_2019.2.1_xc7z020_autoencoder_myproject_axi_csynth.rpt"),
+    ("vitis_hls_2020.2_xc7z020_top_dfg_csynth.xml", "vitis_hls_2020.2_xc7z020_top_dfg_module_csynth.rpt"),
+    ("vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml",
+     "vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.rpt"),
+    ("vitis_hls_2023.1_xczu49dr_pulse_detection_myproject_csynth.xml",
+     "vitis_hls_2023.1_xczu49dr_pulse_detection_myproject_csynth.rpt"),
+])
+def test_xml_and_text_report_of_one_run_agree(xml, rpt):
+    assert parse_csynth_xml(report(xml)) == parse_csynth_rpt(report(rpt))
+
+
+def test_summary_report_agrees_with_xml_where_it_has_the_field():
+    summary = parse_csynth_rpt(report("vitis_hls_2020.2_xc7z020_top_dfg_csynth.rpt"))
+    xml = parse_csynth_xml(report("vitis_hls_2020.2_xc7z020_top_dfg_csynth.xml"))
+    assert summary.resources == xml.resources
+    assert (summary.latency_max_cycles, summary.interval_max) == (xml.latency_max_cycles, xml.interval_max)
+
+
+def test_to_dict_is_plain_data():
+    r = parse_vivado_utilization(report("vivado_2020.1_xczu9eg_dnd_hls4ml_utilization_synth.rpt"))
+    d = r.to_dict()
+    assert isinstance(r, UtilizationReport) and d["available"] is not r.available and d["bram_tile"] == 0.5
+
+
+# --- undefined latency -------------------------------------------------------------------------
+
+def test_xml_undef_latency_old_dsp48e_tag_and_no_uram(tmp_path):
+    path = tmp_path / "csynth.xml"
+    path.write_text(
+        "<profile><ReportVersion><Version>2018.3</Version></ReportVersion>"
+        "<UserAssignments><unit>ns</unit><Part>xc7z020-clg400-1</Part><TopModelName>top</TopModelName>"
+        "<TargetClockPeriod>10.00</TargetClockPeriod></UserAssignments>"
+        "<PerformanceEstimates><SummaryOfTimingAnalysis><EstimatedClockPeriod>8.750</EstimatedClockPeriod>"
+        "</SummaryOfTimingAnalysis><SummaryOfOverallLatency><Best-caseLatency>3</Best-caseLatency>"
+        "<Worst-caseLatency>undef</Worst-caseLatency><Interval-min>4</Interval-min>"
+        "<Interval-max>undef</Interval-max></SummaryOfOverallLatency></PerformanceEstimates>"
+        "<AreaEstimates><Resources><BRAM_18K>2</BRAM_18K><DSP48E>1</DSP48E><FF>10</FF><LUT>20</LUT></Resources>"
+        "<AvailableResources><BRAM_18K>280</BRAM_18K><DSP48E>220</DSP48E><FF>106400</FF><LUT>53200</LUT>"
+        "</AvailableResources></AreaEstimates></profile>")
+    r = parse_csynth_xml(path)
+    assert (r.tool, r.latency_min_cycles, r.latency_max_cycles, r.interval_min, r.interval_max) == (
+        "vivado_hls", 3, None, 4, None)
+    assert r.resources == res(2, 1, 10, 20, 0) and r.available == Z7020
+
+
+def test_rpt_question_mark_latency(tmp_path):
+    text = report("vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.rpt").read_bytes()
+    row = b"|     1002|     1002|  10.020 us|  10.020 us|  1002|  1002|       no|"
+    assert row in text
+    path = tmp_path / "variable.rpt"
+    path.write_bytes(text.replace(row, b"|        1|        ?|  10.000 ns|          ?|     2|     ?|       no|"))
+    r = parse_csynth_rpt(path)
+    assert (r.latency_min_cycles, r.latency_max_cycles, r.interval_min, r.interval_max) == (1, None, 2, None)
+
+
+# --- files that are not (complete) reports ------------------------------------------------------
+
+@pytest.mark.parametrize("content", [b"", b"\x00\xff\xfe garbage \x89PNG\r\n", b"just some notes\n| a | b |\n"])
+def test_garbage_raises_naming_the_file(tmp_path, content):
+    path = tmp_path / "mystery_report.rpt"
+    path.write_bytes(content)
+    for parse in (detect_and_parse, parse_csynth_xml, parse_csynth_rpt, parse_vivado_utilization):
+        with pytest.raises(ReportError, match="mystery_report.rpt"):
+            parse(path)
+
+
+@pytest.mark.parametrize("content, reason", [
+    ("<profile>\n<ReportVersion>\n<Version>2019.2</Ver", "not well-formed XML"),
+    ("<project><Part>xc7z020</Part></project>", "not the <profile>"),
+    ("<profile><UserAssignments><Part>xc7z020</Part></UserAssignments></profile>", "no UserAssignments/TopModelName"),
+])
+def test_bad_xml_raises_naming_the_file(tmp_path, content, reason):
+    path = tmp_path / "broken_csynth.xml"
+    path.write_text(content)
+    with pytest.raises(ReportError, match=f"broken_csynth.xml.*{reason}"):
+        detect_and_parse(path)
+
+
+def test_header_without_tables_raises(tmp_path):
+    hls_path = tmp_path / "top_csynth.rpt"
+    hls_path.write_text("== Vitis HLS Report for 'top'\n* Version:        2022.1\n* Target device:  xc7z020-clg400-1\n")
+    with pytest.raises(ReportError, match="top_csynth.rpt.*Timing"):
+        detect_and_parse(hls_path)
+    util_path = tmp_path / "util.rpt"
+    util_path.write_text("| Command      : report_utilization -file util.rpt\n| Device       : 7z020clg400-1\n")
+    with pytest.raises(ReportError, match="util.rpt.*Slice LUTs / CLB LUTs"):
+        detect_and_parse(util_path)
+
+
+@pytest.mark.parametrize("name, cut_before, reason", [
+    ("vivado_hls_2019.2.1_xc7z020_autoencoder_csynth.xml", None, "not well-formed XML"),
+    ("vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml", None, "not well-formed XML"),
+    ("vivado_hls_2019.2.1_xc7z020_autoencoder_myproject_axi_csynth.rpt", "== Utilization Estimates",
+     "Utilization Estimates"),
+    ("vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.rpt", "|Available", "no 'Available' row"),
+    ("vitis_hls_2020.2_xc7z020_top_dfg_csynth.rpt", "+ Performance & Resource Estimates",
+     "Performance & Resource Estimates"),
+    ("vivado_2020.1_xc7z020_dnnonsilicon_utilization_synth.rpt", "| DSPs", "DSPs"),
+    ("vivado_2019.2_xcu50_full_model_utilization_synth.rpt", "| DSPs", "DSPs"),
+])
+def test_truncated_real_report_raises(tmp_path, name, cut_before, reason):
+    text = report(name).read_bytes()
+    cut = len(text) // 2 if cut_before is None else text.index(cut_before.encode())
+    path = tmp_path / f"truncated_{name}"
+    path.write_bytes(text[:cut])
+    with pytest.raises(ReportError, match=f"truncated_{name}") as caught:
+        detect_and_parse(path)
+    assert reason in str(caught.value)
+
+
+def test_import_does_not_load_tensorflow():
+    code = "import sys, flow.reports; sys.exit('tensorflow' in sys.modules or 'hls4ml' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
