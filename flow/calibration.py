@@ -9,22 +9,14 @@ one kind are averaged. The corrections are stored as JSON and applied by ``tsflo
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from .config import ConfigError
 from .estimate import RESOURCES, estimate
+from .parts import same_part
 from .reports import HLSReport, ReportError, detect_and_parse
 
 HLS_RESOURCES = ("lut", "ff", "bram18", "dsp")
-
-
-def same_part(a: str, b: str) -> bool:
-    """Vivado writes ``7z020clg400-1``, the HLS tools ``xc7z020-clg400-1``, the config ``xc7z020clg400-1``."""
-    def norm(s: str) -> str:
-        return re.sub(r"^xc", "", s.lower()).replace("-", "")
-
-    return norm(a) == norm(b)
 
 
 def fit(cfg, reports: list[Path]) -> dict:

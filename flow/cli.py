@@ -12,6 +12,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from .config import ConfigError, load_config  # noqa: E402
+from .export import export_command  # noqa: E402
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -262,6 +263,9 @@ def sweep_cmd(config: Path, as_json: bool):
 
 def main():
     cli(prog_name="tsflow")
+
+
+cli.add_command(export_command, "export")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 
 from .config import ConfigError, load_config
+from .parts import same_part
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "vivado_scripts"
 
@@ -43,6 +44,7 @@ IP_DIR = "vivado_ip"
 REPORTS = "reports"
 LOGS = "logs"
 SYNTHESIS_JSON = "synthesis.json"
+CALIBRATION_JSON = "calibration.json"
 
 CSYNTH_XML = f"{REPORTS}/csynth.xml"
 POWER_RPT = f"{REPORTS}/vivado_power.rpt"
@@ -149,9 +151,6 @@ def _check_project(build_dir: Path) -> None:
 def render(cfg) -> dict[str, str]:
     """File name -> content of every file written to ``DIR/vivado_scripts/``."""
     e, vitis = cfg.export, cfg.hls.tool == "vitis"
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", cfg.target.part):
-        raise ExportError(f"target.part = {cfg.target.part!r} is not a Xilinx part name (letters, digits, '-', "
-                          f"'_', '.'), e.g. xc7s15ftgb196-2")
     hls_commands = [shlex.join(c) for c in steps(cfg)[0].choices]
     vivado_command = shlex.join(steps(cfg)[1].choices[0])
     common = {
@@ -363,13 +362,6 @@ def _clock_periods(lines: list[str]) -> dict[str, float]:
     return clocks
 
 
-def _same_part(a: str | None, b: str | None) -> bool:
-    def norm(p):
-        p = (p or "").lower().replace("-", "")
-        return p[2:] if p.startswith("xc") else p
-    return norm(a) == norm(b)
-
-
 def collect_reports(build_dir: Path, cfg) -> dict:
     """Read the reports the scripts wrote into the ``synthesis.json`` content (no tool is run)."""
     from .reports import ReportError, parse_csynth_xml, parse_vivado_utilization
@@ -387,7 +379,7 @@ def collect_reports(build_dir: Path, cfg) -> dict:
     period = float(clock_period_ns(cfg.target.clock_mhz))
     warnings = []
     for what, part in (("C synthesis", hls.part), ("Vivado", util.part)):
-        if not _same_part(part, cfg.target.part):
+        if not same_part(part or "", cfg.target.part):
             warnings.append(f"{what} report is for part {part}, the configuration asks for {cfg.target.part}")
     if hls.top != TOP:
         warnings.append(f"C synthesis report is for top {hls.top}, not {TOP}")
@@ -470,3 +462,20 @@ def export_command(folder: Path, run: bool, force: bool):
     for warning in result["warnings"]:
         _print(f"warning: {warning}")
     _print(f"written to {Path(folder) / SYNTHESIS_JSON}")
+    _calibrate(folder, cfg, result)
+
+
+def _calibrate(folder: Path, cfg, result: dict) -> None:
+    """Feed the reports of this run to the estimator's calibration (FOLDER/calibration.json)."""
+    from .calibration import fit, save_calibration
+
+    try:
+        calibration = fit(cfg, [Path(folder) / result["hls"]["report"],
+                                Path(folder) / result["vivado"]["utilization_report"]])
+    except ConfigError as exc:
+        _print(f"warning: estimator not calibrated from this run: {exc}")
+        return
+    path = Path(folder) / CALIBRATION_JSON
+    save_calibration(calibration, path, force=True)  # an output of this run, like synthesis.json
+    factors = ", ".join(f"{r} x{f:.2f}" for r, f in calibration["factors"].items())
+    _print(f"estimator corrections ({factors}) written to {path}; use them with --calibration {path}")

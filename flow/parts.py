@@ -142,3 +142,13 @@ def parse_part(text: str) -> Part:
     return Part(device=device, family=spec.family, lut=spec.lut, lutram=spec.lutram, ff=spec.ff,
                 bram18=spec.bram18, dsp=spec.dsp, part=f"{device}{variant}{package}{grade}", package=package,
                 speed_grade=grade)
+
+
+def same_part(a: str, b: str) -> bool:
+    """One part however a tool spells it: Vivado reports ``7z020clg400-1``, the HLS tools
+    ``xc7z020-clg400-1``, configurations ``xc7z020clg400-1``."""
+    def norm(s: str) -> str:
+        s = s.lower().replace("-", "")
+        return s[2:] if s.startswith("xc") else s
+
+    return norm(a) == norm(b)
