@@ -247,16 +247,26 @@ def sweep_cmd(config: Path, as_json: bool):
     if as_json:
         click.echo(json.dumps(rows, indent=1))
         return
-    table = Table(title=f"deployability on {cfg.target.part} at {cfg.target.clock_mhz:g} MHz (estimates; "
-                        f"window {cfg.data.window}, {cfg.model.layers} layer(s), FFN 4 x d_model)")
-    for col in ("d_model", "bits", "heads", "storage", "LUT", "LUTRAM", "FF", "BRAM18", "DSP",
-                "latency us", "fits"):
+    from .sweep import STORAGES
+
+    table = Table(title=f"deployability on {cfg.target.part} at {cfg.target.clock_mhz:g} MHz (estimates; window "
+                        f"{cfg.data.window}, {cfg.model.layers} layer(s), FFN 4 x d_model): the fullest resource, "
+                        f"or every one that overflows")
+    for col in ("d_model", "bits", "heads", *(f"all {s}" for s in STORAGES), "latency us"):
         table.add_column(col, justify="right")
+    cells = {}
     for r in rows:
-        pct = [_percent(r["total"][k], r["budget"][k]) for k in RESOURCES]
-        table.add_row(str(r["d_model"]), str(r["bits"]), str(r["heads"]), r["storage"], *pct, f"{r['latency_us']:,.0f}",
-                      "yes" if r["fits"] else "no: " + ", ".join(r["overflowing"]))
-    Console(width=160).print(table)
+        used = {k: r["total"][k] / r["budget"][k] for k in RESOURCES if r["budget"][k]}
+        if r["fits"]:
+            top = max(used, key=used.get)
+            cells[r["d_model"], r["bits"], r["heads"], r["storage"]] = f"fits ({top} {100 * used[top]:.0f}%)"
+        else:
+            over = ", ".join(f"{k} {100 * used[k]:.0f}%" for k in r["overflowing"])
+            cells[r["d_model"], r["bits"], r["heads"], r["storage"]] = f"[red]NO: {over}[/]"
+    for d, b, h in dict.fromkeys((r["d_model"], r["bits"], r["heads"]) for r in rows):
+        latency = max(r["latency_us"] for r in rows if (r["d_model"], r["bits"], r["heads"]) == (d, b, h))
+        table.add_row(str(d), str(b), str(h), *(cells[d, b, h, s] for s in STORAGES), f"{latency:,.0f}")
+    Console(width=200).print(table)
     fit = sum(r["fits"] for r in rows)
     console.print(f"{fit} of {len(rows)} points fit {cfg.target.part}", highlight=False)
 

@@ -16,8 +16,8 @@ YAML gives it. Device facts used (``shared/notes/target-and-model-facts.md``, DS
 * LUTRAM: RAM32M = 4 LUTs for 32x6, RAM64X1D = 2 LUTs for 64x1 (one write/read port and one read
   port); deeper buffers are banks of 64 words plus a read mux (4 words per LUT6).
 * Registers: W flip-flops per word; a variable-index read costs a N:1 mux per bit per lane (N/4
-  LUTs with F7/F8 muxes); a variable-index write costs a word-enable decoder (one LUT6 decodes 5
-  address bits).
+  LUTs with F7/F8 muxes); a variable-index write costs a word enable per word (one LUT6 each,
+  after a shared address predecode).
 * A memory (BRAM or LUTRAM) gives 2 reads per clock: a loop reading P lanes from it runs at
   II = ceil(P / 2); registers never limit II.
 
@@ -200,7 +200,7 @@ def buffer_cost(storage: str, words: int, width: int, reads: int) -> Cost:
         mux = width * math.ceil((math.ceil(words / 64) - 1) / 3) * min(reads, MEMORY_READ_PORTS)
         return Cost(lut=mem + mux, lutram=mem)
     read_mux = reads * width * math.ceil(words / 4)
-    decode = words * math.ceil(clog2(words) / 5)
+    decode = words  # one LUT6 per word enable after a shared address predecode
     return Cost(lut=read_mux + decode, ff=words * width)
 
 
