@@ -74,9 +74,6 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     if not cfg.quantization.enabled:
         raise ConfigError("invalid configuration: quantization.enabled = false: an HLS build needs the "
                           "quantized model; allowed: true")
-    if cfg.model.head == "mean_last":
-        raise ConfigError("invalid configuration: model.head = 'mean_last': not supported by 'tsflow build' yet; "
-                          "allowed: mean")
     seconds = {}
     t0 = time.perf_counter()
     ds = load_dataset(cfg)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from .fixedpoint import FixedType, exact_sum_type, product_accumulator
+from .fixedpoint import FixedType, exact_sum_type, product_accumulator, union_type
 from .hls_plan import hls_plan
 from .precision import resolve_precisions
 from .tables import POOL_RECIPROCAL_FRAC, score_shift
@@ -256,7 +256,7 @@ def _dense(ctx, name, src, x: FixedType, steps, n_in, n_out) -> LayerEstimate:
 
 
 def _elementwise(ctx, name, src, n, width, extra: Cost, what: str) -> LayerEstimate:
-    lanes = ctx.plan.parallelism[name]
+    lanes = ctx.plan.parallelism.get(name, 1)
     ii = initiation_interval(lanes, ctx.storage.get(src, "registers"))
     cost = (adder(width) + extra).times(lanes) + Cost(lut=CONTROL_LUT, ff=CONTROL_FF) + counter(n)
     cycles = math.ceil(n / lanes) * ii + READ_LATENCY[ctx.storage.get(src, "registers")] + 3
@@ -327,7 +327,14 @@ def layer_estimates(cfg, ctx: _Ctx, n_features: int) -> list[LayerEstimate]:
     est.cost += mul + cast(FixedType(pool_acc.width + recip.width, pool_acc.integer), p["pool"]["output"])
     est.cycles += D * (DSP_MUL_STAGES + 2)
     out.append(est)
-    out.append(_dense(ctx, "head", "pool", p["pool"]["output"], 1, D, 1))
+    if m.head == "mean_last":  # [pooled, last step] side by side in their union type, then the head
+        head_in = union_type(p["pool"]["output"], x)
+        est = _elementwise(ctx, "head_in", "pool", 2 * D, head_in.width, Cost(), "concatenation into registers, ")
+        est.cost += Cost(ff=2 * D * head_in.width)
+        out.append(est)
+        out.append(_dense(ctx, "head", "head_in", head_in, 1, 2 * D, 1))
+    else:
+        out.append(_dense(ctx, "head", "pool", p["pool"]["output"], 1, D, 1))
     if m.predict_delta:
         o = p["delta"]["output"]
         out.append(_elementwise(ctx, "delta", "head", 1, o.width + 1, cast(FixedType(o.width + 1, o.integer + 1), o), "delta add, "))

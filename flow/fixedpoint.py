@@ -132,3 +132,11 @@ def product_accumulator(a: FixedType, b: FixedType, terms: int) -> FixedType:
     """Accumulator for a sum of ``terms`` products a*b over the full ranges of both types."""
     prods = [p * q for p in (a.min_int, a.max_int) for q in (b.min_int, b.max_int)]
     return exact_sum_type(terms * min(0, *prods), terms * max(0, *prods), a.frac + b.frac)
+
+
+def union_type(a: FixedType, b: FixedType) -> FixedType:
+    """Smallest type holding every value of ``a`` and of ``b`` exactly (a concatenation of both)."""
+    signed = a.signed or b.signed
+    integer = max(t.integer + (1 if signed and not t.signed else 0) for t in (a, b))
+    frac = max(a.frac, b.frac)
+    return FixedType(integer + frac, integer, signed, "trn", "wrap")

@@ -115,6 +115,10 @@ class TSLast(TSLayer):
     pass
 
 
+class TSConcat(TSLayer):
+    pass
+
+
 class TSAttention(TSLayer):
     pass
 
@@ -211,6 +215,14 @@ def parse_last(keras_layer, input_names, input_shapes, reader):
     return d, [None, n_out]
 
 
+def parse_head_input(keras_layer, input_names, input_shapes, reader):
+    layer = _keras_layer(reader, keras_layer["config"]["name"])
+    n_a, n_b = input_shapes[0][-1], input_shapes[1][-1]
+    d = _base(keras_layer, input_names, "TSConcat", layer.out_type, [n_a + n_b])
+    d.update(n_a=n_a, n_b=n_b)
+    return d, [None, n_a + n_b]
+
+
 def parse_attention(keras_layer, input_names, input_shapes, reader):
     layer = _keras_layer(reader, keras_layer["config"]["name"])
     params = layer_parameters(layer)
@@ -246,9 +258,9 @@ def parse_attention(keras_layer, input_names, input_shapes, reader):
 
 HANDLERS = {"FixedQuant": parse_cast, "SeqDense": parse_dense, "PositionalAdd": parse_positional,
             "QAdd": parse_add, "QNorm": parse_norm, "QAvgPool": parse_pool, "LastStep": parse_last,
-            "QAttention": parse_attention}
+            "QAttention": parse_attention, "HeadInput": parse_head_input}
 IR_LAYERS = {"TSCast": TSCast, "TSDense": TSDense, "TSPositional": TSPositional, "TSAdd": TSAdd,
-             "TSAffine": TSAffine, "TSPool": TSPool, "TSLast": TSLast, "TSAttention": TSAttention}
+             "TSAffine": TSAffine, "TSPool": TSPool, "TSLast": TSLast, "TSConcat": TSConcat, "TSAttention": TSAttention}
 
 
 # ---- C++ config structs and calls --------------------------------------------------------------
@@ -297,6 +309,8 @@ def config_cpp(node: TSLayer) -> str:
                               "mul_impl": node.mul_impl(), "recip_mantissa": a("recip")}, {"accum_t": a("accum").cpp(), "recip_t": recip.cpp()})
     if cls == "TSLast":
         return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "first": a("first"), "n_out": a("n_out")}, {})
+    if cls == "TSConcat":
+        return _struct(name, {"n_a": a("n_a"), "n_b": a("n_b")}, {})
     if cls == "TSAttention":
         return _attention_config(node, name)
     raise ValueError(f"no C++ config for {cls}")
@@ -361,6 +375,9 @@ def function_cpp(node: TSLayer) -> str:
         call = f"tsflow::average_pool<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name});"
     elif cls == "TSLast":
         return f"tsflow::last_step<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name});"
+    elif cls == "TSConcat":
+        return (f"tsflow::concat<{ins[0].type.name}, {ins[1].type.name}, {out.type.name}, {cfg}>"
+                f"({ins[0].name}, {ins[1].name}, {out.name});")
     elif cls == "TSAttention":
         p = n.removesuffix("attn")
         bufs = ", ".join(node.var(p + b) for b in ("q", "k", "v", "scores", "softmax", "context"))

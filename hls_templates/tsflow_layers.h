@@ -164,6 +164,21 @@ void last_step(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_ch], y_T y[CONFIG_T::
     }
 }
 
+// y = [a, b]: the mean_last head's input, both exact in y's type (their union)
+template <class a_T, class b_T, class y_T, typename CONFIG_T>
+void concat(const a_T a[CONFIG_T::n_a], const b_T b[CONFIG_T::n_b], y_T y[CONFIG_T::n_a + CONFIG_T::n_b]) {
+First:
+    for (unsigned i = 0; i < CONFIG_T::n_a; i++) {
+#pragma HLS PIPELINE II = 1
+        y[i] = a[i];
+    }
+Second:
+    for (unsigned i = 0; i < CONFIG_T::n_b; i++) {
+#pragma HLS PIPELINE II = 1
+        y[CONFIG_T::n_a + i] = b[i];
+    }
+}
+
 // Integer mantissa of an ap_fixed / ap_ufixed value, as ap_int / ap_uint of the same width.
 template <class T, class int_T> inline int_T bits_of(const T &v) {
     int_T m;

@@ -9,9 +9,10 @@ from __future__ import annotations
 import tensorflow as tf
 from tensorflow import keras
 
+from flow.fixedpoint import union_type
 from flow.precision import Precisions
 
-from .layers import FixedQuant, LastStep, PositionalAdd, QAdd, QAttention, QAvgPool, SeqDense, QNorm
+from .layers import FixedQuant, HeadInput, LastStep, PositionalAdd, QAdd, QAttention, QAvgPool, SeqDense, QNorm
 
 
 def set_float_precision(quantized: bool) -> None:
@@ -39,7 +40,8 @@ def build_model(cfg, prec: Precisions, quantized: bool, n_features: int, target_
         h = QNorm(t[p + "norm2"], quantized, name=p + "norm2")(h)
     pooled = QAvgPool(t["pool"]["output"], quantized, name="pool")(h)
     if m.head == "mean_last":
-        pooled = keras.layers.Concatenate(name="head_in")([pooled, LastStep(name="last")(h)])
+        head_in = union_type(t["pool"]["output"], t[f"enc{m.layers - 1}.norm2"]["output"])
+        pooled = HeadInput(head_in, name="head_in")([pooled, LastStep(name="last")(h)])
     # with predict_delta the head starts at zero, so an untrained model is exactly persistence
     init = "zeros" if m.predict_delta else "glorot_uniform"
     y = SeqDense(1, t["head"], quantized=quantized, kernel_initializer=init, name="head")(pooled)

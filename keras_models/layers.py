@@ -255,6 +255,15 @@ class QAvgPool(keras.layers.Layer):
         return {**super().get_config(), "out_type": self.out_type.to_dict(), "quantized": self.quantized}
 
 
+class HeadInput(keras.layers.Concatenate):
+    """[pooled summary, last time step] side by side for the ``mean_last`` head. Exact: ``out_type``
+    holds both input types (``union_type``), so the head's accumulator sees the values unrounded."""
+
+    def __init__(self, out_type=None, **kw):
+        super().__init__(**kw)
+        self.out_type = out_type
+
+
 class LastStep(keras.layers.Layer):
     """x[:, -1, :] (or one channel of it): a wire in hardware, no rounding."""
 

@@ -654,11 +654,28 @@ def test_command_run_with_fake_tools(build, fake_tools, monkeypatch):
     assert "Traceback" not in result.output
 
 
+def test_command_run_calibrates_the_estimator_from_its_reports(tmp_path, fake_tools, monkeypatch):
+    """With reports of the configured part, --run feeds them to calibration (DIR/calibration.json)."""
+    from flow.calibration import load_calibration
+    from flow.estimate import estimate
+    from flow.reports import parse_csynth_xml, parse_vivado_utilization
+
+    csynth = REPORTS / "vivado_hls_2019.2.1_xc7z020_autoencoder_csynth.xml"  # xc7z020-clg400-1, as UTILIZATION
+    monkeypatch.setenv("TSFLOW_TEST_CSYNTH", str(csynth))
+    build_dir, cfg = make_build(tmp_path / "b", target={"part": "xc7z020clg400-1"})
+    fake_tools("vitis_hls", "vivado")
+    result = CliRunner().invoke(export_command, [str(build_dir), "--run"])
+    assert result.exit_code == 0, result.output
+    cal = load_calibration(build_dir / "calibration.json", cfg.target.part)
+    est = estimate(cfg, calibration=cal)
+    util = parse_vivado_utilization(UTILIZATION)
+    assert [est.total[r] for r in ("lut", "ff", "dsp")] == pytest.approx([util.lut, util.ff, util.dsp], abs=1)
+    assert est.latency_cycles == pytest.approx(parse_csynth_xml(csynth).latency_max_cycles, abs=1)
+
+
 def test_registered_as_tsflow_export(build, tmp_path, monkeypatch):
     from flow.cli import cli
 
-    if "export" not in cli.commands:
-        pytest.skip("export_command is not registered in flow/cli.py yet")
     build_dir, _ = build
     monkeypatch.setenv("PATH", str(tmp_path))
     result = CliRunner().invoke(cli, ["export", str(build_dir), "--run"])

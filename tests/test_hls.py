@@ -18,8 +18,8 @@ from flow.csim import run_csim
 from .conftest import small_raw
 
 
-def case(window=24, d_model=16, heads=1, n_layers=1, bits=8, storage="auto", tool="vitis", **quant):
-    raw = small_raw(d_model=d_model, heads=heads, layers=n_layers, ffn=2 * d_model)
+def case(window=24, d_model=16, heads=1, n_layers=1, bits=8, storage="auto", tool="vitis", head="mean", **quant):
+    raw = small_raw(d_model=d_model, heads=heads, layers=n_layers, ffn=2 * d_model, head=head)
     raw["data"]["window"] = window
     raw["quantization"] = {"bits": bits, **quant}
     raw["training"].update(float_epochs=1, qat_epochs=1)
@@ -34,7 +34,8 @@ MIXED_B = {"rounding": "rnd", "overflow": "wrap", "softmax": {"table_size": 64},
            "layers": {"embed": {"output": {"bits": 5, "integer": 2}}, "enc0.v": {"weight": {"bits": 3}}}}
 CASES = {
     "8bit-h1-d16-l1-w24-auto": case(),
-    "6bit-h2-d8-l2-w48-bram": case(window=48, d_model=8, heads=2, n_layers=2, bits=6, storage="bram"),
+    "6bit-h2-d8-l2-w48-bram-meanlast": case(window=48, d_model=8, heads=2, n_layers=2, bits=6, storage="bram",
+                                            head="mean_last"),
     "4bit-h2-d32-l1-w24-lutram": case(d_model=32, heads=2, bits=4, storage="lutram"),
     "mixedA-h1-d8-l2-w24-registers": case(d_model=8, n_layers=2, storage="registers", rounding="trn", **MIXED_A),
     "mixedB-h2-d16-l1-w48-auto-vivado": case(window=48, heads=2, bits=6, tool="vivado", **MIXED_B),
@@ -94,6 +95,27 @@ def test_a_changed_rounding_mode_is_reported_at_its_layer(built, tmp_path):
     csim = _mutated_csim(built, tmp_path, edit)
     assert not csim.bit_exact and csim.boundary_mismatches > 0
     assert csim.first_divergence["layer"] == "enc0.norm1"
+
+
+def test_tsflow_csim_reruns_a_build_and_exits_1_naming_the_layer_on_a_mismatch(built, tmp_path):
+    from click.testing import CliRunner
+
+    from flow.cli import cli
+
+    _, stage, _ = built("8bit-h1-d16-l1-w24-auto")
+    copy = tmp_path / "build"
+    shutil.copytree(stage, copy)
+    ok = CliRunner().invoke(cli, ["csim", str(copy)])
+    assert ok.exit_code == 0, ok.output
+    assert "0 output mismatches" in ok.output and "bit-exact" in ok.output
+    defines = copy / "hls" / "firmware" / "defines.h"
+    text = defines.read_text()
+    line = re.search(r"typedef ap_fixed<8,3,AP_RND_CONV,AP_SAT,0> enc0_norm1_t;", text).group(0)
+    defines.write_text(text.replace(line, line.replace("AP_RND_CONV", "AP_TRN")))
+    bad = CliRunner().invoke(cli, ["csim", str(copy)])
+    assert bad.exit_code == 1
+    assert "NOT bit-exact" in bad.output and "first divergence: layer enc0.norm1" in bad.output
+    assert json.loads((copy / "csim.json").read_text())["bit_exact"] is False
 
 
 def test_a_changed_exp_table_entry_is_reported_at_the_softmax(built, tmp_path):
