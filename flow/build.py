@@ -89,6 +89,8 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
         checkpoint = load_trained(trained)
         check_same_training(cfg, checkpoint.cfg, trained)
         shutil.copytree(trained, stage / "model")
+        # same data/model/quantization/training (checked above); target, hls and export are this build's
+        (stage / "model" / "config.yaml").write_text(dump_config(cfg))
         model = checkpoint.model
     else:
         from .training import train

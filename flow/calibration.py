@@ -17,11 +17,13 @@ from .parts import same_part
 from .reports import HLSReport, ReportError, detect_and_parse
 
 HLS_RESOURCES = ("lut", "ff", "bram18", "dsp")
+TOP = "tsflow_model"
 
 
 def fit(cfg, reports: list[Path]) -> dict:
     """Corrections for ``cfg``'s design from its synthesis reports; raises ConfigError on bad input."""
     est = estimate(cfg)
+    warnings = []
     measured: dict[str, list[tuple[float, str]]] = {r: [] for r in (*RESOURCES, "latency")}
     hls_only: dict[str, list[tuple[float, str]]] = {r: [] for r in HLS_RESOURCES}
     for path in reports:
@@ -32,20 +34,24 @@ def fit(cfg, reports: list[Path]) -> dict:
         if not same_part(rep.part, cfg.target.part):
             raise ConfigError(f"{path}: report is for part {rep.part}, the configuration targets "
                               f"{cfg.target.part} (target.part); calibrate with reports of the same part")
+        top = rep.top if isinstance(rep, HLSReport) else rep.design
+        if top is not None and not top.startswith((TOP, cfg.export.ip_name)):
+            warnings.append(f"{Path(path).name}: design {top}, not tsflow_model (the factors describe that design)")
         if isinstance(rep, HLSReport):
             for r in HLS_RESOURCES:
                 hls_only[r].append((rep.resources[r], str(path)))
             if rep.latency_max_cycles is not None:
                 measured["latency"].append((rep.latency_max_cycles, str(path)))
-        else:
+        else:  # the estimate's LUTRAM is distributed RAM only; Vivado's "LUT as Memory" adds SRLs
             for r in RESOURCES:
-                measured[r].append((getattr(rep, r), str(path)))
+                measured[r].append((rep.lutram_ram if r == "lutram" else getattr(rep, r), str(path)))
     for r in HLS_RESOURCES:
         if not measured[r]:
             measured[r] = hls_only[r]
     estimated = {**est.total, "latency": est.latency_cycles}
     factors, sources, values = {}, {}, {}
     for r, found in measured.items():
+        found = [(v, src) for v, src in found if v]  # a 0 would silence the fit check for good
         if not found or not estimated[r]:
             continue
         mean = sum(v for v, _ in found) / len(found)
@@ -55,7 +61,7 @@ def fit(cfg, reports: list[Path]) -> dict:
     if not factors:
         raise ConfigError("no resource or latency figure found in the reports given")
     return {"part": cfg.target.part, "config": cfg.name, "factors": factors, "estimated": estimated,
-            "measured": values, "sources": sources}
+            "measured": values, "sources": sources, "warnings": warnings}
 
 
 def save_calibration(calibration: dict, path: Path, force: bool) -> None:

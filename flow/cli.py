@@ -203,7 +203,7 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
 
 
 @cli.command()
-@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("reports", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--config", "config", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The configuration whose design the reports come from.")
 @click.option("--out", "out", default=Path("calibration.json"), show_default=True,
@@ -226,6 +226,8 @@ def calibrate(reports: tuple[Path, ...], config: Path, out: Path, force: bool):
         table.add_row(r, f"{calibration['estimated'][r]:,}", f"{calibration['measured'][r]:,.0f}", f"{f:.3f}",
                       ", ".join(Path(s).name for s in calibration["sources"][r]))
     Console(width=160).print(table)
+    for warning in calibration["warnings"]:
+        console.print(f"warning: {warning}", highlight=False)
     console.print(f"corrections written to {out}; use them with --calibration {out}", highlight=False)
 
 

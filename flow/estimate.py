@@ -18,8 +18,10 @@ YAML gives it. Device facts used (``shared/notes/target-and-model-facts.md``, DS
 * Registers: W flip-flops per word; a variable-index read costs a N:1 mux per bit per lane (N/4
   LUTs with F7/F8 muxes); a variable-index write costs a word enable per word (one LUT6 each,
   after a shared address predecode).
-* A memory (BRAM or LUTRAM) gives 2 reads per clock: a loop reading P lanes from it runs at
-  II = ceil(P / 2); registers never limit II.
+* A memory (BRAM or LUTRAM, bound as RAM_2P) gives 2 reads and 1 write per clock: a loop reading
+  P lanes from it runs at II = ceil(P / 2), one writing P lanes into it at II = P; registers never
+  limit II. Weight ROMs, the positional table and the norm constants are partitioned cyclically by
+  P in the C++ (weights stored [out][in]), so every lane has its own bank.
 
 Assumptions that are not device facts (calibration corrects the totals, YAML can force them):
 ``auto`` storage becomes LUTRAM for buffers of at most 64 words or 1,024 bits, else BRAM; ``auto``
@@ -48,7 +50,7 @@ AUTO_LUTRAM_MAX_BITS = 1024
 ROM_LUT_MAX_WORDS = 1024
 MEMORY_READ_PORTS = 2
 CONTROL_LUT, CONTROL_FF = 24, 16
-READ_LATENCY = {"registers": 0, "input_port": 0, "lutram": 1, "bram": 2}
+READ_LATENCY = {"registers": 0, "lutram": 1, "bram": 2}
 DSP_MUL_STAGES, LUT_MUL_STAGES = 3, 2
 
 
@@ -81,7 +83,7 @@ class LayerEstimate:
 @dataclass
 class BufferEstimate:
     name: str
-    storage: str  # registers | lutram | bram (auto resolved) | input_port | output_port
+    storage: str  # registers | lutram | bram (auto resolved) | output_port
     words: int
     width: int
     cost: Cost
@@ -183,11 +185,9 @@ def resolve_storage(kind: str, words: int, width: int) -> str:
 def buffer_cost(storage: str, words: int, width: int, reads: int) -> Cost:
     """One intermediate buffer read ``reads`` lanes per clock and written one word per clock.
 
-    ``input_port`` / ``output_port``: the model's ports keep hls4ml's interface (the input reshaped
-    into one wide wire, the output partitioned into registers), so they cost a read mux or FFs.
+    ``output_port``: the model output is the top function's argument, partitioned into registers as
+    hls4ml declares it. (The input port ``window`` is costed with the input cast that reads it.)
     """
-    if storage == "input_port":
-        return Cost(lut=reads * width * math.ceil(words / 4))
     if storage == "output_port":
         return Cost(ff=words * width)
     if storage == "bram":
@@ -204,8 +204,14 @@ def buffer_cost(storage: str, words: int, width: int, reads: int) -> Cost:
     return Cost(lut=read_mux + decode, ff=words * width)
 
 
-def initiation_interval(lanes: int, source_storage: str) -> int:
-    return 1 if source_storage in ("registers", "input_port") else math.ceil(lanes / MEMORY_READ_PORTS)
+def read_interval(lanes: int, storage: str) -> int:
+    """Clocks per iteration when ``lanes`` words a clock are read from one buffer (2 RAM ports)."""
+    return 1 if storage == "registers" else math.ceil(lanes / MEMORY_READ_PORTS)
+
+
+def write_interval(lanes: int, storage: str) -> int:
+    """Clocks per iteration when ``lanes`` words a clock are written into one RAM_2P (one write port)."""
+    return 1 if storage in ("registers", "output_port") else lanes
 
 
 # ---- layers --------------------------------------------------------------------------------------
@@ -218,19 +224,28 @@ class _Ctx:
     plan: object
     storage: dict  # buffer name -> resolved storage
 
+    def where(self, buffer: str) -> str:
+        return self.storage.get(buffer, "registers")  # buffers outside the plan (wires, 1-word) are registers
 
-def _mac_loop(ctx, name, src, outputs, terms, lanes, xa: FixedType, xb: FixedType, acc: FixedType,
+    def interval(self, lanes: int, sources: list, dest: str | None = None) -> int:
+        ii = max(read_interval(lanes, self.where(s)) for s in sources)
+        return max(ii, write_interval(lanes, self.where(dest))) if dest else ii
+
+    def read_latency(self, sources: list) -> int:
+        return max(READ_LATENCY.get(self.where(s), 0) for s in sources)
+
+
+def _mac_loop(ctx, name, sources, outputs, terms, lanes, xa: FixedType, xb: FixedType, acc: FixedType,
               out: FixedType, levels: int, what: str) -> LayerEstimate:
-    """``outputs`` sums of ``terms`` products, ``lanes`` per clock, each cast to ``out``."""
+    """``outputs`` sums of ``terms`` products, ``lanes`` per clock, each cast to ``out`` and written once."""
     mul, mapping = multiplier(xa.width, xb.width, ctx.plan.multiplier.get(name, "auto"))
     cost = mul.times(lanes)
     if mapping == "lut":
         cost += adder(acc.width).times(lanes)
     cost += Cost(ff=acc.width) + cast(acc, out) + Cost(lut=CONTROL_LUT, ff=CONTROL_FF)
     cost += counter(terms).times(levels)
-    ii = initiation_interval(lanes, ctx.storage.get(src, "registers"))
-    depth = (READ_LATENCY[ctx.storage.get(src, "registers")] + (DSP_MUL_STAGES if mapping == "dsp" else LUT_MUL_STAGES)
-             + clog2(lanes) + 1)
+    ii = ctx.interval(lanes, sources)
+    depth = ctx.read_latency(sources) + (DSP_MUL_STAGES if mapping == "dsp" else LUT_MUL_STAGES) + clog2(lanes) + 1
     cycles = outputs * (math.ceil(terms / lanes) * ii + depth + 1)
     return LayerEstimate(name, f"{what}, {lanes} lane(s) {xa.width}x{xb.width} {mapping}, II {ii}", cost, cycles)
 
@@ -249,18 +264,21 @@ def _dense(ctx, name, src, x: FixedType, steps, n_in, n_out) -> LayerEstimate:
     lanes = ctx.plan.parallelism[name]
     w, b = t["weight"], t["bias"]
     acc = dense_accumulator_bound(x, w, b, n_in)
-    est = _mac_loop(ctx, name, src, steps * n_out, n_in, lanes, x, w, acc, t["output"], 3,
+    est = _mac_loop(ctx, name, [src], steps * n_out, n_in, lanes, x, w, acc, t["output"], 3,
                     f"{steps}x{n_out} outputs of {n_in} MACs")
     est.cost += rom(n_in * n_out, w.width, lanes) + rom(n_out, b.width, 1)
     return est
 
 
-def _elementwise(ctx, name, src, n, width, extra: Cost, what: str) -> LayerEstimate:
+def _elementwise(ctx, name, sources, rows, per_row, width, extra: Cost, what: str,
+                 lane_writes: bool = True) -> LayerEstimate:
+    """``rows`` pipelined loops of ``per_row`` elements, ``lanes`` a clock; each lane writes one word of
+    ``name`` per clock unless ``lane_writes`` is false (pooling writes once per row)."""
     lanes = ctx.plan.parallelism.get(name, 1)
-    ii = initiation_interval(lanes, ctx.storage.get(src, "registers"))
-    cost = (adder(width) + extra).times(lanes) + Cost(lut=CONTROL_LUT, ff=CONTROL_FF) + counter(n)
-    cycles = math.ceil(n / lanes) * ii + READ_LATENCY[ctx.storage.get(src, "registers")] + 3
-    return LayerEstimate(name, f"{what}{n} elements, {lanes} lane(s), II {ii}", cost, cycles)
+    ii = ctx.interval(lanes, sources, name if lane_writes else None)
+    cost = (adder(width) + extra).times(lanes) + Cost(lut=CONTROL_LUT, ff=CONTROL_FF) + counter(rows * per_row)
+    cycles = rows * (math.ceil(per_row / lanes) * ii + ctx.read_latency(sources) + 3)
+    return LayerEstimate(name, f"{what}{rows * per_row} elements, {lanes} lane(s), II {ii}", cost, cycles)
 
 
 def _softmax(ctx, enc: int, heads: int, steps: int) -> LayerEstimate:
@@ -283,10 +301,14 @@ def layer_estimates(cfg, ctx: _Ctx, n_features: int) -> list[LayerEstimate]:
     T, D, H = cfg.data.window, m.d_model, m.heads
     DH = D // H
     p = ctx.prec
-    out = [_elementwise(ctx, "input", "", T * n_features, p["input"]["output"].width, Cost(), "input cast, ")]
-    out.append(_dense(ctx, "embed", "input", p["input"]["output"], T, n_features, D))
+    t_in = p["input"]["output"]
+    est = _elementwise(ctx, "input", ["window"], 1, T * n_features, t_in.width, Cost(), "input cast, ")
+    # the port `window` is one wide word (ARRAY_RESHAPE): each lane selects its element with a mux
+    est.cost += Cost(lut=ctx.plan.parallelism["input"] * t_in.width * math.ceil(T * n_features / 4))
+    out = [est, _dense(ctx, "embed", "input", t_in, T, n_features, D)]
     pos = p["pos"]
-    est = _elementwise(ctx, "pos", "embed", T * D, pos["output"].width + 1, cast(pos["table"], pos["output"]), "positional add, ")
+    est = _elementwise(ctx, "pos", ["embed"], 1, T * D, pos["output"].width + 1, cast(pos["table"], pos["output"]),
+                       "positional add, ")
     est.cost += rom(T * D, pos["table"].width, ctx.plan.parallelism["pos"])
     out.append(est)
     prev = "pos"
@@ -299,21 +321,26 @@ def layer_estimates(cfg, ctx: _Ctx, n_features: int) -> list[LayerEstimate]:
         score_acc = product_accumulator(q, k, DH)
         spec = p.softmax[i]
         scaled = FixedType(score_acc.width, score_acc.integer - score_shift(DH), True, "trn", "wrap")
-        out.append(_mac_loop(ctx, e + "scores", e + "k", H * T * T, DH, ctx.plan.parallelism[e + "scores"], q, k,
-                             scaled, spec.score, 4, f"{H}x{T}x{T} scores of {DH} MACs"))
+        out.append(_mac_loop(ctx, e + "scores", [e + "q", e + "k"], H * T * T, DH, ctx.plan.parallelism[e + "scores"],
+                             q, k, scaled, spec.score, 4, f"{H}x{T}x{T} scores of {DH} MACs"))
         out.append(_softmax(ctx, i, H, T))
         v = p[e + "v"]["output"]
         ctx_acc = product_accumulator(spec.prob, v, T)
-        out.append(_mac_loop(ctx, e + "context", e + "softmax", H * T * DH, T, ctx.plan.parallelism[e + "context"],
-                             spec.prob, v, ctx_acc, p[e + "context"]["output"], 4, f"{H}x{T}x{DH} context of {T} MACs"))
+        out.append(_mac_loop(ctx, e + "context", [e + "softmax", e + "v"], H * T * DH, T,
+                             ctx.plan.parallelism[e + "context"], spec.prob, v, ctx_acc, p[e + "context"]["output"], 4,
+                             f"{H}x{T}x{DH} context of {T} MACs"))
         out.append(_dense(ctx, e + "o", e + "context", p[e + "context"]["output"], T, D, D))
-        for add, a, norm, after in ((e + "add1", e + "o", e + "norm1", e + "ffn1"), (e + "add2", e + "ffn2", e + "norm2", None)):
+        for add, a, b, norm, after in ((e + "add1", prev, e + "o", e + "norm1", e + "ffn1"),
+                                       (e + "add2", e + "norm1", e + "ffn2", e + "norm2", None)):
             o = p[add]["output"]
-            out.append(_elementwise(ctx, add, a, T * D, o.width + 1, cast(FixedType(o.width + 1, o.integer + 1), o), "residual add, "))
+            out.append(_elementwise(ctx, add, [a, b], 1, T * D, o.width + 1,
+                                    cast(FixedType(o.width + 1, o.integer + 1), o), "residual add, "))
             nt = p[norm]
             mul, mapping = multiplier(o.width, nt["scale"].width, ctx.plan.multiplier.get(norm, "auto"))
-            est = _elementwise(ctx, norm, add, T * D, nt["output"].width + 2, mul + cast(nt["shift"], nt["output"]), f"affine ({mapping} multiplier), ")
-            est.cost += rom(D, nt["scale"].width, 1) + rom(D, nt["shift"].width, 1)
+            est = _elementwise(ctx, norm, [add], T, D, nt["output"].width + 2, mul + cast(nt["shift"], nt["output"]),
+                               f"affine ({mapping} multiplier), ")
+            lanes = ctx.plan.parallelism[norm]
+            est.cost += rom(D, nt["scale"].width, lanes) + rom(D, nt["shift"].width, lanes)
             out.append(est)
             if after:
                 out.append(_dense(ctx, e + "ffn1", norm, p[norm]["output"], T, D, m.ffn_width))
@@ -323,13 +350,15 @@ def layer_estimates(cfg, ctx: _Ctx, n_features: int) -> list[LayerEstimate]:
     pool_acc = exact_sum_type(T * x.min_int, T * x.max_int, x.frac)
     recip = FixedType(POOL_RECIPROCAL_FRAC, 0, signed=False)
     mul, mapping = multiplier(pool_acc.width, recip.width, ctx.plan.multiplier.get("pool", "auto"))
-    est = _elementwise(ctx, "pool", prev, T * D, pool_acc.width, Cost(), f"mean over time ({mapping} multiplier), ")
+    est = _elementwise(ctx, "pool", [prev], D, T, pool_acc.width, Cost(), f"mean over time ({mapping} multiplier), ",
+                       lane_writes=False)
     est.cost += mul + cast(FixedType(pool_acc.width + recip.width, pool_acc.integer), p["pool"]["output"])
-    est.cycles += D * (DSP_MUL_STAGES + 2)
+    est.cycles += D * (DSP_MUL_STAGES if mapping == "dsp" else LUT_MUL_STAGES)
     out.append(est)
     if m.head == "mean_last":  # [pooled, last step] side by side in their union type, then the head
         head_in = union_type(p["pool"]["output"], x)
-        est = _elementwise(ctx, "head_in", "pool", 2 * D, head_in.width, Cost(), "concatenation into registers, ")
+        est = _elementwise(ctx, "head_in", ["pool", prev], 1, 2 * D, head_in.width, Cost(),
+                           "concatenation into registers, ")
         est.cost += Cost(ff=2 * D * head_in.width)
         out.append(est)
         out.append(_dense(ctx, "head", "head_in", head_in, 1, 2 * D, 1))
@@ -337,7 +366,8 @@ def layer_estimates(cfg, ctx: _Ctx, n_features: int) -> list[LayerEstimate]:
         out.append(_dense(ctx, "head", "pool", p["pool"]["output"], 1, D, 1))
     if m.predict_delta:
         o = p["delta"]["output"]
-        out.append(_elementwise(ctx, "delta", "head", 1, o.width + 1, cast(FixedType(o.width + 1, o.integer + 1), o), "delta add, "))
+        out.append(_elementwise(ctx, "delta", ["head"], 1, 1, o.width + 1,
+                                cast(FixedType(o.width + 1, o.integer + 1), o), "delta add, "))
     return out
 
 
@@ -359,8 +389,8 @@ def buffer_estimates(cfg, prec, plan, n_features: int) -> tuple[dict, list[Buffe
             width = prec.softmax[int(name[3])].score.width
         words = shapes[name]
         lanes = max((plan.parallelism.get(c, 1) for c in consumers.get(name, [])), default=1)
-        if name in ("input", output_name):
-            storage[name] = "input_port" if name == "input" else "output_port"
+        if name == output_name:  # the model output is the top function's port
+            storage[name] = "output_port"
         else:
             storage[name] = resolve_storage(plan.storage[name], words, width)
         out.append(BufferEstimate(name, storage[name], words, width, buffer_cost(storage[name], words, width, lanes)))
@@ -373,10 +403,10 @@ def _consumers(cfg) -> dict:
     prev = "pos"
     for i in range(cfg.model.layers):
         e = f"enc{i}."
-        c[prev] = [e + "q", e + "k", e + "v"]
+        c[prev] = [e + "q", e + "k", e + "v", e + "add1"]
         c.update({e + "q": [e + "scores"], e + "k": [e + "scores"], e + "v": [e + "context"],
                   e + "softmax": [e + "context"], e + "context": [e + "o"], e + "o": [e + "add1"],
-                  e + "add1": [e + "norm1"], e + "norm1": [e + "ffn1"], e + "ffn1": [e + "ffn2"],
+                  e + "add1": [e + "norm1"], e + "norm1": [e + "ffn1", e + "add2"], e + "ffn1": [e + "ffn2"],
                   e + "ffn2": [e + "add2"], e + "add2": [e + "norm2"]})
         prev = e + "norm2"
     c[prev] = ["pool"]

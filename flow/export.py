@@ -243,7 +243,7 @@ def _tail(log: Path, lines: int = TAIL_LINES) -> str:
 
 
 def _stale_outputs(build_dir: Path) -> list[Path]:
-    return [build_dir / SYNTHESIS_JSON, build_dir / CSYNTH_XML, build_dir / POWER_RPT,
+    return [build_dir / SYNTHESIS_JSON, build_dir / CALIBRATION_JSON, build_dir / CSYNTH_XML, build_dir / POWER_RPT,
             *[build_dir / _vivado_report(stage, kind) for stage in ("synth", "impl")
               for kind in ("utilization", "timing_summary")]]
 

@@ -139,7 +139,9 @@ def _dense_fields(layer, params: dict, x_type: FixedType, n_steps: int) -> dict:
     t = layer.types
     return {"n_steps": n_steps, "n_in": w.shape[0], "n_out": w.shape[1], "relu": bool(getattr(layer, "relu", False)),
             "accum": dense_accumulator(x_type, w, b, t["weight"], t["bias"]),
-            "tables": {layer.name + ".weight": (w, t["weight"]), layer.name + ".bias": (b, t["bias"])}}
+            # stored transposed, w[o][i]: the P lanes of one output read P consecutive i, which a cyclic
+            # partition by P puts in P different banks whatever n_out is
+            "tables": {layer.name + ".weight": (w.T, t["weight"]), layer.name + ".bias": (b, t["bias"])}}
 
 
 def _input_type(reader, layer):

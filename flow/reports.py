@@ -77,7 +77,8 @@ class UtilizationReport:
     design: str | None
     lut: int
     lut_logic: int
-    lutram: int
+    lutram: int  # "LUT as Memory": distributed RAM and shift registers (SRL)
+    lutram_ram: int  # "LUT as Distributed RAM" only (0 when the report has no such row)
     ff: int
     bram_tile: float
     bram18: int
@@ -339,6 +340,7 @@ def parse_vivado_utilization(path) -> UtilizationReport:
             lut=int(used["lut"]),
             lut_logic=int(used["lut_logic"]),
             lutram=int(used["lutram"]),
+            lutram_ram=int(sites.get("LUT as Distributed RAM", ("0",))[0]),
             ff=int(used["ff"]),
             bram_tile=float(used["bram_tile"]),
             bram18=int(used["ramb18"]) + 2 * int(used["ramb36"]),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from .config import parse_config
+from .config import ConfigError, parse_config
 from .estimate import estimate
 
 D_MODELS = (8, 16, 32, 64)
@@ -24,7 +24,10 @@ def sweep(cfg, n_features: int, d_models=D_MODELS, bits=BITS, heads=HEADS, stora
         raw = {**base, "model": {**base["model"], "d_model": d, "heads": h, "ffn": None},
                "quantization": {**base["quantization"], "bits": b},
                "hls": {**base["hls"], "default_storage": s, "storage": {}}}
-        est = estimate(parse_config(raw), n_features=n_features)
+        try:
+            est = estimate(parse_config(raw), n_features=n_features)
+        except ConfigError as exc:  # e.g. a per-layer override that does not fit this width
+            raise ConfigError(f"sweep point d_model {d}, bits {b}, heads {h}, storage {s}: {exc}") from None
         rows.append({"d_model": d, "bits": b, "heads": h, "storage": s, "total": est.total, "budget": est.budget,
                      "fits": est.fits, "overflowing": est.overflowing, "latency_us": est.latency_us})
     return rows

@@ -65,7 +65,8 @@ Chunks:
     }
 }
 
-// y[t][o] = round(sum_i x[t][i] * w[i][o] + b[o]), with ReLU on the exact sum when CONFIG_T::relu
+// y[t][o] = round(sum_i x[t][i] * w[o][i] + b[o]), with ReLU on the exact sum when CONFIG_T::relu.
+// w is stored transposed ([n_out][n_in]) so that the cyclic partition gives every lane its own bank.
 template <class x_T, class y_T, typename CONFIG_T>
 void dense_seq(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in], y_T y[CONFIG_T::n_steps * CONFIG_T::n_out],
                const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_out],
@@ -83,7 +84,7 @@ Steps:
                 for (unsigned j = 0; j < CONFIG_T::parallel; j++) {
                     unsigned i = c * CONFIG_T::parallel + j;
                     if (i < CONFIG_T::n_in)
-                        acc += multiply<CONFIG_T::mul_impl>::product(x[t * CONFIG_T::n_in + i], w[i * CONFIG_T::n_out + o]);
+                        acc += multiply<CONFIG_T::mul_impl>::product(x[t * CONFIG_T::n_in + i], w[o * CONFIG_T::n_in + i]);
                 }
             }
             if (CONFIG_T::relu && acc < 0) acc = 0;
@@ -109,6 +110,7 @@ Chunks:
 // y[t][c] = round(x[t][c] + table[t][c]): the positional encoding ROM
 template <class x_T, class y_T, typename CONFIG_T>
 void positional_add(const x_T x[CONFIG_T::n], y_T y[CONFIG_T::n], const typename CONFIG_T::table_t table[CONFIG_T::n]) {
+#pragma HLS ARRAY_PARTITION variable = table cyclic factor = CONFIG_T::parallel dim = 1
     add<x_T, typename CONFIG_T::table_t, y_T, CONFIG_T>(x, table, y);
 }
 
@@ -117,6 +119,8 @@ template <class x_T, class y_T, typename CONFIG_T>
 void affine_seq(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_ch], y_T y[CONFIG_T::n_steps * CONFIG_T::n_ch],
                 const typename CONFIG_T::scale_t scale[CONFIG_T::n_ch],
                 const typename CONFIG_T::shift_t shift[CONFIG_T::n_ch]) {
+#pragma HLS ARRAY_PARTITION variable = scale cyclic factor = CONFIG_T::parallel dim = 1
+#pragma HLS ARRAY_PARTITION variable = shift cyclic factor = CONFIG_T::parallel dim = 1
 Steps:
     for (unsigned t = 0; t < CONFIG_T::n_steps; t++) {
     Chunks:

@@ -204,3 +204,28 @@ def test_pragmas_follow_the_storage_and_parallelism_asked_for(tmp_path, tool):
         assert "#pragma HLS RESOURCE variable = p core = Mul_LUT" in seen
         assert "#pragma HLS RESOURCE variable = p core = DSP48" in seen
         assert "BIND_OP" not in seen
+
+
+@pytest.mark.parametrize("name", ["8bit-h1-d16-l1-w24-auto", "6bit-h2-d8-l2-w48-bram-meanlast"])
+def test_the_estimate_models_the_buffers_the_cpp_declares(built, name):
+    """Every buffer the estimator costs is an array of the generated top function, same size and storage."""
+    from flow.estimate import estimate
+    from flow.hls_layers import cname
+
+    cfg, stage, result = built(name)
+    top = (stage / "hls" / "firmware" / "tsflow_model.cpp").read_text()
+    declared = {var: eval(size) for var, size in re.findall(r"^\s+\w+_t (\w+)\[([\d*]+)\];", top, re.M)}
+    est = json.loads((stage / "estimate.json").read_text())
+    assert est == estimate(cfg, n_features=1).to_dict()
+    for buf in est["buffers"]:
+        var = cname(buf["name"])
+        if buf["storage"] == "output_port":
+            assert re.search(rf"result_t {var}\[{buf['words']}\]", top)
+            continue
+        assert declared[var] == buf["words"], var
+        pragma = re.search(rf"#pragma HLS (\w+) variable={var}\b.*", top)
+        kind = cfg.hls.storage.get(buf["name"], cfg.hls.default_storage)
+        if kind == "auto":
+            assert pragma is None and buf["storage"] in ("lutram", "bram")
+        else:
+            assert buf["storage"] == kind and pragma is not None

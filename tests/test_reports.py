@@ -70,19 +70,19 @@ UTIL_EXPECTED = {
     # UltraScale+ with SLR sections; RAMB36/FIFO 160, RAMB18 434 -> 434 + 2*160 = 754; URAM 115 / 640
     "vivado_2019.2_xcu50_full_model_utilization_synth.rpt": {
         "tool_version": "2019.2", "part": "xcu50fsvh2104-2L", "design": "myproject",
-        "lut": 264101, "lut_logic": 237596, "lutram": 26505, "ff": 298539, "bram_tile": 377.0, "bram18": 754,
+        "lut": 264101, "lut_logic": 237596, "lutram": 26505, "lutram_ram": 2048, "ff": 298539, "bram_tile": 377.0, "bram18": 754,
         "dsp": 4752, "uram": 115,
         "available": {"lut": 871680, "lutram": 403200, "ff": 1743360, "bram18": 2688, "dsp": 5952, "uram": 640}},
     # UltraScale+ without SLR sections or URAM row; Block RAM Tile 0.5 = one RAMB18
     "vivado_2020.1_xczu9eg_dnd_hls4ml_utilization_synth.rpt": {
         "tool_version": "2020.1", "part": "xczu9egffvb1156-2", "design": "myproject",
-        "lut": 31277, "lut_logic": 31277, "lutram": 0, "ff": 4555, "bram_tile": 0.5, "bram18": 1,
+        "lut": 31277, "lut_logic": 31277, "lutram": 0, "lutram_ram": 0, "ff": 4555, "bram_tile": 0.5, "bram18": 1,
         "dsp": 0, "uram": 0,
         "available": {"lut": 274080, "lutram": 144000, "ff": 548160, "bram18": 1824, "dsp": 2520, "uram": 0}},
     # 7-series, Slice LUTs 673.43 %, Slice Registers 289.88 %; RAMB36 0, RAMB18 280
     "vivado_2020.1_xc7z020_dnnonsilicon_utilization_synth.rpt": {
         "tool_version": "2020.1", "part": "7z020clg400-1", "design": "myproject",
-        "lut": 358266, "lut_logic": 348739, "lutram": 9527, "ff": 308427, "bram_tile": 140.0, "bram18": 280,
+        "lut": 358266, "lut_logic": 348739, "lutram": 9527, "lutram_ram": 726, "ff": 308427, "bram_tile": 140.0, "bram18": 280,
         "dsp": 220, "uram": 0,
         "available": {"lut": 53200, "lutram": 17400, "ff": 106400, "bram18": 280, "dsp": 220, "uram": 0}},
 }
