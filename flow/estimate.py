@@ -25,9 +25,9 @@ YAML gives it. Device facts used (``shared/notes/target-and-model-facts.md``, DS
 
 Assumptions that are not device facts (calibration corrects the totals, YAML can force them):
 ``auto`` storage becomes LUTRAM for buffers of at most 64 words or 1,024 bits, else BRAM; ``auto``
-multipliers go to LUTs when both operands together have at most 12 bits (6x6), else DSPs; weight
-ROMs (cyclically split into P banks) sit in LUTs (64 words per LUT per bit) up to 1,024 words per
-bank, BRAM above; no multiplier is shared between layers; control costs 24 LUTs and 16 FFs per
+multipliers go to LUTs when both operands together have at most 12 bits as signed widths (6x6),
+else DSPs; weight ROMs (cyclically split into P banks) sit in LUTs (64 words per LUT per bit) up to
+1,024 words per bank, BRAM above; no multiplier is shared between layers; control costs 24 LUTs and 16 FFs per
 layer plus one counter per loop level.
 """
 from __future__ import annotations
@@ -146,6 +146,11 @@ def multiplier(wa: int, wb: int, mapping: str) -> tuple[Cost, str]:
     return Cost(dsp=dsps, ff=wa + wb if dsps > 1 else 0), "dsp"
 
 
+def signed_width(t: FixedType) -> int:
+    """Operand width as the DSP48E1's signed multiplier sees it (an unsigned operand needs one bit more)."""
+    return t.width + (0 if t.signed else 1)
+
+
 def dsp_tiles(wa: int, wb: int) -> int:
     """DSP48E1s for a signed wa x wb product: ``wa`` split into a signed 25-bit top and unsigned 24-bit
     pieces, ``wb`` into a signed 18-bit top and unsigned 17-bit pieces, one DSP per pair."""
@@ -238,7 +243,7 @@ class _Ctx:
 def _mac_loop(ctx, name, sources, outputs, terms, lanes, xa: FixedType, xb: FixedType, acc: FixedType,
               out: FixedType, levels: int, what: str) -> LayerEstimate:
     """``outputs`` sums of ``terms`` products, ``lanes`` per clock, each cast to ``out`` and written once."""
-    mul, mapping = multiplier(xa.width, xb.width, ctx.plan.multiplier.get(name, "auto"))
+    mul, mapping = multiplier(signed_width(xa), signed_width(xb), ctx.plan.multiplier.get(name, "auto"))
     cost = mul.times(lanes)
     if mapping == "lut":
         cost += adder(acc.width).times(lanes)
@@ -247,7 +252,8 @@ def _mac_loop(ctx, name, sources, outputs, terms, lanes, xa: FixedType, xb: Fixe
     ii = ctx.interval(lanes, sources)
     depth = ctx.read_latency(sources) + (DSP_MUL_STAGES if mapping == "dsp" else LUT_MUL_STAGES) + clog2(lanes) + 1
     cycles = outputs * (math.ceil(terms / lanes) * ii + depth + 1)
-    return LayerEstimate(name, f"{what}, {lanes} lane(s) {xa.width}x{xb.width} {mapping}, II {ii}", cost, cycles)
+    return LayerEstimate(name, f"{what}, {lanes} lane(s) {signed_width(xa)}x{signed_width(xb)} {mapping}, II {ii}",
+                         cost, cycles)
 
 
 def dense_accumulator_bound(x: FixedType, w: FixedType, b: FixedType, terms: int) -> FixedType:
@@ -336,7 +342,7 @@ def layer_estimates(cfg, ctx: _Ctx, n_features: int) -> list[LayerEstimate]:
             out.append(_elementwise(ctx, add, [a, b], 1, T * D, o.width + 1,
                                     cast(FixedType(o.width + 1, o.integer + 1), o), "residual add, "))
             nt = p[norm]
-            mul, mapping = multiplier(o.width, nt["scale"].width, ctx.plan.multiplier.get(norm, "auto"))
+            mul, mapping = multiplier(signed_width(o), signed_width(nt["scale"]), ctx.plan.multiplier.get(norm, "auto"))
             est = _elementwise(ctx, norm, [add], T, D, nt["output"].width + 2, mul + cast(nt["shift"], nt["output"]),
                                f"affine ({mapping} multiplier), ")
             lanes = ctx.plan.parallelism[norm]
@@ -349,7 +355,7 @@ def layer_estimates(cfg, ctx: _Ctx, n_features: int) -> list[LayerEstimate]:
     x = p[prev]["output"]
     pool_acc = exact_sum_type(T * x.min_int, T * x.max_int, x.frac)
     recip = FixedType(POOL_RECIPROCAL_FRAC, 0, signed=False)
-    mul, mapping = multiplier(pool_acc.width, recip.width, ctx.plan.multiplier.get("pool", "auto"))
+    mul, mapping = multiplier(signed_width(pool_acc), signed_width(recip), ctx.plan.multiplier.get("pool", "auto"))
     est = _elementwise(ctx, "pool", [prev], D, T, pool_acc.width, Cost(), f"mean over time ({mapping} multiplier), ",
                        lane_writes=False)
     est.cost += mul + cast(FixedType(pool_acc.width + recip.width, pool_acc.integer), p["pool"]["output"])
