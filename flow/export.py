@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import click
@@ -24,7 +25,7 @@ import click
 from .config import ConfigError, load_config
 from .parts import same_part
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "vivado_scripts"
+TEMPLATES = Path(str(files("flow.vivado_scripts")))
 
 # what `tsflow build` writes (flow/convert.py: PROJECT, TB_FILE, TB_DATA)
 TOP = "tsflow_model"

@@ -8,6 +8,7 @@ pyproject.toml publishes it (through ``flow.hls_plugin``) under the ``hls4ml.bac
 """
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from hls4ml.backends import VitisBackend, VivadoBackend
@@ -16,7 +17,7 @@ from hls4ml.model.flow import get_flow, register_flow
 from hls4ml.writer.vitis_writer import VitisWriter
 from hls4ml.writer.vivado_writer import VivadoWriter
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "hls_templates"
+TEMPLATES = Path(str(files("flow.hls_templates")))
 BACKENDS = {"vitis": "TSFlowVitis", "vivado": "TSFlowVivado"}
 
 _STORAGE_PRAGMA = {

@@ -1,0 +1,1 @@
+"""C++ headers of the tsflow HLS layers (package data of flow)."""

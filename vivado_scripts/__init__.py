@@ -1,0 +1,1 @@
+"""Tcl templates of the vendor scripts (package data of flow)."""
