@@ -477,19 +477,6 @@ def test_top_and_testbench_names_match_the_converter():
     assert (consts["PROJECT"], consts["TB_FILE"], consts["TB_DATA"]) == ("tsflow_model", "tsflow_tb.cpp", "tb_data")
 
 
-def test_real_build_folder_if_present(tmp_path, prelude):
-    """The example build of the repository, copied (firmware only, no weights needed here)."""
-    real = REPO / "runs" / "default-build"
-    if not (real / "hls" / "firmware" / "tsflow_model.cpp").is_file():
-        pytest.skip("runs/default-build is not there")
-    build_dir = tmp_path / "real"
-    shutil.copytree(real / "hls", build_dir / "hls")
-    shutil.copytree(real / "model", build_dir / "model", ignore=shutil.ignore_patterns("*.h5", "*.npz"))
-    done, rec = hls_run(build_dir, prelude)
-    assert done.returncode == 0, done.stderr
-    assert only(rec, "set_top") == ["tsflow_model"]
-
-
 # ------------------------------------------------------------------------------ timing summary
 
 def test_parse_timing_summary(tmp_path):

@@ -229,3 +229,19 @@ def test_the_estimate_models_the_buffers_the_cpp_declares(built, name):
             assert pragma is None and buf["storage"] in ("lutram", "bram")
         else:
             assert buf["storage"] == kind and pragma is not None
+
+
+def test_the_vendor_scripts_of_a_real_build_run_under_recording_procs(built, tmp_path):
+    """tsflow export on a real build: the Vitis HLS script finds every file it adds and sets the top."""
+    from .test_export import PRELUDE, hls_run, only
+
+    _, stage, _ = built("8bit-h1-d16-l1-w24-auto")
+    copy = tmp_path / "build"
+    shutil.copytree(stage, copy)
+    prelude = tmp_path / "prelude.tcl"
+    prelude.write_text(PRELUDE)
+    done, rec = hls_run(copy, prelude)
+    assert done.returncode == 0, done.stderr
+    assert only(rec, "set_top") == ["tsflow_model"]
+    added = [arg for call in rec if call[0] == "add_files" for arg in call[1:] if arg.startswith("hls/")]
+    assert added and all((copy / path).exists() for path in added)
