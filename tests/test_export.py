@@ -267,6 +267,8 @@ def test_vitis_script_default_config(build, prelude):
     assert [a[0] == "-tb" for a in adds] == [False, True, True]
     for f in files:
         assert (build_dir / f).exists(), f
+    # the testbench gets its vectors as argv[1], an absolute path into this build
+    assert Path(opt(only(rec, "csim_design"), "-argv")) == (build_dir / "hls" / "tb_data").resolve()
     for a in adds[:2]:
         flags = opt(a, "-cflags").split()
         assert "-std=c++14" in flags
