@@ -390,9 +390,12 @@ def buffer_estimates(cfg, prec, plan, n_features: int) -> tuple[dict, list[Buffe
     storage, out = {}, []
     output_name = "delta" if m.predict_delta else "head"
     for name in plan.storage:
-        width = prec.softmax[int(name[3])].prob.width if name.endswith(".softmax") else prec[name]["output"].width
-        if name.endswith(".scores"):
-            width = prec.softmax[int(name[3])].score.width
+        enc = int(name.split(".")[0][3:]) if name.startswith("enc") else None
+        width = prec[name]["output"].width
+        if name.endswith(".softmax"):
+            width = prec.softmax[enc].prob.width
+        elif name.endswith(".scores"):
+            width = prec.softmax[enc].score.width
         words = shapes[name]
         lanes = max((plan.parallelism.get(c, 1) for c in consumers.get(name, [])), default=1)
         if name == output_name:  # the model output is the top function's port
@@ -404,7 +407,7 @@ def buffer_estimates(cfg, prec, plan, n_features: int) -> tuple[dict, list[Buffe
 
 
 def _consumers(cfg) -> dict:
-    """Buffer -> the layers whose MAC lanes read it."""
+    """Buffer -> the layers whose lanes read it (their parallelism sets the buffer's read lanes)."""
     c = {"input": ["embed"], "embed": ["pos"]}
     prev = "pos"
     for i in range(cfg.model.layers):
