@@ -60,6 +60,9 @@ class DataConfig(Strict):
     horizon: int = Field(1, ge=1, le=512)
     split: SplitConfig = SplitConfig()
     scaling: Literal["standard", "minmax"] = "standard"
+    # levels: the scaled columns; differences: each column's change from the previous step of the
+    # window (0 at the first step), plus the target's level as a last channel (for predict_delta)
+    inputs: Literal["levels", "differences"] = "levels"
 
     @model_validator(mode="after")
     def _csv_needs_path(self):

@@ -41,17 +41,18 @@ class Split:
 @dataclass
 class Dataset:
     name: str
-    features: list[str]
+    features: list[str]  # the model's input channels
     target: str
-    target_index: int
+    target_index: int  # the input channel holding the target's level (persistence, the delta head)
     scaler: Scaler
     train: Split
     val: Split
     test: Split
     rows: dict
+    target_column: int  # the target's column in the scaler
 
     def denormalise(self, v: np.ndarray) -> np.ndarray:
-        return self.scaler.inverse_column(np.asarray(v, dtype=np.float64), self.target_index)
+        return self.scaler.inverse_column(np.asarray(v, dtype=np.float64), self.target_column)
 
 
 def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
@@ -115,6 +116,13 @@ def make_windows(values: np.ndarray, target_index: int, window: int, horizon: in
     return Split(x=x, y=y, last=x[:, -1, target_index].copy())
 
 
+def as_differences(s: Split, target_index: int) -> Split:
+    """Each channel's change from the previous step of its window (0 at the first), then the target's
+    level as an extra last channel; y and the persistence forecast are unchanged."""
+    d = np.diff(s.x, axis=1, prepend=s.x[:, :1, :])
+    return Split(x=np.concatenate([d, s.x[:, :, target_index:target_index + 1]], axis=2), y=s.y, last=s.last)
+
+
 def load_dataset(cfg) -> Dataset:
     data_cfg = cfg.data
     frame, name = load_frame(data_cfg)
@@ -145,6 +153,10 @@ def load_dataset(cfg) -> Dataset:
     scaler = Scaler(offset, scale)
     target_index = features.index(data_cfg.target)
     splits = [make_windows(scaler.transform(p), target_index, data_cfg.window, data_cfg.horizon) for p in parts]
-    return Dataset(name=name, features=features, target=data_cfg.target, target_index=target_index,
+    channels, channel = features, target_index
+    if data_cfg.inputs == "differences":
+        splits = [as_differences(s, target_index) for s in splits]
+        channels, channel = [f"d_{f}" for f in features] + [data_cfg.target], len(features)
+    return Dataset(name=name, features=channels, target=data_cfg.target, target_index=channel,
                    scaler=scaler, train=splits[0], val=splits[1], test=splits[2],
-                   rows={"train": n_train, "val": n_val, "test": n_test})
+                   rows={"train": n_train, "val": n_val, "test": n_test}, target_column=target_index)

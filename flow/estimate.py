@@ -424,12 +424,14 @@ def _consumers(cfg) -> dict:
 
 
 def n_features_of(cfg) -> int:
+    """Input channels of the model: the feature columns (plus the target level for differences)."""
+    extra = 1 if cfg.data.inputs == "differences" else 0
     if cfg.data.features:
-        return len(cfg.data.features)
+        return len(cfg.data.features) + extra
     from .data import _columns, load_frame
 
     frame, _ = load_frame(cfg.data)
-    return len(_columns(frame, cfg.data))
+    return len(_columns(frame, cfg.data)) + extra
 
 
 def estimate(cfg, n_features: int | None = None, calibration: dict | None = None) -> Estimate:

@@ -74,3 +74,30 @@ def test_rows_are_put_in_time_order(tmp_path):
                    "split": {"train": 40, "val": 10, "test": 10}}
     ds = load_dataset(parse_config(raw))
     assert np.rint(ds.denormalise(ds.train.y)).astype(int).tolist() == list(range(4, 40))
+
+
+def test_differenced_inputs_are_changes_plus_the_target_level(tmp_path):
+    """inputs: differences: per-step changes of every column (0 at a window's first step) and the
+    target's level as a last channel, which persistence and the delta head read."""
+    n = 60
+    stamps = np.datetime64("2020-01-01T00") + np.arange(n).astype("timedelta64[h]")
+    csv = tmp_path / "two.csv"
+    # a = row number, b = row number squared: changes 1 and 2r - 1
+    csv.write_text("date,a,b\n" + "".join(f"{t},{i},{i * i}\n" for i, t in enumerate(stamps)))
+    raw = small_raw()
+    raw["data"] = {"source": "csv", "path": str(csv), "features": ["a", "b"], "target": "b", "window": 4,
+                   "split": {"train": 40, "val": 10, "test": 10}, "inputs": "differences"}
+    ds = load_dataset(parse_config(raw))
+    levels = load_dataset(parse_config({**raw, "data": {**raw["data"], "inputs": "levels"}}))
+    assert ds.features == ["d_a", "d_b", "b"] and ds.target_index == 2
+    x = ds.train.x[5]  # rows 5..8
+    a = ds.scaler.scale[0] * x[:, 0]
+    b = ds.scaler.scale[1] * x[:, 1]
+    assert np.allclose(a, [0, 1, 1, 1])
+    assert np.allclose(b, [0, 11, 13, 15])  # 6^2-5^2, 7^2-6^2, 8^2-7^2
+    assert np.allclose(ds.scaler.inverse_column(x[:, 2], 1), [25, 36, 49, 64])
+    # the target, persistence and the de-normalised errors are those of the level inputs
+    for split in ("train", "val", "test"):
+        assert np.array_equal(getattr(ds, split).y, getattr(levels, split).y)
+        assert np.array_equal(getattr(ds, split).last, getattr(levels, split).last)
+    assert np.allclose(ds.denormalise(ds.test.y), levels.denormalise(levels.test.y))

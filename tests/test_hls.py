@@ -18,9 +18,10 @@ from flow.csim import run_csim
 from .conftest import small_raw
 
 
-def case(window=24, d_model=16, heads=1, n_layers=1, bits=8, storage="auto", tool="vitis", head="mean", **quant):
+def case(window=24, d_model=16, heads=1, n_layers=1, bits=8, storage="auto", tool="vitis", head="mean",
+         inputs="levels", **quant):
     raw = small_raw(d_model=d_model, heads=heads, layers=n_layers, ffn=2 * d_model, head=head)
-    raw["data"]["window"] = window
+    raw["data"].update(window=window, inputs=inputs)
     raw["quantization"] = {"bits": bits, **quant}
     raw["training"].update(float_epochs=1, qat_epochs=1)
     raw["hls"] = {"tool": tool, "default_storage": storage, "parallelism": {"enc0.ffn2": 4, "enc0.scores": 2},
@@ -37,7 +38,8 @@ CASES = {
     "6bit-h2-d8-l2-w48-bram-meanlast": case(window=48, d_model=8, heads=2, n_layers=2, bits=6, storage="bram",
                                             head="mean_last"),
     "4bit-h2-d32-l1-w24-lutram": case(d_model=32, heads=2, bits=4, storage="lutram"),
-    "mixedA-h1-d8-l2-w24-registers": case(d_model=8, n_layers=2, storage="registers", rounding="trn", **MIXED_A),
+    "mixedA-h1-d8-l2-w24-registers-diff": case(d_model=8, n_layers=2, storage="registers", rounding="trn",
+                                               inputs="differences", **MIXED_A),
     "mixedB-h2-d16-l1-w48-auto-vivado": case(window=48, heads=2, bits=6, tool="vivado", **MIXED_B),
 }
 

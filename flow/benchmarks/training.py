@@ -38,15 +38,17 @@ MIXED_OVERRIDES = {
 }
 VARIANTS = [("float32", None, {}), ("8-bit", 8, {}), ("6-bit", 6, {}), ("4-bit", 4, {}),
             ("mixed 4/8", 4, MIXED_OVERRIDES)]
-# (label, predict_delta, features): None keeps the config's features (all 7 ETTh1 columns)
-HEADS = [("reference head (mean pool), all features", False, None),
-         ("delta head (+ last value), all features", True, None),
-         ("delta head (+ last value), target only", True, "target")]
+# (label, predict_delta, features, inputs): features None keeps the config's (all 7 ETTh1 columns)
+HEADS = [("reference head (mean pool), all features", False, None, "levels"),
+         ("delta head (+ last value), all features", True, None, "levels"),
+         ("delta head (+ last value), target only", True, "target", "levels"),
+         ("delta head, all features differenced", True, None, "differences")]
 
 
-def variant_config(base, bits, overrides, predict_delta, features, seed):
+def variant_config(base, bits, overrides, predict_delta, features, inputs, seed):
     raw = base.model_dump(mode="json", exclude_none=True)
     raw["model"]["predict_delta"] = predict_delta
+    raw["data"]["inputs"] = inputs
     if features == "target":
         raw["data"]["features"] = [raw["data"]["target"]]
     raw["training"]["seed"] = seed
@@ -82,17 +84,17 @@ def main(config, seeds, json_out, heads, merge):
         print_table(ds, baselines_named, results, len({r["seed"] for r in results}))
         return
     results = []
-    datasets = {None: ds}
+    datasets = {}
     chosen = [HEADS[int(i)] for i in heads.split(",")]
-    for head_label, delta, features in chosen:
+    for head_label, delta, features, inputs in chosen:
         for seed in range(seeds):
             float_model = None
             for label, bits, overrides in VARIANTS:
-                cfg = variant_config(base, bits, overrides, delta, features, seed)
-                if features not in datasets:
-                    datasets[features] = load_dataset(cfg)
+                cfg = variant_config(base, bits, overrides, delta, features, inputs, seed)
+                if (features, inputs) not in datasets:
+                    datasets[features, inputs] = load_dataset(cfg)
                 t0 = time.perf_counter()
-                res = train(cfg, datasets[features], float_model=float_model)
+                res = train(cfg, datasets[features, inputs], float_model=float_model)
                 seconds = time.perf_counter() - t0
                 if bits is None:
                     float_model = res.model
@@ -117,14 +119,14 @@ def print_table(ds, baselines_named, results, seeds):
     for name, e in baselines_named.items():
         print(f"| {name} | - | {e['mse']:.4f} | {e['rmse']:.4f} | - |")
     present = [h for h in HEADS if any(r["head"] == h[0] for r in results)]
-    for head_label, _, _ in present:
+    for head_label, *_ in present:
         for label, _, _ in VARIANTS:
             runs = [r for r in results if r["head"] == head_label and r["variant"] == label]
             print(f"| {head_label} | {label} | {fmt([r['mse'] for r in runs])} | {fmt([r['rmse'] for r in runs])} "
                   f"| {np.mean([r['seconds'] for r in runs]):.0f} |")
     persistence = baselines_named["persistence (last value)"]["mse"]
     print("\nratios (mean test MSE):")
-    for head_label, _, _ in present:
+    for head_label, *_ in present:
         mean = {label: np.mean([r["mse"] for r in results if r["head"] == head_label and r["variant"] == label])
                 for label, _, _ in VARIANTS}
         print(f"  {head_label}: 8-bit/float {mean['8-bit'] / mean['float32']:.3f}, "
