@@ -15,29 +15,24 @@ class UnknownPart(ValueError):
 
 
 @dataclass(frozen=True)
-class Part:
-    """A Vivado part: the device's programmable-logic resources, its package and speed grade.
+class Resources:
+    """Programmable-logic resources of a device.
 
     ``lut`` 6-input LUTs; ``lutram`` LUTs usable as distributed RAM (the SLICEM LUTs), ``None`` where no
     source gives the figure; ``ff`` CLB flip-flops; ``bram18`` 18 Kb block RAMs (two per 36 Kb block);
-    ``dsp`` DSP48E1 slices. ``part`` is the canonical Vivado spelling (lower case, speed grade as Vivado
-    writes it, e.g. ``xc7a35ticsg324-1L``); ``speed_grade`` includes the dash (``-1IL``).
+    ``dsp`` DSP48E1 slices.
     """
 
-    device: str
     family: str
     lut: int
     lutram: int | None
     ff: int
     bram18: int
     dsp: int
-    part: str
-    package: str
-    speed_grade: str
 
 
 @dataclass(frozen=True)
-class Device:
+class Device(Resources):
     """One row of :data:`PARTS`: resources, packages and speed grades.
 
     ``speed_grades`` maps the letter Vivado puts between device and package to the grades spelled that
@@ -45,14 +40,20 @@ class Device:
     ``xc7a35tlcsg324-2L``).
     """
 
-    family: str
-    lut: int
-    lutram: int | None
-    ff: int
-    bram18: int
-    dsp: int
     packages: tuple[str, ...]
     speed_grades: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Part(Resources):
+    """A Vivado part: its device's resources, package and speed grade. ``part`` is the canonical
+    Vivado spelling (lower case, speed grade as Vivado writes it, e.g. ``xc7a35ticsg324-1L``);
+    ``speed_grade`` includes the dash (``-1IL``)."""
+
+    device: str
+    part: str
+    package: str
+    speed_grade: str
 
 
 _SPARTAN7 = {"": ("-1", "-2", "-1IL", "-1Q")}
