@@ -70,7 +70,7 @@ class DoesNotFit(ConfigError):
 
 
 def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_overflow: bool = False,
-          calibration: dict | None = None) -> BuildResult:
+          calibration: dict | None = None, jobs: int | None = None) -> BuildResult:
     if not cfg.quantization.enabled:
         raise ConfigError("invalid configuration: quantization.enabled = false: an HLS build needs the "
                           "quantized model; allowed: true")
@@ -106,7 +106,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     t0 = time.perf_counter()
     write_project(cfg, model, resolve_precisions(cfg), ref, stage / "hls")
     seconds["convert"] = time.perf_counter() - t0
-    csim = run_csim(stage / "hls", ref)
+    csim = run_csim(stage / "hls", ref, jobs=jobs)
     seconds.update({f"csim_{k}": v for k, v in csim.seconds.items()})
     (stage / "csim.json").write_text(json.dumps(csim.to_dict(), indent=2))
     lines = cpp_lines(stage / "hls")
@@ -114,7 +114,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     return BuildResult(est, csim, seconds, lines)
 
 
-def rerun_csim(folder: Path) -> CSimReport:
+def rerun_csim(folder: Path, jobs: int | None = None) -> CSimReport:
     """Re-run the C simulation of a built project against a freshly computed reference."""
     folder = Path(folder)
     if not (folder / "hls").is_dir():
@@ -122,6 +122,6 @@ def rerun_csim(folder: Path) -> CSimReport:
     checkpoint = load_trained(folder / "model")
     ds = load_dataset(checkpoint.cfg)
     ref = reference_trace(checkpoint.cfg, checkpoint.model, ds.target_index, ds)
-    csim = run_csim(folder / "hls", ref)
+    csim = run_csim(folder / "hls", ref, jobs=jobs)
     (folder / "csim.json").write_text(json.dumps(csim.to_dict(), indent=2))
     return csim

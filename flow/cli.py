@@ -84,6 +84,12 @@ def _csim_summary(csim) -> None:
                       f"reference mantissa {d['expected']}, C++ {d['got']}", highlight=False)
 
 
+_jobs_option = click.option(
+    "--jobs", type=click.IntRange(min=1), default=None,
+    help="Testbench processes for the C simulation, each on a contiguous shard of the test split "
+         "(default: one per available core).")
+
+
 class CSimMismatch(Exception):
     """The C++ does not compute what the reference computes."""
 
@@ -98,7 +104,9 @@ class CSimMismatch(Exception):
 @click.option("--allow-overflow", is_flag=True, help="Build even if the estimate exceeds the target part.")
 @click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Corrections written by 'tsflow calibrate', applied to the estimate.")
-def build(config: Path, out: Path, trained: Path | None, force: bool, allow_overflow: bool, calibration: Path | None):
+@_jobs_option
+def build(config: Path, out: Path, trained: Path | None, force: bool, allow_overflow: bool, calibration: Path | None,
+          jobs: int | None):
     """Estimate, train (or reuse), convert through hls4ml, write the HLS project and prove it bit-exact."""
     from .build import build as run_build
     from .runs import staged_output
@@ -108,7 +116,7 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
         factors = _load_calibration(calibration, cfg)
         with staged_output(out, force) as stage:
             result = run_build(cfg, stage, trained, report=_epoch_report, allow_overflow=allow_overflow,
-                               calibration=factors)
+                               calibration=factors, jobs=jobs)
             console.print(_estimate_table(result.estimate, per_layer=False))
             _csim_summary(result.csim)
             if not result.csim.bit_exact:
@@ -128,12 +136,13 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
 
 @cli.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-def csim(folder: Path):
+@_jobs_option
+def csim(folder: Path, jobs: int | None):
     """Re-run the C simulation of a build folder over the whole test split."""
     from .build import rerun_csim
 
     try:
-        result = rerun_csim(folder)
+        result = rerun_csim(folder, jobs)
     except ConfigError as exc:
         _fail(exc)
     _csim_summary(result)

@@ -22,10 +22,12 @@ TB_DATA = "tb_data"
 
 _TESTBENCH = r"""// Bit-exact testbench: runs every test window through {project}() and compares the output
 // mantissas with the reference forward's. Exit code 1 on any mismatch (also under csim_design).
-// Usage: csim [tb_data folder] [trace folder]
+// Usage: csim [tb_data folder] [trace folder] [first window] [window count]
+// (the range lets flow.csim run the split as shards in parallel processes; default: every window)
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "firmware/{project}.h"
@@ -45,16 +47,22 @@ int main(int argc, char **argv) {{
     const std::string dir = argc > 1 ? argv[1] : "{tb_data}";
     const unsigned n_in = {n_in}, n_out = {n_out};
     std::vector<int32_t> inputs = read_all(dir + "/inputs.bin"), expected = read_all(dir + "/expected.bin");
-    const unsigned samples = inputs.size() / n_in;
-    if (samples == 0 || expected.size() != (size_t)samples * n_out) {{
+    const unsigned total = inputs.size() / n_in;
+    if (total == 0 || expected.size() != (size_t)total * n_out) {{
         std::fprintf(stderr, "test vectors missing or inconsistent in %s\n", dir.c_str());
         return 2;
     }}
-    if (argc > 2) tsflow::trace_to(argv[2]);
+    if (argc > 2 && argv[2][0]) tsflow::trace_to(argv[2]);
+    const unsigned begin = argc > 3 ? std::strtoul(argv[3], 0, 10) : 0;
+    const unsigned samples = argc > 4 ? std::strtoul(argv[4], 0, 10) : total - begin;
+    if (begin + samples > total || samples == 0) {{
+        std::fprintf(stderr, "window range %u + %u outside the %u test windows\n", begin, samples, total);
+        return 2;
+    }}
     unsigned mismatches = 0;
     long first = -1;
     double max_abs_diff = 0;
-    for (unsigned s = 0; s < samples; s++) {{
+    for (unsigned s = begin; s < begin + samples; s++) {{
         {input_t} x[n_in];
         {output_t} y[n_out];
         for (unsigned i = 0; i < n_in; i++)

@@ -1,8 +1,10 @@
-"""C simulation: g++ with hls4ml's ap_types, the whole test split in one process, checked bit for bit.
+"""C simulation: g++ with hls4ml's ap_types over the whole test split, checked bit for bit.
 
 The testbench compares the model output with the reference forward on every window; the trace it
 writes (every boundary, every window) is then compared here with the reference trace, so a
-divergence is reported at the first layer and element where it appears.
+divergence is reported at the first layer and element where it appears. The split runs as
+contiguous shards, one testbench process per core (the firmware keeps no state between windows),
+because the ap_fixed arithmetic, not the process, is what costs time.
 """
 from __future__ import annotations
 
@@ -64,15 +66,15 @@ def cpp_layout(name: str, mantissa: np.ndarray) -> np.ndarray:
     return mantissa.reshape(n, -1)
 
 
-def _first_divergence(reference: dict, trace_dir: Path) -> tuple[int, int, int, dict | None]:
+def _first_divergence(reference: dict, shard_dirs: list[Path]) -> tuple[int, int, int, dict | None]:
     boundaries = values = mismatches = 0
     first = None
     for name, b in reference.items():
-        path = trace_dir / f"{name}.bin"
-        if not path.exists():  # the testbench input is the window itself, not a layer output
+        paths = [d / f"{name}.bin" for d in shard_dirs]
+        if not paths[0].exists():  # the testbench input is the window itself, not a layer output
             continue
         want = cpp_layout(name, b.mantissa)
-        got = np.fromfile(path, dtype=np.int32)
+        got = np.concatenate([np.fromfile(path, dtype=np.int32) for path in paths])
         if got.size != want.size:
             raise CSimError(f"trace of {name} has {got.size} values, expected {want.size}")
         got = got.reshape(want.shape)
@@ -86,22 +88,66 @@ def _first_divergence(reference: dict, trace_dir: Path) -> tuple[int, int, int, 
     return boundaries, values, mismatches, first
 
 
-def run_csim(folder: Path, reference: dict, recompile: bool = True) -> CSimReport:
+def default_jobs() -> int:
+    """Cores this process may use."""
+    return len(os.sched_getaffinity(0))
+
+
+def shards(samples: int, jobs: int) -> list[tuple[int, int]]:
+    """``jobs`` contiguous (first window, count) ranges covering ``samples`` windows, none empty."""
+    jobs = max(1, min(jobs, samples))
+    bounds = np.linspace(0, samples, jobs + 1).round().astype(int)
+    return [(int(a), int(b - a)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def run_testbench(folder: Path, samples: int, jobs: int, trace_root: Path | None = None) -> tuple[dict, list[Path]]:
+    """Run the compiled testbench over every window, as ``jobs`` shards in parallel processes.
+
+    Returns the merged verdict ``{"samples", "mismatches", "first_mismatch", "max_abs_diff"}`` and the
+    trace folder of each shard (in window order; empty when ``trace_root`` is None).
+    """
+    folder = Path(folder)
+    ranges = shards(samples, jobs)
+    trace_dirs = []
+    procs = []
+    for k, (first, count) in enumerate(ranges):
+        trace = ""
+        if trace_root is not None:
+            trace_dirs.append(Path(trace_root, f"shard{k}"))
+            trace_dirs[-1].mkdir()
+            trace = str(trace_dirs[-1])
+        procs.append(subprocess.Popen([str(folder / CSIM_BINARY), str(folder / TB_DATA), trace, str(first), str(count)],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder,
+                                      env={**os.environ, "OMP_NUM_THREADS": "1"}))
+    results = []
+    for proc, (first, count) in zip(procs, ranges):
+        out, err = proc.communicate()
+        if proc.returncode not in (0, 1):
+            raise CSimError(f"testbench failed on windows {first}..{first + count - 1} "
+                            f"(exit {proc.returncode}):\n{err[-4000:]}")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    firsts = [r["first_mismatch"] for r in results if r["first_mismatch"] >= 0]
+    merged = {"samples": sum(r["samples"] for r in results), "mismatches": sum(r["mismatches"] for r in results),
+              "first_mismatch": min(firsts) if firsts else -1,
+              "max_abs_diff": max(r["max_abs_diff"] for r in results)}
+    if merged["samples"] != samples:
+        raise CSimError(f"testbench ran {merged['samples']} windows, expected {samples}")
+    return merged, trace_dirs
+
+
+def run_csim(folder: Path, reference: dict, recompile: bool = True, jobs: int | None = None) -> CSimReport:
     """Compile (unless told not to) and run the testbench; compare output and every boundary."""
     folder = Path(folder)
     seconds = {}
     if recompile or not (folder / CSIM_BINARY).exists():
         seconds["compile"] = compile_testbench(folder)
+    samples = reference["input"].mantissa.shape[0]
     with tempfile.TemporaryDirectory(prefix="tsflow-trace-") as tmp:
         t0 = time.perf_counter()
-        done = subprocess.run([str(folder / CSIM_BINARY), str(folder / TB_DATA), tmp], capture_output=True,
-                              text=True, cwd=folder, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        tb, trace_dirs = run_testbench(folder, samples, jobs or default_jobs(), Path(tmp))
         seconds["run"] = time.perf_counter() - t0
-        if done.returncode not in (0, 1):
-            raise CSimError(f"testbench failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
-        tb = json.loads(done.stdout.strip().splitlines()[-1])
         t0 = time.perf_counter()
-        boundaries, values, bad_values, first = _first_divergence(reference, Path(tmp))
+        boundaries, values, bad_values, first = _first_divergence(reference, trace_dirs)
         seconds["compare"] = time.perf_counter() - t0
     return CSimReport(samples=tb["samples"], mismatches=tb["mismatches"],
                       bit_exact=tb["mismatches"] == 0 and bad_values == 0, max_abs_diff=tb["max_abs_diff"],

@@ -73,30 +73,59 @@ def test_csim_is_bit_exact_on_every_boundary(built, name):
     assert saved["samples"] == csim.samples and saved["bit_exact"] is True and saved["max_abs_diff"] == 0
 
 
-def _mutated_csim(built, tmp_path, edit):
-    cfg, stage, result = built("8bit-h1-d16-l1-w24-auto")
-    hls = tmp_path / "hls"
-    shutil.copytree(stage / "hls", hls)
-    edit(hls / "firmware")
+def _reference_of(built, name):
     from flow.build import reference_trace
     from flow.checkpoint import load_trained
     from flow.data import load_dataset
 
+    cfg, stage, _ = built(name)
     trained = load_trained(stage / "model")
     ds = load_dataset(cfg)
-    return run_csim(hls, reference_trace(cfg, trained.model, ds.target_index, ds))
+    return reference_trace(cfg, trained.model, ds.target_index, ds)
+
+
+def _mutated_project(built, tmp_path, edit):
+    _, stage, _ = built("8bit-h1-d16-l1-w24-auto")
+    hls = tmp_path / "hls"
+    shutil.copytree(stage / "hls", hls)
+    edit(hls / "firmware")
+    return hls, _reference_of(built, "8bit-h1-d16-l1-w24-auto")
+
+
+def _norm1_truncates(fw):
+    defines = fw / "defines.h"
+    text = defines.read_text()
+    line = re.search(r"typedef ap_fixed<8,3,AP_RND_CONV,AP_SAT,0> enc0_norm1_t;", text).group(0)
+    defines.write_text(text.replace(line, line.replace("AP_RND_CONV", "AP_TRN")))
 
 
 def test_a_changed_rounding_mode_is_reported_at_its_layer(built, tmp_path):
-    def edit(fw):
-        defines = fw / "defines.h"
-        text = defines.read_text()
-        line = re.search(r"typedef ap_fixed<8,3,AP_RND_CONV,AP_SAT,0> enc0_norm1_t;", text).group(0)
-        defines.write_text(text.replace(line, line.replace("AP_RND_CONV", "AP_TRN")))
-
-    csim = _mutated_csim(built, tmp_path, edit)
+    hls, reference = _mutated_project(built, tmp_path, _norm1_truncates)
+    csim = run_csim(hls, reference, jobs=1)
     assert not csim.bit_exact and csim.boundary_mismatches > 0
     assert csim.first_divergence["layer"] == "enc0.norm1"
+    # split into shards, the same windows and values differ and the first is found at the same place
+    sharded = run_csim(hls, reference, recompile=False, jobs=3)
+    for key in ("samples", "mismatches", "values_compared", "boundary_mismatches", "first_divergence"):
+        assert getattr(sharded, key) == getattr(csim, key), key
+
+
+def test_shards_cover_every_window_once_in_order():
+    from flow.csim import shards
+
+    for samples, jobs in [(1727, 2), (1727, 3), (5, 8), (1, 1), (10, 10)]:
+        ranges = shards(samples, jobs)
+        assert len(ranges) == min(samples, jobs) and all(count > 0 for _, count in ranges)
+        covered = [w for first, count in ranges for w in range(first, first + count)]
+        assert covered == list(range(samples))
+
+
+def test_a_window_range_outside_the_test_split_is_an_error(built):
+    from flow.csim import CSimError, run_testbench
+
+    _, stage, result = built("8bit-h1-d16-l1-w24-auto")
+    with pytest.raises(CSimError, match="outside the"):
+        run_testbench(stage / "hls", result.csim.samples + 1, 1)
 
 
 def test_tsflow_csim_reruns_a_build_and_exits_1_naming_the_layer_on_a_mismatch(built, tmp_path):
@@ -110,10 +139,7 @@ def test_tsflow_csim_reruns_a_build_and_exits_1_naming_the_layer_on_a_mismatch(b
     ok = CliRunner().invoke(cli, ["csim", str(copy)])
     assert ok.exit_code == 0, ok.output
     assert "0 output mismatches" in ok.output and "bit-exact" in ok.output
-    defines = copy / "hls" / "firmware" / "defines.h"
-    text = defines.read_text()
-    line = re.search(r"typedef ap_fixed<8,3,AP_RND_CONV,AP_SAT,0> enc0_norm1_t;", text).group(0)
-    defines.write_text(text.replace(line, line.replace("AP_RND_CONV", "AP_TRN")))
+    _norm1_truncates(copy / "hls" / "firmware")
     bad = CliRunner().invoke(cli, ["csim", str(copy)])
     assert bad.exit_code == 1
     assert "NOT bit-exact" in bad.output and "first divergence: layer enc0.norm1" in bad.output
@@ -127,7 +153,7 @@ def test_a_changed_exp_table_entry_is_reported_at_the_softmax(built, tmp_path):
         first = re.search(r"\{([0-9.]+)", text).group(1)  # exp(0) = 1, used by every row
         table.write_text(text.replace("{" + first, "{0.5", 1))
 
-    csim = _mutated_csim(built, tmp_path, edit)
+    csim = run_csim(*_mutated_project(built, tmp_path, edit))
     assert not csim.bit_exact
     assert csim.first_divergence["layer"] == "enc0.softmax"
     assert csim.first_divergence["sample"] == 0
