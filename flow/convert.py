@@ -43,6 +43,13 @@ static std::vector<int32_t> read_all(const std::string &path) {{
     return data;
 }}
 
+// a window index or count from argv, or -1 if it is not a plain decimal number
+static long window_arg(const char *text) {{
+    char *end = 0;
+    long value = std::strtol(text, &end, 10);
+    return (end == text || *end || value < 0 || value > 0x7fffffffL) ? -1 : value;
+}}
+
 int main(int argc, char **argv) {{
     const std::string dir = argc > 1 ? argv[1] : "{tb_data}";
     const unsigned n_in = {n_in}, n_out = {n_out};
@@ -53,16 +60,19 @@ int main(int argc, char **argv) {{
         return 2;
     }}
     if (argc > 2 && argv[2][0]) tsflow::trace_to(argv[2]);
-    const unsigned begin = argc > 3 ? std::strtoul(argv[3], 0, 10) : 0;
-    const unsigned samples = argc > 4 ? std::strtoul(argv[4], 0, 10) : total - begin;
-    if (begin + samples > total || samples == 0) {{
-        std::fprintf(stderr, "window range %u + %u outside the %u test windows\n", begin, samples, total);
+    long begin = 0, samples = total;
+    if (argc > 3) begin = window_arg(argv[3]);
+    if (argc > 4) samples = window_arg(argv[4]);
+    else if (begin >= 0) samples = (long)total - begin;
+    if (begin < 0 || begin >= (long)total || samples < 1 || samples > (long)total - begin) {{
+        std::fprintf(stderr, "window range %s + %s outside the %u test windows\n", argc > 3 ? argv[3] : "0",
+                     argc > 4 ? argv[4] : "all", total);
         return 2;
     }}
     unsigned mismatches = 0;
     long first = -1;
     double max_abs_diff = 0;
-    for (unsigned s = begin; s < begin + samples; s++) {{
+    for (long s = begin; s < begin + samples; s++) {{
         {input_t} x[n_in];
         {output_t} y[n_out];
         for (unsigned i = 0; i < n_in; i++)
@@ -79,7 +89,7 @@ int main(int argc, char **argv) {{
         mismatches += bad;
     }}
     tsflow::trace_close();
-    std::printf("{{\"samples\": %u, \"mismatches\": %u, \"first_mismatch\": %ld, \"max_abs_diff\": %.17g}}\n",
+    std::printf("{{\"samples\": %ld, \"mismatches\": %u, \"first_mismatch\": %ld, \"max_abs_diff\": %.17g}}\n",
                 samples, mismatches, first, max_abs_diff);
     return mismatches ? 1 : 0;
 }}

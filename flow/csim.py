@@ -49,7 +49,8 @@ def compile_testbench(folder: Path) -> float:
 
     ap_types = Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
     folder = Path(folder)
-    cmd = ["g++", "-O2", "-std=c++14", f"-I{folder / 'firmware'}", f"-I{ap_types}", str(folder / TB_FILE),
+    # -O3, as hls4ml's build_lib.sh compiles the library behind predict()
+    cmd = ["g++", "-O3", "-std=c++14", f"-I{folder / 'firmware'}", f"-I{ap_types}", str(folder / TB_FILE),
            str(folder / "firmware" / f"{PROJECT}.cpp"), "-o", str(folder / CSIM_BINARY)]
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -94,44 +95,53 @@ def default_jobs() -> int:
 
 
 def shards(samples: int, jobs: int) -> list[tuple[int, int]]:
-    """``jobs`` contiguous (first window, count) ranges covering ``samples`` windows, none empty."""
+    """``jobs`` contiguous (first window, count) ranges covering ``samples`` >= 1 windows, none empty."""
     jobs = max(1, min(jobs, samples))
     bounds = np.linspace(0, samples, jobs + 1).round().astype(int)
     return [(int(a), int(b - a)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+def _shard_verdict(proc: subprocess.Popen, first: int, count: int) -> dict:
+    out, err = proc.communicate()
+    if proc.returncode not in (0, 1):
+        raise CSimError(f"testbench failed on windows {first}..{first + count - 1} (exit {proc.returncode}):\n"
+                        f"{err[-4000:]}")
+    verdict = json.loads(out.strip().splitlines()[-1])
+    if verdict["samples"] != count:
+        raise CSimError(f"testbench ran {verdict['samples']} windows where {count} were asked for: a testbench "
+                        f"written before window ranges existed; rebuild, or pass --jobs 1")
+    return verdict
+
+
 def run_testbench(folder: Path, samples: int, jobs: int, trace_root: Path | None = None) -> tuple[dict, list[Path]]:
     """Run the compiled testbench over every window, as ``jobs`` shards in parallel processes.
 
-    Returns the merged verdict ``{"samples", "mismatches", "first_mismatch", "max_abs_diff"}`` and the
-    trace folder of each shard (in window order; empty when ``trace_root`` is None).
+    Returns the merged verdict ``{"samples", "mismatches", "max_abs_diff"}`` and the trace folder of
+    each shard (in window order; empty when ``trace_root`` is None).
     """
     folder = Path(folder)
     ranges = shards(samples, jobs)
     trace_dirs = []
     procs = []
-    for k, (first, count) in enumerate(ranges):
-        trace = ""
-        if trace_root is not None:
-            trace_dirs.append(Path(trace_root, f"shard{k}"))
-            trace_dirs[-1].mkdir()
-            trace = str(trace_dirs[-1])
-        procs.append(subprocess.Popen([str(folder / CSIM_BINARY), str(folder / TB_DATA), trace, str(first), str(count)],
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder,
-                                      env={**os.environ, "OMP_NUM_THREADS": "1"}))
-    results = []
-    for proc, (first, count) in zip(procs, ranges):
-        out, err = proc.communicate()
-        if proc.returncode not in (0, 1):
-            raise CSimError(f"testbench failed on windows {first}..{first + count - 1} "
-                            f"(exit {proc.returncode}):\n{err[-4000:]}")
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    firsts = [r["first_mismatch"] for r in results if r["first_mismatch"] >= 0]
-    merged = {"samples": sum(r["samples"] for r in results), "mismatches": sum(r["mismatches"] for r in results),
-              "first_mismatch": min(firsts) if firsts else -1,
-              "max_abs_diff": max(r["max_abs_diff"] for r in results)}
-    if merged["samples"] != samples:
-        raise CSimError(f"testbench ran {merged['samples']} windows, expected {samples}")
+    try:
+        for k, (first, count) in enumerate(ranges):
+            trace = ""
+            if trace_root is not None:
+                trace_dirs.append(Path(trace_root, f"shard{k}"))
+                trace_dirs[-1].mkdir()
+                trace = str(trace_dirs[-1])
+            procs.append(subprocess.Popen(
+                [str(folder / CSIM_BINARY), str(folder / TB_DATA), trace, str(first), str(count)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder,
+                env={**os.environ, "OMP_NUM_THREADS": "1"}))
+        verdicts = [_shard_verdict(proc, first, count) for proc, (first, count) in zip(procs, ranges)]
+    finally:  # a failed shard must not leave the others writing into a trace folder being removed
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    merged = {"samples": sum(v["samples"] for v in verdicts), "mismatches": sum(v["mismatches"] for v in verdicts),
+              "max_abs_diff": max(v["max_abs_diff"] for v in verdicts)}
     return merged, trace_dirs
 
 

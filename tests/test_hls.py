@@ -106,8 +106,23 @@ def test_a_changed_rounding_mode_is_reported_at_its_layer(built, tmp_path):
     assert csim.first_divergence["layer"] == "enc0.norm1"
     # split into shards, the same windows and values differ and the first is found at the same place
     sharded = run_csim(hls, reference, recompile=False, jobs=3)
-    for key in ("samples", "mismatches", "values_compared", "boundary_mismatches", "first_divergence"):
+    for key in ("samples", "mismatches", "max_abs_diff", "values_compared", "boundary_mismatches",
+                "first_divergence"):
         assert getattr(sharded, key) == getattr(csim, key), key
+
+
+def test_a_divergence_in_a_later_shard_is_reported_at_its_window(built):
+    """The shards' traces are joined in window order: a difference at window 1000 (shard 2 of 3) is found there."""
+    import copy
+
+    _, stage, result = built("8bit-h1-d16-l1-w24-auto")
+    reference = copy.deepcopy(_reference_of(built, "8bit-h1-d16-l1-w24-auto"))
+    ffn1 = reference["enc0.ffn1"].mantissa
+    ffn1.reshape(ffn1.shape[0], -1)[1000, 7] += 1
+    csim = run_csim(stage / "hls", reference, recompile=False, jobs=3)
+    assert csim.boundary_mismatches == 1 and csim.mismatches == 0  # the output vectors were not touched
+    assert csim.first_divergence["layer"] == "enc0.ffn1"
+    assert (csim.first_divergence["sample"], csim.first_divergence["element"]) == (1000, 7)
 
 
 def test_shards_cover_every_window_once_in_order():
@@ -120,12 +135,22 @@ def test_shards_cover_every_window_once_in_order():
         assert covered == list(range(samples))
 
 
-def test_a_window_range_outside_the_test_split_is_an_error(built):
-    from flow.csim import CSimError, run_testbench
+def test_the_testbench_refuses_a_window_range_outside_the_test_split(built):
+    import subprocess
+
+    from flow.csim import CSIM_BINARY, CSimError, run_testbench
 
     _, stage, result = built("8bit-h1-d16-l1-w24-auto")
+    hls, n = stage / "hls", result.csim.samples
+    for window_range in [(n, 1), (0, n + 1), (5, 2**32 - 1), (2**32 - 1, 2), (n + 5,), ("abc", 3), (0, 0)]:
+        done = subprocess.run([str(hls / CSIM_BINARY), str(hls / "tb_data"), "", *map(str, window_range)],
+                              capture_output=True, text=True, cwd=hls)
+        assert done.returncode == 2 and "outside the" in done.stderr, window_range
+    ok = subprocess.run([str(hls / CSIM_BINARY), str(hls / "tb_data"), "", str(n - 3)], capture_output=True,
+                        text=True, cwd=hls)
+    assert ok.returncode == 0 and '"samples": 3,' in ok.stdout  # from a window to the end
     with pytest.raises(CSimError, match="outside the"):
-        run_testbench(stage / "hls", result.csim.samples + 1, 1)
+        run_testbench(hls, n + 1, 1)
 
 
 def test_tsflow_csim_reruns_a_build_and_exits_1_naming_the_layer_on_a_mismatch(built, tmp_path):
