@@ -90,8 +90,10 @@ def _first_divergence(reference: dict, shard_dirs: list[Path]) -> tuple[int, int
 
 
 def default_jobs() -> int:
-    """Cores this process may use."""
-    return len(os.sched_getaffinity(0))
+    """Cores this process may use (its affinity mask where the OS has one, as on Linux)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def shards(samples: int, jobs: int) -> list[tuple[int, int]]:
