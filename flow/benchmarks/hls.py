@@ -6,9 +6,9 @@ For each config: trains (or reuses ``DIR/<config name>`` from an earlier ``tsflo
 and verifies the project, then runs the same firmware three ways over the whole test split: our
 testbench binary in one process, the testbench as one shard per core (what ``tsflow build`` and
 ``tsflow csim`` run), and hls4ml's ``predict()`` on the library from ``hls_model.compile()`` (one C
-call per window from Python), each the fastest of three runs. Both binaries are compiled with -O3, so the time ``predict()``
-takes beyond the one-process testbench is what its Python loop adds per window (less our
-process start and file reading). Prints the figures; not a test.
+call per window from Python), each the fastest of three runs. Both binaries are compiled with -O3,
+so the time ``predict()`` takes beyond the one-process testbench is what its Python loop adds per
+window (less our process start and file reading). Prints the figures; not a test.
 """
 from __future__ import annotations
 
