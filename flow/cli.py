@@ -12,6 +12,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from .config import ConfigError, load_config  # noqa: E402
+from .csim import CSimError  # noqa: E402
 from .export import export_command  # noqa: E402
 
 console = Console(stderr=True, soft_wrap=True)
@@ -94,6 +95,12 @@ class CSimMismatch(Exception):
     """The C++ does not compute what the reference computes."""
 
 
+def _csim_failed(exc: Exception) -> None:
+    """The C simulation did not prove the C++ bit-exact (it differs, or did not compile or run): exit 1."""
+    console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    sys.exit(1)
+
+
 @cli.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -123,9 +130,8 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
                 raise CSimMismatch(f"C simulation is not bit-exact; details in {stage / 'csim.json'}")
     except ConfigError as exc:
         _fail(exc)
-    except CSimMismatch as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(1)
+    except (CSimMismatch, CSimError) as exc:
+        _csim_failed(exc)
     import json
 
     metrics = json.loads((out / "model" / "metrics.json").read_text())
@@ -145,6 +151,8 @@ def csim(folder: Path, jobs: int | None):
         result = rerun_csim(folder, jobs)
     except ConfigError as exc:
         _fail(exc)
+    except CSimError as exc:
+        _csim_failed(exc)
     _csim_summary(result)
     sys.exit(0 if result.bit_exact else 1)
 

@@ -169,6 +169,12 @@ def test_tsflow_csim_reruns_a_build_and_exits_1_naming_the_layer_on_a_mismatch(b
     assert bad.exit_code == 1
     assert "NOT bit-exact" in bad.output and "first divergence: layer enc0.norm1" in bad.output
     assert json.loads((copy / "csim.json").read_text())["bit_exact"] is False
+    # C++ that does not compile: one error line with g++'s message, exit 1, no traceback
+    defines = copy / "hls" / "firmware" / "defines.h"
+    defines.write_text(defines.read_text() + "\nthis is not C++;\n")
+    broken = CliRunner().invoke(cli, ["csim", str(copy)])
+    assert broken.exit_code == 1 and isinstance(broken.exception, SystemExit)
+    assert "error: g++ failed" in broken.output and "this is not C++" in broken.output
 
 
 def test_a_changed_exp_table_entry_is_reported_at_the_softmax(built, tmp_path):
