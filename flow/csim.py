@@ -49,9 +49,11 @@ def compile_testbench(folder: Path) -> float:
 
     ap_types = Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
     folder = Path(folder)
-    # -O3, as hls4ml's build_lib.sh compiles the library behind predict()
-    cmd = ["g++", "-O3", "-std=c++14", f"-I{folder / 'firmware'}", f"-I{ap_types}", str(folder / TB_FILE),
-           str(folder / "firmware" / f"{PROJECT}.cpp"), "-o", str(folder / CSIM_BINARY)]
+    # -O3, as hls4ml's build_lib.sh compiles the library behind predict(). -Wno-free-nonheap-object:
+    # with that warning on, GCC 12 runs an access analysis over the large top function that takes
+    # half the compile (10.0 s -> 4.9 s for configs/default.yaml); the firmware frees nothing.
+    cmd = ["g++", "-O3", "-Wno-free-nonheap-object", "-std=c++14", f"-I{folder / 'firmware'}", f"-I{ap_types}",
+           str(folder / TB_FILE), str(folder / "firmware" / f"{PROJECT}.cpp"), "-o", str(folder / CSIM_BINARY)]
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
