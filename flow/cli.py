@@ -9,6 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import click  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from .config import ConfigError, load_config  # noqa: E402
@@ -18,9 +19,10 @@ from .export import export_command  # noqa: E402
 console = Console(stderr=True, soft_wrap=True)
 
 
-def _fail(exc: ConfigError) -> None:
-    console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-    sys.exit(2)
+def _fail(exc: Exception, code: int = 2) -> None:
+    """One error line, no traceback: exit 2 for a user error, 1 for C++ that is not proven bit-exact."""
+    console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
+    sys.exit(code)
 
 
 def _epoch_report(phase, epoch, epochs, logs):
@@ -95,12 +97,6 @@ class CSimMismatch(Exception):
     """The C++ does not compute what the reference computes."""
 
 
-def _csim_failed(exc: Exception) -> None:
-    """The C simulation did not prove the C++ bit-exact (it differs, or did not compile or run): exit 1."""
-    console.print(f"[bold red]error:[/] {exc}", highlight=False)
-    sys.exit(1)
-
-
 @cli.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -131,7 +127,7 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
     except ConfigError as exc:
         _fail(exc)
     except (CSimMismatch, CSimError) as exc:
-        _csim_failed(exc)
+        _fail(exc, 1)
     import json
 
     metrics = json.loads((out / "model" / "metrics.json").read_text())
@@ -152,7 +148,7 @@ def csim(folder: Path, jobs: int | None):
     except ConfigError as exc:
         _fail(exc)
     except CSimError as exc:
-        _csim_failed(exc)
+        _fail(exc, 1)
     _csim_summary(result)
     sys.exit(0 if result.bit_exact else 1)
 

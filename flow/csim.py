@@ -57,7 +57,7 @@ def compile_testbench(folder: Path) -> float:
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        raise CSimError(f"g++ failed on {folder}:\n{done.stderr[-4000:]}")
+        raise CSimError(f"g++ failed on {folder}:\n{done.stderr[:4000]}")  # the first error is the cause
     return time.perf_counter() - t0
 
 
@@ -110,7 +110,11 @@ def _shard_verdict(proc: subprocess.Popen, first: int, count: int) -> dict:
     if proc.returncode not in (0, 1):
         raise CSimError(f"testbench failed on windows {first}..{first + count - 1} (exit {proc.returncode}):\n"
                         f"{err[-4000:]}")
-    verdict = json.loads(out.strip().splitlines()[-1])
+    try:
+        verdict = json.loads(out.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise CSimError(f"testbench printed no verdict for windows {first}..{first + count - 1}:\n"
+                        f"{out[-2000:]}{err[-2000:]}") from None
     if verdict["samples"] != count:
         raise CSimError(f"testbench ran {verdict['samples']} windows where {count} were asked for: a testbench "
                         f"written before window ranges existed; rebuild, or pass --jobs 1")

@@ -3,10 +3,11 @@
     python -m flow.benchmarks.hls configs/default.yaml configs/etth1.yaml [--trained-dir DIR]
 
 For each config: trains (or reuses ``DIR/<config name>`` from an earlier ``tsflow train``), builds
-and verifies the project, then runs the same firmware three ways over the whole test split: our
-testbench binary in one process, the testbench as one shard per core (what ``tsflow build`` and
-``tsflow csim`` run), and hls4ml's ``predict()`` on the library from ``hls_model.compile()`` (one C
-call per window from Python), each the fastest of three runs. Both binaries are compiled with -O3,
+and verifies the project, then runs the same firmware four ways over the whole test split: our
+testbench binary in one process, the testbench as one shard per core, the same shards also writing
+the trace of every boundary (what ``tsflow build`` and ``tsflow csim`` run), and hls4ml's
+``predict()`` on the library from ``hls_model.compile()`` (one C call per window from Python), each
+the fastest of three runs. Both binaries are compiled with -O3,
 so the time ``predict()`` takes beyond the one-process testbench is what its Python loop adds per
 window (less our process start and file reading). Prints the figures; not a test.
 """
@@ -42,8 +43,9 @@ def _best_seconds(run) -> float:
     return min(times)
 
 
-def _testbench(hls: Path, n: int, jobs: int):
-    verdict, _ = run_testbench(hls, n, jobs)
+def _testbench(hls: Path, n: int, jobs: int, traced: bool = False):
+    with tempfile.TemporaryDirectory(prefix="tsflow-bench-trace-") as trace:
+        verdict, _ = run_testbench(hls, n, jobs, Path(trace) if traced else None)
     if verdict["mismatches"]:
         raise SystemExit(f"{hls}: testbench reports {verdict['mismatches']} mismatching windows")
 
@@ -54,6 +56,7 @@ def _throughput(folder: Path, hls_model, reference: dict) -> dict:
     jobs = default_jobs()
     tb_seconds = _best_seconds(lambda: _testbench(hls, n, 1))
     sharded_seconds = _best_seconds(lambda: _testbench(hls, n, jobs))
+    traced_seconds = _best_seconds(lambda: _testbench(hls, n, jobs, traced=True))
     t0 = time.perf_counter()
     hls_model.compile()
     compile_seconds = time.perf_counter() - t0
@@ -63,6 +66,7 @@ def _throughput(folder: Path, hls_model, reference: dict) -> dict:
     out = output_of(reference).values.reshape(n, -1)
     predict_mismatches = max(int(np.sum(y != out)) for y in predictions)
     return {"windows": n, "jobs": jobs, "testbench_s": tb_seconds, "sharded_s": sharded_seconds,
+            "traced_s": traced_seconds,
             "predict_s": predict_seconds, "predict_compile_s": compile_seconds,
             "predict_mismatches": predict_mismatches}
 
@@ -115,8 +119,8 @@ def main():
                 "bit-exact", "C++ lines"):
         table.add_column(col, justify="right")
     speed = Table(title="C simulation throughput over the whole test split (windows/s)")
-    for col in ("config", "testbench, 1 process", "testbench, 1 shard per core", "predict()",
-                "speed-up vs predict()", "predict() minus 1-process testbench, us/window"):
+    for col in ("config", "testbench, 1 process", "1 shard per core", "shards + trace (tsflow csim)", "predict()",
+                "speed-up vs predict(): shards / shards + trace", "predict() minus 1 process, us/window"):
         speed.add_column(col, justify="right")
     for r in rows:
         s = r["seconds"]
@@ -126,7 +130,9 @@ def main():
         n = r["windows"]
         overhead_us = (r["predict_s"] - r["testbench_s"]) / n * 1e6
         speed.add_row(r["config"], f"{n / r['testbench_s']:,.0f}", f"{n / r['sharded_s']:,.0f} ({r['jobs']} shards)",
-                      f"{n / r['predict_s']:,.0f}", f"{r['predict_s'] / r['sharded_s']:.1f}x", f"{overhead_us:,.0f}")
+                      f"{n / r['traced_s']:,.0f}", f"{n / r['predict_s']:,.0f}",
+                      f"{r['predict_s'] / r['sharded_s']:.1f}x / {r['predict_s'] / r['traced_s']:.1f}x",
+                      f"{overhead_us:,.1f}")
     console.print(table)
     console.print(speed)
     for r in rows:
