@@ -5,11 +5,13 @@
 #define TSFLOW_TRACE_H_
 
 #ifndef __SYNTHESIS__
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
+
+#include "ap_fixed.h"
 
 namespace tsflow {
 
@@ -31,19 +33,24 @@ inline void trace_close() {
     trace_dir().clear();
 }
 
-// mantissa = value * 2^(W - I): exact, every traced type is at most 32 bits wide
-template <class T> inline int32_t mantissa(const T &v) {
-    return (int32_t)std::ldexp(v.to_double(), T::width - T::iwidth);
+// mantissa = value * 2^(W - I), read from the bits (sign-extended when signed); every traced type
+// is at most 32 bits wide
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N>
+inline int32_t mantissa(const ap_fixed_base<W, I, S, Q, O, N> &v) {
+    ap_uint<W> bits;
+    bits.range() = v.range();
+    int64_t m = (int64_t)bits.to_uint64();
+    if (S && ((m >> (W - 1)) & 1)) m -= (int64_t)1 << W;
+    return (int32_t)m;
 }
 
 template <class T> void record(const char *name, const T *data, unsigned n) {
     if (trace_dir().empty()) return;
     FILE *&f = trace_files()[name];
     if (!f) f = std::fopen((trace_dir() + "/" + name + ".bin").c_str(), "wb");
-    for (unsigned i = 0; i < n; i++) {
-        int32_t m = mantissa(data[i]);
-        std::fwrite(&m, sizeof(m), 1, f);
-    }
+    std::vector<int32_t> values(n);
+    for (unsigned i = 0; i < n; i++) values[i] = mantissa(data[i]);
+    std::fwrite(values.data(), sizeof(int32_t), n, f);
 }
 
 } // namespace tsflow
