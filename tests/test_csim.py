@@ -1,6 +1,8 @@
-"""How the C simulation splits the test split over testbench processes and joins their verdicts."""
+"""The C simulation: the testbench build, its shards over the test split, their joined verdicts."""
 import json
+import re
 import stat
+import subprocess
 
 import pytest
 
@@ -50,3 +52,30 @@ def test_a_testbench_that_prints_no_verdict_is_an_error(tmp_path):
     _fake_testbench(tmp_path, "echo half a line\n")
     with pytest.raises(CSimError, match="printed no verdict for windows 0..9"):
         run_testbench(tmp_path, 10, 1)
+
+
+def _project(folder, testbench, firmware):
+    from flow.convert import PROJECT, TB_FILE
+
+    (folder / "firmware").mkdir()
+    (folder / TB_FILE).write_text(testbench)
+    (folder / "firmware" / f"{PROJECT}.cpp").write_text(firmware)
+
+
+def test_the_testbench_and_firmware_compile_apart_and_link(tmp_path):
+    from flow.csim import compile_testbench
+
+    _project(tmp_path, "int top(); int main() { return top(); }\n", "int top() { return 3; }\n")
+    compile_testbench(tmp_path)
+    assert subprocess.run([str(tmp_path / CSIM_BINARY)]).returncode == 3
+
+
+@pytest.mark.parametrize("firmware, message", [("int top( { return 3; }\n", "g++ failed on"),
+                                               ("int other() { return 3; }\n", "g++ failed to link")])
+def test_a_compile_or_link_error_is_a_csim_error_with_gccs_message(tmp_path, firmware, message):
+    from flow.csim import compile_testbench
+
+    _project(tmp_path, "int top(); int main() { return top(); }\n", firmware)
+    with pytest.raises(CSimError, match=re.escape(message)) as err:
+        compile_testbench(tmp_path)
+    assert "error" in str(err.value) and "top" in str(err.value)
