@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "ap_fixed.h"
+#include "tsflow_layers.h"
 
 namespace tsflow {
 
@@ -37,11 +37,7 @@ inline void trace_close() {
 // is at most 32 bits wide
 template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N>
 inline int32_t mantissa(const ap_fixed_base<W, I, S, Q, O, N> &v) {
-    ap_uint<W> bits;
-    bits.range() = v.range();
-    int64_t m = (int64_t)bits.to_uint64();
-    if (S && ((m >> (W - 1)) & 1)) m -= (int64_t)1 << W;
-    return (int32_t)m;
+    return (int32_t)bits_of<ap_fixed_base<W, I, S, Q, O, N>, ap_int_base<W, S> >(v).to_int64();
 }
 
 template <class T> void record(const char *name, const T *data, unsigned n) {

@@ -43,7 +43,8 @@ def test_a_testbench_that_ignores_the_window_range_is_named(tmp_path):
 
 def test_a_crashing_shard_names_its_windows(tmp_path):
     _fake_testbench(tmp_path, 'if [ "$3" = 5 ]; then echo boom >&2; exit 3; fi\n'
-                              'echo "{\\"samples\\": $4, \\"mismatches\\": 0, \\"first_mismatch\\": -1, \\"max_abs_diff\\": 0}"\n')
+                              'echo "{\\"samples\\": $4, \\"mismatches\\": 0, \\"first_mismatch\\": -1, '
+                              '\\"max_abs_diff\\": 0}"\n')
     with pytest.raises(CSimError, match=r"windows 5\.\.9 \(exit 3\):\nboom"):
         run_testbench(tmp_path, 10, 2)
 

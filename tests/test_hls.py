@@ -167,9 +167,8 @@ def test_tsflow_csim_reruns_a_build_and_exits_1_naming_the_layer_on_a_mismatch(b
 
 
 def test_tsflow_build_whose_csim_cannot_run_exits_1_and_stays_partial(built, tmp_path, monkeypatch):
-    from click.testing import CliRunner
-
     import yaml
+    from click.testing import CliRunner
 
     import flow.csim
     from flow.cli import cli
