@@ -139,7 +139,7 @@ def run_testbench(folder: Path, samples: int, jobs: int, trace_root: Path | None
     Returns the merged verdict ``{"samples", "mismatches", "max_abs_diff"}`` and the trace folder of
     each shard (in window order; empty when ``trace_root`` is None).
     """
-    folder = Path(folder)
+    folder = Path(folder).resolve()  # the testbench runs with the project as its working directory
     ranges = shards(samples, jobs)
     trace_dirs = []
     procs = []

@@ -16,6 +16,10 @@ class OutputExists(ConfigError):
     """The output folder holds earlier work and no --force was given."""
 
 
+class OutputNotWritable(ConfigError):
+    """The output folder cannot be created where it was asked for."""
+
+
 @contextmanager
 def staged_output(out: Path, force: bool):
     """Yield a staging folder; on success it becomes ``out``; on failure it stays ``out.partial``
@@ -25,9 +29,13 @@ def staged_output(out: Path, force: bool):
     for existing in (out, staging):
         if existing.exists() and not force:
             raise OutputExists(f"output folder {existing} already exists; pass --force to replace it")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+    try:
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+    except OSError as exc:  # a parent that is a file, or not writable: a user error, not a traceback
+        raise OutputNotWritable(f"cannot create the output folder {out}: {exc.filename}: "
+                                f"{exc.strerror or exc}") from None
     try:
         yield staging
     except BaseException as exc:

@@ -68,8 +68,12 @@ def default_index_frac(score: FixedType, table_size: int) -> int:
 
 
 def score_shift(head_dim: int) -> int:
-    """1/sqrt(head_dim) as a power of two: the shift s with 2**-s nearest to it in log scale."""
-    return int(round(0.5 * math.log2(head_dim)))
+    """1/sqrt(head_dim) as a power of two: the shift s nearest to log2(sqrt(head_dim)).
+
+    A tie (head_dim an odd power of two) goes to the larger shift, whose 2**-s is the nearer on the real
+    values; in integers, s is the one with 2**(2s-1) <= head_dim < 2**(2s+1).
+    """
+    return (head_dim.bit_length()) // 2
 
 
 def reciprocal_constant(n: int, frac: int) -> int:

@@ -164,8 +164,11 @@ class QAttention(keras.layers.Layer):
         b, L = tf.shape(x)[0], tf.shape(x)[1]
         return tf.transpose(tf.reshape(x, (b, L, self.heads, self.head_dim)), (0, 2, 1, 3))
 
-    def call(self, x):
-        q, k, v = (self._split(self.proj[n](x)) for n in ("q", "k", "v"))
+    def internals(self, x) -> dict:
+        """Every tensor the hardware buffers, named as the reference trace names them (q, k, v and o as
+        [batch, step, d]; scores, softmax and context per head)."""
+        out = {n: self.proj[n](x) for n in ("q", "k", "v")}
+        q, k, v = (self._split(out[n]) for n in ("q", "k", "v"))
         scores = tf.matmul(q, k, transpose_b=True) * (2.0 ** -self.shift)
         if self.quantized:
             scores = fixed_quantize(scores, self.types["scores"]["output"])
@@ -175,9 +178,14 @@ class QAttention(keras.layers.Layer):
         ctx = tf.matmul(probs, v)
         if self.quantized:
             ctx = fixed_quantize(ctx, self.types["context"]["output"])
+        out.update(scores=scores, softmax=probs, context=ctx)
         ctx = tf.transpose(ctx, (0, 2, 1, 3))
         ctx = tf.reshape(ctx, (tf.shape(x)[0], tf.shape(x)[1], self.d_model))
-        return self.proj["o"](ctx)
+        out["o"] = self.proj["o"](ctx)
+        return out
+
+    def call(self, x):
+        return self.internals(x)["o"]
 
     def get_config(self):
         spec = self.softmax_spec

@@ -36,3 +36,48 @@ def small_trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("trained")
     save_trained(folder, cfg, ds, result)
     return cfg, ds, result, folder
+
+
+def keras_boundaries(model, x, batch_size: int = 512) -> dict:
+    """Every boundary of the reference trace as the quantized Keras model computes it (float64 values).
+
+    Layer outputs come from one multi-output model run like ``predict``; the attention internals from
+    ``QAttention.internals`` on that layer's input, traced as a graph as in ``predict``.
+    """
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow import keras
+
+    from keras_models.layers import QAttention
+
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    outputs = {layer.name: layer.output for layer in layers}
+    outputs.update({layer.name + ":input": layer.input for layer in layers if isinstance(layer, QAttention)})
+    values = keras.Model(model.input, outputs).predict(x, batch_size=batch_size, verbose=0)
+    trace = {("input" if name == "input_quant" else name): v for name, v in values.items()
+             if not name.endswith(":input")}
+    for layer in layers:
+        if isinstance(layer, QAttention):
+            graph = tf.function(layer.internals)
+            inputs = values[layer.name + ":input"]
+            parts = [graph(tf.constant(inputs[i:i + batch_size])) for i in range(0, len(inputs), batch_size)]
+            for role in parts[0]:
+                trace[layer.prefix + role] = np.concatenate([p[role].numpy() for p in parts])
+            del trace[layer.name]  # the attention output is the o projection's
+    return trace
+
+
+def assert_keras_equals_reference(model, x, reference: dict) -> int:
+    """Keras and the integer reference agree on every boundary they share; returns the values compared."""
+    import numpy as np
+
+    keras_trace = keras_boundaries(model, x)
+    compared = 0
+    for name, b in reference.items():
+        assert name in keras_trace, f"the Keras model has no boundary {name}"
+        got = keras_trace[name] * 2.0 ** b.type.frac  # exact: float64 values on a power-of-two grid
+        assert got.shape == b.mantissa.shape, name
+        bad = int(np.sum(got != b.mantissa))
+        assert bad == 0, f"{name}: {bad} of {got.size} values differ between Keras and the reference"
+        compared += got.size
+    return compared

@@ -15,12 +15,13 @@ from flow.build import build
 from flow.config import parse_config
 from flow.csim import run_csim
 
-from .conftest import small_raw
+from .conftest import assert_keras_equals_reference, small_raw
 
 
 def case(window=24, d_model=16, heads=1, n_layers=1, bits=8, storage="auto", tool="vitis", head="mean",
-         inputs="levels", **quant):
-    raw = small_raw(d_model=d_model, heads=heads, layers=n_layers, ffn=2 * d_model, head=head)
+         inputs="levels", predict_delta=False, **quant):
+    raw = small_raw(d_model=d_model, heads=heads, layers=n_layers, ffn=2 * d_model, head=head,
+                    predict_delta=predict_delta)
     raw["data"].update(window=window, inputs=inputs)
     raw["quantization"] = {"bits": bits, **quant}
     raw["training"].update(float_epochs=1, qat_epochs=1)
@@ -33,15 +34,20 @@ MIXED_A = {"layers": {"enc0.ffn1": {"weight": {"bits": 4}}, "enc0.scores": {"out
                       "pool": {"output": {"bits": 10}}}}
 MIXED_B = {"rounding": "rnd", "overflow": "wrap", "softmax": {"table_size": 64},
            "layers": {"embed": {"output": {"bits": 5, "integer": 2}}, "enc0.v": {"weight": {"bits": 3}}}}
+# predict_delta (the delta add, the last-step wire and the delta port) with both heads and both input
+# kinds; windows 24 and 48, whose pooling reciprocal 2^16/n rounds
 CASES = {
-    "8bit-h1-d16-l1-w24-auto": case(),
-    "6bit-h2-d8-l2-w48-bram-meanlast": case(window=48, d_model=8, heads=2, n_layers=2, bits=6, storage="bram",
-                                            head="mean_last"),
+    "8bit-h1-d16-l1-w24-auto-delta": case(predict_delta=True),
+    "6bit-h2-d8-l2-w48-bram-meanlast-delta": case(window=48, d_model=8, heads=2, n_layers=2, bits=6,
+                                                  storage="bram", head="mean_last", predict_delta=True),
     "4bit-h2-d32-l1-w24-lutram": case(d_model=32, heads=2, bits=4, storage="lutram"),
-    "mixedA-h1-d8-l2-w24-registers-diff": case(d_model=8, n_layers=2, storage="registers", rounding="trn",
-                                               inputs="differences", **MIXED_A),
-    "mixedB-h2-d16-l1-w48-auto-vivado": case(window=48, heads=2, bits=6, tool="vivado", **MIXED_B),
+    "mixedA-h1-d8-l2-w24-registers-diff-delta": case(d_model=8, n_layers=2, storage="registers", rounding="trn",
+                                                     inputs="differences", predict_delta=True, **MIXED_A),
+    "mixedB-h2-d16-l1-w48-auto-vivado-meanlast-diff-delta": case(window=48, heads=2, bits=6, tool="vivado",
+                                                                 head="mean_last", inputs="differences",
+                                                                 predict_delta=True, **MIXED_B),
 }
+DEFAULT_CASE = "8bit-h1-d16-l1-w24-auto-delta"
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +77,23 @@ def test_csim_is_bit_exact_on_every_boundary(built, name):
     assert csim.boundaries_compared == expected_boundaries
     saved = json.loads((stage / "csim.json").read_text())
     assert saved["samples"] == csim.samples and saved["bit_exact"] is True and saved["max_abs_diff"] == 0
+    # and the C++ computes what the trained Keras model computes: Keras = reference at every boundary
+    from flow.checkpoint import load_trained
+    from flow.data import load_dataset
+
+    reference = _reference_of(built, name)
+    assert set(reference) == set(csim_boundaries(cfg))
+    x = load_dataset(cfg).test.x
+    assert assert_keras_equals_reference(load_trained(stage / "model").model, x, reference) == csim.values_compared
+
+
+def csim_boundaries(cfg) -> list:
+    """The boundaries a build of ``cfg`` traces: layer outputs and attention internals, delta last."""
+    names = ["input", "embed", "pos"]
+    for i in range(cfg.model.layers):
+        names += [f"enc{i}.{b}" for b in ("q", "k", "v", "scores", "softmax", "context", "o", "add1", "norm1",
+                                          "ffn1", "ffn2", "add2", "norm2")]
+    return names + ["pool", "head"] + (["delta"] if cfg.model.predict_delta else [])
 
 
 def _reference_of(built, name):
@@ -85,11 +108,11 @@ def _reference_of(built, name):
 
 
 def _mutated_project(built, tmp_path, edit):
-    _, stage, _ = built("8bit-h1-d16-l1-w24-auto")
+    _, stage, _ = built(DEFAULT_CASE)
     hls = tmp_path / "hls"
     shutil.copytree(stage / "hls", hls)
     edit(hls / "firmware")
-    return hls, _reference_of(built, "8bit-h1-d16-l1-w24-auto")
+    return hls, _reference_of(built, DEFAULT_CASE)
 
 
 def _norm1_truncates(fw):
@@ -113,8 +136,8 @@ def test_a_changed_rounding_mode_is_reported_at_its_layer(built, tmp_path):
 
 def test_a_divergence_in_a_later_shard_is_reported_at_its_window(built):
     """The shards' traces are joined in window order: a difference at window 1000 (shard 2 of 3) is found there."""
-    _, stage, _ = built("8bit-h1-d16-l1-w24-auto")
-    reference = _reference_of(built, "8bit-h1-d16-l1-w24-auto")  # computed afresh: ours to change
+    _, stage, _ = built(DEFAULT_CASE)
+    reference = _reference_of(built, DEFAULT_CASE)  # computed afresh: ours to change
     ffn1 = reference["enc0.ffn1"].mantissa
     ffn1.reshape(ffn1.shape[0], -1)[1000, 7] += 1
     csim = run_csim(stage / "hls", reference, recompile=False, jobs=3)
@@ -128,7 +151,7 @@ def test_the_testbench_refuses_a_window_range_outside_the_test_split(built):
 
     from flow.csim import CSIM_BINARY, CSimError, run_testbench
 
-    _, stage, result = built("8bit-h1-d16-l1-w24-auto")
+    _, stage, result = built(DEFAULT_CASE)
     hls, n = stage / "hls", result.csim.samples
     for window_range in [(n, 1), (0, n + 1), (5, 2**32 - 1), (2**32 - 1, 2), (n + 5,), ("abc", 3), (0, 0)]:
         done = subprocess.run([str(hls / CSIM_BINARY), str(hls / "tb_data"), "", *map(str, window_range)],
@@ -146,7 +169,7 @@ def test_tsflow_csim_reruns_a_build_and_exits_1_naming_the_layer_on_a_mismatch(b
 
     from flow.cli import cli
 
-    _, stage, _ = built("8bit-h1-d16-l1-w24-auto")
+    _, stage, _ = built(DEFAULT_CASE)
     copy = tmp_path / "build"
     shutil.copytree(stage, copy)
     ok = CliRunner().invoke(cli, ["csim", str(copy), "--jobs", "3"])
@@ -174,8 +197,8 @@ def test_tsflow_build_whose_csim_cannot_run_exits_1_and_stays_partial(built, tmp
     from flow.cli import cli
 
     config = tmp_path / "case.yaml"
-    config.write_text(yaml.safe_dump(CASES["8bit-h1-d16-l1-w24-auto"]))
-    _, stage, _ = built("8bit-h1-d16-l1-w24-auto")
+    config.write_text(yaml.safe_dump(CASES[DEFAULT_CASE]))
+    _, stage, _ = built(DEFAULT_CASE)
 
     def no_compiler(folder):
         raise flow.csim.CSimError(f"g++ failed on {folder}:\nno compiler here")
@@ -277,7 +300,7 @@ def test_pragmas_follow_the_storage_and_parallelism_asked_for(tmp_path, tool):
         assert "BIND_OP" not in seen
 
 
-@pytest.mark.parametrize("name", ["8bit-h1-d16-l1-w24-auto", "6bit-h2-d8-l2-w48-bram-meanlast"])
+@pytest.mark.parametrize("name", [DEFAULT_CASE, "6bit-h2-d8-l2-w48-bram-meanlast-delta"])
 def test_the_estimate_models_the_buffers_the_cpp_declares(built, name):
     """Every buffer the estimator costs is an array of the generated top function, same size and storage."""
     from flow.estimate import estimate
@@ -306,7 +329,7 @@ def test_the_vendor_scripts_of_a_real_build_run_under_recording_procs(built, tmp
     """tsflow export on a real build: the Vitis HLS script finds every file it adds and sets the top."""
     from .test_export import PRELUDE, hls_run, only
 
-    _, stage, _ = built("8bit-h1-d16-l1-w24-auto")
+    _, stage, _ = built(DEFAULT_CASE)
     copy = tmp_path / "build"
     shutil.copytree(stage, copy)
     prelude = tmp_path / "prelude.tcl"

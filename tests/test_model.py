@@ -14,7 +14,7 @@ from flow.reference import output_of, reference_forward
 from keras_models.builder import build_model, copy_weights
 from keras_models.export import integer_parameters
 
-from .conftest import small_raw
+from .conftest import assert_keras_equals_reference, small_raw
 
 MATRIX = [
     dict(model={}, quant={"bits": 8}),
@@ -24,28 +24,37 @@ MATRIX = [
     dict(model={}, quant={"bits": 4, "layers": {"enc0.scores": {"output": {"bits": 8}},
                                                 "enc0.softmax": {"table": {"bits": 10}, "output": {"bits": 8}},
                                                 "enc0.ffn1": {"weight": {"bits": 3}}}}),
+    # differenced inputs (two channels) and a window of 24, whose pooling reciprocal 2^16/24 rounds
+    dict(model={"predict_delta": True}, quant={"bits": 6}, data={"inputs": "differences", "window": 24}),
+    dict(model={"head": "mean_last", "predict_delta": True, "heads": 2}, quant={"bits": 8},
+         data={"inputs": "differences", "window": 12}),
 ]
 
 
-@pytest.mark.parametrize("case", MATRIX, ids=lambda c: f"{c['model']}-{c['quant'].get('bits')}")
-def test_keras_quantized_forward_equals_integer_reference(case):
+@pytest.mark.parametrize("case", MATRIX, ids=lambda c: f"{c['model']}-{c['quant'].get('bits')}-{c.get('data', {})}")
+def test_keras_quantized_forward_equals_integer_reference_at_every_boundary(case):
     raw = small_raw(**case["model"])
     raw["quantization"].update(case["quant"])
+    raw["data"].update(case.get("data", {}))
     cfg = parse_config(raw)
     ds = load_dataset(cfg)
     prec = resolve_precisions(cfg)
-    fm = build_model(cfg, prec, False, 1, ds.target_index)
-    qm = build_model(cfg, prec, True, 1, ds.target_index)
+    n_features = ds.train.x.shape[-1]
+    fm = build_model(cfg, prec, False, n_features, ds.target_index)
+    qm = build_model(cfg, prec, True, n_features, ds.target_index)
     fm.predict(ds.train.x[:512], verbose=0)
     copy_weights(fm, qm)
-    # spread the weights so outputs exercise saturation too
+    # spread the weights (and the zero-initialised delta head) so outputs exercise saturation too
     qm.set_weights([w * 3 if w.ndim == 2 else w for w in qm.get_weights()])
+    head = qm.get_layer("head")
+    head.kernel.assign(np.full(head.kernel.shape, 0.5))
     x = ds.test.x
+    ref = reference_forward(x, integer_parameters(qm), prec, cfg.model, ds.target_index)
     keras_out = qm.predict(x, batch_size=512, verbose=0)
-    ref = output_of(reference_forward(x, integer_parameters(qm), prec, cfg.model, ds.target_index))
-    assert keras_out.shape == ref.values.shape
-    mismatches = int(np.sum(keras_out != ref.values))
-    assert mismatches == 0, f"{mismatches} of {keras_out.size} outputs differ"
+    assert keras_out.shape == output_of(ref).values.shape
+    assert int(np.sum(keras_out != output_of(ref).values)) == 0
+    compared = assert_keras_equals_reference(qm, x, ref)
+    assert compared > len(x) * len(ref)  # every boundary of every test window
 
 
 def test_trained_model_equals_reference_on_every_test_window(small_trained):

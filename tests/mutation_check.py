@@ -1,0 +1,412 @@
+#!/usr/bin/env python
+"""Mutation check: does each test selection catch the bug it is meant to catch?
+
+    python tests/mutation_check.py                 # every mutation, in sequence
+    python tests/mutation_check.py --only NAME ... # some of them (exact names or fnmatch patterns)
+    python tests/mutation_check.py --list          # the mutations, their files and selections; checks the anchors
+    python tests/mutation_check.py --unmutated     # sanity: every selection passes on an unmutated copy
+
+For each mutation the working tree's files (``git ls-files --cached --others --exclude-standard``:
+the tracked files plus new files not ignored, as they are on disk now) are copied into a fresh
+temporary directory, one exact text substitution is applied to one file (the old text must occur
+exactly once, otherwise the script stops: the list cannot go stale silently), and the selection is run
+there with ``python -m pytest -x -q -p no:cacheprovider <selection>``, ``cwd`` and ``PYTHONPATH`` set
+to the copy. Exit code 1 (a test failed) is CAUGHT, 0 is MISSED, anything else ERROR (4: usage or a
+node id that does not exist, 5: nothing collected, ...).
+
+The copy must import its OWN code: ``tsflow`` is installed editable, and setuptools' editable finder
+maps ``flow.hls_templates`` / ``flow.vivado_scripts`` to the original repository's ``hls_templates/``
+and ``vivado_scripts/`` (pyproject's package-dir); it sits at the end of ``sys.meta_path``, so the
+copy gets ``flow/hls_templates`` and ``flow/vivado_scripts`` symlinks that the normal path finder finds
+first. Before running pytest, a dry run in the copy checks that ``flow``, ``keras_models`` and both
+resource packages resolve inside the copy. The copy sits at ``TMP/main`` next to a ``TMP/shared``
+symlink to the repository's ``../shared`` so that ``tests/conftest.py``'s SHARED_DATA resolves as in
+the repository.
+
+Selection files that do not exist (yet) are left out of the run and named in the NOTE column; a
+mutation none of whose files exists is an ERROR. The exit status is non-zero if any mutation is
+MISSED or ERROR (or, with ``--unmutated``, any selection fails). pytest's output of every run is kept
+in the log directory printed at the start.
+"""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+RESOURCE_PACKAGES = {"flow/hls_templates": "../hls_templates", "flow/vivado_scripts": "../vivado_scripts"}
+
+# ---- selections ------------------------------------------------------------------------------------
+TABLES = ("tests/test_tables.py",)
+ESTIMATE = ("tests/test_estimate_by_hand.py", "tests/test_estimate.py")
+NUMERICS = ("tests/test_cpp_numerics.py",)
+BIT_EXACT = ("tests/test_hls.py", "-k", "bit_exact")  # trains and builds the matrix cases: slow
+EXPORT = ("tests/test_export.py",)
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    path: str  # relative to the repository
+    old: str  # must occur exactly once in the file
+    new: str
+    selection: tuple
+    what: str
+
+
+MUTATIONS = [
+    # -- tables (flow/tables.py): the constants every implementation shares
+    Mutation("tables.exp-floor", "flow/tables.py",
+             "return np.round(np.exp(-k * 2.0 ** -index_frac) * 2.0 ** exp_frac)",
+             "return np.floor(np.exp(-k * 2.0 ** -index_frac) * 2.0 ** exp_frac)",
+             TABLES, "exp table entries floored instead of rounded half to even"),
+    Mutation("tables.pool-reciprocal-floor", "flow/tables.py",
+             "int(np.round(2.0 ** frac / n))", "int(np.floor(2.0 ** frac / n))",
+             TABLES, "pooling reciprocal 2**16/n floored"),
+    Mutation("tables.score-shift-floor", "flow/tables.py",
+             "int(round(0.5 * math.log2(head_dim)))", "int(math.floor(0.5 * math.log2(head_dim)))",
+             TABLES, "score shift floor(log2(dh)/2) (differs for dh = 8, 128, non powers of 2)"),
+    # -- estimator coefficients (flow/estimate.py)
+    Mutation("estimate.softmax-cycles", "flow/estimate.py",
+             "cycles = rows * (3 * steps + num_w + 8)", "cycles = rows * (2 * steps + num_w + 8)",
+             ESTIMATE, "softmax: 2 passes a row instead of 3"),
+    Mutation("estimate.mac-depth", "flow/estimate.py",
+             "+ clog2(lanes) + 1", "+ clog2(lanes) + 2",
+             ESTIMATE, "_mac_loop pipeline depth one stage deeper"),
+    Mutation("estimate.cast-round-adder", "flow/estimate.py",
+             "cost += Cost(lut=dst.width)", "cost += Cost(lut=dst.width + 1)",
+             ESTIMATE, "rounding adder of a cast one LUT wider"),
+    Mutation("estimate.rom-lut-64", "flow/estimate.py",
+             "width * math.ceil(per_bank / 64)", "width * math.ceil(per_bank / 32)",
+             ESTIMATE, "LUT ROM: 32 words per LUT instead of 64"),
+    Mutation("estimate.rom-lut-256", "flow/estimate.py",
+             "math.ceil(per_bank / 256) - 1)", "math.ceil(per_bank / 256) - 0)",
+             ESTIMATE, "LUT ROM: output mux counted from the first 256 words"),
+    Mutation("estimate.divider-lut", "flow/estimate.py",
+             "divider = Cost(lut=num_w * sum_w,", "divider = Cost(lut=num_w * (sum_w + 1),",
+             ESTIMATE, "softmax divider LUTs num_w*(sum_w+1)"),
+    Mutation("estimate.divider-ff", "flow/estimate.py",
+             "ff=num_w * (sum_w + num_w) / 2)", "ff=num_w * (sum_w + num_w + 1) / 2)",
+             ESTIMATE, "softmax divider FFs num_w*(sum_w+num_w+1)/2"),
+    Mutation("estimate.control-lut", "flow/estimate.py",
+             "CONTROL_LUT, CONTROL_FF = 24, 16", "CONTROL_LUT, CONTROL_FF = 25, 16",
+             ESTIMATE, "per-layer control 25 LUTs"),
+    Mutation("estimate.control-ff", "flow/estimate.py",
+             "CONTROL_LUT, CONTROL_FF = 24, 16", "CONTROL_LUT, CONTROL_FF = 24, 17",
+             ESTIMATE, "per-layer control 17 FFs"),
+    Mutation("estimate.top-control-lut", "flow/estimate.py",
+             "Cost(lut=CONTROL_LUT * 2, ff=CONTROL_FF * 2)", "Cost(lut=CONTROL_LUT * 3, ff=CONTROL_FF * 2)",
+             ESTIMATE, "top-level FSM + handshake 3x CONTROL_LUT"),
+    Mutation("estimate.lutram-mux-per-lut", "flow/estimate.py",
+             "math.ceil((math.ceil(words / 64) - 1) / 3)", "math.ceil((math.ceil(words / 64) - 1) / 2)",
+             ESTIMATE, "LUTRAM read mux: 2 more banks per LUT instead of 3"),
+    Mutation("estimate.lutram-mux-ports", "flow/estimate.py",
+             "min(reads, MEMORY_READ_PORTS)", "reads",
+             ESTIMATE, "LUTRAM read mux per lane, not capped at the 2 ports (needs >= 3 read lanes)"),
+    # -- accumulator widths (the C++ sums must never wrap)
+    Mutation("accum.exact-sum-no-sign-bit", "flow/fixedpoint.py",
+             "(-lo - 1).bit_length() if lo < 0 else 0) + 1", "(-lo - 1).bit_length() if lo < 0 else 0) + 0",
+             NUMERICS, "exact_sum_type without its sign bit"),
+    Mutation("accum.dense-one-bit-narrower", "flow/hls_layers.py",
+             "    return exact_sum_type(min(bias + lo_terms), max(bias + hi_terms), f)\n",
+             "    t = exact_sum_type(min(bias + lo_terms), max(bias + hi_terms), f)\n"
+             "    return FixedType(t.width - 1, t.integer - 1, True, \"trn\", \"wrap\")\n",
+             NUMERICS, "dense accumulator one integer bit narrower than the bound"),
+    # -- C++ templates (hls_templates/tsflow_layers.h)
+    Mutation("cpp.softmax-no-saturation", "hls_templates/tsflow_layers.h",
+             "                if (q > CONFIG_T::prob_max) q = CONFIG_T::prob_max;\n", "",
+             BIT_EXACT, "softmax probability not saturated to prob_max (wraps instead)"),
+    Mutation("cpp.score-value-cast", "hls_templates/tsflow_layers.h",
+             "scaled.range() = acc.range();", "scaled = acc;",
+             BIT_EXACT, "score 2**-shift scaling lost: value assignment instead of bit reinterpretation"),
+    # -- predict_delta: the output = head + input[last step][target]
+    Mutation("delta.reference-step-before-last", "flow/reference.py",
+             "xin.mantissa[:, -1, target_index:target_index + 1]",
+             "xin.mantissa[:, -2, target_index:target_index + 1]",
+             BIT_EXACT, "reference delta adds the step before the last (only with predict_delta)"),
+    Mutation("delta.cpp-last-step-before-last", "hls_templates/tsflow_layers.h",
+             "y[j] = x[(CONFIG_T::n_steps - 1) * CONFIG_T::n_ch + CONFIG_T::first + j];",
+             "y[j] = x[(CONFIG_T::n_steps - 2) * CONFIG_T::n_ch + CONFIG_T::first + j];",
+             BIT_EXACT, "C++ last_step reads step n-2 (predict_delta's last_target and mean_last's last)"),
+    # -- vendor scripts (vivado_scripts/hls.tcl.in)
+    Mutation("tcl.export-format", "vivado_scripts/hls.tcl.in",
+             "export_design -format ip_catalog", "export_design -format syn_dcp",
+             EXPORT, "HLS script exports a DCP instead of an IP-catalog IP"),
+]
+
+
+# ---- the copy ------------------------------------------------------------------------------------
+
+def repo_files() -> list[str]:
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                         check=True, capture_output=True).stdout.decode()
+    return sorted({f for f in out.split("\0") if f and (REPO / f).is_file()})
+
+
+def make_copy(parent: Path) -> Path:
+    """The working tree's files in ``parent/main``, with ``parent/shared`` -> the repository's ../shared."""
+    copy = parent / "main"
+    for rel in repo_files():
+        dst = copy / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, dst)
+    shared = REPO.parent / "shared"
+    if shared.exists():
+        (parent / "shared").symlink_to(shared)
+    for link, target in RESOURCE_PACKAGES.items():
+        if (copy / link).exists():
+            raise SystemExit(f"mutation_check: {link} already exists in the copy; the symlink trick needs revisiting")
+        (copy / link).symlink_to(target)
+    return copy
+
+
+def environment(copy: Path) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(copy), *filter(None, [os.environ.get("PYTHONPATH")])])
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return env
+
+
+PROBE = """
+import importlib.resources, json, flow, keras_models, flow.hls_templates, flow.vivado_scripts
+print(json.dumps({"flow": flow.__file__, "keras_models": keras_models.__file__,
+                  "flow.hls_templates": str(importlib.resources.files("flow.hls_templates")),
+                  "flow.vivado_scripts": str(importlib.resources.files("flow.vivado_scripts"))}))
+"""
+
+
+def check_imports_own_code(copy: Path) -> None:
+    """Dry run: the copy's modules (and the resource folders read through them) are the ones imported."""
+    import json
+
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=copy, env=environment(copy), capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"mutation_check: the import probe failed in {copy}:\n{done.stderr}")
+    where = json.loads(done.stdout.strip().splitlines()[-1])
+    root = copy.resolve()
+    for module, path in where.items():
+        resolved = Path(path).resolve()
+        if root not in (resolved, *resolved.parents):
+            raise SystemExit(f"mutation_check: in the copy {copy}, {module} resolves to {path} (outside the copy)")
+
+
+def apply(copy: Path, m: Mutation) -> None:
+    path = copy / m.path
+    text = path.read_text()
+    count = text.count(m.old)
+    if count != 1:
+        raise SystemExit(f"mutation_check: mutation {m.name}: the old text occurs {count} times in {m.path} "
+                         f"(must be exactly once); update the list.\nold text: {m.old!r}")
+    if m.old == m.new:
+        raise SystemExit(f"mutation_check: mutation {m.name} changes nothing")
+    path.write_text(text.replace(m.old, m.new))
+
+
+def anchor_count(m: Mutation) -> int:
+    return (REPO / m.path).read_text().count(m.old)
+
+
+# ---- running pytest ------------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    status: str
+    first_failure: str
+    seconds: float
+    note: str
+
+
+def split_selection(copy: Path, selection: tuple) -> tuple[list, list]:
+    """(arguments with the missing test files left out, the missing files)."""
+    args, missing = [], []
+    for arg in selection:
+        path = arg.split("::")[0]
+        if path.startswith("tests/") and not (copy / path).exists():
+            missing.append(path)
+        else:
+            args.append(arg)
+    return args, missing
+
+
+def first_failure(output: str) -> str:
+    m = re.search(r"^(?:FAILED|ERROR) (\S+)", output, re.M)
+    if m:
+        return m.group(1)
+    m = re.search(r"^_{3,} (?:ERROR collecting )?(\S.*?) _{3,}$", output, re.M)
+    return m.group(1) if m else ""
+
+
+def run_pytest(copy: Path, args: list, log: Path, timeout: float) -> tuple[int | None, str, float]:
+    start = time.monotonic()
+    with open(log, "w") as out:
+        out.write(f"$ cd {copy} && PYTHONPATH={copy} {' '.join(PYTEST + args)}\n\n")
+        out.flush()
+        proc = subprocess.Popen(PYTEST + args, cwd=copy, env=environment(copy), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGTERM)  # the pytest we started and its children (g++, testbenches)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            code = None
+    return code, log.read_text(), time.monotonic() - start
+
+
+def summary_line(output: str) -> str:
+    lines = [ln for ln in output.strip().splitlines() if ln.strip()]
+    return lines[-1].strip("= ") if lines else ""
+
+
+def run_mutation(m: Mutation, workdir: Path, logs: Path, timeout: float) -> Outcome:
+    start = time.monotonic()
+    parent = Path(tempfile.mkdtemp(prefix=f"{m.name}.", dir=workdir))
+    try:
+        copy = make_copy(parent)
+        check_imports_own_code(copy)
+        apply(copy, m)
+        args, missing = split_selection(copy, m.selection)
+        note = f"missing {', '.join(missing)}" if missing else ""
+        if not any(a.split("::")[0].startswith("tests/") for a in args):
+            return Outcome("ERROR", "", time.monotonic() - start, note or "empty selection")
+        code, output, _ = run_pytest(copy, args, logs / f"{m.name}.log", timeout)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+    if code is None:
+        status, detail = "ERROR", f"timeout after {timeout:.0f} s"
+    elif code == 1:
+        status, detail = "CAUGHT", ""
+    elif code == 0:
+        status, detail = "MISSED", summary_line(output)
+    else:
+        status, detail = "ERROR", f"pytest exit {code}: {summary_line(output)}"
+    return Outcome(status, first_failure(output) if code == 1 else "", time.monotonic() - start,
+                   "; ".join(filter(None, [note, detail])))
+
+
+def run_unmutated(selections: list, workdir: Path, logs: Path, timeout: float) -> list:
+    parent = Path(tempfile.mkdtemp(prefix="unmutated.", dir=workdir))
+    rows = []
+    try:
+        copy = make_copy(parent)
+        check_imports_own_code(copy)
+        print(f"unmutated copy {copy}: flow, keras_models and the resource packages import from the copy", flush=True)
+        for i, selection in enumerate(selections, 1):
+            label = " ".join(selection)
+            args, missing = split_selection(copy, selection)
+            note = f"missing {', '.join(missing)}" if missing else ""
+            if not any(a.split("::")[0].startswith("tests/") for a in args):
+                print(f"[{i}/{len(selections)}] {label}: SKIPPED ({note})", flush=True)
+                rows.append((label, "SKIPPED", "", 0.0, note))
+                continue
+            print(f"[{i}/{len(selections)}] start  {label}", flush=True)
+            log = logs / f"unmutated.{i}.log"
+            code, output, seconds = run_pytest(copy, args, log, timeout)
+            status = "PASS" if code == 0 else "FAIL"
+            detail = f"timeout after {timeout:.0f} s" if code is None else summary_line(output)
+            print(f"[{i}/{len(selections)}] {status:6} {label}  {seconds:.0f} s  ({detail})", flush=True)
+            rows.append((label, status, first_failure(output) if code else "", seconds,
+                         "; ".join(filter(None, [note, detail]))))
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+    return rows
+
+
+# ---- command line --------------------------------------------------------------------------------
+
+def table(headers: list, rows: list) -> str:
+    cells = [headers, *[[str(c) for c in r] for r in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([fmt(cells[0]), fmt(["-" * w for w in widths]), *map(fmt, cells[1:])])
+
+
+def select(patterns: list | None) -> list:
+    if not patterns:
+        return MUTATIONS
+    chosen = [m for m in MUTATIONS if any(fnmatch.fnmatchcase(m.name, p) for p in patterns)]
+    unknown = [p for p in patterns if not any(fnmatch.fnmatchcase(m.name, p) for m in MUTATIONS)]
+    if unknown:
+        raise SystemExit(f"mutation_check: no mutation named {', '.join(unknown)} (see --list)")
+    return chosen
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="mutation names or fnmatch patterns (e.g. 'estimate.*')")
+    parser.add_argument("--list", action="store_true", help="list the mutations and check their anchors, run nothing")
+    parser.add_argument("--unmutated", action="store_true",
+                        help="sanity run: every (selected) mutation's selection must pass on an unmutated copy")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per pytest run (default 3600)")
+    parser.add_argument("--log-dir", type=Path, help="where pytest's output of each run is kept (default: a new temp dir)")
+    args = parser.parse_args(argv)
+    chosen = select(args.only)
+
+    if args.list:
+        rows, stale = [], 0
+        for m in chosen:
+            n = anchor_count(m)
+            stale += n != 1
+            rows.append((m.name, m.path, "ok" if n == 1 else f"STALE ({n}x)", " ".join(m.selection), m.what))
+        print(table(["MUTATION", "FILE", "ANCHOR", "SELECTION", "WHAT"], rows))
+        return 1 if stale else 0
+
+    for m in chosen:  # fail before any slow run if the list went stale
+        if anchor_count(m) != 1:
+            raise SystemExit(f"mutation_check: mutation {m.name}: the old text occurs {anchor_count(m)} times in "
+                             f"{m.path} (must be exactly once); update the list.\nold text: {m.old!r}")
+
+    logs = args.log_dir or Path(tempfile.mkdtemp(prefix="mutation_check_logs."))
+    logs.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="mutation_check."))
+    print(f"mutation_check: repository {REPO}; pytest logs in {logs}", flush=True)
+    start = time.monotonic()
+    try:
+        if args.unmutated:
+            selections = list(dict.fromkeys(m.selection for m in chosen))
+            rows = run_unmutated(selections, workdir, logs, args.timeout)
+            print()
+            print(table(["SELECTION", "STATUS", "FIRST FAILURE", "TIME", "NOTE"],
+                        [(s, st, f or "-", f"{t:.0f} s", n) for s, st, f, t, n in rows]))
+            bad = [r for r in rows if r[1] == "FAIL"]
+            print(f"\nunmutated: {len(rows) - len(bad)}/{len(rows)} selections pass or are skipped; "
+                  f"total {time.monotonic() - start:.0f} s")
+            return 1 if bad else 0
+
+        rows = []
+        for i, m in enumerate(chosen, 1):
+            print(f"[{i}/{len(chosen)}] start  {m.name}: {m.path} ({m.what}); pytest {' '.join(m.selection)}",
+                  flush=True)
+            o = run_mutation(m, workdir, logs, args.timeout)
+            print(f"[{i}/{len(chosen)}] {o.status:6} {m.name}  {o.seconds:.0f} s"
+                  + (f"  first failure: {o.first_failure}" if o.first_failure else "")
+                  + (f"  ({o.note})" if o.note else ""), flush=True)
+            rows.append((m.name, o.status, o.first_failure or "-", f"{o.seconds:.0f} s", o.note))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print()
+    print(table(["MUTATION", "STATUS", "FIRST FAILING TEST", "TIME", "NOTE"], rows))
+    counts = {s: sum(r[1] == s for r in rows) for s in ("CAUGHT", "MISSED", "ERROR")}
+    print(f"\n{counts['CAUGHT']} caught, {counts['MISSED']} missed, {counts['ERROR']} error; "
+          f"total {time.monotonic() - start:.0f} s")
+    return 0 if counts["CAUGHT"] == len(rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The shared constants (exp table, pooling reciprocal, score shift) pinned to their definitions.
+
+Keras, the integer reference and the C++ all take these from ``flow.tables``, so the bit-exact check
+cannot see a mistake in them. Here each is computed again from its mathematical definition (Python
+integers and ``decimal`` at 40 digits, not the project's functions), at points where round-half-even,
+round-half-up, floor and ceiling give different answers, and the points are checked to be such.
+"""
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, getcontext
+
+import pytest
+
+from flow.config import parse_config
+from flow.precision import resolve_precisions
+from flow.tables import POOL_RECIPROCAL_FRAC, exp_table, reciprocal_constant, score_shift
+
+from .conftest import small_raw
+
+getcontext().prec = 40
+MODES = (ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_FLOOR, ROUND_CEILING)
+
+
+def rounded(x: Decimal, mode) -> int:
+    return int(x.to_integral_value(rounding=mode))
+
+
+def exp_entry(k: int, index_frac: int, exp_frac: int) -> Decimal:
+    """exp(-k * 2^-index_frac) * 2^exp_frac, the real value the table entry k rounds."""
+    return (Decimal(-k) / Decimal(2) ** index_frac).exp() * Decimal(2) ** exp_frac
+
+
+# (index_frac, exp_frac, k): entries whose fractional part is above one half, so round and floor differ
+@pytest.mark.parametrize("index_frac,exp_frac,k", [(3, 8, 1), (3, 8, 6), (2, 8, 13), (4, 15, 3), (0, 8, 2), (4, 8, 21)])
+def test_an_exp_table_entry_is_exp_rounded_to_nearest(index_frac, exp_frac, k):
+    x = exp_entry(k, index_frac, exp_frac)
+    assert rounded(x, ROUND_HALF_EVEN) != rounded(x, ROUND_FLOOR)  # the point tells rounding from truncation
+    assert exp_table(k + 1, index_frac, exp_frac)[k] == rounded(x, ROUND_HALF_EVEN)
+
+
+def test_the_exp_tables_a_default_build_ships_match_the_definition_entry_by_entry():
+    for bits in (4, 6, 8):
+        cfg = parse_config({**small_raw(), "quantization": {"bits": bits}})
+        spec = resolve_precisions(cfg).softmax[0]
+        table = spec.exp_table()
+        want = [rounded(exp_entry(k, spec.index_frac, spec.exp_frac), ROUND_HALF_EVEN)
+                for k in range(spec.table_size)]
+        assert table.tolist() == want
+        assert table[0] == 2 ** spec.exp_frac  # exp(0) = 1 exactly
+        # the table covers entries where truncation would differ: a floor table would be caught above
+        assert any(rounded(exp_entry(k, spec.index_frac, spec.exp_frac), ROUND_FLOOR) != w for k, w in enumerate(want))
+
+
+# windows where 2^16 / n is not an integer and floor, ceiling and nearest do not all agree
+@pytest.mark.parametrize("window,expected", [(24, 2731), (10, 6554), (96, 683), (3, 21845), (7, 9362), (48, 1365)])
+def test_the_pooling_reciprocal_is_two_to_the_sixteen_over_the_window_to_nearest(window, expected):
+    exact = Decimal(2) ** POOL_RECIPROCAL_FRAC / window
+    assert rounded(exact, ROUND_HALF_EVEN) == expected  # the literal is the definition, checked here
+    assert reciprocal_constant(window, POOL_RECIPROCAL_FRAC) == expected
+
+
+def test_the_pooling_reciprocal_has_sixteen_fraction_bits():
+    assert POOL_RECIPROCAL_FRAC == 16
+    # a 24-step mean: sum * 2731 / 2^16 is within 2^-16 * 24 of sum / 24 for any sum
+    assert abs(Decimal(2731) / 2 ** 16 - Decimal(1) / 24) < Decimal(1) / 2 ** 16
+
+
+def nearest_power_of_two_shift(head_dim: int) -> int:
+    """The s nearest to log2(sqrt(head_dim)), a tie going to the larger shift (the smaller scale, which is
+    the nearer one on the real values): 2^(2s-1) <= head_dim < 2^(2s+1), in integers."""
+    s = 0
+    while head_dim >= 2 ** (2 * s + 1):
+        s += 1
+    return s
+
+
+@pytest.mark.parametrize("head_dim,expected", [(1, 0), (2, 1), (3, 1), (4, 1), (6, 1), (8, 2), (12, 2), (16, 2),
+                                               (24, 2), (30, 2), (32, 3), (48, 3), (64, 3), (128, 4)])
+def test_the_score_shift_is_log2_sqrt_head_dim_to_nearest_ties_up(head_dim, expected):
+    assert nearest_power_of_two_shift(head_dim) == expected
+    assert score_shift(head_dim) == expected
+
+
+def test_the_score_shift_points_separate_round_floor_and_ceiling():
+    """Among the pinned head widths, floor, ceiling and half-to-even rounding of log2(sqrt(d)) each differ."""
+    import math
+
+    halves = {d: 0.5 * math.log2(d) for d in (2, 3, 6, 12, 32)}
+    assert any(math.floor(v) != score_shift(d) for d, v in halves.items())
+    assert any(math.ceil(v) != score_shift(d) for d, v in halves.items())
+    assert any(round(v) != score_shift(d) for d, v in halves.items())  # ties: 2 and 32
