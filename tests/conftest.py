@@ -3,7 +3,19 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import shutil  # noqa: E402
+
 import pytest  # noqa: E402
+
+# tools the suite cannot do without: g++ runs every C simulation, tclsh every generated Tcl script
+REQUIRED_TOOLS = {"g++": "g++ (Debian/Ubuntu: apt-get install g++)", "tclsh": "tclsh (Debian/Ubuntu: apt-get install tcl)"}
+
+
+def pytest_configure(config):
+    """Stop the whole run, loudly, when a required tool is missing (a quiet skip would look green)."""
+    missing = [hint for tool, hint in REQUIRED_TOOLS.items() if shutil.which(tool) is None]
+    if missing:
+        pytest.exit("the test suite requires " + " and ".join(missing) + "; install it and rerun", returncode=4)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
