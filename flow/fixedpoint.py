@@ -121,7 +121,8 @@ def quantize(x: np.ndarray, t: FixedType) -> np.ndarray:
 
 
 def exact_sum_type(lo: int, hi: int, frac: int) -> FixedType:
-    """Smallest signed type holding every mantissa in [lo, hi] at ``frac`` fraction bits (never rounds)."""
+    """Smallest signed type with at least one integer bit (the sign) holding every mantissa in [lo, hi] at
+    ``frac`` fraction bits (never rounds)."""
     lo, hi = int(lo), int(hi)
     bits = max(hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0) + 1
     width = max(bits, frac + 1)
