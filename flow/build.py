@@ -19,7 +19,7 @@ from keras_models.export import integer_parameters
 
 from .checkpoint import load_trained, save_trained
 from .config import ConfigError, dump_config
-from .convert import write_project
+from .hls.project import write_project
 from .csim import CSimError, CSimReport, run_csim
 from .data import load_dataset
 from .estimate import Estimate, estimate

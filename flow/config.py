@@ -293,7 +293,7 @@ def parse_config(raw: dict, source: str = "") -> FlowConfig:
     from .precision import resolve_precisions  # layer names depend on the model shape
 
     resolve_precisions(cfg)  # raises ConfigError for unknown layer names or bad overrides
-    from .hls_plan import hls_plan
+    from .hls.plan import hls_plan
 
     hls_plan(cfg)  # raises ConfigError for unknown buffer or layer names
     return cfg

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .convert import PROJECT, TB_DATA, TB_FILE
+from .hls.project import PROJECT, TB_DATA, TB_FILE
 
 CSIM_BINARY = "csim.bin"
 

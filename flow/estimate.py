@@ -36,7 +36,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from .fixedpoint import FixedType, exact_sum_type, product_accumulator, union_type
-from .hls_plan import hls_plan
+from .hls.plan import hls_plan
 from .precision import resolve_precisions
 from .tables import POOL_RECIPROCAL_FRAC, score_shift
 

@@ -27,7 +27,7 @@ from .parts import same_part
 
 TEMPLATES = Path(str(files("flow.vivado_scripts")))
 
-# what `tsflow build` writes (flow/convert.py: PROJECT, TB_FILE, TB_DATA)
+# what `tsflow build` writes (flow/hls/project.py: PROJECT, TB_FILE, TB_DATA)
 TOP = "tsflow_model"
 TESTBENCH = "tsflow_tb.cpp"
 TB_DATA = "tb_data"

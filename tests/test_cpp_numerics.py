@@ -346,9 +346,9 @@ DENSE_CASES = {  # x type, weight type, bias type, weights [n_in][n_out] (the Ke
 
 @pytest.mark.parametrize("case", DENSE_CASES)
 def test_dense_accumulator_holds_every_partial_sum_and_no_more(case):
-    import hls4ml  # noqa: F401  (hls4ml first: it loads the tsflow plugin, which imports flow.hls_layers)
+    import hls4ml  # noqa: F401  (hls4ml first: it loads the tsflow plugin, which imports flow.hls.layers)
 
-    from flow.hls_layers import dense_accumulator
+    from flow.hls.layers import dense_accumulator
 
     x, tw, tb, w, b = DENSE_CASES[case]
     w, b = np.array(w, dtype=np.int64), np.array(b, dtype=np.int64)
@@ -383,7 +383,7 @@ WIDE_OUT = 48  # output types this wide hold every sum exactly, so the C++ outpu
 def _dense_setup(spec: dict):
     import hls4ml  # noqa: F401
 
-    from flow.hls_layers import dense_accumulator
+    from flow.hls.layers import dense_accumulator
 
     x, tw, tb = spec["x"], spec["tw"], spec["tb"]
     w = np.array(spec["w"], dtype=np.int64).T  # (n_in, n_out) as the Keras kernel
@@ -430,7 +430,7 @@ def _identity_dense(tag: str, n_steps: int, d: int, x: FixedType, tw: FixedType,
     """Config of a d x d identity projection (weight 1.0, bias 0) and its weight / bias mantissas."""
     import hls4ml  # noqa: F401
 
-    from flow.hls_layers import dense_accumulator
+    from flow.hls.layers import dense_accumulator
 
     w = np.eye(d, dtype=np.int64) << tw.frac
     b = np.zeros(d, dtype=np.int64)

@@ -56,7 +56,7 @@ def test_a_testbench_that_prints_no_verdict_is_an_error(tmp_path):
 
 
 def _project(folder, testbench, firmware):
-    from flow.convert import PROJECT, TB_FILE
+    from flow.hls.project import PROJECT, TB_FILE
 
     (folder / "firmware").mkdir()
     (folder / TB_FILE).write_text(testbench)

@@ -226,7 +226,7 @@ def test_a_changed_exp_table_entry_is_reported_at_the_softmax(built, tmp_path):
 
 
 def _project_text(tmp_path, raw):
-    from flow.convert import write_project
+    from flow.hls.project import write_project
     from flow.data import load_dataset
     from flow.precision import resolve_precisions
     from flow.reference import reference_forward
@@ -304,7 +304,7 @@ def test_pragmas_follow_the_storage_and_parallelism_asked_for(tmp_path, tool):
 def test_the_estimate_models_the_buffers_the_cpp_declares(built, name):
     """Every buffer the estimator costs is an array of the generated top function, same size and storage."""
     from flow.estimate import estimate
-    from flow.hls_layers import cname
+    from flow.hls.layers import cname
 
     cfg, stage, result = built(name)
     top = (stage / "hls" / "firmware" / "tsflow_model.cpp").read_text()

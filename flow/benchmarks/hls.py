@@ -74,9 +74,9 @@ def run(config: Path, trained_dir: Path | None, work: Path) -> dict:
     import hls4ml
 
     from flow.checkpoint import load_trained
-    from flow.convert import hls_config
+    from flow.hls.project import hls_config
     from flow.data import load_dataset
-    from flow.hls_backend import BACKENDS
+    from flow.hls.backend import BACKENDS
     from flow.precision import resolve_precisions
 
     cfg = load_config(config)

@@ -20,8 +20,8 @@ from hls4ml.model.types import FixedPrecisionType
 
 from keras_models.export import layer_parameters
 
-from .fixedpoint import FixedType, exact_sum_type, product_accumulator
-from .tables import POOL_RECIPROCAL_FRAC, reciprocal_constant, score_shift
+from ..fixedpoint import FixedType, exact_sum_type, product_accumulator
+from ..tables import POOL_RECIPROCAL_FRAC, reciprocal_constant, score_shift
 
 HEADER = "nnet_utils/tsflow_layers.h"
 TRACE_HEADER = "nnet_utils/tsflow_trace.h"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .hls_backend import BACKENDS, ensure_registered
-from .hls_plan import hls_plan
-from .reference import output_of
+from .backend import BACKENDS, ensure_registered
+from .plan import hls_plan
+from ..reference import output_of
 
 PROJECT = "tsflow_model"
 TB_FILE = "tsflow_tb.cpp"

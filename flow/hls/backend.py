@@ -4,7 +4,7 @@ They are hls4ml's Vitis / Vivado backends plus the tsflow layers, with a writer 
 things: each intermediate buffer gets the storage asked for in the YAML (BIND_STORAGE for Vitis HLS,
 RESOURCE for Vivado HLS, a complete partition for registers, nothing for auto), and the top function
 has no function-level PIPELINE/DATAFLOW, so the layers run one after another with their own loops.
-pyproject.toml publishes it (through ``flow.hls_plugin``) under the ``hls4ml.backends`` entry-point group.
+pyproject.toml publishes it (through ``flow.hls.plugin``) under the ``hls4ml.backends`` entry-point group.
 """
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def register(register_backend, register_writer):
     from hls4ml.backends.backend import get_backend
     from hls4ml.model.layers import register_layer
 
-    from .hls_layers import IR_LAYERS, template_classes
+    from .layers import IR_LAYERS, template_classes
 
     register_writer(BACKENDS["vitis"], TSFlowVitisWriter)
     register_writer(BACKENDS["vivado"], TSFlowVivadoWriter)
@@ -122,7 +122,7 @@ def ensure_registered() -> None:
     from hls4ml.converters import get_supported_keras_layers, register_keras_v2_layer_handler
     from hls4ml.writer.writers import register_writer
 
-    from .hls_layers import HANDLERS
+    from .layers import HANDLERS
 
     if BACKENDS["vitis"].lower() not in get_available_backends():
         register(register_backend, register_writer)

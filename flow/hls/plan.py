@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import ConfigError
-from .precision import layer_kinds
+from ..config import ConfigError
+from ..precision import layer_kinds
 
 # layers whose loops have a parallelism knob: everything but the wires
 _NO_PARALLELISM = ("softmax",)
