@@ -74,9 +74,11 @@ MUTATIONS = [
     Mutation("tables.pool-reciprocal-floor", "flow/tables.py",
              "int(np.round(2.0 ** frac / n))", "int(np.floor(2.0 ** frac / n))",
              TABLES, "pooling reciprocal 2**16/n floored"),
+    # (score_shift was int(round(0.5 * math.log2(head_dim))); now the integer form of the same rounding, ties
+    # up: bit_length() // 2. Floor is (bit_length() - 1) // 2 = floor(0.5 * floor(log2(dh))).)
     Mutation("tables.score-shift-floor", "flow/tables.py",
-             "int(round(0.5 * math.log2(head_dim)))", "int(math.floor(0.5 * math.log2(head_dim)))",
-             TABLES, "score shift floor(log2(dh)/2) (differs for dh = 8, 128, non powers of 2)"),
+             "return (head_dim.bit_length()) // 2", "return (head_dim.bit_length() - 1) // 2",
+             TABLES, "score shift floored, floor(log2(dh) / 2) (differs for dh = 2, 8, 32, ...)"),
     # -- estimator coefficients (flow/estimate.py)
     Mutation("estimate.softmax-cycles", "flow/estimate.py",
              "cycles = rows * (3 * steps + num_w + 8)", "cycles = rows * (2 * steps + num_w + 8)",
@@ -118,7 +120,7 @@ MUTATIONS = [
     Mutation("accum.exact-sum-no-sign-bit", "flow/fixedpoint.py",
              "(-lo - 1).bit_length() if lo < 0 else 0) + 1", "(-lo - 1).bit_length() if lo < 0 else 0) + 0",
              NUMERICS, "exact_sum_type without its sign bit"),
-    Mutation("accum.dense-one-bit-narrower", "flow/hls_layers.py",
+    Mutation("accum.dense-one-bit-narrower", "flow/hls/layers.py",
              "    return exact_sum_type(min(bias + lo_terms), max(bias + hi_terms), f)\n",
              "    t = exact_sum_type(min(bias + lo_terms), max(bias + hi_terms), f)\n"
              "    return FixedType(t.width - 1, t.integer - 1, True, \"trn\", \"wrap\")\n",
