@@ -80,6 +80,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     seconds["data"] = time.perf_counter() - t0
     est = estimate(cfg, n_features=len(ds.features), calibration=calibration)
     (stage / "estimate.json").write_text(json.dumps(est.to_dict(), indent=2))
+    (stage / "plan.json").write_text(json.dumps(est.plan.to_dict(), indent=1))
     if not est.fits and not allow_overflow:
         over = ", ".join(f"{r} {est.total[r]} > {est.budget[r]}" for r in est.overflowing)
         raise DoesNotFit(f"the design does not fit {cfg.target.part} (estimate): {over}; see {stage / 'estimate.json'}; "
@@ -104,7 +105,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     ref = reference_trace(cfg, model, ds.target_index, ds)
     seconds["reference"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    write_project(cfg, model, resolve_precisions(cfg), ref, stage / "hls")
+    write_project(cfg, model, resolve_precisions(cfg), ref, stage / "hls", est.plan)
     seconds["convert"] = time.perf_counter() - t0
     csim = run_csim(stage / "hls", ref, jobs=jobs)
     seconds.update({f"csim_{k}": v for k, v in csim.seconds.items()})

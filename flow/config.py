@@ -154,6 +154,8 @@ class TrainingConfig(Strict):
 class TargetConfig(Strict):
     part: str = "xc7s15ftgb196-2"
     clock_mhz: float = Field(100.0, gt=0, le=800)
+    # share of every resource that `hls.parallelism: auto` leaves free (routing, the tool's own logic)
+    headroom: float = Field(0.2, ge=0, lt=1)
 
     @field_validator("part")
     @classmethod
@@ -167,16 +169,20 @@ class TargetConfig(Strict):
 
 
 STORAGE_KINDS = ("registers", "lutram", "bram", "auto")
-MULTIPLIER_KINDS = ("dsp", "lut", "auto")  # auto: the tool's choice, modelled by operand width
+ROM_KINDS = ("registers", "lutrom", "bram", "auto")
+MULTIPLIER_KINDS = ("dsp", "lut", "auto")  # auto: by operand width (flow.hls.plan.AUTO_LUT_MUL_MAX_BITS)
 
 
 class HLSConfig(Strict):
-    """Generated design: HLS tool dialect, storage of each buffer, multipliers per layer."""
+    """Generated design: HLS tool dialect, storage of each buffer and constant table, lanes and
+    multipliers per layer (``auto``: the flow chooses, within ``target.headroom``)."""
 
     tool: Literal["vitis", "vivado"] = "vitis"
     default_storage: Literal[STORAGE_KINDS] = "auto"  # type: ignore[valid-type]
     storage: dict[str, Literal[STORAGE_KINDS]] = {}  # type: ignore[valid-type]
-    default_parallelism: int = Field(1, ge=1, le=4096)
+    default_rom: Literal[ROM_KINDS] = "auto"  # type: ignore[valid-type]
+    rom: dict[str, Literal[ROM_KINDS]] = {}  # type: ignore[valid-type]
+    default_parallelism: Union[Literal["auto"], Annotated[int, Field(ge=1, le=4096)]] = "auto"
     parallelism: dict[str, Annotated[int, Field(ge=1, le=4096)]] = {}
     default_multiplier: Literal[MULTIPLIER_KINDS] = "auto"  # type: ignore[valid-type]
     multiplier: dict[str, Literal[MULTIPLIER_KINDS]] = {}  # type: ignore[valid-type]
@@ -248,10 +254,30 @@ def _range_of(field) -> str:
     return " and ".join(b for b in (lo, hi) if b)
 
 
+# location parts pydantic adds for union members and validators; real keys never look like these
+_SCALAR_TAGS = {"int", "float", "str", "bool", "list", "dict", "constrained-int", "constrained-float", "constrained-str"}
+
+
+def _is_tag(part) -> bool:
+    return isinstance(part, str) and ("[" in part or part in _SCALAR_TAGS)
+
+
+def _union_member(err: dict) -> str:
+    """What one member of a union allows, from its error: a literal, or an integer with its bound."""
+    ctx = err.get("ctx") or {}
+    if "expected" in ctx:
+        return str(ctx["expected"])
+    bounds = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+    bound = next((f" {op} {ctx[k]}" for k, op in bounds.items() if k in ctx), "")
+    kind = "an integer" if "int" in err["type"] or any("int" in str(p) for p in err["loc"]) else "a number"
+    return kind + bound
+
+
 def _format_errors(exc: ValidationError, source: str) -> str:
     lines = [f"invalid configuration {source}:"]
+    unions: dict = {}  # path -> (value shown, what each member allows)
     for err in exc.errors():
-        loc = [p for p in err["loc"] if not str(p).startswith(("function-after", "union", "int", "float"))]
+        loc = [p for p in err["loc"] if not _is_tag(p)]
         path = ".".join(str(p) for p in loc) or "(top level)"
         value = err.get("input")
         shown = "{...}" if isinstance(value, dict) else repr(value)
@@ -259,6 +285,9 @@ def _format_errors(exc: ValidationError, source: str) -> str:
             model, _ = _walk(loc[:-1])
             allowed = ", ".join(sorted(model.model_fields)) if model else ""
             lines.append(f"  {path} = {shown}: unknown key; allowed keys here: {allowed}")
+            continue
+        if len(loc) < len(err["loc"]) and any(str(p).startswith(("literal[", "constrained-", "int")) for p in err["loc"]):
+            unions.setdefault(path, (shown, []))[1].append(_union_member(err))
             continue
         _, field = _walk(loc)
         ctx = err.get("ctx") or {}
@@ -269,6 +298,8 @@ def _format_errors(exc: ValidationError, source: str) -> str:
         else:
             detail = err["msg"]
         lines.append(f"  {path} = {shown}: {detail}")
+    for path, (shown, members) in unions.items():
+        lines.append(f"  {path} = {shown}: allowed: {' or '.join(dict.fromkeys(members))}")
     return "\n".join(dict.fromkeys(lines))
 
 
@@ -293,9 +324,9 @@ def parse_config(raw: dict, source: str = "") -> FlowConfig:
     from .precision import resolve_precisions  # layer names depend on the model shape
 
     resolve_precisions(cfg)  # raises ConfigError for unknown layer names or bad overrides
-    from .hls.plan import hls_plan
+    from .hls.plan import check_names
 
-    hls_plan(cfg)  # raises ConfigError for unknown buffer or layer names
+    check_names(cfg)  # raises ConfigError for unknown buffer, table or layer names
     return cfg
 
 

@@ -1,10 +1,11 @@
-// Sequential, bit-exact layers of the tsflow Transformer forecaster.
+// Sequential, bit-exact layers of the tsflow Transformer forecaster (the structure: flow/hls/plan.py).
 //
-// Tensors are flat row-major arrays [step][channel]. Every layer walks the window one step at a time;
-// the innermost loop is pipelined at II=1 and handles CONFIG_T::parallel elements (multiply-accumulates)
-// per clock, so `parallel` is the layer's multiplier count. Sums are accumulated in exact types (sized by
-// interval arithmetic in the flow); the only roundings are the casts to the output types, whose
-// ap_fixed rounding and overflow modes are those of the Keras quantizers.
+// Tensors are flat row-major arrays [step][channel]. The layers run one after another, each inlined
+// into the top function as one perfect loop nest pipelined at II=1 that handles CONFIG_T::lanes
+// multiply-accumulates (or elements) a clock; the multiplying layers share the design's one set of
+// multiply lanes. Sums are exact (accumulators sized by interval arithmetic in the flow); the only
+// roundings are the casts to the output types, whose ap_fixed rounding and overflow modes are those
+// of the Keras quantizers.
 #ifndef TSFLOW_LAYERS_H_
 #define TSFLOW_LAYERS_H_
 
@@ -52,116 +53,262 @@ template <> struct multiply<MUL_LUT> {
     }
 };
 
-// y = x, converted to y's type (the model's input quantizer)
-template <class x_T, class y_T, typename CONFIG_T> void cast(const x_T x[CONFIG_T::n], y_T y[CONFIG_T::n]) {
-Chunks:
-    for (unsigned c = 0; c < chunks<CONFIG_T::n, CONFIG_T::parallel>::value; c++) {
+// Integer mantissa of an ap_fixed / ap_ufixed value, as ap_int / ap_uint of the same width.
+template <class T, class int_T> inline int_T bits_of(const T &v) {
+    int_T m;
+    m.range() = v.range();
+    return m;
+}
+
+// The same mantissa, typed by the value's own width and signedness (widens by value, not by bits).
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N>
+inline ap_int_base<W, S> int_of(const ap_fixed_base<W, I, S, Q, O, N> &v) {
+#pragma HLS INLINE
+    ap_int_base<W, S> m;
+    m.range() = v.range();
+    return m;
+}
+
+// One clock of a layer's multiply lanes: the exact products of the operand mantissas and their sum.
+// LANES_T describes the lanes (lanes, a_t, b_t, product_t, sum_t, mul_impl). Shared: the design's one
+// engine, the generated `tsflow_mac` (found at instantiation), one RTL instance used by every layer in
+// turn. Not shared: the layer's own multipliers, for a layer whose hls.multiplier differs.
+template <bool SHARED> struct lanes;
+template <> struct lanes<true> {
+    template <class LANES_T>
+    static void run(const typename LANES_T::a_t a[LANES_T::lanes], const typename LANES_T::b_t b[LANES_T::lanes],
+                    typename LANES_T::product_t p[LANES_T::lanes], typename LANES_T::sum_t &sum) {
+#pragma HLS INLINE
+        tsflow_mac(a, b, p, sum);
+    }
+};
+template <> struct lanes<false> {
+    template <class LANES_T>
+    static void run(const typename LANES_T::a_t a[LANES_T::lanes], const typename LANES_T::b_t b[LANES_T::lanes],
+                    typename LANES_T::product_t p[LANES_T::lanes], typename LANES_T::sum_t &sum) {
+#pragma HLS INLINE
+        typename LANES_T::sum_t s = 0;
+        for (unsigned l = 0; l < LANES_T::lanes; l++) {
+#pragma HLS UNROLL
+            p[l] = multiply<LANES_T::mul_impl>::product(a[l], b[l]);
+            s += p[l];
+        }
+        sum = s;
+    }
+};
+
+// y = x, converted to y's type (the model's input quantizer); rows x cols, `lanes` elements a clock
+template <class x_T, class y_T, typename CONFIG_T>
+void cast(const x_T x[CONFIG_T::n_rows * CONFIG_T::n_cols], y_T y[CONFIG_T::n_rows * CONFIG_T::n_cols]) {
+#pragma HLS INLINE
+Rows:
+    for (unsigned r = 0; r < CONFIG_T::n_rows; r++) {
+    Chunks:
+        for (unsigned c = 0; c < chunks<CONFIG_T::n_cols, CONFIG_T::lanes>::value; c++) {
 #pragma HLS PIPELINE II = 1
-    Lanes:
-        for (unsigned j = 0; j < CONFIG_T::parallel; j++) {
-            unsigned i = c * CONFIG_T::parallel + j;
-            if (i < CONFIG_T::n) y[i] = x[i];
+        Lanes:
+            for (unsigned l = 0; l < CONFIG_T::lanes; l++) {
+                unsigned col = c * CONFIG_T::lanes + l;
+                if (col < CONFIG_T::n_cols) y[r * CONFIG_T::n_cols + col] = x[r * CONFIG_T::n_cols + col];
+            }
         }
     }
 }
 
+// y = round(a + b), element by element; rows x cols, `lanes` elements a clock
+template <class a_T, class b_T, class y_T, typename CONFIG_T>
+void add(const a_T a[CONFIG_T::n_rows * CONFIG_T::n_cols], const b_T b[CONFIG_T::n_rows * CONFIG_T::n_cols],
+         y_T y[CONFIG_T::n_rows * CONFIG_T::n_cols]) {
+#pragma HLS INLINE
+Rows:
+    for (unsigned r = 0; r < CONFIG_T::n_rows; r++) {
+    Chunks:
+        for (unsigned c = 0; c < chunks<CONFIG_T::n_cols, CONFIG_T::lanes>::value; c++) {
+#pragma HLS PIPELINE II = 1
+        Lanes:
+            for (unsigned l = 0; l < CONFIG_T::lanes; l++) {
+                unsigned col = c * CONFIG_T::lanes + l;
+                if (col < CONFIG_T::n_cols) {
+                    unsigned i = r * CONFIG_T::n_cols + col;
+                    y[i] = a[i] + b[i];
+                }
+            }
+        }
+    }
+}
+
+
+// One clock of a dense layer: `lanes` consecutive inputs of step t times row o of w (stored
+// [n_out][n_in]) on the multiply lanes, added to the accumulator, which starts from the bias on an
+// output's first clock (c == 0).
+template <class x_T, typename CONFIG_T>
+inline void dense_clock(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
+                        const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_out],
+                        const typename CONFIG_T::bias_t b[CONFIG_T::n_out], unsigned t, unsigned o, unsigned c,
+                        typename CONFIG_T::accum_t &acc) {
+#pragma HLS INLINE
+    typedef typename CONFIG_T::lanes_t E;
+    static const unsigned P = CONFIG_T::lanes;
+    typename E::a_t a[E::lanes];
+    typename E::b_t bw[E::lanes];
+    typename E::product_t p[E::lanes];
+    typename E::sum_t sum;
+Lanes:
+    for (unsigned l = 0; l < E::lanes; l++) {
+        unsigned i = c * P + l;
+        bool on = l < P && i < CONFIG_T::n_in;
+        a[l] = on ? typename E::a_t(int_of(x[t * CONFIG_T::n_in + i])) : typename E::a_t(0);
+        bw[l] = on ? typename E::b_t(int_of(w[o * CONFIG_T::n_in + i])) : typename E::b_t(0);
+    }
+    lanes<CONFIG_T::shared>::template run<E>(a, bw, p, sum);
+    typename CONFIG_T::psum_t part;
+    part.range() = sum.range();
+    typename CONFIG_T::accum_t base = acc;
+    if (c == 0) base = b[o];
+    acc = base + part;
+}
+
 // y[t][o] = round(sum_i x[t][i] * w[o][i] + b[o]), with ReLU on the exact sum when CONFIG_T::relu.
-// w is stored transposed ([n_out][n_in]) so that the cyclic partition gives every lane its own bank.
+// One perfect loop nest: the accumulator is set on an output's first clock and written on its last,
+// so one output leaves every ceil(n_in / lanes) clocks with a single pipeline fill per layer. y is
+// written [t][o], or [o][t] when CONFIG_T::transpose_out (the attention value, read along time by the
+// context lanes).
 template <class x_T, class y_T, typename CONFIG_T>
 void dense_seq(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in], y_T y[CONFIG_T::n_steps * CONFIG_T::n_out],
                const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_out],
                const typename CONFIG_T::bias_t b[CONFIG_T::n_out]) {
-#pragma HLS ARRAY_PARTITION variable = w cyclic factor = CONFIG_T::parallel dim = 1
+#pragma HLS INLINE
+    static const unsigned C = chunks<CONFIG_T::n_in, CONFIG_T::lanes>::value;
+    typename CONFIG_T::accum_t acc = 0;
 Steps:
     for (unsigned t = 0; t < CONFIG_T::n_steps; t++) {
     Outputs:
         for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
-            typename CONFIG_T::accum_t acc = b[o];
         Chunks:
-            for (unsigned c = 0; c < chunks<CONFIG_T::n_in, CONFIG_T::parallel>::value; c++) {
+            for (unsigned c = 0; c < C; c++) {
 #pragma HLS PIPELINE II = 1
-            Lanes:
-                for (unsigned j = 0; j < CONFIG_T::parallel; j++) {
-                    unsigned i = c * CONFIG_T::parallel + j;
-                    if (i < CONFIG_T::n_in)
-                        acc += multiply<CONFIG_T::mul_impl>::product(x[t * CONFIG_T::n_in + i], w[o * CONFIG_T::n_in + i]);
+                dense_clock<x_T, CONFIG_T>(x, w, b, t, o, c, acc);
+                if (c == C - 1) {
+                    typename CONFIG_T::accum_t out = acc;
+                    if (CONFIG_T::relu && out < 0) out = 0;
+                    y[CONFIG_T::transpose_out ? o * CONFIG_T::n_steps + t : t * CONFIG_T::n_out + o] = out;
                 }
             }
-            if (CONFIG_T::relu && acc < 0) acc = 0;
-            y[t * CONFIG_T::n_out + o] = acc;
         }
     }
 }
 
-// y = round(a + b), element by element
-template <class a_T, class b_T, class y_T, typename CONFIG_T>
-void add(const a_T a[CONFIG_T::n], const b_T b[CONFIG_T::n], y_T y[CONFIG_T::n]) {
-Chunks:
-    for (unsigned c = 0; c < chunks<CONFIG_T::n, CONFIG_T::parallel>::value; c++) {
-#pragma HLS PIPELINE II = 1
-    Lanes:
-        for (unsigned j = 0; j < CONFIG_T::parallel; j++) {
-            unsigned i = c * CONFIG_T::parallel + j;
-            if (i < CONFIG_T::n) y[i] = a[i] + b[i];
-        }
-    }
-}
-
-// y[t][c] = round(x[t][c] + table[t][c]): the positional encoding ROM
-template <class x_T, class y_T, typename CONFIG_T>
-void positional_add(const x_T x[CONFIG_T::n], y_T y[CONFIG_T::n], const typename CONFIG_T::table_t table[CONFIG_T::n]) {
-#pragma HLS ARRAY_PARTITION variable = table cyclic factor = CONFIG_T::parallel dim = 1
-    add<x_T, typename CONFIG_T::table_t, y_T, CONFIG_T>(x, table, y);
-}
-
-// y[t][c] = round(x[t][c] * scale[c] + shift[c]): BatchNorm deployed as a per-channel affine
-template <class x_T, class y_T, typename CONFIG_T>
-void affine_seq(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_ch], y_T y[CONFIG_T::n_steps * CONFIG_T::n_ch],
-                const typename CONFIG_T::scale_t scale[CONFIG_T::n_ch],
-                const typename CONFIG_T::shift_t shift[CONFIG_T::n_ch]) {
-#pragma HLS ARRAY_PARTITION variable = scale cyclic factor = CONFIG_T::parallel dim = 1
-#pragma HLS ARRAY_PARTITION variable = shift cyclic factor = CONFIG_T::parallel dim = 1
+// A dense layer with the element-wise layers after it done at its output, one value a clock:
+// y = round(x . w + b), then s = round(y + a[t][o]) (a: the positional table or the residual input),
+// stored in s. y is recorded by the C simulation trace (y_trace) and does not exist in the hardware.
+template <class x_T, class y_T, class a_T, class s_T, typename CONFIG_T>
+void dense_add(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
+               const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_out],
+               const typename CONFIG_T::bias_t b[CONFIG_T::n_out], const a_T a[CONFIG_T::n_steps * CONFIG_T::n_out],
+               s_T s[CONFIG_T::n_steps * CONFIG_T::n_out], y_T y_trace[CONFIG_T::n_steps * CONFIG_T::n_out]) {
+#pragma HLS INLINE
+    static const unsigned C = chunks<CONFIG_T::n_in, CONFIG_T::lanes>::value;
+    typename CONFIG_T::accum_t acc = 0;
 Steps:
     for (unsigned t = 0; t < CONFIG_T::n_steps; t++) {
-    Chunks:
-        for (unsigned c = 0; c < chunks<CONFIG_T::n_ch, CONFIG_T::parallel>::value; c++) {
+    Outputs:
+        for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
+        Chunks:
+            for (unsigned c = 0; c < C; c++) {
 #pragma HLS PIPELINE II = 1
-        Lanes:
-            for (unsigned j = 0; j < CONFIG_T::parallel; j++) {
-                unsigned ch = c * CONFIG_T::parallel + j;
-                if (ch < CONFIG_T::n_ch) {
-                    unsigned i = t * CONFIG_T::n_ch + ch;
-                    y[i] = multiply<CONFIG_T::mul_impl>::product(x[i], scale[ch]) + shift[ch];
+                dense_clock<x_T, CONFIG_T>(x, w, b, t, o, c, acc);
+                if (c == C - 1) {
+                    unsigned at = t * CONFIG_T::n_out + o;
+                    y_T y = acc;
+                    s[at] = y + a[at];
+#ifndef __SYNTHESIS__
+                    y_trace[at] = y;
+#endif
                 }
             }
         }
     }
 }
 
-// y[c] = round(sum_t x[t][c] * recip), recip = round(2^F / n_steps) / 2^F
-template <class x_T, class y_T, typename CONFIG_T>
-void average_pool(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_ch], y_T y[CONFIG_T::n_ch]) {
-    typename CONFIG_T::recip_t recip;
-    recip.range() = ap_uint<CONFIG_T::recip_t::width>(CONFIG_T::recip_mantissa);
-Channels:
-    for (unsigned ch = 0; ch < CONFIG_T::n_ch; ch++) {
-        typename CONFIG_T::accum_t acc = 0;
-    Chunks:
-        for (unsigned c = 0; c < chunks<CONFIG_T::n_steps, CONFIG_T::parallel>::value; c++) {
+// As dense_add, and then the norm after the residual add: z = round(s * scale[o] + shift[o]) on the
+// layer's own multiplier (BatchNorm deployed as a per-channel affine). Only z is stored; y and s are
+// recorded by the C simulation trace.
+template <class x_T, class y_T, class a_T, class s_T, class z_T, typename CONFIG_T>
+void dense_add_norm(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
+                    const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_out],
+                    const typename CONFIG_T::bias_t b[CONFIG_T::n_out],
+                    const a_T a[CONFIG_T::n_steps * CONFIG_T::n_out],
+                    const typename CONFIG_T::scale_t scale[CONFIG_T::n_out],
+                    const typename CONFIG_T::shift_t shift[CONFIG_T::n_out], z_T z[CONFIG_T::n_steps * CONFIG_T::n_out],
+                    y_T y_trace[CONFIG_T::n_steps * CONFIG_T::n_out], s_T s_trace[CONFIG_T::n_steps * CONFIG_T::n_out]) {
+#pragma HLS INLINE
+    static const unsigned C = chunks<CONFIG_T::n_in, CONFIG_T::lanes>::value;
+    typename CONFIG_T::accum_t acc = 0;
+Steps:
+    for (unsigned t = 0; t < CONFIG_T::n_steps; t++) {
+    Outputs:
+        for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
+        Chunks:
+            for (unsigned c = 0; c < C; c++) {
 #pragma HLS PIPELINE II = 1
-        Lanes:
-            for (unsigned j = 0; j < CONFIG_T::parallel; j++) {
-                unsigned t = c * CONFIG_T::parallel + j;
-                if (t < CONFIG_T::n_steps) acc += x[t * CONFIG_T::n_ch + ch];
+                dense_clock<x_T, CONFIG_T>(x, w, b, t, o, c, acc);
+                if (c == C - 1) {
+                    unsigned at = t * CONFIG_T::n_out + o;
+                    y_T y = acc;
+                    s_T s = y + a[at];
+                    z[at] = multiply<CONFIG_T::mul_impl>::product(s, scale[o]) + shift[o];
+#ifndef __SYNTHESIS__
+                    y_trace[at] = y;
+                    s_trace[at] = s;
+#endif
+                }
             }
         }
-        y[ch] = multiply<CONFIG_T::mul_impl>::product(acc, recip);
+    }
+}
+
+
+
+// y[c] = round(sum_t x[t][c] * recip), recip = round(2^F / n_steps) / 2^F: exact sums over time with
+// `lanes` channels a clock, then one multiply per channel on the pooling's own multiplier
+template <class x_T, class y_T, typename CONFIG_T>
+void average_pool(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_ch], y_T y[CONFIG_T::n_ch]) {
+#pragma HLS INLINE
+    static const unsigned P = CONFIG_T::lanes;
+    typename CONFIG_T::recip_t recip;
+    recip.range() = ap_uint<CONFIG_T::recip_t::width>(CONFIG_T::recip_mantissa);
+    typename CONFIG_T::accum_t sums[CONFIG_T::n_ch];
+#pragma HLS ARRAY_PARTITION variable = sums complete dim = 1
+    typename CONFIG_T::accum_t acc[P];
+#pragma HLS ARRAY_PARTITION variable = acc complete dim = 1
+Chunks:
+    for (unsigned c = 0; c < chunks<CONFIG_T::n_ch, P>::value; c++) {
+    Steps:
+        for (unsigned t = 0; t < CONFIG_T::n_steps; t++) {
+#pragma HLS PIPELINE II = 1
+        Lanes:
+            for (unsigned l = 0; l < P; l++) {
+                unsigned ch = c * P + l;
+                if (ch < CONFIG_T::n_ch) {
+                    typename CONFIG_T::accum_t base = acc[l];
+                    if (t == 0) base = 0;
+                    acc[l] = base + x[t * CONFIG_T::n_ch + ch];
+                    if (t == CONFIG_T::n_steps - 1) sums[ch] = acc[l];
+                }
+            }
+        }
+    }
+Scale:
+    for (unsigned ch = 0; ch < CONFIG_T::n_ch; ch++) {
+#pragma HLS PIPELINE II = 1
+        y[ch] = multiply<CONFIG_T::mul_impl>::product(sums[ch], recip);
     }
 }
 
 // y = x[last step][first .. first + n_out): a wire
 template <class x_T, class y_T, typename CONFIG_T>
 void last_step(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_ch], y_T y[CONFIG_T::n_out]) {
+#pragma HLS INLINE
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
 #pragma HLS UNROLL
         y[j] = x[(CONFIG_T::n_steps - 1) * CONFIG_T::n_ch + CONFIG_T::first + j];
@@ -171,76 +318,81 @@ void last_step(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_ch], y_T y[CONFIG_T::
 // y = [a, b]: the mean_last head's input, both exact in y's type (their union)
 template <class a_T, class b_T, class y_T, typename CONFIG_T>
 void concat(const a_T a[CONFIG_T::n_a], const b_T b[CONFIG_T::n_b], y_T y[CONFIG_T::n_a + CONFIG_T::n_b]) {
-First:
-    for (unsigned i = 0; i < CONFIG_T::n_a; i++) {
+#pragma HLS INLINE
+Both:
+    for (unsigned i = 0; i < CONFIG_T::n_a + CONFIG_T::n_b; i++) {
 #pragma HLS PIPELINE II = 1
-        y[i] = a[i];
-    }
-Second:
-    for (unsigned i = 0; i < CONFIG_T::n_b; i++) {
-#pragma HLS PIPELINE II = 1
-        y[CONFIG_T::n_a + i] = b[i];
+        if (i < CONFIG_T::n_a) y[i] = a[i];
+        else y[i] = b[i - CONFIG_T::n_a];
     }
 }
 
-// Integer mantissa of an ap_fixed / ap_ufixed value, as ap_int / ap_uint of the same width.
-template <class T, class int_T> inline int_T bits_of(const T &v) {
-    int_T m;
-    m.range() = v.range();
-    return m;
-}
-
-// One row of the table softmax (flow.tables.softmax_int):
-// idx = (max - s) >> index_shift in score mantissa units; e = table[idx] or 0 past the end;
-// p = min(floor((e << prob_frac) / sum(e)), prob_max)
+// exp(-(max - s)) of one score as the table's unsigned mantissa (flow.tables.softmax_int):
+// idx = (max - s) >> index_shift in score mantissa units, 0 past the table's end
 template <typename CONFIG_T>
-void softmax_row(const typename CONFIG_T::score_t s[CONFIG_T::n], typename CONFIG_T::prob_t p[CONFIG_T::n],
-                 const typename CONFIG_T::exp_t table[CONFIG_T::table_size]) {
+inline ap_uint<CONFIG_T::exp_t::width> exp_lookup(const typename CONFIG_T::score_t &row_max,
+                                                  const typename CONFIG_T::score_t &s,
+                                                  const typename CONFIG_T::exp_t table[CONFIG_T::table_size]) {
+#pragma HLS INLINE
     typedef typename CONFIG_T::score_t score_t;
     typedef typename CONFIG_T::exp_t exp_t;
     static const int SW = score_t::width;
     static const int LS = CONFIG_T::index_shift < 0 ? -CONFIG_T::index_shift : 0;
     static const int RS = CONFIG_T::index_shift > 0 ? CONFIG_T::index_shift : 0;
     typedef ap_uint<SW + 1 + LS> index_t;
-    typedef ap_uint<exp_t::width> exp_int_t;
-    typedef ap_uint<exp_t::width + CONFIG_T::sum_extra_bits> sum_int_t;
-    typedef ap_uint<exp_t::width + CONFIG_T::prob_frac> num_t;
+    ap_int<SW + 1> diff = bits_of<score_t, ap_int<SW> >(row_max);
+    diff -= bits_of<score_t, ap_int<SW> >(s);
+    index_t idx = index_t(diff) << LS;
+    idx = idx >> RS;
+    ap_uint<exp_t::width> e = 0;
+    if (idx < CONFIG_T::table_size) e = bits_of<exp_t, ap_uint<exp_t::width> >(table[idx]);
+    return e;
+}
 
-    score_t row_max = s[0];
-Max:
-    for (unsigned j = 1; j < CONFIG_T::n; j++) {
-#pragma HLS PIPELINE II = 1
-        if (s[j] > row_max) row_max = s[j];
-    }
+// The table softmax of every row (flow.tables.softmax_int), rows one after another in two flattened
+// passes of one element a clock: the exact row sums of the looked-up exponentials, then
+// p = min(floor((e << prob_frac) / sum), prob_max). The row maxima were taken while the scores were made.
+template <typename CONFIG_T>
+void softmax_rows(const typename CONFIG_T::score_t s[CONFIG_T::rows * CONFIG_T::n],
+                  const typename CONFIG_T::score_t row_max[CONFIG_T::rows],
+                  ap_uint<CONFIG_T::exp_t::width + CONFIG_T::sum_extra_bits> row_sum[CONFIG_T::rows],
+                  typename CONFIG_T::prob_t p[CONFIG_T::rows * CONFIG_T::n],
+                  const typename CONFIG_T::exp_t table[CONFIG_T::table_size]) {
+#pragma HLS INLINE
+    typedef ap_uint<CONFIG_T::exp_t::width + CONFIG_T::sum_extra_bits> sum_int_t;
+    typedef ap_uint<CONFIG_T::exp_t::width + CONFIG_T::prob_frac> num_t;
     sum_int_t total = 0;
-Sum:
-    for (unsigned pass = 0; pass < 2; pass++) {
-    Elements:
+SumRows:
+    for (unsigned r = 0; r < CONFIG_T::rows; r++) {
+    SumElements:
         for (unsigned j = 0; j < CONFIG_T::n; j++) {
 #pragma HLS PIPELINE II = 1
-            ap_int<SW + 1> diff = bits_of<score_t, ap_int<SW> >(row_max);
-            diff -= bits_of<score_t, ap_int<SW> >(s[j]);
-            index_t idx = index_t(diff) << LS;
-            idx = idx >> RS;
-            exp_int_t e = 0;
-            if (idx < CONFIG_T::table_size) e = bits_of<exp_t, exp_int_t>(table[idx]);
-            if (pass == 0) {
-                total += e;
-            } else {
-                num_t q = (num_t(e) << CONFIG_T::prob_frac) / total;
-                if (q > CONFIG_T::prob_max) q = CONFIG_T::prob_max;
-                typename CONFIG_T::prob_t pj;
-                pj.range() = q.range(CONFIG_T::prob_t::width - 1, 0);
-                p[j] = pj;
-            }
+            sum_int_t base = total;
+            if (j == 0) base = 0;
+            total = base + exp_lookup<CONFIG_T>(row_max[r], s[r * CONFIG_T::n + j], table);
+            if (j == CONFIG_T::n - 1) row_sum[r] = total;
+        }
+    }
+DivideRows:
+    for (unsigned r = 0; r < CONFIG_T::rows; r++) {
+    DivideElements:
+        for (unsigned j = 0; j < CONFIG_T::n; j++) {
+#pragma HLS PIPELINE II = 1
+            num_t e = exp_lookup<CONFIG_T>(row_max[r], s[r * CONFIG_T::n + j], table);
+            num_t q = (e << CONFIG_T::prob_frac) / row_sum[r];
+            if (q > CONFIG_T::prob_max) q = CONFIG_T::prob_max;
+            typename CONFIG_T::prob_t pj;
+            pj.range() = q.range(CONFIG_T::prob_t::width - 1, 0);
+            p[r * CONFIG_T::n + j] = pj;
         }
     }
 }
 
-// Multi-head scaled dot-product self-attention on a window, with the table softmax.
-// Buffers q, k, v, ctx [n_steps][d]; scores, probs [heads][n_steps][n_steps].
-template <class x_T, class y_T, typename CONFIG_T>
-void attention(const x_T x[CONFIG_T::n_steps * CONFIG_T::d], y_T y[CONFIG_T::n_steps * CONFIG_T::d],
+// Multi-head scaled dot-product self-attention on a window up to the heads' context, with the table
+// softmax (the output projection runs with the residual add and norm after it: dense_fused).
+// Buffers q, k, ctx [n_steps][d]; v transposed, [d][n_steps]; scores, probs [heads][n_steps][n_steps].
+template <class x_T, typename CONFIG_T>
+void attention(const x_T x[CONFIG_T::n_steps * CONFIG_T::d],
                typename CONFIG_T::q_t q[CONFIG_T::n_steps * CONFIG_T::d],
                typename CONFIG_T::k_t k[CONFIG_T::n_steps * CONFIG_T::d],
                typename CONFIG_T::v_t v[CONFIG_T::n_steps * CONFIG_T::d],
@@ -253,62 +405,109 @@ void attention(const x_T x[CONFIG_T::n_steps * CONFIG_T::d], y_T y[CONFIG_T::n_s
                const typename CONFIG_T::k_config::bias_t bk[CONFIG_T::d],
                const typename CONFIG_T::v_config::weight_t wv[CONFIG_T::d * CONFIG_T::d],
                const typename CONFIG_T::v_config::bias_t bv[CONFIG_T::d],
-               const typename CONFIG_T::o_config::weight_t wo[CONFIG_T::d * CONFIG_T::d],
-               const typename CONFIG_T::o_config::bias_t bo[CONFIG_T::d],
                const typename CONFIG_T::softmax_config::exp_t exp_table[CONFIG_T::softmax_config::table_size]) {
+#pragma HLS INLINE
     static const unsigned L = CONFIG_T::n_steps, D = CONFIG_T::d, DH = CONFIG_T::head_dim;
+    typedef typename CONFIG_T::softmax_config SM;
+    typename CONFIG_T::score_t row_max[CONFIG_T::heads * L];
+    ap_uint<SM::exp_t::width + SM::sum_extra_bits> row_sum[CONFIG_T::heads * L];
+#ifdef TSFLOW_VIVADO_HLS
+#pragma HLS RESOURCE variable = row_max core = RAM_2P_LUTRAM
+#pragma HLS RESOURCE variable = row_sum core = RAM_2P_LUTRAM
+#else
+#pragma HLS BIND_STORAGE variable = row_max type = ram_2p impl = lutram
+#pragma HLS BIND_STORAGE variable = row_sum type = ram_2p impl = lutram
+#endif
     dense_seq<x_T, typename CONFIG_T::q_t, typename CONFIG_T::q_config>(x, q, wq, bq);
     dense_seq<x_T, typename CONFIG_T::k_t, typename CONFIG_T::k_config>(x, k, wk, bk);
     dense_seq<x_T, typename CONFIG_T::v_t, typename CONFIG_T::v_config>(x, v, wv, bv);
 
-    // scores = round((Q_h . K_h^T) * 2^-shift): the shift reinterprets the exact sum's bits
-Heads:
-    for (unsigned h = 0; h < CONFIG_T::heads; h++) {
-    Queries:
-        for (unsigned i = 0; i < L; i++) {
-        Keys:
-            for (unsigned j = 0; j < L; j++) {
-                typename CONFIG_T::score_accum_t acc = 0;
-            ScoreChunks:
-                for (unsigned c = 0; c < chunks<DH, CONFIG_T::score_parallel>::value; c++) {
+    // scores = round((Q_h . K_h^T) * 2^-shift): the shift reinterprets the exact sum's bits; the row
+    // maximum is kept as the row's scores leave
+    {
+        typedef typename CONFIG_T::score_lanes_t E;
+        static const unsigned P = CONFIG_T::score_lanes, C = chunks<DH, P>::value;
+        typename CONFIG_T::score_accum_t acc = 0;
+        typename CONFIG_T::score_t top = 0;
+    ScoreHeads:
+        for (unsigned h = 0; h < CONFIG_T::heads; h++) {
+        ScoreQueries:
+            for (unsigned i = 0; i < L; i++) {
+            ScoreKeys:
+                for (unsigned j = 0; j < L; j++) {
+                ScoreChunks:
+                    for (unsigned c = 0; c < C; c++) {
 #pragma HLS PIPELINE II = 1
-                    for (unsigned l = 0; l < CONFIG_T::score_parallel; l++) {
-                        unsigned e = c * CONFIG_T::score_parallel + l;
-                        if (e < DH)
-                            acc += multiply<CONFIG_T::score_mul_impl>::product(q[i * D + h * DH + e], k[j * D + h * DH + e]);
+                        typename E::a_t a[E::lanes];
+                        typename E::b_t b[E::lanes];
+                        typename E::product_t p[E::lanes];
+                        typename E::sum_t sum;
+                    ScoreLanes:
+                        for (unsigned l = 0; l < E::lanes; l++) {
+                            unsigned e = c * P + l;
+                            bool on = l < P && e < DH;
+                            a[l] = on ? typename E::a_t(int_of(q[i * D + h * DH + e])) : typename E::a_t(0);
+                            b[l] = on ? typename E::b_t(int_of(k[j * D + h * DH + e])) : typename E::b_t(0);
+                        }
+                        lanes<CONFIG_T::score_shared>::template run<E>(a, b, p, sum);
+                        typename CONFIG_T::score_psum_t part;
+                        part.range() = sum.range();
+                        typename CONFIG_T::score_accum_t base = acc;
+                        if (c == 0) base = 0;
+                        acc = base + part;
+                        if (c == C - 1) {
+                            typename CONFIG_T::score_scaled_t scaled;
+                            scaled.range() = acc.range();
+                            typename CONFIG_T::score_t score = scaled;
+                            scores[(h * L + i) * L + j] = score;
+                            if (j == 0 || score > top) top = score;
+                            if (j == L - 1) row_max[h * L + i] = top;
+                        }
                     }
                 }
-                typename CONFIG_T::score_scaled_t scaled;
-                scaled.range() = acc.range();
-                scores[(h * L + i) * L + j] = scaled;
             }
-            softmax_row<typename CONFIG_T::softmax_config>(&scores[(h * L + i) * L], &probs[(h * L + i) * L],
-                                                            exp_table);
         }
     }
+    softmax_rows<SM>(scores, row_max, row_sum, probs, exp_table);
 
-    // context = round(P_h . V_h), heads side by side in [step][d]
-ContextHeads:
-    for (unsigned h = 0; h < CONFIG_T::heads; h++) {
-    ContextQueries:
-        for (unsigned i = 0; i < L; i++) {
-        ContextDims:
-            for (unsigned e = 0; e < DH; e++) {
-                typename CONFIG_T::context_accum_t acc = 0;
-            ContextChunks:
-                for (unsigned c = 0; c < chunks<L, CONFIG_T::context_parallel>::value; c++) {
+    // context = round(P_h . V_h), heads side by side in [step][d]; v is [d][step], so the lanes read
+    // consecutive steps of both operands
+    {
+        typedef typename CONFIG_T::context_lanes_t E;
+        static const unsigned P = CONFIG_T::context_lanes, C = chunks<L, P>::value;
+        typename CONFIG_T::context_accum_t acc = 0;
+    ContextHeads:
+        for (unsigned h = 0; h < CONFIG_T::heads; h++) {
+        ContextQueries:
+            for (unsigned i = 0; i < L; i++) {
+            ContextDims:
+                for (unsigned e = 0; e < DH; e++) {
+                ContextChunks:
+                    for (unsigned c = 0; c < C; c++) {
 #pragma HLS PIPELINE II = 1
-                    for (unsigned l = 0; l < CONFIG_T::context_parallel; l++) {
-                        unsigned j = c * CONFIG_T::context_parallel + l;
-                        if (j < L)
-                            acc += multiply<CONFIG_T::context_mul_impl>::product(probs[(h * L + i) * L + j], v[j * D + h * DH + e]);
+                        typename E::a_t a[E::lanes];
+                        typename E::b_t b[E::lanes];
+                        typename E::product_t p[E::lanes];
+                        typename E::sum_t sum;
+                    ContextLanes:
+                        for (unsigned l = 0; l < E::lanes; l++) {
+                            unsigned j = c * P + l;
+                            bool on = l < P && j < L;
+                            a[l] = on ? typename E::a_t(int_of(probs[(h * L + i) * L + j])) : typename E::a_t(0);
+                            b[l] = on ? typename E::b_t(int_of(v[(h * DH + e) * L + j])) : typename E::b_t(0);
+                        }
+                        lanes<CONFIG_T::context_shared>::template run<E>(a, b, p, sum);
+                        typename CONFIG_T::context_psum_t part;
+                        part.range() = sum.range();
+                        typename CONFIG_T::context_accum_t base = acc;
+                        if (c == 0) base = 0;
+                        acc = base + part;
+                        if (c == C - 1) ctx[i * D + h * DH + e] = acc;
                     }
                 }
-                ctx[i * D + h * DH + e] = acc;
             }
         }
     }
-    dense_seq<typename CONFIG_T::context_t, y_T, typename CONFIG_T::o_config>(ctx, y, wo, bo);
 }
 
 } // namespace tsflow

@@ -40,19 +40,34 @@ inline int32_t mantissa(const ap_fixed_base<W, I, S, Q, O, N> &v) {
     return (int32_t)bits_of<ap_fixed_base<W, I, S, Q, O, N>, ap_int_base<W, S> >(v).to_int64();
 }
 
-template <class T> void record(const char *name, const T *data, unsigned n) {
-    if (trace_dir().empty()) return;
+inline void write_record(const char *name, const std::vector<int32_t> &values) {
     FILE *&f = trace_files()[name];
     if (!f) f = std::fopen((trace_dir() + "/" + name + ".bin").c_str(), "wb");
+    std::fwrite(values.data(), sizeof(int32_t), values.size(), f);
+}
+
+template <class T> void record(const char *name, const T *data, unsigned n) {
+    if (trace_dir().empty()) return;
     std::vector<int32_t> values(n);
     for (unsigned i = 0; i < n; i++) values[i] = mantissa(data[i]);
-    std::fwrite(values.data(), sizeof(int32_t), n, f);
+    write_record(name, values);
+}
+
+// a buffer the hardware stores [cols][rows] (the attention value), recorded [rows][cols] as traced
+template <class T> void record_transposed(const char *name, const T *data, unsigned rows, unsigned cols) {
+    if (trace_dir().empty()) return;
+    std::vector<int32_t> values(rows * cols);
+    for (unsigned r = 0; r < rows; r++)
+        for (unsigned c = 0; c < cols; c++) values[r * cols + c] = mantissa(data[c * rows + r]);
+    write_record(name, values);
 }
 
 } // namespace tsflow
 #define TSFLOW_RECORD(name, buf, n) tsflow::record(name, buf, n)
+#define TSFLOW_RECORD_TRANSPOSED(name, buf, rows, cols) tsflow::record_transposed(name, buf, rows, cols)
 #else
 #define TSFLOW_RECORD(name, buf, n)
+#define TSFLOW_RECORD_TRANSPOSED(name, buf, rows, cols)
 #endif
 
 #endif

@@ -17,43 +17,69 @@ from hls4ml.model.flow import get_flow, register_flow
 from hls4ml.writer.vitis_writer import VitisWriter
 from hls4ml.writer.vivado_writer import VivadoWriter
 
+
 TEMPLATES = Path(str(files("flow.hls_templates")))
 BACKENDS = {"vitis": "TSFlowVitis", "vivado": "TSFlowVivado"}
 
 _STORAGE_PRAGMA = {
     "vitis": {"bram": "#pragma HLS BIND_STORAGE variable={v} type=ram_2p impl=bram",
-              "lutram": "#pragma HLS BIND_STORAGE variable={v} type=ram_2p impl=lutram"},
+              "lutram": "#pragma HLS BIND_STORAGE variable={v} type=ram_2p impl=lutram",
+              "rom:bram": "#pragma HLS BIND_STORAGE variable={v} type=rom_1p impl=bram",
+              "rom:lutrom": "#pragma HLS BIND_STORAGE variable={v} type=rom_1p impl=lutram"},
     "vivado": {"bram": "#pragma HLS RESOURCE variable={v} core=RAM_2P_BRAM",
-               "lutram": "#pragma HLS RESOURCE variable={v} core=RAM_2P_LUTRAM"},
+               "lutram": "#pragma HLS RESOURCE variable={v} core=RAM_2P_LUTRAM",
+               "rom:bram": "#pragma HLS RESOURCE variable={v} core=ROM_1P_BRAM",
+               "rom:lutrom": "#pragma HLS RESOURCE variable={v} core=ROM_1P_LUTRAM"},
 }
+_ALLOCATION = {"vitis": "#pragma HLS ALLOCATION function instances=tsflow_mac limit=1",
+               "vivado": "#pragma HLS ALLOCATION instances=tsflow_mac limit=1 function"}
+ENGINE_HEADER = "tsflow_engine.h"
 
 
-def storage_pragma(dialect: str, variable: str, kind: str) -> str:
-    """The pragma line for one buffer; ``auto`` leaves the choice to the tool."""
-    if kind == "registers":
-        return f"#pragma HLS ARRAY_PARTITION variable={variable} complete dim=0"
-    if kind == "auto":
-        return f"// {variable}: storage chosen by the HLS tool"
-    return _STORAGE_PRAGMA[dialect][kind].format(v=variable)
+def memory_pragmas(dialect: str, variable: str, memory: dict | None) -> list[str]:
+    """The pragma lines of one buffer or constant table of the plan: its banks and their storage."""
+    if memory is not None and memory["storage"] == "fused":
+        return [f"// {variable}: computed at a dense layer's output and not stored (kept for the C simulation trace)"]
+    if memory is None or memory["storage"] == "registers":  # wires and register buffers: one word a register
+        return [f"#pragma HLS ARRAY_PARTITION variable={variable} complete dim=0"]
+    lines = []
+    if memory["banks"] > 1:
+        lines.append(f"#pragma HLS ARRAY_PARTITION variable={variable} cyclic factor={memory['banks']} dim=1")
+    key = ("rom:" if memory["rom"] else "") + memory["storage"]
+    lines.append(_STORAGE_PRAGMA[dialect][key].format(v=variable))
+    return lines
 
 
 class _SequentialWriterMixin:
     dialect = "vitis"
 
     def _make_array_pragma(self, variable):
-        kind = getattr(variable, "tsflow_storage", None)
-        if kind is None:
+        if not hasattr(variable, "tsflow_memory"):
             return super()._make_array_pragma(variable)
-        return storage_pragma(self.dialect, variable.name, kind)
+        return "\n    ".join(memory_pragmas(self.dialect, variable.name, variable.tsflow_memory))
 
     def write_project_cpp(self, model):
         for port in [*model.get_input_variables(), *model.get_output_variables()]:
-            port.__dict__.pop("tsflow_storage", None)  # ports keep hls4ml's interface pragmas
+            port.__dict__.pop("tsflow_memory", None)  # ports keep hls4ml's interface pragmas
         super().write_project_cpp(model)
-        path = Path(model.config.get_output_dir()) / "firmware" / f"{model.config.get_project_name()}.cpp"
+        from .layers import engine_header  # not at import: hls4ml loads this module while it imports
+
+        firmware = Path(model.config.get_output_dir()) / "firmware"
+        plan = next(layer.get_attr("tsflow_plan") for layer in model.get_layers() if layer.get_attr("tsflow_plan"))
+        (firmware / ENGINE_HEADER).write_text(engine_header(plan["engine"]))
+        path = firmware / f"{model.config.get_project_name()}.cpp"
         lines = path.read_text().splitlines(keepends=True)
         kept = [ln for ln in lines if ln.strip() not in ("#pragma HLS PIPELINE", "#pragma HLS DATAFLOW")
                 and not ln.strip().startswith("#pragma HLS PIPELINE II=")]
+        # after the port pragmas: the engine's single instance and every constant table's banks and storage
+        last_port = max(i for i, ln in enumerate(kept) if ln.strip().startswith("#pragma HLS")
+                        and any(k in ln for k in ("INTERFACE", "ARRAY_RESHAPE", "ARRAY_PARTITION variable=window")))
+        tables = [_ALLOCATION[self.dialect]] if plan["engine"] else []
+        for layer in model.get_layers():
+            for weight in layer.get_weights():
+                tables += memory_pragmas(self.dialect, weight.name, getattr(weight, "tsflow_memory", None))
+        kept[last_port + 1:last_port + 1] = ["    " + t + "\n" for t in tables]
+        kept.insert(0, f'#include "{ENGINE_HEADER}"\n')
         if self.dialect == "vivado":  # tsflow::multiply picks Vivado HLS's RESOURCE pragma
             kept.insert(0, "#define TSFLOW_VIVADO_HLS\n")
         path.write_text("".join(kept))

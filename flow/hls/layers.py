@@ -28,6 +28,7 @@ TRACE_HEADER = "nnet_utils/tsflow_trace.h"
 _ROUNDING = {"conv": "RND_CONV", "rnd": "RND", "trn": "TRN"}
 _OVERFLOW = {"sat": "SAT", "wrap": "WRAP"}
 MUL_IMPL = {"auto": 0, "dsp": 1, "lut": 2}  # tsflow::MUL_AUTO / MUL_DSP / MUL_LUT
+ENGINE = "tsflow_engine"  # the shared lanes' description, written with tsflow_mac by the backend
 
 
 def cname(name: str) -> str:
@@ -55,32 +56,34 @@ class TSLayer(Layer):
 
     Attributes set by the handlers: ``out_type`` (FixedType), ``out_shape``, ``tables``
     ({role: (mantissas, FixedType)}), ``buffers`` ({boundary name: (shape, FixedType)}); from the
-    hls config: ``tsflow_storage`` ({boundary name: kind}), ``tsflow_parallelism`` ({name: P}).
+    hls config: ``tsflow_plan`` (``flow.hls.plan.HLSPlan.to_dict()``: lanes, banks and storage).
     """
 
     def initialize(self):
-        storage = self.get_attr("tsflow_storage", {})
         out = self.get_attr("out_name", self.name)
         self.add_output_variable(self.get_attr("out_shape"), var_name=cname(out), type_name=cname(out) + "_t",
                                  precision=precision_of(self.get_attr("out_type")))
-        self.get_output_variable().tsflow_storage = storage.get(out, "registers")
+        self.get_output_variable().tsflow_memory = self.plan()["buffers"].get(out)
         for buf, (shape, t) in self.get_attr("buffers", {}).items():
             self.add_output_variable(shape, out_name=buf, var_name=cname(buf), type_name=cname(buf) + "_t",
                                      precision=precision_of(t))
             var = self.get_output_variable(buf)
-            var.tsflow_storage = storage.get(buf, "auto")
+            var.tsflow_memory = self.plan()["buffers"][buf]
             self.set_attr(cname(buf) + "_t", var.type)  # hls4ml keeps one result_t per layer: declare each
         self.set_attr(cname(out) + "_t", self.get_output_variable().type)
         for role, (mantissas, t) in self.get_attr("tables", {}).items():
             self.add_weights_variable(name=role, var_name=cname(role), type_name=cname(role) + "_t",
                                       precision=precision_of(t), data=np.asarray(mantissas, np.float64) * t.lsb)
+            self.get_weights(role).tsflow_memory = self.plan()["roms"][role]
 
-    def parallel(self, name: str | None = None) -> int:
-        return int(self.get_attr("tsflow_parallelism", {}).get(name or self.name, 1))
+    def plan(self) -> dict:
+        return self.get_attr("tsflow_plan")
 
-    def mul_impl(self, name: str | None = None) -> int:
-        """tsflow::multiply<IMPL> selector of a layer's multipliers (hls.multiplier)."""
-        return MUL_IMPL[self.get_attr("tsflow_multiplier", {}).get(name or self.name, "auto")]
+    def loop(self, name: str | None = None) -> dict:
+        return self.plan()["loops"][name or self.name]
+
+    def lanes(self, name: str | None = None) -> int:
+        return int(self.loop(name)["lanes"])
 
     def var(self, name: str) -> str:
         main = self.get_attr("out_name", self.name) == name
@@ -138,7 +141,7 @@ def _dense_fields(layer, params: dict, x_type: FixedType, n_steps: int) -> dict:
     w, b = params["weight"], params["bias"]
     t = layer.types
     return {"n_steps": n_steps, "n_in": w.shape[0], "n_out": w.shape[1], "relu": bool(getattr(layer, "relu", False)),
-            "accum": dense_accumulator(x_type, w, b, t["weight"], t["bias"]),
+            "accum": dense_accumulator(x_type, w, b, t["weight"], t["bias"]), "product_frac": x_type.frac + t["weight"].frac,
             # stored transposed, w[o][i]: the P lanes of one output read P consecutive i, which a cyclic
             # partition by P puts in P different banks whatever n_out is
             "tables": {layer.name + ".weight": (w.T, t["weight"]), layer.name + ".bias": (b, t["bias"])}}
@@ -158,7 +161,7 @@ def parse_cast(keras_layer, input_names, input_shapes, reader):
     layer = _keras_layer(reader, keras_layer["config"]["name"])
     shape = input_shapes[0][1:]
     d = _base(keras_layer, input_names, "TSCast", layer.out_type, shape)
-    d.update(n=int(np.prod(shape)), out_name="input")  # the boundary name; "input" is reserved for layers
+    d.update(n_rows=1, n_cols=int(np.prod(shape)), out_name="input")  # the boundary name; "input" is reserved
     return d, input_shapes[0]
 
 
@@ -178,22 +181,24 @@ def parse_positional(keras_layer, input_names, input_shapes, reader):
     table = layer_parameters(layer)[layer.name]["table"]
     shape = input_shapes[0][1:]
     d = _base(keras_layer, input_names, "TSPositional", layer.types["output"], shape)
-    d.update(n=int(np.prod(shape)), tables={layer.name + ".table": (table, layer.types["table"])})
+    d.update(n_rows=shape[0], n_cols=shape[1], tables={layer.name + ".table": (table, layer.types["table"])})
     return d, input_shapes[0]
 
 
 def parse_add(keras_layer, input_names, input_shapes, reader):
     layer = _keras_layer(reader, keras_layer["config"]["name"])
     shape = input_shapes[0][1:]
-    return {**_base(keras_layer, input_names, "TSAdd", layer.out_type, shape), "n": int(np.prod(shape))}, input_shapes[0]
+    rows, cols = (shape[0], shape[1]) if len(shape) == 2 else (1, int(np.prod(shape)))
+    return {**_base(keras_layer, input_names, "TSAdd", layer.out_type, shape), "n_rows": rows, "n_cols": cols}, input_shapes[0]
 
 
 def parse_norm(keras_layer, input_names, input_shapes, reader):
     layer = _keras_layer(reader, keras_layer["config"]["name"])
     p = layer_parameters(layer)[layer.name]
     steps, ch = input_shapes[0][1:]
+    x = _input_type(reader, layer)
     d = _base(keras_layer, input_names, "TSAffine", layer.types["output"], [steps, ch])
-    d.update(n_steps=steps, n_ch=ch, tables={layer.name + ".scale": (p["scale"], layer.types["scale"]),
+    d.update(n_rows=steps, n_cols=ch, product_frac=x.frac + layer.types["scale"].frac, tables={layer.name + ".scale": (p["scale"], layer.types["scale"]),
                                              layer.name + ".shift": (p["shift"], layer.types["shift"])})
     return d, input_shapes[0]
 
@@ -240,6 +245,8 @@ def parse_attention(keras_layer, input_names, input_shapes, reader):
         tables.update(fields.pop("tables"))
         sub[role] = fields
     score_acc = product_accumulator(t["q"]["output"], t["k"]["output"], dh)
+    score_frac = t["q"]["output"].frac + t["k"]["output"].frac
+    context_frac = spec.prob.frac + t["v"]["output"].frac
     shift = score_shift(dh)
     exp_type = FixedType(spec.exp_frac + 1, 1, signed=False)  # exp(0) = 1 needs one integer bit
     tables[p + "exp_table"] = (spec.exp_table(), exp_type)
@@ -253,7 +260,7 @@ def parse_attention(keras_layer, input_names, input_shapes, reader):
         score_accum=score_acc,
         score_scaled=FixedType(score_acc.width, score_acc.integer - shift, True, "trn", "wrap"),
         context_accum=product_accumulator(spec.prob, t["v"]["output"], steps),
-        softmax=spec, exp_type=exp_type,
+        score_frac=score_frac, context_frac=context_frac, softmax=spec, exp_type=exp_type,
     )
     return d, [None, steps, d_model]
 
@@ -281,34 +288,89 @@ def _weight_type(node, role: str) -> str:
     return node.get_weights(role).type.name
 
 
-def _dense_struct(node, name: str, fields: dict, prefix: str) -> str:
-    return _struct(name, {"n_steps": fields["n_steps"], "n_in": fields["n_in"], "n_out": fields["n_out"],
-                          "parallel": node.parallel(prefix), "mul_impl": node.mul_impl(prefix), "relu": fields["relu"]},
-                   {"weight_t": _weight_type(node, prefix + ".weight"), "bias_t": _weight_type(node, prefix + ".bias"),
-                    "accum_t": fields["accum"].cpp()})
+def lanes_struct(name: str, lanes: int, a_width: int, b_width: int, mapping: str) -> str:
+    """A set of multiply lanes: ``lanes`` signed a x b multipliers and the exact sum of their products."""
+    product = a_width + b_width
+    total = product + max(0, (lanes - 1).bit_length())
+    return _struct(name, {"lanes": lanes, "mul_impl": MUL_IMPL[mapping]},
+                   {"a_t": f"ap_int<{a_width}>", "b_t": f"ap_int<{b_width}>", "product_t": f"ap_int<{product}>",
+                    "sum_t": f"ap_int<{total}>"})
+
+
+def _lanes_of(node, loop_name: str, struct_name: str) -> tuple[str, str, int, bool]:
+    """(struct text or "", lanes type name, its sum width, shared) for one multiplying loop."""
+    loop, engine = node.loop(loop_name), node.plan()["engine"]
+    if loop["shared"]:
+        return "", ENGINE, engine["a_width"] + engine["b_width"] + max(0, (engine["lanes"] - 1).bit_length()), True
+    text = lanes_struct(struct_name, loop["lanes"], loop["a_width"], loop["b_width"], loop["mapping"])
+    total = loop["a_width"] + loop["b_width"] + max(0, (loop["lanes"] - 1).bit_length())
+    return text, struct_name, total, False
+
+
+def _fixed_of_int(width: int, frac: int) -> str:
+    """The ap_fixed whose bits are an ap_int<width> holding a value with ``frac`` fraction bits."""
+    return f"ap_fixed<{width},{width - frac},AP_TRN,AP_WRAP>"
+
+
+def _dense_struct(node, name: str, fields: dict, loop_name: str, transpose_out: bool = False,
+                  consts: dict | None = None, types: dict | None = None) -> str:
+    lanes_text, lanes_t, sum_width, shared = _lanes_of(node, loop_name, name + "_lanes")
+    return lanes_text + _struct(
+        name, {"n_steps": fields["n_steps"], "n_in": fields["n_in"], "n_out": fields["n_out"],
+               "lanes": node.lanes(loop_name), "shared": shared, "relu": fields["relu"], "transpose_out": transpose_out,
+               **(consts or {})},
+        {"weight_t": _weight_type(node, loop_name + ".weight"), "bias_t": _weight_type(node, loop_name + ".bias"),
+         "accum_t": fields["accum"].cpp(), "lanes_t": lanes_t, "psum_t": _fixed_of_int(sum_width, fields["product_frac"]),
+         **(types or {})})
+
+
+DENSE_FIELDS = ("n_steps", "n_in", "n_out", "relu", "accum", "product_frac")
+
+
+def _is_fused(node) -> bool:
+    """A layer computed at the output of the dense layer before it (flow.hls.plan.fused_layers): the
+    call is written where the stored result is, at the last layer of the chain."""
+    return node.plan()["buffers"][node.get_attr("out_name", node.name)]["storage"] == "fused"
+
+
+def _producer(node) -> tuple:
+    """(dense node, its dense fields, its loop name) whose output feeds this positional add or norm."""
+    if node.class_name == "TSPositional":
+        dense = node.get_input_node()
+        return dense, {k: dense.get_attr(k) for k in DENSE_FIELDS}, dense.name
+    add = node.get_input_node()
+    dense = add.get_input_node(add.inputs[1])
+    if dense.class_name == "TSAttention":
+        p = dense.name.removesuffix("attn")
+        return dense, dense.get_attr("sub")["o"], p + "o"
+    return dense, {k: dense.get_attr(k) for k in DENSE_FIELDS}, dense.name
 
 
 def config_cpp(node: TSLayer) -> str:
     a = node.get_attr
     name = f"config{node.index}"
     cls = node.class_name
+    if cls in ("TSDense", "TSAdd") and _is_fused(node):
+        return ""
     if cls == "TSDense":
-        return _dense_struct(node, name, {k: a(k) for k in ("n_steps", "n_in", "n_out", "relu", "accum")},
-                             node.name)
+        return _dense_struct(node, name, {k: a(k) for k in DENSE_FIELDS}, node.name)
+    out_name = a("out_name", node.name)
     if cls in ("TSCast", "TSAdd"):
-        return _struct(name, {"n": a("n"), "parallel": node.parallel()}, {})
+        return _struct(name, {"n_rows": a("n_rows"), "n_cols": a("n_cols"), "lanes": node.lanes(out_name)}, {})
     if cls == "TSPositional":
-        return _struct(name, {"n": a("n"), "parallel": node.parallel()},
-                       {"table_t": _weight_type(node, node.name + ".table")})
+        dense, fields, loop = _producer(node)
+        return _dense_struct(dense, name, fields, loop)
     if cls == "TSAffine":
-        return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "parallel": node.parallel(),
-                              "mul_impl": node.mul_impl()},
-                       {"scale_t": _weight_type(node, node.name + ".scale"),
-                        "shift_t": _weight_type(node, node.name + ".shift")})
+        dense, fields, loop = _producer(node)
+        return _dense_struct(dense, name, fields, loop,
+                             consts={"mul_impl": MUL_IMPL[node.plan()["loops"][loop]["norm_mapping"]]},
+                             types={"scale_t": _weight_type(node, node.name + ".scale"),
+                                    "shift_t": _weight_type(node, node.name + ".shift")})
     if cls == "TSPool":
         recip = FixedType(POOL_RECIPROCAL_FRAC, 0, signed=False)
-        return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "parallel": node.parallel(),
-                              "mul_impl": node.mul_impl(), "recip_mantissa": a("recip")}, {"accum_t": a("accum").cpp(), "recip_t": recip.cpp()})
+        return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "lanes": node.lanes(),
+                              "mul_impl": MUL_IMPL[node.loop()["mapping"]], "recip_mantissa": a("recip")},
+                       {"accum_t": a("accum").cpp(), "recip_t": recip.cpp()})
     if cls == "TSLast":
         return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "first": a("first"), "n_out": a("n_out")}, {})
     if cls == "TSConcat":
@@ -323,38 +385,46 @@ def _attention_config(node: TSLayer, name: str) -> str:
     p = node.name.removesuffix("attn")
     spec = a("softmax")
     out = []
-    for role in ("q", "k", "v", "o"):
-        out.append(_dense_struct(node, f"{name}_{role}", a("sub")[role], p + role))
-    steps = a("n_steps")
-    out.append(_struct(f"{name}_softmax", {"n": steps, "table_size": spec.table_size, "index_shift": spec.index_shift,
-                                           "sum_extra_bits": steps.bit_length(), "prob_frac": spec.prob.frac,
-                                           "prob_max": spec.prob.max_int},
+    for role in ("q", "k", "v"):
+        out.append(_dense_struct(node, f"{name}_{role}", a("sub")[role], p + role, transpose_out=role == "v"))
+    steps, heads = a("n_steps"), a("heads")
+    out.append(_struct(f"{name}_softmax", {"rows": heads * steps, "n": steps, "table_size": spec.table_size,
+                                           "index_shift": spec.index_shift, "sum_extra_bits": steps.bit_length(),
+                                           "prob_frac": spec.prob.frac, "prob_max": spec.prob.max_int},
                        {"score_t": node.get_output_variable(p + "scores").type.name,
                         "prob_t": node.get_output_variable(p + "softmax").type.name,
                         "exp_t": _weight_type(node, p + "exp_table")}))
-    types = {f"{r}_config": f"{name}_{r}" for r in ("q", "k", "v", "o")}
+    score_text, score_t, score_sum, score_shared = _lanes_of(node, p + "scores", f"{name}_score_lanes")
+    context_text, context_t, context_sum, context_shared = _lanes_of(node, p + "context", f"{name}_context_lanes")
+    out += [t for t in (score_text, context_text) if t]
+    types = {f"{r}_config": f"{name}_{r}" for r in ("q", "k", "v")}
     types["softmax_config"] = f"{name}_softmax"
     for buf, key in (("q", "q_t"), ("k", "k_t"), ("v", "v_t"), ("scores", "score_t"), ("softmax", "prob_t"),
                      ("context", "context_t")):
         types[key] = node.get_output_variable(p + buf).type.name
     types.update(score_accum_t=a("score_accum").cpp(), score_scaled_t=a("score_scaled").cpp(),
-                 context_accum_t=a("context_accum").cpp())
-    out.append(_struct(name, {"n_steps": steps, "d": a("d"), "heads": a("heads"), "head_dim": a("head_dim"),
-                              "score_parallel": node.parallel(p + "scores"),
-                              "context_parallel": node.parallel(p + "context"),
-                              "score_mul_impl": node.mul_impl(p + "scores"),
-                              "context_mul_impl": node.mul_impl(p + "context")}, types))
+                 context_accum_t=a("context_accum").cpp(), score_lanes_t=score_t, context_lanes_t=context_t,
+                 score_psum_t=_fixed_of_int(score_sum, a("score_frac")),
+                 context_psum_t=_fixed_of_int(context_sum, a("context_frac")))
+    out.append(_struct(name, {"n_steps": steps, "d": a("d"), "heads": heads, "head_dim": a("head_dim"),
+                              "score_lanes": node.lanes(p + "scores"), "context_lanes": node.lanes(p + "context"),
+                              "score_shared": score_shared, "context_shared": context_shared}, types))
     return "\n".join(out)
 
 
 def _record(node: TSLayer, boundary: str) -> str:
     main = node.get_attr("out_name", node.name) == boundary
     v = node.get_output_variable(None if main else boundary)
+    if node.plan()["buffers"][boundary]["transposed"]:  # stored [d][step], traced [step][d]
+        steps, width = v.shape
+        return f'TSFLOW_RECORD_TRANSPOSED("{boundary}", {v.name}, {steps}, {width});'
     return f'TSFLOW_RECORD("{boundary}", {v.name}, {v.size_cpp()});'
 
 
 def function_cpp(node: TSLayer) -> str:
     cls = node.class_name
+    if cls in ("TSDense", "TSAdd") and _is_fused(node):
+        return ""  # written with the layer that stores the chain's result
     ins = [node.get_input_variable(i) for i in node.inputs]
     out = node.get_output_variable()
     cfg = f"config{node.index}"
@@ -365,14 +435,28 @@ def function_cpp(node: TSLayer) -> str:
     elif cls == "TSDense":
         call = (f"tsflow::dense_seq<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name}, "
                 f"{w[n + '.weight']}, {w[n + '.bias']});")
-    elif cls == "TSPositional":
-        call = f"tsflow::positional_add<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name}, {w[n + '.table']});"
+    elif cls == "TSPositional":  # the embedding with the positional add at its output
+        dense, _, loop = _producer(node)
+        x, y = dense.get_input_variable(dense.inputs[0]), dense.get_output_variable()
+        table = w[n + ".table"]
+        call = (f"tsflow::dense_add<{x.type.name}, {y.type.name}, {node.get_weights(n + '.table').type.name}, "
+                f"{out.type.name}, {cfg}>({x.name}, {_weights(dense, loop)}, {table}, {out.name}, {y.name});")
+        return "\n    ".join([call, _record(dense, "embed"), _record(node, n)])
+    elif cls == "TSAffine":  # the dense layer before the residual add, with the add and this norm at its output
+        add = node.get_input_node()
+        dense, _, loop = _producer(node)
+        residual, total = add.get_input_variable(add.inputs[0]), add.get_output_variable()
+        if dense.class_name == "TSAttention":
+            x, y = dense.get_output_variable(loop.removesuffix("o") + "context"), dense.get_output_variable()
+        else:
+            x, y = dense.get_input_variable(dense.inputs[0]), dense.get_output_variable()
+        call = (f"tsflow::dense_add_norm<{x.type.name}, {y.type.name}, {residual.type.name}, {total.type.name}, "
+                f"{out.type.name}, {cfg}>({x.name}, {_weights(dense, loop)}, {residual.name}, {w[n + '.scale']}, "
+                f"{w[n + '.shift']}, {out.name}, {y.name}, {total.name});")
+        return "\n    ".join([call, _record(dense, loop), _record(add, add.name), _record(node, n)])
     elif cls == "TSAdd":
         call = (f"tsflow::add<{ins[0].type.name}, {ins[1].type.name}, {out.type.name}, {cfg}>"
                 f"({ins[0].name}, {ins[1].name}, {out.name});")
-    elif cls == "TSAffine":
-        call = (f"tsflow::affine_seq<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name}, "
-                f"{w[n + '.scale']}, {w[n + '.shift']});")
     elif cls == "TSPool":
         call = f"tsflow::average_pool<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name});"
     elif cls == "TSLast":
@@ -383,14 +467,55 @@ def function_cpp(node: TSLayer) -> str:
     elif cls == "TSAttention":
         p = n.removesuffix("attn")
         bufs = ", ".join(node.var(p + b) for b in ("q", "k", "v", "scores", "softmax", "context"))
-        weights = ", ".join(w[p + r + "." + k] for r in ("q", "k", "v", "o") for k in ("weight", "bias"))
-        call = (f"tsflow::attention<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name}, {bufs}, "
-                f"{weights}, {w[p + 'exp_table']});")
-        records = [_record(node, p + b) for b in ("q", "k", "v", "scores", "softmax", "context", "o")]
+        weights = ", ".join(_weights(node, p + r) for r in ("q", "k", "v"))
+        call = (f"tsflow::attention<{ins[0].type.name}, {cfg}>({ins[0].name}, {bufs}, {weights}, "
+                f"{w[p + 'exp_table']});")
+        records = [_record(node, p + b) for b in ("q", "k", "v", "scores", "softmax", "context")]
         return "\n    ".join([call, *records])
     else:
         raise ValueError(f"no C++ call for {cls}")
     return call + "\n    " + _record(node, node.get_attr("out_name", n))
+
+
+def _weights(node, layer: str) -> str:
+    """The weight and bias arrays of a dense layer (of ``node``, or of one of its projections)."""
+    return f"{node.get_weights(layer + '.weight').name}, {node.get_weights(layer + '.bias').name}"
+
+
+def engine_header(engine: dict | None) -> str:
+    """firmware/tsflow_engine.h: the shared multiply lanes, one function that every layer calls in turn
+    (the top function limits it to one RTL instance)."""
+    if engine is None:
+        lanes_text = lanes_struct(ENGINE, 1, 2, 2, "dsp")  # no layer shares lanes: declared, never called
+    else:
+        lanes_text = lanes_struct(ENGINE, engine["lanes"], engine["a_width"], engine["b_width"], engine["mapping"])
+    return f"""// The design's shared multiply lanes (flow/hls/plan.py): written by tsflow for this build.
+#ifndef TSFLOW_ENGINE_H_
+#define TSFLOW_ENGINE_H_
+
+#include "nnet_utils/tsflow_layers.h"
+
+{lanes_text}
+// One clock of the lanes: the exact products of the operand mantissas and their sum. Not inlined, so
+// the layers that call it in turn share one RTL instance (ALLOCATION limit=1 in the top function).
+inline void tsflow_mac(const {ENGINE}::a_t a[{ENGINE}::lanes], const {ENGINE}::b_t b[{ENGINE}::lanes],
+                       {ENGINE}::product_t p[{ENGINE}::lanes], {ENGINE}::sum_t &sum) {{
+#pragma HLS INLINE off
+#pragma HLS PIPELINE II = 1
+#pragma HLS ARRAY_PARTITION variable = a complete dim = 1
+#pragma HLS ARRAY_PARTITION variable = b complete dim = 1
+#pragma HLS ARRAY_PARTITION variable = p complete dim = 1
+    {ENGINE}::sum_t s = 0;
+    for (unsigned l = 0; l < {ENGINE}::lanes; l++) {{
+#pragma HLS UNROLL
+        p[l] = tsflow::multiply<{ENGINE}::mul_impl>::product(a[l], b[l]);
+        s += p[l];
+    }}
+    sum = s;
+}}
+
+#endif
+"""
 
 
 def template_classes() -> list[type]:

@@ -1,52 +1,415 @@
-"""Which buffers the generated design has, where each is stored, and how parallel each layer is.
+"""The hardware of the generated design, described once: the C++ writer and the estimator both read it.
 
-Buffer names are the boundary names of the reference trace (``flow.reference``): every layer
-output plus the attention internals (q, k, v, scores, softmax, context). ``parallelism`` is the
-number of multiply-accumulates (or elements) a layer handles per clock; ``multiplier`` maps each
-layer that multiplies to ``dsp``, ``lut`` or ``auto`` (the tool's choice by operand width).
+The layers run one after another (no dataflow). Every layer that multiplies does it on one shared set
+of multiply lanes, the *engine* (``tsflow_mac`` in the C++, one RTL instance), so the few DSPs of a
+small part work for each layer in turn instead of idling in the layers that are not running. A layer
+is one perfect loop nest pipelined at II=1 (accumulator set and written inside the innermost loop, so
+the tool flattens it): ``trips`` clocks of ``lanes`` multiply-accumulates or elements, one pipeline
+fill per layer. Every buffer is banked (cyclic partition) so that the lanes reading or writing it in
+one clock find each word in its own bank; the attention value ``v`` is stored transposed so that the
+context lanes read consecutive words. A layer whose ``hls.multiplier`` differs from the engine's keeps
+its own lanes, and the pooling keeps one multiplier of its own (its operands are wider than the rest).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import asdict, dataclass, field
 
 from ..config import ConfigError
+from ..fixedpoint import FixedType, exact_sum_type, union_type
 from ..precision import layer_kinds
+from ..tables import POOL_RECIPROCAL_FRAC
 
-# layers whose loops have a parallelism knob: everything but the wires
-_NO_PARALLELISM = ("softmax",)
+AUTO_LUT_MUL_MAX_BITS = 12  # auto multipliers: LUTs when both signed operand widths add up to at most this
+AUTO_LUTRAM_MAX_WORDS = 64  # auto buffer storage per bank: LUTRAM up to this depth or ...
+AUTO_LUTRAM_MAX_BITS = 1024  # ... this many bits, BRAM above
+ROM_LUT_MAX_WORDS = 1024  # auto constant tables per bank: LUT ROM up to this depth, BRAM above
+MULTIPLYING = ("mac", "pool")
+# element-wise layers done at the output of the dense layer before them: layer -> that dense layer
+FUSED_INTO = {"pos": "embed"}
+
+
+def fused_layers(cfg) -> dict:
+    """Element-wise layer -> the dense layer that computes it at its output (no loop, no buffer of its own
+    before it: the dense output and the residual sum exist only in the C simulation trace)."""
+    out = dict(FUSED_INTO)
+    for i in range(cfg.model.layers):
+        e = f"enc{i}."
+        out.update({e + "add1": e + "o", e + "norm1": e + "o", e + "add2": e + "ffn2", e + "norm2": e + "ffn2"})
+    return out
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The shared multiply lanes: ``lanes`` multipliers of signed ``a_width`` x ``b_width`` operands."""
+
+    lanes: int
+    a_width: int
+    b_width: int
+    mapping: str  # dsp | lut
+    users: tuple = ()
+
+    @property
+    def product_width(self) -> int:
+        return self.a_width + self.b_width
+
+    @property
+    def sum_width(self) -> int:
+        """Width of the exact sum of every lane's product (the lanes' adder tree)."""
+        return self.product_width + max(0, math.ceil(math.log2(max(self.lanes, 1))))
+
+
+@dataclass(frozen=True)
+class Loop:
+    """One layer's pipelined loop nest: ``trips`` clocks at II=1, ``lanes`` operations per clock.
+
+    ``outputs`` results, each a sum over ``terms`` (mac) or one element (the others). ``reads``: the
+    buffers whose consecutive words the lanes read in one clock.
+    """
+
+    name: str
+    kind: str  # mac | add | softmax | pool | concat
+    outputs: int
+    terms: int
+    lanes: int
+    trips: int
+    reads: tuple
+    writes: str  # the buffer it stores
+    writes_per_clock: int
+    shared: bool = False
+    mapping: str | None = None  # multiplier of a multiplying layer: dsp | lut
+    a_width: int = 0  # signed operand widths of its products
+    b_width: int = 0
+    residual: str | None = None  # a buffer read one word a clock at the output (residual add)
+    epilogue: tuple = ()  # layers done at its output, one value a clock: (positional add) or (add, norm)
+    norm_mapping: str | None = None  # the multiplier of a norm in the epilogue
+    norm_widths: tuple = (0, 0)
+
+    @property
+    def macs(self) -> int:
+        return self.outputs * self.terms if self.kind == "mac" else 0
+
+
+@dataclass(frozen=True)
+class Memory:
+    """A buffer or constant table: ``banks`` cyclic banks (``words`` banks: registers), each ``storage``."""
+
+    name: str
+    words: int
+    width: int
+    requested: str
+    storage: str  # registers | lutram | bram | lutrom | port
+    banks: int
+    rom: bool = False
+    transposed: bool = False
+    internal: bool = False  # not a layer boundary: row maxima and sums, pooling sums
+
+    @property
+    def bank_words(self) -> int:
+        return math.ceil(self.words / self.banks)
 
 
 @dataclass(frozen=True)
 class HLSPlan:
     tool: str
-    storage: dict  # buffer name -> registers | lutram | bram | auto
-    parallelism: dict  # layer name -> multiply-accumulates (or elements) per clock
-    multiplier: dict  # multiplying layer name -> dsp | lut | auto
+    engine: Engine | None
+    loops: dict = field(default_factory=dict)  # name -> Loop, in execution order
+    buffers: dict = field(default_factory=dict)  # name -> Memory
+    roms: dict = field(default_factory=dict)  # name -> Memory
+
+    @property
+    def macs(self) -> int:
+        return sum(loop.macs for loop in self.loops.values())
+
+    def to_dict(self) -> dict:
+        return {"tool": self.tool, "engine": asdict(self.engine) if self.engine else None,
+                "loops": {n: asdict(v) for n, v in self.loops.items()},
+                "buffers": {n: asdict(v) for n, v in self.buffers.items()},
+                "roms": {n: asdict(v) for n, v in self.roms.items()}}
 
 
-def buffer_names(cfg) -> list[str]:
-    """Every intermediate buffer of the design, in execution order."""
-    return list(layer_kinds(cfg))
+@dataclass(frozen=True)
+class Choice:
+    """What ``auto`` settles to: the lanes of the shared multipliers and of each layer left to auto, the
+    multipliers of the shared lanes and of the layers with lanes of their own, and auto buffers' storage.
+    Explicit YAML settings always win over it."""
+
+    auto_lanes: int = 1
+    engine_mapping: str | None = None  # dsp | lut for an auto hls.default_multiplier
+    private_mapping: str | None = None  # dsp | lut for auto layers off the shared lanes
+    lanes: dict = field(default_factory=dict)  # layer -> lanes, below auto_lanes
+    storage: dict = field(default_factory=dict)  # auto buffer -> lutram | bram | registers
 
 
-def multiplying_layers(cfg) -> list[str]:
-    """Layers whose loops multiply: dense, norm (scale), attention scores and context, pooling (1/n)."""
-    return [n for n, kind in layer_kinds(cfg).items()
-            if kind in ("dense", "norm") or n.endswith((".scores", ".context")) or n == "pool"]
+def signed_width(t: FixedType) -> int:
+    """Operand width as a signed multiplier sees it (an unsigned operand needs one bit more)."""
+    return t.width + (0 if t.signed else 1)
 
 
-def hls_plan(cfg) -> HLSPlan:
-    names = buffer_names(cfg)
+def auto_mapping(wa: int, wb: int) -> str:
+    return "lut" if wa + wb <= AUTO_LUT_MUL_MAX_BITS else "dsp"
+
+
+def balanced_lanes(terms: int, most: int) -> int:
+    """The fewest lanes that still need the fewest clocks for ``terms`` with at most ``most`` lanes."""
+    return math.ceil(terms / math.ceil(terms / max(1, most)))
+
+
+def pool_accumulator(x: FixedType, steps: int) -> FixedType:
+    return exact_sum_type(steps * x.min_int, steps * x.max_int, x.frac)
+
+
+POOL_RECIPROCAL = FixedType(POOL_RECIPROCAL_FRAC, 0, signed=False)
+
+
+def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
+    """Every loop of the design in execution order, before lanes are chosen."""
+    m, T, t = cfg.model, cfg.data.window, prec.types
+    D, H, FF = m.d_model, m.heads, m.ffn_width
+    DH = D // H
+    out = [dict(name="input", kind="add", rows=1, cols=T * n_features, reads=()),
+           dict(name="embed", kind="mac", outputs=T * D, terms=n_features, reads=("input",),
+                a=t["input"]["output"], b=t["embed"]["weight"], dense=(n_features, D), epilogue=("pos",),
+                writes="pos")]
+    prev = "pos"
+    for i in range(m.layers):
+        e = f"enc{i}."
+        spec = prec.softmax[i]
+        x = t[prev]["output"]
+        out += [dict(name=e + r, kind="mac", outputs=T * D, terms=D, reads=(prev,), a=x, b=t[e + r]["weight"],
+                     dense=(D, D)) for r in "qkv"]
+        out += [dict(name=e + "scores", kind="mac", outputs=H * T * T, terms=DH, reads=(e + "q", e + "k"),
+                     a=t[e + "q"]["output"], b=t[e + "k"]["output"]),
+                dict(name=e + "softmax", kind="softmax", outputs=H * T * T, reads=()),
+                dict(name=e + "context", kind="mac", outputs=H * T * DH, terms=T, reads=(e + "softmax", e + "v"),
+                     a=spec.prob, b=t[e + "v"]["output"]),
+                dict(name=e + "o", kind="mac", outputs=T * D, terms=D, reads=(e + "context",),
+                     a=t[e + "context"]["output"], b=t[e + "o"]["weight"], dense=(D, D), residual=prev,
+                     epilogue=(e + "add1", e + "norm1"), writes=e + "norm1",
+                     norm=(t[e + "add1"]["output"], t[e + "norm1"]["scale"])),
+                dict(name=e + "ffn1", kind="mac", outputs=T * FF, terms=D, reads=(e + "norm1",),
+                     a=t[e + "norm1"]["output"], b=t[e + "ffn1"]["weight"], dense=(D, FF)),
+                dict(name=e + "ffn2", kind="mac", outputs=T * D, terms=FF, reads=(e + "ffn1",),
+                     a=t[e + "ffn1"]["output"], b=t[e + "ffn2"]["weight"], dense=(FF, D), residual=e + "norm1",
+                     epilogue=(e + "add2", e + "norm2"), writes=e + "norm2",
+                     norm=(t[e + "add2"]["output"], t[e + "norm2"]["scale"]))]
+        prev = e + "norm2"
+    x = t[prev]["output"]
+    out.append(dict(name="pool", kind="pool", rows=T, cols=D, reads=(prev,),
+                    a=pool_accumulator(x, T), b=POOL_RECIPROCAL))
+    if m.head == "mean_last":
+        out.append(dict(name="head_in", kind="concat", outputs=2 * D, reads=()))
+        out.append(dict(name="head", kind="mac", outputs=1, terms=2 * D, reads=("head_in",),
+                        a=union_type(t["pool"]["output"], x), b=t["head"]["weight"], dense=(2 * D, 1)))
+    else:
+        out.append(dict(name="head", kind="mac", outputs=1, terms=D, reads=("pool",),
+                        a=t["pool"]["output"], b=t["head"]["weight"], dense=(D, 1)))
+    if m.predict_delta:
+        out.append(dict(name="delta", kind="add", rows=1, cols=1, reads=()))
+    return out
+
+
+def _lanes(cfg, s: dict, choice: Choice) -> int:
     h = cfg.hls
-    multiplying = multiplying_layers(cfg)
-    for key, given, allowed in (("storage", h.storage, names),
-                                ("parallelism", h.parallelism, [n for n in names if not n.endswith(_NO_PARALLELISM)]),
-                                ("multiplier", h.multiplier, multiplying)):
+    if s["kind"] in ("softmax", "concat"):
+        return 1
+    if s["name"] in h.parallelism:
+        return h.parallelism[s["name"]]
+    if h.default_parallelism != "auto":
+        return h.default_parallelism
+    if s["name"] == "input":  # the port holds the whole window: every element in one clock, by wires
+        return s["cols"]
+    most = min(choice.auto_lanes, choice.lanes.get(s["name"], choice.auto_lanes))
+    return balanced_lanes(s["terms"] if s["kind"] == "mac" else s["cols"], most)
+
+
+def _trips(s: dict, lanes: int) -> int:
+    kind = s["kind"]
+    if kind == "mac":
+        return s["outputs"] * math.ceil(s["terms"] / lanes)
+    if kind == "add":
+        return s["rows"] * math.ceil(s["cols"] / lanes)
+    if kind == "pool":  # sums over time, lanes across channels; then one multiply per channel
+        return math.ceil(s["cols"] / lanes) * s["rows"] + s["cols"]
+    if kind == "softmax":  # one pass for the row sums, one for the quotients
+        return 2 * s["outputs"]
+    return s["outputs"]
+
+
+def _engine(cfg, shapes: list[dict], lanes: dict, choice: Choice) -> tuple[Engine | None, dict]:
+    """The shared lanes and each multiplying layer's (shared, mapping).
+
+    A multiplying layer shares the lanes unless its ``hls.multiplier`` differs from theirs, or it is left
+    to auto and takes a single lane (the shared lanes would only add it to their multiplexers); the
+    pooling always multiplies on its own.
+    """
+    h = cfg.hls
+    default = choice.engine_mapping or h.default_multiplier
+    multiplying = [s for s in shapes if s["kind"] == "mac"]
+    widths = {s["name"]: (signed_width(s["a"]), signed_width(s["b"])) for s in shapes if s["kind"] in MULTIPLYING}
+    auto_parallel = h.default_parallelism == "auto"
+    alone = {s["name"] for s in multiplying if auto_parallel and s["name"] not in h.parallelism
+             and lanes[s["name"]] == 1 and s["name"] not in h.multiplier}
+    wanted = {s["name"]: h.multiplier.get(s["name"], default) for s in multiplying if s["name"] not in alone}
+    follow = [n for n, w in wanted.items() if w in ("auto", default)]
+    how = {}
+    engine = None
+    if wanted:
+        group = follow or list(wanted)
+        mapping = default if default != "auto" else auto_mapping(max(widths[n][0] for n in group),
+                                                                 max(widths[n][1] for n in group))
+        shared = [n for n, w in wanted.items() if w in ("auto", mapping) or n in follow]
+        engine = Engine(lanes=max(lanes[n] for n in shared), a_width=max(widths[n][0] for n in shared),
+                        b_width=max(widths[n][1] for n in shared), mapping=mapping, users=tuple(shared))
+        how = {n: (True, mapping) for n in shared}
+    private = {n: widths[n] for n in [*wanted, *alone, "pool"] if n not in how}
+    private.update({s["epilogue"][1]: tuple(signed_width(t) for t in s["norm"]) for s in shapes if "norm" in s})
+    for n, (wa, wb) in private.items():
+        w = h.multiplier.get(n, "auto") if n in h.multiplier or n not in wanted else wanted[n]
+        if w == "auto":
+            w = choice.private_mapping or (h.default_multiplier if h.default_multiplier != "auto"
+                                           else auto_mapping(wa, wb))
+        how[n] = (False, w)
+    return engine, how
+
+
+def _buffer_shapes(cfg, prec, n_features: int) -> dict:
+    """Boundary buffer -> (words, width)."""
+    m, T, t = cfg.model, cfg.data.window, prec.types
+    D, H = m.d_model, m.heads
+    shapes = {"input": T * n_features, "embed": T * D, "pos": T * D, "pool": D, "head": 1, "delta": 1}
+    for i in range(m.layers):
+        e = f"enc{i}."
+        shapes.update({e + n: T * D for n in ("q", "k", "v", "context", "o", "add1", "norm1", "ffn2", "add2", "norm2")})
+        shapes.update({e + "scores": H * T * T, e + "softmax": H * T * T, e + "ffn1": T * m.ffn_width})
+    out = {}
+    for name in layer_kinds(cfg):
+        width = t[name]["output"].width
+        if name.endswith(".softmax"):
+            width = prec.softmax[int(name.split(".")[0][3:])].prob.width
+        out[name] = (shapes[name], width)
+    return out
+
+
+def _storage(requested: str, words: int, width: int, banks: int, chosen: str | None = None) -> str:
+    per_bank = math.ceil(words / banks)
+    if words == 1 or (requested == "auto" and per_bank == 1):
+        return "registers"
+    if requested != "auto":
+        return requested
+    if chosen:
+        return chosen
+    return "lutram" if per_bank <= AUTO_LUTRAM_MAX_WORDS or per_bank * width <= AUTO_LUTRAM_MAX_BITS else "bram"
+
+
+def _rom_storage(requested: str, words: int, banks: int) -> str:
+    if requested != "auto":
+        return requested
+    return "lutrom" if math.ceil(words / banks) <= ROM_LUT_MAX_WORDS else "bram"
+
+
+def _roms(cfg, prec, shapes: list[dict], loops: dict) -> dict:
+    t, h = prec.types, cfg.hls
+    tables = []  # (name, words, width, banks)
+    for s in shapes:
+        n, lanes = s["name"], loops[s["name"]].lanes
+        if "dense" in s:
+            n_in, n_out = s["dense"]
+            tables += [(n + ".weight", n_in * n_out, t[n]["weight"].width, lanes), (n + ".bias", n_out, t[n]["bias"].width, 1)]
+        if "norm" in s:  # read one word a clock at the dense layer's output
+            norm = s["epilogue"][1]
+            tables += [(norm + "." + r, s["dense"][1], t[norm][r].width, 1) for r in ("scale", "shift")]
+        if n == "embed":
+            tables.append(("pos.table", s["outputs"], t["pos"]["table"].width, 1))
+        elif s["kind"] == "softmax":
+            spec = prec.softmax[int(n.split(".")[0][3:])]
+            tables.append((n.removesuffix("softmax") + "exp_table", spec.table_size, spec.exp_frac + 1, 1))
+    out = {}
+    for name, words, width, banks in tables:
+        banks = min(banks, words)
+        req = h.rom.get(name, h.default_rom)
+        storage = _rom_storage(req, words, banks)
+        out[name] = Memory(name, words, width, req, storage, words if storage == "registers" else banks, rom=True)
+    return out
+
+
+def rom_names(cfg) -> list[str]:
+    """Every constant table of the design (``hls.rom`` keys)."""
+    names = ["embed.weight", "embed.bias", "pos.table"]
+    for i in range(cfg.model.layers):
+        e = f"enc{i}."
+        names += [e + r + "." + k for r in ("q", "k", "v", "o") for k in ("weight", "bias")]
+        names += [e + "exp_table", e + "norm1.scale", e + "norm1.shift"]
+        names += [e + r + "." + k for r in ("ffn1", "ffn2") for k in ("weight", "bias")]
+        names += [e + "norm2.scale", e + "norm2.shift"]
+    return names + ["head.weight", "head.bias"]
+
+
+def check_names(cfg) -> None:
+    """Every name under hls.storage / rom / parallelism / multiplier exists in this model."""
+    kinds = layer_kinds(cfg)
+    fused = fused_layers(cfg)
+    stored = set(fused.values()) | set(fused)  # the dense layers with an epilogue and their epilogues
+    written = {"pos"} | {n for n in fused if n.endswith("norm1") or n.endswith("norm2")}
+    buffers = [n for n in kinds if n not in stored or n in written]
+    loops = [n for n in kinds if not n.endswith(".softmax") and n not in fused]
+    multiplying = [n for n, k in kinds.items() if k in ("dense", "norm") or n.endswith((".scores", ".context"))
+                   or n == "pool"]
+    h = cfg.hls
+    for key, given, allowed in (("storage", h.storage, buffers), ("rom", h.rom, rom_names(cfg)),
+                                ("parallelism", h.parallelism, loops), ("multiplier", h.multiplier, multiplying)):
         unknown = sorted(set(given) - set(allowed))
         if unknown:
             raise ConfigError(f"invalid configuration: hls.{key}.{unknown[0]}: unknown name; "
                               f"allowed for this model: {', '.join(allowed)}")
-    storage = {n: h.storage.get(n, h.default_storage) for n in names}
-    parallelism = {n: h.parallelism.get(n, h.default_parallelism) for n in names if not n.endswith(_NO_PARALLELISM)}
-    multiplier = {n: h.multiplier.get(n, h.default_multiplier) for n in multiplying}
-    return HLSPlan(tool=h.tool, storage=storage, parallelism=parallelism, multiplier=multiplier)
+
+
+def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
+    """The design for ``cfg``, with what ``auto`` leaves open settled by ``choice``."""
+    check_names(cfg)
+    shapes = _layer_shapes(cfg, prec, n_features)
+    lanes = {s["name"]: _lanes(cfg, s, choice) for s in shapes}
+    engine, how = _engine(cfg, shapes, lanes, choice)
+    loops = {}
+    for s in shapes:
+        n, kind, p = s["name"], s["kind"], lanes[s["name"]]
+        shared, mapping = how.get(n, (False, None))
+        outputs = s.get("outputs", s.get("rows", 1) * s.get("cols", 1))
+        norm = s["epilogue"][1] if "norm" in s else None
+        loops[n] = Loop(n, kind, outputs, s.get("terms", 1), p, _trips(s, p), s["reads"], s.get("writes", n),
+                        p if kind == "add" else 1, shared, mapping,
+                        signed_width(s["a"]) if "a" in s else 0, signed_width(s["b"]) if "b" in s else 0,
+                        s.get("residual"), s.get("epilogue", ()), how[norm][1] if norm else None,
+                        tuple(signed_width(t) for t in s["norm"]) if norm else (0, 0))
+    buffers = {}
+    output = "delta" if cfg.model.predict_delta else "head"
+    fused = fused_layers(cfg)
+    for name, (words, width) in _buffer_shapes(cfg, prec, n_features).items():
+        readers = [lp.lanes for lp in loops.values() if name in lp.reads]
+        writer = next((lp.writes_per_clock for lp in loops.values() if lp.writes == name), 1)
+        banks = min(words, max([writer, *readers]))
+        req = cfg.hls.storage.get(name, cfg.hls.default_storage)
+        if name == output:
+            storage = "port"
+        elif name in loops and loops[name].epilogue or name in fused and name not in (
+                lp.writes for lp in loops.values()):
+            storage = "fused"  # computed at a dense layer's output on its way to the buffer it stores
+        else:
+            storage = _storage(req, words, width, banks, choice.storage.get(name))
+        buffers[name] = Memory(name, words, width, req, storage,
+                               1 if storage == "fused" else words if storage == "registers" else banks,
+                               transposed=name.endswith(".v"))
+    for i in range(cfg.model.layers):  # the softmax's row maxima and row sums, one word per row
+        e, spec = f"enc{i}.", prec.softmax[i]
+        rows = cfg.model.heads * cfg.data.window
+        sum_width = spec.exp_frac + 1 + cfg.data.window.bit_length()
+        for name, width in ((e + "rowmax", spec.score.width), (e + "rowsum", sum_width)):
+            buffers[name] = Memory(name, rows, width, "lutram", _storage("lutram", rows, width, 1), 1, internal=True)
+    last = prec.types[f"enc{cfg.model.layers - 1}.norm2"]["output"]
+    acc = pool_accumulator(last, cfg.data.window)
+    D = cfg.model.d_model
+    buffers["pool.sum"] = Memory("pool.sum", D, acc.width, "registers", "registers", D, internal=True)
+    if "head_in" in loops:
+        width = union_type(prec.types["pool"]["output"], last).width
+        buffers["head_in"] = Memory("head_in", 2 * D, width, "registers", "registers", 2 * D, internal=True)
+    return HLSPlan(cfg.hls.tool, engine, loops, buffers, _roms(cfg, prec, shapes, loops))

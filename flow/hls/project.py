@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .backend import BACKENDS, ensure_registered
-from .plan import hls_plan
+from .plan import HLSPlan
 from ..reference import output_of
 
 PROJECT = "tsflow_model"
@@ -105,17 +105,16 @@ class Project:
     reference: dict  # boundary name -> flow.reference.Boundary over the test windows
 
 
-def hls_config(cfg, prec, model) -> dict:
-    plan = hls_plan(cfg)
-    layer_cfg = {"TsflowStorage": plan.storage, "TsflowParallelism": plan.parallelism,
-                 "TsflowMultiplier": plan.multiplier}
-    names = {layer.name: dict(layer_cfg) for layer in model.layers}
+def hls_config(cfg, prec, model, plan: HLSPlan) -> dict:
+    """hls4ml's configuration with the plan every tsflow layer reads its lanes, banks and storage from."""
+    names = {layer.name: {"TsflowPlan": plan.to_dict()} for layer in model.layers}
     names[model.layers[0].name] = {"Precision": {"result": prec.types["input"]["output"].cpp()}}
     return {"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"}, "LayerName": names}
 
 
-def write_project(cfg, model, prec, reference: dict, folder: Path) -> Project:
-    """Convert ``model`` through the tsflow backend and write firmware, testbench and vectors."""
+def write_project(cfg, model, prec, reference: dict, folder: Path, plan: HLSPlan) -> Project:
+    """Convert ``model`` through the tsflow backend into the design ``plan`` describes, and write
+    firmware, testbench and vectors."""
     import hls4ml
 
     ensure_registered()
@@ -123,7 +122,7 @@ def write_project(cfg, model, prec, reference: dict, folder: Path) -> Project:
     hls_model = hls4ml.converters.convert_from_keras_model(
         model, output_dir=str(folder), project_name=PROJECT, backend=BACKENDS[cfg.hls.tool],
         part=cfg.target.part, clock_period=round(1000.0 / cfg.target.clock_mhz, 3), io_type="io_parallel", write_weights_txt=False,
-        hls_config=hls_config(cfg, prec, model))
+        hls_config=hls_config(cfg, prec, model, plan))
     hls_model.write()
     x_in = reference["input"]
     y = output_of(reference)

@@ -1,0 +1,383 @@
+"""Analytic resource and latency estimate of the design ``tsflow build`` generates, read off its plan.
+
+The plan (``flow.hls.plan``) is the structure the C++ writer emits: the shared multiply lanes, one
+pipelined loop nest per layer with its trips and lanes, every buffer and constant table with its banks
+and storage. Here each piece is priced with the device facts of ``costs``; cycles are each loop's
+trips plus its pipeline fill, layers one after another.
+
+Assumptions that are not device facts (calibration corrects the totals): the adder tree of the shared
+lanes is in LUTs (a DSP cascade would save them); each shared lane's operands come through a
+multiplexer over the layers that use it; control costs 24 LUTs and 16 FFs per loop plus an index
+counter per nest level; a pipelined divider is one subtract stage per quotient bit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+
+from ..fixedpoint import FixedType, exact_sum_type, product_accumulator, union_type
+from ..hls.plan import POOL_RECIPROCAL, Choice, HLSPlan, hls_plan, pool_accumulator
+from ..precision import resolve_precisions
+from .costs import (MUL_STAGES, READ_LATENCY, RESOURCES, Cost, adder, cast, clog2, counter, memory_cost, multiplier,
+                    mux)
+
+CONTROL_LUT, CONTROL_FF = 24, 16
+TOP_CONTROL_LUT, TOP_CONTROL_FF = 48, 32  # top-level FSM and the ap_ctrl handshake
+WRITE_STAGES = 1  # the cast to the output type and the write
+MAX_AUTO_LANES = 64
+
+
+@dataclass
+class LayerEstimate:
+    name: str
+    what: str  # the loop nest in words
+    cost: Cost
+    cycles: int
+
+
+@dataclass
+class BufferEstimate:
+    name: str
+    storage: str  # registers | lutram | bram | lutrom | port
+    words: int
+    width: int
+    banks: int
+    cost: Cost
+
+
+@dataclass
+class Estimate:
+    part: str
+    clock_mhz: float
+    layers: list
+    buffers: list
+    total: dict
+    budget: dict
+    latency_cycles: int
+    macs: int
+    dsp_bound_cycles: int
+    plan: HLSPlan | None = None
+    calibrated: bool = False
+    overflowing: list = field(default_factory=list)
+
+    @property
+    def fits(self) -> bool:
+        return not self.overflowing
+
+    @property
+    def latency_us(self) -> float:
+        return self.latency_cycles / self.clock_mhz
+
+    @property
+    def bound_ratio(self) -> float:
+        return self.latency_cycles / self.dsp_bound_cycles if self.dsp_bound_cycles else float("inf")
+
+    def to_dict(self) -> dict:
+        engine = self.plan.engine if self.plan else None
+        return {"part": self.part, "clock_mhz": self.clock_mhz, "total": self.total, "budget": self.budget,
+                "percent": {r: round(100 * self.total[r] / self.budget[r], 1) if self.budget[r] else None
+                            for r in RESOURCES},  # None: the data sheet gives no budget (LUTRAM of some Zynq parts)
+                "fits": self.fits, "overflowing": self.overflowing, "latency_cycles": self.latency_cycles,
+                "latency_us": round(self.latency_us, 3), "macs": self.macs, "dsp_bound_cycles": self.dsp_bound_cycles,
+                "bound_ratio": round(self.bound_ratio, 3), "calibrated": self.calibrated,
+                "engine": asdict(engine) if engine else None,
+                "layers": [{"name": e.name, "what": e.what, "cycles": e.cycles, **e.cost.rounded()}
+                           for e in self.layers],
+                "buffers": [{**{k: v for k, v in asdict(b).items() if k != "cost"}, **b.cost.rounded()}
+                            for b in self.buffers]}
+
+
+def _control(loop) -> Cost:
+    levels = (loop.outputs, math.ceil(loop.trips / max(1, loop.outputs))) if loop.kind == "mac" else (loop.trips,)
+    cost = Cost(lut=CONTROL_LUT, ff=CONTROL_FF)
+    for trips in levels:
+        cost += counter(trips)
+    return cost
+
+
+def _read_latency(plan: HLSPlan, loop) -> int:
+    return max([READ_LATENCY[plan.buffers[b].storage] for b in loop.reads] or [0])
+
+
+def _epilogue(cfg, prec, loop) -> tuple[Cost, int, str]:
+    """The element-wise layers done at a dense layer's output, one value a clock: cost, stages, words."""
+    t = prec.types
+    if not loop.epilogue:
+        return Cost(), 0, ""
+    add = loop.epilogue[0]
+    y = t[loop.name]["output"]
+    s = t[add]["output"] if add != "pos" else t["pos"]["output"]
+    other = t[loop.residual]["output"] if loop.residual else t["pos"]["table"]
+    wide = max(y.integer, other.integer) + 1
+    frac = max(y.frac, other.frac)
+    cost = adder(wide + frac) + cast(FixedType(wide + frac, wide), s)
+    stages = 1
+    if len(loop.epilogue) == 2:  # and the norm: s * scale + shift on the layer's own multiplier
+        norm = t[loop.epilogue[1]]
+        wa, wb = loop.norm_widths
+        f = s.frac + norm["scale"].frac
+        top = max(wa + wb - f, norm["shift"].integer) + 1
+        width = top + max(f, norm["shift"].frac)
+        cost += multiplier(wa, wb, loop.norm_mapping) + adder(width) + cast(FixedType(width, top), norm["output"])
+        stages += MUL_STAGES[loop.norm_mapping] + 1
+    return cost, stages, " + ".join(loop.epilogue) + " at its output, "
+
+
+def _mac(cfg, prec, plan: HLSPlan, loop, acc: FixedType, out: FixedType, relu: bool) -> LayerEstimate:
+    cost = _control(loop) + adder(acc.width) + cast(acc, out)
+    if relu:
+        cost += Cost(lut=acc.width)  # the sign test and the zeroing mux
+    mapping = plan.engine.mapping if loop.shared else loop.mapping
+    if not loop.shared:  # the layer's own multipliers and their adder tree
+        cost += multiplier(loop.a_width, loop.b_width, mapping).times(loop.lanes)
+        cost += adder(loop.a_width + loop.b_width + clog2(loop.lanes)).times(loop.lanes - 1)
+    epilogue, stages, what = _epilogue(cfg, prec, loop)
+    reads = max(_read_latency(plan, loop), READ_LATENCY[plan.buffers[loop.residual].storage] if loop.residual else 0)
+    depth = reads + MUL_STAGES[mapping] + clog2(loop.lanes) + 1 + stages + WRITE_STAGES
+    where = "shared lanes" if loop.shared else f"own {mapping} lanes"
+    return LayerEstimate(loop.name, f"{loop.outputs} outputs of {loop.terms} MACs, {loop.lanes} lane(s) on {where}, "
+                         f"{what}{loop.trips} clocks", cost + epilogue, loop.trips + depth)
+
+
+def _elementwise(plan: HLSPlan, loop, per_lane: Cost, stages: int, what: str) -> LayerEstimate:
+    cost = _control(loop) + per_lane.times(loop.lanes)
+    return LayerEstimate(loop.name, f"{what}{loop.outputs} elements, {loop.lanes} lane(s), {loop.trips} clocks", cost,
+                         loop.trips + _read_latency(plan, loop) + stages + WRITE_STAGES)
+
+
+def _softmax(plan: HLSPlan, loop, spec, steps: int) -> LayerEstimate:
+    exp_w = spec.exp_frac + 1
+    sum_w = exp_w + steps.bit_length()
+    num_w = exp_w + spec.prob.frac
+    divider = Cost(lut=num_w * sum_w, ff=num_w * (sum_w + num_w))  # one subtract stage per quotient bit
+    cost = (_control(loop) + adder(spec.score.width + 1).times(2) + adder(sum_w) + divider
+            + cast(FixedType(num_w, num_w - spec.prob.frac, False), spec.prob))
+    sum_fill = READ_LATENCY["lutrom"] + 3  # score and row maximum, subtract, table, add
+    divide_fill = READ_LATENCY["lutrom"] + 3 + num_w + WRITE_STAGES
+    rows = loop.outputs // steps
+    return LayerEstimate(loop.name, f"{rows} rows of {steps}, two passes of one element a clock, "
+                         f"{num_w}/{sum_w}-bit divider", cost, loop.trips + sum_fill + divide_fill)
+
+
+def _engine(plan: HLSPlan) -> LayerEstimate | None:
+    e = plan.engine
+    if e is None:
+        return None
+    users = len(e.users)
+    lane = multiplier(e.a_width, e.b_width, e.mapping) + mux(users, e.a_width) + mux(users, e.b_width)
+    lane += Cost(ff=e.a_width + e.b_width)  # the operand registers
+    tree = adder(e.sum_width).times(e.lanes - 1)
+    return LayerEstimate("engine", f"{e.lanes} shared {e.a_width}x{e.b_width} {e.mapping} multiplier(s) and their "
+                         f"adder tree, used in turn by {users} layers", lane.times(e.lanes) + tree, 0)
+
+
+def layer_estimates(cfg, prec, plan: HLSPlan) -> list[LayerEstimate]:
+    t = prec.types
+    out = []
+    engine = _engine(plan)
+    if engine:
+        out.append(engine)
+    for loop in plan.loops.values():
+        n = loop.name
+        if loop.kind == "mac":
+            if n.endswith(".scores"):
+                i = int(n.split(".")[0][3:])
+                acc = _score_accumulator(prec, i, cfg.model.d_model // cfg.model.heads)
+                out.append(_mac(cfg, prec, plan, loop, acc, prec.softmax[i].score, False))
+            elif n.endswith(".context"):
+                i = int(n.split(".")[0][3:])
+                acc = product_accumulator(prec.softmax[i].prob, t[n.removesuffix("context") + "v"]["output"],
+                                          cfg.data.window)
+                out.append(_mac(cfg, prec, plan, loop, acc, t[n]["output"], False))
+            else:
+                acc = dense_accumulator_bound(_input_type(cfg, prec, loop), t[n]["weight"], t[n]["bias"], loop.terms)
+                out.append(_mac(cfg, prec, plan, loop, acc, t[n]["output"], n.endswith("ffn1")))
+        elif loop.kind == "add":
+            o = t[n]["output"]
+            what = {"input": "input cast, ", "delta": "delta add, "}[n]
+            per_lane = adder(o.width + 1) + cast(FixedType(o.width + 1, o.integer + 1), o)
+            if n == "input":  # the port is one wide word: each lane selects its element (a wire at full width)
+                per_lane = mux(math.ceil(loop.outputs / loop.lanes), o.width)
+            out.append(_elementwise(plan, loop, per_lane, 1, what))
+        elif loop.kind == "pool":
+            x = t[loop.reads[0]]["output"]
+            acc = pool_accumulator(x, cfg.data.window)
+            est = _elementwise(plan, loop, adder(acc.width), MUL_STAGES[loop.mapping] + 2,
+                               f"mean over time ({loop.mapping} multiplier), ")
+            est.cost += multiplier(loop.a_width, loop.b_width, loop.mapping)
+            est.cost += cast(FixedType(acc.width + POOL_RECIPROCAL.width, acc.integer), t["pool"]["output"])
+            out.append(est)
+        elif loop.kind == "softmax":
+            i = int(n.split(".")[0][3:])
+            out.append(_softmax(plan, loop, prec.softmax[i], cfg.data.window))
+        elif loop.kind == "concat":
+            last = t[f"enc{cfg.model.layers - 1}.norm2"]["output"]
+            head_in = union_type(t["pool"]["output"], last)
+            est = _elementwise(plan, loop, Cost(), 0, "concatenation into registers, ")
+            est.cost += Cost(ff=loop.outputs * head_in.width)
+            out.append(est)
+    return out
+
+
+def _score_accumulator(prec, i: int, head_dim: int) -> FixedType:
+    return product_accumulator(prec.types[f"enc{i}.q"]["output"], prec.types[f"enc{i}.k"]["output"], head_dim)
+
+
+def _input_type(cfg, prec, loop) -> FixedType:
+    """Type of the tensor a dense layer reads (the head of a mean_last model reads both halves' union)."""
+    src = loop.reads[0]
+    if src == "head_in":
+        return union_type(prec.types["pool"]["output"], prec.types[f"enc{cfg.model.layers - 1}.norm2"]["output"])
+    return prec.types[src]["output"]
+
+
+def dense_accumulator_bound(x: FixedType, w: FixedType, b: FixedType, terms: int) -> FixedType:
+    """Accumulator of b + sum of ``terms`` products over the full type ranges (before training)."""
+    prod = product_accumulator(x, w, terms)
+    f = max(prod.frac, b.frac)
+    lo = prod.min_int * 2 ** (f - prod.frac) + b.min_int * 2 ** (f - b.frac)
+    hi = prod.max_int * 2 ** (f - prod.frac) + b.max_int * 2 ** (f - b.frac)
+    return exact_sum_type(lo, hi, f)
+
+
+def buffer_estimates(plan: HLSPlan) -> list[BufferEstimate]:
+    out = []
+    for mem in [*plan.buffers.values(), *plan.roms.values()]:
+        readers = max([lp.lanes for lp in plan.loops.values() if mem.name in lp.reads] or [1])
+        cost = memory_cost(mem.storage, mem.banks, mem.bank_words, mem.width, readers, mem.rom)
+        out.append(BufferEstimate(mem.name, mem.storage, mem.words, mem.width, mem.banks, cost))
+    return out
+def n_features_of(cfg) -> int:
+    """Input channels of the model: the feature columns (plus the target level for differences)."""
+    extra = 1 if cfg.data.inputs == "differences" else 0
+    if cfg.data.features:
+        return len(cfg.data.features) + extra
+    from ..data import _columns, load_frame
+
+    frame, _ = load_frame(cfg.data)
+    return len(_columns(frame, cfg.data)) + extra
+
+
+def _budget(part) -> dict:
+    return {"lut": part.lut, "lutram": part.lutram, "ff": part.ff, "bram18": part.bram18, "dsp": part.dsp}
+
+
+def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> Estimate:
+    """Per-layer and per-buffer estimate of ``plan`` against ``cfg.target.part``; ``calibration`` scales totals."""
+    from ..parts import parse_part
+
+    part = parse_part(cfg.target.part)
+    layers = layer_estimates(cfg, prec, plan)
+    buffers = buffer_estimates(plan)
+    cost = Cost(lut=TOP_CONTROL_LUT, ff=TOP_CONTROL_FF)
+    for item in (*layers, *buffers):
+        cost += item.cost
+    factors = (calibration or {}).get("factors", {})
+    total = {r: int(math.ceil(getattr(cost, r) * factors.get(r, 1.0))) for r in RESOURCES}
+    cycles = int(math.ceil(sum(e.cycles for e in layers) * factors.get("latency", 1.0)))
+    budget = _budget(part)
+    overflowing = [r for r in RESOURCES if budget[r] is not None and total[r] > budget[r]]
+    return Estimate(part=cfg.target.part, clock_mhz=cfg.target.clock_mhz, layers=layers, buffers=buffers,
+                    total=total, budget=budget, latency_cycles=cycles, macs=plan.macs,
+                    dsp_bound_cycles=math.ceil(plan.macs / part.dsp) if part.dsp else 0, plan=plan,
+                    calibrated=bool(factors), overflowing=overflowing)
+
+
+def within_headroom(est: Estimate, headroom: float) -> bool:
+    return all(est.budget[r] is None or est.total[r] <= (1 - headroom) * est.budget[r] for r in RESOURCES)
+
+
+def _overflow(est: Estimate, headroom: float) -> float:
+    """How far past ``1 - headroom`` of each budget the totals are, as a sum of fractions of the budget."""
+    return sum(max(0.0, est.total[r] - (1 - headroom) * est.budget[r]) / est.budget[r]
+               for r in RESOURCES if est.budget[r])
+
+
+def _lane_candidates(plan: HLSPlan) -> list[int]:
+    """Shared lane counts worth trying, largest first: for the layers that carry most of the MACs, the
+    counts at which they need fewer clocks than with one lane less."""
+    macs = {}
+    for loop in plan.loops.values():
+        if loop.kind == "mac":
+            macs[loop.terms] = macs.get(loop.terms, 0) + loop.macs
+    heavy = [t for t, m in macs.items() if m >= 0.1 * plan.macs]
+    counts = {math.ceil(t / k) for t in heavy for k in range(1, t + 1)}
+    return sorted((n for n in counts if n <= MAX_AUTO_LANES), reverse=True)
+
+
+def _moves(cfg, est: Estimate, choice: Choice) -> list[Choice]:
+    """Changes that give resources back for cycles: auto buffers from LUTRAM to BRAM or back, halving
+    the lanes of an element-wise layer left to auto."""
+    plan, out = est.plan, []
+    over = set(r for r in RESOURCES if est.budget[r] and est.total[r] > (1 - cfg.target.headroom) * est.budget[r])
+    movable = [m for m in sorted(plan.buffers.values(), key=lambda m: -m.words * m.width)
+               if not m.internal and m.requested == "auto" and m.storage in ("lutram", "bram")]
+    to_bram = [m for m in movable if m.storage == "lutram" and over & {"lut", "lutram"}][:4]
+    to_lutram = [m for m in movable if m.storage == "bram" and "bram18" in over][:4]
+    for mem, target in [*((m, "bram") for m in to_bram), *((m, "lutram") for m in to_lutram)]:
+        out.append(replace(choice, storage={**choice.storage, mem.name: target}))
+    for loop in sorted(plan.loops.values(), key=lambda lp: -lp.lanes):
+        if loop.kind in ("add", "pool") and loop.name != "input" and loop.lanes > 1 \
+                and loop.name not in cfg.hls.parallelism:
+            out.append(replace(choice, lanes={**choice.lanes, loop.name: max(1, loop.lanes // 2)}))
+    return out
+
+
+def _fit(cfg, prec, n_features: int, choice: Choice) -> Estimate:
+    """The estimate for ``choice``, then the move that removes most overflow per clock added, until it fits
+    within the headroom or no move helps."""
+    headroom = cfg.target.headroom
+    est = estimate_plan(cfg, prec, hls_plan(cfg, prec, n_features, choice))
+    while not within_headroom(est, headroom):
+        best, best_score = None, 0.0
+        for move in _moves(cfg, est, choice):
+            trial = estimate_plan(cfg, prec, hls_plan(cfg, prec, n_features, move))
+            gain = _overflow(est, headroom) - _overflow(trial, headroom)
+            score = gain / max(1, trial.latency_cycles - est.latency_cycles)
+            if gain > 0 and score > best_score:
+                best, best_score, best_choice = trial, score, move
+        if best is None:
+            break
+        est, choice = best, best_choice
+    return est
+
+
+def _better(a: Estimate, b: Estimate) -> bool:
+    """Lower latency wins; within 1 % (a multiplier's pipeline stage here and there), fewer LUTs."""
+    if a.latency_cycles < 0.99 * b.latency_cycles:
+        return True
+    return a.latency_cycles <= 1.01 * b.latency_cycles and a.total["lut"] < b.total["lut"]
+
+
+def plan_design(cfg, prec=None, n_features: int | None = None, calibration: dict | None = None) -> Estimate:
+    """The design ``cfg`` asks for and its estimate.
+
+    With ``hls.parallelism: auto``: for each multiplier mapping left to auto (DSP or LUT, for the shared
+    lanes and for the layers off them) and each useful count of shared lanes, the design is fitted
+    within ``target.headroom`` (``_fit``) and the one with the lowest estimated latency is kept; when
+    nothing fits, one lane (the fit check then names what overflows). The choice is made on the
+    uncalibrated model, so a calibration (factors measured on the design this choice gives) scales the
+    figures of the same design it was measured on.
+    """
+    prec = prec or resolve_precisions(cfg)
+    n_features = n_features or n_features_of(cfg)
+    if cfg.hls.default_parallelism != "auto":
+        return estimate_plan(cfg, prec, hls_plan(cfg, prec, n_features), calibration)
+    mappings = ["dsp", "lut"] if cfg.hls.default_multiplier == "auto" else [None]
+    first = hls_plan(cfg, prec, n_features, Choice(auto_lanes=MAX_AUTO_LANES))
+    best = None
+    for engine_mapping in mappings:
+        for private_mapping in mappings:
+            for lanes in _lane_candidates(first):
+                est = _fit(cfg, prec, n_features, Choice(lanes, engine_mapping, private_mapping))
+                if within_headroom(est, cfg.target.headroom):
+                    if best is None or _better(est, best):
+                        best = est
+                    break  # fewer lanes would only be slower
+    plan = best.plan if best else hls_plan(cfg, prec, n_features, Choice())
+    return estimate_plan(cfg, prec, plan, calibration)
+
+
+def estimate(cfg, n_features: int | None = None, calibration: dict | None = None) -> Estimate:
+    """The estimate of the design ``tsflow build`` generates for ``cfg``."""
+    return plan_design(cfg, n_features=n_features, calibration=calibration)
