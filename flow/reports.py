@@ -257,10 +257,12 @@ def parse_csynth_rpt(path) -> HLSReport:
 
 
 def _module_rpt(lines: list[str], **fields) -> HLSReport:
-    header, body = _section_table(lines, r"^\+ Timing:", "'+ Timing:'")
+    # Vivado HLS 2019.1 titles these "+ Timing (ns):" / "+ Latency (clock cycles):" with bare "10.00" cells;
+    # 2019.2 and later write "+ Timing:" / "+ Latency:" with "10.00 ns"
+    header, body = _section_table(lines, r"^\+ Timing(?: \(ns\))?:", "'+ Timing:'")
     clock = dict(zip(header[0], _first_row(body, "Timing")))
 
-    header, body = _section_table(lines, r"^\+ Latency:", "'+ Latency:'")
+    header, body = _section_table(lines, r"^\+ Latency(?: \(clock cycles\))?:", "'+ Latency:'")
     sub = header[-1]  # "min | max | min | max | ... | Type": latency (cycles) first, interval last
     pairs = [i for i in range(len(sub) - 1) if sub[i] == "min" and sub[i + 1] == "max"]
     if len(pairs) < 2:

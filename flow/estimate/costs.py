@@ -116,21 +116,28 @@ def lut_rom_bank(words: int, width: int) -> Cost:
     return Cost(lut=width * pieces) + mux(pieces, width)
 
 
-def register_bank(words: int, width: int, readers: int) -> Cost:
-    """Words in flip-flops with a write enable per word (after a shared address predecode); each of the
-    ``readers`` lanes reads consecutive words, so lane l only ever selects among every readers-th word."""
-    return Cost(ff=words * width, lut=words) + mux(math.ceil(words / readers), width).times(readers)
+def register_bank(words: int, width: int, readers: int, writers: int) -> Cost:
+    """Words in flip-flops; written ``writers`` words a clock, with a write enable per word (after a
+    shared address predecode) unless every word is written at once; each of the ``readers`` lanes reads
+    consecutive words, so lane l only ever selects among every readers-th word."""
+    enables = words if writers < words else 0
+    return Cost(ff=words * width, lut=enables) + mux(math.ceil(words / readers), width).times(readers)
 
 
-def memory_cost(storage: str, banks: int, bank_words: int, width: int, readers: int, rom: bool) -> Cost:
-    """Every bank of one buffer or constant table."""
+def memory_cost(storage: str, banks: int, bank_words: int, width: int, readers: int, rom: bool,
+                writers: int = 1, reshaped: bool = False) -> Cost:
+    """Every bank of one buffer or constant table (``reshaped``: the banks side by side in one wide word)."""
+    if storage == "fused":  # computed on the way to another buffer: no storage
+        return Cost()
     if storage == "port":
         return Cost(ff=bank_words * banks * width)
     if storage == "registers":
         if rom:  # constants in registers are logic: the read multiplexer over constant inputs
             return lut_rom_bank(bank_words * banks, width).times(max(1, readers))
-        return register_bank(bank_words * banks, width, max(1, readers))
+        return register_bank(bank_words * banks, width, max(1, readers), writers)
     if storage == "bram":
+        if reshaped:
+            return Cost(bram18=bram18_count(bank_words, width * banks))
         return Cost(bram18=bram18_count(bank_words, width)).times(banks)
     if storage == "lutram":
         return lutram_bank(bank_words, width).times(banks)

@@ -244,9 +244,13 @@ def buffer_estimates(plan: HLSPlan) -> list[BufferEstimate]:
     out = []
     for mem in [*plan.buffers.values(), *plan.roms.values()]:
         readers = max([lp.lanes for lp in plan.loops.values() if mem.name in lp.reads] or [1])
-        cost = memory_cost(mem.storage, mem.banks, mem.bank_words, mem.width, readers, mem.rom)
+        writers = max([lp.writes_per_clock for lp in plan.loops.values() if lp.writes == mem.name] or [1])
+        cost = memory_cost(mem.storage, mem.banks, mem.bank_words, mem.width, readers, mem.rom, writers,
+                           mem.reshaped)
         out.append(BufferEstimate(mem.name, mem.storage, mem.words, mem.width, mem.banks, cost))
     return out
+
+
 def n_features_of(cfg) -> int:
     """Input channels of the model: the feature columns (plus the target level for differences)."""
     extra = 1 if cfg.data.inputs == "differences" else 0
@@ -314,7 +318,11 @@ def _moves(cfg, est: Estimate, choice: Choice) -> list[Choice]:
                if not m.internal and m.requested == "auto" and m.storage in ("lutram", "bram")]
     to_bram = [m for m in movable if m.storage == "lutram" and over & {"lut", "lutram"}][:4]
     to_lutram = [m for m in movable if m.storage == "bram" and "bram18" in over][:4]
-    for mem, target in [*((m, "bram") for m in to_bram), *((m, "lutram") for m in to_lutram)]:
+    roms = [m for m in sorted(plan.roms.values(), key=lambda m: -m.words * m.width) if m.requested == "auto"]
+    rom_to_bram = [m for m in roms if m.storage == "lutrom" and over & {"lut"} and m.bank_words > 32][:4]
+    rom_to_lut = [m for m in roms if m.storage == "bram" and "bram18" in over][:4]
+    for mem, target in [*((m, "bram") for m in to_bram), *((m, "lutram") for m in to_lutram),
+                        *((m, "bram") for m in rom_to_bram), *((m, "lutrom") for m in rom_to_lut)]:
         out.append(replace(choice, storage={**choice.storage, mem.name: target}))
     for loop in sorted(plan.loops.values(), key=lambda lp: -lp.lanes):
         if loop.kind in ("add", "pool") and loop.name != "input" and loop.lanes > 1 \

@@ -44,7 +44,8 @@ def memory_pragmas(dialect: str, variable: str, memory: dict | None) -> list[str
         return [f"#pragma HLS ARRAY_PARTITION variable={variable} complete dim=0"]
     lines = []
     if memory["banks"] > 1:
-        lines.append(f"#pragma HLS ARRAY_PARTITION variable={variable} cyclic factor={memory['banks']} dim=1")
+        how = "ARRAY_RESHAPE" if memory.get("reshaped") else "ARRAY_PARTITION"
+        lines.append(f"#pragma HLS {how} variable={variable} cyclic factor={memory['banks']} dim=1")
     key = ("rom:" if memory["rom"] else "") + memory["storage"]
     lines.append(_STORAGE_PRAGMA[dialect][key].format(v=variable))
     return lines

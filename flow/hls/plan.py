@@ -103,6 +103,7 @@ class Memory:
     rom: bool = False
     transposed: bool = False
     internal: bool = False  # not a layer boundary: row maxima and sums, pooling sums
+    reshaped: bool = False  # a BRAM table whose banks sit side by side in one wide word (aligned reads)
 
     @property
     def bank_words(self) -> int:
@@ -308,28 +309,33 @@ def _rom_storage(requested: str, words: int, banks: int) -> str:
     return "lutrom" if math.ceil(words / banks) <= ROM_LUT_MAX_WORDS else "bram"
 
 
-def _roms(cfg, prec, shapes: list[dict], loops: dict) -> dict:
+def _roms(cfg, prec, shapes: list[dict], loops: dict, choice: Choice) -> dict:
+    """Constant tables. A weight table is banked by its layer's lanes; in BRAM, when every clock's lanes
+    start at a multiple of the lane count (rows a multiple of it), the banks are one wide word instead
+    (ARRAY_RESHAPE), one BRAM read a clock."""
     t, h = prec.types, cfg.hls
-    tables = []  # (name, words, width, banks)
+    tables = []  # (name, words, width, banks, aligned)
     for s in shapes:
         n, lanes = s["name"], loops[s["name"]].lanes
         if "dense" in s:
             n_in, n_out = s["dense"]
-            tables += [(n + ".weight", n_in * n_out, t[n]["weight"].width, lanes), (n + ".bias", n_out, t[n]["bias"].width, 1)]
+            tables += [(n + ".weight", n_in * n_out, t[n]["weight"].width, lanes, lanes > 1 and n_in % lanes == 0),
+                       (n + ".bias", n_out, t[n]["bias"].width, 1, False)]
         if "norm" in s:  # read one word a clock at the dense layer's output
             norm = s["epilogue"][1]
-            tables += [(norm + "." + r, s["dense"][1], t[norm][r].width, 1) for r in ("scale", "shift")]
+            tables += [(norm + "." + r, s["dense"][1], t[norm][r].width, 1, False) for r in ("scale", "shift")]
         if n == "embed":
-            tables.append(("pos.table", s["outputs"], t["pos"]["table"].width, 1))
+            tables.append(("pos.table", s["outputs"], t["pos"]["table"].width, 1, False))
         elif s["kind"] == "softmax":
             spec = prec.softmax[int(n.split(".")[0][3:])]
-            tables.append((n.removesuffix("softmax") + "exp_table", spec.table_size, spec.exp_frac + 1, 1))
+            tables.append((n.removesuffix("softmax") + "exp_table", spec.table_size, spec.exp_frac + 1, 1, False))
     out = {}
-    for name, words, width, banks in tables:
+    for name, words, width, banks, aligned in tables:
         banks = min(banks, words)
         req = h.rom.get(name, h.default_rom)
-        storage = _rom_storage(req, words, banks)
-        out[name] = Memory(name, words, width, req, storage, words if storage == "registers" else banks, rom=True)
+        storage = choice.storage.get(name) if req == "auto" and name in choice.storage else _rom_storage(req, words, banks)
+        out[name] = Memory(name, words, width, req, storage, words if storage == "registers" else banks, rom=True,
+                           reshaped=storage == "bram" and aligned)
     return out
 
 
@@ -412,4 +418,4 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
     if "head_in" in loops:
         width = union_type(prec.types["pool"]["output"], last).width
         buffers["head_in"] = Memory("head_in", 2 * D, width, "registers", "registers", 2 * D, internal=True)
-    return HLSPlan(cfg.hls.tool, engine, loops, buffers, _roms(cfg, prec, shapes, loops))
+    return HLSPlan(cfg.hls.tool, engine, loops, buffers, _roms(cfg, prec, shapes, loops, choice))
