@@ -121,6 +121,7 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
             result = run_build(cfg, stage, trained, report=_epoch_report, allow_overflow=allow_overflow,
                                calibration=factors, jobs=jobs)
             console.print(_estimate_table(result.estimate, per_layer=False))
+            console.print(plan_summary(result.estimate), highlight=False)
             _csim_summary(result.csim)
             if not result.csim.bit_exact:
                 raise CSimMismatch(f"C simulation is not bit-exact; details in {stage / 'csim.json'}")
@@ -165,12 +166,24 @@ def _percent(used: int, budget: int | None) -> str:
     return f"{100 * used / budget:.0f}%" if budget else "n/a"
 
 
+def plan_summary(est) -> str:
+    """What the design is, in one line: the shared lanes and the lanes of each multiplying layer."""
+    plan = est.plan
+    e = plan.engine
+    head = (f"shared multiply lanes: {e.lanes} x {e.a_width}x{e.b_width}-bit on {e.mapping.upper()}, "
+            f"used in turn by {len(e.users)} layers" if e else "no shared multiply lanes")
+    lanes = ", ".join(f"{n} {lp.lanes}" + ("" if lp.shared or lp.kind != "mac" else f" ({lp.mapping}, own)")
+                      for n, lp in plan.loops.items() if lp.kind in ("mac", "pool"))
+    return f"{head}; lanes per layer: {lanes}"
+
+
 def _estimate_table(est, per_layer: bool = True) -> Table:
     from .estimate import RESOURCES
 
     kind = "calibrated estimate" if est.calibrated else "estimate (not calibrated against synthesis)"
     table = Table(title=f"{kind} on {est.part} at {est.clock_mhz:g} MHz: latency {est.latency_cycles:,} cycles "
-                        f"= {est.latency_us:,.1f} us")
+                        f"= {est.latency_us:,.1f} us; {est.macs:,} MACs, DSP bound {est.dsp_bound_cycles:,} "
+                        f"cycles, {est.bound_ratio:.2f}x the bound")
     table.add_column("layer / buffer")
     table.add_column("what")
     for r in RESOURCES:
@@ -182,7 +195,9 @@ def _estimate_table(est, per_layer: bool = True) -> Table:
             table.add_row(e.name, e.what, *(str(c[r]) for r in RESOURCES), f"{e.cycles:,}")
         for b in est.buffers:
             c = b.cost.rounded()
-            table.add_row(f"{b.name} (buffer)", f"{b.words}x{b.width} bit, {b.storage}", *(str(c[r]) for r in RESOURCES), "")
+            banks = f", {b.banks} banks" if b.banks > 1 and b.storage not in ("registers", "fused") else ""
+            table.add_row(f"{b.name} (buffer)", f"{b.words}x{b.width} bit, {b.storage}{banks}",
+                          *(str(c[r]) for r in RESOURCES), "")
     table.add_row("total", "", *(str(est.total[r]) for r in RESOURCES), f"{est.latency_cycles:,}", style="bold")
     table.add_row("budget", est.part, *(str(est.budget[r] or "n/a") for r in RESOURCES), "")
     table.add_row("used", "fits" if est.fits else "DOES NOT FIT: " + ", ".join(est.overflowing),
@@ -210,9 +225,11 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
     if as_json:
         d = est.to_dict()
         click.echo(json.dumps({k: d[k] for k in ("part", "total", "budget", "fits", "overflowing", "latency_cycles",
-                                                  "latency_us", "calibrated")}, indent=2))
+                                                  "latency_us", "macs", "dsp_bound_cycles", "bound_ratio",
+                                                  "engine", "calibrated")}, indent=2))
     else:
         Console(width=160).print(_estimate_table(est))
+        console.print(plan_summary(est), highlight=False)
 
 
 @cli.command()

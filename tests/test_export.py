@@ -66,6 +66,14 @@ foreach cmd {set_top add_files set_part create_clock cosim_design
              opt_design place_design route_design} {
     proc $cmd args "rec $cmd \$args; injected $cmd"
 }
+# a tool before Vitis HLS 2023.1 (TSFLOW_TEST_OLD_HLS) does not know -throughput_driven
+proc config_array_partition args {
+    if {[env_or TSFLOW_TEST_OLD_HLS ""] ne "" && [lsearch -exact $args -throughput_driven] >= 0} {
+        error "ERROR: \[HLS 200-101\] 'config_array_partition': Unknown option '-throughput_driven'."
+    }
+    rec config_array_partition $args
+    injected config_array_partition
+}
 proc current_project args {rec current_project $args; return project:current}
 proc get_files args {rec get_files $args; return file:[join $args]}
 proc get_ports args {rec get_ports $args; return port:[join $args]}
@@ -236,13 +244,20 @@ def hls_run(build_dir, prelude, **env):
 
 
 HLS_STEPS = ["open_project", "set_top", "add_files", "add_files", "add_files", "open_solution", "set_part",
-             "create_clock", "csim_design", "csynth_design", "export_design"]
+             "create_clock", "config_array_partition", "csim_design", "csynth_design", "export_design"]
 VIVADO_STEPS = ["create_project", "set_property", "update_ip_catalog", "create_ip", "set_property",
                 "generate_target", "read_xdc", "create_clock", "synth_design", "report_utilization",
                 "report_timing_summary", "report_power"]
 
 
 # ----------------------------------------------------------------------------------- HLS script
+
+def test_a_tool_before_vitis_2023_gets_automatic_partitioning_off_by_thresholds(build, prelude):
+    done, rec = hls_run(build[0], prelude, TSFLOW_TEST_OLD_HLS="1")
+    assert done.returncode == 0, done.stderr
+    assert only(rec, "config_array_partition") == ["-auto_partition_threshold", "0", "-auto_promotion_threshold", "0"]
+    assert names(rec) == HLS_STEPS  # and the flow goes on
+
 
 def test_vitis_script_default_config(build, prelude):
     build_dir, cfg = build
@@ -258,6 +273,8 @@ def test_vitis_script_default_config(build, prelude):
     assert only(rec, "set_part") == ["xc7s15ftgb196-2"]
     clock = only(rec, "create_clock")
     assert float(opt(clock, "-period")) == 10.0 and opt(clock, "-name") == "default"
+    # the tool builds the banks the estimate priced: automatic partitioning off (Vitis HLS 2023.1+ form)
+    assert only(rec, "config_array_partition") == ["-throughput_driven", "off", "-complete_threshold", "0"]
     solution = only(rec, "open_solution")
     assert solution[:2] == ["-reset", "solution1"] and opt(solution, "-flow_target") == "vivado"
     adds = [r[1:] for r in rec if r[0] == "add_files"]

@@ -363,7 +363,7 @@ def plan_design(cfg, prec=None, n_features: int | None = None, calibration: dict
     With ``hls.parallelism: auto``: for each multiplier mapping left to auto (DSP or LUT, for the shared
     lanes and for the layers off them) and each useful count of shared lanes, the design is fitted
     within ``target.headroom`` (``_fit``) and the one with the lowest estimated latency is kept; when
-    nothing fits, one lane (the fit check then names what overflows). The choice is made on the
+    nothing fits, the one that overflows least (the fit check then names what overflows). The choice is made on the
     uncalibrated model, so a calibration (factors measured on the design this choice gives) scales the
     figures of the same design it was measured on.
     """
@@ -373,7 +373,7 @@ def plan_design(cfg, prec=None, n_features: int | None = None, calibration: dict
         return estimate_plan(cfg, prec, hls_plan(cfg, prec, n_features), calibration)
     mappings = ["dsp", "lut"] if cfg.hls.default_multiplier == "auto" else [None]
     first = hls_plan(cfg, prec, n_features, Choice(auto_lanes=MAX_AUTO_LANES))
-    best = None
+    best = closest = None
     for engine_mapping in mappings:
         for private_mapping in mappings:
             for lanes in _lane_candidates(first):
@@ -382,8 +382,9 @@ def plan_design(cfg, prec=None, n_features: int | None = None, calibration: dict
                     if best is None or _better(est, best):
                         best = est
                     break  # fewer lanes would only be slower
-    plan = best.plan if best else hls_plan(cfg, prec, n_features, Choice())
-    return estimate_plan(cfg, prec, plan, calibration)
+                if closest is None or _overflow(est, cfg.target.headroom) < _overflow(closest, cfg.target.headroom):
+                    closest = est
+    return estimate_plan(cfg, prec, (best or closest).plan, calibration)
 
 
 def estimate(cfg, n_features: int | None = None, calibration: dict | None = None) -> Estimate:

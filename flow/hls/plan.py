@@ -218,8 +218,9 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
         return h.parallelism[s["name"]]
     if h.default_parallelism != "auto":
         return h.default_parallelism
-    if s["name"] == "input":  # the port holds the whole window: every element in one clock, by wires
-        return s["cols"]
+    if s["name"] == "input":  # the window is captured from the port at once (registers), or a step a clock
+        at_once = h.storage.get("input", h.default_storage) in ("auto", "registers")
+        return s["cols"] if at_once else s["cols"] // cfg.data.window
     most = min(choice.auto_lanes, choice.lanes.get(s["name"], choice.auto_lanes))
     return balanced_lanes(s["terms"] if s["kind"] == "mac" else s["cols"], most)
 
