@@ -12,10 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from flow.cli import cli
-from flow.config import parse_config
-from flow.estimate import bram18_count, buffer_cost, estimate, multiplier
+from flow.config import load_config, parse_config
+from flow.estimate import bram18_count, estimate, multiplier
+from flow.estimate.costs import lut_rom_bank, lutram_bank, memory_cost, mux, register_bank
 
-from .conftest import SHARED_DATA, small_raw
+from .conftest import REPO, SHARED_DATA, small_raw
 
 REPORTS = SHARED_DATA / "reports"
 
@@ -27,84 +28,118 @@ def raw_with(**hls):
     return raw
 
 
-def scores_buffer(est):
-    return next(b for b in est.buffers if b.name == "enc0.scores")
+def buffer_of(est, name):
+    return next(b for b in est.buffers if b.name == name)
 
 
-@pytest.mark.parametrize("words,width,reads,want", [
-    (1024, 18, 2, 1), (1025, 18, 2, 2), (2048, 9, 2, 1), (2048, 10, 2, 2),
-    (512, 36, 1, 1),  # 512x36 simple dual port
-    (512, 36, 2, 2),  # two reads per clock need true dual port: 1Kx18 twice
-    (16384, 1, 2, 1), (576, 8, 2, 1), (4096, 8, 2, 2),  # 4Kx4 twice
+def layer_of(est, name):
+    return next(e for e in est.layers if e.name == name)
+
+
+@pytest.mark.parametrize("words,width,want", [
+    (1024, 18, 1), (1025, 18, 2), (2048, 9, 1), (2048, 10, 2),
+    (512, 36, 1),  # 512x36 simple dual port: one write and one read, all a bank needs
+    (576, 8, 1), (4096, 8, 2),  # 4Kx4 twice
+    (256, 128, 4),  # a wide word of 16 bytes: four 512x36
 ])
-def test_bram18_count_takes_the_cheapest_ramb18_shape(words, width, reads, want):
-    assert bram18_count(words, width, reads) == want
+def test_bram18_count_takes_the_cheapest_ramb18_shape(words, width, want):
+    assert bram18_count(words, width) == want
 
 
-def test_each_storage_puts_a_buffer_where_the_device_facts_say():
-    words, width = 24 * 24, 8  # the scores of one head over a 24-step window
-    bram = buffer_cost("bram", words, width, reads=1)
-    lutram = buffer_cost("lutram", words, width, reads=1)
-    regs = buffer_cost("registers", words, width, reads=1)
-    assert (bram.bram18, bram.lutram, bram.ff) == (1, 0, 0)  # 576 x 8 fits one 1Kx18 (or 2Kx9) RAMB18
-    assert lutram.bram18 == 0 and lutram.ff == 0
-    assert lutram.lutram == 144  # 9 banks of 64 words x 8 bits, 2 LUTs per RAM64X1D
-    assert lutram.lut >= lutram.lutram  # plus the read mux over the banks
-    assert (regs.ff, regs.bram18, regs.lutram) == (4608, 0, 0)  # one FF per bit
-    small = buffer_cost("lutram", 32, 12, reads=1)
-    assert small.lutram == 4 * math.ceil(12 / 6)  # RAM32M: 32x6 in 4 LUTs
+def test_each_storage_puts_a_bank_where_the_device_facts_say():
+    # RAM32M: 32x6 simple dual port in 4 LUTs; RAM64X1D: 64x1 in 2 LUTs, deeper banks behind a 4:1-per-LUT mux
+    assert lutram_bank(24, 8).lutram == 8 and lutram_bank(24, 8).lut == 8
+    deep = lutram_bank(96, 8)
+    assert deep.lutram == 2 * 8 * 2 and deep.lut == 2 * 8 * 2 + 8 * 1  # two 64-word pieces, a 2:1 mux per bit
+    # LUT ROM: a one-word bank is wiring, up to 32 words two bits a LUT6, deeper 64x1 pieces
+    assert lut_rom_bank(1, 16).lut == 0 and lut_rom_bank(16, 8).lut == 4 and lut_rom_bank(64, 8).lut == 8
+    assert lut_rom_bank(256, 8).lut == 8 * 4 + 8 * 1  # four pieces and a 4:1 mux per bit
+    # registers: one FF a bit; lane l of 4 readers selects among every 4th of 24 words (6:1, 2 LUTs a bit)
+    regs = register_bank(24, 8, readers=4, writers=1)
+    assert regs.ff == 192 and regs.lut == 24 + 4 * 8 * 2
+    assert register_bank(24, 8, readers=4, writers=24).lut == 4 * 8 * 2  # all written at once: no enables
+    assert mux(1, 8).lut == 0 and mux(4, 8).lut == 8 and mux(5, 8).lut == 16
+    # banks: 16 banks of a 384-word buffer in BRAM are 16 RAMB18; reshaped into one wide word, 4 (512x36 x 4)
+    assert memory_cost("bram", 16, 24, 8, 16, False).bram18 == 16
+    assert memory_cost("bram", 16, 16, 8, 16, True, reshaped=True).bram18 == 4
 
 
 def test_moving_a_buffer_moves_its_cost_in_the_whole_estimate():
-    base = {"default_storage": "bram"}
+    base = {"default_parallelism": 4, "default_storage": "bram"}
     est = {kind: estimate(parse_config(raw_with(**base, storage={"enc0.scores": kind})), n_features=1)
            for kind in ("bram", "lutram", "registers")}
+    # the scores: 576 x 8 bit, one bank (one score a clock in, one out to the softmax)
     assert est["bram"].total["bram18"] - est["lutram"].total["bram18"] == 1
-    assert est["lutram"].total["lutram"] - est["bram"].total["lutram"] == 144
-    assert est["registers"].total["ff"] - est["bram"].total["ff"] == 4608
-    assert est["registers"].total["bram18"] == est["lutram"].total["bram18"]
-    assert [scores_buffer(e).storage for e in est.values()] == ["bram", "lutram", "registers"]
+    assert est["lutram"].total["lutram"] - est["bram"].total["lutram"] == 2 * 8 * 9  # nine RAM64X1D pieces
+    assert est["registers"].total["ff"] - est["bram"].total["ff"] == 576 * 8
+    assert [buffer_of(e, "enc0.scores").storage for e in est.values()] == ["bram", "lutram", "registers"]
 
 
 @pytest.mark.parametrize("wa,wb,dsps", [(8, 8, 1), (25, 18, 1), (18, 25, 1), (26, 18, 2), (25, 19, 2), (42, 18, 2),
                                         (35, 35, 4), (43, 36, 6)])
 def test_a_dsp_multiplier_takes_as_many_dsp48e1_as_its_widths_need(wa, wb, dsps):
-    cost, mapping = multiplier(wa, wb, "dsp")
-    assert mapping == "dsp" and cost.dsp == dsps and cost.lut == 0
+    cost = multiplier(wa, wb, "dsp")
+    assert cost.dsp == dsps and cost.lut == 0
 
 
 def test_a_lut_multiplier_costs_about_400_luts_at_18x18_and_no_dsp():
-    cost, mapping = multiplier(18, 18, "lut")
-    assert mapping == "lut" and cost.dsp == 0
-    assert 350 <= cost.lut <= 450
+    cost = multiplier(18, 18, "lut")
+    assert cost.dsp == 0 and 350 <= cost.lut <= 450
 
 
-def test_multiplier_override_trades_dsps_for_luts():
-    dsp = estimate(parse_config(raw_with(multiplier={"enc0.ffn1": "dsp"}, parallelism={"enc0.ffn1": 4})), n_features=1)
-    lut = estimate(parse_config(raw_with(multiplier={"enc0.ffn1": "lut"}, parallelism={"enc0.ffn1": 4})), n_features=1)
-    assert dsp.total["dsp"] - lut.total["dsp"] == 4  # four 8x8 lanes, one DSP each
-    assert lut.total["lut"] - dsp.total["lut"] >= 4 * 8 * 8  # LUT multipliers and their adders
+def test_the_shared_lanes_are_counted_once_and_a_layer_with_other_multipliers_has_its_own():
+    shared = estimate(parse_config(raw_with(default_parallelism=4, default_multiplier="dsp")), n_features=1)
+    engine = shared.plan.engine
+    assert engine.lanes == 4 and engine.mapping == "dsp" and "enc0.ffn1" in engine.users
+    assert layer_of(shared, "engine").cost.dsp == 4 and layer_of(shared, "enc0.ffn1").cost.dsp == 0
+    own = estimate(parse_config(raw_with(default_parallelism=4, default_multiplier="dsp",
+                                         multiplier={"enc0.ffn1": "lut"})), n_features=1)
+    assert "enc0.ffn1" not in own.plan.engine.users and not own.plan.loops["enc0.ffn1"].shared
+    assert layer_of(own, "enc0.ffn1").cost.lut >= 4 * 1.25 * 8 * 8  # four 8x8 LUT multipliers of its own
+    assert own.total["dsp"] == shared.total["dsp"]  # the shared lanes stay 4 DSPs
 
 
-def test_parallel_lanes_cost_multipliers_and_save_cycles_when_the_source_can_feed_them():
-    one = estimate(parse_config(raw_with(default_storage="registers", default_multiplier="dsp")), n_features=1)
-    four = estimate(parse_config(raw_with(default_storage="registers", default_multiplier="dsp",
-                                          parallelism={"enc0.ffn2": 4})), n_features=1)
-    layer = {e.name: e for e in four.layers}["enc0.ffn2"]
+def test_more_lanes_cost_multipliers_and_banks_and_save_cycles():
+    one = estimate(parse_config(raw_with(default_parallelism=1, default_multiplier="dsp")), n_features=1)
+    four = estimate(parse_config(raw_with(default_parallelism=4, default_multiplier="dsp")), n_features=1)
     assert four.total["dsp"] - one.total["dsp"] == 3
-    assert layer.cycles < {e.name: e for e in one.layers}["enc0.ffn2"].cycles / 3
-    # a RAM gives two reads per clock: four lanes from a BRAM buffer run at II 2
-    bram = estimate(parse_config(raw_with(default_storage="bram", parallelism={"enc0.ffn2": 4})), n_features=1)
-    assert "II 2" in {e.name: e for e in bram.layers}["enc0.ffn2"].what
+    assert four.plan.loops["enc0.ffn2"].trips == 24 * 16 * 64 // 4  # 64 inputs, 4 a clock
+    assert layer_of(four, "enc0.ffn2").cycles < layer_of(one, "enc0.ffn2").cycles / 3.5
+    # the ffn1 output is read 4 words a clock by ffn2: four banks
+    assert four.plan.buffers["enc0.ffn1"].banks == 4 and one.plan.buffers["enc0.ffn1"].banks == 1
+
+
+def test_lanes_that_do_not_divide_a_width_take_the_ceiling_of_clocks():
+    est = estimate(parse_config(raw_with(default_parallelism=1, parallelism={"enc0.ffn2": 5})), n_features=1)
+    assert est.plan.loops["enc0.ffn2"].trips == 24 * 16 * math.ceil(64 / 5)
+
+
+@pytest.mark.parametrize("config,n_features", [("default.yaml", 1), ("etth1.yaml", 7)])
+def test_auto_parallelism_is_within_twice_the_dsp_bound_with_20_percent_headroom(config, n_features):
+    """The latency goal on the reference part: at most 2x total MACs / DSPs, every resource <= 80 %."""
+    est = estimate(load_config(REPO / "configs" / config), n_features=n_features)
+    assert est.dsp_bound_cycles == math.ceil(est.macs / 20)
+    assert est.latency_cycles <= 2 * est.dsp_bound_cycles
+    for r in ("lut", "lutram", "ff", "bram18", "dsp"):
+        assert est.total[r] <= 0.8 * est.budget[r], r
+    # the default: 92,560 MACs (embed 384, q/k/v/o 4 x 6,144, scores 9,216, context 9,216, ffn 2 x 24,576, head 16)
+    if config == "default.yaml":
+        assert est.macs == 384 + 4 * 6144 + 9216 + 9216 + 2 * 24576 + 16
+
+
+def test_explicit_parallelism_is_honoured_exactly():
+    est = estimate(parse_config(raw_with(default_parallelism=3, parallelism={"enc0.scores": 2})), n_features=1)
+    lanes = {n: lp.lanes for n, lp in est.plan.loops.items()}
+    assert lanes["enc0.scores"] == 2 and lanes["enc0.q"] == 3 and lanes["enc0.ffn1"] == 3 and lanes["head"] == 3
 
 
 def test_the_default_design_fits_the_xc7s15_and_a_large_one_names_what_overflows():
     default = estimate(parse_config(raw_with()), n_features=1)
     assert default.fits and default.budget == {"lut": 8000, "lutram": 2400, "ff": 16000, "bram18": 20, "dsp": 20}
-    raw = raw_with(default_storage="registers", default_multiplier="dsp")
+    raw = raw_with(default_storage="registers", default_multiplier="dsp", default_parallelism=16)
     raw["model"].update(d_model=64, ffn=256)
     big = estimate(parse_config(raw), n_features=1)
-    assert not big.fits and "ff" in big.overflowing  # > 10 buffers of 24 x 64 x 8 bits in FFs
+    assert not big.fits and "ff" in big.overflowing  # buffers of 24 x 64 x 8 bits in FFs
     raw["target"] = {"part": "xc7s100fgga676-2"}
     assert estimate(parse_config(raw), n_features=1).budget["dsp"] == 160
 
@@ -124,6 +159,9 @@ def test_estimate_json_has_totals_budget_fit_and_latency(tmp_path):
     assert set(d["total"]) == set(d["budget"]) == {"lut", "lutram", "ff", "bram18", "dsp"}
     assert d["part"] == "xc7s15ftgb196-2" and d["fits"] is True
     assert d["latency_us"] == pytest.approx(d["latency_cycles"] / 100.0, abs=1e-3)
+    assert d["dsp_bound_cycles"] == math.ceil(d["macs"] / 20)
+    assert d["bound_ratio"] == pytest.approx(d["latency_cycles"] / d["dsp_bound_cycles"], abs=1e-3)
+    assert d["engine"]["lanes"] >= 1
 
 
 def test_build_refuses_a_design_that_does_not_fit_before_training(tmp_path):

@@ -30,7 +30,7 @@ READ_LATENCY = {"registers": 0, "port": 0, "lutram": 1, "lutrom": 1, "bram": 2}
 MUL_STAGES = {"dsp": 3, "lut": 2}
 
 
-@dataclass
+@dataclass(slots=True)
 class Cost:
     lut: float = 0.0  # every LUT: logic and LUTRAM (Vivado's "Slice LUTs")
     lutram: float = 0.0  # the part of ``lut`` used as memory
@@ -39,10 +39,11 @@ class Cost:
     dsp: float = 0.0
 
     def __add__(self, other: "Cost") -> "Cost":
-        return Cost(*(getattr(self, r) + getattr(other, r) for r in RESOURCES))
+        return Cost(self.lut + other.lut, self.lutram + other.lutram, self.ff + other.ff,
+                    self.bram18 + other.bram18, self.dsp + other.dsp)
 
     def times(self, n: float) -> "Cost":
-        return Cost(*(getattr(self, r) * n for r in RESOURCES))
+        return Cost(self.lut * n, self.lutram * n, self.ff * n, self.bram18 * n, self.dsp * n)
 
     def rounded(self) -> dict:
         return {r: int(math.ceil(getattr(self, r))) for r in RESOURCES}

@@ -360,9 +360,10 @@ def _better(a: Estimate, b: Estimate) -> bool:
 def plan_design(cfg, prec=None, n_features: int | None = None, calibration: dict | None = None) -> Estimate:
     """The design ``cfg`` asks for and its estimate.
 
-    With ``hls.parallelism: auto``: for each multiplier mapping left to auto (DSP or LUT, for the shared
-    lanes and for the layers off them) and each useful count of shared lanes, the design is fitted
-    within ``target.headroom`` (``_fit``) and the one with the lowest estimated latency is kept; when
+    With ``hls.parallelism: auto``: for DSP and for LUT shared lanes (where ``hls.default_multiplier`` is
+    auto), the most shared lanes at which the design can be fitted within ``target.headroom`` (``_fit``;
+    a bisection over the useful lane counts, more lanes costing more) are found, and the design with
+    the lowest estimated latency is kept; when
     nothing fits, the one that overflows least (the fit check then names what overflows). The choice is made on the
     uncalibrated model, so a calibration (factors measured on the design this choice gives) scales the
     figures of the same design it was measured on.
@@ -371,19 +372,23 @@ def plan_design(cfg, prec=None, n_features: int | None = None, calibration: dict
     n_features = n_features or n_features_of(cfg)
     if cfg.hls.default_parallelism != "auto":
         return estimate_plan(cfg, prec, hls_plan(cfg, prec, n_features), calibration)
-    mappings = ["dsp", "lut"] if cfg.hls.default_multiplier == "auto" else [None]
-    first = hls_plan(cfg, prec, n_features, Choice(auto_lanes=MAX_AUTO_LANES))
+    # the layers off the shared lanes take the other kind of multiplier, leaving the shared lanes the most
+    combos = [("dsp", "lut"), ("lut", "dsp")] if cfg.hls.default_multiplier == "auto" else [(None, None)]
+    candidates = _lane_candidates(hls_plan(cfg, prec, n_features, Choice(auto_lanes=MAX_AUTO_LANES)))
     best = closest = None
-    for engine_mapping in mappings:
-        for private_mapping in mappings:
-            for lanes in _lane_candidates(first):
-                est = _fit(cfg, prec, n_features, Choice(lanes, engine_mapping, private_mapping))
-                if within_headroom(est, cfg.target.headroom):
-                    if best is None or _better(est, best):
-                        best = est
-                    break  # fewer lanes would only be slower
+    for engine_mapping, private_mapping in combos:
+        lo, hi = 0, len(candidates) - 1  # candidates run from most lanes to fewest: find the most that fit
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            est = _fit(cfg, prec, n_features, Choice(candidates[mid], engine_mapping, private_mapping))
+            if within_headroom(est, cfg.target.headroom):
+                if best is None or _better(est, best):
+                    best = est
+                hi = mid - 1
+            else:
                 if closest is None or _overflow(est, cfg.target.headroom) < _overflow(closest, cfg.target.headroom):
                     closest = est
+                lo = mid + 1
     return estimate_plan(cfg, prec, (best or closest).plan, calibration)
 
 
