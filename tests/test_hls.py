@@ -226,8 +226,9 @@ def test_a_changed_exp_table_entry_is_reported_at_the_softmax(built, tmp_path):
 
 
 def _project_text(tmp_path, raw):
-    from flow.hls.project import write_project
     from flow.data import load_dataset
+    from flow.estimate import plan_design
+    from flow.hls.project import write_project
     from flow.precision import resolve_precisions
     from flow.reference import reference_forward
     from keras_models.builder import build_model
@@ -238,9 +239,10 @@ def _project_text(tmp_path, raw):
     prec = resolve_precisions(cfg)
     model = build_model(cfg, prec, True, len(ds.features), ds.target_index)
     ref = reference_forward(ds.test.x[:4], integer_parameters(model), prec, cfg.model, ds.target_index)
-    write_project(cfg, model, prec, ref, tmp_path / cfg.hls.tool)
+    plan = plan_design(cfg, prec, len(ds.features)).plan
+    write_project(cfg, model, prec, ref, tmp_path / cfg.hls.tool, plan)
     fw = tmp_path / cfg.hls.tool / "firmware"
-    return (fw / "tsflow_model.cpp").read_text(), (fw / "parameters.h").read_text()
+    return (fw / "tsflow_model.cpp").read_text(), (fw / "parameters.h").read_text(), plan.to_dict()
 
 
 def _preprocessed(firmware) -> str:
@@ -256,39 +258,99 @@ def _preprocessed(firmware) -> str:
     return done.stdout
 
 
+def _buffer_pragmas_agree(top: str, plan: dict, tool: str) -> int:
+    """Every buffer and constant table of the plan has the pragmas of its storage and banks in the top
+    function; returns how many were checked."""
+    from flow.hls.layers import cname
+
+    checked = 0
+    for mem in [*plan["buffers"].values(), *plan["roms"].values()]:
+        if mem["internal"]:
+            continue
+        var = cname(mem["name"])
+        lines = re.findall(rf"^\s*(#pragma HLS .*variable={var}\b.*|// {var}:.*)$", top, re.M)
+        if mem["storage"] == "port":
+            assert re.search(rf"result_t {var}\[{mem['words']}\]", top), var
+        elif mem["storage"] == "fused":
+            assert lines == [f"// {var}: computed at a dense layer's output and not stored (kept for the C "
+                             "simulation trace)"], var
+        elif mem["storage"] == "registers":
+            assert lines == [f"#pragma HLS ARRAY_PARTITION variable={var} complete dim=0"], var
+        else:
+            kind = {"vitis": {"bram": "type=ram_2p impl=bram", "lutram": "type=ram_2p impl=lutram",
+                              "rom:bram": "type=rom_1p impl=bram", "rom:lutrom": "type=rom_1p impl=lutram"},
+                    "vivado": {"bram": "core=RAM_2P_BRAM", "lutram": "core=RAM_2P_LUTRAM",
+                               "rom:bram": "core=ROM_1P_BRAM", "rom:lutrom": "core=ROM_1P_LUTRAM"}}[tool]
+            storage = kind[("rom:" if mem["rom"] else "") + mem["storage"]]
+            word = "BIND_STORAGE" if tool == "vitis" else "RESOURCE"
+            want = [f"#pragma HLS {word} variable={var} {storage}"]
+            if mem["banks"] > 1:
+                how = "ARRAY_RESHAPE" if mem["reshaped"] else "ARRAY_PARTITION"
+                want.insert(0, f"#pragma HLS {how} variable={var} cyclic factor={mem['banks']} dim=1")
+            assert lines == want, var
+        checked += 1
+    return checked
+
+
+def _lanes_in_cpp(top: str, params: str, plan: dict) -> dict:
+    """Each multiplying layer's lane count as the generated C++ states it (its config struct)."""
+    structs = dict(re.findall(r"struct (\w+) \{(.*?)\};", params, re.S))
+    calls = re.findall(r"tsflow::(\w+)<[^;]*?(config\d+)>\((\w+), (\w+)", top)
+
+    def const(struct, name):
+        return int(re.search(rf"static const unsigned {name} = (\d+);", structs[struct]).group(1))
+
+    found = {}
+    for fn, cfg, first, second in calls:
+        if fn == "dense_add":
+            found["embed"] = const(cfg, "lanes")
+        elif fn == "dense_add_norm":
+            found["enc0.o" if first == "enc0_context" else first.replace("_ffn1", ".ffn2").replace("_", ".")] = \
+                const(cfg, "lanes")
+        elif fn == "dense_seq":
+            found[second.replace("_", ".", 1) if second.startswith("enc") else second] = const(cfg, "lanes")
+        elif fn == "attention":
+            for r in "qkv":
+                found["enc0." + r] = const(f"{cfg}_{r}", "lanes")
+            found["enc0.scores"] = const(cfg, "score_lanes")
+            found["enc0.context"] = const(cfg, "context_lanes")
+        elif fn == "average_pool":
+            found["pool"] = const(cfg, "lanes")
+    return found
+
+
 @pytest.mark.parametrize("tool", ["vitis", "vivado"])
-def test_pragmas_follow_the_storage_and_parallelism_asked_for(tmp_path, tool):
+def test_pragmas_and_lanes_follow_the_plan_and_the_yaml(tmp_path, tool):
     raw = case(tool=tool)
     raw["hls"].update(storage={"enc0.q": "bram", "enc0.scores": "lutram", "enc0.ffn1": "registers",
-                               "enc0.context": "auto"}, default_storage="bram",
+                               "enc0.context": "auto"}, default_storage="bram", default_multiplier="dsp",
+                      rom={"enc0.ffn1.weight": "bram", "pos.table": "registers"},
                       parallelism={"enc0.ffn2": 4, "embed": 3},
                       multiplier={"enc0.ffn2": "lut", "embed": "dsp", "enc0.scores": "lut"})
-    top, params = _project_text(tmp_path, raw)
-    if tool == "vitis":
-        assert "#pragma HLS BIND_STORAGE variable=enc0_q type=ram_2p impl=bram" in top
-        assert "#pragma HLS BIND_STORAGE variable=enc0_scores type=ram_2p impl=lutram" in top
-        assert "#pragma HLS BIND_STORAGE variable=enc0_k type=ram_2p impl=bram" in top  # the default
-        assert "RESOURCE" not in top
-    else:
-        assert "#pragma HLS RESOURCE variable=enc0_q core=RAM_2P_BRAM" in top
-        assert "#pragma HLS RESOURCE variable=enc0_scores core=RAM_2P_LUTRAM" in top
-        assert "BIND_STORAGE" not in top
-    assert "#pragma HLS ARRAY_PARTITION variable=enc0_ffn1 complete dim=0" in top
-    assert not re.search(r"#pragma HLS \w+ variable=enc0_context\b", top)  # auto: the tool decides
-    # sequential schedule: no function-level pipeline or dataflow over the whole network
+    top, params, plan = _project_text(tmp_path, raw)
+    storage = {n: b["storage"] for n, b in plan["buffers"].items()}
+    assert (storage["enc0.q"], storage["enc0.scores"], storage["enc0.k"], storage["enc0.ffn1"]) == \
+        ("bram", "lutram", "bram", "registers")  # asked for, and the default
+    assert storage["enc0.context"] in ("lutram", "bram")  # auto: resolved by the plan, and pinned below
+    assert plan["roms"]["enc0.ffn1.weight"]["storage"] == "bram" and plan["roms"]["pos.table"]["storage"] == "registers"
+    assert _buffer_pragmas_agree(top, plan, tool) == len([m for m in [*plan["buffers"].values(), *plan["roms"].values()]
+                                                          if not m["internal"]])
+    # sequential schedule: no function-level pipeline or dataflow over the whole network; one shared engine
     assert "#pragma HLS PIPELINE" not in top and "#pragma HLS DATAFLOW" not in top
-    configs = dict(re.findall(r"struct (config\d+(?:_\w+)?) \{(.*?)\};", params, re.S))
-    calls = dict(re.findall(r"(config\d+(?:_\w+)?)>\((\w+),", top))
-    embed_cfg = next(c for c, arg in calls.items() if arg == "input")
-    assert "static const unsigned parallel = 3;" in configs[embed_cfg]
-    ffn2_cfg = next(c for c, arg in calls.items() if arg == "enc0_ffn1")
-    assert "static const unsigned parallel = 4;" in configs[ffn2_cfg]
-    assert "static const unsigned mul_impl = 1;" in configs[embed_cfg]  # dsp
-    assert "static const unsigned mul_impl = 2;" in configs[ffn2_cfg]  # lut
-    attention_cfg = next(c for c, arg in calls.items() if arg == "pos")
-    assert "static const unsigned score_mul_impl = 2;" in configs[attention_cfg]
-    assert "static const unsigned context_mul_impl = 0;" in configs[attention_cfg]  # auto
-    # the multiplier pragmas the HLS tool sees are those of the chosen dialect
+    allocation = {"vitis": "#pragma HLS ALLOCATION function instances=tsflow_mac limit=1",
+                  "vivado": "#pragma HLS ALLOCATION instances=tsflow_mac limit=1 function"}[tool]
+    assert top.count(allocation) == 1 and top.startswith(("#include \"tsflow_engine.h\"", "#define TSFLOW_VIVADO_HLS"))
+    lanes = _lanes_in_cpp(top, params, plan)
+    assert lanes["embed"] == 3 and lanes["enc0.ffn2"] == 4  # explicit numbers, honoured exactly
+    for name, loop in plan["loops"].items():
+        if loop["kind"] in ("mac", "pool"):
+            assert lanes[name] == loop["lanes"], name
+    engine = (tmp_path / tool / "firmware" / "tsflow_engine.h").read_text()
+    assert f"static const unsigned lanes = {plan['engine']['lanes']};" in engine
+    assert "static const unsigned mul_impl = 1;" in engine  # hls.default_multiplier: dsp
+    assert not plan["loops"]["enc0.ffn2"]["shared"] and not plan["loops"]["enc0.scores"]["shared"]  # lut: own lanes
+    # the multiplier pragmas the HLS tool sees are those of the chosen dialect: the engine on DSPs, the
+    # layers that asked for LUTs on fabric
     seen = _preprocessed(tmp_path / tool / "firmware")
     if tool == "vitis":
         assert "#pragma HLS BIND_OP variable = p op = mul impl = fabric" in seen
@@ -301,28 +363,30 @@ def test_pragmas_follow_the_storage_and_parallelism_asked_for(tmp_path, tool):
 
 
 @pytest.mark.parametrize("name", [DEFAULT_CASE, "6bit-h2-d8-l2-w48-bram-meanlast-delta"])
-def test_the_estimate_models_the_buffers_the_cpp_declares(built, name):
-    """Every buffer the estimator costs is an array of the generated top function, same size and storage."""
+def test_the_built_cpp_is_the_plan_the_estimate_priced(built, name):
+    """The build's plan.json is the estimate's plan; every buffer and table of it is declared with its
+    size, storage and banks, and every multiplying layer runs the lanes the estimate counted."""
     from flow.estimate import estimate
     from flow.hls.layers import cname
 
     cfg, stage, result = built(name)
-    top = (stage / "hls" / "firmware" / "tsflow_model.cpp").read_text()
+    fw = stage / "hls" / "firmware"
+    top, params = (fw / "tsflow_model.cpp").read_text(), (fw / "parameters.h").read_text()
+    plan = json.loads((stage / "plan.json").read_text())
+    est = estimate(cfg, n_features=1)
+    assert json.loads((stage / "estimate.json").read_text()) == est.to_dict()
+    assert plan == est.plan.to_dict()
     declared = {var: eval(size) for var, size in re.findall(r"^\s+\w+_t (\w+)\[([\d*]+)\];", top, re.M)}
-    est = json.loads((stage / "estimate.json").read_text())
-    assert est == estimate(cfg, n_features=1).to_dict()
-    for buf in est["buffers"]:
-        var = cname(buf["name"])
-        if buf["storage"] == "output_port":
-            assert re.search(rf"result_t {var}\[{buf['words']}\]", top)
-            continue
-        assert declared[var] == buf["words"], var
-        pragma = re.search(rf"#pragma HLS (\w+) variable={var}\b.*", top)
-        kind = cfg.hls.storage.get(buf["name"], cfg.hls.default_storage)
-        if kind == "auto":
-            assert pragma is None and buf["storage"] in ("lutram", "bram")
-        else:
-            assert buf["storage"] == kind and pragma is not None
+    for mem in plan["buffers"].values():
+        if not mem["internal"] and mem["storage"] != "port":
+            assert declared[cname(mem["name"])] == mem["words"], mem["name"]
+    _buffer_pragmas_agree(top, plan, cfg.hls.tool)
+    lanes = _lanes_in_cpp(top, params, plan)
+    for loop in plan["loops"].values():
+        if loop["kind"] in ("mac", "pool") and loop["name"] in lanes:
+            assert lanes[loop["name"]] == loop["lanes"], loop["name"]
+    assert {n for n, lp in plan["loops"].items() if lp["kind"] == "mac"} <= set(lanes) | {
+        f"enc{i}.{r}" for i in range(1, cfg.model.layers) for r in ("q", "k", "v", "scores", "context", "o", "ffn1", "ffn2")}
 
 
 def test_the_vendor_scripts_of_a_real_build_run_under_recording_procs(built, tmp_path):
