@@ -94,7 +94,7 @@ def run(config: Path, trained_dir: Path | None, work: Path) -> dict:
     hls_model = hls4ml.converters.convert_from_keras_model(
         checkpoint.model, output_dir=str(work / f"{cfg.name}-predict"), project_name="tsflow_model",
         backend=BACKENDS[cfg.hls.tool], part=cfg.target.part, io_type="io_parallel", write_weights_txt=False,
-        hls_config=hls_config(cfg, resolve_precisions(cfg), checkpoint.model))
+        hls_config=hls_config(cfg, resolve_precisions(cfg), checkpoint.model, result.estimate.plan))
     speed = _throughput(stage, hls_model, ref)
     s = result.seconds
     return {"config": str(config), "bit_exact": result.csim.bit_exact, "samples": result.csim.samples,

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from ..fixedpoint import FixedType, exact_sum_type, product_accumulator, union_type
 from ..hls.plan import POOL_RECIPROCAL, Choice, HLSPlan, hls_plan, pool_accumulator
 from ..precision import resolve_precisions
+from ..tables import score_shift
 from .costs import (MUL_STAGES, READ_LATENCY, RESOURCES, Cost, adder, cast, clog2, counter, memory_cost, multiplier,
                     mux)
 
@@ -133,7 +134,8 @@ def _mac(cfg, prec, plan: HLSPlan, loop, acc: FixedType, out: FixedType, relu: b
         cost += adder(loop.a_width + loop.b_width + clog2(loop.lanes)).times(loop.lanes - 1)
     epilogue, stages, what = _epilogue(cfg, prec, loop)
     reads = max(_read_latency(plan, loop), READ_LATENCY[plan.buffers[loop.residual].storage] if loop.residual else 0)
-    depth = reads + MUL_STAGES[mapping] + clog2(loop.lanes) + 1 + stages + WRITE_STAGES
+    tree = (loop.lanes - 1).bit_length()  # adder-tree levels over the lanes' products
+    depth = reads + MUL_STAGES[mapping] + tree + 1 + stages + WRITE_STAGES
     where = "shared lanes" if loop.shared else f"own {mapping} lanes"
     return LayerEstimate(loop.name, f"{loop.outputs} outputs of {loop.terms} MACs, {loop.lanes} lane(s) on {where}, "
                          f"{what}{loop.trips} clocks", cost + epilogue, loop.trips + depth)
@@ -213,14 +215,14 @@ def layer_estimates(cfg, prec, plan: HLSPlan) -> list[LayerEstimate]:
         elif loop.kind == "concat":
             last = t[f"enc{cfg.model.layers - 1}.norm2"]["output"]
             head_in = union_type(t["pool"]["output"], last)
-            est = _elementwise(plan, loop, Cost(), 0, "concatenation into registers, ")
-            est.cost += Cost(ff=loop.outputs * head_in.width)
-            out.append(est)
+            out.append(_elementwise(plan, loop, Cost(), 0, f"concatenation into {head_in.width}-bit registers, "))
     return out
 
 
 def _score_accumulator(prec, i: int, head_dim: int) -> FixedType:
-    return product_accumulator(prec.types[f"enc{i}.q"]["output"], prec.types[f"enc{i}.k"]["output"], head_dim)
+    """The exact dot product, its bits read with the 1/sqrt(head_dim) shift (what the score cast rounds)."""
+    acc = product_accumulator(prec.types[f"enc{i}.q"]["output"], prec.types[f"enc{i}.k"]["output"], head_dim)
+    return FixedType(acc.width, acc.integer - score_shift(head_dim), True, "trn", "wrap")
 
 
 def _input_type(cfg, prec, loop) -> FixedType:

@@ -181,7 +181,7 @@ def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
                      dense=(D, D)) for r in "qkv"]
         out += [dict(name=e + "scores", kind="mac", outputs=H * T * T, terms=DH, reads=(e + "q", e + "k"),
                      a=t[e + "q"]["output"], b=t[e + "k"]["output"]),
-                dict(name=e + "softmax", kind="softmax", outputs=H * T * T, reads=()),
+                dict(name=e + "softmax", kind="softmax", outputs=H * T * T, reads=(e + "scores",)),
                 dict(name=e + "context", kind="mac", outputs=H * T * DH, terms=T, reads=(e + "softmax", e + "v"),
                      a=spec.prob, b=t[e + "v"]["output"]),
                 dict(name=e + "o", kind="mac", outputs=T * D, terms=D, reads=(e + "context",),
@@ -199,7 +199,7 @@ def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
     out.append(dict(name="pool", kind="pool", rows=T, cols=D, reads=(prev,),
                     a=pool_accumulator(x, T), b=POOL_RECIPROCAL))
     if m.head == "mean_last":
-        out.append(dict(name="head_in", kind="concat", outputs=2 * D, reads=()))
+        out.append(dict(name="head_in", kind="concat", outputs=2 * D, reads=("pool", prev)))
         out.append(dict(name="head", kind="mac", outputs=1, terms=2 * D, reads=("head_in",),
                         a=union_type(t["pool"]["output"], x), b=t["head"]["weight"], dense=(2 * D, 1)))
     else:
