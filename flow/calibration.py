@@ -48,7 +48,7 @@ def fit(cfg, reports: list[Path]) -> dict:
     for r in HLS_RESOURCES:
         if not measured[r]:
             measured[r] = hls_only[r]
-    estimated = {**est.total, "latency": est.latency_cycles}
+    estimated = est.uncalibrated  # unrounded, so a calibrated estimate of this design gives back the measurement
     factors, sources, values = {}, {}, {}
     for r, found in measured.items():
         found = [(v, src) for v, src in found if v]  # a 0 would silence the fit check for good
@@ -60,7 +60,8 @@ def fit(cfg, reports: list[Path]) -> dict:
         sources[r] = [s for _, s in found]
     if not factors:
         raise ConfigError("no resource or latency figure found in the reports given")
-    return {"part": cfg.target.part, "config": cfg.name, "factors": factors, "estimated": estimated,
+    return {"part": cfg.target.part, "config": cfg.name, "factors": factors,
+            "estimated": {r: round(v, 2) for r, v in estimated.items()},
             "measured": values, "sources": sources, "warnings": warnings}
 
 

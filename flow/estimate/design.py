@@ -58,6 +58,7 @@ class Estimate:
     macs: int
     dsp_bound_cycles: int
     plan: HLSPlan | None = None
+    uncalibrated: dict = field(default_factory=dict)  # unrounded totals and cycles before any calibration
     calibrated: bool = False
     overflowing: list = field(default_factory=list)
 
@@ -279,14 +280,15 @@ def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> 
     for item in (*layers, *buffers):
         cost += item.cost
     factors = (calibration or {}).get("factors", {})
-    total = {r: int(math.ceil(getattr(cost, r) * factors.get(r, 1.0))) for r in RESOURCES}
-    cycles = int(math.ceil(sum(e.cycles for e in layers) * factors.get("latency", 1.0)))
+    raw = {**{r: getattr(cost, r) for r in RESOURCES}, "latency": sum(e.cycles for e in layers)}
+    total = {r: int(math.ceil(raw[r] * factors.get(r, 1.0))) for r in RESOURCES}
+    cycles = int(math.ceil(raw["latency"] * factors.get("latency", 1.0)))
     budget = _budget(part)
     overflowing = [r for r in RESOURCES if budget[r] is not None and total[r] > budget[r]]
     return Estimate(part=cfg.target.part, clock_mhz=cfg.target.clock_mhz, layers=layers, buffers=buffers,
                     total=total, budget=budget, latency_cycles=cycles, macs=plan.macs,
                     dsp_bound_cycles=math.ceil(plan.macs / part.dsp) if part.dsp else 0, plan=plan,
-                    calibrated=bool(factors), overflowing=overflowing)
+                    uncalibrated=raw, calibrated=bool(factors), overflowing=overflowing)
 
 
 def within_headroom(est: Estimate, headroom: float) -> bool:
