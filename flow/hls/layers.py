@@ -22,6 +22,7 @@ from keras_models.export import layer_parameters
 
 from ..fixedpoint import FixedType, exact_sum_type, product_accumulator
 from ..tables import POOL_RECIPROCAL_FRAC, reciprocal_constant, score_shift
+from .plan import lanes_sum_width
 
 HEADER = "nnet_utils/tsflow_layers.h"
 TRACE_HEADER = "nnet_utils/tsflow_trace.h"
@@ -181,7 +182,7 @@ def parse_positional(keras_layer, input_names, input_shapes, reader):
     table = layer_parameters(layer)[layer.name]["table"]
     shape = input_shapes[0][1:]
     d = _base(keras_layer, input_names, "TSPositional", layer.types["output"], shape)
-    d.update(n_rows=shape[0], n_cols=shape[1], tables={layer.name + ".table": (table, layer.types["table"])})
+    d.update(tables={layer.name + ".table": (table, layer.types["table"])})
     return d, input_shapes[0]
 
 
@@ -196,9 +197,8 @@ def parse_norm(keras_layer, input_names, input_shapes, reader):
     layer = _keras_layer(reader, keras_layer["config"]["name"])
     p = layer_parameters(layer)[layer.name]
     steps, ch = input_shapes[0][1:]
-    x = _input_type(reader, layer)
     d = _base(keras_layer, input_names, "TSAffine", layer.types["output"], [steps, ch])
-    d.update(n_rows=steps, n_cols=ch, product_frac=x.frac + layer.types["scale"].frac, tables={layer.name + ".scale": (p["scale"], layer.types["scale"]),
+    d.update(tables={layer.name + ".scale": (p["scale"], layer.types["scale"]),
                                              layer.name + ".shift": (p["shift"], layer.types["shift"])})
     return d, input_shapes[0]
 
@@ -290,21 +290,19 @@ def _weight_type(node, role: str) -> str:
 
 def lanes_struct(name: str, lanes: int, a_width: int, b_width: int, mapping: str) -> str:
     """A set of multiply lanes: ``lanes`` signed a x b multipliers and the exact sum of their products."""
-    product = a_width + b_width
-    total = product + max(0, (lanes - 1).bit_length())
     return _struct(name, {"lanes": lanes, "mul_impl": MUL_IMPL[mapping]},
-                   {"a_t": f"ap_int<{a_width}>", "b_t": f"ap_int<{b_width}>", "product_t": f"ap_int<{product}>",
-                    "sum_t": f"ap_int<{total}>"})
+                   {"a_t": f"ap_int<{a_width}>", "b_t": f"ap_int<{b_width}>",
+                    "product_t": f"ap_int<{a_width + b_width}>",
+                    "sum_t": f"ap_int<{lanes_sum_width(a_width, b_width, lanes)}>"})
 
 
 def _lanes_of(node, loop_name: str, struct_name: str) -> tuple[str, str, int, bool]:
     """(struct text or "", lanes type name, its sum width, shared) for one multiplying loop."""
     loop, engine = node.loop(loop_name), node.plan()["engine"]
     if loop["shared"]:
-        return "", ENGINE, engine["a_width"] + engine["b_width"] + max(0, (engine["lanes"] - 1).bit_length()), True
+        return "", ENGINE, lanes_sum_width(engine["a_width"], engine["b_width"], engine["lanes"]), True
     text = lanes_struct(struct_name, loop["lanes"], loop["a_width"], loop["b_width"], loop["mapping"])
-    total = loop["a_width"] + loop["b_width"] + max(0, (loop["lanes"] - 1).bit_length())
-    return text, struct_name, total, False
+    return text, struct_name, lanes_sum_width(loop["a_width"], loop["b_width"], loop["lanes"]), False
 
 
 def _fixed_of_int(width: int, frac: int) -> str:

@@ -55,8 +55,7 @@ class Engine:
 
     @property
     def sum_width(self) -> int:
-        """Width of the exact sum of every lane's product (the lanes' adder tree)."""
-        return self.product_width + max(0, math.ceil(math.log2(max(self.lanes, 1))))
+        return lanes_sum_width(self.a_width, self.b_width, self.lanes)
 
 
 @dataclass(frozen=True)
@@ -140,6 +139,11 @@ class Choice:
     private_mapping: str | None = None  # dsp | lut for auto layers off the shared lanes
     lanes: dict = field(default_factory=dict)  # layer -> lanes, below auto_lanes
     storage: dict = field(default_factory=dict)  # auto buffer -> lutram | bram | registers
+
+
+def lanes_sum_width(a_width: int, b_width: int, lanes: int) -> int:
+    """Width of the exact sum of ``lanes`` signed a x b products (the lanes' adder tree)."""
+    return a_width + b_width + (lanes - 1).bit_length()
 
 
 def signed_width(t: FixedType) -> int:
