@@ -18,4 +18,6 @@ def test_the_wheel_ships_the_hls_headers_and_the_tcl_templates(tmp_path):
         assert f"flow/hls_templates/{header.name}" in names
     for template in (REPO / "vivado_scripts").glob("*.in"):
         assert f"flow/vivado_scripts/{template.name}" in names
-    assert "flow/benchmarks/hls.py" in names and "keras_models/layers.py" in names
+    # every module of the flow and the model, subpackages included
+    for module in [*(REPO / "flow").rglob("*.py"), *(REPO / "keras_models").rglob("*.py")]:
+        assert str(module.relative_to(REPO)) in names, module

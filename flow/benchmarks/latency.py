@@ -41,6 +41,11 @@ def _checkout(ref: str, work: Path) -> Path:
                    capture_output=True)
     for package, folder in (("hls_templates", "hls_templates"), ("vivado_scripts", "vivado_scripts")):
         (tree / "flow" / package).symlink_to(tree / folder, target_is_directory=True)
+    if not (tree / "flow" / "hls").exists():  # the installed entry point names flow.hls.plugin: the older
+        shim = tree / "flow" / "hls"          # tree had it at flow.hls_plugin
+        shim.mkdir()
+        (shim / "__init__.py").write_text("")
+        (shim / "plugin.py").write_text("from flow.hls_plugin import register  # noqa: F401\n")
     return tree
 
 
