@@ -70,7 +70,13 @@ class DoesNotFit(ConfigError):
 
 
 def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_overflow: bool = False,
-          calibration: dict | None = None, jobs: int | None = None) -> BuildResult:
+          calibration: dict | None = None, jobs: int | None = None, note=None, checked=None) -> BuildResult:
+    """Estimate, train (or reuse), convert, write the HLS project into ``stage`` and C-simulate it.
+
+    ``report(phase, epoch, epochs, logs)`` sees each epoch, ``note(text)`` each stage as it starts and
+    how training ended, ``checked(estimate)`` the estimate when the fit check runs (before training).
+    """
+    note = note or (lambda text: None)
     if not cfg.quantization.enabled:
         raise ConfigError("invalid configuration: quantization.enabled = false: an HLS build needs the "
                           "quantized model; allowed: true")
@@ -78,9 +84,14 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     t0 = time.perf_counter()
     ds = load_dataset(cfg)
     seconds["data"] = time.perf_counter() - t0
+    note(f"data {ds.name}: {len(ds.features)} input channel(s) -> {ds.target}, window {cfg.data.window}, "
+         f"horizon {cfg.data.horizon}; windows train {len(ds.train.y):,}, val {len(ds.val.y):,}, "
+         f"test {len(ds.test.y):,}")
     est = estimate(cfg, n_features=len(ds.features), calibration=calibration)
     (stage / "estimate.json").write_text(json.dumps(est.to_dict(), indent=2))
     (stage / "plan.json").write_text(json.dumps(est.plan.to_dict(), indent=1))
+    if checked:
+        checked(est)
     if not est.fits and not allow_overflow:
         over = ", ".join(f"{r} {est.total[r]} > {est.budget[r]}" for r in est.overflowing)
         raise DoesNotFit(f"the design does not fit {cfg.target.part} (estimate): {over}; see {stage / 'estimate.json'}; "
@@ -96,17 +107,21 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     else:
         from .training import train
 
-        result = train(cfg, ds, report=report)
+        note("training: float, then quantization-aware")
+        result = train(cfg, ds, report=report, note=note)
         (stage / "model").mkdir()
         save_trained(stage / "model", cfg, ds, result)
         model = result.model
     seconds["train"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    note(f"integer reference forward over the {len(ds.test.y):,} test windows")
     ref = reference_trace(cfg, model, ds.target_index, ds)
     seconds["reference"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    note(f"hls4ml conversion into {stage / 'hls'}")
     write_project(cfg, model, resolve_precisions(cfg), ref, stage / "hls", est.plan)
     seconds["convert"] = time.perf_counter() - t0
+    note("C simulation: compiling the testbench with g++, then every test window, every boundary compared")
     csim = run_csim(stage / "hls", ref, jobs=jobs)
     seconds.update({f"csim_{k}": v for k, v in csim.seconds.items()})
     (stage / "csim.json").write_text(json.dumps(csim.to_dict(), indent=2))

@@ -26,21 +26,29 @@ def _fail(exc: Exception, code: int = 2) -> None:
 
 
 def _epoch_report(phase, epoch, epochs, logs):
-    console.print(f"  {phase:5s} epoch {epoch + 1:3d}/{epochs}  loss {logs['loss']:.5f}  val_loss {logs['val_loss']:.5f}",
+    console.print(f"  {phase:5s} epoch {epoch + 1:3d}/{epochs}  loss {logs['loss']:.5g}  val_loss {logs['val_loss']:.5g}",
                   highlight=False)
 
 
+def _note(text: str) -> None:
+    console.print(f"[dim]>[/] {escape(text)}", highlight=False)
+
+
 def _metrics_table(metrics: dict, target: str) -> Table:
+    """Errors of the model (and of the float model before quantization) against the naive baselines; four
+    significant digits, so a series of any scale reads."""
     table = Table(title=f"forecast error of {target} (de-normalised; scaled in brackets)")
-    for col in ("split", "MSE", "RMSE", "MAE"):
+    for col in ("model, split", "MSE", "RMSE", "MAE"):
         table.add_column(col, justify="right")
-    for split in ("val", "test"):
-        m = metrics[split]
+    kind = "quantized" if "float" in metrics else "model"
+    rows = [(f"{kind}, {split}", metrics[split]) for split in ("val", "test")]
+    rows += [(f"float, {split}", metrics["float"][split]) for split in ("val", "test") if "float" in metrics]
+    for label, m in rows:
         s = m["scaled"]
-        table.add_row(split, f"{m['mse']:.4f} ({s['mse']:.4f})", f"{m['rmse']:.4f} ({s['rmse']:.4f})",
-                      f"{m['mae']:.4f} ({s['mae']:.4f})")
+        table.add_row(label, f"{m['mse']:.4g} ({s['mse']:.4g})", f"{m['rmse']:.4g} ({s['rmse']:.4g})",
+                      f"{m['mae']:.4g} ({s['mae']:.4g})")
     for name, b in metrics["baselines"]["test"].items():
-        table.add_row(f"test, {name}", f"{b['mse']:.4f}", f"{b['rmse']:.4f}", f"{b['mae']:.4f}")
+        table.add_row(f"{name}, test", f"{b['mse']:.4g}", f"{b['rmse']:.4g}", f"{b['mae']:.4g}")
     return table
 
 
@@ -67,7 +75,7 @@ def train(config: Path, out: Path, force: bool):
             ds = load_dataset(cfg)
             console.print(f"data {ds.name}: {len(ds.features)} feature(s) -> {ds.target}; windows "
                           f"train {len(ds.train.y)}, val {len(ds.val.y)}, test {len(ds.test.y)}", highlight=False)
-            result = run_training(cfg, ds, report=_epoch_report)
+            result = run_training(cfg, ds, report=_epoch_report, note=_note)
             save_trained(stage, cfg, ds, result)
     except ConfigError as exc:
         _fail(exc)
@@ -118,10 +126,12 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
         cfg = load_config(config)
         factors = _load_calibration(calibration, cfg)
         with staged_output(out, force) as stage:
+            def checked(est):  # printed when the fit check runs, before any training
+                console.print(_estimate_table(est, per_layer=False))
+                console.print(plan_summary(est), highlight=False)
+
             result = run_build(cfg, stage, trained, report=_epoch_report, allow_overflow=allow_overflow,
-                               calibration=factors, jobs=jobs)
-            console.print(_estimate_table(result.estimate, per_layer=False))
-            console.print(plan_summary(result.estimate), highlight=False)
+                               calibration=factors, jobs=jobs, note=_note, checked=checked)
             _csim_summary(result.csim)
             if not result.csim.bit_exact:
                 raise CSimMismatch(f"C simulation is not bit-exact; details in {stage / 'csim.json'}")
@@ -133,6 +143,11 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
 
     metrics = json.loads((out / "model" / "metrics.json").read_text())
     console.print(_metrics_table(metrics, cfg.data.target))
+    est = result.estimate
+    used = ", ".join(f"{r.upper() if r != 'bram18' else 'BRAM18'} {_percent(est.total[r], est.budget[r])}"
+                     for r in est.total)
+    console.print(f"estimate on {est.part}: {used}; latency {est.latency_cycles:,} cycles = {est.latency_us:,.1f} us "
+                  f"at {est.clock_mhz:g} MHz ({est.bound_ratio:.2f}x the DSP bound)", highlight=False)
     times = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     console.print(f"build written to {out} ({result.cpp_lines} lines of C++; {times})", highlight=False)
 

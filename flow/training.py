@@ -53,11 +53,15 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def _fit(model, ds, epochs, lr, batch, patience, phase, report):
+def _fit(model, ds, epochs, lr, batch, patience, phase, report, note):
     model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
     cb = KeepBest(patience, (lambda e, logs: report(phase, e, epochs, logs)) if report else None)
     hist = model.fit(ds.train.x, ds.train.y, validation_data=(ds.val.x, ds.val.y), epochs=epochs,
                      batch_size=batch, shuffle=True, verbose=0, callbacks=[cb])
+    ran = len(hist.history["loss"])
+    if note:
+        stopped = f"stopped early after epoch {ran} ({patience} epochs without a lower val_loss); " if ran < epochs else ""
+        note(f"{phase}: {stopped}kept epoch {cb.best_epoch + 1} (val_loss {cb.best:.5g})")
     return {"loss": [float(v) for v in hist.history["loss"]],
             "val_loss": [float(v) for v in hist.history["val_loss"]], "best_epoch": cb.best_epoch}
 
@@ -66,11 +70,13 @@ def predict(model, x) -> np.ndarray:
     return model.predict(x, batch_size=1024, verbose=0).reshape(-1)
 
 
-def train(cfg, ds, report=None, float_model=None) -> TrainResult:
-    """Train the configured model on ``ds``; ``report(phase, epoch, epochs, logs)`` sees each epoch.
+def train(cfg, ds, report=None, float_model=None, note=None) -> TrainResult:
+    """Train the configured model on ``ds``; ``report(phase, epoch, epochs, logs)`` sees each epoch and
+    ``note(text)`` how each phase ended (early stop, the epoch kept).
 
     ``float_model``: an already trained float model of the same shape; the float phase is skipped
-    and QAT starts from its weights (the benchmark shares one float run across bit widths).
+    and QAT starts from its weights (the benchmark shares one float run across bit widths). The float
+    model's errors are kept in ``metrics["float"]`` (what quantization costs).
     """
     seed_everything(cfg.training.seed)
     prec = resolve_precisions(cfg)
@@ -80,20 +86,26 @@ def train(cfg, ds, report=None, float_model=None) -> TrainResult:
     model = float_model or build_model(cfg, prec, False, n_features, ds.target_index)
     if tr.float_epochs and float_model is None:
         t0 = time.perf_counter()
-        history["float"] = _fit(model, ds, tr.float_epochs, tr.learning_rate, tr.batch_size, tr.patience, "float", report)
+        history["float"] = _fit(model, ds, tr.float_epochs, tr.learning_rate, tr.batch_size, tr.patience, "float",
+                                report, note)
         seconds["float"] = time.perf_counter() - t0
     quantized = cfg.quantization.enabled
+    float_metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)
+                     for name in ("val", "test")}
     if quantized:
         qmodel = build_model(cfg, prec, True, n_features, ds.target_index)
         copy_weights(model, qmodel)
         model = qmodel
         if tr.qat_epochs:
             t0 = time.perf_counter()
-            history["qat"] = _fit(model, ds, tr.qat_epochs, tr.qat_learning_rate, tr.batch_size, tr.patience, "qat", report)
+            history["qat"] = _fit(model, ds, tr.qat_epochs, tr.qat_learning_rate, tr.batch_size, tr.patience, "qat",
+                                  report, note)
             seconds["qat"] = time.perf_counter() - t0
     metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)
                for name in ("val", "test")}
     metrics["baselines"] = baselines(ds)
+    if quantized:
+        metrics["float"] = float_metrics
     return TrainResult(model, quantized, prec, history, seconds, metrics)
 
 

@@ -98,7 +98,13 @@ def test_build_writes_a_complete_folder_and_prints_the_summary(shared):
     assert [int(v) for v in total[1:6]] == [est["total"][r] for r in RESOURCE_COLUMNS]
     assert (f"C simulation: {csim['samples']} test windows, 0 output mismatches, {csim['values_compared']} values "
             f"over {csim['boundaries_compared']} boundaries, 0 differ: bit-exact") in err
-    assert table_rows(err)["test"][0].startswith(f"{metrics['test']['mse']:.4f} (")
+    rows = table_rows(err)
+    assert rows["quantized, test"][0].startswith(f"{metrics['test']['mse']:.4g}")
+    assert rows["float, test"][0].startswith(f"{metrics['float']['test']['mse']:.4g}")  # what quantization costs
+    assert rows["persistence, test"][0] == f"{metrics['baselines']['test']['persistence']['mse']:.4g}"
+    # the estimate is printed when it is checked, before the first epoch; training's end is announced
+    assert err.index(f"latency {est['latency_cycles']:,} cycles") < err.index("float epoch")
+    assert re.search(r"> qat: kept epoch 1 \(val_loss", err)
     assert f"build written to runs/x ({build['cpp_lines']} lines of C++;" in err
 
 
