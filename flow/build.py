@@ -20,6 +20,7 @@ from keras_models.export import integer_parameters
 from .checkpoint import load_trained, save_trained
 from .config import ConfigError, dump_config
 from .hls.project import write_project
+from .report import write_report
 from .csim import CSimError, CSimReport, run_csim
 from .data import load_dataset
 from .estimate import Estimate, estimate
@@ -127,6 +128,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     (stage / "csim.json").write_text(json.dumps(csim.to_dict(), indent=2))
     lines = cpp_lines(stage / "hls")
     (stage / "build.json").write_text(json.dumps({"seconds": seconds, "cpp_lines": lines}, indent=2))
+    write_report(stage)
     return BuildResult(est, csim, seconds, lines)
 
 
@@ -142,6 +144,8 @@ def rerun_csim(folder: Path, jobs: int | None = None) -> CSimReport:
         csim = run_csim(folder / "hls", ref, jobs=jobs)
     except CSimError as exc:  # the earlier verdict no longer holds for this folder
         (folder / "csim.json").write_text(json.dumps({"bit_exact": False, "error": str(exc)}, indent=2))
+        write_report(folder)
         raise
     (folder / "csim.json").write_text(json.dumps(csim.to_dict(), indent=2))
+    write_report(folder)
     return csim

@@ -149,7 +149,8 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
     console.print(f"estimate on {est.part}: {used}; latency {est.latency_cycles:,} cycles = {est.latency_us:,.1f} us "
                   f"at {est.clock_mhz:g} MHz ({est.bound_ratio:.2f}x the DSP bound)", highlight=False)
     times = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
-    console.print(f"build written to {out} ({result.cpp_lines} lines of C++; {times})", highlight=False)
+    console.print(f"build written to {out} ({result.cpp_lines} lines of C++; {times}); report: {out / 'report.html'}",
+                  highlight=False)
 
 
 @cli.command()

@@ -1,0 +1,254 @@
+"""The build report against a real (small) build: its HTML, its figures and its numbers."""
+import json
+import math
+import re
+import shutil
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from flow.config import ConfigError, parse_config
+from flow.report import _model_outputs, load_predictions, write_report
+
+from .conftest import small_raw
+
+# what a full report shows, in page order: file name -> alt text
+EXPECTED_FIGURES = {
+    "report/forecast.png": "Forecast against truth on the test split",
+    "report/errors.png": "Distribution of forecast errors on the test split",
+    "report/resources_budget.png": "Estimated resources against the part's budget",
+    "report/resources_layers.png": "Estimated resources per layer in percent of the part's budget",
+    "report/cycles.png": "Estimated clock cycles per layer",
+}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+VOID = {"img", "meta", "br", "hr", "link", "input"}
+
+
+class Page(HTMLParser):
+    """Checks that every tag is closed in order; collects images and numbers with their sources."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.errors, self.images, self.numbers, self.counts = [], [], [], [], []
+        self.doctype = None
+        self._capture = None
+
+    def handle_decl(self, decl):
+        self.doctype = decl
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.images.append((a.get("src"), a.get("alt")))
+        if tag == "span" and "num" in (a.get("class") or "").split():
+            self._capture = [a, ""]
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
+        else:
+            self.stack.pop()
+        if tag == "span" and self._capture is not None:
+            a, text = self._capture
+            (self.numbers if "data-src" in a else self.counts).append((a, text))
+            self._capture = None
+
+    def handle_data(self, data):
+        if self._capture is not None:
+            self._capture[1] += data
+
+
+def parse_page(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    return page
+
+
+def shown_equals(text: str, value) -> bool:
+    """The text shows ``value`` to the precision it is written with."""
+    if isinstance(value, bool):
+        return text == ("yes" if value else "no")
+    if value is None:
+        return text == "n/a"
+    number = float(text.replace(",", ""))
+    if isinstance(value, int):
+        return "." not in text and int(number) == value
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return abs(number - value) <= 0.5 * 10 ** -decimals * (1 + 1e-9) + 1e-12
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One real build (window 8, d_model 8, 1 + 1 epochs) and its report."""
+    from flow.build import build
+
+    raw = small_raw()
+    raw["training"].update(float_epochs=1, qat_epochs=1)
+    stage = tmp_path_factory.mktemp("build")
+    build(parse_config(raw), stage, allow_overflow=True)
+    t0 = time.perf_counter()
+    html = write_report(stage)
+    seconds = time.perf_counter() - t0
+    return stage, html, seconds
+
+
+def read(folder: Path, name: str):
+    return json.loads((folder / name).read_text())
+
+
+def test_report_is_written_beside_the_build_quickly(built):
+    folder, html, seconds = built
+    assert html == folder / "report.html" and html.is_file()
+    assert seconds < 10, f"the report took {seconds:.1f} s"
+
+
+def test_report_is_well_formed_html(built):
+    folder, html, _ = built
+    page = parse_page(html)
+    assert page.doctype is not None and page.doctype.lower() == "doctype html"
+    assert not page.errors, page.errors
+    assert page.stack == [], f"unclosed tags: {page.stack}"
+    text = html.read_text()
+    assert "<title>tsflow build report: small</title>" in text
+    assert "http://" not in text and "https://" not in text  # nothing to fetch
+
+
+def test_report_shows_exactly_the_expected_figures(built):
+    folder, html, _ = built
+    assert parse_page(html).images == list(EXPECTED_FIGURES.items())
+    assert sorted(p.name for p in (folder / "report").iterdir()) == sorted(Path(s).name for s in EXPECTED_FIGURES)
+
+
+@pytest.mark.parametrize("src", list(EXPECTED_FIGURES))
+def test_every_figure_is_a_real_png(built, src):
+    import matplotlib.image
+
+    folder, _, _ = built
+    path = folder / src
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert len(data) > 15_000, f"{src}: {len(data)} bytes, too small for a drawn figure"
+    pixels = matplotlib.image.imread(path)
+    assert pixels.ndim == 3 and pixels.shape[0] > 300 and pixels.shape[1] > 800
+    assert pixels[..., :3].std() > 0.05  # not a blank canvas
+
+
+def test_every_number_equals_its_source_file(built):
+    folder, html, _ = built
+    page = parse_page(html)
+    assert len(page.numbers) > 30
+    docs = {}
+    for attrs, text in page.numbers:
+        file, key = attrs["data-src"].split("#")
+        doc = docs.setdefault(file, read(folder, file))
+        value = doc
+        for part in key.split("/"):
+            value = value[part]
+        assert shown_equals(text, value), f"{file}#{key}: shows {text!r}, the file holds {value!r}"
+
+
+def test_summary_states_the_key_numbers(built):
+    """The verdict and totals the brief asks for are all there, each read from its file."""
+    folder, html, _ = built
+    sources = {a["data-src"] for a, _ in parse_page(html).numbers}
+    wanted = {"csim.json#samples", "csim.json#mismatches", "csim.json#values_compared",
+              "csim.json#boundary_mismatches", "estimate.json#latency_cycles", "estimate.json#latency_us",
+              "estimate.json#dsp_bound_cycles", "estimate.json#bound_ratio", "estimate.json#macs",
+              "model/metrics.json#test/rmse", "model/metrics.json#test/mae", "model/metrics.json#float/test/rmse",
+              "model/metrics.json#baselines/test/persistence/rmse", "model/metrics.json#baselines/test/linear/rmse",
+              "model/dataset.json#rows/test", "build.json#cpp_lines"}
+    wanted |= {f"estimate.json#{k}/{r}" for k in ("total", "budget", "percent")
+               for r in ("lut", "lutram", "ff", "bram18", "dsp")}
+    assert wanted <= sources, sorted(wanted - sources)
+    text = html.read_text()
+    csim = read(folder, "csim.json")
+    assert csim["bit_exact"] and "<b>Bit-exact</b>" in text and "NOT bit-exact" not in text
+    assert "Resources (estimate)" in text and "Latency (estimate)" in text
+    for name in ("model/config.yaml", "estimate.json", "csim.json", "build.json", "hls"):
+        assert f"href='{name}'" in text
+
+
+def test_window_counts_are_those_of_the_data(built):
+    from flow.data import load_dataset
+
+    folder, html, _ = built
+    counts = {a["data-split"]: int(t.replace(",", "")) for a, t in parse_page(html).counts}
+    cfg = parse_config(yaml.safe_load((folder / "model" / "config.yaml").read_text()))
+    ds = load_dataset(cfg)
+    assert counts == {s: len(getattr(ds, s).y) for s in ("train", "val", "test")}
+    assert counts["test"] == read(folder, "csim.json")["samples"]
+
+
+def test_plotted_forecasts_have_the_errors_of_metrics_json(built):
+    """The figures' series are the model and baselines metrics.json was computed from."""
+    folder, _, _ = built
+    cfg = parse_config(yaml.safe_load((folder / "model" / "config.yaml").read_text()))
+    pred = load_predictions(folder, cfg)
+    metrics = read(folder, "model/metrics.json")
+    assert pred.source == "hls/tb_data/expected.bin"
+    for series, want in ((pred.model, metrics["test"]), (pred.persistence, metrics["baselines"]["test"]["persistence"]),
+                         (pred.linear, metrics["baselines"]["test"]["linear"])):
+        e = series - pred.truth
+        assert math.isclose(float(np.sqrt(np.mean(e ** 2))), want["rmse"], rel_tol=1e-6)
+        assert math.isclose(float(np.mean(np.abs(e))), want["mae"], rel_tol=1e-6)
+
+
+def test_without_the_hls_vectors_the_integer_reference_gives_the_same_forecasts(built, tmp_path):
+    from flow.data import load_dataset
+
+    folder, _, _ = built
+    shutil.copytree(folder / "model", tmp_path / "model")
+    cfg = parse_config(yaml.safe_load((folder / "model" / "config.yaml").read_text()))
+    ds = load_dataset(cfg)
+    n = len(ds.test.y)
+    from_vectors, source = _model_outputs(folder, cfg, ds, n)
+    recomputed, fallback = _model_outputs(tmp_path, cfg, ds, n)
+    assert source == "hls/tb_data/expected.bin" and fallback.startswith("model/integer_params.npz")
+    np.testing.assert_array_equal(from_vectors, recomputed)
+
+
+def test_a_folder_without_its_data_and_over_budget_still_reports(built, tmp_path):
+    """Data gone: the two data figures are left out with a note; an over-budget, calibrated estimate
+    is drawn past 100 % and said not to fit."""
+    folder, _, _ = built
+    for name in ("model", "hls"):
+        shutil.copytree(folder / name, tmp_path / name)
+    for name in ("plan.json", "csim.json", "build.json"):
+        shutil.copy(folder / name, tmp_path / name)
+    raw = yaml.safe_load((folder / "model" / "config.yaml").read_text())
+    raw["data"].update(source="csv", path=str(tmp_path / "gone.csv"))
+    (tmp_path / "model" / "config.yaml").write_text(yaml.safe_dump(raw))
+    est = read(folder, "estimate.json")
+    est["total"]["lut"] = 2 * est["budget"]["lut"]
+    est["percent"]["lut"] = 200.0
+    est.update(fits=False, overflowing=["lut"], calibrated=True)
+    (tmp_path / "estimate.json").write_text(json.dumps(est))
+    html = write_report(tmp_path)
+    page = parse_page(html)
+    assert not page.errors and page.stack == []
+    assert [src for src, _ in page.images] == [s for s in EXPECTED_FIGURES if "forecast" not in s and "errors" not in s]
+    text = html.read_text()
+    assert "left out: the test data could not be loaded" in text
+    assert "does not fit: lut over budget" in text and "calibrated with measured factors" in text
+
+
+def test_not_a_build_folder(tmp_path):
+    with pytest.raises(ConfigError, match="not a finished build folder"):
+        write_report(tmp_path)
+
+
+def test_number_check_is_not_vacuous():
+    assert shown_equals("3.629", 3.6286195857598487)
+    assert not shown_equals("3.629", 3.64)
+    assert shown_equals("1,743", 1743) and not shown_equals("1,743", 1744)
+    assert shown_equals("52.0", 52.0) and not shown_equals("52.0", 52.1)
+    assert re.fullmatch(r"[\d,.]+", "1,814,463")
