@@ -61,11 +61,12 @@ template <class T, class int_T> inline int_T bits_of(const T &v) {
 }
 
 // The same mantissa, typed by the value's own width and signedness (widens by value, not by bits).
+// Both types keep their bits in the root type's V (ap_fixed_base.h copies them the same way).
 template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N>
 inline ap_int_base<W, S> int_of(const ap_fixed_base<W, I, S, Q, O, N> &v) {
 #pragma HLS INLINE
     ap_int_base<W, S> m;
-    m.range() = v.range();
+    m.V = v.V;
     return m;
 }
 
