@@ -71,7 +71,7 @@ def train(config: Path, out: Path, force: bool):
 
     try:
         cfg = load_config(config)
-        with staged_output(out, force) as stage:
+        with staged_output(out, force, note=_note) as stage:
             ds = load_dataset(cfg)
             console.print(f"data {ds.name}: {len(ds.features)} feature(s) -> {ds.target}; windows "
                           f"train {len(ds.train.y)}, val {len(ds.val.y)}, test {len(ds.test.y)}", highlight=False)
@@ -125,7 +125,7 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
     try:
         cfg = load_config(config)
         factors = _load_calibration(calibration, cfg)
-        with staged_output(out, force) as stage:
+        with staged_output(out, force, note=_note) as stage:
             def checked(est):  # printed when the fit check runs, before any training
                 console.print(_estimate_table(est, per_layer=False))
                 console.print(plan_summary(est), highlight=False)
@@ -166,6 +166,8 @@ def csim(folder: Path, jobs: int | None):
         _fail(exc)
     except CSimError as exc:
         _fail(exc, 1)
+    if result.reused_binary:
+        _note("reusing the compiled testbench (firmware, testbench and compiler unchanged)")
     _csim_summary(result)
     sys.exit(0 if result.bit_exact else 1)
 

@@ -8,12 +8,16 @@ because the ap_fixed arithmetic, not the process, is what costs time.
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import importlib.util
 import json
 import os
 import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +25,13 @@ import numpy as np
 from .hls.project import PROJECT, TB_DATA, TB_FILE
 
 CSIM_BINARY = "csim.bin"
+# beside the binary: a hash of everything the binary was compiled from (see testbench_stamp)
+CSIM_STAMP = CSIM_BINARY + ".stamp"
+# -O3, as hls4ml's build_lib.sh compiles the library behind predict(). -Wno-free-nonheap-object:
+# with that warning on, GCC 12 runs an access analysis over the large top function that takes
+# half the compile (10.0 s -> 4.9 s for configs/default.yaml); the firmware frees nothing.
+# {project}: the project folder, {ap_types}: hls4ml's ap_types (both filled in per compile).
+GXX_FLAGS = ("-O3", "-Wno-free-nonheap-object", "-std=c++14", "-I{project}/firmware", "-I{ap_types}")
 
 
 class CSimError(Exception):
@@ -38,25 +49,108 @@ class CSimReport:
     boundary_mismatches: int  # values that differ over every traced boundary
     first_divergence: dict | None = None  # {"layer", "sample", "element", "expected", "got"}
     seconds: dict = field(default_factory=dict)
+    reused_binary: bool = False  # the testbench was not compiled again: nothing it is built from changed
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+@lru_cache(maxsize=None)
+def _ap_types_dir() -> Path:
+    """hls4ml's ap_types headers, found without importing hls4ml (which would load TensorFlow)."""
+    spec = importlib.util.find_spec("hls4ml")
+    if spec is None or not spec.submodule_search_locations:
+        raise CSimError("hls4ml is not installed: its ap_types headers are needed to compile the testbench")
+    return Path(list(spec.submodule_search_locations)[0]) / "templates" / "vivado" / "ap_types"
+
+
+@lru_cache(maxsize=None)
+def _hls4ml_version() -> str:
+    try:
+        return importlib.metadata.version("hls4ml")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@lru_cache(maxsize=None)
+def _gxx_version() -> str:
+    try:
+        return subprocess.run(["g++", "--version"], capture_output=True, text=True).stdout
+    except OSError:
+        return "no g++"
+
+
+def _gxx_flags(folder: Path) -> list[str]:
+    return [flag.format(project=folder, ap_types=_ap_types_dir()) for flag in GXX_FLAGS]
+
+
+def _sources(folder: Path) -> list[Path]:
+    return [folder / TB_FILE, folder / "firmware" / f"{PROJECT}.cpp"]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def testbench_stamp(folder: Path) -> str:
+    """sha256 over everything the testbench binary is compiled from: every file below firmware/ (top
+    function, types, weights, tsflow's and hls4ml's nnet_utils headers), the testbench source, the g++
+    flags and version, and the ap_types folder with the hls4ml version it comes with.
+
+    The project folder's own path is not in it: a copied or moved build keeps its binary.
+    Raises OSError when a source is missing.
+    """
+    folder = Path(folder)
+    h = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        h.update(f"{label}\0{len(data)}\0".encode())
+        h.update(data)
+
+    add("stamp", b"tsflow testbench 1")
+    add("flags", json.dumps(GXX_FLAGS).encode())
+    add("sources", json.dumps([str(p.relative_to(folder)) for p in _sources(folder)]).encode())
+    add("ap_types", str(_ap_types_dir()).encode())
+    add("hls4ml", _hls4ml_version().encode())
+    add("g++", _gxx_version().encode())
+    files = sorted(p for p in (folder / "firmware").rglob("*") if p.is_file())
+    for path in [*files, folder / TB_FILE]:
+        add(path.relative_to(folder).as_posix(), path.read_bytes())
+    return h.hexdigest()
+
+
+def testbench_is_current(folder: Path) -> bool:
+    """The compiled testbench exists, is the binary its stamp was written for, and nothing it is compiled
+    from changed since."""
+    folder = Path(folder)
+    binary = folder / CSIM_BINARY
+    try:
+        saved = json.loads((folder / CSIM_STAMP).read_text())
+        return (isinstance(saved, dict) and binary.is_file() and saved.get("binary") == _sha256(binary)
+                and saved.get("inputs") == testbench_stamp(folder))
+    except (OSError, ValueError):
+        return False
+
+
 def compile_testbench(folder: Path) -> float:
     """Build the testbench binary; returns the compile time in seconds.
 
-    The testbench and the firmware are compiled side by side (two processes), then linked.
+    The testbench and the firmware are compiled side by side (two processes), then linked. On success
+    the stamp of what it was compiled from is written beside the binary (``CSIM_STAMP``).
     """
-    import hls4ml
-
-    ap_types = Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
     folder = Path(folder)
-    # -O3, as hls4ml's build_lib.sh compiles the library behind predict(). -Wno-free-nonheap-object:
-    # with that warning on, GCC 12 runs an access analysis over the large top function that takes
-    # half the compile (10.0 s -> 4.9 s for configs/default.yaml); the firmware frees nothing.
-    flags = ["-O3", "-Wno-free-nonheap-object", "-std=c++14", f"-I{folder / 'firmware'}", f"-I{ap_types}"]
-    sources = [folder / TB_FILE, folder / "firmware" / f"{PROJECT}.cpp"]
+    binary = folder / CSIM_BINARY
+    (folder / CSIM_STAMP).unlink(missing_ok=True)
+    try:  # taken before compiling: a file edited during the compile makes the next run compile again
+        stamp = testbench_stamp(folder)
+    except OSError:  # a missing source: g++ names it
+        stamp = None
+    flags = _gxx_flags(folder)
+    sources = _sources(folder)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tsflow-objects-") as tmp:
         objects = [Path(tmp, f"{src.stem}.o") for src in sources]
@@ -66,10 +160,11 @@ def compile_testbench(folder: Path) -> float:
         for proc, err in zip(compiles, errors):
             if proc.returncode != 0:
                 raise CSimError(f"g++ failed on {folder}:\n{err[:4000]}")  # the first error is the cause
-        link = subprocess.run(["g++", *map(str, objects), "-o", str(folder / CSIM_BINARY)], capture_output=True,
-                              text=True)
+        link = subprocess.run(["g++", *map(str, objects), "-o", str(binary)], capture_output=True, text=True)
         if link.returncode != 0:
-            raise CSimError(f"g++ failed to link {folder / CSIM_BINARY}:\n{link.stderr[:4000]}")
+            raise CSimError(f"g++ failed to link {binary}:\n{link.stderr[:4000]}")
+    if stamp is not None:
+        (folder / CSIM_STAMP).write_text(json.dumps({"inputs": stamp, "binary": _sha256(binary)}) + "\n")
     return time.perf_counter() - t0
 
 
@@ -165,11 +260,19 @@ def run_testbench(folder: Path, samples: int, jobs: int, trace_root: Path | None
     return merged, trace_dirs
 
 
-def run_csim(folder: Path, reference: dict, recompile: bool = True, jobs: int | None = None) -> CSimReport:
-    """Compile (unless told not to) and run the testbench; compare output and every boundary."""
+def run_csim(folder: Path, reference: dict, recompile: bool | None = None, jobs: int | None = None) -> CSimReport:
+    """Compile the testbench if needed and run it; compare output and every boundary.
+
+    ``recompile``: True compiles always; False only when there is no binary; None (the default) when
+    there is no binary or anything it is compiled from changed (``testbench_is_current``). The report's
+    ``reused_binary`` says whether the compile was skipped.
+    """
     folder = Path(folder)
     seconds = {}
-    if recompile or not (folder / CSIM_BINARY).exists():
+    if recompile is None:
+        recompile = not testbench_is_current(folder)
+    reused = not (recompile or not (folder / CSIM_BINARY).exists())
+    if not reused:
         seconds["compile"] = compile_testbench(folder)
     samples = reference["input"].mantissa.shape[0]
     with tempfile.TemporaryDirectory(prefix="tsflow-trace-") as tmp:
@@ -182,4 +285,4 @@ def run_csim(folder: Path, reference: dict, recompile: bool = True, jobs: int | 
     return CSimReport(samples=tb["samples"], mismatches=tb["mismatches"],
                       bit_exact=tb["mismatches"] == 0 and bad_values == 0, max_abs_diff=tb["max_abs_diff"],
                       boundaries_compared=boundaries, values_compared=values, boundary_mismatches=bad_values,
-                      first_divergence=first, seconds=seconds)
+                      first_divergence=first, seconds=seconds, reused_binary=reused)

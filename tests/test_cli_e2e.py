@@ -288,15 +288,19 @@ def test_an_interrupted_build_leaves_a_failed_partial_folder_and_can_be_rerun(sh
     assert "Aborted!" in err and "build written" not in err
     assert not (cwd / "runs" / "int").exists()
     assert (cwd / "runs" / "int.partial" / "FAILED").read_text().startswith("KeyboardInterrupt")
-    # the same command again: the failed folder is not deleted behind the user's back ...
-    again = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/int", "--trained", "runs/x/model")
-    assert again.returncode == 2 and "int.partial already exists; pass --force" in again.stderr
-    assert (cwd / "runs" / "int.partial" / "FAILED").exists()
-    # ... and with --force it is replaced by a complete build
-    rerun = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/int", "--force", "--trained", "runs/x/model")
+    # the same command again, corrected: tsflow's own failed folder does not block it, and it says so
+    rerun = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/int", "--trained", "runs/x/model")
     assert rerun.returncode == 0, rerun.stderr
+    assert "left by a failed run (KeyboardInterrupt" in rerun.stderr
     assert not (cwd / "runs" / "int.partial").exists() and not (cwd / "runs" / "int" / "FAILED").exists()
     assert json.loads((cwd / "runs" / "int" / "csim.json").read_text())["bit_exact"] is True
+    # a folder tsflow did not make is never replaced, even with --force
+    mine = cwd / "runs" / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    refused = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/mine", "--force", "--trained", "runs/x/model")
+    assert refused.returncode == 2 and "does not look like a tsflow folder" in refused.stderr
+    assert "Traceback" not in refused.stderr and (mine / "notes.txt").read_text() == "keep me"
 
 
 def test_minmax_scaling_and_a_horizon_of_3_build_bit_exact_and_forecast_3_steps_ahead(shared):

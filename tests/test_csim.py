@@ -80,3 +80,168 @@ def test_a_compile_or_link_error_is_a_csim_error_with_gccs_message(tmp_path, fir
     with pytest.raises(CSimError, match=re.escape(message)) as err:
         compile_testbench(tmp_path)
     assert "error" in str(err.value) and "top" in str(err.value)
+
+
+# ---------------------------------------------------------------- reusing the compiled testbench
+
+# a testbench that includes the firmware header and prints the verdict for the window range it is given
+_VERDICT_TB = r"""#include <cstdio>
+#include <cstdlib>
+#include "firmware/tsflow_model.h"
+int main(int argc, char **argv) {
+    std::printf("{\"samples\": %d, \"mismatches\": 0, \"first_mismatch\": -1, \"max_abs_diff\": %d}\n",
+                std::atoi(argv[4]), top());
+    return 0;
+}
+"""
+
+
+def _stamped_project(folder):
+    """A small project shaped like a build's: top function, header, weights and tsflow headers."""
+    from flow.hls.project import PROJECT
+
+    folder.mkdir(parents=True)
+    _project(folder, _VERDICT_TB, f'#include "{PROJECT}.h"\n#include "weights/w0.h"\nint top() {{ return W0; }}\n')
+    fw = folder / "firmware"
+    (fw / f"{PROJECT}.h").write_text("#pragma once\n#include \"nnet_utils/tsflow_trace.h\"\nint top();\n")
+    (fw / "weights").mkdir()
+    (fw / "weights" / "w0.h").write_text("#pragma once\nstatic const int W0 = 0;\n")
+    (fw / "nnet_utils").mkdir()
+    (fw / "nnet_utils" / "tsflow_trace.h").write_text("#pragma once\n")
+    return folder
+
+
+def _reference(samples=5):
+    import types
+
+    import numpy as np
+
+    return {"input": types.SimpleNamespace(mantissa=np.zeros((samples, 3), dtype=np.int32))}
+
+
+@pytest.fixture
+def counted_compiles(monkeypatch):
+    """Every compile_testbench call run_csim makes, by folder."""
+    import flow.csim
+
+    calls = []
+    real = flow.csim.compile_testbench
+
+    def counting(folder):
+        calls.append(folder)
+        return real(folder)
+
+    monkeypatch.setattr(flow.csim, "compile_testbench", counting)
+    return calls
+
+
+def test_csim_reuses_the_binary_until_a_firmware_header_changes(tmp_path, counted_compiles):
+    from flow.csim import CSIM_STAMP, run_csim
+
+    hls = _stamped_project(tmp_path / "hls")
+    first = run_csim(hls, _reference(), jobs=1)
+    assert first.reused_binary is False and "compile" in first.seconds and len(counted_compiles) == 1
+    assert (hls / CSIM_STAMP).is_file()
+    again = run_csim(hls, _reference(), jobs=1)
+    assert again.reused_binary is True and "compile" not in again.seconds and len(counted_compiles) == 1
+    assert again.to_dict()["reused_binary"] is True and again.bit_exact and again.samples == 5
+    header = hls / "firmware" / "tsflow_model.h"
+    header.write_text(header.read_text() + "// edited\n")
+    edited = run_csim(hls, _reference(), jobs=1)
+    assert edited.reused_binary is False and len(counted_compiles) == 2
+    assert run_csim(hls, _reference(), jobs=1).reused_binary is True  # the new stamp holds
+
+
+def test_a_changed_weight_recompiles_and_the_new_binary_computes_it(tmp_path, counted_compiles):
+    from flow.csim import run_csim
+
+    hls = _stamped_project(tmp_path / "hls")
+    run_csim(hls, _reference(), jobs=1)
+    (hls / "firmware" / "weights" / "w0.h").write_text("#pragma once\nstatic const int W0 = 7;\n")
+    report = run_csim(hls, _reference(), jobs=1)
+    assert report.reused_binary is False and report.max_abs_diff == 7  # not the stale binary's 0
+
+
+def test_explicit_recompile_is_kept(tmp_path, counted_compiles):
+    from flow.csim import run_csim
+
+    hls = _stamped_project(tmp_path / "hls")
+    run_csim(hls, _reference(), jobs=1)
+    assert run_csim(hls, _reference(), recompile=True, jobs=1).reused_binary is False
+    assert len(counted_compiles) == 2
+    (hls / "firmware" / "tsflow_model.h").write_text("#pragma once\nint top();\n// edited\n")
+    assert run_csim(hls, _reference(), recompile=False, jobs=1).reused_binary is True  # told not to
+    assert len(counted_compiles) == 2
+
+
+def test_a_replaced_binary_or_a_lost_stamp_recompiles(tmp_path, counted_compiles):
+    from flow.csim import CSIM_STAMP, run_csim
+
+    hls = _stamped_project(tmp_path / "hls")
+    run_csim(hls, _reference(), jobs=1)
+    _fake_testbench(hls, 'echo \'{"samples": 5, "mismatches": 5, "max_abs_diff": 9}\'; exit 1\n')
+    assert run_csim(hls, _reference(), jobs=1).reused_binary is False  # the stamp names the binary it is for
+    (hls / CSIM_STAMP).unlink()
+    assert run_csim(hls, _reference(), jobs=1).reused_binary is False
+    assert len(counted_compiles) == 3
+
+
+def test_a_copied_build_keeps_its_binary(tmp_path, counted_compiles):
+    import shutil
+
+    from flow.csim import run_csim
+
+    hls = _stamped_project(tmp_path / "a" / "hls")
+    run_csim(hls, _reference(), jobs=1)
+    copy = tmp_path / "b" / "hls"
+    shutil.copytree(hls, copy)
+    assert run_csim(copy, _reference(), jobs=1).reused_binary is True and len(counted_compiles) == 1
+
+
+def test_a_failed_compile_leaves_no_stamp(tmp_path):
+    from flow.csim import CSIM_STAMP, compile_testbench, testbench_is_current
+
+    hls = _stamped_project(tmp_path / "hls")
+    compile_testbench(hls)
+    assert testbench_is_current(hls)
+    cpp = hls / "firmware" / "tsflow_model.cpp"
+    good = cpp.read_text()
+    cpp.write_text("int top( {\n")
+    with pytest.raises(CSimError):
+        compile_testbench(hls)
+    assert not (hls / CSIM_STAMP).exists()
+    cpp.write_text(good)
+    assert not testbench_is_current(hls)  # the binary is not trusted without a stamp written with it
+
+
+def _edit(path, text="// edited\n"):
+    path.write_text(path.read_text() + text)
+
+
+@pytest.mark.parametrize("change", [
+    "top cpp", "top header", "weights", "tsflow header", "hls4ml header", "testbench", "new firmware file",
+    "flags", "ap_types path", "hls4ml version", "g++ version"])
+def test_every_stamped_input_changes_the_stamp(tmp_path, monkeypatch, change):
+    import flow.csim
+    from flow.csim import testbench_stamp
+
+    hls = _stamped_project(tmp_path / "hls")
+    (hls / "firmware" / "nnet_utils" / "nnet_common.h").write_text("#pragma once\n")
+    before = testbench_stamp(hls)
+    assert testbench_stamp(hls) == before  # deterministic
+    fw = hls / "firmware"
+    edits = {
+        "top cpp": lambda: _edit(fw / "tsflow_model.cpp"),
+        "top header": lambda: _edit(fw / "tsflow_model.h"),
+        "weights": lambda: _edit(fw / "weights" / "w0.h"),
+        "tsflow header": lambda: _edit(fw / "nnet_utils" / "tsflow_trace.h"),
+        "hls4ml header": lambda: _edit(fw / "nnet_utils" / "nnet_common.h"),
+        "testbench": lambda: _edit(hls / "tsflow_tb.cpp"),
+        "new firmware file": lambda: (fw / "weights" / "w1.h").write_text(""),
+        "flags": lambda: monkeypatch.setattr(flow.csim, "GXX_FLAGS", (*flow.csim.GXX_FLAGS, "-DX")),
+        "ap_types path": lambda: monkeypatch.setattr(flow.csim, "_ap_types_dir", lambda: tmp_path / "ap_types"),
+        "hls4ml version": lambda: monkeypatch.setattr(flow.csim, "_hls4ml_version", lambda: "0.0.1"),
+        "g++ version": lambda: monkeypatch.setattr(flow.csim, "_gxx_version", lambda: "g++ 1.0"),
+    }
+    edits[change]()
+    assert testbench_stamp(hls) != before
