@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from .fixedpoint import OVERFLOW_MODES, ROUNDING_MODES
 
@@ -63,6 +64,38 @@ class DataConfig(Strict):
     # levels: the scaled columns; differences: each column's change from the previous step of the
     # window (0 at the first step), plus the target's level as a last channel (for predict_delta)
     inputs: Literal["levels", "differences"] = "levels"
+
+    # how ``path`` was made absolute, for messages: the path as written and the folder it was read against
+    _path_given: Optional[str] = PrivateAttr(None)
+    _path_base: Optional[str] = PrivateAttr(None)
+    _path_base_is_config_dir: bool = PrivateAttr(False)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _absolute_path(cls, data, handler, info: ValidationInfo):
+        """A relative ``path`` is read against the configuration file's folder (the validation context's
+        ``CONFIG_DIR``) or, for a configuration given as a mapping, against the current directory; the
+        validated config holds the absolute path, so a dumped config finds its data from anywhere."""
+        given = data.get("path") if isinstance(data, dict) else None
+        if not isinstance(given, str) or not given:
+            return handler(data)
+        config_dir = (info.context or {}).get(CONFIG_DIR)
+        base = Path(config_dir) if config_dir is not None else Path.cwd()
+        expanded = Path(given).expanduser()
+        resolved = expanded if expanded.is_absolute() else (base / expanded).resolve()
+        cfg = handler({**data, "path": str(resolved)})
+        cfg._path_given = given  # private attributes: not fields, not dumped, not frozen
+        if not expanded.is_absolute():
+            cfg._path_base, cfg._path_base_is_config_dir = str(base), config_dir is not None
+        return cfg
+
+    def path_origin(self) -> str:
+        """``data.path = '<as written>'`` and, for a relative path, where it was read from."""
+        given = self._path_given if self._path_given is not None else self.path
+        if self._path_base is None:
+            return f"data.path = {given!r}"
+        where = "the configuration file's folder" if self._path_base_is_config_dir else "the current directory"
+        return f"data.path = {given!r} (relative to {where} {self._path_base}, so {self.path})"
 
     @model_validator(mode="after")
     def _csv_needs_path(self):
@@ -313,12 +346,20 @@ def _model_in(annotation) -> Optional[type[BaseModel]]:
     return None
 
 
-def parse_config(raw: dict, source: str = "") -> FlowConfig:
-    """Validate a mapping; raises ConfigError with every problem listed."""
+# validation-context key: the folder a relative data.path is read against (default: the current directory)
+CONFIG_DIR = "config_dir"
+
+
+def parse_config(raw: dict, source: str = "", config_dir: str | Path | None = None) -> FlowConfig:
+    """Validate a mapping; raises ConfigError with every problem listed.
+
+    A relative ``data.path`` is made absolute against ``config_dir`` (``load_config`` passes the
+    configuration file's folder) or, when it is None, against the current directory.
+    """
     if not isinstance(raw, dict):
         raise ConfigError(f"invalid configuration {source}: the top level must be a mapping, got {type(raw).__name__}")
     try:
-        cfg = FlowConfig.model_validate(raw)
+        cfg = FlowConfig.model_validate(raw, context={CONFIG_DIR: config_dir})
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, source)) from None
     from .precision import resolve_precisions  # layer names depend on the model shape
@@ -338,7 +379,7 @@ def load_config(path: str | Path) -> FlowConfig:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(f"configuration {path} is not valid YAML: {exc}") from None
-    return parse_config(raw if raw is not None else {}, str(path))
+    return parse_config(raw if raw is not None else {}, str(path), config_dir=path.absolute().parent.resolve())
 
 
 def dump_config(cfg: FlowConfig) -> str:

@@ -5,6 +5,8 @@ sees training rows only.
 """
 from __future__ import annotations
 
+import csv
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,9 +64,16 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
 
         frame = getattr(local_data, data_cfg.dataset.replace("-", "_"))()
         return frame, data_cfg.dataset
-    path = Path(data_cfg.path).expanduser()
+    path = Path(data_cfg.path)  # absolute: flow.config resolved it
     if not path.is_file():
-        raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: file not found")
+        raise ConfigError(f"invalid configuration: {data_cfg.path_origin()}: file not found")
+    first = _first_record(path)
+    if first is not None and _looks_like_data(first):
+        shown = ",".join(first[:6]) + (",..." if len(first) > 6 else "")
+        raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: the first row ({shown}) looks like "
+                          f"data, not a header; the CSV needs a header row naming the columns: add one as its first "
+                          f"line (for example date,load,temp) and use those names in data.date_column, "
+                          f"data.features and data.target")
     try:
         frame = pd.read_csv(path)
     except Exception as exc:  # a user file: report, do not trace back
@@ -72,13 +81,74 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
     return frame, path.stem
 
 
+def _records(path: Path):
+    """(line number, cells) of each record of the CSV that pandas reads, header first: blank and
+    whitespace-only lines are skipped as ``pd.read_csv`` skips them; the line is the record's last one."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        reader = csv.reader(f)
+        for cells in reader:
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue
+            yield reader.line_num, cells
+
+
+def _first_record(path: Path):
+    """The cells of the first record, or None for an empty file or one the csv module cannot split
+    (``pd.read_csv`` then says what is wrong)."""
+    try:
+        for _, cells in _records(path):
+            return cells
+    except csv.Error:
+        pass
+    return None
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_date(cell: str) -> bool:
+    if not any(ch.isdigit() for ch in cell):  # words such as 'now' or 'today' parse as dates too
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            pd.Timestamp(cell)
+        except (ValueError, TypeError, OverflowError):
+            return False
+    return True
+
+
+def _looks_like_data(cells: list[str]) -> bool:
+    """A first row of numbers (and dates) only is a row of data: no cell names a column."""
+    cells = [c.strip() for c in cells if c.strip()]
+    return any(map(_is_number, cells)) and all(_is_number(c) or _is_date(c) for c in cells)
+
+
+def _mostly_numeric(column: pd.Series) -> bool:
+    """A column pandas read as numbers, or one of text cells most of which are numbers (a stray bad
+    cell is then reported with its line by ``load_dataset``, not silently left out of the features)."""
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    present = column.dropna()
+    numbers = pd.to_numeric(present.astype(str).str.strip(), errors="coerce").notna().sum()
+    return len(present) > 0 and numbers > len(present) / 2
+
+
 def _columns(frame: pd.DataFrame, data_cfg) -> list[str]:
     cols = list(frame.columns)
     date = data_cfg.date_column
     if date is not None and date not in cols:
-        raise ConfigError(f"invalid configuration: data.date_column = {date!r}: not a column; "
-                          f"columns in the file: {', '.join(map(str, cols))}")
-    numeric = [c for c in cols if c != date and pd.api.types.is_numeric_dtype(frame[c])]
+        where = f"{data_cfg.path!r}" if data_cfg.source == "csv" else f"the built-in {data_cfg.dataset!r}"
+        raise ConfigError(f"invalid configuration: data.date_column = {date!r}: no such column in {where}; "
+                          f"columns found: {', '.join(map(str, cols))}; name the column that holds the time "
+                          f"stamps, or set data.date_column: null if the file has none (rows are then taken "
+                          f"in file order)")
+    numeric = [c for c in cols if c != date and _mostly_numeric(frame[c])]
     if data_cfg.target not in cols:
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: not a column; "
                           f"numeric columns in the file: {', '.join(map(str, numeric))}")
@@ -91,6 +161,50 @@ def _columns(frame: pd.DataFrame, data_cfg) -> list[str]:
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: must also be one "
                           f"of data.features ({', '.join(features)}); the model reads its past values")
     return features
+
+
+def _where(data_cfg, frame: pd.DataFrame, row: int, column: str) -> tuple[str, str]:
+    """'<file>, line N, column C' of the cell at position ``row`` (file order) and its text as written."""
+    if data_cfg.source != "csv":
+        return f"the built-in {data_cfg.dataset!r}, row {row + 1}, column {column!r}", str(frame[column].iloc[row])
+    records = list(_records(Path(data_cfg.path)))[1:]
+    at = list(frame.columns).index(column)
+    if len(records) == len(frame):
+        line, cells = records[row]
+        return (f"data.path = {data_cfg.path!r}, line {line}, column {column!r}",
+                cells[at] if at < len(cells) else "")
+    # a file pandas split into rows differently: the data row's number, and the value pandas read
+    value = frame[column].iloc[row]
+    return (f"data.path = {data_cfg.path!r}, data row {row + 1}, column {column!r}",
+            "" if pd.isna(value) else str(value))
+
+
+def _first_bad_cell(bad: np.ndarray, columns: list, frame: pd.DataFrame) -> tuple[int, str]:
+    """(row, column) of the first True of ``bad`` (rows x columns) in file order: top row, leftmost column."""
+    row = int(np.argmax(bad.any(axis=1)))
+    in_row = [c for c, b in zip(columns, bad[row]) if b]
+    return row, min(in_row, key=list(frame.columns).index)
+
+
+def _values(frame: pd.DataFrame, features: list[str], data_cfg) -> np.ndarray:
+    """The feature columns as float64, refusing any missing, non-numeric or infinite cell by its place."""
+    values = np.column_stack([pd.to_numeric(frame[f], errors="coerce").to_numpy(dtype=np.float64)
+                              for f in features])
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, column = _first_bad_cell(bad, features, frame)
+        where, text = _where(data_cfg, frame, row, column)
+        if not text.strip():
+            what = "is empty (a missing value)"
+        elif pd.isna(frame[column].iloc[row]):
+            what = "marks a missing value"  # NA, NaN, null, ...: pandas reads these as missing
+        elif _is_number(text):
+            what = "is infinite, not a finite number"
+        else:
+            what = "is not a number"
+        raise ConfigError(f"invalid configuration: {where}: {text!r} {what}; every value of the feature "
+                          f"columns ({', '.join(features)}) must be a number: fill in or remove that row")
+    return values
 
 
 def split_rows(n: int, split_cfg) -> tuple[int, int, int]:
@@ -127,16 +241,16 @@ def load_dataset(cfg) -> Dataset:
     data_cfg = cfg.data
     frame, name = load_frame(data_cfg)
     features = _columns(frame, data_cfg)
+    values = _values(frame, features, data_cfg)  # in file order, so a bad cell is named by its line
     if data_cfg.date_column is not None:
-        dates = pd.to_datetime(frame[data_cfg.date_column], errors="coerce")
+        date = data_cfg.date_column
+        dates = pd.to_datetime(frame[date], errors="coerce")
         if dates.isna().any():
-            raise ConfigError(f"invalid configuration: data.date_column = {data_cfg.date_column!r}: "
-                              f"holds values that are not dates")
-        frame = frame.iloc[np.argsort(dates.to_numpy(), kind="stable")]  # time order, whatever the file's
-    values = frame[features].to_numpy(dtype=np.float64)
-    if not np.isfinite(values).all():
-        raise ConfigError(f"invalid configuration: data.features: columns {features} hold missing or "
-                          f"infinite values; allowed: finite numbers only")
+            where, text = _where(data_cfg, frame, int(np.argmax(dates.isna().to_numpy())), date)
+            raise ConfigError(f"invalid configuration: {where}: {text!r} is not a date (data.date_column = "
+                              f"{date!r}); fill in or remove that row, or set data.date_column: null if the "
+                              f"rows are in time order")
+        values = values[np.argsort(dates.to_numpy(), kind="stable")]  # time order, whatever the file's
     n_train, n_val, n_test = split_rows(len(values), data_cfg.split)
     need = data_cfg.window + data_cfg.horizon
     for label, n in (("train", n_train), ("val", n_val), ("test", n_test)):

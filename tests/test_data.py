@@ -1,11 +1,16 @@
-"""Chronological split, train-only scaling, windows that never cross a split boundary."""
+"""Chronological split, train-only scaling, windows that never cross a split boundary; where a CSV is
+read from, and how a CSV that cannot be used is refused (file, line, column, what to change)."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+import yaml
 
-from flow.config import parse_config
+from flow.config import ConfigError, dump_config, load_config, parse_config
 from flow.data import load_dataset, make_windows
 
-from .conftest import ETTH1, small_raw
+from .conftest import ETTH1, REPO, small_raw
 
 
 def test_windows_and_targets():
@@ -101,3 +106,192 @@ def test_differenced_inputs_are_changes_plus_the_target_level(tmp_path):
         assert np.array_equal(getattr(ds, split).y, getattr(levels, split).y)
         assert np.array_equal(getattr(ds, split).last, getattr(levels, split).last)
     assert np.allclose(ds.denormalise(ds.test.y), levels.denormalise(levels.test.y))
+
+
+# --- where data.path is read from ---------------------------------------------------------------------
+
+
+def _series_csv(path, values):
+    """A CSV of hourly rows: date, v (one value per row)."""
+    stamps = np.datetime64("2020-01-01T00") + np.arange(len(values)).astype("timedelta64[h]")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("date,v\n" + "".join(f"{t},{v}\n" for t, v in zip(stamps, values)))
+    return path
+
+
+def _csv_raw(path, **data) -> dict:
+    raw = small_raw()
+    raw["data"] = {"source": "csv", "path": str(path), "target": "v", "window": 4,
+                   "split": {"train": 40, "val": 10, "test": 10}, **data}
+    return raw
+
+
+def _write_config(path, raw):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def _first_target(ds) -> int:
+    return int(np.rint(ds.scaler.inverse_column(ds.train.x[0, 0, 0], 0)))
+
+
+def test_relative_path_is_read_from_the_config_files_folder(tmp_path, monkeypatch):
+    """A config file's data.path is relative to the config file, whatever the current directory; a
+    different file at the same path relative to the current directory is not read."""
+    _series_csv(tmp_path / "project" / "data" / "s.csv", range(100, 160))
+    _series_csv(tmp_path / "data" / "s.csv", range(500, 560))  # ../data/s.csv seen from tmp/run
+    config = _write_config(tmp_path / "project" / "configs" / "c.yaml", _csv_raw("../data/s.csv"))
+    (tmp_path / "run").mkdir()
+    monkeypatch.chdir(tmp_path / "run")
+    cfg = load_config(config)
+    assert cfg.data.path == str((tmp_path / "project" / "data" / "s.csv").resolve())
+    assert _first_target(load_dataset(cfg)) == 100
+    # the same from the config's own folder, given as a relative config path
+    monkeypatch.chdir(tmp_path / "project" / "configs")
+    assert _first_target(load_dataset(load_config("c.yaml"))) == 100
+
+
+def test_dumped_config_holds_the_absolute_path_and_works_from_anywhere(tmp_path, monkeypatch):
+    """What a run or build folder keeps (model/config.yaml) finds the data wherever that folder is."""
+    _series_csv(tmp_path / "project" / "data" / "s.csv", range(100, 160))
+    config = _write_config(tmp_path / "project" / "configs" / "c.yaml", _csv_raw("../data/s.csv"))
+    dumped = yaml.safe_load(dump_config(load_config(config)))
+    assert dumped["data"]["path"] == str((tmp_path / "project" / "data" / "s.csv").resolve())
+    kept = _write_config(tmp_path / "elsewhere" / "build" / "model" / "config.yaml", dumped)
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert _first_target(load_dataset(load_config(kept))) == 100
+
+
+def test_absolute_and_home_paths_are_not_moved_into_the_config_folder(tmp_path, monkeypatch):
+    csv = _series_csv(tmp_path / "data" / "s.csv", range(100, 160))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for given in (str(csv), "~/data/s.csv"):
+        cfg = load_config(_write_config(tmp_path / "configs" / "c.yaml", _csv_raw(given)))
+        assert cfg.data.path == str(csv)
+        assert _first_target(load_dataset(cfg)) == 100
+
+
+def test_config_given_as_a_mapping_reads_from_the_current_directory(tmp_path, monkeypatch):
+    _series_csv(tmp_path / "here" / "data" / "s.csv", range(100, 160))
+    monkeypatch.chdir(tmp_path / "here")
+    cfg = parse_config(_csv_raw("data/s.csv"))
+    assert cfg.data.path == str((tmp_path / "here" / "data" / "s.csv").resolve())
+    monkeypatch.chdir(tmp_path)  # the validated config keeps the absolute path
+    assert _first_target(load_dataset(cfg)) == 100
+
+
+def test_missing_file_says_path_as_given_where_it_was_resolved_and_the_result(tmp_path, monkeypatch):
+    config = _write_config(tmp_path / "configs" / "c.yaml", _csv_raw("../data/nope.csv"))
+    monkeypatch.chdir(tmp_path / "configs")
+    with pytest.raises(ConfigError) as exc:
+        load_dataset(load_config(config))
+    msg = str(exc.value)
+    assert "'../data/nope.csv'" in msg and "configuration file's folder" in msg
+    assert str(tmp_path / "configs") in msg and str((tmp_path / "data" / "nope.csv").resolve()) in msg
+    assert "file not found" in msg
+    with pytest.raises(ConfigError) as exc:
+        load_dataset(parse_config(_csv_raw("nope.csv")))
+    msg = str(exc.value)
+    assert "'nope.csv'" in msg and "current directory" in msg and str(tmp_path / "configs") in msg
+    assert str((tmp_path / "configs" / "nope.csv").resolve()) in msg
+
+
+@pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("etth1*.yaml")))
+def test_shipped_etth1_configs_find_shared_data_from_any_directory(config, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_config(REPO / "configs" / config).data.path == str(ETTH1.resolve())
+
+
+def test_cli_reads_the_csv_beside_the_config_from_another_directory(tmp_path):
+    """`tsflow estimate` of a config without data.features reads the CSV's columns: it works when run
+    from a folder that is not the config's."""
+    (tmp_path / "project" / "data").mkdir(parents=True)
+    (tmp_path / "project" / "data" / "s.csv").write_text(
+        "date,a,v\n" + "".join(f"2020-01-01T{i // 60:02d}:{i % 60:02d},{i},{2 * i}\n" for i in range(60)))
+    raw = _csv_raw("../data/s.csv")
+    del raw["data"]["split"]
+    config = _write_config(tmp_path / "project" / "configs" / "c.yaml", raw)
+    (tmp_path / "run").mkdir()
+    proc = subprocess.run([sys.executable, "-m", "flow", "estimate", str(config), "--json"], cwd=tmp_path / "run",
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert '"fits"' in proc.stdout
+
+
+# --- CSVs that cannot be used: refused with the file, the place and the fix ---------------------------
+
+
+def _error(raw) -> str:
+    with pytest.raises(ConfigError) as exc:
+        load_dataset(parse_config(raw))
+    return str(exc.value)
+
+
+@pytest.mark.parametrize("first_column", ["number", "date"])
+def test_csv_without_header_row_is_refused(tmp_path, first_column):
+    csv = tmp_path / "no_header.csv"
+    stamps = np.datetime64("2020-01-01T00") + np.arange(60).astype("timedelta64[h]")
+    csv.write_text("".join((f"{t}," if first_column == "date" else f"{i + 0.5},") + f"{2 * i}\n"
+                           for i, t in enumerate(stamps)))
+    msg = _error(_csv_raw(csv))
+    assert str(csv) in msg and "first row" in msg and "looks like data" in msg
+    assert "header row naming the columns" in msg
+
+
+def test_csv_without_date_column_names_the_columns_and_the_fix(tmp_path):
+    csv = tmp_path / "no_dates.csv"
+    csv.write_text("a,v\n" + "".join(f"{i},{2 * i}\n" for i in range(60)))
+    msg = _error(_csv_raw(csv))
+    assert "data.date_column = 'date'" in msg and str(csv) in msg
+    assert "columns found: a, v" in msg and "data.date_column: null" in msg
+    # the fix works: rows in file order
+    ds = load_dataset(parse_config(_csv_raw(csv, date_column=None)))
+    assert np.rint(ds.denormalise(ds.train.y)).astype(int).tolist() == [2 * i for i in range(4, 40)]
+
+
+@pytest.mark.parametrize("cell, what", [("", "is empty"), ("abc", "is not a number"), ("NA", "marks a missing value"),
+                                        ("inf", "is infinite")])
+def test_bad_value_is_refused_with_file_line_column_and_content(tmp_path, cell, what):
+    """The line counts the header and blank lines (as an editor shows it); the first bad cell in file
+    order is named, though the rows are newest first."""
+    csv = tmp_path / "series.csv"
+    lines = [f"2020-01-01T00:{59 - i:02d},{i},{2 * i}" for i in range(60)]
+    lines[7] = f"2020-01-01T00:{59 - 7:02d},7,{cell}"
+    lines[20] = f"2020-01-01T00:{59 - 20:02d},xyz,40"  # a later bad cell, not the one reported
+    csv.write_text("date,a,v\n" + "\n".join(lines[:3]) + "\n\n" + "\n".join(lines[3:]) + "\n")
+    msg = _error(_csv_raw(csv))  # features unset: every numeric column, a and v
+    # header line 1, rows 0..2 on lines 2..4, a blank line 5, row 3 on line 6, so row 7 on line 10
+    assert str(csv) in msg and "line 10," in msg and "column 'v'" in msg
+    assert f": {cell!r} {what}" in msg
+
+
+def test_short_row_is_a_missing_value(tmp_path):
+    csv = _series_csv(tmp_path / "short.csv", range(60))
+    text = csv.read_text().splitlines()
+    text[12] = text[12].split(",")[0]  # the 12th data row has its date only
+    csv.write_text("\n".join(text) + "\n")
+    msg = _error(_csv_raw(csv))
+    assert str(csv) in msg and "line 13, column 'v': '' is empty" in msg
+
+
+def test_bad_date_is_refused_with_its_line(tmp_path):
+    csv = _series_csv(tmp_path / "dates.csv", range(60))
+    text = csv.read_text().splitlines()
+    text[30] = "yesterday," + text[30].split(",")[1]
+    csv.write_text("\n".join(text) + "\n")
+    msg = _error(_csv_raw(csv))
+    assert str(csv) in msg and "line 31, column 'date': 'yesterday' is not a date" in msg
+    assert "data.date_column: null" in msg
+
+
+def test_cli_prints_a_csv_error_on_one_line_and_exits_2(tmp_path):
+    csv = tmp_path / "no_header.csv"
+    csv.write_text("".join(f"{i},{2 * i}\n" for i in range(60)))
+    config = _write_config(tmp_path / "c.yaml", _csv_raw("no_header.csv", date_column=None))
+    proc = subprocess.run([sys.executable, "-m", "flow", "train", str(config), "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "looks like data" in lines[0]
+    assert str(csv) in lines[0]

@@ -3,7 +3,7 @@
     python -m flow.benchmarks.latency configs/default.yaml configs/etth1.yaml configs/etth1-d32.yaml \
         [--before 560604a] [--csim]
 
-Run from the repository root (relative ``data.path`` entries are read from there). For each config it
+Relative ``data.path`` entries are read from each config file's folder, as tsflow does. For each config it
 runs ``tsflow estimate --json`` twice: with this tree, and with the tree of commit ``--before`` (the
 sequential design with one multiplier per layer, ``hls.parallelism`` 1), checked out with
 ``git worktree`` into a temporary folder. It prints MACs, the DSP bound (MACs / DSPs of the part, in
@@ -62,8 +62,8 @@ def _absolute_config(config: Path, work: Path, **training) -> Path:
     """The config with its data path made absolute (and training shortened if asked), in ``work``."""
     raw = yaml.safe_load(config.read_text())
     data = raw.get("data", {})
-    if data.get("path") and not Path(data["path"]).is_absolute():
-        data["path"] = str(Path(data["path"]).resolve())
+    if data.get("path") and not Path(data["path"]).is_absolute():  # relative to the config file's folder
+        data["path"] = str((config.parent / data["path"]).resolve())
     if training:
         raw.setdefault("training", {}).update(training)
     out = work / f"{config.stem}{'-short' if training else ''}.yaml"
