@@ -26,6 +26,7 @@ from .data import load_dataset
 from .estimate import Estimate, estimate
 from .precision import resolve_precisions
 from .reference import reference_forward
+from .runs import check_build_folder
 
 TRAINING_SECTIONS = ("data", "model", "quantization", "training")
 
@@ -135,8 +136,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
 def rerun_csim(folder: Path, jobs: int | None = None) -> CSimReport:
     """Re-run the C simulation of a built project against a freshly computed reference."""
     folder = Path(folder)
-    if not (folder / "hls").is_dir():
-        raise ConfigError(f"{folder} is not a build folder (no hls/ project); run 'tsflow build' first")
+    check_build_folder(folder)
     checkpoint = load_trained(folder / "model")
     ds = load_dataset(checkpoint.cfg)
     ref = reference_trace(checkpoint.cfg, checkpoint.model, ds.target_index, ds)

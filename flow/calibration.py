@@ -69,7 +69,11 @@ def save_calibration(calibration: dict, path: Path, force: bool) -> None:
     path = Path(path)
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists; pass --force to replace it")
-    path.write_text(json.dumps(calibration, indent=2))
+    try:
+        path.write_text(json.dumps(calibration, indent=2))
+    except OSError as exc:  # no such folder, a file in the way, no permission
+        raise ConfigError(f"--out {path}: cannot write the calibration file ({exc.strerror or exc}); "
+                          f"choose a path in an existing, writable folder") from None
 
 
 def load_calibration(path: Path, part: str) -> dict:
@@ -79,13 +83,24 @@ def load_calibration(path: Path, part: str) -> dict:
         factors = calibration["factors"]
     except FileNotFoundError:
         raise ConfigError(f"--calibration {path}: file not found") from None
-    except (json.JSONDecodeError, KeyError, TypeError):
+    except OSError as exc:
+        raise ConfigError(f"--calibration {path}: cannot read it ({exc.strerror or exc})") from None
+    except (ValueError, KeyError, TypeError):  # not JSON (or not text), or JSON of another shape
         raise ConfigError(f"--calibration {path}: not a file written by 'tsflow calibrate'") from None
+    if not isinstance(factors, dict):
+        raise ConfigError(f"--calibration {path}: not a file written by 'tsflow calibrate' (factors is not a "
+                          f"mapping of resource to factor)")
     unknown = set(factors) - {*RESOURCES, "latency"}
     if unknown:
         raise ConfigError(f"--calibration {path}: unknown resource {sorted(unknown)[0]!r}; "
                           f"allowed: {', '.join((*RESOURCES, 'latency'))}")
-    if not same_part(calibration.get("part", ""), part):
+    for r, f in factors.items():
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < float("inf"):
+            raise ConfigError(f"--calibration {path}: factor of {r} is {f!r}; allowed: a positive number "
+                              f"(run 'tsflow calibrate' again to rewrite the file)")
+    if not isinstance(calibration.get("part"), str):
+        raise ConfigError(f"--calibration {path}: names no part; not a file written by 'tsflow calibrate'")
+    if not same_part(calibration["part"], part):
         raise ConfigError(f"--calibration {path} was fitted on {calibration.get('part')}, the configuration "
                           f"targets {part} (target.part)")
     return calibration

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from keras_models.builder import build_model
 from keras_models.export import integer_parameters
 
-from .config import ConfigError, dump_config, parse_config
+from .config import ConfigError, dump_config, load_config
 from .precision import resolve_precisions
 
 WEIGHTS = "model.weights.h5"
@@ -50,9 +49,23 @@ def load_trained(folder: Path) -> Trained:
         raise ConfigError(f"{folder} is the folder of a run that did not finish; train again")
     if not (folder / WEIGHTS).is_file():
         raise ConfigError(f"{folder} holds no trained model ({WEIGHTS} missing); run 'tsflow train' first")
-    cfg = parse_config(yaml.safe_load((folder / "config.yaml").read_text()), str(folder / "config.yaml"))
-    data = json.loads((folder / "dataset.json").read_text())
+    missing = [name for name in ("config.yaml", "dataset.json") if not (folder / name).is_file()]
+    if missing:
+        raise ConfigError(f"{folder} holds an incomplete trained model ({', '.join(missing)} missing); "
+                          f"train (or build) it again")
+    damaged = f"the trained model in {folder} is damaged; train (or build) it again"
+    cfg = load_config(folder / "config.yaml")
+    try:
+        data = json.loads((folder / "dataset.json").read_text())
+        features, target_index = len(data["features"]), int(data["target_index"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{folder / 'dataset.json'}: cannot be read ({type(exc).__name__}: {exc}); "
+                          f"{damaged}") from None
     quantized = cfg.quantization.enabled
-    model = build_model(cfg, resolve_precisions(cfg), quantized, len(data["features"]), data["target_index"])
-    model.load_weights(str(folder / WEIGHTS))
+    model = build_model(cfg, resolve_precisions(cfg), quantized, features, target_index)
+    try:
+        model.load_weights(str(folder / WEIGHTS))
+    except (OSError, ValueError) as exc:  # not HDF5, truncated, or weights of another shape
+        reason = " ".join(str(exc).split())[:300]
+        raise ConfigError(f"{folder / WEIGHTS}: cannot be read ({reason}); {damaged}") from None
     return Trained(cfg, model, quantized, data)

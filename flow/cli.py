@@ -64,10 +64,8 @@ def cli():
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
 def train(config: Path, out: Path, force: bool):
     """Train (float, then quantization-aware) and write OUT/metrics.json and the model."""
-    from .checkpoint import save_trained
     from .data import load_dataset
     from .runs import staged_output
-    from .training import train as run_training
 
     try:
         cfg = load_config(config)
@@ -75,6 +73,9 @@ def train(config: Path, out: Path, force: bool):
             ds = load_dataset(cfg)
             console.print(f"data {ds.name}: {len(ds.features)} feature(s) -> {ds.target}; windows "
                           f"train {len(ds.train.y)}, val {len(ds.val.y)}, test {len(ds.test.y)}", highlight=False)
+            from .checkpoint import save_trained  # TensorFlow, loaded once config, folder and data are good
+            from .training import train as run_training
+
             result = run_training(cfg, ds, report=_epoch_report, note=_note)
             save_trained(stage, cfg, ds, result)
     except ConfigError as exc:
@@ -119,13 +120,14 @@ class CSimMismatch(Exception):
 def build(config: Path, out: Path, trained: Path | None, force: bool, allow_overflow: bool, calibration: Path | None,
           jobs: int | None):
     """Estimate, train (or reuse), convert through hls4ml, write the HLS project and prove it bit-exact."""
-    from .build import build as run_build
     from .runs import staged_output
 
     try:
         cfg = load_config(config)
         factors = _load_calibration(calibration, cfg)
         with staged_output(out, force, note=_note) as stage:
+            from .build import build as run_build  # TensorFlow, loaded once config and folder are good
+
             def checked(est):  # printed when the fit check runs, before any training
                 console.print(_estimate_table(est, per_layer=False))
                 console.print(plan_summary(est), highlight=False)
@@ -158,9 +160,12 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
 @_jobs_option
 def csim(folder: Path, jobs: int | None):
     """Re-run the C simulation of a build folder over the whole test split."""
-    from .build import rerun_csim
+    from .runs import check_build_folder
 
     try:
+        check_build_folder(folder)  # before TensorFlow loads: a wrong or damaged folder is refused at once
+        from .build import rerun_csim
+
         result = rerun_csim(folder, jobs)
     except ConfigError as exc:
         _fail(exc)
@@ -322,7 +327,23 @@ def sweep_cmd(config: Path, as_json: bool):
 
 
 def main():
-    cli(prog_name="tsflow")
+    """The console script. click's own usage errors (a missing argument, a bad option value, an unknown
+    command or option) print as every other error: one 'error:' line, exit 2."""
+    try:
+        code = cli.main(prog_name="tsflow", standalone_mode=False)  # an int where a command called ctx.exit
+    except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:  # 'tsflow' alone: the help
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        hint = f"; see '{ctx.command_path} --help'" if isinstance(exc, click.UsageError) and ctx else ""
+        message = exc.format_message().rstrip(".") + hint
+        console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        sys.exit(exc.exit_code)
+    except click.Abort:  # Ctrl-C: what click prints in standalone mode
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 cli.add_command(export_command, "export")

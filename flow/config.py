@@ -79,9 +79,14 @@ class DataConfig(Strict):
         given = data.get("path") if isinstance(data, dict) else None
         if not isinstance(given, str) or not given:
             return handler(data)
+        if "\0" in given:
+            raise ValueError(f"data.path {given!r} holds a NUL character; give the path of the CSV file")
         config_dir = (info.context or {}).get(CONFIG_DIR)
         base = Path(config_dir) if config_dir is not None else Path.cwd()
-        expanded = Path(given).expanduser()
+        try:
+            expanded = Path(given).expanduser()
+        except RuntimeError:  # '~someone' with no such user: taken as written, and then not found
+            expanded = Path(given)
         resolved = expanded if expanded.is_absolute() else (base / expanded).resolve()
         cfg = handler({**data, "path": str(resolved)})
         cfg._path_given = given  # private attributes: not fields, not dumped, not frozen
@@ -306,12 +311,33 @@ def _union_member(err: dict) -> str:
     return kind + bound
 
 
-def _format_errors(exc: ValidationError, source: str) -> str:
-    lines = [f"invalid configuration {source}:"]
+def _keys_of(loc: tuple, raw) -> list:
+    """The parts of an error location that are keys (or list positions) of the input ``raw``; the
+    others are tags pydantic adds, dropped unless the input has them (a layer named 'int' is a key)."""
+    keys, node = [], raw
+    for part in loc:
+        if (isinstance(node, dict) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+            keys.append(part)
+            node = node[part]
+        elif not _is_tag(part):
+            keys.append(part)
+            node = None
+    return keys
+
+
+def shown_key(part) -> str:
+    """A key of an error path as written, quoted when it would not read as one (empty, spaces, '=')."""
+    text = str(part)
+    return text if text and text.isprintable() and not any(c.isspace() or c == "=" for c in text) else repr(part)
+
+
+def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
+    lines = [f"invalid configuration{' ' + source if source else ''}:"]
     unions: dict = {}  # path -> (value shown, what each member allows)
     for err in exc.errors():
-        loc = [p for p in err["loc"] if not _is_tag(p)]
-        path = ".".join(str(p) for p in loc) or "(top level)"
+        loc = _keys_of(err["loc"], raw) if raw is not None else [p for p in err["loc"] if not _is_tag(p)]
+        path = ".".join(map(shown_key, loc)) or "(top level)"
         value = err.get("input")
         shown = "{...}" if isinstance(value, dict) else repr(value)
         if err["type"] == "extra_forbidden":
@@ -319,7 +345,9 @@ def _format_errors(exc: ValidationError, source: str) -> str:
             allowed = ", ".join(sorted(model.model_fields)) if model else ""
             lines.append(f"  {path} = {shown}: unknown key; allowed keys here: {allowed}")
             continue
-        if len(loc) < len(err["loc"]) and any(str(p).startswith(("literal[", "constrained-", "int")) for p in err["loc"]):
+        rest = list(loc)
+        tags = [p for p in err["loc"] if not (rest and p == rest[0] and rest.pop(0) is not None)]
+        if any(str(p).startswith(("literal[", "constrained-", "int")) for p in tags):
             unions.setdefault(path, (shown, []))[1].append(_union_member(err))
             continue
         _, field = _walk(loc)
@@ -357,28 +385,58 @@ def parse_config(raw: dict, source: str = "", config_dir: str | Path | None = No
     configuration file's folder) or, when it is None, against the current directory.
     """
     if not isinstance(raw, dict):
-        raise ConfigError(f"invalid configuration {source}: the top level must be a mapping, got {type(raw).__name__}")
+        raise ConfigError(f"invalid configuration{' ' + source if source else ''}: the top level must be a mapping, "
+                          f"got {type(raw).__name__}")
     try:
         cfg = FlowConfig.model_validate(raw, context={CONFIG_DIR: config_dir})
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, source)) from None
+        raise ConfigError(_format_errors(exc, source, raw)) from None
+    from .hls.plan import check_names
     from .precision import resolve_precisions  # layer names depend on the model shape
 
-    resolve_precisions(cfg)  # raises ConfigError for unknown layer names or bad overrides
-    from .hls.plan import check_names
-
-    check_names(cfg)  # raises ConfigError for unknown buffer, table or layer names
+    try:
+        resolve_precisions(cfg)  # raises ConfigError for unknown layer names or bad overrides
+        check_names(cfg)  # raises ConfigError for unknown buffer, table or layer names
+    except ConfigError as exc:  # name the file, as the schema errors above do
+        message = str(exc)
+        if source and message.startswith("invalid configuration: "):
+            message = f"invalid configuration {source}: " + message.removeprefix("invalid configuration: ")
+        raise ConfigError(message) from None
     return cfg
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """One line: where in the file (line and column as an editor counts them) and what is wrong."""
+    def at(mark) -> str:
+        return f"line {mark.line + 1}, column {mark.column + 1}"
+
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    if mark is None or not problem:
+        return " ".join(str(exc).split())
+    text = f"{at(mark)}: {problem}"
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context:
+        started = f" that starts at {at(context_mark)}" if context_mark is not None and (
+            context_mark.line, context_mark.column) != (mark.line, mark.column) else ""
+        text += f" ({context}{started})"
+    return text
 
 
 def load_config(path: str | Path) -> FlowConfig:
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"configuration {path} is a folder; give the YAML file")
     if not path.is_file():
         raise ConfigError(f"configuration file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"configuration {path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"configuration {path} is not valid YAML: {_yaml_problem(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"configuration {path} is not UTF-8 text (byte {exc.start}: "
+                          f"{exc.object[exc.start:exc.start + 1]!r}); save the YAML file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration {path}: {exc.strerror or exc}") from None
     return parse_config(raw if raw is not None else {}, str(path), config_dir=path.absolute().parent.resolve())
 
 

@@ -65,6 +65,8 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
         frame = getattr(local_data, data_cfg.dataset.replace("-", "_"))()
         return frame, data_cfg.dataset
     path = Path(data_cfg.path)  # absolute: flow.config resolved it
+    if path.is_dir():
+        raise ConfigError(f"invalid configuration: {data_cfg.path_origin()}: a folder, not a CSV file")
     if not path.is_file():
         raise ConfigError(f"invalid configuration: {data_cfg.path_origin()}: file not found")
     first = _first_record(path)
@@ -76,8 +78,15 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
                           f"data.features and data.target")
     try:
         frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: the file is empty; the CSV needs a "
+                          f"header row naming the columns, then one row per time step") from None
     except Exception as exc:  # a user file: report, do not trace back
-        raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: cannot read CSV ({exc})") from None
+        reason = " ".join(str(exc).split())  # pandas' parser errors end in a newline
+        raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: cannot read CSV ({reason})") from None
+    if frame.empty:
+        raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: no data rows below the header "
+                          f"({','.join(map(str, frame.columns))}); the CSV needs one row per time step")
     return frame, path.stem
 
 
@@ -139,24 +148,40 @@ def _mostly_numeric(column: pd.Series) -> bool:
     return len(present) > 0 and numbers > len(present) / 2
 
 
+def _names(columns) -> str:
+    """Column names for a message; a name with spaces around it (``date, v`` in the header) quoted."""
+    return ", ".join(repr(c) if str(c) != str(c).strip() else str(c) for c in columns) or "none"
+
+
+def _separator_hint(cols) -> str:
+    if len(cols) == 1 and any(sep in str(cols[0]) for sep in ";\t|"):
+        return " (the header holds no comma: the file must be comma-separated, not split by ';', tabs or '|')"
+    return ""
+
+
 def _columns(frame: pd.DataFrame, data_cfg) -> list[str]:
     cols = list(frame.columns)
     date = data_cfg.date_column
     if date is not None and date not in cols:
         where = f"{data_cfg.path!r}" if data_cfg.source == "csv" else f"the built-in {data_cfg.dataset!r}"
         raise ConfigError(f"invalid configuration: data.date_column = {date!r}: no such column in {where}; "
-                          f"columns found: {', '.join(map(str, cols))}; name the column that holds the time "
-                          f"stamps, or set data.date_column: null if the file has none (rows are then taken "
+                          f"columns found: {_names(cols)}{_separator_hint(cols)}; name the column that holds the "
+                          f"time stamps, or set data.date_column: null if the file has none (rows are then taken "
                           f"in file order)")
     numeric = [c for c in cols if c != date and _mostly_numeric(frame[c])]
+    allowed = _names(numeric) + _separator_hint(cols)
     if data_cfg.target not in cols:
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: not a column; "
-                          f"numeric columns in the file: {', '.join(map(str, numeric))}")
+                          f"numeric columns in the file: {allowed}")
+    if data_cfg.target not in numeric:
+        what = "the date column" if data_cfg.target == date else "not a numeric column (most of its cells are not numbers)"
+        raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: {what}; numeric columns "
+                          f"in the file: {allowed}")
     features = list(data_cfg.features) if data_cfg.features else numeric
     for f in features:
         if f not in numeric:
             raise ConfigError(f"invalid configuration: data.features: {f!r} is not a numeric column; "
-                              f"allowed: {', '.join(map(str, numeric))}")
+                              f"allowed: {allowed}")
     if data_cfg.target not in features:
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: must also be one "
                           f"of data.features ({', '.join(features)}); the model reads its past values")
@@ -244,7 +269,12 @@ def load_dataset(cfg) -> Dataset:
     values = _values(frame, features, data_cfg)  # in file order, so a bad cell is named by its line
     if data_cfg.date_column is not None:
         date = data_cfg.date_column
-        dates = pd.to_datetime(frame[date], errors="coerce")
+        with warnings.catch_warnings():  # pandas warns when it parses each cell on its own: not the user's concern
+            warnings.simplefilter("ignore")
+            try:
+                dates = pd.to_datetime(frame[date], errors="coerce")
+            except ValueError:  # time stamps of several time zones: ordered as the same instants in UTC
+                dates = pd.to_datetime(frame[date], errors="coerce", utc=True)
         if dates.isna().any():
             where, text = _where(data_cfg, frame, int(np.argmax(dates.isna().to_numpy())), date)
             raise ConfigError(f"invalid configuration: {where}: {text!r} is not a date (data.date_column = "
@@ -256,13 +286,20 @@ def load_dataset(cfg) -> Dataset:
     for label, n in (("train", n_train), ("val", n_val), ("test", n_test)):
         if n < need:
             raise ConfigError(f"invalid configuration: data.split.{label}: {n} rows, fewer than "
-                              f"data.window + data.horizon ({need})")
+                              f"data.window + data.horizon ({need}); the data has {len(values)} rows: give "
+                              f"data.split.{label} more of them, or use a smaller data.window or more data")
     parts = (values[:n_train], values[n_train:n_train + n_val], values[n_train + n_val:n_train + n_val + n_test])
     train = parts[0]
-    if data_cfg.scaling == "standard":
-        offset, scale = train.mean(axis=0), train.std(axis=0)
-    else:
-        offset, scale = train.min(axis=0), train.max(axis=0) - train.min(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if data_cfg.scaling == "standard":
+            offset, scale = train.mean(axis=0), train.std(axis=0)
+        else:
+            offset, scale = train.min(axis=0), train.max(axis=0) - train.min(axis=0)
+    too_large = [f for f, o, s in zip(features, offset, scale) if not (np.isfinite(o) and np.isfinite(s))]
+    if too_large:
+        raise ConfigError(f"invalid configuration: data.path = {data_cfg.path!r}, column {too_large[0]!r}: values too "
+                          f"large to scale ({data_cfg.scaling} scaling overflows float64); divide that column by a "
+                          f"power of ten in the file")
     scale = np.where(scale > 0, scale, 1.0)
     scaler = Scaler(offset, scale)
     target_index = features.index(data_cfg.target)

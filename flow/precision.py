@@ -87,6 +87,21 @@ def _defaults(cfg, name: str, kind: str) -> dict[str, FixedType]:
     return {"output": act}
 
 
+def _default_keys(name: str, kind: str, role: str) -> str:
+    """The quantization keys ``_defaults`` builds a tensor's type from, for messages."""
+    if kind == "input":
+        return "quantization.input.bits and quantization.input.integer"
+    if role == "output" and name in ("head", "delta"):
+        return "quantization.output.bits and quantization.output.integer"
+    if kind == "softmax":
+        return f"quantization.softmax.{'exp_bits' if role == 'table' else 'prob_bits'} (or quantization.bits)"
+    if kind == "pos" and role == "table":
+        return "quantization.bits"
+    width = "quantization.bits" + (" (twice it)" if role in ("bias", "shift") else "")
+    integer = "quantization.weight_integer" if role in ("weight", "scale") else "quantization.act_integer"
+    return f"{width} and {integer}"
+
+
 def _apply(base: FixedType, spec) -> FixedType:
     if spec is None:
         return base
@@ -100,14 +115,14 @@ def _apply(base: FixedType, spec) -> FixedType:
 
 
 def resolve_precisions(cfg) -> Precisions:
-    from .config import ConfigError
+    from .config import ConfigError, shown_key
 
     kinds = layer_kinds(cfg)
     overrides = cfg.quantization.layers
     unknown = sorted(set(overrides) - set(kinds))
     if unknown:
         raise ConfigError(
-            f"invalid configuration: quantization.layers.{unknown[0]}: unknown layer name; "
+            f"invalid configuration: quantization.layers.{shown_key(unknown[0])}: unknown layer name; "
             f"allowed for this model: {', '.join(kinds)}")
     types = {}
     for name, kind in kinds.items():
@@ -125,9 +140,12 @@ def resolve_precisions(cfg) -> Precisions:
                 roles[role] = _apply(roles[role], spec)
         for role, t in roles.items():
             if t.frac < 0 or t.frac > 30:
+                overridden = ov is not None and getattr(ov, role) is not None
                 raise ConfigError(
                     f"invalid configuration: quantization.layers.{name}.{role}: bits {t.width} with "
-                    f"integer {t.integer} leaves {t.frac} fraction bits; allowed: 0..30")
+                    f"integer {t.integer} leaves {t.frac} fraction bits; allowed: 0..30"
+                    + ("" if overridden else f" (the default type of this tensor, set by {_default_keys(name, kind, role)}:"
+                       f" change those, or set quantization.layers.{name}.{role}.bits / .integer)"))
         types[name] = roles
     softmax = {}
     for i in range(cfg.model.layers):
@@ -179,4 +197,5 @@ def _check_float64_exact(cfg, types) -> None:
             raise ConfigError(
                 f"invalid configuration: quantization.layers.{name}: the exact sum of this layer needs "
                 f"{span} bits (operand and bias types too far apart); allowed: at most 53. "
-                f"Narrow the fraction or integer bits of its weight, bias or input.")
+                f"Narrow the fraction or integer bits of its weight, bias or input (quantization.bits, "
+                f"quantization.weight_integer, quantization.act_integer, or quantization.layers.<layer>).")

@@ -28,6 +28,9 @@ RUNNING = "RUNNING"
 # what flow.checkpoint.save_trained writes (not imported from there: that would load TensorFlow)
 TRAINED_FILES = ("metrics.json", "model.weights.h5", "config.yaml")
 BUILD_RESULTS = ("build.json", "csim.json")  # beside hls/ in a build folder
+# what re-running the C simulation reads of a build folder (flow/checkpoint.py and flow/hls/project.py write them)
+CSIM_NEEDS = ("model/config.yaml", "model/dataset.json", "model/model.weights.h5", "hls/firmware/tsflow_model.cpp",
+              "hls/tsflow_tb.cpp", "hls/tb_data/inputs.bin", "hls/tb_data/expected.bin")
 
 BUILD, TRAIN, FAILED_RUN, RUNNING_RUN, ABANDONED_RUN, EMPTY = (
     "a tsflow build folder", "a tsflow train folder", "a failed tsflow run", "a tsflow run in progress",
@@ -99,6 +102,23 @@ def _not_tsflow(folder: Path) -> NotTsflowFolder:
             "neither hls/ with build.json or csim.json, nor a trained model with metrics.json")
     return NotTsflowFolder(f"output folder {folder} already exists and does not look like a tsflow folder ({what}); "
                            f"it is left untouched, even with --force: choose another --out, or move it away yourself")
+
+
+def check_build_folder(folder: Path) -> None:
+    """Refuse (ConfigError) a folder that is not a finished, complete build folder; reads nothing big."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: no such folder; give the folder 'tsflow build --out' wrote")
+    if folder.name.endswith(".partial") or (folder / FAILED).is_file():
+        reason = _first_line(folder / FAILED)
+        raise ConfigError(f"{folder} is the folder of a build that did not finish" + (f" ({reason})" if reason else "")
+                          + "; run 'tsflow build' again")
+    if not (folder / "hls").is_dir():
+        raise ConfigError(f"{folder} is not a build folder (no hls/ project); run 'tsflow build' first")
+    missing = [name for name in CSIM_NEEDS if not (folder / name).is_file()]
+    if missing:
+        raise ConfigError(f"{folder} is an incomplete build folder (missing: {', '.join(missing)}); run "
+                          f"'tsflow build' again (--force replaces this folder)")
 
 
 def _first_line(path: Path) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from ..config import ConfigError
+from ..config import ConfigError, shown_key
 from ..fixedpoint import FixedType, exact_sum_type, union_type
 from ..precision import layer_kinds
 from ..tables import POOL_RECIPROCAL_FRAC
@@ -371,7 +371,7 @@ def check_names(cfg) -> None:
                                 ("parallelism", h.parallelism, loops), ("multiplier", h.multiplier, multiplying)):
         unknown = sorted(set(given) - set(allowed))
         if unknown:
-            raise ConfigError(f"invalid configuration: hls.{key}.{unknown[0]}: unknown name; "
+            raise ConfigError(f"invalid configuration: hls.{key}.{shown_key(unknown[0])}: unknown name; "
                               f"allowed for this model: {', '.join(allowed)}")
 
 

@@ -1,0 +1,440 @@
+"""A catalogue of the mistakes a user can make in a first hour, each run through the real ``tsflow``.
+
+Every case starts ``python -m flow ...`` from a fresh working folder of its own, with relative paths, and
+checks that the command refuses with one clear message: exit 2 (1 only where a verification fails), no
+traceback, exactly one line starting with ``error:`` (a configuration error may list its problems as
+indented ``  key = value: ...`` lines under it), and text that names what to fix: the key path, the
+file, the line and column, or the flag.
+
+No case trains or compiles: each fails before that, and the build folders the commands check are made
+by hand (``_fake_build``) with the files those commands look for.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pytest
+import yaml
+
+PART = "xc7s15ftgb196-2"
+TINY = {
+    "name": "tiny",
+    "data": {"source": "builtin", "dataset": "seattle-temps", "features": ["temp"], "target": "temp", "window": 8},
+    "model": {"d_model": 8, "heads": 1, "layers": 1, "ffn": 16},
+    "quantization": {"bits": 8},
+    "training": {"float_epochs": 1, "qat_epochs": 1, "batch_size": 256, "seed": 1},
+}
+ENV = {**{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+# ------------------------------------------------------------------------------------ what cases write
+
+def _merge(base: dict, change: dict) -> dict:
+    out = json.loads(json.dumps(base))
+    for key, value in change.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def config(text=None, **change):
+    """Setup: ``c.yaml``, TINY with ``change`` merged in section by section, or ``text`` verbatim."""
+    def write(cwd: Path):
+        body = text if text is not None else yaml.safe_dump(_merge(TINY, change))
+        (cwd / "c.yaml").write_bytes(body if isinstance(body, bytes) else body.encode())
+    return write
+
+
+def csv_rows(n: int = 200, header: str = "date,v,w", edit: dict | None = None, name="s.csv") -> Callable:
+    """Setup: an hourly CSV of ``n`` rows (file line k + 1 is row k; line 1 the header) with lines
+    replaced by ``edit`` {file line: text}, and a config reading it (``c.yaml``)."""
+    def write(cwd: Path):
+        lines = [header] + [f"2020-01-{1 + i // 24:02d} {i % 24:02d}:00,{(i * 7) % 13 - 6},{i % 5}" for i in range(n)]
+        for line, text in (edit or {}).items():
+            lines[line - 1] = text
+        (cwd / name).write_text("\n".join(lines) + "\n" if lines else "")
+        csv_config()(cwd)
+    return write
+
+
+def csv_config(path="s.csv", **data):
+    return config(data={"source": "csv", "path": path, "target": "v", "features": None, **data})
+
+
+def both(*setups):
+    def write(cwd: Path):
+        for setup in setups:
+            setup(cwd)
+    return write
+
+
+def file(name: str, content: str | bytes = "x\n"):
+    def write(cwd: Path):
+        path = cwd / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return write
+
+
+def folder(name: str):
+    def write(cwd: Path):
+        (cwd / name).mkdir(parents=True, exist_ok=True)
+    return write
+
+
+def _fake_train(out: Path) -> None:
+    """What ``runs.folder_kind`` takes for a train folder."""
+    out.mkdir(parents=True)
+    for name in ("metrics.json", "model.weights.h5", "config.yaml"):
+        (out / name).write_text("{}\n")
+
+
+def fake_train(name: str):
+    return lambda cwd: _fake_train(cwd / name)
+
+
+def fake_build(name: str = "b", without: tuple[str, ...] = (), extra: dict | None = None):
+    """Setup: a build folder as ``tsflow build`` leaves it, as far as ``csim`` and ``export`` look
+    (the files of ``runs.CSIM_NEEDS`` and ``export._check_project``), without the files or folders in
+    ``without``; the weights are not a real model."""
+    def write(cwd: Path):
+        b = cwd / name
+        files = {
+            "model/config.yaml": yaml.safe_dump(TINY),
+            "model/dataset.json": json.dumps({"name": "seattle-temps", "features": ["temp"], "target": "temp",
+                                              "target_index": 0}),
+            "model/model.weights.h5": "not HDF5\n",
+            "model/metrics.json": "{}\n",
+            "hls/firmware/tsflow_model.cpp": "// firmware\n",
+            "hls/firmware/tsflow_model.h": "// firmware\n",
+            "hls/tsflow_tb.cpp": "// testbench\n",
+            "hls/tb_data/inputs.bin": b"\0" * 16,
+            "hls/tb_data/expected.bin": b"\0" * 16,
+            "hls/csim.bin": b"\x7fELF garbage",
+            "csim.json": '{"bit_exact": true}\n',
+            "build.json": "{}\n",
+            **(extra or {}),
+        }
+        for rel, content in files.items():
+            if any(rel == w or rel.startswith(w.rstrip("/") + "/") for w in without):
+                continue
+            path = b / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return write
+
+
+def running_partial(name: str):
+    """Setup: ``NAME.partial`` of a run whose process (this test's) is alive on this machine."""
+    def write(cwd: Path):
+        p = cwd / f"{name}.partial"
+        p.mkdir()
+        (p / "RUNNING").write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                               "started": "2024-01-01 00:00:00"}))
+    return write
+
+
+def report(name: str, part: str = PART, top: str = "tsflow_model", lut: str = "2000") -> Callable:
+    """Setup: a minimal Vitis HLS csynth.xml."""
+    return file(name, f"""<profile>
+  <ReportVersion><Version>2023.1</Version></ReportVersion>
+  <UserAssignments><Part>{part}</Part><TopModelName>{top}</TopModelName>
+    <TargetClockPeriod>10.00</TargetClockPeriod><FlowTarget>vivado</FlowTarget></UserAssignments>
+  <PerformanceEstimates>
+    <SummaryOfTimingAnalysis><EstimatedClockPeriod>7.0</EstimatedClockPeriod></SummaryOfTimingAnalysis>
+    <SummaryOfOverallLatency><Best-caseLatency>100</Best-caseLatency><Worst-caseLatency>120</Worst-caseLatency>
+      <Interval-min>101</Interval-min><Interval-max>121</Interval-max></SummaryOfOverallLatency>
+  </PerformanceEstimates>
+  <AreaEstimates>
+    <Resources><BRAM_18K>2</BRAM_18K><DSP>3</DSP><FF>1000</FF><LUT>{lut}</LUT></Resources>
+    <AvailableResources><BRAM_18K>40</BRAM_18K><DSP>20</DSP><FF>16000</FF><LUT>8000</LUT></AvailableResources>
+  </AreaEstimates>
+</profile>
+""")
+
+
+def calibration(name: str = "cal.json", **content):
+    body = {"part": PART, "config": "tiny", "factors": {"lut": 1.1}, **content}
+    return file(name, json.dumps(body))
+
+
+# ---------------------------------------------------------------------------------------- the catalogue
+
+@dataclass
+class Case:
+    id: str
+    args: list[str]
+    setup: Callable | None = None
+    expect: list[str] = field(default_factory=list)  # each must appear in the error message
+    code: int = 2
+    free_text: bool = False  # the message may go on in unindented lines (commands to copy)
+
+
+ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
+
+CASES = [
+    # --- the configuration file itself
+    Case("config-missing", ["train", "nope.yaml", "--out", "r"], None, ["configuration file not found: nope.yaml"]),
+    Case("config-is-a-folder", ["estimate", "conf.d"], folder("conf.d"), ["'CONFIG'", "conf.d", "is a directory"]),
+    Case("yaml-syntax", ["estimate", "c.yaml"], config(text="model: {d_model: 8\n"),
+         ["c.yaml is not valid YAML", "line 2, column 1", "line 1, column 8"]),
+    Case("yaml-tab-indent", ["build", "c.yaml", "--out", "b"], config(text="model:\n\td_model: 8\n"),
+         ["c.yaml is not valid YAML", "line 2, column 1", "'\\t'"]),
+    Case("yaml-not-utf8", ["sweep", "c.yaml"], config(text=b"name: caf\xe9\n"), ["c.yaml is not UTF-8", "byte 9"]),
+    Case("top-level-list", ["train", "c.yaml", "--out", "r"], config(text="- model\n- data\n"),
+         ["c.yaml", "top level must be a mapping, got list"]),
+    Case("top-level-scalar", ["estimate", "c.yaml"], config(text="just words\n"),
+         ["c.yaml", "top level must be a mapping, got str"]),
+    # --- unknown keys, at several depths
+    Case("unknown-top-key", ["train", "c.yaml", "--out", "r"], config(modle={"d_model": 8}),
+         ["modle = {...}: unknown key", "allowed keys here: data, export, hls, model"]),
+    Case("unknown-key-depth-2", ["build", "c.yaml", "--out", "b"], config(model={"dmodel": 8}),
+         ["model.dmodel = 8: unknown key", "d_model"]),
+    Case("unknown-key-depth-3", ["estimate", "c.yaml"], config(data={"split": {"train": 0.6, "tset": 0.2}}),
+         ["data.split.tset = 0.2: unknown key", "allowed keys here: test, train, val"]),
+    Case("unknown-key-depth-5", ["sweep", "c.yaml"],
+         config(quantization={"layers": {"embed": {"weight": {"bitz": 4}}}}),
+         ["quantization.layers.embed.weight.bitz = 4: unknown key", "bits, integer, overflow, rounding"]),
+    Case("unknown-tensor", ["estimate", "c.yaml"], config(quantization={"layers": {"embed": {"weights": {"bits": 4}}}}),
+         ["quantization.layers.embed.weights", "unknown key", "weight"]),
+    # --- wrong types, ranges, enums
+    Case("type-int", ["estimate", "c.yaml"], config(model={"d_model": "eight"}),
+         ["model.d_model = 'eight'", "valid integer"]),
+    Case("type-list", ["train", "c.yaml", "--out", "r"], config(data={"features": "temp"}),
+         ["data.features = 'temp'", "valid list"]),
+    Case("type-section", ["build", "c.yaml", "--out", "b"], config(quantization=[8, 4]),
+         ["quantization = [8, 4]", "dictionary"]),
+    Case("range-window", ["estimate", "c.yaml"], config(data={"window": 1}), ["data.window = 1: allowed: >= 2 and <= 512"]),
+    Case("range-learning-rate", ["train", "c.yaml", "--out", "r"], config(training={"learning_rate": 5}),
+         ["training.learning_rate = 5: allowed: > 0 and <= 1"]),
+    Case("range-clock", ["estimate", "c.yaml"], config(target={"clock_mhz": 0}), ["target.clock_mhz = 0", "> 0"]),
+    Case("enum-scaling", ["estimate", "c.yaml"], config(data={"scaling": "zscore"}),
+         ["data.scaling = 'zscore': allowed: 'standard' or 'minmax'"]),
+    Case("enum-rounding", ["sweep", "c.yaml"], config(quantization={"rounding": "nearest"}),
+         ["quantization.rounding = 'nearest'", "allowed:"]),
+    Case("enum-parallelism", ["estimate", "c.yaml"], config(hls={"default_parallelism": "fast"}),
+         ["hls.default_parallelism = 'fast': allowed: 'auto' or an integer"]),
+    Case("enum-storage-value", ["build", "c.yaml", "--out", "b"], config(hls={"storage": {"input": "flash"}}),
+         ["hls.storage.input = 'flash': allowed: 'registers', 'lutram', 'bram' or 'auto'"]),
+    Case("heads-divide", ["build", "c.yaml", "--out", "b"], config(model={"d_model": 10, "heads": 3}),
+         ["model = {...}", "d_model (10) must be divisible by heads (3)"]),
+    Case("split-mix", ["train", "c.yaml", "--out", "r"], config(data={"split": {"train": 0.6, "val": 3, "test": 0.2}}),
+         ["data.split", "fractions (all < 1) or row counts (all integers)"]),
+    Case("no-epochs", ["train", "c.yaml", "--out", "r"], config(training={"float_epochs": 0, "qat_epochs": 0}),
+         ["training = {...}", "float_epochs + qat_epochs must be >= 1"]),
+    Case("bad-name", ["estimate", "c.yaml"], config(name="my model"), ["name = 'my model'", "letters, digits"]),
+    # --- per-layer names
+    Case("quant-layer-name", ["estimate", "c.yaml"], config(quantization={"layers": {"enc9.q": {"weight": {"bits": 4}}}}),
+         ["c.yaml", "quantization.layers.enc9.q: unknown layer name", "enc0.q"]),
+    Case("quant-override-infeasible", ["sweep", "c.yaml"],
+         config(quantization={"layers": {"enc0.q": {"weight": {"bits": 4, "integer": 7}}}}),
+         ["quantization.layers.enc0.q.weight", "bits 4 with integer 7"]),
+    Case("storage-name", ["build", "c.yaml", "--out", "b"], config(hls={"storage": {"enc0.o": "bram"}}),
+         ["c.yaml", "hls.storage.enc0.o: unknown name", "allowed for this model: input, pos"]),
+    Case("rom-name", ["estimate", "c.yaml"], config(hls={"rom": {"enc0.q.weights": "bram"}}),
+         ["hls.rom.enc0.q.weights: unknown name", "enc0.q.weight"]),
+    Case("parallelism-name", ["sweep", "c.yaml"], config(hls={"parallelism": {"enc1.q": 2}}),
+         ["hls.parallelism.enc1.q: unknown name", "enc0.q"]),
+    Case("multiplier-name", ["train", "c.yaml", "--out", "r"], config(hls={"multiplier": {"softmax": "dsp"}}),
+         ["hls.multiplier.softmax: unknown name", "enc0.scores"]),
+    Case("layer-named-like-a-type", ["estimate", "c.yaml"], config(hls={"storage": {"int": "flash"}}),
+         ["hls.storage.int = 'flash'"]),
+    # --- the part
+    Case("part-unknown-device", ["estimate", "c.yaml"], config(target={"part": "xc7z999"}),
+         ["target.part = 'xc7z999'", "known devices", "xc7s15"]),
+    Case("part-unknown-package", ["build", "c.yaml", "--out", "b"], config(target={"part": "xc7s15zzzz196-2"}),
+         ["target.part = 'xc7s15zzzz196-2'", "ftgb196"]),
+    # --- the CSV
+    Case("csv-missing", ["train", "c.yaml", "--out", "r"], csv_config("data/nope.csv"),
+         ["data.path = 'data/nope.csv'", "relative to the configuration file's folder", "file not found"]),
+    Case("csv-is-a-folder", ["train", "c.yaml", "--out", "r"], both(folder("s.csv"), csv_config()),
+         ["data.path = 's.csv'", "a folder, not a CSV file"]),
+    Case("csv-empty", ["train", "c.yaml", "--out", "r"], both(file("s.csv", ""), csv_config()),
+         ["s.csv", "the file is empty", "header row"]),
+    Case("csv-header-only", ["train", "c.yaml", "--out", "r"], csv_rows(0), ["s.csv", "no data rows below the header"]),
+    Case("csv-no-header", ["train", "c.yaml", "--out", "r"], csv_rows(edit={1: "2019-12-31 23:00,1,2"}),
+         ["s.csv", "looks like data, not a header", "header row"]),
+    Case("csv-no-date-column", ["train", "c.yaml", "--out", "r"], csv_rows(header="time,v,w"),
+         ["data.date_column = 'date'", "columns found: time, v, w", "data.date_column: null"]),
+    Case("csv-non-numeric-cell", ["train", "c.yaml", "--out", "r"], csv_rows(edit={11: "2020-01-01 09:00,abc,3"}),
+         ["s.csv", "line 11", "column 'v'", "'abc' is not a number"]),
+    Case("csv-empty-cell", ["train", "c.yaml", "--out", "r"], csv_rows(edit={7: "2020-01-01 05:00,1,"}),
+         ["s.csv", "line 7", "column 'w'", "is empty"]),
+    Case("csv-bad-date", ["train", "c.yaml", "--out", "r"], csv_rows(edit={6: "yesterday,1,2"}),
+         ["s.csv", "line 6", "column 'date'", "is not a date"]),
+    Case("csv-ragged-row", ["train", "c.yaml", "--out", "r"], csv_rows(edit={8: "2020-01-01 06:00,1,2,3,4"}),
+         ["s.csv", "cannot read CSV", "line 8"]),
+    Case("csv-too-few-rows", ["train", "c.yaml", "--out", "r"], csv_rows(30),
+         ["data.split.val: 6 rows", "data.window + data.horizon (9)", "the data has 30 rows"]),
+    Case("csv-target-not-a-feature", ["train", "c.yaml", "--out", "r"],
+         both(csv_rows(), csv_config(features=["w"])), ["data.target = 'v'", "must also be one of data.features (w)"]),
+    Case("csv-target-not-a-column", ["estimate", "c.yaml"], both(csv_rows(), csv_config(target="load")),
+         ["data.target = 'load'", "not a column", "v, w"]),
+    Case("csv-feature-not-a-column", ["train", "c.yaml", "--out", "r"],
+         both(csv_rows(), csv_config(features=["v", "x"])), ["data.features", "'x'", "allowed: v, w"]),
+    # --- output folders, interrupted runs
+    Case("out-under-a-file", ["train", "c.yaml", "--out", "f/sub"], both(config(), file("f")),
+         ["cannot create the output folder", "f/sub", "Not a directory"]),
+    Case("out-is-a-file", ["build", "c.yaml", "--out", "f"], both(config(), file("f")), ["'--out'", "'f' is a file"]),
+    Case("out-exists-no-force", ["train", "c.yaml", "--out", "r"], both(config(), fake_train("r")),
+         ["output folder", "r already exists", "pass --force"]),
+    Case("out-build-exists-no-force", ["build", "c.yaml", "--out", "b"], both(config(), fake_build("b")),
+         ["b already exists", "pass --force"]),
+    Case("force-on-a-users-folder", ["build", "c.yaml", "--out", "mine", "--force"],
+         both(config(), file("mine/notes.txt", "keep me")),
+         ["mine already exists and does not look like a tsflow folder", "even with --force"]),
+    Case("partial-of-a-running-run", ["train", "c.yaml", "--out", "r"], both(config(), running_partial("r")),
+         ["r.partial already exists", "may still be writing it", f"pid {os.getpid()}", "pass --force"]),
+    Case("partial-not-tsflows", ["build", "c.yaml", "--out", "b"], both(config(), file("b.partial/data.bin")),
+         ["b.partial", "does not look like a tsflow folder", "left untouched"]),
+    pytest.param(Case("out-in-a-read-only-folder", ["train", "c.yaml", "--out", "ro/r"],
+                      both(config(), folder("ro"), lambda cwd: (cwd / "ro").chmod(0o500)),
+                      ["cannot create the output folder", "Permission denied"]),
+                 marks=pytest.mark.skipif(ROOT, reason="root writes through the mode bits")),
+    pytest.param(Case("config-unreadable", ["estimate", "c.yaml"],
+                      both(config(), lambda cwd: (cwd / "c.yaml").chmod(0)),
+                      ["cannot read configuration c.yaml", "Permission denied"]),
+                 marks=pytest.mark.skipif(ROOT, reason="root reads through the mode bits")),
+    # --- flags
+    Case("jobs-0-build", ["build", "c.yaml", "--out", "b", "--jobs", "0"], config(), ["'--jobs'", "0 is not in the range"]),
+    Case("jobs-0-csim", ["csim", "b", "--jobs", "0"], fake_build(), ["'--jobs'", "0 is not in the range"]),
+    Case("jobs-not-a-number", ["csim", "b", "--jobs", "all"], fake_build(), ["'--jobs'", "'all'"]),
+    Case("unknown-option", ["sweep", "c.yaml", "--bits", "4"], config(), ["No such option", "--bits", "tsflow sweep --help"]),
+    Case("unknown-command", ["simulate", "b"], None, ["No such command 'simulate'", "tsflow --help"]),
+    Case("missing-argument", ["csim"], None, ["Missing argument 'FOLDER'", "tsflow csim --help"]),
+    Case("missing-out", ["train", "c.yaml"], config(), ["Missing option '--out'"]),
+    Case("calibration-garbage", ["build", "c.yaml", "--out", "b", "--calibration", "notes.txt"],
+         both(config(), file("notes.txt", "these are my notes\n")),
+         ["--calibration notes.txt", "not a file written by 'tsflow calibrate'"]),
+    Case("calibration-missing", ["estimate", "c.yaml", "--calibration", "cal.json"], config(),
+         ["--calibration cal.json: file not found"]),
+    Case("calibration-bad-factor", ["estimate", "c.yaml", "--calibration", "cal.json"],
+         both(config(), calibration(factors={"lut": "fast"})), ["--calibration cal.json", "factor of lut is 'fast'"]),
+    Case("calibration-other-part", ["estimate", "c.yaml", "--calibration", "cal.json"],
+         both(config(), calibration(part="xc7a35tcpg236-1")), ["--calibration cal.json", "xc7a35tcpg236-1", "target.part"]),
+    Case("calibration-binary", ["estimate", "c.yaml", "--calibration", "cal.json"],
+         both(config(), file("cal.json", b"\xff\xfe\x00\x01")), ["--calibration cal.json", "not a file written by"]),
+    Case("trained-is-a-file", ["build", "c.yaml", "--out", "b", "--trained", "c.yaml"], config(),
+         ["'--trained'", "'c.yaml' is a file"]),
+    # --- csim on folders that are not (complete) builds
+    Case("csim-no-such-folder", ["csim", "b"], None, ["b: no such folder", "tsflow build --out"]),
+    Case("csim-users-folder", ["csim", "mine"], file("mine/notes.txt"), ["mine is not a build folder", "no hls/"]),
+    Case("csim-train-folder", ["csim", "r"], fake_train("r"), ["r is not a build folder", "tsflow build"]),
+    Case("csim-hls-deleted", ["csim", "b"], fake_build(without=("hls",)), ["b is not a build folder (no hls/ project)"]),
+    Case("csim-tb-data-missing", ["csim", "b"], fake_build(without=("hls/tb_data",)),
+         ["b is an incomplete build folder", "hls/tb_data/inputs.bin", "tsflow build"]),
+    Case("csim-firmware-missing", ["csim", "b"], fake_build(without=("hls/firmware/tsflow_model.cpp",)),
+         ["incomplete build folder", "hls/firmware/tsflow_model.cpp"]),
+    Case("csim-model-config-missing", ["csim", "b"], fake_build(without=("model/config.yaml",)),
+         ["incomplete build folder", "model/config.yaml"]),
+    Case("csim-unfinished-build", ["csim", "b.partial"],
+         fake_build("b.partial", extra={"FAILED": "KeyboardInterrupt: \n"}), ["b.partial", "did not finish"]),
+    Case("csim-model-config-broken", ["csim", "b"], fake_build(extra={"model/config.yaml": "model: {d_model: 8\n"}),
+         ["b/model/config.yaml is not valid YAML", "line 2, column 1"]),
+    Case("csim-weights-damaged", ["csim", "b"], fake_build(),  # the one case that loads TensorFlow
+         ["b/model/model.weights.h5: cannot be read", "damaged", "train (or build) it again"]),
+    # --- export
+    Case("export-no-such-folder", ["export", "b"], None, ["b is not a folder", "tsflow build --out"]),
+    Case("export-users-folder", ["export", "mine"], file("mine/notes.txt"), ["mine is not a build folder", "tsflow build"]),
+    Case("export-train-folder", ["export", "r"], fake_train("r"), ["r is not a build folder"]),
+    Case("export-unfinished-build", ["export", "b.partial"], fake_build("b.partial", extra={"FAILED": "x\n"}),
+         ["b.partial", "did not finish"]),
+    Case("export-incomplete-build", ["export", "b"], fake_build(without=("hls/tb_data",)),
+         ["no complete HLS project", "hls/tb_data/inputs.bin"]),
+    Case("export-edited-scripts-no-force", ["export", "b"],
+         fake_build(extra={"vivado_scripts/tsflow_hls.tcl": "# my edits\n"}),
+         ["vivado_scripts/tsflow_hls.tcl already exists", "pass --force"]),
+    Case("export-run-without-tools", ["export", "b", "--run"], fake_build(),
+         ["cannot run the vendor scripts", "not on PATH", "vitis_hls -f vivado_scripts/tsflow_hls.tcl"],
+         free_text=True),
+    # --- calibrate
+    Case("calibrate-report-missing", ["calibrate", "csynth.xml", "--config", "c.yaml"], config(),
+         ["'REPORTS...'", "'csynth.xml' does not exist"]),
+    Case("calibrate-not-a-report", ["calibrate", "notes.txt", "--config", "c.yaml"],
+         both(config(), file("notes.txt", "my notes\n")), ["notes.txt", "not an HLS csynth.xml"]),
+    Case("calibrate-broken-xml", ["calibrate", "csynth.xml", "--config", "c.yaml"],
+         both(config(), file("csynth.xml", "<profile><UserAssignments>\n")), ["csynth.xml", "not well-formed XML"]),
+    Case("calibrate-bad-number", ["calibrate", "csynth.xml", "--config", "c.yaml"],
+         both(config(), report("csynth.xml", lut="many")), ["csynth.xml", "'many'"]),
+    Case("calibrate-other-part", ["calibrate", "csynth.xml", "--config", "c.yaml"],
+         both(config(), report("csynth.xml", part="xc7a35tcpg236-1")),
+         ["csynth.xml", "report is for part xc7a35tcpg236-1", "target.part"]),
+    Case("calibrate-out-exists", ["calibrate", "csynth.xml", "--config", "c.yaml", "--out", "cal.json"],
+         both(config(), report("csynth.xml"), calibration()), ["cal.json already exists", "pass --force"]),
+    Case("calibrate-out-folder-missing", ["calibrate", "csynth.xml", "--config", "c.yaml", "--out", "x/cal.json"],
+         both(config(), report("csynth.xml")), ["--out x/cal.json", "cannot write", "No such file or directory"]),
+    Case("calibrate-config-missing", ["calibrate", "csynth.xml", "--config", "c.yaml"], report("csynth.xml"),
+         ["configuration file not found: c.yaml"]),
+    Case("calibrate-no-config-flag", ["calibrate", "csynth.xml"], report("csynth.xml"), ["Missing option '--config'"]),
+]
+
+
+def _id(case) -> str:
+    return case.values[0].id if hasattr(case, "values") else case.id
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flow", *args], cwd=cwd, env=ENV, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_the_catalogue_covers_every_command():
+    commands = {c.args[0] for c in (p.values[0] if hasattr(p, "values") else p for p in CASES)}
+    assert {"train", "build", "csim", "estimate", "sweep", "export", "calibrate"} <= commands
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_a_users_mistake_is_one_clear_message(case: Case, tmp_path):
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    if case.setup:
+        case.setup(cwd)
+    done = run(cwd, *case.args)
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output, output
+    assert done.returncode == case.code, output
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, output
+    assert not any(line.startswith(("Usage:", "Error:")) for line in output.splitlines()), output
+    message = done.stderr[done.stderr.index("error:"):]
+    if not case.free_text:  # the message ends the output; what follows its first line is indented under it
+        assert all(line.startswith("  ") for line in message.splitlines()[1:] if line.strip()), output
+    for text in case.expect:
+        assert text in message, f"{text!r} not in the message:\n{message}"
+
+
+def test_a_config_error_lists_every_problem_under_one_header(tmp_path):
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(_merge(TINY, {"model": {"d_model": 0, "layer": 2},
+                                                                  "data": {"window": 1}})))
+    done = run(tmp_path, "estimate", "c.yaml")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[0] == "error: invalid configuration c.yaml:"
+    assert sorted(lines[1:]) == sorted(["  data.window = 1: allowed: >= 2 and <= 512",
+                                        "  model.d_model = 0: allowed: >= 2 and <= 256",
+                                        "  model.layer = 2: unknown key; allowed keys here: d_model, ffn, head, heads, "
+                                        "layers, predict_delta"])
+
+
+def test_a_damaged_testbench_binary_is_not_trusted(tmp_path):
+    """A corrupted csim.bin is never run: its stamp names the binary it was written for, so
+    ``tsflow csim`` compiles the testbench again (tests/test_csim.py runs that end to end)."""
+    import hashlib
+
+    from flow.csim import CSIM_BINARY, CSIM_STAMP, testbench_is_current, testbench_stamp
+
+    fake_build()(tmp_path)
+    hls = tmp_path / "b" / "hls"
+    binary = hls / CSIM_BINARY
+    (hls / CSIM_STAMP).write_text(json.dumps({"inputs": testbench_stamp(hls),
+                                              "binary": hashlib.sha256(binary.read_bytes()).hexdigest()}))
+    assert testbench_is_current(hls)
+    binary.write_bytes(binary.read_bytes()[:-3] + b"bad")
+    assert not testbench_is_current(hls)
