@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0"]  # one process: -x stops at once
 RESOURCE_PACKAGES = {"flow/hls_templates": "../hls_templates", "flow/vivado_scripts": "../vivado_scripts"}
 
 # ---- selections ------------------------------------------------------------------------------------
