@@ -22,6 +22,19 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 ETTH1 = SHARED_DATA / "ETTh1.csv"
 
 
+PART = "xc7s15ftgb196-2"
+# the smallest config the CLI tests build (trains 1+1 epochs in seconds)
+TINY = {
+    "name": "tiny",
+    "data": {"source": "builtin", "dataset": "seattle-temps", "features": ["temp"], "target": "temp", "window": 8},
+    "model": {"d_model": 8, "heads": 1, "layers": 1, "ffn": 16},
+    "quantization": {"bits": 8},
+    "training": {"float_epochs": 1, "qat_epochs": 1, "batch_size": 256, "seed": 1},
+}
+# the environment tsflow runs in as a subprocess: no terminal size (rich wraps at 80), no TF chatter
+CLI_ENV = {**{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
 def small_raw(**model) -> dict:
     """A config that trains in seconds: the built-in series, short window, tiny model."""
     return {

@@ -6,7 +6,6 @@ other builds reuse its trained model with ``--trained`` wherever the command all
 """
 import json
 import math
-import os
 import re
 import shutil
 import signal
@@ -18,16 +17,9 @@ import numpy as np
 import pytest
 import yaml
 
-PART = "xc7s15ftgb196-2"
-TINY = {
-    "name": "tiny",
-    "data": {"source": "builtin", "dataset": "seattle-temps", "features": ["temp"], "target": "temp", "window": 8},
-    "model": {"d_model": 8, "heads": 1, "layers": 1, "ffn": 16},
-    "quantization": {"bits": 8},
-    "training": {"float_epochs": 1, "qat_epochs": 1, "batch_size": 256, "seed": 1},
-}
+from .conftest import CLI_ENV as ENV, PART, TINY
+
 RESOURCE_COLUMNS = {"lut": "LUT", "lutram": "LUTRAM", "ff": "FF", "bram18": "BRAM18", "dsp": "DSP"}
-ENV = {**{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 def tsflow(cwd, *args, timeout=300):

@@ -140,7 +140,7 @@ def mutated(draw):
     """A nearly valid configuration with a few values replaced by junk or unknown keys added, at any depth."""
     raw = draw(VALID)
     for _ in range(draw(st.integers(0, 3))):
-        node, keys = raw, []
+        node = raw
         while isinstance(node, dict) and node and draw(st.booleans()):
             key = draw(st.sampled_from(sorted(node, key=str)))
             if not isinstance(node[key], dict):

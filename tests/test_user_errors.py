@@ -23,15 +23,8 @@ from typing import Callable
 import pytest
 import yaml
 
-PART = "xc7s15ftgb196-2"
-TINY = {
-    "name": "tiny",
-    "data": {"source": "builtin", "dataset": "seattle-temps", "features": ["temp"], "target": "temp", "window": 8},
-    "model": {"d_model": 8, "heads": 1, "layers": 1, "ffn": 16},
-    "quantization": {"bits": 8},
-    "training": {"float_epochs": 1, "qat_epochs": 1, "batch_size": 256, "seed": 1},
-}
-ENV = {**{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}, "TF_CPP_MIN_LOG_LEVEL": "3"}
+from .conftest import CLI_ENV as ENV, PART, TINY
+
 
 
 # ------------------------------------------------------------------------------------ what cases write
