@@ -119,6 +119,26 @@ def check_build_folder(folder: Path) -> None:
     if missing:
         raise ConfigError(f"{folder} is an incomplete build folder (missing: {', '.join(missing)}); run "
                           f"'tsflow build' again (--force replaces this folder)")
+    _check_vectors(folder / "hls")
+
+
+def _check_vectors(hls: Path) -> None:
+    """The test vectors hold the same number of whole windows of inputs and outputs (int32 each)."""
+    import json
+
+    try:
+        boundaries = json.loads((hls / "boundaries.json").read_text())
+        n_in = boundaries["input"]["per_sample"]
+        n_out = boundaries["delta" if "delta" in boundaries else "head"]["per_sample"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # an older build without the description: the testbench checks the vectors itself
+    sizes = {name: (hls / "tb_data" / name).stat().st_size for name in ("inputs.bin", "expected.bin")}
+    windows = {name: size / (4 * n) for (name, size), n in zip(sizes.items(), (n_in, n_out))}
+    if len(set(windows.values())) != 1 or any(w != int(w) or w == 0 for w in windows.values()):
+        shown = ", ".join(f"{name} {size:,} bytes" for name, size in sizes.items())
+        raise ConfigError(f"{hls / 'tb_data'}: the test vectors are damaged ({shown}; expected whole windows of "
+                          f"{n_in} input and {n_out} output int32 values, the same number of each); run "
+                          f"'tsflow build' again (--force replaces this folder)")
 
 
 def _first_line(path: Path) -> str:

@@ -322,6 +322,11 @@ CASES = [
     Case("csim-hls-deleted", ["csim", "b"], fake_build(without=("hls",)), ["b is not a build folder (no hls/ project)"]),
     Case("csim-tb-data-missing", ["csim", "b"], fake_build(without=("hls/tb_data",)),
          ["b is an incomplete build folder", "hls/tb_data/inputs.bin", "tsflow build"]),
+    # 24 input values a window, 1 output: 2 windows of inputs against 3 of outputs
+    Case("csim-tb-data-truncated", ["csim", "b"],
+         fake_build(extra={"hls/boundaries.json": json.dumps({"input": {"per_sample": 24}, "head": {"per_sample": 1}}),
+                           "hls/tb_data/inputs.bin": b"\0" * 4 * 48, "hls/tb_data/expected.bin": b"\0" * 12}),
+         ["tb_data: the test vectors are damaged", "inputs.bin 192 bytes", "expected.bin 12 bytes", "tsflow build"]),
     Case("csim-firmware-missing", ["csim", "b"], fake_build(without=("hls/firmware/tsflow_model.cpp",)),
          ["incomplete build folder", "hls/firmware/tsflow_model.cpp"]),
     Case("csim-model-config-missing", ["csim", "b"], fake_build(without=("model/config.yaml",)),
