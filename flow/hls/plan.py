@@ -25,14 +25,12 @@ AUTO_LUTRAM_MAX_WORDS = 64  # auto buffer storage per bank: LUTRAM up to this de
 AUTO_LUTRAM_MAX_BITS = 1024  # ... this many bits, BRAM above
 ROM_LUT_MAX_WORDS = 1024  # auto constant tables per bank: LUT ROM up to this depth, BRAM above
 MULTIPLYING = ("mac", "pool")
-# element-wise layers done at the output of the dense layer before them: layer -> that dense layer
-FUSED_INTO = {"pos": "embed"}
 
 
 def fused_layers(cfg) -> dict:
     """Element-wise layer -> the dense layer that computes it at its output (no loop, no buffer of its own
     before it: the dense output and the residual sum exist only in the C simulation trace)."""
-    out = dict(FUSED_INTO)
+    out = {"pos": "embed"}
     for i in range(cfg.model.layers):
         e = f"enc{i}."
         out.update({e + "add1": e + "o", e + "norm1": e + "o", e + "add2": e + "ffn2", e + "norm2": e + "ffn2"})
@@ -48,10 +46,6 @@ class Engine:
     b_width: int
     mapping: str  # dsp | lut
     users: tuple = ()
-
-    @property
-    def product_width(self) -> int:
-        return self.a_width + self.b_width
 
     @property
     def sum_width(self) -> int:
@@ -394,7 +388,7 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
                         tuple(signed_width(t) for t in s["norm"]) if norm else (0, 0))
     buffers = {}
     output = "delta" if cfg.model.predict_delta else "head"
-    fused = fused_layers(cfg)
+    written = {lp.writes for lp in loops.values()}
     for name, (words, width) in _buffer_shapes(cfg, prec, n_features).items():
         readers = [lp.lanes for lp in loops.values() if name in lp.reads]
         writer = next((lp.writes_per_clock for lp in loops.values() if lp.writes == name), 1)
@@ -402,8 +396,7 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
         req = cfg.hls.storage.get(name, cfg.hls.default_storage)
         if name == output:
             storage = "port"
-        elif name in loops and loops[name].epilogue or name in fused and name not in (
-                lp.writes for lp in loops.values()):
+        elif name not in written:
             storage = "fused"  # computed at a dense layer's output on its way to the buffer it stores
         else:
             storage = _storage(req, words, width, banks, choice.storage.get(name))
