@@ -71,28 +71,27 @@ inline ap_int_base<W, S> int_of(const ap_fixed_base<W, I, S, Q, O, N> &v) {
 }
 
 // One clock of a layer's multiply lanes: the exact products of the operand mantissas and their sum.
-// LANES_T describes the lanes (lanes, a_t, b_t, product_t, sum_t, mul_impl). Shared: the design's one
+// LANES_T describes the lanes (lanes, a_t, b_t, sum_t, mul_impl). Shared: the design's one
 // engine, the generated `tsflow_mac` (found at instantiation), one RTL instance used by every layer in
 // turn. Not shared: the layer's own multipliers, for a layer whose hls.multiplier differs.
 template <bool SHARED> struct lanes;
 template <> struct lanes<true> {
     template <class LANES_T>
     static void run(const typename LANES_T::a_t a[LANES_T::lanes], const typename LANES_T::b_t b[LANES_T::lanes],
-                    typename LANES_T::product_t p[LANES_T::lanes], typename LANES_T::sum_t &sum) {
+                    typename LANES_T::sum_t &sum) {
 #pragma HLS INLINE
-        tsflow_mac(a, b, p, sum);
+        tsflow_mac(a, b, sum);
     }
 };
 template <> struct lanes<false> {
     template <class LANES_T>
     static void run(const typename LANES_T::a_t a[LANES_T::lanes], const typename LANES_T::b_t b[LANES_T::lanes],
-                    typename LANES_T::product_t p[LANES_T::lanes], typename LANES_T::sum_t &sum) {
+                    typename LANES_T::sum_t &sum) {
 #pragma HLS INLINE
         typename LANES_T::sum_t s = 0;
         for (unsigned l = 0; l < LANES_T::lanes; l++) {
 #pragma HLS UNROLL
-            p[l] = multiply<LANES_T::mul_impl>::product(a[l], b[l]);
-            s += p[l];
+            s += multiply<LANES_T::mul_impl>::product(a[l], b[l]);
         }
         sum = s;
     }
@@ -152,7 +151,6 @@ inline void dense_clock(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
     static const unsigned P = CONFIG_T::lanes;
     typename E::a_t a[E::lanes];
     typename E::b_t bw[E::lanes];
-    typename E::product_t p[E::lanes];
     typename E::sum_t sum;
 Lanes:
     for (unsigned l = 0; l < E::lanes; l++) {
@@ -161,12 +159,40 @@ Lanes:
         a[l] = on ? typename E::a_t(int_of(x[t * CONFIG_T::n_in + i])) : typename E::a_t(0);
         bw[l] = on ? typename E::b_t(int_of(w[o * CONFIG_T::n_in + i])) : typename E::b_t(0);
     }
-    lanes<CONFIG_T::shared>::template run<E>(a, bw, p, sum);
+    lanes<CONFIG_T::shared>::template run<E>(a, bw, sum);
     typename CONFIG_T::psum_t part;
     part.range() = sum.range();
     typename CONFIG_T::accum_t base = acc;
     if (c == 0) base = b[o];
     acc = base + part;
+}
+
+// Stores the values a dense layer produces in order (y[0], y[1], ...). With WORD == 1 each value is
+// written where it belongs. With WORD > 1, y is reshaped into WORD-value words (one wide BRAM): the
+// values are shifted into `row` (registers) and each word is written whole when its last value
+// arrives, so no write has to read its word back first.
+template <unsigned WORD, class T>
+inline void put_in_order(T *y, T row[WORD], unsigned &fill, unsigned &word, unsigned at, const T &v) {
+#pragma HLS INLINE
+    if (WORD == 1) {
+        y[at] = v;
+        return;
+    }
+    for (unsigned k = 0; k + 1 < WORD; k++) {
+#pragma HLS UNROLL
+        row[k] = row[k + 1];
+    }
+    row[WORD - 1] = v;
+    if (fill == WORD - 1) {
+        for (unsigned k = 0; k < WORD; k++) {
+#pragma HLS UNROLL
+            y[word * WORD + k] = row[k];
+        }
+        word++;
+        fill = 0;
+    } else {
+        fill++;
+    }
 }
 
 // y[t][o] = round(sum_i x[t][i] * w[o][i] + b[o]), with ReLU on the exact sum when CONFIG_T::relu.
@@ -181,6 +207,9 @@ void dense_seq(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in], y_T y[CONFIG_T::
 #pragma HLS INLINE
     static const unsigned C = chunks<CONFIG_T::n_in, CONFIG_T::lanes>::value;
     typename CONFIG_T::accum_t acc = 0;
+    y_T row[CONFIG_T::word];
+#pragma HLS ARRAY_PARTITION variable = row complete
+    unsigned fill = 0, word = 0;
 Steps:
     for (unsigned t = 0; t < CONFIG_T::n_steps; t++) {
     Outputs:
@@ -192,7 +221,10 @@ Steps:
                 if (c == C - 1) {
                     typename CONFIG_T::accum_t out = acc;
                     if (CONFIG_T::relu && out < 0) out = 0;
-                    y[CONFIG_T::transpose_out ? o * CONFIG_T::n_steps + t : t * CONFIG_T::n_out + o] = out;
+                    if (CONFIG_T::transpose_out)
+                        y[o * CONFIG_T::n_steps + t] = out;
+                    else
+                        put_in_order<CONFIG_T::word, y_T>(y, row, fill, word, t * CONFIG_T::n_out + o, out);
                 }
             }
         }
@@ -210,6 +242,9 @@ void dense_add(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
 #pragma HLS INLINE
     static const unsigned C = chunks<CONFIG_T::n_in, CONFIG_T::lanes>::value;
     typename CONFIG_T::accum_t acc = 0;
+    s_T row[CONFIG_T::word];
+#pragma HLS ARRAY_PARTITION variable = row complete
+    unsigned fill = 0, word = 0;
 Steps:
     for (unsigned t = 0; t < CONFIG_T::n_steps; t++) {
     Outputs:
@@ -221,7 +256,7 @@ Steps:
                 if (c == C - 1) {
                     unsigned at = t * CONFIG_T::n_out + o;
                     y_T y = acc;
-                    s[at] = y + a[at];
+                    put_in_order<CONFIG_T::word, s_T>(s, row, fill, word, at, s_T(y + a[at]));
 #ifndef __SYNTHESIS__
                     y_trace[at] = y;
 #endif
@@ -245,6 +280,9 @@ void dense_add_norm(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
 #pragma HLS INLINE
     static const unsigned C = chunks<CONFIG_T::n_in, CONFIG_T::lanes>::value;
     typename CONFIG_T::accum_t acc = 0;
+    z_T row[CONFIG_T::word];
+#pragma HLS ARRAY_PARTITION variable = row complete
+    unsigned fill = 0, word = 0;
 Steps:
     for (unsigned t = 0; t < CONFIG_T::n_steps; t++) {
     Outputs:
@@ -257,7 +295,7 @@ Steps:
                     unsigned at = t * CONFIG_T::n_out + o;
                     y_T y = acc;
                     s_T s = y + a[at];
-                    z[at] = multiply<CONFIG_T::mul_impl>::product(s, scale[o]) + shift[o];
+                    put_in_order<CONFIG_T::word, z_T>(z, row, fill, word, at, z_T(multiply<CONFIG_T::mul_impl>::product(s, scale[o]) + shift[o]));
 #ifndef __SYNTHESIS__
                     y_trace[at] = y;
                     s_trace[at] = s;
@@ -441,7 +479,6 @@ void attention(const x_T x[CONFIG_T::n_steps * CONFIG_T::d],
 #pragma HLS PIPELINE II = 1
                         typename E::a_t a[E::lanes];
                         typename E::b_t b[E::lanes];
-                        typename E::product_t p[E::lanes];
                         typename E::sum_t sum;
                     ScoreLanes:
                         for (unsigned l = 0; l < E::lanes; l++) {
@@ -450,7 +487,7 @@ void attention(const x_T x[CONFIG_T::n_steps * CONFIG_T::d],
                             a[l] = on ? typename E::a_t(int_of(q[i * D + h * DH + e])) : typename E::a_t(0);
                             b[l] = on ? typename E::b_t(int_of(k[j * D + h * DH + e])) : typename E::b_t(0);
                         }
-                        lanes<CONFIG_T::score_shared>::template run<E>(a, b, p, sum);
+                        lanes<CONFIG_T::score_shared>::template run<E>(a, b, sum);
                         typename CONFIG_T::score_psum_t part;
                         part.range() = sum.range();
                         typename CONFIG_T::score_accum_t base = acc;
@@ -488,7 +525,6 @@ void attention(const x_T x[CONFIG_T::n_steps * CONFIG_T::d],
 #pragma HLS PIPELINE II = 1
                         typename E::a_t a[E::lanes];
                         typename E::b_t b[E::lanes];
-                        typename E::product_t p[E::lanes];
                         typename E::sum_t sum;
                     ContextLanes:
                         for (unsigned l = 0; l < E::lanes; l++) {
@@ -497,7 +533,7 @@ void attention(const x_T x[CONFIG_T::n_steps * CONFIG_T::d],
                             a[l] = on ? typename E::a_t(int_of(probs[(h * L + i) * L + j])) : typename E::a_t(0);
                             b[l] = on ? typename E::b_t(int_of(v[(h * DH + e) * L + j])) : typename E::b_t(0);
                         }
-                        lanes<CONFIG_T::context_shared>::template run<E>(a, b, p, sum);
+                        lanes<CONFIG_T::context_shared>::template run<E>(a, b, sum);
                         typename CONFIG_T::context_psum_t part;
                         part.range() = sum.range();
                         typename CONFIG_T::context_accum_t base = acc;

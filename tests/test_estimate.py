@@ -47,10 +47,12 @@ def test_bram18_count_takes_the_cheapest_ramb18_shape(words, width, want):
 
 
 def test_each_storage_puts_a_bank_where_the_device_facts_say():
-    # RAM32M: 32x6 simple dual port in 4 LUTs; RAM64X1D: 64x1 in 2 LUTs, deeper banks behind a 4:1-per-LUT mux
+    # RAM32M: 32x6 simple dual port in 4 LUTs; RAM64M: 64x3 in 4 LUTs, or RAM64X1D: 64x1 in 2 LUTs, whichever
+    # takes fewer; deeper banks behind a 4:1-per-LUT mux
     assert lutram_bank(24, 8).lutram == 8 and lutram_bank(24, 8).lut == 8
     deep = lutram_bank(96, 8)
-    assert deep.lutram == 2 * 8 * 2 and deep.lut == 2 * 8 * 2 + 8 * 1  # two 64-word pieces, a 2:1 mux per bit
+    assert deep.lutram == 4 * 3 * 2 and deep.lut == 4 * 3 * 2 + 8 * 1  # two 64-word pieces, a 2:1 mux per bit
+    assert lutram_bank(64, 1).lut == 2 and lutram_bank(64, 2).lut == 4 and lutram_bank(64, 3).lut == 4
     # LUT ROM: a one-word bank is wiring, up to 32 words two bits a LUT6, deeper 64x1 pieces
     assert lut_rom_bank(1, 16).lut == 0 and lut_rom_bank(16, 8).lut == 4 and lut_rom_bank(64, 8).lut == 8
     assert lut_rom_bank(256, 8).lut == 8 * 4 + 8 * 1  # four pieces and a 4:1 mux per bit
@@ -70,7 +72,7 @@ def test_moving_a_buffer_moves_its_cost_in_the_whole_estimate():
            for kind in ("bram", "lutram", "registers")}
     # the scores: 576 x 8 bit, one bank (one score a clock in, one out to the softmax)
     assert est["bram"].total["bram18"] - est["lutram"].total["bram18"] == 1
-    assert est["lutram"].total["lutram"] - est["bram"].total["lutram"] == 2 * 8 * 9  # nine RAM64X1D pieces
+    assert est["lutram"].total["lutram"] - est["bram"].total["lutram"] == 4 * 3 * 9  # nine 64 x 8 pieces: 3 RAM64M each
     assert est["registers"].total["ff"] - est["bram"].total["ff"] == 576 * 8
     assert [buffer_of(e, "enc0.scores").storage for e in est.values()] == ["bram", "lutram", "registers"]
 

@@ -295,8 +295,9 @@ def _buffer_pragmas_agree(top: str, plan: dict, tool: str) -> int:
     return checked
 
 
-def _lanes_in_cpp(top: str, params: str, plan: dict) -> dict:
-    """Each multiplying layer's lane count as the generated C++ states it (its config struct)."""
+def _lanes_in_cpp(top: str, params: str, plan: dict, key: str = "lanes") -> dict:
+    """Each multiplying layer's lane count as the generated C++ states it (its config struct); with
+    key="word", each dense layer's values written at once (put_in_order)."""
     structs = dict(re.findall(r"struct (\w+) \{(.*?)\};", params, re.S))
     calls = re.findall(r"tsflow::(\w+)<[^;]*?(config\d+)>\((\w+), (\w+)", top)
 
@@ -306,19 +307,20 @@ def _lanes_in_cpp(top: str, params: str, plan: dict) -> dict:
     found = {}
     for fn, cfg, first, second in calls:
         if fn == "dense_add":
-            found["embed"] = const(cfg, "lanes")
+            found["embed"] = const(cfg, key)
         elif fn == "dense_add_norm":  # after the context (o) or the ffn1 output (ffn2) of encoder enc<i>
             enc, role = first.split("_", 1)
-            found[f"{enc}.{'o' if role == 'context' else 'ffn2'}"] = const(cfg, "lanes")
+            found[f"{enc}.{'o' if role == 'context' else 'ffn2'}"] = const(cfg, key)
         elif fn == "dense_seq":
-            found[second.replace("_", ".", 1) if second.startswith("enc") else second] = const(cfg, "lanes")
+            found[second.replace("_", ".", 1) if second.startswith("enc") else second] = const(cfg, key)
         elif fn == "attention":  # attention<..>(x, enc<i>_q, ...)
             enc = second.split("_")[0]
             for r in "qkv":
-                found[f"{enc}.{r}"] = const(f"{cfg}_{r}", "lanes")
-            found[f"{enc}.scores"] = const(cfg, "score_lanes")
-            found[f"{enc}.context"] = const(cfg, "context_lanes")
-        elif fn == "average_pool":
+                found[f"{enc}.{r}"] = const(f"{cfg}_{r}", key)
+            if key == "lanes":
+                found[f"{enc}.scores"] = const(cfg, "score_lanes")
+                found[f"{enc}.context"] = const(cfg, "context_lanes")
+        elif fn == "average_pool" and key == "lanes":
             found["pool"] = const(cfg, "lanes")
     return found
 
@@ -390,6 +392,12 @@ def test_the_built_cpp_is_the_plan_the_estimate_priced(built, name):
         if loop["kind"] in ("mac", "pool") and loop["name"] in lanes:
             assert lanes[loop["name"]] == loop["lanes"], loop["name"]
     assert {n for n, lp in plan["loops"].items() if lp["kind"] in ("mac", "pool")} == set(lanes)
+    # a dense layer writing a reshaped (wide-word) buffer collects a whole word before each write
+    words = _lanes_in_cpp(top, params, plan, "word")
+    for layer, word in words.items():
+        stored = plan["buffers"][plan["loops"][layer]["writes"]]
+        assert word == (stored["banks"] if stored["reshaped"] else 1), layer
+    assert any(words[n] > 1 for n in words) and any(words[n] == 1 for n in words)
 
 
 def test_the_vendor_scripts_of_a_real_build_run_under_recording_procs(built, tmp_path):

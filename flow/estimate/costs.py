@@ -11,8 +11,12 @@ Device facts (``shared/notes/target-and-model-facts.md``, DS180, UG473/UG474, UG
   LUTs per bit.
 * RAMB18E1 shapes 16Kx1, 8Kx2, 4Kx4, 2Kx9, 1Kx18, 512x36 (simple dual port: one write, one read); a
   bank of a banked buffer is read at most once a clock, so every shape is open to it.
-* LUTRAM: RAM32M = 4 LUTs for 32x6 (one write, one read port), RAM64X1D = 2 LUTs for 64x1; deeper
-  banks are 64-word pieces behind a read multiplexer. LUT ROM: a LUT6 holds 64x1, or 32x2 as two LUT5
+* LUTRAM (UG474, distributed RAM configurations): RAM32M = 4 LUTs for 32x6 and RAM64M = 4 LUTs for
+  64x3 simple dual port (one write, one read port), RAM64X1D = 2 LUTs for 64x1; deeper banks are
+  64-word pieces behind a read multiplexer.
+* DSP multiply-add: the tool puts an add fed by a product that nothing else reads into that product's
+  DSP48E1 post-adder (UG1399, DSP multi-operation matching; 48-bit P): in a tree over the lanes'
+  products the first level of adds, one per pair of lanes, costs no LUTs. LUT ROM: a LUT6 holds 64x1, or 32x2 as two LUT5
   with shared inputs.
 * Registers: W flip-flops per word.
 """
@@ -62,6 +66,15 @@ def counter(trips: int) -> Cost:
     return Cost(lut=bits + 1, ff=bits)
 
 
+def lane_tree(lanes: int, wa: int, wb: int, sum_width: int, mapping: str) -> Cost:
+    """The adders summing the products of ``lanes`` multipliers: a tree of lanes - 1 adds of the sum's
+    width, less one add per pair of lanes on single-DSP products (each in its DSP's post-adder)."""
+    adds = lanes - 1
+    if mapping == "dsp" and min(dsp_tiles(wa, wb), dsp_tiles(wb, wa)) == 1 and sum_width <= 48:
+        adds -= lanes // 2
+    return adder(sum_width).times(adds)
+
+
 def mux(inputs: int, width: int) -> Cost:
     """A ``inputs``:1 multiplexer of ``width`` bits."""
     return Cost(lut=width * math.ceil(max(0, inputs - 1) / 3))
@@ -102,7 +115,7 @@ def lutram_bank(words: int, width: int) -> Cost:
         mem = 4 * math.ceil(width / 6)
         return Cost(lut=mem, lutram=mem)
     pieces = math.ceil(words / 64)
-    mem = 2 * width * pieces
+    mem = min(2 * width, 4 * math.ceil(width / 3)) * pieces  # RAM64X1D or RAM64M, the fewer LUTs
     return Cost(lut=mem, lutram=mem) + mux(pieces, width)
 
 

@@ -6,7 +6,7 @@ and storage. Here each piece is priced with the device facts of ``costs``; cycle
 trips plus its pipeline fill, layers one after another.
 
 Assumptions that are not device facts (calibration corrects the totals): the adder tree of the shared
-lanes is in LUTs (a DSP cascade would save them); each shared lane's operands come through a
+lanes is in LUTs above its first level (a DSP cascade would save more); each shared lane's operands come through a
 multiplexer over the layers that use it; control costs 24 LUTs and 16 FFs per loop plus an index
 counter per nest level; a pipelined divider is one subtract stage per quotient bit.
 """
@@ -19,8 +19,8 @@ from ..fixedpoint import FixedType, exact_sum_type, product_accumulator, union_t
 from ..hls.plan import POOL_RECIPROCAL, Choice, HLSPlan, hls_plan, pool_accumulator
 from ..precision import resolve_precisions
 from ..tables import score_shift
-from .costs import (MUL_STAGES, READ_LATENCY, RESOURCES, Cost, adder, cast, clog2, counter, memory_cost, multiplier,
-                    mux)
+from .costs import (MUL_STAGES, READ_LATENCY, RESOURCES, Cost, adder, cast, clog2, counter, lane_tree, memory_cost,
+                    multiplier, mux)
 
 CONTROL_LUT, CONTROL_FF = 24, 16
 TOP_CONTROL_LUT, TOP_CONTROL_FF = 48, 32  # top-level FSM and the ap_ctrl handshake
@@ -132,7 +132,11 @@ def _mac(cfg, prec, plan: HLSPlan, loop, acc: FixedType, out: FixedType, relu: b
     mapping = plan.engine.mapping if loop.shared else loop.mapping
     if not loop.shared:  # the layer's own multipliers and their adder tree
         cost += multiplier(loop.a_width, loop.b_width, mapping).times(loop.lanes)
-        cost += adder(loop.a_width + loop.b_width + clog2(loop.lanes)).times(loop.lanes - 1)
+        cost += lane_tree(loop.lanes, loop.a_width, loop.b_width, loop.a_width + loop.b_width + clog2(loop.lanes),
+                          mapping)
+    stored = plan.buffers[loop.writes]
+    if stored.reshaped:  # the row of outputs collected before a whole-word write, and its fill counter
+        cost += Cost(ff=stored.banks * stored.width) + counter(stored.banks)
     epilogue, stages, what = _epilogue(cfg, prec, loop)
     reads = max(_read_latency(plan, loop), READ_LATENCY[plan.buffers[loop.residual].storage] if loop.residual else 0)
     tree = (loop.lanes - 1).bit_length()  # adder-tree levels over the lanes' products
@@ -169,7 +173,7 @@ def _engine(plan: HLSPlan) -> LayerEstimate | None:
     users = len(e.users)
     lane = multiplier(e.a_width, e.b_width, e.mapping) + mux(users, e.a_width) + mux(users, e.b_width)
     lane += Cost(ff=e.a_width + e.b_width)  # the operand registers
-    tree = adder(e.sum_width).times(e.lanes - 1)
+    tree = lane_tree(e.lanes, e.a_width, e.b_width, e.sum_width, e.mapping)
     return LayerEstimate("engine", f"{e.lanes} shared {e.a_width}x{e.b_width} {e.mapping} multiplier(s) and their "
                          f"adder tree, used in turn by {users} layers", lane.times(e.lanes) + tree, 0)
 
@@ -323,8 +327,8 @@ def _moves(cfg, est: Estimate, choice: Choice) -> list[Choice]:
     to_bram = [m for m in movable if m.storage == "lutram" and over & {"lut", "lutram"}][:4]
     to_lutram = [m for m in movable if m.storage == "bram" and "bram18" in over][:4]
     roms = [m for m in sorted(plan.roms.values(), key=lambda m: -m.words * m.width) if m.requested == "auto"]
-    rom_to_bram = [m for m in roms if m.storage == "lutrom" and over & {"lut"} and m.bank_words > 32][:4]
-    rom_to_lut = [m for m in roms if m.storage == "bram" and "bram18" in over][:4]
+    rom_to_bram = [m for m in roms if m.storage == "lutrom" and over & {"lut"} and m.bank_words > 32]
+    rom_to_lut = [m for m in roms if m.storage == "bram" and "bram18" in over]
     for mem, target in [*((m, "bram") for m in to_bram), *((m, "lutram") for m in to_lutram),
                         *((m, "bram") for m in rom_to_bram), *((m, "lutrom") for m in rom_to_lut)]:
         out.append(replace(choice, storage={**choice.storage, mem.name: target}))
@@ -366,8 +370,9 @@ def plan_design(cfg, prec=None, n_features: int | None = None, calibration: dict
 
     With ``hls.parallelism: auto``: for DSP and for LUT shared lanes (where ``hls.default_multiplier`` is
     auto), the most shared lanes at which the design can be fitted within ``target.headroom`` (``_fit``;
-    a bisection over the useful lane counts, more lanes costing more) are found, and the design with
-    the lowest estimated latency is kept; when
+    the useful lane counts tried from the most down: the cost is not monotonic in the lanes, as lanes
+    that divide the layers' widths bank and align better) are found, and the design with the lowest
+    estimated latency is kept; when
     nothing fits, the one that overflows least (the fit check then names what overflows). The choice is made on the
     uncalibrated model, so a calibration (factors measured on the design this choice gives) scales the
     figures of the same design it was measured on.
@@ -381,18 +386,14 @@ def plan_design(cfg, prec=None, n_features: int | None = None, calibration: dict
     candidates = _lane_candidates(hls_plan(cfg, prec, n_features, Choice(auto_lanes=MAX_AUTO_LANES)))
     best = closest = None
     for engine_mapping, private_mapping in combos:
-        lo, hi = 0, len(candidates) - 1  # candidates run from most lanes to fewest: find the most that fit
-        while lo <= hi:
-            mid = (lo + hi) // 2
-            est = _fit(cfg, prec, n_features, Choice(candidates[mid], engine_mapping, private_mapping))
+        for lanes in candidates:  # most lanes first: the first that fits needs the fewest clocks
+            est = _fit(cfg, prec, n_features, Choice(lanes, engine_mapping, private_mapping))
             if within_headroom(est, cfg.target.headroom):
                 if best is None or _better(est, best):
                     best = est
-                hi = mid - 1
-            else:
-                if closest is None or _overflow(est, cfg.target.headroom) < _overflow(closest, cfg.target.headroom):
-                    closest = est
-                lo = mid + 1
+                break
+            if closest is None or _overflow(est, cfg.target.headroom) < _overflow(closest, cfg.target.headroom):
+                closest = est
     return estimate_plan(cfg, prec, (best or closest).plan, calibration)
 
 

@@ -292,7 +292,6 @@ def lanes_struct(name: str, lanes: int, a_width: int, b_width: int, mapping: str
     """A set of multiply lanes: ``lanes`` signed a x b multipliers and the exact sum of their products."""
     return _struct(name, {"lanes": lanes, "mul_impl": MUL_IMPL[mapping]},
                    {"a_t": f"ap_int<{a_width}>", "b_t": f"ap_int<{b_width}>",
-                    "product_t": f"ap_int<{a_width + b_width}>",
                     "sum_t": f"ap_int<{lanes_sum_width(a_width, b_width, lanes)}>"})
 
 
@@ -313,10 +312,12 @@ def _fixed_of_int(width: int, frac: int) -> str:
 def _dense_struct(node, name: str, fields: dict, loop_name: str, transpose_out: bool = False,
                   consts: dict | None = None, types: dict | None = None) -> str:
     lanes_text, lanes_t, sum_width, shared = _lanes_of(node, loop_name, name + "_lanes")
+    stored = node.plan()["buffers"][node.plan()["loops"][loop_name]["writes"]]
+    word = stored["banks"] if stored["reshaped"] else 1  # values written at once (put_in_order)
     return lanes_text + _struct(
         name, {"n_steps": fields["n_steps"], "n_in": fields["n_in"], "n_out": fields["n_out"],
                "lanes": node.lanes(loop_name), "shared": shared, "relu": fields["relu"], "transpose_out": transpose_out,
-               **(consts or {})},
+               "word": word, **(consts or {})},
         {"weight_t": _weight_type(node, loop_name + ".weight"), "bias_t": _weight_type(node, loop_name + ".bias"),
          "accum_t": fields["accum"].cpp(), "lanes_t": lanes_t, "psum_t": _fixed_of_int(sum_width, fields["product_frac"]),
          **(types or {})})
@@ -494,20 +495,19 @@ def engine_header(engine: dict | None) -> str:
 #include "nnet_utils/tsflow_layers.h"
 
 {lanes_text}
-// One clock of the lanes: the exact products of the operand mantissas and their sum. Not inlined, so
-// the layers that call it in turn share one RTL instance (ALLOCATION limit=1 in the top function).
+// One clock of the lanes: the exact sum of the products of the operand mantissas. Each product feeds
+// only its add, so the tool can put that add in the product's DSP. Not inlined, so the layers that
+// call it in turn share one RTL instance (ALLOCATION limit=1 in the top function).
 inline void tsflow_mac(const {ENGINE}::a_t a[{ENGINE}::lanes], const {ENGINE}::b_t b[{ENGINE}::lanes],
-                       {ENGINE}::product_t p[{ENGINE}::lanes], {ENGINE}::sum_t &sum) {{
+                       {ENGINE}::sum_t &sum) {{
 #pragma HLS INLINE off
 #pragma HLS PIPELINE II = 1
 #pragma HLS ARRAY_PARTITION variable = a complete dim = 1
 #pragma HLS ARRAY_PARTITION variable = b complete dim = 1
-#pragma HLS ARRAY_PARTITION variable = p complete dim = 1
     {ENGINE}::sum_t s = 0;
     for (unsigned l = 0; l < {ENGINE}::lanes; l++) {{
 #pragma HLS UNROLL
-        p[l] = tsflow::multiply<{ENGINE}::mul_impl>::product(a[l], b[l]);
-        s += p[l];
+        s += tsflow::multiply<{ENGINE}::mul_impl>::product(a[l], b[l]);
     }}
     sum = s;
 }}

@@ -96,7 +96,7 @@ class Memory:
     rom: bool = False
     transposed: bool = False
     internal: bool = False  # not a layer boundary: row maxima and sums, pooling sums
-    reshaped: bool = False  # a BRAM table whose banks sit side by side in one wide word (aligned reads)
+    reshaped: bool = False  # BRAM banks side by side in one wide word (aligned reads, whole-word writes)
 
     @property
     def bank_words(self) -> int:
@@ -302,6 +302,20 @@ def _storage(requested: str, words: int, width: int, banks: int, chosen: str | N
     return "lutram" if per_bank <= AUTO_LUTRAM_MAX_WORDS or per_bank * width <= AUTO_LUTRAM_MAX_BITS else "bram"
 
 
+def _whole_words(name: str, storage: str, words: int, banks: int, transposed: bool, loops: dict) -> bool:
+    """A BRAM buffer whose banks can sit side by side in one wide word (ARRAY_RESHAPE): a dense layer
+    writes it in order, a whole word at a time (it collects ``banks`` outputs in registers first), and
+    every reader with more than one lane reads one aligned word a clock (its lanes equal the banks and
+    its rows are whole words). One wide BRAM instead of a BRAM per bank."""
+    if storage != "bram" or banks < 2 or transposed or words % banks:
+        return False
+    writer = next((lp for lp in loops.values() if lp.writes == name), None)
+    if writer is None or writer.kind != "mac" or writer.name.endswith((".scores", ".context")):
+        return False
+    return all(lp.lanes == 1 or (lp.kind == "mac" and lp.lanes == banks and lp.terms % banks == 0)
+               for lp in loops.values() if name in lp.reads)
+
+
 def _rom_storage(requested: str, words: int, banks: int) -> str:
     if requested != "auto":
         return requested
@@ -400,9 +414,10 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
             storage = "fused"  # computed at a dense layer's output on its way to the buffer it stores
         else:
             storage = _storage(req, words, width, banks, choice.storage.get(name))
-        buffers[name] = Memory(name, words, width, req, storage,
-                               1 if storage == "fused" else words if storage == "registers" else banks,
-                               transposed=name.endswith(".v"))
+        banks = 1 if storage == "fused" else words if storage == "registers" else banks
+        transposed = name.endswith(".v")
+        buffers[name] = Memory(name, words, width, req, storage, banks, transposed=transposed,
+                               reshaped=_whole_words(name, storage, words, banks, transposed, loops))
     for i in range(cfg.model.layers):  # the softmax's row maxima and row sums, one word per row
         e, spec = f"enc{i}.", prec.softmax[i]
         rows = cfg.model.heads * cfg.data.window
