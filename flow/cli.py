@@ -12,6 +12,7 @@ from rich.console import Console  # noqa: E402
 from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from . import api  # noqa: E402
 from .config import ConfigError, load_config  # noqa: E402
 from .csim import CSimError  # noqa: E402
 from .export import export_command  # noqa: E402
@@ -64,24 +65,13 @@ def cli():
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
 def train(config: Path, out: Path, force: bool):
     """Train (float, then quantization-aware) and write OUT/metrics.json and the model."""
-    from .data import load_dataset
-    from .runs import staged_output
-
     try:
         cfg = load_config(config)
-        with staged_output(out, force, note=_note) as stage:
-            ds = load_dataset(cfg)
-            console.print(f"data {ds.name}: {len(ds.features)} feature(s) -> {ds.target}; windows "
-                          f"train {len(ds.train.y)}, val {len(ds.val.y)}, test {len(ds.test.y)}", highlight=False)
-            from .checkpoint import save_trained  # TensorFlow, loaded once config, folder and data are good
-            from .training import train as run_training
-
-            result = run_training(cfg, ds, report=_epoch_report, note=_note)
-            save_trained(stage, cfg, ds, result)
+        result = api.train(cfg, out, force, report=_epoch_report, note=_note)
     except ConfigError as exc:
         _fail(exc)
     kind = f"quantized ({cfg.quantization.bits}-bit default)" if cfg.quantization.enabled else "float"
-    console.print(_metrics_table(result.metrics, ds.target))
+    console.print(_metrics_table(result.metrics, cfg.data.target))
     console.print(f"{kind} model written to {out}", highlight=False)
 
 
@@ -102,10 +92,6 @@ _jobs_option = click.option(
          "(default: one per available core).")
 
 
-class CSimMismatch(Exception):
-    """The C++ does not compute what the reference computes."""
-
-
 @cli.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -120,27 +106,22 @@ class CSimMismatch(Exception):
 def build(config: Path, out: Path, trained: Path | None, force: bool, allow_overflow: bool, calibration: Path | None,
           jobs: int | None):
     """Estimate, train (or reuse), convert through hls4ml, write the HLS project and prove it bit-exact."""
-    from .runs import staged_output
+    def checked(est):  # printed when the fit check runs, before any training
+        console.print(_estimate_table(est, per_layer=False))
+        console.print(plan_summary(est), highlight=False)
 
     try:
         cfg = load_config(config)
-        factors = _load_calibration(calibration, cfg)
-        with staged_output(out, force, note=_note) as stage:
-            from .build import build as run_build  # TensorFlow, loaded once config and folder are good
-
-            def checked(est):  # printed when the fit check runs, before any training
-                console.print(_estimate_table(est, per_layer=False))
-                console.print(plan_summary(est), highlight=False)
-
-            result = run_build(cfg, stage, trained, report=_epoch_report, allow_overflow=allow_overflow,
-                               calibration=factors, jobs=jobs, note=_note, checked=checked)
-            _csim_summary(result.csim)
-            if not result.csim.bit_exact:
-                raise CSimMismatch(f"C simulation is not bit-exact; details in {stage / 'csim.json'}")
+        result = api.build(cfg, out, trained, force, allow_overflow, calibration, jobs, report=_epoch_report,
+                           note=_note, checked=checked)
     except ConfigError as exc:
         _fail(exc)
-    except (CSimMismatch, CSimError) as exc:
+    except api.NotBitExact as exc:
+        _csim_summary(exc.result.csim)
         _fail(exc, 1)
+    except CSimError as exc:
+        _fail(exc, 1)
+    _csim_summary(result.csim)
     import json
 
     metrics = json.loads((out / "model" / "metrics.json").read_text())
@@ -160,13 +141,8 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
 @_jobs_option
 def csim(folder: Path, jobs: int | None):
     """Re-run the C simulation of a build folder over the whole test split."""
-    from .runs import check_build_folder
-
     try:
-        check_build_folder(folder)  # before TensorFlow loads: a wrong or damaged folder is refused at once
-        from .build import rerun_csim
-
-        result = rerun_csim(folder, jobs)
+        result = api.csim(folder, jobs)
     except ConfigError as exc:
         _fail(exc)
     except CSimError as exc:
@@ -175,14 +151,6 @@ def csim(folder: Path, jobs: int | None):
         _note("reusing the compiled testbench (firmware, testbench and compiler unchanged)")
     _csim_summary(result)
     sys.exit(0 if result.bit_exact else 1)
-
-
-def _load_calibration(path: Path | None, cfg) -> dict | None:
-    if path is None:
-        return None
-    from .calibration import load_calibration
-
-    return load_calibration(path, cfg.target.part)
 
 
 def _percent(used: int, budget: int | None) -> str:
@@ -238,11 +206,8 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
     """Resources (LUT, LUTRAM, FF, BRAM18, DSP) and latency of the generated design on the target part."""
     import json
 
-    from .estimate import estimate
-
     try:
-        cfg = load_config(config)
-        est = estimate(cfg, calibration=_load_calibration(calibration, cfg))
+        est = api.estimate(config, calibration)
     except ConfigError as exc:
         _fail(exc)
     if as_json:

@@ -344,6 +344,8 @@ def _fit(cfg, prec, n_features: int, choice: Choice) -> Estimate:
     within the headroom or no move helps."""
     headroom = cfg.target.headroom
     est = estimate_plan(cfg, prec, hls_plan(cfg, prec, n_features, choice))
+    if est.budget["dsp"] is not None and est.total["dsp"] > (1 - headroom) * est.budget["dsp"]:
+        return est  # no move gives DSPs back: the lanes themselves are too many
     while not within_headroom(est, headroom):
         best, best_score = None, 0.0
         for move in _moves(cfg, est, choice):

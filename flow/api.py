@@ -1,0 +1,112 @@
+"""The Python API: what the ``tsflow`` commands do, from a notebook or a script.
+
+Each function takes a configuration (a ``FlowConfig``, a YAML path or a dict laid out as the YAML) and
+returns the result object the command prints: ``TrainResult``, ``Estimate``, ``BuildResult``,
+``CSimReport``. Output folders follow the commands' rules: written under ``DIR.partial`` and renamed
+when complete, never over earlier work unless ``force=True``. User errors raise ``ConfigError`` (the
+message names the key, the bad value and what is allowed); the CLI is a thin layer over these
+functions and prints the same message. ``docs/python-api.md`` shows them at work.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Union
+
+from .config import ConfigError, FlowConfig, load_config as _load_yaml, parse_config  # noqa: F401 (ConfigError: api.ConfigError)
+from .csim import CSimReport
+from .estimate import Estimate
+
+ConfigSource = Union[FlowConfig, str, Path, dict]
+Report = Callable[[str, int, int, dict], None]  # (phase, epoch, epochs, logs) after each epoch
+Note = Callable[[str], None]  # a stage starting, how training ended
+
+
+class NotBitExact(Exception):
+    """The generated C++ does not compute what the integer reference computes (``result.csim`` says where)."""
+
+    def __init__(self, message: str, result):
+        super().__init__(message)
+        self.result = result
+
+
+def load_config(source: ConfigSource, config_dir: str | Path | None = None) -> FlowConfig:
+    """A validated configuration from a YAML path, a dict (relative ``data.path`` read from
+    ``config_dir``, default the working folder) or an existing ``FlowConfig``."""
+    if isinstance(source, FlowConfig):
+        return source
+    if isinstance(source, dict):
+        return parse_config(source, config_dir=config_dir)
+    if isinstance(source, (str, Path)):
+        return _load_yaml(source)
+    raise ConfigError(f"a configuration is a YAML path, a dict or a FlowConfig, not {type(source).__name__}")
+
+
+def calibration_of(path: str | Path | None, cfg: FlowConfig) -> dict | None:
+    """The corrections ``tsflow calibrate`` wrote to ``path`` (checked against the target part)."""
+    if path is None:
+        return None
+    from .calibration import load_calibration
+
+    return load_calibration(Path(path), cfg.target.part)
+
+
+def estimate(config: ConfigSource, calibration: str | Path | None = None) -> Estimate:
+    """Resources and latency of the design ``build`` would generate, on ``target.part`` (no training)."""
+    from .estimate import estimate as run_estimate
+
+    cfg = load_config(config)
+    return run_estimate(cfg, calibration=calibration_of(calibration, cfg))
+
+
+def train(config: ConfigSource, out: str | Path, force: bool = False, report: Report | None = None,
+          note: Note | None = None):
+    """Float training, then quantization-aware training; the model, metrics.json and the config go to
+    ``out``. Returns ``flow.training.TrainResult`` (``model``, ``metrics``, ...)."""
+    from .data import load_dataset
+    from .runs import staged_output
+
+    cfg = load_config(config)
+    note = note or (lambda text: None)
+    with staged_output(Path(out), force, note=note) as stage:
+        ds = load_dataset(cfg)
+        note(f"data {ds.name}: {len(ds.features)} feature(s) -> {ds.target}; windows train {len(ds.train.y):,}, "
+             f"val {len(ds.val.y):,}, test {len(ds.test.y):,}")
+        from .checkpoint import save_trained
+        from .training import train as run_training
+
+        result = run_training(cfg, ds, report=report, note=note)
+        save_trained(stage, cfg, ds, result)
+    return result
+
+
+def build(config: ConfigSource, out: str | Path, trained: str | Path | None = None, force: bool = False,
+          allow_overflow: bool = False, calibration: str | Path | None = None, jobs: int | None = None,
+          report: Report | None = None, note: Note | None = None, checked: Callable[[Estimate], None] | None = None):
+    """Estimate, train (or reuse ``trained``), convert through hls4ml and prove the C++ bit-exact over the
+    whole test split. Returns ``flow.build.BuildResult`` (``estimate``, ``csim``, ``seconds``,
+    ``cpp_lines``). A C simulation that is not bit-exact raises ``NotBitExact`` (its ``result`` holds the
+    report) and leaves ``out.partial`` marked FAILED, never a folder that looks complete.
+    ``checked(estimate)`` sees the estimate when the fit check runs, before any training."""
+    from .runs import staged_output
+
+    cfg = load_config(config)
+    factors = calibration_of(calibration, cfg)
+    with staged_output(Path(out), force, note=note) as stage:
+        from .build import build as run_build  # TensorFlow, loaded once config and folder are good
+
+        result = run_build(cfg, stage, Path(trained) if trained else None, report=report,
+                           allow_overflow=allow_overflow, calibration=factors, jobs=jobs, note=note, checked=checked)
+        if not result.csim.bit_exact:
+            raise NotBitExact(f"C simulation is not bit-exact; details in {stage / 'csim.json'}", result)
+    return result
+
+
+def csim(folder: str | Path, jobs: int | None = None) -> CSimReport:
+    """Re-run the C simulation of a build folder over the whole test split, against a freshly computed
+    reference; ``report.bit_exact`` is the verdict."""
+    from .runs import check_build_folder
+
+    check_build_folder(Path(folder))  # before TensorFlow loads: a wrong or damaged folder is refused at once
+    from .build import rerun_csim
+
+    return rerun_csim(Path(folder), jobs)
