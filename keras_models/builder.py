@@ -48,7 +48,9 @@ def build_model(cfg, prec: Precisions, quantized: bool, n_features: int, target_
     if m.predict_delta:
         last = LastStep(channel=target_index, name="last_target")(x_in)
         y = QAdd(t["delta"]["output"], quantized, name="delta")([y, last])
-    return keras.Model(inp, y, name=cfg.name)
+    model = keras.Model(inp, y, name=cfg.name)
+    model.tsflow_config = cfg  # what the hls4ml backends plan the hardware from (flow.hls.plan)
+    return model
 
 
 def copy_weights(src: keras.Model, dst: keras.Model) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from hls4ml.backends import VitisBackend, VivadoBackend
 from hls4ml.backends.fpga.fpga_backend import FPGABackend
 from hls4ml.model.flow import get_flow, register_flow
+from hls4ml.model.optimizer import ModelOptimizerPass, register_pass
 from hls4ml.writer.vitis_writer import VitisWriter
 from hls4ml.writer.vivado_writer import VivadoWriter
 
@@ -95,24 +96,39 @@ class TSFlowVivadoWriter(_SequentialWriterMixin, VivadoWriter):
 
 
 def _register_flows(backend, base: str):
-    """The base backend's ip flow with this backend's templates and writer."""
+    """The base backend's ip flow with the plan pass (``flow.hls.settings``) right after the layers are
+    made, this backend's templates after hls4ml's, and this backend's writer."""
+    from .settings import plan_model
+
+    plan = register_pass("plan", ModelOptimizerPass(f"{backend.name.lower()}:plan", plan_model), backend=backend.name)
+    plan_flow = register_flow("plan", [plan], requires=["vivado:init_layers"], backend=backend.name)
     templates = register_flow("apply_templates", backend._get_layer_templates, requires=["vivado:init_layers"],
                               backend=backend.name)
     backend._writer_flow = register_flow("write", ["make_stamp", f"{backend.name.lower()}:write_hls"],
                                          requires=[f"{backend.name.lower()}:ip"], backend=backend.name)
     requires = get_flow(f"{base}:ip").requires.copy()
+    requires.insert(requires.index("vivado:init_layers") + 1, plan_flow)  # before types become backend types
     requires.insert(requires.index("vivado:apply_templates") + 1, templates)
     backend._default_flow = register_flow("ip", None, requires=requires, backend=backend.name)
 
 
-class TSFlowVitisBackend(VitisBackend):
+class _TargetFromModelMixin:
+    """Part and clock default to the model's tsflow target (hls4ml's defaults are other parts)."""
+
+    def create_initial_config(self, part=None, clock_period=None, **kwargs):
+        config = super().create_initial_config(part=part, clock_period=clock_period, **kwargs)
+        config["Part"], config["ClockPeriod"] = part, clock_period  # None: filled by the plan pass
+        return config
+
+
+class TSFlowVitisBackend(_TargetFromModelMixin, VitisBackend):
     def __init__(self):
         FPGABackend.__init__(self, name=BACKENDS["vitis"])
         self._register_layer_attributes()
         _register_flows(self, "vitis")
 
 
-class TSFlowVivadoBackend(VivadoBackend):
+class TSFlowVivadoBackend(_TargetFromModelMixin, VivadoBackend):
     def __init__(self):
         FPGABackend.__init__(self, name=BACKENDS["vivado"])
         self._register_layer_attributes()

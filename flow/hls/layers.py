@@ -23,6 +23,7 @@ from keras_models.export import layer_parameters
 from ..fixedpoint import FixedType, exact_sum_type, product_accumulator
 from ..tables import POOL_RECIPROCAL_FRAC, reciprocal_constant, score_shift
 from .plan import lanes_sum_width
+from .settings import settings_attributes
 
 HEADER = "nnet_utils/tsflow_layers.h"
 TRACE_HEADER = "nnet_utils/tsflow_trace.h"
@@ -56,26 +57,34 @@ class TSLayer(Layer):
     """Base IR layer: one output buffer, optional internal buffers and integer tables.
 
     Attributes set by the handlers: ``out_type`` (FixedType), ``out_shape``, ``tables``
-    ({role: (mantissas, FixedType)}), ``buffers`` ({boundary name: (shape, FixedType)}); from the
-    hls config: ``tsflow_plan`` (``flow.hls.plan.HLSPlan.to_dict()``: lanes, banks and storage).
+    ({role: (mantissas, FixedType)}), ``buffers`` ({boundary name: (shape, FixedType)}),
+    ``tsflow_config`` (the input layer: the model's tsflow configuration); from the hls4ml layer config:
+    the settings of ``flow.hls.settings``; from the plan pass: ``tsflow_plan``
+    (``flow.hls.plan.HLSPlan.to_dict()``: lanes, banks and storage).
     """
 
     def initialize(self):
         out = self.get_attr("out_name", self.name)
         self.add_output_variable(self.get_attr("out_shape"), var_name=cname(out), type_name=cname(out) + "_t",
                                  precision=precision_of(self.get_attr("out_type")))
-        self.get_output_variable().tsflow_memory = self.plan()["buffers"].get(out)
         for buf, (shape, t) in self.get_attr("buffers", {}).items():
             self.add_output_variable(shape, out_name=buf, var_name=cname(buf), type_name=cname(buf) + "_t",
                                      precision=precision_of(t))
-            var = self.get_output_variable(buf)
-            var.tsflow_memory = self.plan()["buffers"][buf]
-            self.set_attr(cname(buf) + "_t", var.type)  # hls4ml keeps one result_t per layer: declare each
+            self.set_attr(cname(buf) + "_t", self.get_output_variable(buf).type)  # one result_t per layer: each
         self.set_attr(cname(out) + "_t", self.get_output_variable().type)
         for role, (mantissas, t) in self.get_attr("tables", {}).items():
             self.add_weights_variable(name=role, var_name=cname(role), type_name=cname(role) + "_t",
                                       precision=precision_of(t), data=np.asarray(mantissas, np.float64) * t.lsb)
-            self.get_weights(role).tsflow_memory = self.plan()["roms"][role]
+
+    def place(self, plan: dict) -> None:
+        """Give the layer the design: every buffer and table it declares gets its banks and storage."""
+        self.set_attr("tsflow_plan", plan)
+        out = self.get_attr("out_name", self.name)
+        self.get_output_variable().tsflow_memory = plan["buffers"].get(out)
+        for buf in self.get_attr("buffers", {}):
+            self.get_output_variable(buf).tsflow_memory = plan["buffers"][buf]
+        for role in self.get_attr("tables", {}):
+            self.get_weights(role).tsflow_memory = plan["roms"][role]
 
     def plan(self) -> dict:
         return self.get_attr("tsflow_plan")
@@ -92,15 +101,15 @@ class TSLayer(Layer):
 
 
 class TSCast(TSLayer):
-    pass
+    _expected_attributes = settings_attributes("Storage", "Parallelism")
 
 
 class TSDense(TSLayer):
-    pass
+    _expected_attributes = settings_attributes("Storage", "Parallelism", "Multiplier", "WeightStorage")
 
 
 class TSPositional(TSLayer):
-    pass
+    _expected_attributes = settings_attributes("Storage", "WeightStorage")
 
 
 class TSAdd(TSLayer):
@@ -108,11 +117,11 @@ class TSAdd(TSLayer):
 
 
 class TSAffine(TSLayer):
-    pass
+    _expected_attributes = settings_attributes("Storage", "Multiplier", "WeightStorage")
 
 
 class TSPool(TSLayer):
-    pass
+    _expected_attributes = settings_attributes("Storage", "Parallelism", "Multiplier")
 
 
 class TSLast(TSLayer):
@@ -124,7 +133,7 @@ class TSConcat(TSLayer):
 
 
 class TSAttention(TSLayer):
-    pass
+    _expected_attributes = settings_attributes("Storage", "Parallelism", "Multiplier", "WeightStorage")
 
 
 # ---- Keras v2 handlers -------------------------------------------------------------------------
@@ -163,6 +172,7 @@ def parse_cast(keras_layer, input_names, input_shapes, reader):
     shape = input_shapes[0][1:]
     d = _base(keras_layer, input_names, "TSCast", layer.out_type, shape)
     d.update(n_rows=1, n_cols=int(np.prod(shape)), out_name="input")  # the boundary name; "input" is reserved
+    d["tsflow_config"] = getattr(reader.model, "tsflow_config", None)  # the plan pass reads it
     return d, input_shapes[0]
 
 

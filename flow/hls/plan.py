@@ -364,8 +364,8 @@ def rom_names(cfg) -> list[str]:
     return names + ["head.weight", "head.bias"]
 
 
-def check_names(cfg) -> None:
-    """Every name under hls.storage / rom / parallelism / multiplier exists in this model."""
+def allowed_names(cfg) -> dict:
+    """hls section (storage, rom, parallelism, multiplier) -> the names it may key in this model."""
     kinds = layer_kinds(cfg)
     fused = fused_layers(cfg)
     stored = set(fused.values()) | set(fused)  # the dense layers with an epilogue and their epilogues
@@ -374,10 +374,14 @@ def check_names(cfg) -> None:
     loops = [n for n in kinds if not n.endswith(".softmax") and n not in fused]
     multiplying = [n for n, k in kinds.items() if k in ("dense", "norm") or n.endswith((".scores", ".context"))
                    or n == "pool"]
+    return {"storage": buffers, "rom": rom_names(cfg), "parallelism": loops, "multiplier": multiplying}
+
+
+def check_names(cfg) -> None:
+    """Every name under hls.storage / rom / parallelism / multiplier exists in this model."""
     h = cfg.hls
-    for key, given, allowed in (("storage", h.storage, buffers), ("rom", h.rom, rom_names(cfg)),
-                                ("parallelism", h.parallelism, loops), ("multiplier", h.multiplier, multiplying)):
-        unknown = sorted(set(given) - set(allowed))
+    for key, allowed in allowed_names(cfg).items():
+        unknown = sorted(set(getattr(h, key)) - set(allowed))
         if unknown:
             raise ConfigError(f"invalid configuration: hls.{key}.{shown_key(unknown[0])}: unknown name; "
                               f"allowed for this model: {', '.join(allowed)}")

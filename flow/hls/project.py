@@ -105,24 +105,28 @@ class Project:
     reference: dict  # boundary name -> flow.reference.Boundary over the test windows
 
 
-def hls_config(cfg, prec, model, plan: HLSPlan) -> dict:
-    """hls4ml's configuration with the plan every tsflow layer reads its lanes, banks and storage from."""
-    names = {layer.name: {"TsflowPlan": plan.to_dict()} for layer in model.layers}
-    names[model.layers[0].name] = {"Precision": {"result": prec.types["input"]["output"].cpp()}}
+def hls_config(prec, model) -> dict:
+    """hls4ml's configuration: the window port in the model's input type; every tsflow setting is 'auto'
+    (the model's tsflow configuration decides, ``flow.hls.settings``)."""
+    names = {model.layers[0].name: {"Precision": {"result": prec.types["input"]["output"].cpp()}}}
     return {"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"}, "LayerName": names}
 
 
 def write_project(cfg, model, prec, reference: dict, folder: Path, plan: HLSPlan) -> Project:
-    """Convert ``model`` through the tsflow backend into the design ``plan`` describes, and write
-    firmware, testbench and vectors."""
+    """Convert ``model`` through the tsflow backend into the design ``plan`` describes (the plan pass
+    plans it again from ``cfg``, and it must come out the same), and write firmware, testbench and vectors."""
     import hls4ml
 
     ensure_registered()
     folder = Path(folder)
+    model.tsflow_config = cfg  # this build's hls and target sections (a reused model keeps its training)
     hls_model = hls4ml.converters.convert_from_keras_model(
         model, output_dir=str(folder), project_name=PROJECT, backend=BACKENDS[cfg.hls.tool],
-        part=cfg.target.part, clock_period=round(1000.0 / cfg.target.clock_mhz, 3), io_type="io_parallel", write_weights_txt=False,
-        hls_config=hls_config(cfg, prec, model, plan))
+        part=cfg.target.part, clock_period=round(1000.0 / cfg.target.clock_mhz, 3), io_type="io_parallel",
+        write_weights_txt=False, hls_config=hls_config(prec, model))
+    placed = next(node.get_attr("tsflow_plan") for node in hls_model.get_layers() if node.get_attr("tsflow_plan"))
+    if placed != plan.to_dict():
+        raise RuntimeError("the hls4ml plan pass planned another design than the estimate priced")
     hls_model.write()
     x_in = reference["input"]
     y = output_of(reference)

@@ -1,0 +1,150 @@
+"""The tsflow layers' keys in an hls4ml configuration, and the pass that plans the hardware from them.
+
+An hls4ml user tunes a conversion per layer: ``config_from_keras_model(model, granularity='name',
+backend='TSFlowVitis')``, edit ``config['LayerName'][name]``, ``convert_from_keras_model(...,
+hls_config=config)``. A tsflow layer takes up to four keys there, each ``'auto'`` by default, which
+leaves the setting to the model's tsflow configuration (its ``hls`` section, itself ``auto`` unless the
+YAML says otherwise):
+
+* ``Storage``: where the buffers the layer writes live (``hls.storage``),
+* ``Parallelism``: the lanes of the loops the layer runs (``hls.parallelism``),
+* ``Multiplier``: DSP or LUT multipliers for its products (``hls.multiplier``),
+* ``WeightStorage``: where its constant tables live (``hls.rom``).
+
+A value other than ``'auto'`` applies to every name of that kind the layer owns (the attention layer
+owns q, k, v, the scores, the softmax, the context and o). ``plan_model`` runs before hls4ml applies
+the layer templates: it merges these keys into the tsflow configuration, takes the part and clock of
+the hls4ml configuration, plans the design (``flow.estimate.plan_design``, the plan ``tsflow estimate``
+prices) and gives it to every layer.
+"""
+from __future__ import annotations
+
+from numbers import Integral
+
+from hls4ml.model.attributes import ConfigurableAttribute
+
+from ..config import ConfigError, parse_config
+
+KEYS = {  # hls4ml key -> (layer attribute, tsflow hls section, allowed values; None: auto or a lane count)
+    "Storage": ("storage", "storage", ("auto", "registers", "lutram", "bram")),
+    "Parallelism": ("parallelism", "parallelism", None),
+    "Multiplier": ("multiplier", "multiplier", ("auto", "dsp", "lut")),
+    "WeightStorage": ("weight_storage", "rom", ("auto", "registers", "lutrom", "bram")),
+}
+ATTENTION_PARTS = ("q", "k", "v", "scores", "softmax", "context", "o")
+
+
+def settings_attributes(*keys: str) -> list:
+    """hls4ml attributes of a tsflow IR layer class: they appear in ``config_from_keras_model``."""
+    return [ConfigurableAttribute(KEYS[k][0], value_type=(Integral, str) if KEYS[k][2] is None else str,
+                                  default="auto", description=f"tsflow hls.{KEYS[k][1]} of this layer's names")
+            for k in keys]
+
+
+def _candidates(node) -> set:
+    """Every name this layer could own in any hls section (the sections' allowed lists pick theirs)."""
+    out = node.get_attr("out_name", node.name)
+    names = {node.name, out, *node.get_attr("buffers", {}), *node.get_attr("tables", {})}
+    if node.class_name == "TSAttention":
+        prefix = node.name.removesuffix("attn")
+        names |= {prefix + p for p in ATTENTION_PARTS}
+    return names
+
+
+def _value_error(node, key: str, value, allowed) -> ConfigError:
+    shown = "auto or a lane count >= 1" if allowed is None else ", ".join(allowed)
+    return ConfigError(f"invalid hls4ml configuration: LayerName.{node.name}.{key} = {value!r}: allowed: {shown}")
+
+
+def with_layer_settings(cfg, layers) -> object:
+    """``cfg`` with the layers' hls4ml keys that are not 'auto' written into its ``hls`` section."""
+    from .plan import allowed_names
+
+    allowed = allowed_names(cfg)
+    raw = cfg.model_dump(mode="json")
+    changed = False
+    for node in layers:
+        for key, (attr, section, values) in KEYS.items():
+            value = node.get_attr(attr, "auto")
+            if value == "auto":
+                continue
+            ok = (isinstance(value, Integral) and not isinstance(value, bool) and value >= 1) if values is None \
+                else value in values
+            if not ok:
+                raise _value_error(node, key, value, values)
+            names = sorted(_candidates(node) & set(allowed[section]))
+            if not names:
+                raise ConfigError(f"invalid hls4ml configuration: LayerName.{node.name}.{key} = {value!r}: this layer "
+                                  f"has nothing it sets (no hls.{section} name); allowed: auto")
+            raw["hls"][section].update({n: value for n in names})
+            changed = True
+    return parse_config(raw) if changed else cfg
+
+
+def _target(cfg, model) -> object:
+    """``cfg`` on the part and clock of the hls4ml configuration (filled from ``cfg`` where not given)."""
+    config = model.config.config
+    part, period = config.get("Part"), config.get("ClockPeriod")
+    if part is None:
+        config["Part"] = part = cfg.target.part
+    if period is None:
+        config["ClockPeriod"] = period = round(1000.0 / cfg.target.clock_mhz, 3)
+    same_clock = abs(float(period) - round(1000.0 / cfg.target.clock_mhz, 3)) < 1e-9
+    if part == cfg.target.part and same_clock:
+        return cfg
+    raw = cfg.model_dump(mode="json")
+    raw["target"].update(part=part, clock_mhz=cfg.target.clock_mhz if same_clock else 1000.0 / float(period))
+    try:
+        return parse_config(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"invalid hls4ml configuration: part {part!r}, clock period {period}: {exc}") from None
+
+
+def _same(a, b) -> bool:
+    fields = ("width", "integer", "signed", "rounding_mode", "saturation_mode")
+    return all(str(getattr(a, f, None)) == str(getattr(b, f, None)) for f in fields)
+
+
+def _types_from_the_model(model, layers) -> None:
+    """The window port takes the model's input type, and no layer type differs from the trained model's:
+    an hls4ml ``Precision`` edit on a tsflow layer would make the C++ compute another model than Keras."""
+    from .layers import precision_of
+
+    backend = model.config.backend
+    for node in model.get_layers():
+        given = model.config.get_layer_config(node).get("Precision")
+        given = given.get("result") if isinstance(given, dict) else given
+        if node.class_name == "Input":
+            trained = next(n for n in layers if n.class_name == "TSCast").get_attr("out_type")
+        elif node in layers:
+            trained = node.get_attr("out_type")
+        else:
+            continue
+        want = precision_of(trained)
+        if given not in (None, "auto") and not _same(backend.convert_precision_string(given), want):
+            raise ConfigError(f"invalid hls4ml configuration: LayerName.{node.name}.Precision.result = {given!r}: the "
+                              f"trained model computes {trained.cpp()} here, and the C++ must compute the same "
+                              f"(bit-exact); change the type in the tsflow configuration (quantization) and train again")
+        if node.class_name == "Input":
+            node.get_output_variable().type.precision = want
+
+
+def plan_model(model) -> bool:
+    """hls4ml model pass: plan the design once and place it in every tsflow layer (no graph change)."""
+    from ..estimate import plan_design
+    from .layers import TSLayer
+
+    layers = [node for node in model.get_layers() if isinstance(node, TSLayer)]
+    if not layers or all(node.get_attr("tsflow_plan") for node in layers):
+        return False
+    cfg = next((node.get_attr("tsflow_config") for node in layers if node.get_attr("tsflow_config")), None)
+    if cfg is None:
+        raise ConfigError("the Keras model carries no tsflow configuration: build it with "
+                          "keras_models.builder.build_model (or flow.checkpoint.load_trained), which attaches it")
+    _types_from_the_model(model, layers)
+    cfg = _target(with_layer_settings(cfg, layers), model)
+    n_features = int(model.get_input_variables()[0].shape[-1])
+    plan = plan_design(cfg, n_features=n_features).plan.to_dict()
+    for node in layers:
+        node.place(plan)
+    return False
