@@ -149,9 +149,28 @@ def compile_testbench(folder: Path) -> float:
         stamp = testbench_stamp(folder)
     except OSError:  # a missing source: g++ names it
         stamp = None
-    flags = _gxx_flags(folder)
-    sources = _sources(folder)
     t0 = time.perf_counter()
+    _compile_and_link(folder, _sources(folder), binary)
+    if stamp is not None:
+        (folder / CSIM_STAMP).write_text(json.dumps({"inputs": stamp, "binary": _sha256(binary)}) + "\n")
+    return time.perf_counter() - t0
+
+
+def compile_library(folder: Path, project: str, stamp: str) -> Path:
+    """The library behind hls4ml's ``hls_model.predict()`` (``hls_model.compile()`` on the tsflow
+    backends): the firmware and hls4ml's bridge compiled as the testbench is, side by side with the
+    same flags (and -fPIC), linked as a shared library where hls4ml loads it from."""
+    folder = Path(folder)
+    library = folder / "firmware" / f"{project}-{stamp}.so"
+    weights = f'-DWEIGHTS_DIR="{folder / "firmware" / "weights"}"'  # hls4ml's weights as text, if written
+    _compile_and_link(folder, [folder / "firmware" / f"{project}.cpp", folder / f"{project}_bridge.cpp"], library,
+                      ["-fPIC", weights], ["-shared"])
+    return library
+
+
+def _compile_and_link(folder: Path, sources: list[Path], output: Path, flags: list = (), link: list = ()) -> None:
+    """Every source compiled in its own g++ process at once, then linked into ``output``."""
+    flags = [*_gxx_flags(folder), *flags]
     with tempfile.TemporaryDirectory(prefix="tsflow-objects-") as tmp:
         objects = [Path(tmp, f"{src.stem}.o") for src in sources]
         compiles = [subprocess.Popen(["g++", *flags, "-c", str(src), "-o", str(obj)], stdout=subprocess.PIPE,
@@ -160,12 +179,9 @@ def compile_testbench(folder: Path) -> float:
         for proc, err in zip(compiles, errors):
             if proc.returncode != 0:
                 raise CSimError(f"g++ failed on {folder}:\n{err[:4000]}")  # the first error is the cause
-        link = subprocess.run(["g++", *map(str, objects), "-o", str(binary)], capture_output=True, text=True)
-        if link.returncode != 0:
-            raise CSimError(f"g++ failed to link {binary}:\n{link.stderr[:4000]}")
-    if stamp is not None:
-        (folder / CSIM_STAMP).write_text(json.dumps({"inputs": stamp, "binary": _sha256(binary)}) + "\n")
-    return time.perf_counter() - t0
+        done = subprocess.run(["g++", *link, *map(str, objects), "-o", str(output)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise CSimError(f"g++ failed to link {output}:\n{done.stderr[:4000]}")
 
 
 def cpp_layout(name: str, mantissa: np.ndarray) -> np.ndarray:

@@ -113,7 +113,14 @@ def _register_flows(backend, base: str):
 
 
 class _TargetFromModelMixin:
-    """Part and clock default to the model's tsflow target (hls4ml's defaults are other parts)."""
+    """Part and clock default to the model's tsflow target (hls4ml's defaults are other parts);
+    ``hls_model.compile()`` compiles as the C simulation does."""
+
+    def compile(self, model):
+        from ..csim import compile_library  # not at import: hls4ml loads this module while it imports
+
+        return str(compile_library(Path(model.config.get_output_dir()), model.config.get_project_name(),
+                                   model.config.get_config_value("Stamp")))
 
     def create_initial_config(self, part=None, clock_period=None, **kwargs):
         config = super().create_initial_config(part=part, clock_period=clock_period, **kwargs)
