@@ -84,7 +84,7 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
           report: Report | None = None, note: Note | None = None, checked: Callable[[Estimate], None] | None = None):
     """Estimate, train (or reuse ``trained``), convert through hls4ml and prove the C++ bit-exact over the
     whole test split. Returns ``flow.build.BuildResult`` (``estimate``, ``csim``, ``seconds``,
-    ``cpp_lines``). A C simulation that is not bit-exact raises ``NotBitExact`` (its ``result`` holds the
+    ``cpp_lines``, ``hls_model``: hls4ml's model of ``OUT/hls``). A C simulation that is not bit-exact raises ``NotBitExact`` (its ``result`` holds the
     report) and leaves ``out.partial`` marked FAILED, never a folder that looks complete.
     ``checked(estimate)`` sees the estimate when the fit check runs, before any training."""
     from .runs import staged_output
@@ -98,6 +98,7 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
                            allow_overflow=allow_overflow, calibration=factors, jobs=jobs, note=note, checked=checked)
         if not result.csim.bit_exact:
             raise NotBitExact(f"C simulation is not bit-exact; details in {stage / 'csim.json'}", result)
+    result.hls_model.config.config["OutputDir"] = str(Path(out).resolve() / "hls")  # OUT.partial became OUT
     return result
 
 

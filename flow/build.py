@@ -37,6 +37,7 @@ class BuildResult:
     csim: CSimReport
     seconds: dict
     cpp_lines: int
+    hls_model: object = None  # the hls4ml ModelGraph of DIR/hls: compile(), predict(x), build()
 
 
 def _training_part(cfg) -> dict:
@@ -121,7 +122,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     seconds["reference"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     note(f"hls4ml conversion into {stage / 'hls'}")
-    write_project(cfg, model, resolve_precisions(cfg), ref, stage / "hls", est.plan)
+    project = write_project(cfg, model, resolve_precisions(cfg), ref, stage / "hls", est.plan)
     seconds["convert"] = time.perf_counter() - t0
     note("C simulation: compiling the testbench with g++, then every test window, every boundary compared")
     csim = run_csim(stage / "hls", ref, jobs=jobs)
@@ -130,7 +131,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     lines = cpp_lines(stage / "hls")
     (stage / "build.json").write_text(json.dumps({"seconds": seconds, "cpp_lines": lines}, indent=2))
     write_report(stage)
-    return BuildResult(est, csim, seconds, lines)
+    return BuildResult(est, csim, seconds, lines, project.hls_model)
 
 
 def rerun_csim(folder: Path, jobs: int | None = None) -> CSimReport:

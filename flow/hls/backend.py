@@ -122,6 +122,28 @@ class _TargetFromModelMixin:
         return str(compile_library(Path(model.config.get_output_dir()), model.config.get_project_name(),
                                    model.config.get_config_value("Stamp")))
 
+    def build(self, model, **steps):
+        """``hls_model.build()``: the tsflow vendor scripts (C simulation over the build's test vectors,
+        synthesis, IP export; ``export.*`` of the YAML choose co-simulation and implementation) on the build
+        folder whose ``hls/`` project this is. hls4ml's step keywords are accepted; the scripts run every
+        step. Returns what ``tsflow export --run`` writes to ``synthesis.json``."""
+        from ..export import ExportError, ToolsMissing, load_build_config, missing_tools_message, run_scripts, \
+            write_scripts
+
+        project = Path(model.config.get_output_dir()).resolve()
+        build_dir = project.parent
+        if project.name != "hls" or not (build_dir / "model" / "config.yaml").is_file():
+            raise ExportError(f"hls_model.build() runs the tsflow vendor scripts on a tsflow build folder, whose "
+                              f"test vectors the C simulation checks; {project} is not the hls/ project of one. "
+                              f"Make one with flow.api.build(config, DIR) (or 'tsflow build CONFIG --out DIR') and "
+                              f"call build() on its result.hls_model, or run 'tsflow export DIR --run'")
+        cfg = load_build_config(build_dir)
+        message = missing_tools_message(cfg, build_dir)
+        if message:
+            raise ToolsMissing(f"hls_model.build(): {message}")
+        write_scripts(build_dir, cfg)
+        return run_scripts(build_dir, cfg)
+
     def create_initial_config(self, part=None, clock_period=None, **kwargs):
         config = super().create_initial_config(part=part, clock_period=clock_period, **kwargs)
         config["Part"], config["ClockPeriod"] = part, clock_period  # None: filled by the plan pass
