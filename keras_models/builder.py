@@ -49,7 +49,10 @@ def build_model(cfg, prec: Precisions, quantized: bool, n_features: int, target_
         last = LastStep(channel=target_index, name="last_target")(x_in)
         y = QAdd(t["delta"]["output"], quantized, name="delta")([y, last])
     model = keras.Model(inp, y, name=cfg.name)
-    model.tsflow_config = cfg  # what the hls4ml backends plan the hardware from (flow.hls.plan)
+    model.tsflow_config = cfg  # what the hls4ml backends plan the hardware from (flow.hls.settings)
+    from flow.hls.backend import ensure_registered
+
+    ensure_registered()  # hls4ml's config_from_keras_model / convert_from_keras_model know these layers
     return model
 
 
