@@ -2,7 +2,7 @@
 
 Each function takes a configuration (a ``FlowConfig``, a YAML path or a dict laid out as the YAML) and
 returns the result object the command prints: ``TrainResult``, ``Estimate``, ``BuildResult``,
-``CSimReport``. Output folders follow the commands' rules: written under ``DIR.partial`` and renamed
+``CSimReport``, the export's files or ``synthesis.json``. Output folders follow the commands' rules: written under ``DIR.partial`` and renamed
 when complete, never over earlier work unless ``force=True``. User errors raise ``ConfigError`` (the
 message names the key, the bad value and what is allowed); the CLI is a thin layer over these
 functions and prints the same message. ``docs/python-api.md`` shows them at work.
@@ -111,3 +111,21 @@ def csim(folder: str | Path, jobs: int | None = None) -> CSimReport:
     from .build import rerun_csim
 
     return rerun_csim(Path(folder), jobs)
+
+
+def export(folder: str | Path, run: bool = False, force: bool = False, report: Note | None = None) -> dict:
+    """Write the vendor Tcl scripts of a build folder (``FOLDER/vivado_scripts/``) and, with ``run``, run them
+    (Vitis HLS or Vivado HLS, then Vivado, on PATH). Returns ``{"scripts": [paths], "missing_tools":
+    [programs not on PATH]}``, with ``run`` also ``"synthesis"``: what ``FOLDER/synthesis.json`` holds.
+    Raises ``flow.export.ExportError`` (``ToolsMissing``, ``StepFailed``) naming what is wrong."""
+    from .export import SCRIPTS, load_build_config, missing_tools, run_scripts, write_scripts
+
+    folder = Path(folder)
+    cfg = load_build_config(folder)
+    written = write_scripts(folder, cfg, force=force)
+    if report:
+        report(f"scripts in {folder / SCRIPTS}: {', '.join(p.name for p in written)}")
+    out = {"scripts": [str(p) for p in written], "missing_tools": missing_tools(cfg)}
+    if run:
+        out["synthesis"] = run_scripts(folder, cfg, force=force, report=report)
+    return out

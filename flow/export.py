@@ -439,17 +439,17 @@ def _error(message: str, code: int) -> None:
 def export_command(folder: Path, run: bool, force: bool):
     """Write the vendor Tcl scripts of a build folder (FOLDER/vivado_scripts/) and, with --run, run
     them and read latency, resources and timing back into FOLDER/synthesis.json."""
+    from . import api
+
     try:
-        cfg = load_build_config(folder)
-        written = write_scripts(folder, cfg, force=force)
-        _print(f"scripts in {folder / SCRIPTS}: {', '.join(p.name for p in written)}")
+        done = api.export(folder, run, force, report=_print)
         if not run:
-            _print(f"run from the build folder:\n{commands_text(cfg, folder)}")
-            missing = missing_tools(cfg)
+            _print(f"run from the build folder:\n{commands_text(load_build_config(folder), folder)}")
+            missing = done["missing_tools"]
             _print(f"not on PATH: {', '.join(missing)} ('tsflow export --run' needs them)" if missing
                    else f"the tools are on PATH: 'tsflow export {shlex.quote(str(folder))} --run' runs these")
             return
-        result = run_scripts(folder, cfg, force=force, report=_print)
+        result, cfg = done["synthesis"], load_build_config(folder)
     except StepFailed as exc:
         _error(str(exc), 1)
     except (ExportError, ConfigError) as exc:

@@ -127,8 +127,8 @@ class _TargetFromModelMixin:
         synthesis, IP export; ``export.*`` of the YAML choose co-simulation and implementation) on the build
         folder whose ``hls/`` project this is. hls4ml's step keywords are accepted; the scripts run every
         step. Returns what ``tsflow export --run`` writes to ``synthesis.json``."""
-        from ..export import ExportError, ToolsMissing, load_build_config, missing_tools_message, run_scripts, \
-            write_scripts
+        from .. import api
+        from ..export import ExportError, ToolsMissing, load_build_config, missing_tools_message
 
         project = Path(model.config.get_output_dir()).resolve()
         build_dir = project.parent
@@ -141,8 +141,7 @@ class _TargetFromModelMixin:
         message = missing_tools_message(cfg, build_dir)
         if message:
             raise ToolsMissing(f"hls_model.build(): {message}")
-        write_scripts(build_dir, cfg)
-        return run_scripts(build_dir, cfg)
+        return api.export(build_dir, run=True)["synthesis"]
 
     def create_initial_config(self, part=None, clock_period=None, **kwargs):
         config = super().create_initial_config(part=part, clock_period=clock_period, **kwargs)
