@@ -291,6 +291,70 @@ def sweep_cmd(config: Path, as_json: bool):
     console.print(f"{fit} of {len(rows)} points fit {cfg.target.part}", highlight=False)
 
 
+@cli.command("search")
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--trials", required=True, type=click.IntRange(min=1),
+              help="Finished (trained or pruned) trials the study should hold; a rerun resumes up to this.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the study (study.db), the float models, pareto.json, pareto.png and pareto/*.yaml.")
+@click.option("--storage", default=None, help="Study storage shared by workers, e.g. postgresql://user@host/db "
+              "(default: SQLite in OUT).")
+@click.option("--study", "study_name", default=None, help="Study name in the storage (default: the config's name).")
+def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_name: str | None):
+    """Search the YAML's search.space: estimate every candidate, prune what does not fit, train what
+    does (short QAT), and write the Pareto front over search.objectives."""
+    from .search import study as search
+
+    try:
+        cfg = load_config(config)
+        search.precheck(cfg)  # the space, its choices and that something fits: before any storage or training
+        if storage:  # reachable, before a folder is made
+            search.open_storage(search.storage_url(out, storage))
+        search.prepare_folder(out, cfg, storage, study_name)
+        search.load_study(cfg, out, storage, study_name)  # the storage holds this search, or none yet
+    except ConfigError as exc:
+        _fail(exc)
+    objectives = cfg.search.objectives
+
+    def on_trial(study, trial, p):
+        values = (", ".join(f"{o} {v:,.4g}" for o, v in zip(objectives, trial.values)) if trial.values
+                  else trial.user_attrs.get("invalid") or f"does not fit {cfg.target.part} within the headroom (estimate)")
+        if "same_as" in trial.user_attrs:
+            values += f" (the choices of trial {trial.user_attrs['same_as']}: not trained again)"
+        console.print(f"trial {trial.number} {trial.state.name.lower()}: {values} | finished {p.finished} of "
+                      f"{trials}, pruned {p.pruned}, failed {p.failed}, Pareto front {p.front}", highlight=False)
+
+    import tensorflow as tf  # loaded for the trials anyway; its retracing notes are not the user's business
+
+    tf.get_logger().setLevel("ERROR")
+    try:
+        study = search.run(cfg, out, trials, storage, study_name, note=_note, on_trial=on_trial)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: every finished trial is kept in the study; run the same command to resume",
+                      highlight=False)
+        sys.exit(130)
+    except ConfigError as exc:
+        _fail(exc)
+    from .search.report import pareto
+
+    p = search.progress(study)
+    if not p.complete:
+        _fail(ConfigError(f"no trial of the {p.finished} finished fits and trained: nothing to put on a Pareto "
+                          f"front (see the pruned trials' estimates in the study)"), 1)
+    rows = pareto(study, cfg, out)
+    table = Table(title=f"Pareto front of {cfg.name}: {p.trained} trained, {p.pruned} pruned before training "
+                        f"(estimate), {p.complete - p.trained} repeats, {p.failed} failed; test MSE measured once, here")
+    for col in ("trial", "choice", *objectives, "val MSE", "test MSE", "bound x", "YAML"):
+        table.add_column(col, justify="left" if col in ("choice", "YAML") else "right")
+    for r in rows:
+        table.add_row(str(r["trial"]), ", ".join(f"{k}={v}" for k, v in r["choice"].items()),
+                      *(f"{v:,.4g}" for v in r["objectives"].values()), f"{r['val_mse']:.4g}", f"{r['test_mse']:.4g}",
+                      f"{r['estimate']['bound_ratio']:.2f}", Path(r["yaml"]).name)
+    Console(width=200).print(table)
+    console.print(f"written to {out}: pareto.json, pareto.png, pareto/*.yaml (each a 'tsflow build' config)",
+                  highlight=False)
+
+
 def main():
     """The console script. click's own usage errors (a missing argument, a bad option value, an unknown
     command or option) print as every other error: one 'error:' line, exit 2."""

@@ -241,6 +241,28 @@ class ExportConfig(Strict):
     implementation: bool = False
 
 
+OBJECTIVES = ("val_mse", "latency", "lut", "lutram", "ff", "bram18", "dsp", "resources")
+
+
+class SearchConfig(Strict):
+    """``tsflow search``: which settings are free (``space``: a config key, dotted, -> its choices) and
+    what is minimised; each candidate that fits gets ``qat_epochs`` of QAT from a float model of its
+    architecture trained once for ``float_epochs``."""
+
+    space: dict[str, Annotated[list, Field(min_length=1)]] = {}
+    objectives: Annotated[list[Literal[OBJECTIVES]], Field(min_length=1)] = ["val_mse", "latency"]  # type: ignore[valid-type]
+    float_epochs: int = Field(10, ge=1, le=10000)
+    qat_epochs: int = Field(3, ge=1, le=10000)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+
+    @field_validator("objectives")
+    @classmethod
+    def _distinct(cls, v: list) -> list:
+        if len(set(v)) != len(v):
+            raise ValueError("each objective at most once")
+        return v
+
+
 class FlowConfig(Strict):
     name: str = "default"
     data: DataConfig = DataConfig()
@@ -250,6 +272,7 @@ class FlowConfig(Strict):
     target: TargetConfig = TargetConfig()
     hls: HLSConfig = HLSConfig()
     export: ExportConfig = ExportConfig()
+    search: SearchConfig = SearchConfig()
 
     @field_validator("name")
     @classmethod

@@ -70,13 +70,14 @@ def predict(model, x) -> np.ndarray:
     return model.predict(x, batch_size=1024, verbose=0).reshape(-1)
 
 
-def train(cfg, ds, report=None, float_model=None, note=None) -> TrainResult:
+def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "test")) -> TrainResult:
     """Train the configured model on ``ds``; ``report(phase, epoch, epochs, logs)`` sees each epoch and
     ``note(text)`` how each phase ended (early stop, the epoch kept).
 
     ``float_model``: an already trained float model of the same shape; the float phase is skipped
     and QAT starts from its weights (the benchmark shares one float run across bit widths). The float
-    model's errors are kept in ``metrics["float"]`` (what quantization costs).
+    model's errors are kept in ``metrics["float"]`` (what quantization costs). ``splits``: where errors
+    are measured (a search scores on ``("val",)`` only; the baselines come with the test split).
     """
     seed_everything(cfg.training.seed)
     prec = resolve_precisions(cfg)
@@ -91,7 +92,7 @@ def train(cfg, ds, report=None, float_model=None, note=None) -> TrainResult:
         seconds["float"] = time.perf_counter() - t0
     quantized = cfg.quantization.enabled
     float_metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)
-                     for name in ("val", "test")}
+                     for name in splits}
     if quantized:
         qmodel = build_model(cfg, prec, True, n_features, ds.target_index)
         copy_weights(model, qmodel)
@@ -102,8 +103,9 @@ def train(cfg, ds, report=None, float_model=None, note=None) -> TrainResult:
                                   report, note)
             seconds["qat"] = time.perf_counter() - t0
     metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)
-               for name in ("val", "test")}
-    metrics["baselines"] = baselines(ds)
+               for name in splits}
+    if "test" in splits:
+        metrics["baselines"] = baselines(ds)
     if quantized:
         metrics["float"] = float_metrics
     return TrainResult(model, quantized, prec, history, seconds, metrics)

@@ -11,9 +11,17 @@ import pytest  # noqa: E402
 REQUIRED_TOOLS = {"g++": "g++ (Debian/Ubuntu: apt-get install g++)", "tclsh": "tclsh (Debian/Ubuntu: apt-get install tcl)"}
 
 
+def postgres_bin(program: str) -> str | None:
+    """A PostgreSQL server program: on PATH, or where the Debian/Ubuntu package puts it."""
+    found = shutil.which(program) or sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{program}"))
+    return str(found[-1]) if isinstance(found, list) and found else (found or None)
+
+
 def pytest_configure(config):
     """Stop the whole run, loudly, when a required tool is missing (a quiet skip would look green)."""
     missing = [hint for tool, hint in REQUIRED_TOOLS.items() if shutil.which(tool) is None]
+    if postgres_bin("initdb") is None or postgres_bin("pg_ctl") is None:
+        missing.append("the PostgreSQL server (Debian/Ubuntu: apt-get install postgresql)")
     if missing:
         pytest.exit("the test suite requires " + " and ".join(missing) + "; install it and rerun", returncode=4)
 

@@ -1,0 +1,1 @@
+"""tsflow search: resource-aware mixed-precision search (space, study, Pareto report)."""

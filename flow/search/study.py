@@ -1,0 +1,322 @@
+"""``tsflow search``: an Optuna study over ``search.space``, estimate first, train only what fits.
+
+Each trial draws one choice per key (NSGA-II over ``search.objectives``, all minimised). The candidate
+is estimated (``flow.estimate``); one that is not a valid configuration, or that does not fit
+``target.part`` within ``target.headroom``, is pruned before any training, with the estimate's
+figures stored on the trial. One that fits gets ``search.qat_epochs`` of QAT, warm-started from a float
+model of its architecture (trained once for ``search.float_epochs`` and cached in ``DIR/float``), and
+is scored on the validation split only; its weights go into the study, so any worker can report it.
+
+The study lives in ``DIR/study.db`` (SQLite) or at ``--storage`` (PostgreSQL shared by workers on
+several machines). Each worker sends a heartbeat; a trial whose worker died is marked failed once its
+heartbeat is older than ``GRACE_S`` and retried once with the same choices (Optuna's
+``RetryHeartbeatStaleTrialCallback``). Choices a complete trial already had are not trained again. A worker stops when the study holds ``trials`` finished (complete or
+pruned) trials; running the command again resumes the same study.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..config import ConfigError, FlowConfig, dump_config, parse_config
+from .space import PRECHECK, base_raw, candidate, check_space, sample
+
+HEARTBEAT_S = 5
+GRACE_S = 15
+FINISHED = ("COMPLETE", "PRUNED")
+RESOURCES = ("lut", "lutram", "ff", "bram18", "dsp")
+
+
+@dataclass
+class Progress:
+    finished: int  # complete + pruned: what counts towards --trials
+    complete: int
+    trained: int  # complete trials that trained (the rest repeat an earlier trial's choices)
+    pruned: int
+    failed: int
+    front: int
+
+
+def storage_url(out: Path, url: str | None) -> str:
+    """SQLite in ``out`` by default; ``postgresql://`` is read through psycopg 3."""
+    if url is None:
+        return f"sqlite:///{(Path(out) / 'study.db').resolve()}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def open_storage(url: str):
+    """The study storage with heartbeats; a URL that cannot be reached is a user error, said at once."""
+    import warnings
+
+    import optuna
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    try:
+        return RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+                          heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
+                          engine_kwargs={"pool_pre_ping": True})
+    except (optuna.exceptions.StorageInternalError, ValueError, ImportError) as exc:
+        shown = url.split("@")[-1] if "@" in url else url  # no password in the message
+        raise ConfigError(f"--storage: cannot open the study storage at {shown}: "
+                          f"{' '.join(str(exc).split())[:300]}") from None
+    except Exception as exc:  # sqlalchemy's OperationalError and friends: host down, refused, bad database
+        shown = url.split("@")[-1] if "@" in url else url
+        raise ConfigError(f"--storage: cannot reach the study storage at {shown}: "
+                          f"{' '.join(str(exc).splitlines()[0].split())[:300]}") from None
+
+
+def objective_values(cfg: FlowConfig, est, val_mse: float | None) -> list[float]:
+    figures = {"val_mse": val_mse, "latency": float(est.latency_cycles),
+               **{r: float(est.total[r]) for r in RESOURCES},
+               "resources": sum(est.total[r] / est.budget[r] for r in RESOURCES if est.budget[r])}
+    return [figures[o] for o in cfg.search.objectives]
+
+
+def estimate_figures(est) -> dict:
+    """What a trial stores of its estimate (JSON)."""
+    return {"total": est.total, "budget": est.budget, "latency_cycles": est.latency_cycles,
+            "bound_ratio": round(est.bound_ratio, 3), "fits": est.fits, "macs": est.macs}
+
+
+def _fits(est, cfg) -> bool:
+    from ..estimate.design import within_headroom
+
+    return within_headroom(est, cfg.target.headroom)
+
+
+def precheck(cfg: FlowConfig) -> None:
+    """Before any study or training: some candidate is a valid configuration and fits the part."""
+    from ..estimate import estimate
+
+    check_space(cfg)
+    problems, fitting = [], 0
+    for choice in sample(cfg, PRECHECK, cfg.search.seed):
+        try:
+            cand = candidate(cfg, choice)
+            est = estimate(cand)
+        except ConfigError as exc:
+            problems.append(str(exc))
+            continue
+        if _fits(est, cand):
+            fitting += 1
+            break
+        over = [r for r in RESOURCES if est.budget[r] and est.total[r] > (1 - cand.target.headroom) * est.budget[r]]
+        problems.append(f"{choice}: " + ", ".join(f"{r} {est.total[r]} of {est.budget[r]}" for r in over))
+    if not fitting:
+        tried = min(PRECHECK, len(sample(cfg, PRECHECK, cfg.search.seed)))
+        raise ConfigError(f"none of {tried} candidates of search.space fits {cfg.target.part} within "
+                          f"{100 * (1 - cfg.target.headroom):.0f}% of every resource (or is a valid configuration); "
+                          f"the first: {problems[0]}")
+
+
+def architecture_key(cand: FlowConfig) -> str:
+    """What the float model depends on: data, model, the training seed and the float epochs."""
+    raw = parse_config(base_raw(cand)).model_dump(mode="json")
+    key = {k: raw[k] for k in ("data", "model")}
+    key["seed"] = raw["training"]["seed"]
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def float_model(cand: FlowConfig, ds, out: Path, float_epochs: int, note=None):
+    """The float model of ``cand``'s architecture: trained once per architecture, cached in ``out/float``."""
+    from keras_models.builder import build_model
+
+    from ..precision import resolve_precisions
+    from ..training import train
+
+    cache = Path(out) / "float" / f"{architecture_key(cand)}.weights.h5"
+    model = build_model(cand, resolve_precisions(cand), False, len(ds.features), ds.target_index)
+    if cache.is_file():
+        model.load_weights(str(cache))
+        return model
+    raw = cand.model_dump(mode="json")
+    raw["quantization"]["enabled"] = False
+    raw["training"].update(float_epochs=float_epochs, qat_epochs=0)
+    if note:
+        note(f"float model of architecture {cache.stem}: {float_epochs} epochs (cached for every later trial)")
+    trained = train(parse_config(raw), ds, splits=("val",)).model
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_name(f"{cache.stem}.{os.getpid()}.partial.weights.h5")
+    trained.save_weights(str(partial))
+    os.replace(partial, cache)  # another worker may be writing the same architecture: the last rename wins
+    model.set_weights(trained.get_weights())
+    return model
+
+
+def pack_weights(model) -> str:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, *model.get_weights())
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def unpack_weights(text: str) -> list:
+    with np.load(io.BytesIO(base64.b64decode(text))) as arrays:
+        return [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+
+
+def make_objective(cfg: FlowConfig, out: Path, note=None):
+    """The function Optuna calls per trial."""
+    import optuna
+
+    from ..data import load_dataset
+    from ..estimate import estimate
+    from ..training import train
+
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+
+    def objective(trial):
+        trial.set_user_attr("worker", worker)
+        choice = {key: trial.suggest_categorical(key, choices) for key, choices in cfg.search.space.items()}
+        same = next((t for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+                     if t.params == trial.params), None)
+        if same is not None:  # NSGA-II draws a small space's points again: score them once
+            for key in ("estimate", "val_mse", "weights", "config"):
+                trial.set_user_attr(key, same.user_attrs[key])
+            trial.set_user_attr("same_as", same.number)
+            return same.values
+        try:
+            cand = candidate(cfg, choice)
+            est = estimate(cand)
+        except ConfigError as exc:
+            trial.set_user_attr("invalid", str(exc))
+            raise optuna.TrialPruned(f"not a valid configuration: {exc}") from None
+        trial.set_user_attr("estimate", estimate_figures(est))
+        if not _fits(est, cand):
+            raise optuna.TrialPruned(f"does not fit {cand.target.part} within the headroom")
+        ds = load_dataset(cand)
+        warm = float_model(cand, ds, out, cfg.search.float_epochs, note)
+        raw = cand.model_dump(mode="json")
+        raw["training"]["qat_epochs"] = cfg.search.qat_epochs
+        with open(Path(out) / "trainings.log", "a") as log:  # one line per training: what a user can count
+            log.write(json.dumps({"trial": trial.number, "worker": worker, "choice": choice}) + "\n")
+        result = train(parse_config(raw), ds, float_model=warm, splits=("val",))
+        val_mse = result.metrics["val"]["mse"]
+        trial.set_user_attr("val_mse", val_mse)
+        trial.set_user_attr("weights", pack_weights(result.model))
+        trial.set_user_attr("config", dump_config(cand))
+        return objective_values(cfg, est, val_mse)
+
+    return objective
+
+
+def progress(study) -> Progress:
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    count = {s: sum(t.state == s for t in trials) for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)}
+    complete, pruned, failed = count[TrialState.COMPLETE], count[TrialState.PRUNED], count[TrialState.FAIL]
+    trained = sum(t.state == TrialState.COMPLETE and "same_as" not in t.user_attrs for t in trials)
+    front = sum("same_as" not in t.user_attrs for t in study.best_trials) if complete else 0
+    return Progress(complete + pruned, complete, trained, pruned, failed, front)
+
+
+def load_study(cfg: FlowConfig, out: Path, storage: str | None, study_name: str | None, create: bool = True):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # progress is ours; a failing trial raises anyway
+    name = study_name or cfg.name
+    url = storage_url(out, storage)
+    store = open_storage(url)
+    sampler = optuna.samplers.NSGAIISampler(seed=cfg.search.seed + os.getpid() if storage else cfg.search.seed)
+    try:
+        study = optuna.create_study(study_name=name, storage=store, sampler=sampler,
+                                    directions=["minimize"] * len(cfg.search.objectives), load_if_exists=create)
+    except optuna.exceptions.DuplicatedStudyError:  # pragma: no cover (load_if_exists=True)
+        raise
+    except ValueError as exc:  # the stored study has other directions: another search under this name
+        raise ConfigError(f"--study {name}: the study in the storage was made with other objectives ({exc}); "
+                          f"give another --study name") from None
+    stored = study.user_attrs.get("search")
+    mine = {"space": cfg.search.space, "objectives": cfg.search.objectives}
+    if stored is None:
+        study.set_user_attr("search", mine)
+    elif json.loads(json.dumps(stored)) != json.loads(json.dumps(mine)):
+        raise ConfigError(f"--study {name}: the study in the storage searches another space or other objectives "
+                          f"than {cfg.name}'s search section; give another --study name or --out folder")
+    return study
+
+
+def retried(study) -> set:
+    """Numbers of the failed trials that already have a retry (queued, running or finished)."""
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+    out = set()
+    for t in study.get_trials(deepcopy=False):
+        number = RetryHeartbeatStaleTrialCallback.retried_trial_number(t)
+        if number is None:
+            number = t.user_attrs.get("retry_of")
+        if number is not None:
+            out.add(number)
+    return out
+
+
+def requeue_interrupted(study) -> int:
+    """A trial stopped by Ctrl-C is failed without a retry: queue its choices again (once)."""
+    from optuna.trial import TrialState
+
+    done = retried(study)
+    failed = [t for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)) if t.number not in done
+              and t.user_attrs.get("retry_of") is None]
+    for t in failed:
+        study.enqueue_trial(t.params, user_attrs={"retry_of": t.number}, skip_if_exists=False)
+    return len(failed)
+
+
+def run(cfg: FlowConfig, out: Path, trials: int, storage: str | None = None, study_name: str | None = None,
+        note=None, on_trial=None):
+    """Run trials until the study holds ``trials`` finished ones; returns the study."""
+    import optuna
+
+    note = note or (lambda text: None)
+    study = load_study(cfg, out, storage, study_name)
+    again = requeue_interrupted(study)
+    if again:
+        note(f"{again} trial(s) stopped before they finished queued again")
+    if progress(study).finished >= trials:
+        return study
+
+    def callback(study, trial):
+        stop = optuna.study.MaxTrialsCallback(trials, states=(optuna.trial.TrialState.COMPLETE,
+                                                              optuna.trial.TrialState.PRUNED))
+        stop(study, trial)
+        if on_trial:
+            on_trial(study, trial, progress(study))
+
+    study.optimize(make_objective(cfg, out, note), callbacks=[callback], gc_after_trial=True)
+    return study
+
+
+MARKER = "search.json"
+
+
+def prepare_folder(out: Path, cfg: FlowConfig, storage: str | None, study_name: str | None) -> None:
+    """``out`` is new, empty, or an earlier search's folder (resumed); anything else is left alone."""
+    out = Path(out)
+    marker = out / MARKER
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not marker.is_file():
+        raise ConfigError(f"--out {out}: the folder holds files a search did not write; give a new or empty folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot create the folder: {exc.strerror or exc}") from None
+    shown = storage.split("@")[-1] if storage else "sqlite (study.db here)"
+    info = {"config": cfg.name, "study": study_name or cfg.name, "storage": shown}
+    if marker.is_file():
+        earlier = json.loads(marker.read_text())
+        if earlier.get("study") != info["study"]:
+            raise ConfigError(f"--out {out}: the folder of search {earlier.get('study')!r}; give another folder "
+                              f"for study {info['study']!r}")
+    marker.write_text(json.dumps(info, indent=1) + "\n")

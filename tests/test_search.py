@@ -1,0 +1,255 @@
+"""tsflow search: bad input refused before any work, pruning before training, resume after Ctrl-C
+(SQLite), and workers sharing one study on a real PostgreSQL server, one of them killed mid-trial.
+
+Every search runs the real command as a subprocess; the PostgreSQL server is the system package,
+started in a temporary folder by the test and stopped after.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import CLI_ENV, TINY, postgres_bin
+
+SPACE = {"model.d_model": [8, 16], "quantization.bits": [4, 8]}
+
+
+def search_yaml(tmp_path: Path, name: str = "s", space: dict | None = None, **extra) -> Path:
+    raw = json.loads(json.dumps(TINY))
+    raw["name"] = name
+    raw["search"] = {"space": space or SPACE, "objectives": ["val_mse", "latency"], "float_epochs": 1,
+                     "qat_epochs": 1, **extra.pop("search", {})}
+    raw.update(extra)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def tsflow(*args, cwd=None, timeout=600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flow", *map(str, args)], capture_output=True, text=True,
+                          env=CLI_ENV, cwd=cwd, timeout=timeout)
+
+
+def start(*args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "flow", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=CLI_ENV)
+
+
+def load(url: str, name: str):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.load_study(study_name=name, storage=url)
+
+
+def wait_for_running(url: str, pid: int, proc: subprocess.Popen, timeout: float = 240):
+    """The number of a trial the process ``pid`` is running, once it has one. Read with plain SQL: opening
+    the storage through Optuna would create its tables, racing the worker that is creating them."""
+    from sqlalchemy import create_engine, text
+
+    query = text("SELECT t.number FROM trials t JOIN trial_user_attributes a ON a.trial_id = t.trial_id "
+                 "WHERE t.state = 'RUNNING' AND a.key = 'worker' AND a.value_json LIKE :pid "
+                 "AND EXISTS (SELECT 1 FROM trial_params p WHERE p.trial_id = t.trial_id)")  # its choices drawn
+    engine = create_engine(url)
+    end = time.monotonic() + timeout
+    try:
+        while time.monotonic() < end:
+            assert proc.poll() is None, proc.communicate()
+            if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file():
+                try:
+                    with engine.connect() as connection:
+                        row = connection.execute(query, {"pid": f'%:{pid}"'}).first()
+                    if row:
+                        return row[0]
+                except Exception:  # the tables are not there yet
+                    pass
+            time.sleep(0.3)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"worker {pid} ran no trial within {timeout} s")
+
+
+def trainings(out: Path) -> list[dict]:
+    log = out / "trainings.log"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+
+
+# ---------------------------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("search, extra, message", [
+    ({"space": {}}, {}, "search.space is empty"),
+    ({"space": {"model.d_model": [8, 0]}}, {}, "search.space.model.d_model = 0: not a valid choice"),
+    ({"space": {"model.depth": [1, 2]}}, {}, "search.space.model.depth = 1: not a valid choice"),
+    ({"space": {"quantization.bits": [4, 4]}}, {}, "search.space.quantization.bits: 4 is listed twice"),
+    ({"space": {"hls.storage.enc9.q": ["bram"]}}, {}, "search.space.hls.storage.enc9.q = 'bram': not a valid choice"),
+    ({"space": {"model.d_model": [64], "hls.default_storage": ["registers"]}}, {"target": {"part": "xc7s6cpga196-1"}},
+     "none of 1 candidates of search.space fits xc7s6cpga196-1 within 80% of every resource"),
+])
+def test_a_search_that_cannot_work_is_refused_before_any_work(tmp_path, search, extra, message):
+    config = search_yaml(tmp_path, space=search["space"] or {"model.d_model": [8]}, **extra)
+    if not search["space"]:
+        raw = yaml.safe_load(config.read_text())
+        raw["search"]["space"] = {}
+        config.write_text(yaml.safe_dump(raw))
+    done = tsflow("search", config, "--trials", 3, "--out", tmp_path / "out", timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert message in " ".join(done.stderr.split()), done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unreachable_storage_is_refused_before_any_work(tmp_path):
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    done = tsflow("search", search_yaml(tmp_path), "--trials", 3, "--out", tmp_path / "out",
+                  "--storage", f"postgresql://tsflow:secret@127.0.0.1:{port}/nowhere", timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"--storage: cannot reach the study storage at 127.0.0.1:{port}/nowhere" in done.stderr
+    assert "secret" not in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_folder_of_other_files_is_never_used(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    done = tsflow("search", search_yaml(tmp_path), "--trials", 3, "--out", out, timeout=120)
+    assert done.returncode == 2 and "holds files a search did not write" in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+# ------------------------------------------------------------------ pruning, resume, Pareto output
+
+def test_candidates_that_cannot_fit_are_pruned_and_never_trained(tmp_path):
+    """d_model 64 in registers does not fit the XC7S15: those trials are pruned with their estimate, and
+    the trainings log (one line per training) holds only d_model 8."""
+    from optuna.trial import TrialState
+
+    config = search_yaml(tmp_path, space={"model.d_model": [8, 64], "hls.default_storage": ["registers"]})
+    out = tmp_path / "out"
+    done = tsflow("search", config, "--trials", 6, "--out", out)
+    assert done.returncode == 0, done.stderr
+    study = load(f"sqlite:///{out / 'study.db'}", "s")
+    pruned = study.get_trials(states=(TrialState.PRUNED,))
+    complete = study.get_trials(states=(TrialState.COMPLETE,))
+    assert pruned and complete and len(pruned) + len(complete) >= 6
+    assert all(t.params["model.d_model"] == 64 and not t.user_attrs["estimate"]["fits"] for t in pruned)
+    assert all(t.params["model.d_model"] == 8 for t in complete)
+    assert [t["choice"]["model.d_model"] for t in trainings(out)] == [8]  # repeats are not trained again
+    rows = json.loads((out / "pareto.json").read_text())
+    assert [r["choice"] for r in rows] == [{"model.d_model": 8, "hls.default_storage": "registers"}]
+    assert (out / "pareto.png").stat().st_size > 10_000
+    point = yaml.safe_load(Path(rows[0]["yaml"]).read_text())
+    assert point["model"]["d_model"] == 8 and point["hls"]["default_storage"] == "registers"
+    assert "pruned: does not fit xc7s15ftgb196-2 within the headroom (estimate)" in done.stderr
+    assert "Pareto front of s: 1 trained" in " ".join(done.stdout.split())
+
+
+def test_a_pareto_yaml_builds_bit_exact(tmp_path):
+    config = search_yaml(tmp_path, space={"quantization.bits": [6]})
+    out = tmp_path / "out"
+    assert tsflow("search", config, "--trials", 1, "--out", out).returncode == 0
+    (row,) = json.loads((out / "pareto.json").read_text())
+    done = tsflow("build", row["yaml"], "--out", tmp_path / "build")
+    assert done.returncode == 0, done.stderr
+    csim = json.loads((tmp_path / "build" / "csim.json").read_text())
+    assert csim["bit_exact"] and csim["samples"] > 1000 and csim["boundary_mismatches"] == 0
+
+
+def test_ctrl_c_then_the_same_command_resumes_with_nothing_lost(tmp_path):
+    from optuna.trial import TrialState
+
+    config = search_yaml(tmp_path)
+    out = tmp_path / "out"
+    url = f"sqlite:///{out / 'study.db'}"
+    proc = start("search", config, "--trials", 5, "--out", out)
+    stopped = wait_for_running(url, proc.pid, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "run the same command to resume" in err and "Traceback" not in err
+    before = {t.number: t.state for t in load(url, "s").get_trials()}
+    assert before[stopped] == TrialState.FAIL
+    done = tsflow("search", config, "--trials", 5, "--out", out)
+    assert done.returncode == 0, done.stderr
+    trials = load(url, "s").get_trials()
+    assert {t.number: t.state for t in trials if t.number in before} == before  # nothing earlier changed
+    again = [t for t in trials if t.user_attrs.get("retry_of") == stopped]
+    assert len(again) == 1 and again[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
+    assert again[0].params == next(t for t in trials if t.number == stopped).params
+    assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 5
+    assert {t.state for t in trials} <= {TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL}
+
+
+# ------------------------------------------------------------------------- PostgreSQL, shared study
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A PostgreSQL server of the system package in a temporary folder (as the postgres user when the
+    tests run as root: the server refuses root), on a free local port; stopped and removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="tsflow-pg-"))
+    data, sockets = folder / "data", folder / "sockets"
+    sockets.mkdir()
+    as_user = []
+    if os.geteuid() == 0:
+        as_user = ["runuser", "-u", "postgres", "--"]
+        for path in (folder, sockets):
+            shutil.chown(path, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    initdb, pg_ctl = postgres_bin("initdb"), postgres_bin("pg_ctl")
+    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "tsflow", "--auth=trust"], check=True,
+                   capture_output=True)
+    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-l", str(folder / "server.log"), "-w", "-o",
+                    f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://tsflow@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_workers_share_one_postgres_study_and_a_killed_worker_loses_nothing(postgres, tmp_path):
+    """A worker killed mid-trial (SIGKILL) stops sending heartbeats; once its heartbeat is older than the
+    grace period, the next trial another worker starts marks it failed and queues its choices again,
+    which a worker then runs. Every trial is accounted for exactly once."""
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+    from optuna.trial import TrialState
+
+    from flow.search.study import GRACE_S, storage_url
+
+    config = search_yaml(tmp_path, name="shared", space={"model.d_model": [8, 16], "quantization.bits": [4, 6, 8]})
+    url = storage_url(tmp_path, postgres)
+    args = ["search", config, "--trials", 8, "--storage", postgres, "--study", "shared"]
+    doomed = start(*args, "--out", tmp_path / "w3")
+    killed = wait_for_running(url, doomed.pid, doomed)
+    doomed.kill()
+    doomed.communicate()
+    time.sleep(GRACE_S + 1)  # its heartbeat is now stale
+    workers = [start(*args, "--out", tmp_path / f"w{i}") for i in (1, 2)]
+    for w in workers:
+        _, err = w.communicate(timeout=900)
+        assert w.returncode == 0, err
+    trials = load(url, "shared").get_trials()
+    states = {t.number: t.state for t in trials}
+    assert states[killed] == TrialState.FAIL
+    retries = [t for t in trials if RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == killed]
+    assert len(retries) == 1 and retries[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
+    assert retries[0].params == next(t for t in trials if t.number == killed).params
+    assert [n for n, s in states.items() if s == TrialState.FAIL] == [killed]  # no other trial lost
+    assert set(states.values()) <= {TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL}  # none left running
+    assert sorted(states) == list(range(len(trials)))  # each number once
+    finished = sum(s in (TrialState.COMPLETE, TrialState.PRUNED) for s in states.values())
+    assert 8 <= finished <= 9  # the two workers may each finish one trial past 8, never a trial twice
+    by_worker = {t.user_attrs["worker"].split(":")[1] for t in trials if t.state == TrialState.COMPLETE}
+    assert {str(w.pid) for w in workers} <= by_worker  # both workers did trials
+    for w, i in zip(workers, (1, 2)):
+        assert json.loads((tmp_path / f"w{i}" / "pareto.json").read_text())  # each reports the shared front
