@@ -40,8 +40,11 @@ def tsflow(*args, cwd=None, timeout=600) -> subprocess.CompletedProcess:
 
 
 def start(*args) -> subprocess.Popen:
+    """The command as a terminal starts it: Ctrl-C (SIGINT) interrupts it, even where the test runner's
+    worker ignores SIGINT (an ignored signal would be inherited)."""
     return subprocess.Popen([sys.executable, "-m", "flow", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=CLI_ENV)
+                            stderr=subprocess.PIPE, text=True, env=CLI_ENV,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def load(url: str, name: str):
