@@ -321,8 +321,10 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
                   else trial.user_attrs.get("invalid") or f"does not fit {cfg.target.part} within the headroom (estimate)")
         if "same_as" in trial.user_attrs:
             values += f" (the choices of trial {trial.user_attrs['same_as']}: not trained again)"
+        done = [t.values[0] for t in study.get_trials(deepcopy=False) if t.values]
+        best = f"; best {objectives[0]} so far {min(done):,.4g}" if done else ""
         console.print(f"trial {trial.number} {trial.state.name.lower()}: {values} | finished {p.finished} of "
-                      f"{trials}, pruned {p.pruned}, failed {p.failed}, Pareto front {p.front}", highlight=False)
+                      f"{trials}, pruned {p.pruned}, failed {p.failed}, Pareto front {p.front}{best}", highlight=False)
 
     import tensorflow as tf  # loaded for the trials anyway; its retracing notes are not the user's business
 
@@ -351,8 +353,10 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
                       *(f"{v:,.4g}" for v in r["objectives"].values()), f"{r['val_mse']:.4g}", f"{r['test_mse']:.4g}",
                       f"{r['estimate']['bound_ratio']:.2f}", Path(r["yaml"]).name)
     Console(width=200).print(table)
-    console.print(f"written to {out}: pareto.json, pareto.png, pareto/*.yaml (each a 'tsflow build' config)",
-                  highlight=False)
+    with open(out / "pareto.txt", "w") as f:
+        Console(file=f, width=200).print(table)
+    console.print(f"written to {out}: pareto.txt (this table), pareto.json, pareto.png, pareto/*.yaml (each a "
+                  f"'tsflow build' config)", highlight=False)
 
 
 def main():

@@ -94,6 +94,10 @@ def trainings(out: Path) -> list[dict]:
     ({"space": {"model.depth": [1, 2]}}, {}, "search.space.model.depth = 1: not a valid choice"),
     ({"space": {"quantization.bits": [4, 4]}}, {}, "search.space.quantization.bits: 4 is listed twice"),
     ({"space": {"hls.storage.enc9.q": ["bram"]}}, {}, "search.space.hls.storage.enc9.q = 'bram': not a valid choice"),
+    ({"space": {"model.d_model": [9, 15], "model.heads": [2]}}, {},  # each fine alone, never together
+     "none of 2 candidates of search.space fits xc7s15ftgb196-2 within 80% of every resource (or is a valid "
+     "configuration); the first: invalid configuration: model = {...}: Value error, d_model (9) must be "
+     "divisible by heads (2)"),
     ({"space": {"model.d_model": [64], "hls.default_storage": ["registers"]}}, {"target": {"part": "xc7s6cpga196-1"}},
      "none of 1 candidates of search.space fits xc7s6cpga196-1 within 80% of every resource"),
 ])
@@ -149,7 +153,7 @@ def test_candidates_that_cannot_fit_are_pruned_and_never_trained(tmp_path):
     assert [t["choice"]["model.d_model"] for t in trainings(out)] == [8]  # repeats are not trained again
     rows = json.loads((out / "pareto.json").read_text())
     assert [r["choice"] for r in rows] == [{"model.d_model": 8, "hls.default_storage": "registers"}]
-    assert (out / "pareto.png").stat().st_size > 10_000
+    assert (out / "pareto.png").stat().st_size > 10_000 and "trial-" in (out / "pareto.txt").read_text()
     point = yaml.safe_load(Path(rows[0]["yaml"]).read_text())
     assert point["model"]["d_model"] == 8 and point["hls"]["default_storage"] == "registers"
     assert "pruned: does not fit xc7s15ftgb196-2 within the headroom (estimate)" in done.stderr
