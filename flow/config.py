@@ -194,6 +194,9 @@ class TargetConfig(Strict):
     clock_mhz: float = Field(100.0, gt=0, le=800)
     # share of every resource that `hls.parallelism: auto` leaves free (routing, the tool's own logic)
     headroom: float = Field(0.2, ge=0, lt=1)
+    # percent of the clock period the HLS tool keeps free when it schedules (set in both dialects: their own
+    # defaults differ, Vitis HLS 27 %, Vivado HLS 12.5 %)
+    clock_uncertainty: float = Field(12.5, ge=0, lt=100)
 
     @field_validator("part")
     @classmethod
@@ -238,6 +241,7 @@ class ExportConfig(Strict):
     version: str = Field("1.0", pattern=r"^[0-9]+\.[0-9]+$")
     description: str = Field("Integer-only Transformer forecaster (tsflow)", min_length=1, max_length=200)
     cosim: bool = False
+    cosim_windows: int = Field(16, ge=1, le=1_000_000)  # test windows the RTL co-simulation runs (from the first)
     implementation: bool = False
 
 

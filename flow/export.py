@@ -149,8 +149,9 @@ def _check_project(build_dir: Path) -> None:
 
 # -------------------------------------------------------------------------------------- the scripts
 
-def render(cfg) -> dict[str, str]:
-    """File name -> content of every file written to ``DIR/vivado_scripts/``."""
+def render(cfg, test_windows: int | None = None) -> dict[str, str]:
+    """File name -> content of every file written to ``DIR/vivado_scripts/`` (``test_windows``: how many the
+    build's vectors hold; the co-simulation runs at most that many)."""
     e, vitis = cfg.export, cfg.hls.tool == "vitis"
     hls_commands = [shlex.join(c) for c in steps(cfg)[0].choices]
     vivado_command = shlex.join(steps(cfg)[1].choices[0])
@@ -166,7 +167,8 @@ def render(cfg) -> dict[str, str]:
                 run_comment="\n".join(f"#   {c}" for c in hls_commands),
                 cosim_comment="C/RTL co-simulation, " if e.cosim else "",
                 top=TOP, testbench=TESTBENCH, tb_data=TB_DATA, hls_project=HLS_PROJECT, solution=SOLUTION,
-                cosim=int(e.cosim),
+                cosim=int(e.cosim), cosim_windows=min(e.cosim_windows, test_windows or e.cosim_windows),
+                clock_uncertainty=f"{cfg.target.clock_uncertainty:g}",
                 std_flag="-std=c++14" if vitis else "-std=c++0x",
                 solution_options=" -flow_target vivado" if vitis else "",
                 vendor=tcl_quote(e.vendor), library=tcl_quote(e.library), ip_name=tcl_quote(e.ip_name),
@@ -179,8 +181,8 @@ def render(cfg) -> dict[str, str]:
                   hls_tool=cfg.hls.tool, hls_tool_title="Vitis HLS" if vitis else "Vivado HLS",
                   cosim_word="on" if e.cosim else "off", impl_word="on" if e.implementation else "off",
                   commands="\n".join(hls_commands[:1] + [f"# or: {c}" for c in hls_commands[1:]] + [vivado_command]),
-                  cosim_step="   - C/RTL co-simulation (export.cosim): every test window through the RTL, "
-                  "which can take hours\n" if e.cosim else "",
+                  cosim_step=f"   - C/RTL co-simulation (export.cosim): the first {e.cosim_windows} test windows "
+                  f"(export.cosim_windows) through the RTL\n" if e.cosim else "",
                   impl_step="   - opt_design, place_design, route_design (export.implementation)\n"
                   if e.implementation else "")
     return {HLS_SCRIPT: hls, VIVADO_SCRIPT: vivado, XDC: xdc, HOWTO: howto}
@@ -194,6 +196,15 @@ def _fill(template: str, **values) -> str:
         raise RuntimeError(f"template {TEMPLATES / template}: {exc!r}") from exc
 
 
+def _test_windows(build_dir: Path) -> int | None:
+    """Windows in the build's test vectors (inputs.bin: int32 mantissas, boundaries.json: per window)."""
+    try:
+        per_window = json.loads((build_dir / "hls" / "boundaries.json").read_text())["input"]["per_sample"]
+        return (build_dir / "hls" / TB_DATA / "inputs.bin").stat().st_size // (4 * per_window)
+    except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError):
+        return None
+
+
 def write_scripts(build_dir: Path, cfg=None, force: bool = False) -> list[Path]:
     """Write the filled scripts and HOWTO.md into ``build_dir/vivado_scripts/``; returns their paths.
 
@@ -204,7 +215,7 @@ def write_scripts(build_dir: Path, cfg=None, force: bool = False) -> list[Path]:
         cfg = load_build_config(build_dir)
     _check_project(build_dir)
     out = build_dir / SCRIPTS
-    files = {out / name: text for name, text in render(cfg).items()}
+    files = {out / name: text for name, text in render(cfg, _test_windows(build_dir)).items()}
     differ = [p for p, text in files.items() if p.exists() and p.read_text() != text]
     if differ and not force:
         names = ", ".join(str(p.relative_to(build_dir)) for p in differ)

@@ -61,7 +61,7 @@ proc option {arguments name} {
     if {$i < 0} {return ""}
     return [lindex $arguments [expr {$i + 1}]]
 }
-foreach cmd {set_top add_files set_part create_clock cosim_design
+foreach cmd {set_top add_files set_part create_clock set_clock_uncertainty cosim_design
              create_project set_property update_ip_catalog create_ip generate_target synth_design
              opt_design place_design route_design} {
     proc $cmd args "rec $cmd \$args; injected $cmd"
@@ -193,8 +193,9 @@ def make_build(folder: Path, **sections) -> tuple[Path, object]:
     (fw / "tsflow_model.h").write_text("// stub\n")
     (folder / "hls" / "tsflow_tb.cpp").write_text('#include "firmware/tsflow_model.h"\nint main() { return 0; }\n')
     (folder / "hls" / "tb_data").mkdir()
-    (folder / "hls" / "tb_data" / "inputs.bin").write_bytes(b"\0" * 8)
-    (folder / "hls" / "tb_data" / "expected.bin").write_bytes(b"\0" * 4)
+    (folder / "hls" / "tb_data" / "inputs.bin").write_bytes(b"\0" * 80)  # 10 windows of 2 int32 inputs
+    (folder / "hls" / "tb_data" / "expected.bin").write_bytes(b"\0" * 40)
+    (folder / "hls" / "boundaries.json").write_text('{"input": {"per_sample": 2}}')
     (folder / "model").mkdir()
     (folder / "model" / "config.yaml").write_text(dump_config(cfg))
     return folder, cfg
@@ -244,7 +245,8 @@ def hls_run(build_dir, prelude, **env):
 
 
 HLS_STEPS = ["open_project", "set_top", "add_files", "add_files", "add_files", "open_solution", "set_part",
-             "create_clock", "config_array_partition", "csim_design", "csynth_design", "export_design"]
+             "create_clock", "set_clock_uncertainty", "config_array_partition", "csim_design", "csynth_design",
+             "export_design"]
 VIVADO_STEPS = ["create_project", "set_property", "update_ip_catalog", "create_ip", "set_property",
                 "generate_target", "read_xdc", "create_clock", "synth_design", "report_utilization",
                 "report_timing_summary", "report_power"]
@@ -273,6 +275,7 @@ def test_vitis_script_default_config(build, prelude):
     assert only(rec, "set_part") == ["xc7s15ftgb196-2"]
     clock = only(rec, "create_clock")
     assert float(opt(clock, "-period")) == 10.0 and opt(clock, "-name") == "default"
+    assert only(rec, "set_clock_uncertainty") == ["12.5%"]  # target.clock_uncertainty's default, both dialects
     # the tool builds the banks the estimate priced: automatic partitioning off (Vitis HLS 2023.1+ form)
     assert only(rec, "config_array_partition") == ["-throughput_driven", "off", "-complete_threshold", "0"]
     solution = only(rec, "open_solution")
@@ -335,6 +338,20 @@ def test_cosim_only_when_asked(tmp_path, prelude):
     assert done.returncode == 0, done.stderr
     steps = names(rec)
     assert steps == HLS_STEPS[:-1] + ["cosim_design", "export_design"]
+    # the first export.cosim_windows (default 16; the stub vectors hold 10) test windows, no trace, through
+    # the same testbench
+    tb_data, trace, first, count = opt(only(rec, "cosim_design"), "-argv").split()
+    assert Path(tb_data) == (build_dir / "hls" / "tb_data").resolve() and (trace, first, count) == ("-", "0", "10")
+
+
+@pytest.mark.parametrize("asked, windows", [(4, 4), (100_000, 10)])  # the stub vectors hold 10 windows
+def test_cosim_runs_the_asked_windows_at_most_the_test_split(tmp_path, prelude, asked, windows):
+    build_dir, _ = make_build(tmp_path / "b", export={"cosim": True, "cosim_windows": asked},
+                              target={"clock_uncertainty": 27})
+    done, rec = hls_run(build_dir, prelude)
+    assert done.returncode == 0, done.stderr
+    assert opt(only(rec, "cosim_design"), "-argv").split()[3] == str(windows)
+    assert only(rec, "set_clock_uncertainty") == ["27%"]
 
 
 def test_ip_metadata_is_passed_verbatim(tmp_path, prelude):

@@ -163,6 +163,9 @@ def test_the_testbench_refuses_a_window_range_outside_the_test_split(built):
     ok = subprocess.run([str(hls / CSIM_BINARY), str(hls / "tb_data"), "", str(n - 3)], capture_output=True,
                         text=True, cwd=hls)
     assert ok.returncode == 0 and '"samples": 3,' in ok.stdout  # from a window to the end
+    cosim = subprocess.run([str(hls / CSIM_BINARY), str(hls / "tb_data"), "-", "0", "5"], capture_output=True,
+                           text=True, cwd=hls)  # what the co-simulation passes: "-" for no trace
+    assert cosim.returncode == 0 and '"samples": 5,' in cosim.stdout and not (hls / "-").exists()
     with pytest.raises(CSimError, match="outside the"):
         run_testbench(hls, n + 1, 1)
 

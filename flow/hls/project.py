@@ -22,12 +22,13 @@ TB_DATA = "tb_data"
 
 _TESTBENCH = r"""// Bit-exact testbench: runs every test window through {project}() and compares the output
 // mantissas with the reference forward's. Exit code 1 on any mismatch (also under csim_design).
-// Usage: csim [tb_data folder] [trace folder] [first window] [window count]
+// Usage: csim [tb_data folder] [trace folder, or "-" for none] [first window] [window count]
 // (the range lets flow.csim run the split as shards in parallel processes; default: every window)
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "firmware/{project}.h"
@@ -59,7 +60,7 @@ int main(int argc, char **argv) {{
         std::fprintf(stderr, "test vectors missing or inconsistent in %s\n", dir.c_str());
         return 2;
     }}
-    if (argc > 2 && argv[2][0]) tsflow::trace_to(argv[2]);
+    if (argc > 2 && argv[2][0] && std::string(argv[2]) != "-") tsflow::trace_to(argv[2]);  // "-": no trace
     long begin = 0, samples = total;
     if (argc > 3) begin = window_arg(argv[3]);
     if (argc > 4) samples = window_arg(argv[4]);
