@@ -403,6 +403,10 @@ def collect_reports(build_dir: Path, cfg) -> dict:
     if timing["met"] is None:
         warnings.append("Vivado reports no user timing constraints: WNS is not a timing result")
     hls_dict = hls.to_dict()
+    estimated = build_dir / "estimate.json"  # what tsflow build estimated, layer by layer, to read beside
+    layers = json.loads(estimated.read_text()).get("layers", []) if estimated.is_file() else []
+    loops = {"tool": hls_dict.pop("loops"),
+             "estimate": [{"layer": e["name"], "cycles": e["cycles"], "what": e["what"]} for e in layers if e["cycles"]]}
     summary = {
         "latency_min_cycles": hls.latency_min_cycles, "latency_max_cycles": hls.latency_max_cycles,
         "interval_min": hls.interval_min, "interval_max": hls.interval_max,
@@ -415,6 +419,7 @@ def collect_reports(build_dir: Path, cfg) -> dict:
         "build": cfg.name, "part": cfg.target.part, "clock_mhz": cfg.target.clock_mhz, "clock_period_ns": period,
         "hls_tool": cfg.hls.tool, "ip": vlnv(cfg), "vivado_stage": stage,
         "summary": summary,
+        "loops": loops,  # the tool's loops (II, trip count, latency) and the estimate's layers, side by side
         "hls": {"report": paths["csynth"], **hls_dict},
         "vivado": {"utilization_report": paths["utilization"], "utilization": util.to_dict(),
                    "timing_report": paths["timing"], "timing": timing,

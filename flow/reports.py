@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 RESOURCE_KEYS = ("bram18", "dsp", "ff", "lut", "uram")
@@ -62,9 +62,24 @@ class HLSReport:
     interval_max: int | None
     resources: dict[str, int]
     available: dict[str, int] | None
+    loops: list = field(default_factory=list)  # LoopReport per loop, nested ones after their parent
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class LoopReport:
+    """One loop of ``SummaryOfLoopLatency``: ``name`` is its path (outer/inner); a figure the tool gives
+    as a range is (min, max), a single figure min = max; ``ii`` / ``depth`` only for pipelined loops."""
+
+    name: str
+    trip_min: int | None
+    trip_max: int | None
+    latency_min: int | None
+    latency_max: int | None
+    ii: int | None
+    depth: int | None
 
 
 @dataclass
@@ -154,7 +169,37 @@ def parse_csynth_xml(path) -> HLSReport:
             interval_max=_cycles(text(latency + "Interval-max")),
             resources=_xml_resources(root, "AreaEstimates/Resources"),
             available=_xml_resources(root, "AreaEstimates/AvailableResources"),
+            loops=_xml_loops(root.find("PerformanceEstimates/SummaryOfLoopLatency")),
         )
+
+
+LOOP_FIGURES = ("TripCount", "Latency", "AbsoluteTimeLatency", "IterationLatency", "PipelineII", "PipelineDepth",
+                "InstanceList", "Slack")
+
+
+def _xml_range(element) -> tuple[int | None, int | None]:
+    """A figure as (min, max): ``<X>n</X>`` or ``<X><range><min>a</min><max>b</max></range></X>``."""
+    if element is None:
+        return None, None
+    low, high = element.find("range/min"), element.find("range/max")
+    if low is not None:
+        return _cycles(low.text), _cycles(high.text if high is not None else low.text)
+    value = _cycles(element.text) if (element.text or "").strip() else None
+    return value, value
+
+
+def _xml_loops(summary, parent: str = "") -> list:
+    """Every loop under ``summary`` (and inside each loop, its inner loops), in report order."""
+    out = []
+    for loop in [] if summary is None else list(summary):
+        if loop.tag in LOOP_FIGURES:
+            continue
+        name = f"{parent}/{loop.tag}" if parent else loop.tag
+        trip, latency = _xml_range(loop.find("TripCount")), _xml_range(loop.find("Latency"))
+        ii, depth = _xml_range(loop.find("PipelineII"))[0], _xml_range(loop.find("PipelineDepth"))[0]
+        out.append(LoopReport(name, *trip, *latency, ii, depth))
+        out.extend(_xml_loops(loop, name))
+    return out
 
 
 def _xml_tool(root: ET.Element, version: str | None) -> str | None:

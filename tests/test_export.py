@@ -587,6 +587,22 @@ def test_run_writes_synthesis_json(build, fake_tools):
     assert (build_dir / "logs" / "hls.log").read_text().startswith("fake vitis_hls -f vivado_scripts/tsflow_hls.tcl")
 
 
+def test_synthesis_json_sets_the_tools_loops_beside_the_estimates_layers(build, fake_tools, monkeypatch):
+    """A csynth.xml with a loop section (a real report): its loops (trip count, latency, II, depth) go to
+    synthesis.json next to each layer the build's estimate priced."""
+    build_dir, _ = build
+    looped = REPORTS / "vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml"
+    monkeypatch.setenv("TSFLOW_TEST_CSYNTH", str(looped))
+    estimate = {"layers": [{"name": "engine", "cycles": 0, "what": "lanes"},
+                           {"name": "embed", "cycles": 389, "what": "384 outputs"}]}
+    (build_dir / "estimate.json").write_text(json.dumps(estimate))
+    fake_tools("vitis_hls", "vivado")
+    loops = run_scripts(build_dir)["loops"]
+    assert loops["tool"] == [{"name": "VITIS_LOOP_15_1", "trip_min": 1000, "trip_max": 1000, "latency_min": 1000,
+                              "latency_max": 1000, "ii": 1, "depth": 1}]
+    assert loops["estimate"] == [{"layer": "embed", "cycles": 389, "what": "384 outputs"}]  # layers with cycles
+
+
 def test_run_with_vitis_run_and_implementation(tmp_path, fake_tools):
     build_dir, _ = make_build(tmp_path / "b", export={"implementation": True})
     log = fake_tools("vitis-run", "vivado")
