@@ -1,22 +1,24 @@
 """Benchmark: deployability. Of the ``tsflow sweep`` grid's uniform configurations that do not fit the
-part, how many a per-buffer / per-layer search makes fit, and at what error.
+part, how many the per-buffer / per-layer choices of a search make fit, and at what error.
 
-    python -m flow.benchmarks.search configs/etth1.yaml [--trials 60]
+    python -m flow.benchmarks.search configs/etth1.yaml [--trials 24]
 
-For each grid point (d_model x bits x heads x storage policy, as ``tsflow sweep``; FFN 4 x d_model)
-whose estimate does not fit ``target.part`` within ``target.headroom``, an Optuna study (TPE, estimate
-only, minimising how far past the headroom the estimate is, stopped at the first candidate that fits)
-searches that point's architecture with the ``tsflow search`` machinery (``flow.search``):
+Each grid point (d_model x bits x heads x uniform storage policy, as ``tsflow sweep``; FFN 4 x d_model)
+whose estimate does not fit ``target.part`` within ``target.headroom`` is searched within its own
+architecture and bit width:
 
-1. the storage of every buffer (the point's policy, LUTRAM or BRAM) and of every dense weight table
-   (LUT ROM or BRAM). Storage does not change a single number the model computes, so a point made to
-   fit here has exactly its uniform counterpart's validation and test error;
-2. if storage alone cannot, the same plus the weight bits of every dense layer (the point's bits or 4).
-   Those candidates compute other numbers: the uniform counterpart and the candidate are both trained
-   (``search.float_epochs`` float, then ``search.qat_epochs`` QAT from that float model) and their
-   validation and test MSE compared.
+1. storage per buffer and per table: the point with every storage left to the allocator
+   (``hls.default_storage: auto``, which moves each buffer and table between LUTRAM, BRAM and registers
+   to fit). Storage does not change a single number the model computes, so a point made to fit here
+   has exactly its uniform counterpart's validation and test error;
+2. if storage alone cannot, the weight bits of each dense layer (the point's bits or 4), searched with
+   Optuna (TPE, estimate only, ``--trials`` candidates, stopped at the first that fits) over
+   ``flow.search`` candidates. These compute other numbers: the uniform counterpart and the candidate
+   are both trained (``search.float_epochs`` float, then ``search.qat_epochs`` QAT from that float
+   model, as ``tsflow search`` trains) and their validation and test MSE compared.
 
-Everything is an estimate of the generated design until synthesised. Prints the figures; not a test.
+Points that share d_model, bits and heads share the result of both stages. Everything is an estimate
+of the generated design until synthesised. Prints the figures; not a test.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from rich.table import Table  # noqa: E402
 
 from flow.config import ConfigError, load_config, parse_config  # noqa: E402
 from flow.estimate import RESOURCES, estimate, n_features_of  # noqa: E402
+from flow.search.space import key_path  # noqa: E402
 from flow.sweep import sweep  # noqa: E402
 
 
@@ -49,29 +52,28 @@ def point_config(cfg, row: dict):
     return parse_config(raw)
 
 
-def space(point, with_bits: bool) -> dict:
-    from flow.hls.plan import allowed_names
+def bits_space(point) -> dict:
     from flow.precision import layer_kinds
 
-    names = allowed_names(point)
-    policy = point.hls.default_storage
-    out = {f"hls.storage.{b}": list(dict.fromkeys([policy, "lutram", "bram"])) for b in names["storage"]
-           if b not in ("input", "head", "delta")}
-    out.update({f"hls.rom.{t}": ["lutrom", "bram"] for t in names["rom"] if t.endswith(".weight")})
-    if with_bits and point.quantization.bits > 4:
-        dense = [n for n, kind in layer_kinds(point).items() if kind == "dense"]
-        out.update({f"quantization.layers.{n}.weight.bits": [point.quantization.bits, 4] for n in dense})
-    return out
+    dense = [n for n, kind in layer_kinds(point).items() if kind == "dense"]
+    return {f"quantization.layers.{n}.weight.bits": [point.quantization.bits, 4] for n in dense}
 
 
-def find_fitting(point, with_bits: bool, trials: int, n_features: int, seed: int):
-    """The first candidate of the space that fits within the headroom (estimate), or None."""
+def auto_storage(point):
+    raw = point.model_dump(mode="json")
+    raw["hls"].update(default_storage="auto", storage={})
+    return parse_config(raw)
+
+
+def find_fitting(point, trials: int, n_features: int, seed: int):
+    """The first candidate of the weight-bits space (storage left to the allocator) that fits within the
+    headroom (estimate), or None."""
     import optuna
 
     from flow.search.space import candidate_raw
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    keys = space(point, with_bits)
+    keys = bits_space(point)
     raw = point.model_dump(mode="json")
     found = {}
 
@@ -112,7 +114,7 @@ def trained_errors(cfg, out: Path) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("config", type=Path)
-    ap.add_argument("--trials", type=int, default=60, help="estimate-only trials per point and stage")
+    ap.add_argument("--trials", type=int, default=24, help="estimate-only trials of the weight-bits search")
     args = ap.parse_args()
     import tempfile
 
@@ -123,49 +125,50 @@ def main():
     n_features = n_features_of(cfg)
     t0 = time.perf_counter()
     grid = sweep(cfg, n_features)
-    rows, trained = [], {}
+    rows = []
+    groups = {}  # (d_model, bits, heads) -> what the search found, shared by the storage policies
     with tempfile.TemporaryDirectory(prefix="tsflow-deploy-") as work:
         for row in grid:
-            point = point_config(cfg, row)
-            est = estimate(point, n_features=n_features)
-            if _overflow(est, point.target.headroom) == 0:
+            limit = {r: (1 - cfg.target.headroom) * row["budget"][r] for r in RESOURCES if row["budget"][r]}
+            over = [r for r in limit if row["total"][r] > limit[r]]  # the sweep's own estimate of the point
+            if not over:
                 continue
-            over = [r for r in RESOURCES if est.budget[r] and est.total[r] > (1 - point.target.headroom) * est.budget[r]]
-            found, stage = find_fitting(point, False, args.trials, n_features, cfg.search.seed), "storage"
-            if found is None:
-                found, stage = find_fitting(point, True, args.trials, n_features, cfg.search.seed), "storage + bits"
-            result = {**row, "over": over, "stage": stage if found else None, "errors": None}
-            if found:
-                changed = {k: v for k, v in found["choice"].items() if not k.startswith("hls.")}
-                uniform = {**{f"hls.storage.{n}": row["storage"] for n in est.plan.buffers},
-                           **{f"hls.rom.{n}": m.storage for n, m in est.plan.roms.items()}}
-                result["changes"] = sum(1 for k, v in found["choice"].items() if uniform.get(k, row["bits"]) != v)
-                result["latency"] = found["est"].latency_cycles
-                if changed:  # other numbers than the uniform model: train both
-                    key = (row["d_model"], row["bits"], row["heads"])
-                    if key not in trained:
-                        trained[key] = trained_errors(point, Path(work))
-                    result["errors"] = {"uniform": trained[key], "searched": trained_errors(found["cand"], Path(work)),
-                                        "bits": changed}
-            rows.append(result)
+            point = point_config(cfg, row)
+            key = (row["d_model"], row["bits"], row["heads"])
+            if key not in groups:
+                storage = auto_storage(point)
+                fitted = estimate(storage, n_features=n_features)
+                if _overflow(fitted, storage.target.headroom) == 0:
+                    groups[key] = {"stage": "storage", "latency": fitted.latency_cycles, "errors": None}
+                else:
+                    found = find_fitting(storage, args.trials, n_features, cfg.search.seed)
+                    groups[key] = {"stage": None, "latency": None, "errors": None}
+                    if found:
+                        bits = [key_path(k)[2] for k, v in found["choice"].items() if v != row["bits"]]
+                        groups[key] = {"stage": "storage + weight bits", "latency": found["est"].latency_cycles,
+                                       "errors": {"uniform": trained_errors(point, Path(work)),
+                                                  "searched": trained_errors(found["cand"], Path(work)),
+                                                  "bits": bits}}
+            rows.append({**row, "over": over, **groups[key]})
     console = Console(width=200)
     table = Table(title=f"{cfg.name} on {cfg.target.part}: uniform sweep points that do not fit within "
                         f"{100 * (1 - cfg.target.headroom):.0f}% of every resource, and the search (estimates)")
     for col in ("d_model", "bits", "heads", "storage policy", "over the headroom", "made to fit by",
-                "settings changed", "latency cycles", "val MSE uniform / searched", "test MSE uniform / searched"):
+                "latency cycles", "val MSE uniform / searched", "test MSE uniform / searched", "4-bit weights"):
         table.add_column(col, justify="right")
     for r in rows:
         e = r["errors"]
         same = "same numbers" if r["stage"] == "storage" else "-"
         table.add_row(str(r["d_model"]), str(r["bits"]), str(r["heads"]), r["storage"], ", ".join(r["over"]),
-                      r["stage"] or "[red]not found[/]", str(r.get("changes", "-")), f"{r.get('latency', 0):,}" if r["stage"] else "-",
+                      r["stage"] or "[red]not found[/]", f"{r['latency']:,}" if r["latency"] else "-",
                       f"{e['uniform']['val']:.4g} / {e['searched']['val']:.4g}" if e else same,
-                      f"{e['uniform']['test']:.4g} / {e['searched']['test']:.4g}" if e else same)
+                      f"{e['uniform']['test']:.4g} / {e['searched']['test']:.4g}" if e else same,
+                      ", ".join(e["bits"]) if e else "-")
     console.print(table)
     made = [r for r in rows if r["stage"]]
     console.print(f"{len(made)} of {len(rows)} uniform configurations that do not fit were made to fit "
                   f"({sum(r['stage'] == 'storage' for r in made)} by storage alone, "
-                  f"{sum(r['stage'] == 'storage + bits' for r in made)} with fewer weight bits); "
+                  f"{sum(r['stage'] == 'storage + weight bits' for r in made)} with fewer weight bits); "
                   f"{time.perf_counter() - t0:.0f} s", highlight=False)
 
 
