@@ -426,7 +426,7 @@ FILES = [("model/config.yaml", "the configuration of this build"),
          ("model/history.json", "training losses per epoch"),
          ("estimate.json", "resource and latency estimate, per layer and buffer"),
          ("plan.json", "the hardware plan: lanes, loops, buffers, storage"),
-         ("hls", "the HLS project (hls/build_prj.tcl, hls/firmware/)"),
+         ("hls", "the HLS project (hls/firmware/, the testbench hls/tsflow_tb.cpp and its vectors)"),
          ("csim.json", "the C simulation verdict"),
          ("build.json", "wall time per stage, lines of C++")]
 

@@ -395,6 +395,11 @@ def test_the_built_cpp_is_the_plan_the_estimate_priced(built, name):
         if loop["kind"] in ("mac", "pool") and loop["name"] in lanes:
             assert lanes[loop["name"]] == loop["lanes"], loop["name"]
     assert {n for n, lp in plan["loops"].items() if lp["kind"] in ("mac", "pool")} == set(lanes)
+    # a clean project: hls4ml's scripts and zero-input testbench are not left beside tsflow's
+    left = {p.name for p in (stage / "hls").iterdir()}
+    assert not left & {"build_prj.tcl", "build_opt.tcl", "project.tcl", "vivado_synth.tcl", "build_lib.sh",
+                       "tsflow_model_test.cpp"}, left
+    assert {"tsflow_tb.cpp", "firmware", "tb_data", "tsflow_model_bridge.cpp"} <= left
     # a dense layer writing a reshaped (wide-word) buffer collects a whole word before each write
     words = _lanes_in_cpp(top, params, plan, "word")
     for layer, word in words.items():

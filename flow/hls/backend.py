@@ -52,8 +52,20 @@ def memory_pragmas(dialect: str, variable: str, memory: dict | None) -> list[str
     return lines
 
 
+# hls4ml's scripts and testbench: they would run hls4ml's testbench on zero inputs (no tsflow vectors) and
+# its own flow; tsflow's are tsflow_tb.cpp, flow.csim and the export's Tcl (compile() and build() included)
+HLS4ML_ONLY = ("build_prj.tcl", "build_opt.tcl", "project.tcl", "vivado_synth.tcl", "build_lib.sh")
+
+
 class _SequentialWriterMixin:
     dialect = "vitis"
+
+    def write_hls(self, model, *args, **kwargs):
+        """hls4ml's project without the files that do not work with it: only what runs stays."""
+        super().write_hls(model, *args, **kwargs)
+        folder = Path(model.config.get_output_dir())
+        for name in (*HLS4ML_ONLY, f"{model.config.get_project_name()}_test.cpp"):
+            (folder / name).unlink(missing_ok=True)
 
     def _make_array_pragma(self, variable):
         if not hasattr(variable, "tsflow_memory"):
