@@ -346,12 +346,13 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
     rows = pareto(study, cfg, out)
     table = Table(title=f"Pareto front of {cfg.name}: {p.trained} trained, {p.pruned} pruned before training "
                         f"(estimate), {p.complete - p.trained} repeats, {p.failed} failed; test MSE measured once, here")
-    for col in ("trial", "choice", *objectives, "val MSE", "test MSE", "bound x", "YAML"):
+    val = [] if "val_mse" in objectives else ["val_mse"]  # shown once, as an objective or beside them
+    for col in ("trial", "choice", *objectives, *val, "test_mse", "bound x", "YAML"):
         table.add_column(col, justify="left" if col in ("choice", "YAML") else "right")
     for r in rows:
         table.add_row(str(r["trial"]), ", ".join(f"{k}={v}" for k, v in r["choice"].items()),
-                      *(f"{v:,.4g}" for v in r["objectives"].values()), f"{r['val_mse']:.4g}", f"{r['test_mse']:.4g}",
-                      f"{r['estimate']['bound_ratio']:.2f}", Path(r["yaml"]).name)
+                      *(f"{v:,.4g}" for v in r["objectives"].values()), *(f"{r['val_mse']:.4g}" for _ in val),
+                      f"{r['test_mse']:.4g}", f"{r['estimate']['bound_ratio']:.2f}", Path(r["yaml"]).name)
     Console(width=200).print(table)
     with open(out / "pareto.txt", "w") as f:
         Console(file=f, width=200).print(table)

@@ -224,6 +224,7 @@ def postgres():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 def test_workers_share_one_postgres_study_and_a_killed_worker_loses_nothing(postgres, tmp_path):
     """A worker killed mid-trial (SIGKILL) stops sending heartbeats; once its heartbeat is older than the
     grace period, the next trial another worker starts marks it failed and queues its choices again,
