@@ -332,7 +332,7 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
     try:
         study = search.run(cfg, out, trials, storage, study_name, note=_note, on_trial=on_trial)
     except KeyboardInterrupt:
-        console.print(f"interrupted: every finished trial is kept in the study; run the same command to resume",
+        console.print("interrupted: every finished trial is kept in the study; run the same command to resume",
                       highlight=False)
         sys.exit(130)
     except ConfigError as exc:

@@ -124,7 +124,7 @@ def _register_flows(backend, base: str):
     backend._default_flow = register_flow("ip", None, requires=requires, backend=backend.name)
 
 
-class _TargetFromModelMixin:
+class _TSFlowBackendMixin:
     """Part and clock default to the model's tsflow target (hls4ml's defaults are other parts);
     ``hls_model.compile()`` compiles as the C simulation does."""
 
@@ -161,14 +161,14 @@ class _TargetFromModelMixin:
         return config
 
 
-class TSFlowVitisBackend(_TargetFromModelMixin, VitisBackend):
+class TSFlowVitisBackend(_TSFlowBackendMixin, VitisBackend):
     def __init__(self):
         FPGABackend.__init__(self, name=BACKENDS["vitis"])
         self._register_layer_attributes()
         _register_flows(self, "vitis")
 
 
-class TSFlowVivadoBackend(_TargetFromModelMixin, VivadoBackend):
+class TSFlowVivadoBackend(_TSFlowBackendMixin, VivadoBackend):
     def __init__(self):
         FPGABackend.__init__(self, name=BACKENDS["vivado"])
         self._register_layer_attributes()

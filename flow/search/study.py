@@ -31,7 +31,6 @@ from .space import PRECHECK, base_raw, candidate, check_space, sample
 
 HEARTBEAT_S = 5
 GRACE_S = 15
-FINISHED = ("COMPLETE", "PRUNED")
 RESOURCES = ("lut", "lutram", "ff", "bram18", "dsp")
 
 
@@ -221,7 +220,8 @@ def progress(study) -> Progress:
     return Progress(complete + pruned, complete, trained, pruned, failed, front)
 
 
-def load_study(cfg: FlowConfig, out: Path, storage: str | None, study_name: str | None, create: bool = True):
+def load_study(cfg: FlowConfig, out: Path, storage: str | None, study_name: str | None):
+    """The study of this search (made on first use), refusing one that searches something else."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # progress is ours; a failing trial raises anyway
@@ -231,9 +231,7 @@ def load_study(cfg: FlowConfig, out: Path, storage: str | None, study_name: str 
     sampler = optuna.samplers.NSGAIISampler(seed=cfg.search.seed + os.getpid() if storage else cfg.search.seed)
     try:
         study = optuna.create_study(study_name=name, storage=store, sampler=sampler,
-                                    directions=["minimize"] * len(cfg.search.objectives), load_if_exists=create)
-    except optuna.exceptions.DuplicatedStudyError:  # pragma: no cover (load_if_exists=True)
-        raise
+                                    directions=["minimize"] * len(cfg.search.objectives), load_if_exists=True)
     except ValueError as exc:  # the stored study has other directions: another search under this name
         raise ConfigError(f"--study {name}: the study in the storage was made with other objectives ({exc}); "
                           f"give another --study name") from None
