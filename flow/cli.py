@@ -326,17 +326,35 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
         console.print(f"trial {trial.number} {trial.state.name.lower()}: {values} | finished {p.finished} of "
                       f"{trials}, pruned {p.pruned}, failed {p.failed}, Pareto front {p.front}{best}", highlight=False)
 
+    import signal
+
     import tensorflow as tf  # loaded for the trials anyway; its retracing notes are not the user's business
 
     tf.get_logger().setLevel("ERROR")
+    interrupted = []  # Ctrl-C, remembered: a library may turn the KeyboardInterrupt into its own error
+
+    def on_sigint(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    def on_trial_or_stop(study, trial, p):
+        on_trial(study, trial, p)
+        if interrupted:  # the interrupt was swallowed inside a library call: stop after this trial
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        study = search.run(cfg, out, trials, storage, study_name, note=_note, on_trial=on_trial)
-    except KeyboardInterrupt:
-        console.print("interrupted: every finished trial is kept in the study; run the same command to resume",
-                      highlight=False)
-        sys.exit(130)
-    except ConfigError as exc:
-        _fail(exc)
+        study = search.run(cfg, out, trials, storage, study_name, note=_note, on_trial=on_trial_or_stop)
+    except BaseException as exc:
+        if interrupted:
+            console.print("interrupted: every finished trial is kept in the study; run the same command to resume",
+                          highlight=False)
+            sys.exit(130)
+        if isinstance(exc, ConfigError):
+            _fail(exc)
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
     from .search.report import pareto
 
     p = search.progress(study)

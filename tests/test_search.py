@@ -183,14 +183,16 @@ def test_ctrl_c_then_the_same_command_resumes_with_nothing_lost(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "run the same command to resume" in err and "Traceback" not in err
     before = {t.number: t.state for t in load(url, "s").get_trials()}
-    assert before[stopped] == TrialState.FAIL
+    # stopped mid-trial (failed), or, when a library call held the interrupt back, just after the trial
+    assert before[stopped] in (TrialState.FAIL, TrialState.COMPLETE, TrialState.PRUNED)
     done = tsflow("search", config, "--trials", 5, "--out", out)
     assert done.returncode == 0, done.stderr
     trials = load(url, "s").get_trials()
     assert {t.number: t.state for t in trials if t.number in before} == before  # nothing earlier changed
-    again = [t for t in trials if t.user_attrs.get("retry_of") == stopped]
-    assert len(again) == 1 and again[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
-    assert again[0].params == next(t for t in trials if t.number == stopped).params
+    for failed in (n for n, state in before.items() if state == TrialState.FAIL):  # each queued again, once
+        again = [t for t in trials if t.user_attrs.get("retry_of") == failed]
+        assert len(again) == 1 and again[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
+        assert again[0].params == next(t for t in trials if t.number == failed).params
     assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 5
     assert {t.state for t in trials} <= {TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL}
 
