@@ -331,22 +331,21 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
     import tensorflow as tf  # loaded for the trials anyway; its retracing notes are not the user's business
 
     tf.get_logger().setLevel("ERROR")
-    interrupted = []  # Ctrl-C, remembered: a library may turn the KeyboardInterrupt into its own error
-
-    def on_sigint(signum, frame):
-        interrupted.append(signum)
-        raise KeyboardInterrupt
+    def on_sigint(signum, frame):  # the trial stops at its next epoch or stage (a second Ctrl-C: at once)
+        if search.STOP.is_set():
+            raise KeyboardInterrupt
+        search.STOP.set()
+        console.print("stopping at the end of the current epoch (Ctrl-C again to stop at once)", highlight=False)
 
     def on_trial_or_stop(study, trial, p):
         on_trial(study, trial, p)
-        if interrupted:  # the interrupt was swallowed inside a library call: stop after this trial
-            raise KeyboardInterrupt
+        search.stop_if_asked()
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         study = search.run(cfg, out, trials, storage, study_name, note=_note, on_trial=on_trial_or_stop)
     except BaseException as exc:
-        if interrupted:
+        if search.STOP.is_set():
             console.print("interrupted: every finished trial is kept in the study; run the same command to resume",
                           highlight=False)
             sys.exit(130)

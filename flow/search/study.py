@@ -21,6 +21,7 @@ import io
 import json
 import os
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import numpy as np
 from ..config import ConfigError, FlowConfig, dump_config, parse_config
 from .space import PRECHECK, base_raw, candidate, check_space, sample
 
+STOP = threading.Event()  # set by Ctrl-C (the command's SIGINT handler): trials stop at their next epoch
 HEARTBEAT_S = 5
 GRACE_S = 15
 RESOURCES = ("lut", "lutram", "ff", "bram18", "dsp")
@@ -144,13 +146,20 @@ def float_model(cand: FlowConfig, ds, out: Path, float_epochs: int, note=None):
     raw["training"].update(float_epochs=float_epochs, qat_epochs=0)
     if note:
         note(f"float model of architecture {cache.stem}: {float_epochs} epochs (cached for every later trial)")
-    trained = train(parse_config(raw), ds, splits=("val",)).model
+    trained = train(parse_config(raw), ds, report=stop_if_asked, splits=("val",)).model
     cache.parent.mkdir(parents=True, exist_ok=True)
     partial = cache.with_name(f"{cache.stem}.{os.getpid()}.partial.weights.h5")
     trained.save_weights(str(partial))
     os.replace(partial, cache)  # another worker may be writing the same architecture: the last rename wins
     model.set_weights(trained.get_weights())
     return model
+
+
+def stop_if_asked(*_) -> None:
+    """Between epochs and stages: a Ctrl-C stops the trial here, in plain Python (raised inside a library
+    call, the interrupt could be turned into that library's error or printed and lost)."""
+    if STOP.is_set():
+        raise KeyboardInterrupt
 
 
 def pack_weights(model) -> str:
@@ -175,6 +184,7 @@ def make_objective(cfg: FlowConfig, out: Path, note=None):
     worker = f"{socket.gethostname()}:{os.getpid()}"
 
     def objective(trial):
+        stop_if_asked()
         trial.set_user_attr("worker", worker)
         choice = {key: trial.suggest_categorical(key, choices) for key, choices in cfg.search.space.items()}
         same = next((t for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
@@ -194,12 +204,14 @@ def make_objective(cfg: FlowConfig, out: Path, note=None):
         if not _fits(est, cand):
             raise optuna.TrialPruned(f"does not fit {cand.target.part} within the headroom")
         ds = load_dataset(cand)
+        stop_if_asked()
         warm = float_model(cand, ds, out, cfg.search.float_epochs, note)
+        stop_if_asked()
         raw = cand.model_dump(mode="json")
         raw["training"]["qat_epochs"] = cfg.search.qat_epochs
         with open(Path(out) / "trainings.log", "a") as log:  # one line per training: what a user can count
             log.write(json.dumps({"trial": trial.number, "worker": worker, "choice": choice}) + "\n")
-        result = train(parse_config(raw), ds, float_model=warm, splits=("val",))
+        result = train(parse_config(raw), ds, report=stop_if_asked, float_model=warm, splits=("val",))
         val_mse = result.metrics["val"]["mse"]
         trial.set_user_attr("val_mse", val_mse)
         trial.set_user_attr("weights", pack_weights(result.model))
