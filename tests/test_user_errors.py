@@ -97,7 +97,6 @@ def fake_build(name: str = "b", without: tuple[str, ...] = (), extra: dict | Non
     (the files of ``runs.CSIM_NEEDS`` and ``export._check_project``), without the files or folders in
     ``without``; the weights are not a real model."""
     def write(cwd: Path):
-        b = cwd / name
         files = {
             "model/config.yaml": yaml.safe_dump(TINY),
             "model/dataset.json": json.dumps({"name": "seattle-temps", "features": ["temp"], "target": "temp",
@@ -115,11 +114,8 @@ def fake_build(name: str = "b", without: tuple[str, ...] = (), extra: dict | Non
             **(extra or {}),
         }
         for rel, content in files.items():
-            if any(rel == w or rel.startswith(w.rstrip("/") + "/") for w in without):
-                continue
-            path = b / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content if isinstance(content, bytes) else content.encode())
+            if not any(rel == w or rel.startswith(w.rstrip("/") + "/") for w in without):
+                file(f"{name}/{rel}", content)(cwd)
     return write
 
 
