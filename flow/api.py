@@ -113,19 +113,21 @@ def csim(folder: str | Path, jobs: int | None = None) -> CSimReport:
     return rerun_csim(Path(folder), jobs)
 
 
-def export(folder: str | Path, run: bool = False, force: bool = False, report: Note | None = None) -> dict:
-    """Write the vendor Tcl scripts of a build folder (``FOLDER/vivado_scripts/``) and, with ``run``, run them
+def export(folder: str | Path, run: bool = False, force: bool = False, report: Note | None = None,
+           block_design: bool = False) -> dict:
+    """Write the vendor Tcl scripts of a build folder (``FOLDER/vivado_scripts/``; with ``block_design`` also
+    the MicroBlaze system's script and its C example in ``FOLDER/sw/``) and, with ``run``, run them
     (Vitis HLS or Vivado HLS, then Vivado, on PATH). Returns ``{"scripts": [paths], "missing_tools":
     [programs not on PATH]}``, with ``run`` also ``"synthesis"``: what ``FOLDER/synthesis.json`` holds.
     Raises ``flow.export.ExportError`` (``ToolsMissing``, ``StepFailed``) naming what is wrong."""
-    from .export import SCRIPTS, load_build_config, missing_tools, run_scripts, write_scripts
+    from .export import load_build_config, missing_tools, run_scripts, write_scripts
 
     folder = Path(folder)
     cfg = load_build_config(folder)
-    written = write_scripts(folder, cfg, force=force)
+    written = write_scripts(folder, cfg, force=force, block_design=block_design)
     if report:
-        report(f"scripts in {folder / SCRIPTS}: {', '.join(p.name for p in written)}")
+        report(f"written in {folder}: {', '.join(str(p.relative_to(folder)) for p in written)}")
     out = {"scripts": [str(p) for p in written], "missing_tools": missing_tools(cfg)}
     if run:
-        out["synthesis"] = run_scripts(folder, cfg, force=force, report=report)
+        out["synthesis"] = run_scripts(folder, cfg, force=force, report=report, block_design=block_design)
     return out

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from .config import ConfigError
 from .estimate import RESOURCES, estimate
+from .hls.interface import top_function
 from .parts import same_part
 from .reports import HLSReport, ReportError, detect_and_parse
 
 HLS_RESOURCES = ("lut", "ff", "bram18", "dsp")
-TOP = "tsflow_model"
+SOURCE = "tsflow_model"  # the core; hls.interface may wrap it (flow/hls/interface.py)
 
 
 def fit(cfg, reports: list[Path]) -> dict:
@@ -35,8 +36,9 @@ def fit(cfg, reports: list[Path]) -> dict:
             raise ConfigError(f"{path}: report is for part {rep.part}, the configuration targets "
                               f"{cfg.target.part} (target.part); calibrate with reports of the same part")
         top = rep.top if isinstance(rep, HLSReport) else rep.design
-        if top is not None and not top.startswith((TOP, cfg.export.ip_name)):
-            warnings.append(f"{Path(path).name}: design {top}, not tsflow_model (the factors describe that design)")
+        expected = top_function(cfg.hls.interface, SOURCE)
+        if top is not None and not top.startswith((expected, cfg.export.ip_name)):
+            warnings.append(f"{Path(path).name}: design {top}, not {expected} (the factors describe that design)")
         if isinstance(rep, HLSReport):
             for r in HLS_RESOURCES:
                 hls_only[r].append((rep.resources[r], str(path)))

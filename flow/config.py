@@ -212,6 +212,7 @@ class TargetConfig(Strict):
 STORAGE_KINDS = ("registers", "lutram", "bram", "auto")
 ROM_KINDS = ("registers", "lutrom", "bram", "auto")
 MULTIPLIER_KINDS = ("dsp", "lut", "auto")  # auto: by operand width (flow.hls.plan.AUTO_LUT_MUL_MAX_BITS)
+INTERFACES = ("ap_vld", "s_axilite", "axis")  # the IP's ports: flow.hls.interface
 
 
 class HLSConfig(Strict):
@@ -219,6 +220,7 @@ class HLSConfig(Strict):
     multipliers per layer (``auto``: the flow chooses, within ``target.headroom``)."""
 
     tool: Literal["vitis", "vivado"] = "vitis"
+    interface: Literal[INTERFACES] = "ap_vld"  # type: ignore[valid-type]
     default_storage: Literal[STORAGE_KINDS] = "auto"  # type: ignore[valid-type]
     storage: dict[str, Literal[STORAGE_KINDS]] = {}  # type: ignore[valid-type]
     default_rom: Literal[ROM_KINDS] = "auto"  # type: ignore[valid-type]
@@ -242,6 +244,7 @@ class ExportConfig(Strict):
     description: str = Field("Integer-only Transformer forecaster (tsflow)", min_length=1, max_length=200)
     cosim: bool = False
     cosim_windows: int = Field(16, ge=1, le=1_000_000)  # test windows the RTL co-simulation runs (from the first)
+    local_memory_kb: Literal[8, 16, 32, 64] = 16  # the MicroBlaze's code and data memory (export --block-design)
     implementation: bool = False
 
 

@@ -70,6 +70,20 @@ inline ap_int_base<W, S> int_of(const ap_fixed_base<W, I, S, Q, O, N> &v) {
     return m;
 }
 
+// hls.interface s_axilite / axis (flow/hls/interface.py): one element a 32-bit word holding its mantissa,
+// sign-extended (zero-extended for an unsigned type); a word's low bits are read back as the type's bits.
+template <class T> inline ap_int<32> word_of(const T &v) {
+#pragma HLS INLINE
+    return ap_int<32>(int_of(v));
+}
+
+template <class T> inline T of_word(const ap_int<32> &w) {
+#pragma HLS INLINE
+    T v;
+    v.range(T::width - 1, 0) = w.range(T::width - 1, 0);
+    return v;
+}
+
 // One clock of a layer's multiply lanes: the exact products of the operand mantissas and their sum.
 // LANES_T describes the lanes (lanes, a_t, b_t, sum_t, mul_impl). Shared: the design's one
 // engine, the generated `tsflow_mac` (found at instantiation), one RTL instance used by every layer in

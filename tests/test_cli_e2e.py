@@ -228,7 +228,8 @@ def test_export_writes_the_scripts_export_names(shared):
     for name, text in expected.items():
         assert (scripts / name).read_text() == text, name
     assert PART in (scripts / HLS_SCRIPT).read_text() and "tsflow_model" in (scripts / HLS_SCRIPT).read_text()
-    assert f"scripts in runs/x/{SCRIPTS}: {HLS_SCRIPT}, {VIVADO_SCRIPT}, {XDC}, {HOWTO}" in done.stderr
+    assert (f"written in runs/x: {SCRIPTS}/{HLS_SCRIPT}, {SCRIPTS}/{VIVADO_SCRIPT}, {SCRIPTS}/{XDC}, {SCRIPTS}/{HOWTO}"
+            in done.stderr)
     # the commands printed work from where the user is: cd into the build folder, then the HLS script
     assert "  cd runs/x\n" in done.stderr and f"-f {SCRIPTS}/{HLS_SCRIPT}" in done.stderr
 

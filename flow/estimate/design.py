@@ -278,8 +278,11 @@ def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> 
     from ..parts import parse_part
 
     part = parse_part(cfg.target.part)
-    layers = layer_estimates(cfg, prec, plan)
-    buffers = buffer_estimates(plan)
+    from .interface import interface_estimates  # it builds on this module's estimates
+
+    before, after, adapter_memories = interface_estimates(cfg, prec, plan)
+    layers = before + layer_estimates(cfg, prec, plan) + after
+    buffers = buffer_estimates(plan) + adapter_memories
     cost = Cost(lut=TOP_CONTROL_LUT, ff=TOP_CONTROL_FF)
     for item in (*layers, *buffers):
         cost += item.cost

@@ -96,7 +96,30 @@ class _SequentialWriterMixin:
         kept.insert(0, f'#include "{ENGINE_HEADER}"\n')
         if self.dialect == "vivado":  # tsflow::multiply picks Vivado HLS's RESOURCE pragma
             kept.insert(0, "#define TSFLOW_VIVADO_HLS\n")
-        path.write_text("".join(kept))
+        self._write_interface(model, plan["interface"], path, kept)
+
+    @staticmethod
+    def _write_interface(model, interface: str, source: Path, lines: list[str]) -> None:
+        """hls.interface: the core's port pragmas, and the wrapper the tools synthesise (flow.hls.interface)."""
+        from .interface import core_port_pragmas, wrapper
+
+        inp, out = model.get_input_variables()[0], model.get_output_variables()[0]
+        core = model.config.get_project_name()
+        lines = core_port_pragmas(interface, lines, [inp.name, out.name])
+        n_in, n_out = inp.size_cpp(), out.size_cpp()
+        source.write_text("".join(lines) + wrapper(interface, core, n_in, n_out, inp.type.name, out.type.name))
+
+    def write_project_header(self, model):
+        """hls4ml's header of the top function, with the interface wrapper's declaration."""
+        from .interface import prototype
+
+        super().write_project_header(model)
+        plan = next(layer.get_attr("tsflow_plan") for layer in model.get_layers() if layer.get_attr("tsflow_plan"))
+        inp, out = model.get_input_variables()[0], model.get_output_variables()[0]
+        header = Path(model.config.get_output_dir()) / "firmware" / f"{model.config.get_project_name()}.h"
+        text = header.read_text()
+        end = text.rindex("#endif")
+        header.write_text(text[:end] + prototype(plan["interface"], inp.size_cpp(), out.size_cpp()) + "\n" + text[end:])
 
 
 class TSFlowVitisWriter(_SequentialWriterMixin, VitisWriter):

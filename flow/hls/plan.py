@@ -110,6 +110,7 @@ class HLSPlan:
     loops: dict = field(default_factory=dict)  # name -> Loop, in execution order
     buffers: dict = field(default_factory=dict)  # name -> Memory
     roms: dict = field(default_factory=dict)  # name -> Memory
+    interface: str = "ap_vld"  # hls.interface: the ports of the IP (flow.hls.interface)
 
     @property
     def macs(self) -> int:
@@ -119,7 +120,7 @@ class HLSPlan:
         return {"tool": self.tool, "engine": asdict(self.engine) if self.engine else None,
                 "loops": {n: asdict(v) for n, v in self.loops.items()},
                 "buffers": {n: asdict(v) for n, v in self.buffers.items()},
-                "roms": {n: asdict(v) for n, v in self.roms.items()}}
+                "roms": {n: asdict(v) for n, v in self.roms.items()}, "interface": self.interface}
 
 
 @dataclass(frozen=True)
@@ -435,4 +436,4 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
     if "head_in" in loops:
         width = union_type(prec.types["pool"]["output"], last).width
         buffers["head_in"] = Memory("head_in", 2 * D, width, "registers", "registers", 2 * D, internal=True)
-    return HLSPlan(cfg.hls.tool, engine, loops, buffers, _roms(cfg, prec, shapes, loops, choice))
+    return HLSPlan(cfg.hls.tool, engine, loops, buffers, _roms(cfg, prec, shapes, loops, choice), cfg.hls.interface)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .backend import BACKENDS, ensure_registered
+from .interface import testbench_drive, top_function
 from .plan import HLSPlan
 from ..reference import output_of
 
@@ -20,8 +21,9 @@ PROJECT = "tsflow_model"
 TB_FILE = "tsflow_tb.cpp"
 TB_DATA = "tb_data"
 
-_TESTBENCH = r"""// Bit-exact testbench: runs every test window through {project}() and compares the output
-// mantissas with the reference forward's. Exit code 1 on any mismatch (also under csim_design).
+_TESTBENCH = r"""// Bit-exact testbench: runs every test window through {top}() (hls.interface: {interface}), driven as a
+// system would drive it, and compares the output mantissas with the reference forward's. Exit code 1 on
+// any mismatch (also under csim_design and cosim_design).
 // Usage: csim [tb_data folder] [trace folder, or "-" for none] [first window] [window count]
 // (the range lets flow.csim run the split as shards in parallel processes; default: every window)
 #include <cmath>
@@ -74,17 +76,13 @@ int main(int argc, char **argv) {{
     long first = -1;
     double max_abs_diff = 0;
     for (long s = begin; s < begin + samples; s++) {{
-        {input_t} x[n_in];
-        {output_t} y[n_out];
-        for (unsigned i = 0; i < n_in; i++)
-            x[i] = std::ldexp((double)inputs[(size_t)s * n_in + i], -({input_t}::width - {input_t}::iwidth));
-        {project}(x, y);
-        bool bad = false;
+        int32_t got[n_out];
+{drive}        bool bad = false;
         for (unsigned j = 0; j < n_out; j++) {{
-            int32_t want = expected[(size_t)s * n_out + j], got = tsflow::mantissa(y[j]);
-            double diff = std::fabs(std::ldexp((double)(got - want), -({output_t}::width - {output_t}::iwidth)));
+            int32_t want = expected[(size_t)s * n_out + j];
+            double diff = std::fabs(std::ldexp((double)got[j] - want, -({output_t}::width - {output_t}::iwidth)));
             if (diff > max_abs_diff) max_abs_diff = diff;
-            bad = bad || got != want;
+            bad = bad || got[j] != want;
         }}
         if (bad && first < 0) first = s;
         mismatches += bad;
@@ -137,9 +135,11 @@ def write_project(cfg, model, prec, reference: dict, folder: Path, plan: HLSPlan
     x_in.mantissa.reshape(n, n_in).astype(np.int32).tofile(tb / "inputs.bin")
     y.mantissa.reshape(n, -1).astype(np.int32).tofile(tb / "expected.bin")
     inp, out = hls_model.get_input_variables()[0], hls_model.get_output_variables()[0]
+    interface = cfg.hls.interface
     (folder / TB_FILE).write_text(_TESTBENCH.format(
         project=PROJECT, tb_data=TB_DATA, n_in=n_in, n_out=int(np.prod(y.mantissa.shape[1:])),
-        input_t=inp.type.name, output_t=out.type.name))
+        output_t=out.type.name, top=top_function(interface, PROJECT), interface=interface,
+        drive=testbench_drive(interface, PROJECT, inp.type.name, out.type.name)))
     boundaries = {name: {"type": b.type.to_dict(), "per_sample": int(np.prod(b.mantissa.shape[1:]))}
                   for name, b in reference.items()}
     (folder / "boundaries.json").write_text(json.dumps(boundaries, indent=1))

@@ -22,13 +22,15 @@ from pathlib import Path
 
 import click
 
-from .config import ConfigError, load_config
-from .parts import same_part
+from ..config import ConfigError, load_config
+from ..hls.interface import top_function
+from ..parts import same_part
 
 TEMPLATES = Path(str(files("flow.vivado_scripts")))
 
-# what `tsflow build` writes (flow/hls/project.py: PROJECT, TB_FILE, TB_DATA)
-TOP = "tsflow_model"
+# what `tsflow build` writes (flow/hls/project.py: PROJECT, TB_FILE, TB_DATA); the function synthesised is
+# SOURCE's core or its interface wrapper (flow/hls/interface.py, hls.interface)
+SOURCE = "tsflow_model"
 TESTBENCH = "tsflow_tb.cpp"
 TB_DATA = "tb_data"
 
@@ -106,17 +108,23 @@ class Step:
         return "  or  ".join(shlex.join(c) for c in self.choices)
 
 
-def steps(cfg) -> list[Step]:
+def steps(cfg, block_design: bool = False) -> list[Step]:
+    """The tool runs, in order (``block_design``: the MicroBlaze system of ``export --block-design`` last)."""
+    from .block_design import BD_SCRIPT
+
     hls_script, vivado_script = f"{SCRIPTS}/{HLS_SCRIPT}", f"{SCRIPTS}/{VIVADO_SCRIPT}"
     if cfg.hls.tool == "vitis":
         hls = Step("hls", (("vitis_hls", "-f", hls_script), ("vitis-run", "--mode", "hls", "--tcl", hls_script)))
     else:
         hls = Step("hls", (("vivado_hls", "-f", hls_script),))
-    return [hls, Step("vivado", (("vivado", "-mode", "batch", "-source", vivado_script),))]
+    out = [hls, Step("vivado", (("vivado", "-mode", "batch", "-source", vivado_script),))]
+    if block_design:
+        out.append(Step("block_design", (("vivado", "-mode", "batch", "-source", f"{SCRIPTS}/{BD_SCRIPT}"),)))
+    return out
 
 
-def commands_text(cfg, build_dir: Path) -> str:
-    lines = [f"cd {shlex.quote(str(build_dir))}"] + [s.describe() for s in steps(cfg)]
+def commands_text(cfg, build_dir: Path, block_design: bool = False) -> str:
+    lines = [f"cd {shlex.quote(str(build_dir))}"] + [s.describe() for s in steps(cfg, block_design)]
     return "\n".join("  " + line for line in lines)
 
 
@@ -139,7 +147,7 @@ def load_build_config(build_dir: Path):
 
 
 def _check_project(build_dir: Path) -> None:
-    needed = [f"hls/firmware/{TOP}.cpp", f"hls/firmware/{TOP}.h", f"hls/{TESTBENCH}",
+    needed = [f"hls/firmware/{SOURCE}.cpp", f"hls/firmware/{SOURCE}.h", f"hls/{TESTBENCH}",
               f"hls/{TB_DATA}/inputs.bin", f"hls/{TB_DATA}/expected.bin"]
     missing = [p for p in needed if not (build_dir / p).is_file()]
     if missing:
@@ -149,24 +157,30 @@ def _check_project(build_dir: Path) -> None:
 
 # -------------------------------------------------------------------------------------- the scripts
 
-def render(cfg, test_windows: int | None = None) -> dict[str, str]:
-    """File name -> content of every file written to ``DIR/vivado_scripts/`` (``test_windows``: how many the
-    build's vectors hold; the co-simulation runs at most that many)."""
-    e, vitis = cfg.export, cfg.hls.tool == "vitis"
-    hls_commands = [shlex.join(c) for c in steps(cfg)[0].choices]
-    vivado_command = shlex.join(steps(cfg)[1].choices[0])
-    common = {
+def common_values(cfg) -> dict[str, str]:
+    """The placeholders every template of a build shares."""
+    return {
         "name": cfg.name, "part": cfg.target.part, "part_tcl": tcl_quote(cfg.target.part),
         "clock_mhz": f"{cfg.target.clock_mhz:g}", "clock_period_ns": clock_period_ns(cfg.target.clock_mhz),
         "vlnv": vlnv(cfg), "vlnv_tcl": tcl_quote(vlnv(cfg)),
         "module": module_name(cfg), "module_tcl": tcl_quote(module_name(cfg)),
         "hls_script": HLS_SCRIPT, "vivado_script": VIVADO_SCRIPT, "xdc": XDC, "ip_repo": IP_REPO,
     }
+
+
+def render(cfg, test_windows: int | None = None) -> dict[str, str]:
+    """File name -> content of every file written to ``DIR/vivado_scripts/`` (``test_windows``: how many the
+    build's vectors hold; the co-simulation runs at most that many)."""
+    e, vitis = cfg.export, cfg.hls.tool == "vitis"
+    hls_commands = [shlex.join(c) for c in steps(cfg)[0].choices]
+    vivado_command = shlex.join(steps(cfg)[1].choices[0])
+    common = common_values(cfg)
     hls = _fill("hls.tcl.in", **common,
                 tool_title="Vitis HLS" if vitis else "Vivado HLS",
                 run_comment="\n".join(f"#   {c}" for c in hls_commands),
                 cosim_comment="C/RTL co-simulation, " if e.cosim else "",
-                top=TOP, testbench=TESTBENCH, tb_data=TB_DATA, hls_project=HLS_PROJECT, solution=SOLUTION,
+                top=top_function(cfg.hls.interface, SOURCE), source=SOURCE, interface=cfg.hls.interface,
+                testbench=TESTBENCH, tb_data=TB_DATA, hls_project=HLS_PROJECT, solution=SOLUTION,
                 cosim=int(e.cosim), cosim_windows=min(e.cosim_windows, test_windows or e.cosim_windows),
                 clock_uncertainty=f"{cfg.target.clock_uncertainty:g}",
                 std_flag="-std=c++14" if vitis else "-std=c++0x",
@@ -205,24 +219,29 @@ def _test_windows(build_dir: Path) -> int | None:
         return None
 
 
-def write_scripts(build_dir: Path, cfg=None, force: bool = False) -> list[Path]:
-    """Write the filled scripts and HOWTO.md into ``build_dir/vivado_scripts/``; returns their paths.
+def write_scripts(build_dir: Path, cfg=None, force: bool = False, block_design: bool = False) -> list[Path]:
+    """Write the filled scripts and HOWTO.md into ``build_dir/vivado_scripts/`` (with ``block_design``, also
+    the MicroBlaze system's script and ``sw/``: ``flow.export.block_design``); returns their paths.
 
     ``cfg`` defaults to the build's own configuration. A file that exists with other content is not
     replaced unless ``force`` (an identical file is left as it is)."""
+    from . import block_design as system
+
     build_dir = Path(build_dir)
     if cfg is None:
         cfg = load_build_config(build_dir)
     _check_project(build_dir)
     out = build_dir / SCRIPTS
     files = {out / name: text for name, text in render(cfg, _test_windows(build_dir)).items()}
+    if block_design:
+        files.update({build_dir / rel: text for rel, text in system.render(cfg, build_dir, common_values(cfg)).items()})
     differ = [p for p, text in files.items() if p.exists() and p.read_text() != text]
     if differ and not force:
         names = ", ".join(str(p.relative_to(build_dir)) for p in differ)
         raise ExportError(f"{names} already exist{'s' if len(differ) == 1 else ''} in {build_dir} with other "
                           f"content (edited, or written for another configuration); pass --force to replace")
-    out.mkdir(exist_ok=True)
     for path, text in files.items():
+        path.parent.mkdir(exist_ok=True)
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
     return list(files)
@@ -230,9 +249,9 @@ def write_scripts(build_dir: Path, cfg=None, force: bool = False) -> list[Path]:
 
 # ------------------------------------------------------------------------------------ running them
 
-def resolve_tools(cfg, which=shutil.which) -> list[tuple[Step, tuple[str, ...] | None]]:
+def resolve_tools(cfg, which=shutil.which, block_design: bool = False) -> list[tuple[Step, tuple[str, ...] | None]]:
     """Each step with the command line that will run it (``None`` if no choice is on PATH)."""
-    return [(s, next((c for c in s.choices if which(c[0])), None)) for s in steps(cfg)]
+    return [(s, next((c for c in s.choices if which(c[0])), None)) for s in steps(cfg, block_design)]
 
 
 def missing_tools(cfg, which=shutil.which) -> list[str]:
@@ -240,12 +259,12 @@ def missing_tools(cfg, which=shutil.which) -> list[str]:
     return [" or ".join(c[0] for c in s.choices) for s, cmd in resolve_tools(cfg, which) if cmd is None]
 
 
-def missing_tools_message(cfg, build_dir: Path, which=shutil.which) -> str | None:
+def missing_tools_message(cfg, build_dir: Path, which=shutil.which, block_design: bool = False) -> str | None:
     missing = missing_tools(cfg, which)
     if not missing:
         return None
     return (f"cannot run the vendor scripts: {' and '.join(missing)} not on PATH. Run these commands "
-            f"(from the build folder):\n{commands_text(cfg, build_dir)}\n"
+            f"(from the build folder):\n{commands_text(cfg, build_dir, block_design)}\n"
             f"or put the tools on PATH and run 'tsflow export {shlex.quote(str(build_dir))} --run' again")
 
 
@@ -265,28 +284,34 @@ def _vivado_report(stage: str, kind: str) -> str:
 
 
 def _expected_outputs(cfg, step: str) -> list[str]:
+    from .block_design import XSA
+
     if step == "hls":
         return [CSYNTH_XML, f"{IP_REPO}/component.xml"]
+    if step == "block_design":
+        return [XSA]
     stage = "impl" if cfg.export.implementation else "synth"
     return [_vivado_report(stage, "utilization"), _vivado_report(stage, "timing_summary")]
 
 
-def run_scripts(build_dir: Path, cfg=None, force: bool = False, which=shutil.which, report=None) -> dict:
-    """Write (if needed) and run the vendor scripts in order from ``build_dir``; returns the content
-    of the ``synthesis.json`` it writes. Raises ``ToolsMissing`` without the tools, ``StepFailed``
-    (with the tail of the step's log) at the first failing step."""
+def run_scripts(build_dir: Path, cfg=None, force: bool = False, which=shutil.which, report=None,
+                block_design: bool = False) -> dict:
+    """Write (if needed) and run the vendor scripts in order from ``build_dir`` (``block_design``: the
+    MicroBlaze system's too, to its hardware platform); returns the content of the ``synthesis.json`` it
+    writes. Raises ``ToolsMissing`` without the tools, ``StepFailed`` (with the tail of the step's log) at
+    the first failing step."""
     build_dir = Path(build_dir).resolve()
     if cfg is None:
         cfg = load_build_config(build_dir)
-    write_scripts(build_dir, cfg, force=force)
-    message = missing_tools_message(cfg, build_dir, which)
+    write_scripts(build_dir, cfg, force=force, block_design=block_design)
+    message = missing_tools_message(cfg, build_dir, which, block_design)
     if message:
         raise ToolsMissing(message)
     for path in _stale_outputs(build_dir):
         path.unlink(missing_ok=True)
     (build_dir / LOGS).mkdir(exist_ok=True)
     seconds, ran = {}, []
-    for step, argv in resolve_tools(cfg, which):
+    for step, argv in resolve_tools(cfg, which, block_design):
         log = build_dir / LOGS / f"{step.name}.log"
         if report:
             report(f"{step.name}: {shlex.join(argv)}  (log: {log.relative_to(build_dir)})")
@@ -376,7 +401,7 @@ def _clock_periods(lines: list[str]) -> dict[str, float]:
 
 def collect_reports(build_dir: Path, cfg) -> dict:
     """Read the reports the scripts wrote into the ``synthesis.json`` content (no tool is run)."""
-    from .reports import ReportError, parse_csynth_xml, parse_vivado_utilization
+    from ..reports import ReportError, parse_csynth_xml, parse_vivado_utilization
 
     build_dir = Path(build_dir)
     stage = "impl" if cfg.export.implementation else "synth"
@@ -393,8 +418,9 @@ def collect_reports(build_dir: Path, cfg) -> dict:
     for what, part in (("C synthesis", hls.part), ("Vivado", util.part)):
         if not same_part(part or "", cfg.target.part):
             warnings.append(f"{what} report is for part {part}, the configuration asks for {cfg.target.part}")
-    if hls.top != TOP:
-        warnings.append(f"C synthesis report is for top {hls.top}, not {TOP}")
+    top = top_function(cfg.hls.interface, SOURCE)
+    if hls.top != top:
+        warnings.append(f"C synthesis report is for top {hls.top}, not {top}")
     if hls.clock_target_ns is not None and abs(hls.clock_target_ns - period) > 1e-3:
         warnings.append(f"C synthesis clock target {hls.clock_target_ns} ns, configured {period} ns")
     clock = timing["clocks"].get("ap_clk")
@@ -452,15 +478,18 @@ def _error(message: str, code: int) -> None:
 @click.option("--run", "run", is_flag=True,
               help="Run the scripts (Vitis HLS / Vivado HLS, then Vivado must be on PATH) and write synthesis.json.")
 @click.option("--force", is_flag=True, help="Replace scripts in FOLDER/vivado_scripts that differ from these.")
-def export_command(folder: Path, run: bool, force: bool):
+@click.option("--block-design", "block_design", is_flag=True,
+              help="Also a Vivado block design (MicroBlaze, AXI interconnect, UART, the IP) and a bare-metal C "
+                   "example that drives the IP (FOLDER/sw/); needs hls.interface: s_axilite.")
+def export_command(folder: Path, run: bool, force: bool, block_design: bool):
     """Write the vendor Tcl scripts of a build folder (FOLDER/vivado_scripts/) and, with --run, run
     them and read latency, resources and timing back into FOLDER/synthesis.json."""
-    from . import api
+    from .. import api
 
     try:
-        done = api.export(folder, run, force, report=_print)
+        done = api.export(folder, run, force, report=_print, block_design=block_design)
         if not run:
-            _print(f"run from the build folder:\n{commands_text(load_build_config(folder), folder)}")
+            _print(f"run from the build folder:\n{commands_text(load_build_config(folder), folder, block_design)}")
             missing = done["missing_tools"]
             _print(f"not on PATH: {', '.join(missing)} ('tsflow export --run' needs them)" if missing
                    else f"the tools are on PATH: 'tsflow export {shlex.quote(str(folder))} --run' runs these")
@@ -484,7 +513,7 @@ def export_command(folder: Path, run: bool, force: bool):
 
 def _calibrate(folder: Path, cfg, result: dict) -> None:
     """Feed the reports of this run to the estimator's calibration (FOLDER/calibration.json)."""
-    from .calibration import fit, save_calibration
+    from ..calibration import fit, save_calibration
 
     try:
         calibration = fit(cfg, [Path(folder) / result["hls"]["report"],
