@@ -735,3 +735,46 @@ def test_default_config_totals_and_latency_by_hand(est_default):
     assert est_default.latency_cycles == 7668
     # MACs 384x1 + 3x384x16 + 576x16 + 384x24 + 384x16 + 1536x16 + 384x64 + 16 = 92560; ceil(92560 / 20)
     assert (est_default.macs, est_default.dsp_bound_cycles) == (92560, 4628)
+
+
+# =================================================================================================
+# The interfaces of configs/default.yaml (hls.interface, flow/estimate/interface.py): the same core as
+# above (window 24 x 1 channel of s12.4, forecast 1 word), plus, for s_axilite and axis:
+#  capture: control 24 LUT + 16 FF, counter(24) b = clog2(25) = 5 -> 6 LUT + 5 FF, 24 x 12-bit registers
+#           written one a clock = 288 FF + 24 enable LUT -> 54 LUT, 309 FF; 24 trips + fill (AXI4-Lite
+#           memory: LUTRAM read latency 1; stream: its register slice 1) + 1 write = 26 cycles
+#  forecast: control 24 + 16, counter(1) b = clog2(2) = 1 -> 2 LUT + 1 FF, mux(1, 32) = 0 -> 26 LUT, 17 FF;
+#           1 + 1 write = 2 cycles
+#  AXI4-Lite slave with arrays {window: 24, forecast: 1}: map 16 control bytes + window 96 B aligned to 128
+#           + forecast 4 B -> 148 B, address bits clog2(148) = 8; read mux over control + 2 arrays = 3:1 of
+#           32 bits = 32 x ceil(2 / 3) = 32 LUT; + 2 x 8 + 24 = 72 LUT; FF 8 + 32 + 10 + 16 = 66.
+#           Memories, LUTRAM <= 32 words: 4 x ceil(32 / 6) = 24 LUT (all LUTRAM) each.
+#  axis: the AXI4-Lite slave with only forecast: map 16 + 4 = 20 B -> 5 address bits; 2:1 read mux
+#           32 x ceil(1 / 3) = 32 LUT; 32 + 10 + 24 = 66 LUT; FF 5 + 32 + 10 + 16 = 63; register slice
+#           32 + 4 = 36 LUT, 2 x 33 + 2 = 68 FF -> adapter 102 LUT, 131 FF; one 24-LUT memory.
+# =================================================================================================
+
+@pytest.mark.parametrize("interface, adapter, memories", [
+    ("s_axilite", (72, 0, 66, 0, 0, 0), {"s_axi_control.window": ("lutram", 24, 32, 1, 24, 24, 0, 0, 0),
+                                         "s_axi_control.forecast": ("lutram", 1, 32, 1, 24, 24, 0, 0, 0)}),
+    ("axis", (102, 0, 131, 0, 0, 0), {"s_axi_control.forecast": ("lutram", 1, 32, 1, 24, 24, 0, 0, 0)}),
+])
+def test_each_interface_adds_its_loops_and_adapter_by_hand(est_default, interface, adapter, memories):
+    cfg = load_config(REPO / "configs" / "default.yaml")
+    est = estimate(cfg.model_copy(update={"hls": cfg.hls.model_copy(update={"interface": interface})}),
+                   n_features=1)
+    layers = layer_table(est)
+    assert list(layers)[0] == "capture" and list(layers)[-2:] == ["forecast", "adapter"]
+    assert layers["capture"] == (54, 0, 309, 0, 0, 26)
+    assert layers["forecast"] == (26, 0, 17, 0, 0, 2)
+    assert layers["adapter"] == adapter
+    core = {n: row for n, row in layers.items() if n not in ("capture", "forecast", "adapter")}
+    assert core == layer_table(est_default)  # the core is the ap_vld design's, layer for layer
+    buffers = buffer_table(est)
+    assert {n: buffers[n] for n in memories} == memories
+    assert {n: row for n, row in buffers.items() if n not in memories} == buffer_table(est_default)
+    assert est.latency_cycles == 7668 + 26 + 2
+    added_lut = 54 + 26 + adapter[0] + 24 * len(memories)
+    assert est.total["lut"] == 5611 + added_lut  # 5610.25 + an integer: the same ceiling
+    assert est.total["lutram"] == 1412 + 24 * len(memories)
+    assert est.total["ff"] == 2693 + 309 + 17 + adapter[2]

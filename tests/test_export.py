@@ -132,7 +132,11 @@ proc report_power args {
     rec report_power $args; injected report_power
     put_file [option $args -file] "" "power stand-in"
 }
-source [lindex $argv 0]
+# as `vivado -source SCRIPT -tclargs ARGS`: the script sees ARGS in argv
+set tsflow_test_script [lindex $argv 0]
+set argv [lrange $argv 1 end]
+set argc [llength $argv]
+source $tsflow_test_script
 """
 
 # A stand-in for a vendor executable: finds the Tcl file after -f / --tcl / -source and runs it
@@ -213,10 +217,10 @@ def prelude(tmp_path):
     return path
 
 
-def run_tcl(build_dir: Path, script: Path, prelude: Path, **env) -> tuple[subprocess.CompletedProcess, list]:
+def run_tcl(build_dir: Path, script: Path, prelude: Path, *args: str, **env) -> tuple[subprocess.CompletedProcess, list]:
     log = build_dir.parent / f"record-{script.stem}.log"
     log.unlink(missing_ok=True)
-    done = subprocess.run([TCLSH, str(prelude), str(script)], cwd=build_dir, capture_output=True, text=True,
+    done = subprocess.run([TCLSH, str(prelude), str(script), *args], cwd=build_dir, capture_output=True, text=True,
                           env={**os.environ, "TSFLOW_TEST_LOG": str(log), **env}, timeout=60)
     return done, read_log(log)
 

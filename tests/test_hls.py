@@ -19,14 +19,14 @@ from .conftest import assert_keras_equals_reference, small_raw
 
 
 def case(window=24, d_model=16, heads=1, n_layers=1, bits=8, storage="auto", tool="vitis", head="mean",
-         inputs="levels", predict_delta=False, lanes=None, **quant):
+         inputs="levels", predict_delta=False, lanes=None, interface="ap_vld", **quant):
     raw = small_raw(d_model=d_model, heads=heads, layers=n_layers, ffn=2 * d_model, head=head,
                     predict_delta=predict_delta)
     raw["data"].update(window=window, inputs=inputs)
     raw["quantization"] = {"bits": bits, **quant}
     raw["training"].update(float_epochs=1, qat_epochs=1)
     lanes = {"enc0.ffn2": 4, "enc0.scores": 2} if lanes is None else lanes  # the rest: auto
-    raw["hls"] = {"tool": tool, "default_storage": storage, "parallelism": lanes,
+    raw["hls"] = {"tool": tool, "interface": interface, "default_storage": storage, "parallelism": lanes,
                   "multiplier": {"enc0.ffn1": "lut", "enc0.scores": "dsp", "enc0.norm1": "lut", "pool": "dsp"}}
     return raw
 
@@ -37,18 +37,21 @@ MIXED_B = {"rounding": "rnd", "overflow": "wrap", "softmax": {"table_size": 64},
            "layers": {"embed": {"output": {"bits": 5, "integer": 2}}, "enc0.v": {"weight": {"bits": 3}}}}
 # predict_delta (the delta add, the last-step wire and the delta port) with both heads and both input
 # kinds; windows 24 and 48, whose pooling reciprocal 2^16/n rounds; lanes chosen by auto, and lanes that
-# do not divide the widths they run over (3 on d_model 8, 7 on a 24-step window, 5 on 16 FFN units)
+# do not divide the widths they run over (3 on d_model 8, 7 on a 24-step window, 5 on 16 FFN units); each
+# hls.interface, the testbench driving the top function as a system would (ap_vld ports, AXI4-Lite words,
+# AXI4-Stream beats), in both dialects
 CASES = {
     "8bit-h1-d16-l1-w24-auto-delta": case(predict_delta=True),
-    "6bit-h2-d8-l2-w48-bram-meanlast-delta": case(window=48, d_model=8, heads=2, n_layers=2, bits=6,
-                                                  storage="bram", head="mean_last", predict_delta=True),
-    "4bit-h2-d32-l1-w24-lutram": case(d_model=32, heads=2, bits=4, storage="lutram"),
+    "6bit-h2-d8-l2-w48-bram-meanlast-delta-axilite": case(window=48, d_model=8, heads=2, n_layers=2, bits=6,
+                                                          storage="bram", head="mean_last", predict_delta=True,
+                                                          interface="s_axilite"),
+    "4bit-h2-d32-l1-w24-lutram-axis": case(d_model=32, heads=2, bits=4, storage="lutram", interface="axis"),
     "mixedA-h1-d8-l2-w24-registers-diff-delta-oddlanes": case(
         d_model=8, n_layers=2, storage="registers", rounding="trn", inputs="differences", predict_delta=True,
         lanes={"enc0.q": 3, "enc1.context": 7, "enc1.ffn2": 5, "enc0.scores": 3}, **MIXED_A),
-    "mixedB-h2-d16-l1-w48-auto-vivado-meanlast-diff-delta-autolanes": case(
+    "mixedB-h2-d16-l1-w48-auto-vivado-meanlast-diff-delta-autolanes-axilite": case(
         window=48, heads=2, bits=6, tool="vivado", head="mean_last", inputs="differences", predict_delta=True,
-        lanes={}, **MIXED_B),
+        lanes={}, interface="s_axilite", **MIXED_B),
 }
 DEFAULT_CASE = "8bit-h1-d16-l1-w24-auto-delta"
 
@@ -371,7 +374,7 @@ def test_pragmas_and_lanes_follow_the_plan_and_the_yaml(tmp_path, tool):
         assert "BIND_OP" not in seen
 
 
-@pytest.mark.parametrize("name", [DEFAULT_CASE, "6bit-h2-d8-l2-w48-bram-meanlast-delta"])
+@pytest.mark.parametrize("name", [DEFAULT_CASE, "6bit-h2-d8-l2-w48-bram-meanlast-delta-axilite"])
 def test_the_built_cpp_is_the_plan_the_estimate_priced(built, name):
     """The build's plan.json is the estimate's plan; every buffer and table of it is declared with its
     size, storage and banks, and every multiplying layer runs the lanes the estimate counted."""
@@ -408,17 +411,55 @@ def test_the_built_cpp_is_the_plan_the_estimate_priced(built, name):
     assert any(words[n] > 1 for n in words) and any(words[n] == 1 for n in words)
 
 
-def test_the_vendor_scripts_of_a_real_build_run_under_recording_procs(built, tmp_path):
+INTERFACE_CASES = {DEFAULT_CASE: "tsflow_model", "6bit-h2-d8-l2-w48-bram-meanlast-delta-axilite": "tsflow_ip",
+                   "4bit-h2-d32-l1-w24-lutram-axis": "tsflow_ip"}
+
+
+@pytest.mark.parametrize("name", list(INTERFACE_CASES))
+def test_the_top_function_has_the_ports_of_hls_interface_and_reads_the_window_once(built, name):
+    cfg, stage, _ = built(name)
+    source = (stage / "hls" / "firmware" / "tsflow_model.cpp").read_text()
+    core = source[:source.index("\n}\n")]  # hls4ml's function, the layers in order
+    plan = json.loads((stage / "plan.json").read_text())
+    n_in = plan["buffers"]["input"]["words"]
+    if cfg.hls.interface == "ap_vld":
+        assert "#pragma HLS INTERFACE ap_vld port=window,delta" in core
+        assert "#pragma HLS ARRAY_RESHAPE variable=window complete dim=0" in core
+        # the one wide port is read by the input layer in one clock, into registers
+        assert plan["loops"]["input"]["lanes"] == n_in and plan["buffers"]["input"]["storage"] == "registers"
+        assert "tsflow_ip" not in source
+        return
+    assert "INTERFACE" not in core and "ARRAY_RESHAPE variable=window" not in core
+    assert "#pragma HLS ARRAY_PARTITION variable=window complete dim=0" in core
+    wrapper = source[source.index("void tsflow_ip("):]
+    pragmas = [ln.strip() for ln in wrapper.splitlines() if "INTERFACE" in ln]
+    window = ("#pragma HLS INTERFACE axis port=window" if cfg.hls.interface == "axis"
+              else "#pragma HLS INTERFACE s_axilite port=window bundle=control")
+    assert pragmas == [window, "#pragma HLS INTERFACE s_axilite port=forecast bundle=control",
+                       "#pragma HLS INTERFACE s_axilite port=return bundle=control"]
+    # captured once: the window is read in the capture loop only, which runs before the core
+    code = [ln for ln in wrapper.splitlines()[1:] if not ln.strip().startswith(("#pragma", "//"))]
+    reads = [i for i, ln in enumerate(code) if "window" in ln]
+    assert len(reads) == 1
+    assert code.index("Capture:") < reads[0] < code.index("    tsflow_model(x, y);") < code.index("Forecast:")
+    bound = re.search(r"for \(unsigned i = 0; i < ([\d*]+); i\+\+\)", "\n".join(code)).group(1)
+    assert eval(bound) == n_in  # every word of the window, one a clock
+    header = (stage / "hls" / "firmware" / "tsflow_model.h").read_text()
+    assert header.count("void tsflow_ip(") == 1 and header.count("void tsflow_model(") == 1
+
+
+@pytest.mark.parametrize("name", list(INTERFACE_CASES))
+def test_the_vendor_scripts_of_a_real_build_run_under_recording_procs(built, tmp_path, name):
     """tsflow export on a real build: the Vitis HLS script finds every file it adds and sets the top."""
     from .test_export import PRELUDE, hls_run, only
 
-    _, stage, _ = built(DEFAULT_CASE)
+    _, stage, _ = built(name)
     copy = tmp_path / "build"
     shutil.copytree(stage, copy)
     prelude = tmp_path / "prelude.tcl"
     prelude.write_text(PRELUDE)
     done, rec = hls_run(copy, prelude)
     assert done.returncode == 0, done.stderr
-    assert only(rec, "set_top") == ["tsflow_model"]
+    assert only(rec, "set_top") == [INTERFACE_CASES[name]]
     added = [arg for call in rec if call[0] == "add_files" for arg in call[1:] if arg.startswith("hls/")]
     assert added and all((copy / path).exists() for path in added)
