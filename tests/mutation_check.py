@@ -183,6 +183,20 @@ MUTATIONS = [
     Mutation("tcl.export-format", "vivado_scripts/hls.tcl.in",
              "export_design -format ip_catalog", "export_design -format syn_dcp",
              EXPORT, "HLS script exports a DCP instead of an IP-catalog IP"),
+    Mutation("cpp.interface-word-unsigned", "hls_templates/tsflow_layers.h",
+             "return ap_int<32>(int_of(v));", "return ap_int<32>(bits_of<T, ap_uint<T::width> >(v));",
+             ("tests/test_hls.py", "-k", "bit_exact and (axilite or axis)"),
+             "a forecast word of the AXI wrappers not sign-extended"),
+    Mutation("cpp.interface-word-top-bit-dropped", "hls_templates/tsflow_layers.h",
+             "v.range(T::width - 1, 0) = w.range(T::width - 1, 0);", "v.range(T::width - 2, 0) = w.range(T::width - 2, 0);",
+             ("tests/test_hls.py", "-k", "bit_exact and (axilite or axis)"),
+             "the AXI wrappers read a window word without its sign bit"),
+    Mutation("estimate.interface-capture-fill-ignored", "flow/estimate/interface.py",
+             "n_in + fill + WRITE_STAGES", "n_in + WRITE_STAGES",
+             ("tests/test_estimate_by_hand.py",), "the capture loop's read latency left out of the latency"),
+    Mutation("tcl.block-design-not-validated", "vivado_scripts/block_design.tcl.in",
+             "tsflow_step validate_bd_design {validate_bd_design}", "tsflow_step validate_bd_design {}",
+             ("tests/test_block_design.py",), "the block design exported without validate_bd_design"),
 ]
 
 
