@@ -5,10 +5,16 @@
 ``csynth.xml`` / ``csynth.rpt`` for resources; latency comes from the HLS report. Several reports of
 one kind are averaged. The corrections are stored as JSON and applied by ``tsflow estimate`` /
 ``tsflow build`` with ``--calibration``.
+
+Per layer, where the reports give it: the pipelined loops of ``csynth.xml`` and of its modules' reports
+(Vitis HLS 2022 and later report each pipelined loop in a module of its own) are set beside the
+estimated layers by trip count (``match_loops``), and a matched layer's cycles get their own factor;
+the latency factor then covers the layers left.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 from .config import ConfigError
@@ -21,12 +27,53 @@ HLS_RESOURCES = ("lut", "ff", "bram18", "dsp")
 SOURCE = "tsflow_model"  # the core; hls.interface may wrap it (flow/hls/interface.py)
 
 
+def match_loops(layers: list[dict], loops: list[dict]) -> list[dict]:
+    """Each estimated layer that runs loops (``layers``: estimate.json's, with ``loops``, their trip counts)
+    beside the reports' pipelined loops that are its own, where the trip counts leave no doubt: for each
+    of its trip counts, the reports hold exactly as many pipelined loops with it as the estimate has
+    loops with it, all of this layer's. Layers sharing a trip count (q, k and v) stay unmatched
+    (``loops: None``): the tool names the loops, and no name is guessed."""
+    wanted: dict[int, list[str]] = {}
+    for layer in layers:
+        for trip in layer.get("loops") or []:
+            wanted.setdefault(trip, []).append(layer["name"])
+    found: dict[int, list[dict]] = {}
+    for lp in loops:
+        if lp.get("ii") is not None and lp.get("trip_max") is not None and lp["trip_min"] == lp["trip_max"]:
+            found.setdefault(lp["trip_max"], []).append(lp)
+    out = []
+    for layer in layers:
+        trips = layer.get("loops") or []
+        if not trips:
+            continue
+        entry = {"layer": layer["name"], "cycles": layer["cycles"], "trips": trips, "loops": None, "latency": None,
+                 "ii": None, "ratio": None}
+        own = all(set(wanted[t]) == {layer["name"]} and len(found.get(t, [])) == len(wanted[t]) for t in trips)
+        group = [lp for t in dict.fromkeys(trips) for lp in found.get(t, [])] if own else []
+        if group and all(lp.get("latency_max") is not None for lp in group):
+            latency = sum(lp["latency_max"] for lp in group)
+            entry.update(loops=[f"{lp['module']}/{lp['name']}" if lp.get("module") else lp["name"] for lp in group],
+                         latency=latency, ii=[lp["ii"] for lp in group],
+                         ratio=round(latency / layer["cycles"], 4) if layer["cycles"] else None)
+        out.append(entry)
+    return out
+
+
+def _module_of(top: str | None, cfg) -> bool:
+    """A report of one module inside the design (a pipelined loop's, the core's under a wrapper)."""
+    design = top_function(cfg.hls.interface, SOURCE)
+    return top is not None and top != design and top.startswith((f"{design}_", SOURCE))
+
+
 def fit(cfg, reports: list[Path]) -> dict:
-    """Corrections for ``cfg``'s design from its synthesis reports; raises ConfigError on bad input."""
+    """Corrections for ``cfg``'s design from its synthesis reports; raises ConfigError on bad input.
+    HLS reports of the design's modules (by top name, or found in a ``modules`` folder) give loops only:
+    their resources are part of the design's."""
     est = estimate(cfg)
     warnings = []
     measured: dict[str, list[tuple[float, str]]] = {r: [] for r in (*RESOURCES, "latency")}
     hls_only: dict[str, list[tuple[float, str]]] = {r: [] for r in HLS_RESOURCES}
+    loops: list[dict] = []
     for path in reports:
         try:
             rep = detect_and_parse(path)
@@ -37,6 +84,10 @@ def fit(cfg, reports: list[Path]) -> dict:
                               f"{cfg.target.part} (target.part); calibrate with reports of the same part")
         top = rep.top if isinstance(rep, HLSReport) else rep.design
         expected = top_function(cfg.hls.interface, SOURCE)
+        if isinstance(rep, HLSReport):
+            loops += [{**asdict(lp), "module": rep.top} for lp in rep.loops]
+            if _module_of(rep.top, cfg) or Path(path).parent.name == "modules":  # export's reports/modules/
+                continue
         if top is not None and not top.startswith((expected, cfg.export.ip_name)):
             warnings.append(f"{Path(path).name}: design {top}, not {expected} (the factors describe that design)")
         if isinstance(rep, HLSReport):
@@ -62,9 +113,26 @@ def fit(cfg, reports: list[Path]) -> dict:
         sources[r] = [s for _, s in found]
     if not factors:
         raise ConfigError("no resource or latency figure found in the reports given")
-    return {"part": cfg.target.part, "config": cfg.name, "factors": factors,
+    layers = _layer_factors(est, loops, values.get("latency"), factors, warnings)
+    return {"part": cfg.target.part, "config": cfg.name, "factors": factors, "layers": layers,
             "estimated": {r: round(v, 2) for r, v in estimated.items()},
             "measured": values, "sources": sources, "warnings": warnings}
+
+
+def _layer_factors(est, loops: list[dict], latency: float | None, factors: dict, warnings: list) -> dict:
+    """Cycle factors of the layers whose loops the reports give (``match_loops``); the latency factor
+    becomes that of the layers left, so the calibrated latency of this design is the measured one."""
+    layers = [{"name": e.name, "cycles": e.cycles, "loops": list(e.loops)} for e in est.layers]
+    matched = {m["layer"]: m for m in match_loops(layers, loops) if m["latency"] is not None and m["cycles"]}
+    if not matched or latency is None:
+        return {}
+    rest_estimated = sum(e.cycles for e in est.layers if e.name not in matched)
+    rest_measured = latency - sum(m["latency"] for m in matched.values())
+    if rest_estimated <= 0 or rest_measured <= 0:
+        warnings.append("the matched loops take as long as the whole design: per-layer factors not used")
+        return {}
+    factors["latency"] = rest_measured / rest_estimated
+    return {name: m["latency"] / m["cycles"] for name, m in matched.items()}
 
 
 def save_calibration(calibration: dict, path: Path, force: bool) -> None:
@@ -100,6 +168,11 @@ def load_calibration(path: Path, part: str) -> dict:
         if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < float("inf"):
             raise ConfigError(f"--calibration {path}: factor of {r} is {f!r}; allowed: a positive number "
                               f"(run 'tsflow calibrate' again to rewrite the file)")
+    layers = calibration.get("layers", {})
+    if not isinstance(layers, dict) or not all(isinstance(f, (int, float)) and not isinstance(f, bool)
+                                               and 0 < f < float("inf") for f in layers.values()):
+        raise ConfigError(f"--calibration {path}: layers is not a mapping of layer to a positive factor "
+                          f"(run 'tsflow calibrate' again to rewrite the file)")
     if not isinstance(calibration.get("part"), str):
         raise ConfigError(f"--calibration {path}: names no part; not a file written by 'tsflow calibrate'")
     if not same_part(calibration["part"], part):

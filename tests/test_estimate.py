@@ -217,6 +217,46 @@ def test_calibration_on_real_reports_reproduces_the_measured_figures(tmp_path):
     assert wrong.exit_code == 2 and "xc7z020" in wrong.output and "target.part" in wrong.output
 
 
+@pytest.mark.skipif(not REPORTS.is_dir(), reason="real tool reports live in ../shared/data/reports (absent here)")
+def test_a_layer_whose_loop_a_module_report_gives_gets_its_own_cycle_factor(tmp_path):
+    """Per-layer calibration: a real module report (a pipelined loop of 1000 trips, Vitis HLS 2022.1) read
+    from a modules/ folder gives the loop only; the one layer with a 1000-trip loop gets latency / cycles,
+    the rest of the design the remainder of the whole-design report's latency."""
+    import shutil
+
+    from flow.calibration import fit
+    from flow.reports import parse_csynth_xml
+
+    raw = small_raw(d_model=20, heads=1, layers=1, ffn=40)
+    raw["data"]["window"] = 50  # embed: 50 x 20 outputs of one term, 1000 trips; every other loop longer
+    raw["target"] = {"part": "xc7z020clg400-1"}
+    raw["hls"] = {"default_parallelism": 10}
+    cfg = parse_config(raw)
+    whole = REPORTS / "vitis_hls_2022.1_xc7z020_accel_autoencoder_csynth.xml"
+    (tmp_path / "modules").mkdir()
+    module = tmp_path / "modules" / "hdc_maxi_Pipeline_VITIS_LOOP_15_1_csynth.xml"
+    shutil.copy(REPORTS / "vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml", module)
+    loop = parse_csynth_xml(module).loops[0]
+    assert (loop.trip_max, loop.ii) == (1000, 1)
+    est = estimate(cfg, n_features=1)
+    embed = next(e for e in est.layers if e.name == "embed")
+    assert embed.loops == (1000,) and [e.name for e in est.layers if 1000 in e.loops] == ["embed"]
+    cal = fit(cfg, [whole, module])
+    assert cal["layers"] == {"embed": pytest.approx(loop.latency_max / embed.cycles)}
+    measured = parse_csynth_xml(whole)
+    rest = est.uncalibrated["latency"] - embed.cycles
+    assert cal["factors"]["latency"] == pytest.approx((measured.latency_max_cycles - loop.latency_max) / rest)
+    assert cal["measured"]["lut"] == measured.resources["lut"]  # the module's figures are not the design's
+    calibrated = estimate(cfg, n_features=1, calibration=cal)
+    assert calibrated.latency_cycles == measured.latency_max_cycles
+    # two layers with loops of one trip count: neither is matched, whatever the reports hold
+    from flow.calibration import match_loops
+
+    two = [{"name": "a", "cycles": 10, "loops": [1000]}, {"name": "b", "cycles": 10, "loops": [1000]}]
+    tool = [{"name": "L", "trip_min": 1000, "trip_max": 1000, "latency_max": 1000, "ii": 1}] * 2
+    assert [m["loops"] for m in match_loops(two, tool)] == [None, None]
+
+
 def test_sweep_covers_the_grid_and_marks_what_overflows():
     from flow.sweep import sweep
 

@@ -109,6 +109,9 @@ proc csynth_design args {
     rec csynth_design $args
     injected csynth_design
     put_file [file join $::prj $::sol syn report csynth.xml] [env_or TSFLOW_TEST_CSYNTH ""] "<profile/>"
+    if {[env_or TSFLOW_TEST_MODULE ""] ne ""} {  ;# a pipelined loop's module report, as Vitis HLS 2022 names it
+        put_file [file join $::prj $::sol syn report hdc_maxi_Pipeline_VITIS_LOOP_15_1_csynth.xml] $::env(TSFLOW_TEST_MODULE) ""
+    }
 }
 proc export_design args {
     rec export_design $args
@@ -592,19 +595,29 @@ def test_run_writes_synthesis_json(build, fake_tools):
 
 
 def test_synthesis_json_sets_the_tools_loops_beside_the_estimates_layers(build, fake_tools, monkeypatch):
-    """A csynth.xml with a loop section (a real report): its loops (trip count, latency, II, depth) go to
-    synthesis.json next to each layer the build's estimate priced."""
+    """The loops of csynth.xml and of every module's report (a real Vitis HLS 2022.1 report of a pipelined
+    loop's module, dropped beside csynth.xml): in synthesis.json with their module, next to each layer
+    the build's estimate priced, and paired with the one layer whose loop has their trip count."""
     build_dir, _ = build
-    looped = REPORTS / "vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml"
-    monkeypatch.setenv("TSFLOW_TEST_CSYNTH", str(looped))
-    estimate = {"layers": [{"name": "engine", "cycles": 0, "what": "lanes"},
-                           {"name": "embed", "cycles": 389, "what": "384 outputs"}]}
+    module = REPORTS / "vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml"
+    monkeypatch.setenv("TSFLOW_TEST_MODULE", str(module))
+    estimate = {"layers": [{"name": "engine", "cycles": 0, "what": "lanes", "loops": []},
+                           {"name": "embed", "cycles": 1011, "what": "1000 outputs", "loops": [1000]},
+                           {"name": "enc0.q", "cycles": 394, "what": "384 outputs", "loops": [384]},
+                           {"name": "enc0.k", "cycles": 394, "what": "384 outputs", "loops": [384]}]}
     (build_dir / "estimate.json").write_text(json.dumps(estimate))
     fake_tools("vitis_hls", "vivado")
     loops = run_scripts(build_dir)["loops"]
+    assert (build_dir / "reports" / "modules" / "hdc_maxi_Pipeline_VITIS_LOOP_15_1_csynth.xml").is_file()
     assert loops["tool"] == [{"name": "VITIS_LOOP_15_1", "trip_min": 1000, "trip_max": 1000, "latency_min": 1000,
-                              "latency_max": 1000, "ii": 1, "depth": 1}]
-    assert loops["estimate"] == [{"layer": "embed", "cycles": 389, "what": "384 outputs"}]  # layers with cycles
+                              "latency_max": 1000, "ii": 1, "depth": 1,
+                              "module": "hdc_maxi_Pipeline_VITIS_LOOP_15_1"}]
+    assert [e["layer"] for e in loops["estimate"]] == ["embed", "enc0.q", "enc0.k"]  # the layers with cycles
+    embed, q, k = loops["matched"]
+    assert embed == {"layer": "embed", "cycles": 1011, "trips": [1000],
+                     "loops": ["hdc_maxi_Pipeline_VITIS_LOOP_15_1/VITIS_LOOP_15_1"], "latency": 1000, "ii": [1],
+                     "ratio": round(1000 / 1011, 4)}
+    assert q["loops"] is None and k["loops"] is None  # no report loop of 384 trips
 
 
 def test_run_with_vitis_run_and_implementation(tmp_path, fake_tools):

@@ -34,6 +34,7 @@ class LayerEstimate:
     what: str  # the loop nest in words
     cost: Cost
     cycles: int
+    loops: tuple = ()  # trip counts of its pipelined loops, in order, each nest flattened (as HLS reports them)
 
 
 @dataclass
@@ -83,8 +84,8 @@ class Estimate:
                 "latency_us": round(self.latency_us, 3), "macs": self.macs, "dsp_bound_cycles": self.dsp_bound_cycles,
                 "bound_ratio": round(self.bound_ratio, 3), "calibrated": self.calibrated,
                 "engine": asdict(engine) if engine else None,
-                "layers": [{"name": e.name, "what": e.what, "cycles": e.cycles, **e.cost.rounded()}
-                           for e in self.layers],
+                "layers": [{"name": e.name, "what": e.what, "cycles": e.cycles, "loops": list(e.loops),
+                            **e.cost.rounded()} for e in self.layers],
                 "buffers": [{**{k: v for k, v in asdict(b).items() if k != "cost"}, **b.cost.rounded()}
                             for b in self.buffers]}
 
@@ -143,13 +144,13 @@ def _mac(cfg, prec, plan: HLSPlan, loop, acc: FixedType, out: FixedType, relu: b
     depth = reads + MUL_STAGES[mapping] + tree + 1 + stages + WRITE_STAGES
     where = "shared lanes" if loop.shared else f"own {mapping} lanes"
     return LayerEstimate(loop.name, f"{loop.outputs} outputs of {loop.terms} MACs, {loop.lanes} lane(s) on {where}, "
-                         f"{what}{loop.trips} clocks", cost + epilogue, loop.trips + depth)
+                         f"{what}{loop.trips} clocks", cost + epilogue, loop.trips + depth, (loop.trips,))
 
 
 def _elementwise(plan: HLSPlan, loop, per_lane: Cost, stages: int, what: str) -> LayerEstimate:
     cost = _control(loop) + per_lane.times(loop.lanes)
     return LayerEstimate(loop.name, f"{what}{loop.outputs} elements, {loop.lanes} lane(s), {loop.trips} clocks", cost,
-                         loop.trips + _read_latency(plan, loop) + stages + WRITE_STAGES)
+                         loop.trips + _read_latency(plan, loop) + stages + WRITE_STAGES, (loop.trips,))
 
 
 def _softmax(plan: HLSPlan, loop, spec, steps: int) -> LayerEstimate:
@@ -163,7 +164,8 @@ def _softmax(plan: HLSPlan, loop, spec, steps: int) -> LayerEstimate:
     divide_fill = READ_LATENCY["lutrom"] + 3 + num_w + WRITE_STAGES
     rows = loop.outputs // steps
     return LayerEstimate(loop.name, f"{rows} rows of {steps}, two passes of one element a clock, "
-                         f"{num_w}/{sum_w}-bit divider", cost, loop.trips + sum_fill + divide_fill)
+                         f"{num_w}/{sum_w}-bit divider", cost, loop.trips + sum_fill + divide_fill,
+                         (loop.outputs, loop.outputs))
 
 
 def _engine(plan: HLSPlan) -> LayerEstimate | None:
@@ -213,6 +215,8 @@ def layer_estimates(cfg, prec, plan: HLSPlan) -> list[LayerEstimate]:
                                f"mean over time ({loop.mapping} multiplier), ")
             est.cost += multiplier(loop.a_width, loop.b_width, loop.mapping)
             est.cost += cast(FixedType(acc.width + POOL_RECIPROCAL.width, acc.integer), t["pool"]["output"])
+            channels = cfg.model.d_model  # the sums over time, then one scaling per channel
+            est.loops = (loop.trips - channels, channels)
             out.append(est)
         elif loop.kind == "softmax":
             i = int(n.split(".")[0][3:])
@@ -274,7 +278,8 @@ def _budget(part) -> dict:
 
 
 def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> Estimate:
-    """Per-layer and per-buffer estimate of ``plan`` against ``cfg.target.part``; ``calibration`` scales totals."""
+    """Per-layer and per-buffer estimate of ``plan`` against ``cfg.target.part``; ``calibration`` scales totals
+    (and the cycles of the layers it has factors for)."""
     from ..parts import parse_part
 
     part = parse_part(cfg.target.part)
@@ -287,15 +292,17 @@ def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> 
     for item in (*layers, *buffers):
         cost += item.cost
     factors = (calibration or {}).get("factors", {})
+    per_layer = (calibration or {}).get("layers", {})  # layers whose own loops were measured
     raw = {**{r: getattr(cost, r) for r in RESOURCES}, "latency": sum(e.cycles for e in layers)}
     total = {r: int(math.ceil(raw[r] * factors.get(r, 1.0))) for r in RESOURCES}
-    cycles = int(math.ceil(raw["latency"] * factors.get("latency", 1.0)))
+    scaled = sum(e.cycles * per_layer.get(e.name, factors.get("latency", 1.0)) for e in layers)
+    cycles = int(math.ceil(round(scaled, 6)))  # a calibrated estimate of the measured design gives its figure
     budget = _budget(part)
     overflowing = [r for r in RESOURCES if budget[r] is not None and total[r] > budget[r]]
     return Estimate(part=cfg.target.part, clock_mhz=cfg.target.clock_mhz, layers=layers, buffers=buffers,
                     total=total, budget=budget, latency_cycles=cycles, macs=plan.macs,
                     dsp_bound_cycles=math.ceil(plan.macs / part.dsp) if part.dsp else 0, plan=plan,
-                    uncalibrated=raw, calibrated=bool(factors), overflowing=overflowing)
+                    uncalibrated=raw, calibrated=bool(factors or per_layer), overflowing=overflowing)
 
 
 def within_headroom(est: Estimate, headroom: float) -> bool:

@@ -50,6 +50,7 @@ SYNTHESIS_JSON = "synthesis.json"
 CALIBRATION_JSON = "calibration.json"
 
 CSYNTH_XML = f"{REPORTS}/csynth.xml"
+MODULE_REPORTS = f"{REPORTS}/modules"  # the csynth.xml of every module of the design
 POWER_RPT = f"{REPORTS}/vivado_power.rpt"
 TAIL_LINES = 30
 
@@ -276,7 +277,7 @@ def _tail(log: Path, lines: int = TAIL_LINES) -> str:
 def _stale_outputs(build_dir: Path) -> list[Path]:
     return [build_dir / SYNTHESIS_JSON, build_dir / CALIBRATION_JSON, build_dir / CSYNTH_XML, build_dir / POWER_RPT,
             *[build_dir / _vivado_report(stage, kind) for stage in ("synth", "impl")
-              for kind in ("utilization", "timing_summary")]]
+              for kind in ("utilization", "timing_summary")], *sorted((build_dir / MODULE_REPORTS).glob("*.xml"))]
 
 
 def _vivado_report(stage: str, kind: str) -> str:
@@ -401,6 +402,7 @@ def _clock_periods(lines: list[str]) -> dict[str, float]:
 
 def collect_reports(build_dir: Path, cfg) -> dict:
     """Read the reports the scripts wrote into the ``synthesis.json`` content (no tool is run)."""
+    from ..calibration import match_loops
     from ..reports import ReportError, parse_csynth_xml, parse_vivado_utilization
 
     build_dir = Path(build_dir)
@@ -431,8 +433,18 @@ def collect_reports(build_dir: Path, cfg) -> dict:
     hls_dict = hls.to_dict()
     estimated = build_dir / "estimate.json"  # what tsflow build estimated, layer by layer, to read beside
     layers = json.loads(estimated.read_text()).get("layers", []) if estimated.is_file() else []
-    loops = {"tool": hls_dict.pop("loops"),
-             "estimate": [{"layer": e["name"], "cycles": e["cycles"], "what": e["what"]} for e in layers if e["cycles"]]}
+    tool_loops = [{**lp, "module": hls.top} for lp in hls_dict.pop("loops")]
+    for path in sorted((build_dir / MODULE_REPORTS).glob("*.xml")):
+        try:
+            module = parse_csynth_xml(path)
+        except (ReportError, OSError) as exc:
+            warnings.append(f"{path.relative_to(build_dir)} not read: {exc}")
+            continue
+        if module.top != hls.top:  # the top's own report is csynth.xml
+            tool_loops += [{**lp, "module": module.top} for lp in module.to_dict()["loops"]]
+    loops = {"tool": tool_loops,
+             "estimate": [{"layer": e["name"], "cycles": e["cycles"], "what": e["what"]} for e in layers if e["cycles"]],
+             "matched": match_loops(layers, tool_loops)}
     summary = {
         "latency_min_cycles": hls.latency_min_cycles, "latency_max_cycles": hls.latency_max_cycles,
         "interval_min": hls.interval_min, "interval_max": hls.interval_max,
@@ -445,7 +457,7 @@ def collect_reports(build_dir: Path, cfg) -> dict:
         "build": cfg.name, "part": cfg.target.part, "clock_mhz": cfg.target.clock_mhz, "clock_period_ns": period,
         "hls_tool": cfg.hls.tool, "ip": vlnv(cfg), "vivado_stage": stage,
         "summary": summary,
-        "loops": loops,  # the tool's loops (II, trip count, latency) and the estimate's layers, side by side
+        "loops": loops,  # the tool's loops (II, trip count, latency), the estimate's layers, and the pairs
         "hls": {"report": paths["csynth"], **hls_dict},
         "vivado": {"utilization_report": paths["utilization"], "utilization": util.to_dict(),
                    "timing_report": paths["timing"], "timing": timing,
@@ -517,11 +529,14 @@ def _calibrate(folder: Path, cfg, result: dict) -> None:
 
     try:
         calibration = fit(cfg, [Path(folder) / result["hls"]["report"],
-                                Path(folder) / result["vivado"]["utilization_report"]])
+                                Path(folder) / result["vivado"]["utilization_report"],
+                                *sorted((Path(folder) / MODULE_REPORTS).glob("*.xml"))])
     except ConfigError as exc:
         _print(f"warning: estimator not calibrated from this run: {exc}")
         return
     path = Path(folder) / CALIBRATION_JSON
     save_calibration(calibration, path, force=True)  # an output of this run, like synthesis.json
     factors = ", ".join(f"{r} x{f:.2f}" for r, f in calibration["factors"].items())
-    _print(f"estimator corrections ({factors}) written to {path}; use them with --calibration {path}")
+    layers = ", ".join(f"{name} x{f:.2f}" for name, f in calibration["layers"].items())
+    _print(f"estimator corrections ({factors}{'; cycles of ' + layers if layers else ''}) written to {path}; "
+           f"use them with --calibration {path}")
