@@ -197,6 +197,11 @@ MUTATIONS = [
     Mutation("tcl.block-design-not-validated", "vivado_scripts/block_design.tcl.in",
              "tsflow_step validate_bd_design {validate_bd_design}", "tsflow_step validate_bd_design {}",
              ("tests/test_block_design.py",), "the block design exported without validate_bd_design"),
+    Mutation("calibration.loops-matched-by-any-trip", "flow/calibration.py",
+             "own = all(set(wanted[t]) == {layer[\"name\"]} and len(found.get(t, [])) == len(wanted[t]) for t in trips)",
+             "own = all(len(found.get(t, [])) >= 1 for t in trips)",
+             ("tests/test_estimate.py", "tests/test_export.py", "-k", "loop"),
+             "a report loop paired with a layer although another layer has the same trip count"),
 ]
 
 
