@@ -45,6 +45,16 @@ def _training_part(cfg) -> dict:
     return {k: raw[k] for k in TRAINING_SECTIONS}
 
 
+def with_target(trained_cfg, cfg):
+    """The trained configuration (its binary points) with this build's target, hls and export sections."""
+    from .config import parse_config
+
+    raw = trained_cfg.model_dump(mode="json", exclude_none=True)
+    mine = cfg.model_dump(mode="json", exclude_none=True)
+    raw.update({k: v for k, v in mine.items() if k not in TRAINING_SECTIONS})
+    return parse_config(raw)
+
+
 def check_same_training(cfg, trained_cfg, source: Path) -> None:
     """A checkpoint is reused only if data, model, quantization and training are those of ``cfg``."""
     want, have = _training_part(cfg), _training_part(trained_cfg)
@@ -107,6 +117,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
         # same data/model/quantization/training (checked above); target, hls and export are this build's
         (stage / "model" / "config.yaml").write_text(dump_config(cfg))
         model = checkpoint.model
+        trained_cfg = with_target(checkpoint.resolved, cfg)
     else:
         from .training import train
 
@@ -115,7 +126,19 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
         (stage / "model").mkdir()
         save_trained(stage / "model", cfg, ds, result)
         model = result.model
+        trained_cfg = result.config
     seconds["train"] = time.perf_counter() - t0
+    if trained_cfg != cfg:  # integer: auto placed binary points: the hardware is that of the chosen types
+        cfg = trained_cfg
+        est = estimate(cfg, n_features=len(ds.features), calibration=calibration)
+        (stage / "estimate.json").write_text(json.dumps(est.to_dict(), indent=2))
+        (stage / "plan.json").write_text(json.dumps(est.plan.to_dict(), indent=1))
+        note("estimate again with the binary points training chose (the types set the accumulator widths)")
+        if not est.fits and not allow_overflow:
+            over = ", ".join(f"{r} {est.total[r]} > {est.budget[r]}" for r in est.overflowing)
+            raise DoesNotFit(f"with the binary points training chose, the design does not fit {cfg.target.part} "
+                             f"(estimate): {over}; see {stage / 'estimate.json'}; set quantization integer bits, "
+                             f"hls.storage / hls.multiplier, or pass --allow-overflow")
     t0 = time.perf_counter()
     note(f"integer reference forward over the {len(ds.test.y):,} test windows")
     ref = reference_trace(cfg, model, ds.target_index, ds)
@@ -140,7 +163,7 @@ def rerun_csim(folder: Path, jobs: int | None = None) -> CSimReport:
     check_build_folder(folder)
     checkpoint = load_trained(folder / "model")
     ds = load_dataset(checkpoint.cfg)
-    ref = reference_trace(checkpoint.cfg, checkpoint.model, ds.target_index, ds)
+    ref = reference_trace(checkpoint.resolved, checkpoint.model, ds.target_index, ds)
     try:
         csim = run_csim(folder / "hls", ref, jobs=jobs)
     except CSimError as exc:  # the earlier verdict no longer holds for this folder

@@ -10,23 +10,28 @@ import numpy as np
 from keras_models.builder import build_model
 from keras_models.export import integer_parameters
 
+from .binary_points import points_yaml, with_points
 from .config import ConfigError, dump_config, load_config
 from .precision import resolve_precisions
 
 WEIGHTS = "model.weights.h5"
+POINTS = "binary_points.yaml"  # the integer bits chosen for `integer: auto` (flow.binary_points)
 
 
 @dataclass
 class Trained:
-    cfg: object
+    cfg: object  # the configuration as given (auto binary points left auto)
     model: object
     quantized: bool
     data: dict  # features, target, target_index, scaler, rows
+    resolved: object = None  # cfg with the chosen binary points: what the model, reference and C++ use
 
 
 def save_trained(folder: Path, cfg, ds, result) -> None:
     folder = Path(folder)
     (folder / "config.yaml").write_text(dump_config(cfg))
+    if result.points:
+        (folder / POINTS).write_text(points_yaml(result.points))
     data = {"name": ds.name, "features": ds.features, "target": ds.target, "target_index": ds.target_index,
             "scaler": ds.scaler.to_dict(), "rows": ds.rows}
     (folder / "dataset.json").write_text(json.dumps(data, indent=2))
@@ -62,10 +67,31 @@ def load_trained(folder: Path) -> Trained:
         raise ConfigError(f"{folder / 'dataset.json'}: cannot be read ({type(exc).__name__}: {exc}); "
                           f"{damaged}") from None
     quantized = cfg.quantization.enabled
-    model = build_model(cfg, resolve_precisions(cfg), quantized, features, target_index)
+    resolved = resolved_config(folder, cfg, damaged)
+    model = build_model(resolved, resolve_precisions(resolved), quantized, features, target_index)
     try:
         model.load_weights(str(folder / WEIGHTS))
     except (OSError, ValueError) as exc:  # not HDF5, truncated, or weights of another shape
         reason = " ".join(str(exc).split())[:300]
         raise ConfigError(f"{folder / WEIGHTS}: cannot be read ({reason}); {damaged}") from None
-    return Trained(cfg, model, quantized, data)
+    return Trained(cfg, model, quantized, data, resolved)
+
+
+def resolved_config(folder: Path, cfg, damaged: str = ""):
+    """``cfg`` of the trained model in ``folder`` with the binary points training chose for its ``integer:
+    auto`` tensors (``binary_points.yaml``): the types the model, the reference and the C++ use."""
+    if not cfg.quantization.enabled or not resolve_precisions(cfg).auto:
+        return cfg
+    return with_points(cfg, read_points(Path(folder) / POINTS,
+                                        damaged or f"the trained model in {folder} is damaged; train it again"))
+
+
+def read_points(path: Path, damaged: str) -> dict:
+    """(layer, role) -> integer bits from a ``binary_points.yaml``."""
+    import yaml
+
+    try:
+        layers = yaml.safe_load(path.read_text())["layers"]
+        return {(layer, role): int(spec["integer"]) for layer, roles in layers.items() for role, spec in roles.items()}
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError):
+        raise ConfigError(f"{path}: missing or unreadable (the binary points of integer: auto); {damaged}") from None

@@ -72,7 +72,27 @@ def train(config: Path, out: Path, force: bool):
         _fail(exc)
     kind = f"quantized ({cfg.quantization.bits}-bit default)" if cfg.quantization.enabled else "float"
     console.print(_metrics_table(result.metrics, cfg.data.target))
+    _print_points(out)
     console.print(f"{kind} model written to {out}", highlight=False)
+
+
+def _print_points(model_dir: Path) -> None:
+    """The binary points `integer: auto` chose, one row per layer (from MODEL/binary_points.yaml)."""
+    from .checkpoint import POINTS, read_points
+
+    path = model_dir / POINTS
+    if not path.is_file():
+        return
+    points = read_points(path, "")
+    roles = [r for r in ("weight", "bias", "output", "scale", "shift", "table") if any(k[1] == r for k in points)]
+    table = Table(title=f"integer bits chosen for integer: auto (copy from {path})", title_justify="left")
+    table.add_column("layer")
+    for role in roles:
+        table.add_column(role, justify="right")
+    layers = list(dict.fromkeys(layer for layer, _ in points))
+    for layer in layers:
+        table.add_row(layer, *[str(points[(layer, r)]) if (layer, r) in points else "" for r in roles])
+    console.print(table)
 
 
 def _csim_summary(csim) -> None:
@@ -126,6 +146,7 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
 
     metrics = json.loads((out / "model" / "metrics.json").read_text())
     console.print(_metrics_table(metrics, cfg.data.target))
+    _print_points(out / "model")
     est = result.estimate
     used = ", ".join(f"{r.upper() if r != 'bram18' else 'BRAM18'} {_percent(est.total[r], est.budget[r])}"
                      for r in est.total)

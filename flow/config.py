@@ -134,14 +134,15 @@ class TensorSpec(Strict):
     """Override of one tensor's fixed-point type; unset fields keep the default."""
 
     bits: Optional[int] = Field(None, ge=2, le=16)
-    integer: Optional[int] = Field(None, ge=-8, le=16)
+    # auto: chosen from the float model after float training (flow/binary_points.py)
+    integer: Optional[Union[Annotated[int, Field(ge=-8, le=16)], Literal["auto"]]] = None
     rounding: Optional[Literal[ROUNDING_MODES]] = None  # type: ignore[valid-type]
     overflow: Optional[Literal[OVERFLOW_MODES]] = None  # type: ignore[valid-type]
 
 
 class IOSpec(Strict):
     bits: int = Field(16, ge=2, le=32)
-    integer: int = Field(5, ge=1, le=16)
+    integer: Union[Annotated[int, Field(ge=1, le=16)], Literal["auto"]] = "auto"
 
 
 class SoftmaxConfig(Strict):
@@ -163,12 +164,13 @@ class LayerOverride(Strict):
 class QuantConfig(Strict):
     enabled: bool = True
     bits: int = Field(8, ge=2, le=16)
-    weight_integer: int = Field(1, ge=-4, le=8)
-    act_integer: int = Field(3, ge=-4, le=10)
+    # integer bits of weights / activations; auto: each tensor's own, chosen from the float model
+    weight_integer: Union[Annotated[int, Field(ge=-4, le=8)], Literal["auto"]] = "auto"
+    act_integer: Union[Annotated[int, Field(ge=-4, le=10)], Literal["auto"]] = "auto"
     rounding: Literal[ROUNDING_MODES] = "conv"  # type: ignore[valid-type]
     overflow: Literal[OVERFLOW_MODES] = "sat"  # type: ignore[valid-type]
-    input: IOSpec = IOSpec(bits=12, integer=4)
-    output: IOSpec = IOSpec(bits=16, integer=6)
+    input: IOSpec = IOSpec(bits=12)
+    output: IOSpec = IOSpec(bits=16)
     softmax: SoftmaxConfig = SoftmaxConfig()
     layers: dict[str, LayerOverride] = {}
 

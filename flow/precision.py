@@ -25,13 +25,20 @@ KIND_ROLES = {
 }
 
 
+# integer bits an ``auto`` tensor has until its point is chosen (flow.binary_points, after float training):
+# what the estimate of an untrained configuration prices
+PRIOR_INTEGER = {"weight": 1, "act": 3, "input": 4, "output": 6}
+
+
 @dataclass(frozen=True)
 class Precisions:
-    """Resolved types: ``types[layer][role] -> FixedType`` and the layer kinds in model order."""
+    """Resolved types: ``types[layer][role] -> FixedType`` and the layer kinds in model order; ``auto``:
+    the (layer, role) whose integer bits are ``auto`` (their types hold ``PRIOR_INTEGER`` until chosen)."""
 
     types: dict
     kinds: dict
     softmax: dict  # encoder index -> SoftmaxSpec
+    auto: frozenset = frozenset()
 
     def __getitem__(self, layer: str) -> dict:
         return self.types[layer]
@@ -56,12 +63,34 @@ def layer_kinds(cfg) -> dict[str, str]:
     return kinds
 
 
+def _integer(value, source: str) -> int:
+    return PRIOR_INTEGER[source] if value == "auto" else value
+
+
+def _auto_sources(cfg) -> set[str]:
+    """Which default integer settings are ``auto``: weight, act, input, output."""
+    q = cfg.quantization
+    found = {"weight": q.weight_integer, "act": q.act_integer, "input": q.input.integer, "output": q.output.integer}
+    return {source for source, value in found.items() if value == "auto"}
+
+
+def _source(name: str, kind: str, role: str) -> str | None:
+    """The default integer setting a tensor's type follows (None: fixed by the contract)."""
+    if kind == "input":
+        return "input"
+    if role == "output" and name in ("head", "delta"):
+        return "output"
+    if kind == "softmax" or (kind == "pos" and role == "table"):
+        return None
+    return "weight" if role in ("weight", "scale") else "act"
+
+
 def _defaults(cfg, name: str, kind: str) -> dict[str, FixedType]:
     q = cfg.quantization
-    b, wi, ai = q.bits, q.weight_integer, q.act_integer
+    b, wi, ai = q.bits, _integer(q.weight_integer, "weight"), _integer(q.act_integer, "act")
     mode = {"rounding": q.rounding, "overflow": q.overflow}
-    io_in = FixedType(q.input.bits, q.input.integer, True, **mode)
-    io_out = FixedType(q.output.bits, q.output.integer, True, **mode)
+    io_in = FixedType(q.input.bits, _integer(q.input.integer, "input"), True, **mode)
+    io_out = FixedType(q.output.bits, _integer(q.output.integer, "output"), True, **mode)
     act = FixedType(b, ai, True, **mode)
     if kind == "input":
         return {"output": io_in}
@@ -107,7 +136,7 @@ def _apply(base: FixedType, spec) -> FixedType:
         return base
     return FixedType(
         width=spec.bits if spec.bits is not None else base.width,
-        integer=spec.integer if spec.integer is not None else base.integer,
+        integer=spec.integer if spec.integer not in (None, "auto") else base.integer,
         signed=base.signed,
         rounding=spec.rounding or base.rounding,
         overflow=spec.overflow or base.overflow,
@@ -124,9 +153,11 @@ def resolve_precisions(cfg) -> Precisions:
         raise ConfigError(
             f"invalid configuration: quantization.layers.{shown_key(unknown[0])}: unknown layer name; "
             f"allowed for this model: {', '.join(kinds)}")
-    types = {}
+    types, auto = {}, set()
+    auto_sources = _auto_sources(cfg)
     for name, kind in kinds.items():
         roles = _defaults(cfg, name, kind)
+        auto |= {(name, role) for role in roles if _source(name, kind, role) in auto_sources}
         ov = overrides.get(name)
         if ov is not None:
             for role in ("weight", "bias", "output", "scale", "shift", "table"):
@@ -138,6 +169,10 @@ def resolve_precisions(cfg) -> Precisions:
                         f"invalid configuration: quantization.layers.{name}.{role}: layer '{name}' "
                         f"({kind}) has no {role}; allowed: {', '.join(roles)}")
                 roles[role] = _apply(roles[role], spec)
+                if spec.integer == "auto":
+                    auto.add((name, role))
+                elif spec.integer is not None:
+                    auto.discard((name, role))
         for role, t in roles.items():
             if t.frac < 0 or t.frac > 30:
                 overridden = ov is not None and getattr(ov, role) is not None
@@ -161,7 +196,7 @@ def resolve_precisions(cfg) -> Precisions:
                                  index_frac=default_index_frac(score, size) if idx_frac is None else idx_frac,
                                  table_size=size)
     _check_float64_exact(cfg, types)
-    return Precisions(types=types, kinds=kinds, softmax=softmax)
+    return Precisions(types=types, kinds=kinds, softmax=softmax, auto=frozenset(auto))
 
 
 def _span(t_in: FixedType, t_w: FixedType, fan_in: int, t_b: FixedType) -> int:

@@ -459,12 +459,13 @@ def write_report(folder: Path) -> Path:
                                    ("plan.json", False))}
     import yaml
 
+    from .checkpoint import resolved_config
     from .config import parse_config
 
     config_path = folder / "model" / "config.yaml"
     if not config_path.is_file():
         raise ConfigError(f"{folder} is not a finished build folder (model/config.yaml missing)")
-    cfg = parse_config(yaml.safe_load(config_path.read_text()), str(config_path))
+    cfg = resolved_config(folder / "model", parse_config(yaml.safe_load(config_path.read_text()), str(config_path)))
     d = _Doc(docs)
     estimate, plan = docs["estimate.json"], docs["plan.json"]
     figdir = folder / FIGURE_DIR

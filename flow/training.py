@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow as tf
@@ -22,6 +22,8 @@ class TrainResult:
     history: dict
     seconds: dict
     metrics: dict
+    config: object = None  # the configuration trained, with the binary points chosen for `integer: auto`
+    points: dict = field(default_factory=dict)  # (layer, role) -> integer bits chosen (flow.binary_points)
 
 
 class KeepBest(keras.callbacks.Callback):
@@ -93,6 +95,16 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
     quantized = cfg.quantization.enabled
     float_metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)
                      for name in splits}
+    points = {}
+    if quantized and prec.auto:  # the binary points of `integer: auto`, from the float model on train windows
+        from .binary_points import choose, with_points
+
+        points = choose(cfg, prec, model, ds.train.x)
+        cfg = with_points(cfg, points)
+        prec = resolve_precisions(cfg)
+        if note:
+            note(f"binary points: {len(points)} tensors with integer: auto placed from the float model "
+                 f"on the training windows")
     if quantized:
         qmodel = build_model(cfg, prec, True, n_features, ds.target_index)
         copy_weights(model, qmodel)
@@ -108,7 +120,7 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
         metrics["baselines"] = baselines(ds)
     if quantized:
         metrics["float"] = float_metrics
-    return TrainResult(model, quantized, prec, history, seconds, metrics)
+    return TrainResult(model, quantized, prec, history, seconds, metrics, cfg, points)
 
 
 def baselines(ds) -> dict:

@@ -85,9 +85,15 @@ def test_build_writes_a_complete_folder_and_prints_the_summary(shared):
     # the summary: one epoch line per phase, the estimate, the C simulation verdict, the errors, the folder
     err = done.stderr
     assert re.search(r"float epoch +1/1 ", err) and re.search(r"qat +epoch +1/1 ", err)
-    assert f"latency {est['latency_cycles']:,} cycles" in err
+    # before training: the estimate of the YAML as given (integer: auto at its prior types), the table the
+    # fit check printed; after: estimate.json, with the binary points training chose, in the last lines
+    before = _estimate_json(cwd)
+    assert f"latency {before['latency_cycles']:,} cycles" in err
     total = table_rows(err)["total"]
-    assert [int(v) for v in total[1:6]] == [est["total"][r] for r in RESOURCE_COLUMNS]
+    assert [int(v) for v in total[1:6]] == [before["total"][r] for r in RESOURCE_COLUMNS]
+    assert "estimate again with the binary points training chose" in err
+    assert f"latency {est['latency_cycles']:,} cycles = " in err.splitlines()[-2]
+    assert "integer bits chosen for integer: auto (copy from runs/x/model/binary_points.yaml)" in err
     assert (f"C simulation: {csim['samples']} test windows, 0 output mismatches, {csim['values_compared']} values "
             f"over {csim['boundaries_compared']} boundaries, 0 differ: bit-exact") in err
     rows = table_rows(err)
@@ -95,7 +101,7 @@ def test_build_writes_a_complete_folder_and_prints_the_summary(shared):
     assert rows["float, test"][0].startswith(f"{metrics['float']['test']['mse']:.4g}")  # what quantization costs
     assert rows["persistence, test"][0] == f"{metrics['baselines']['test']['persistence']['mse']:.4g}"
     # the estimate is printed when it is checked, before the first epoch; training's end is announced
-    assert err.index(f"latency {est['latency_cycles']:,} cycles") < err.index("float epoch")
+    assert err.index(f"latency {before['latency_cycles']:,} cycles") < err.index("float epoch")
     assert re.search(r"> qat: kept epoch 1 \(val_loss", err)
     assert f"build written to runs/x ({build['cpp_lines']} lines of C++;" in err
 
@@ -145,8 +151,13 @@ def test_estimate_prints_the_figures_of_its_json(shared):
     rows = table_rows(done.stdout)
     assert all(layer["name"] in rows for layer in built["layers"])
     assert all(f"{b['name']} (buffer)" in rows for b in built["buffers"])
-    assert est["total"] == built["total"] and est["latency_cycles"] == built["latency_cycles"]
     assert est["calibrated"] is False
+    # the build estimated the binary points training chose: pasted into the YAML, they give its figures
+    raw = yaml.safe_load((cwd / "tiny.yaml").read_text())
+    raw["quantization"].update(yaml.safe_load((cwd / "runs" / "x" / "model" / "binary_points.yaml").read_text()))
+    (cwd / "tiny-points.yaml").write_text(yaml.safe_dump(raw))
+    pasted = json.loads(tsflow(cwd, "estimate", "tiny-points.yaml", "--json").stdout)
+    assert pasted["total"] == built["total"] and pasted["latency_cycles"] == built["latency_cycles"]
 
 
 def test_estimate_with_a_calibration_file_scales_the_totals(shared):

@@ -34,7 +34,9 @@ def case(window=24, d_model=16, heads=1, n_layers=1, bits=8, storage="auto", too
 MIXED_A = {"layers": {"enc0.ffn1": {"weight": {"bits": 4}}, "enc0.scores": {"output": {"bits": 12, "integer": 5}},
                       "pool": {"output": {"bits": 10}}}}
 MIXED_B = {"rounding": "rnd", "overflow": "wrap", "softmax": {"table_size": 64},
-           "layers": {"embed": {"output": {"bits": 5, "integer": 2}}, "enc0.v": {"weight": {"bits": 3}}}}
+           "layers": {"embed": {"output": {"bits": 5, "integer": 2}}, "enc0.v": {"weight": {"bits": 3}},
+                      "pos": {"table": {"integer": "auto"}},
+                      "enc0.softmax": {"table": {"integer": "auto"}, "output": {"integer": "auto"}}}}
 # predict_delta (the delta add, the last-step wire and the delta port) with both heads and both input
 # kinds; windows 24 and 48, whose pooling reciprocal 2^16/n rounds; lanes chosen by auto, and lanes that
 # do not divide the widths they run over (3 on d_model 8, 7 on a 24-step window, 5 on 16 FFN units); each
@@ -91,6 +93,12 @@ def test_csim_is_bit_exact_on_every_boundary(built, name):
     assert set(reference) == set(csim_boundaries(cfg))
     x = load_dataset(cfg).test.x
     assert assert_keras_equals_reference(load_trained(stage / "model").model, x, reference) == csim.values_compared
+    # integer: auto in every position it is allowed (the defaults, and the tables the cases ask for): every
+    # such tensor got its point from training, and the build ran on them
+    from flow.checkpoint import POINTS, read_points
+    from flow.precision import resolve_precisions
+
+    assert set(read_points(stage / "model" / POINTS, "")) == set(resolve_precisions(cfg).auto)
 
 
 def csim_boundaries(cfg) -> list:
@@ -110,7 +118,7 @@ def _reference_of(built, name):
     cfg, stage, _ = built(name)
     trained = load_trained(stage / "model")
     ds = load_dataset(cfg)
-    return reference_trace(cfg, trained.model, ds.target_index, ds)
+    return reference_trace(trained.resolved, trained.model, ds.target_index, ds)  # the types training chose
 
 
 def _mutated_project(built, tmp_path, edit):
@@ -381,7 +389,10 @@ def test_the_built_cpp_is_the_plan_the_estimate_priced(built, name):
     from flow.estimate import estimate
     from flow.hls.layers import cname
 
+    from flow.checkpoint import resolved_config
+
     cfg, stage, result = built(name)
+    cfg = resolved_config(stage / "model", cfg)  # with the binary points training chose
     fw = stage / "hls" / "firmware"
     top, params = (fw / "tsflow_model.cpp").read_text(), (fw / "parameters.h").read_text()
     plan = json.loads((stage / "plan.json").read_text())
@@ -463,3 +474,32 @@ def test_the_vendor_scripts_of_a_real_build_run_under_recording_procs(built, tmp
     assert only(rec, "set_top") == [INTERFACE_CASES[name]]
     added = [arg for call in rec if call[0] == "add_files" for arg in call[1:] if arg.startswith("hls/")]
     assert added and all((copy / path).exists() for path in added)
+
+
+def test_a_window_far_outside_the_training_range_saturates_alike_in_keras_the_reference_and_the_cpp(built, tmp_path):
+    """integer: auto fits each binary point to the training windows; test windows 50 times larger than
+    any of them saturate (the types saturate) in Keras, the integer reference and the C simulation alike."""
+    import numpy as np
+
+    from flow.checkpoint import load_trained
+    from flow.data import load_dataset
+    from flow.precision import resolve_precisions
+    from flow.reference import output_of, reference_forward
+    from keras_models.export import integer_parameters
+
+    cfg, stage, _ = built(DEFAULT_CASE)
+    trained = load_trained(stage / "model")
+    assert resolve_precisions(trained.cfg).auto and not resolve_precisions(trained.resolved).auto
+    ds = load_dataset(trained.cfg)
+    x = ds.test.x[:64] * 50.0
+    ref = reference_forward(x, integer_parameters(trained.model), resolve_precisions(trained.resolved),
+                            trained.resolved.model, ds.target_index)
+    window = ref["input"]
+    assert (window.mantissa == window.type.max_int).any() and (window.mantissa == window.type.min_int).any()
+    assert assert_keras_equals_reference(trained.model, x, ref) > 0
+    copy = tmp_path / "hls"
+    shutil.copytree(stage / "hls", copy)
+    window.mantissa.reshape(len(x), -1).astype(np.int32).tofile(copy / "tb_data" / "inputs.bin")
+    output_of(ref).mantissa.reshape(len(x), -1).astype(np.int32).tofile(copy / "tb_data" / "expected.bin")
+    csim = run_csim(copy, ref)
+    assert csim.samples == 64 and csim.mismatches == 0 and csim.boundary_mismatches == 0 and csim.bit_exact

@@ -207,7 +207,9 @@ def test_without_the_hls_vectors_the_integer_reference_gives_the_same_forecasts(
 
     folder, _, _ = built
     shutil.copytree(folder / "model", tmp_path / "model")
-    cfg = parse_config(yaml.safe_load((folder / "model" / "config.yaml").read_text()))
+    from flow.checkpoint import resolved_config
+
+    cfg = resolved_config(folder / "model", parse_config(yaml.safe_load((folder / "model" / "config.yaml").read_text())))
     ds = load_dataset(cfg)
     n = len(ds.test.y)
     from_vectors, source = _model_outputs(folder, cfg, ds, n)

@@ -92,6 +92,16 @@ def fake_train(name: str):
     return lambda cwd: _fake_train(cwd / name)
 
 
+def _tiny_points() -> str:
+    """binary_points.yaml for TINY: every integer: auto tensor at its prior (the file training writes)."""
+    from flow.binary_points import points_yaml
+    from flow.config import parse_config
+    from flow.precision import resolve_precisions
+
+    prec = resolve_precisions(parse_config(TINY))
+    return points_yaml({(layer, role): prec.types[layer][role].integer for layer, role in prec.auto})
+
+
 def fake_build(name: str = "b", without: tuple[str, ...] = (), extra: dict | None = None):
     """Setup: a build folder as ``tsflow build`` leaves it, as far as ``csim`` and ``export`` look
     (the files of ``runs.CSIM_NEEDS`` and ``export._check_project``), without the files or folders in
@@ -102,6 +112,7 @@ def fake_build(name: str = "b", without: tuple[str, ...] = (), extra: dict | Non
             "model/dataset.json": json.dumps({"name": "seattle-temps", "features": ["temp"], "target": "temp",
                                               "target_index": 0}),
             "model/model.weights.h5": "not HDF5\n",
+            "model/binary_points.yaml": _tiny_points(),
             "model/metrics.json": "{}\n",
             "hls/firmware/tsflow_model.cpp": "// firmware\n",
             "hls/firmware/tsflow_model.h": "// firmware\n",

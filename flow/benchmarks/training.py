@@ -38,17 +38,20 @@ MIXED_OVERRIDES = {
 }
 VARIANTS = [("float32", None, {}), ("8-bit", 8, {}), ("6-bit", 6, {}), ("4-bit", 4, {}),
             ("mixed 4/8", 4, MIXED_OVERRIDES)]
-# (label, predict_delta, features, inputs): features None keeps the config's (all 7 ETTh1 columns)
+# (label, predict_delta, features, inputs): None keeps the config's (features: all 7 ETTh1 columns)
 HEADS = [("reference head (mean pool), all features", False, None, "levels"),
          ("delta head (+ last value), all features", True, None, "levels"),
          ("delta head (+ last value), target only", True, "target", "levels"),
-         ("delta head, all features differenced", True, None, "differences")]
+         ("delta head, all features differenced", True, None, "differences"),
+         ("the configuration's own model and inputs", None, None, None)]
 
 
 def variant_config(base, bits, overrides, predict_delta, features, inputs, seed):
     raw = base.model_dump(mode="json", exclude_none=True)
-    raw["model"]["predict_delta"] = predict_delta
-    raw["data"]["inputs"] = inputs
+    if predict_delta is not None:
+        raw["model"]["predict_delta"] = predict_delta
+    if inputs is not None:
+        raw["data"]["inputs"] = inputs
     if features == "target":
         raw["data"]["features"] = [raw["data"]["target"]]
     raw["training"]["seed"] = seed

@@ -213,9 +213,15 @@ def make_objective(cfg: FlowConfig, out: Path, note=None):
             log.write(json.dumps({"trial": trial.number, "worker": worker, "choice": choice}) + "\n")
         result = train(parse_config(raw), ds, report=stop_if_asked, float_model=warm, splits=("val",))
         val_mse = result.metrics["val"]["mse"]
+        if result.config != parse_config(raw):  # integer: auto placed the binary points: price those types
+            est = estimate(result.config)
+            trial.set_user_attr("estimate", estimate_figures(est))
         trial.set_user_attr("val_mse", val_mse)
         trial.set_user_attr("weights", pack_weights(result.model))
-        trial.set_user_attr("config", dump_config(cand))
+        # the trained configuration, binary points included (with the search's own QAT epochs set back)
+        trained = result.config.model_dump(mode="json")
+        trained["training"]["qat_epochs"] = cand.training.qat_epochs
+        trial.set_user_attr("config", dump_config(parse_config(trained)))
         return objective_values(cfg, est, val_mse)
 
     return objective

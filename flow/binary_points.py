@@ -1,0 +1,125 @@
+"""``integer: auto``: each tensor's binary point, chosen once from the float model before QAT.
+
+The rule: for a tensor of W bits, the integer bits I (the binary point) that minimise the mean squared
+quantisation error of the float model's values of that tensor, saturation (or wrap-around) included:
+weights, biases, the positional table and the norms' scale and shift from the float parameters;
+activations, attention scores, probabilities and the window from the float forward over the training
+split (never validation or test). Few integer bits round finely and clip the tails; many clip nothing
+and round coarsely; the minimum is where the two errors balance. Ties go to the larger I (fewer values
+clipped on data the training split did not show).
+
+The chosen points are written into the configuration as ``quantization.layers`` entries, so the Keras
+model, the integer reference and the C++ all take them from there as if a user had set them; the run
+folder keeps them in ``binary_points.yaml`` for copying into a YAML.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .fixedpoint import FixedType, quantize
+
+MAX_WINDOWS = 4096  # training windows the activations are taken from (evenly spaced)
+FRAC_RANGE = (0, 30)  # fraction bits every type keeps (flow.precision)
+INTEGER_RANGE = (-8, 16)  # quantization.layers.<layer>.<role>.integer
+
+
+def quantisation_mse(values: np.ndarray, t: FixedType) -> float:
+    """Mean squared error of representing ``values`` in ``t`` (its rounding and overflow)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    return float(np.mean((quantize(v, t) * t.lsb - v) ** 2))
+
+
+def best_integer(values: np.ndarray, t: FixedType, lowest: int | None = None) -> int:
+    """The integer bits of ``t``'s width that minimise ``quantisation_mse`` (ties: the larger), at least
+    ``lowest`` (a constraint of the contract, e.g. 1 for a table holding exp(0) = 1)."""
+    lo = max(INTEGER_RANGE[0], t.width - FRAC_RANGE[1], lowest if lowest is not None else INTEGER_RANGE[0])
+    hi = min(INTEGER_RANGE[1], t.width - FRAC_RANGE[0])
+    best, best_mse = hi, None
+    for integer in range(hi, lo - 1, -1):  # from the most integer bits down: a tie keeps the larger
+        mse = quantisation_mse(values, FixedType(t.width, integer, t.signed, t.rounding, t.overflow))
+        if best_mse is None or mse < best_mse:
+            best, best_mse = integer, mse
+    return best
+
+
+def _windows(x: np.ndarray) -> np.ndarray:
+    if len(x) <= MAX_WINDOWS:
+        return x
+    return x[np.linspace(0, len(x) - 1, MAX_WINDOWS).round().astype(int)]
+
+
+def float_values(cfg, float_model, x_train: np.ndarray) -> dict:
+    """(layer, role) -> the float model's values of that tensor: parameters, and every boundary of the
+    forward over (up to ``MAX_WINDOWS``) training windows."""
+    from tensorflow import keras
+
+    x = _windows(np.asarray(x_train, dtype=np.float32))
+    m = float_model
+    values = {("input", "output"): x}
+    boundaries = ["embed", "pos", "pool", "head"] + (["delta"] if cfg.model.predict_delta else [])
+    attn = []
+    for i in range(cfg.model.layers):
+        p = f"enc{i}."
+        boundaries += [p + n for n in ("add1", "norm1", "ffn1", "ffn2", "add2", "norm2")]
+        attn.append(p)
+    outputs = [m.get_layer(n).output for n in boundaries] + [m.get_layer(p + "attn").input for p in attn]
+    got = keras.Model(m.input, outputs)(x, training=False)
+    got = [np.asarray(g) for g in got]
+    for name, value in zip(boundaries, got):
+        values[(name, "output")] = value
+    for p, attn_in in zip(attn, got[len(boundaries):]):
+        layer = m.get_layer(p + "attn")
+        inside = layer.internals(attn_in)
+        for n in ("q", "k", "v", "scores", "softmax", "context", "o"):
+            values[(p + n, "output")] = np.asarray(inside[n])
+        for n in ("q", "k", "v", "o"):
+            values[(p + n, "weight")] = layer.proj[n].kernel.numpy()
+            values[(p + n, "bias")] = layer.proj[n].bias.numpy()
+        for n in ("norm1", "norm2"):
+            norm = m.get_layer(p + n)
+            scale = norm.gamma.numpy() / np.sqrt(norm.moving_var.numpy() + norm.epsilon)
+            values[(p + n, "scale")] = scale
+            values[(p + n, "shift")] = norm.beta.numpy() - norm.moving_mean.numpy() * scale
+        for n in ("ffn1", "ffn2"):
+            values[(p + n, "weight")] = m.get_layer(p + n).kernel.numpy()
+            values[(p + n, "bias")] = m.get_layer(p + n).bias.numpy()
+    for n in ("embed", "head"):
+        values[(n, "weight")] = m.get_layer(n).kernel.numpy()
+        values[(n, "bias")] = m.get_layer(n).bias.numpy()
+    values[("pos", "table")] = m.get_layer("pos").table.numpy()
+    return values
+
+
+def choose(cfg, prec, float_model, x_train: np.ndarray) -> dict:
+    """(layer, role) -> integer bits for every tensor ``prec`` marks ``auto``."""
+    values = float_values(cfg, float_model, x_train)
+    points = {}
+    for layer, role in sorted(prec.auto):
+        t = prec.types[layer][role]
+        if role == "table" and layer.endswith("softmax"):  # exp(0) = 1 must be exact: at least one integer bit
+            points[(layer, role)] = max(1, t.integer)  # the table's values are fixed, not the model's
+            continue
+        points[(layer, role)] = best_integer(values[(layer, role)], t)
+    return points
+
+
+def with_points(cfg, points: dict):
+    """``cfg`` with each chosen point written as a ``quantization.layers.<layer>.<role>.integer``."""
+    from .config import parse_config
+
+    raw = cfg.model_dump(mode="json", exclude_none=True)
+    layers = raw["quantization"].setdefault("layers", {})
+    for (layer, role), integer in points.items():
+        layers.setdefault(layer, {}).setdefault(role, {})["integer"] = int(integer)
+    return parse_config(raw)
+
+
+def points_yaml(points: dict) -> str:
+    """The chosen points as the ``quantization.layers`` section of a YAML, to copy into a config."""
+    import yaml
+
+    layers: dict = {}
+    for (layer, role), integer in sorted(points.items()):
+        layers.setdefault(layer, {})[role] = {"integer": int(integer)}
+    return ("# integer bits chosen by `integer: auto` (flow/binary_points.py); paste under quantization:\n"
+            + yaml.safe_dump({"layers": layers}, sort_keys=False))
