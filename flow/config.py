@@ -62,8 +62,9 @@ class DataConfig(Strict):
     split: SplitConfig = SplitConfig()
     scaling: Literal["standard", "minmax"] = "standard"
     # levels: the scaled columns; differences: each column's change from the previous step of the
-    # window (0 at the first step), plus the target's level as a last channel (for predict_delta)
-    inputs: Literal["levels", "differences"] = "levels"
+    # window (0 at the first step), plus the target's level as a last channel (for predict_delta). The
+    # default is differences: the ETTh1 evidence in docs/benchmarks-accuracy.md, where levels lose to persistence
+    inputs: Literal["levels", "differences"] = "differences"
 
     # how ``path`` was made absolute, for messages: the path as written and the folder it was read against
     _path_given: Optional[str] = PrivateAttr(None)
@@ -117,7 +118,7 @@ class ModelConfig(Strict):
     layers: int = Field(1, ge=1, le=8)
     ffn: Optional[int] = Field(None, ge=1, le=1024)
     head: Literal["mean", "mean_last"] = "mean"
-    predict_delta: bool = False
+    predict_delta: bool = True  # forecast = last observed target + the head's output (docs/benchmarks-accuracy.md)
 
     @model_validator(mode="after")
     def _heads_divide(self):

@@ -34,8 +34,9 @@ PART = "xc7s15ftgb196-2"
 # the smallest config the CLI tests build (trains 1+1 epochs in seconds)
 TINY = {
     "name": "tiny",
-    "data": {"source": "builtin", "dataset": "seattle-temps", "features": ["temp"], "target": "temp", "window": 8},
-    "model": {"d_model": 8, "heads": 1, "layers": 1, "ffn": 16},
+    "data": {"source": "builtin", "dataset": "seattle-temps", "features": ["temp"], "target": "temp", "window": 8,
+             "inputs": "levels"},
+    "model": {"d_model": 8, "heads": 1, "layers": 1, "ffn": 16, "predict_delta": False},
     "quantization": {"bits": 8},
     "training": {"float_epochs": 1, "qat_epochs": 1, "batch_size": 256, "seed": 1},
 }
@@ -48,8 +49,8 @@ def small_raw(**model) -> dict:
     return {
         "name": "small",
         "data": {"source": "builtin", "dataset": "seattle-temps", "features": ["temp"], "target": "temp",
-                 "window": 8, "split": {"train": 0.6, "val": 0.2, "test": 0.2}},
-        "model": {"d_model": 8, "heads": 1, "layers": 1, "ffn": 16, **model},
+                 "window": 8, "split": {"train": 0.6, "val": 0.2, "test": 0.2}, "inputs": "levels"},
+        "model": {"d_model": 8, "heads": 1, "layers": 1, "ffn": 16, "predict_delta": False, **model},
         "quantization": {"bits": 8},
         "training": {"float_epochs": 2, "qat_epochs": 2, "batch_size": 256, "seed": 1},
     }
