@@ -202,6 +202,12 @@ MUTATIONS = [
              "own = all(len(found.get(t, [])) >= 1 for t in trips)",
              ("tests/test_estimate.py", "tests/test_export.py", "-k", "loop"),
              "a report loop paired with a layer although another layer has the same trip count"),
+    Mutation("points.tie-to-fewer-integer-bits", "flow/binary_points.py",
+             "        if best_mse is None or mse < best_mse:", "        if best_mse is None or mse <= best_mse:",
+             ("tests/test_binary_points.py",), "ties go to the smaller integer part (more clipping on new data)"),
+    Mutation("points.not-written-before-qat", "flow/training.py",
+             "        cfg = with_points(cfg, points)\n", "",
+             ("tests/test_binary_points.py",), "the chosen points never reach the quantized model"),
 ]
 
 
