@@ -29,7 +29,7 @@ def test_split_has_no_leakage_and_scaler_sees_train_only(tmp_path):
     stamps = np.datetime64("2020-01-01T00") + np.arange(n).astype("timedelta64[h]")
     csv.write_text("date,v\n" + "".join(f"{t},{i}\n" for i, t in enumerate(stamps)))
     raw = small_raw()
-    raw["data"] = {"source": "csv", "path": str(csv), "target": "v", "window": 5, "horizon": 1,
+    raw["data"] = {"source": "csv", "inputs": "levels", "path": str(csv), "target": "v", "window": 5, "horizon": 1,
                    "split": {"train": 60, "val": 20, "test": 20}}
     ds = load_dataset(parse_config(raw))
     rows = {name: np.rint(ds.scaler.inverse_column(getattr(ds, name).x[..., 0], 0)).astype(int)
@@ -61,7 +61,7 @@ def test_builtin_series_loads_without_network(monkeypatch):
 @pytest.mark.parametrize("features", [None, ["OT"]])
 def test_etth1_csv(features):
     raw = small_raw()
-    raw["data"] = {"source": "csv", "path": str(ETTH1), "date_column": "date", "features": features,
+    raw["data"] = {"source": "csv", "inputs": "levels", "path": str(ETTH1), "date_column": "date", "features": features,
                    "target": "OT", "window": 24, "split": {"train": 8640, "val": 2880, "test": 2880}}
     ds = load_dataset(parse_config(raw))
     assert ds.features == (["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"] if features is None else ["OT"])
@@ -75,7 +75,7 @@ def test_rows_are_put_in_time_order(tmp_path):
     csv = tmp_path / "newest_first.csv"
     csv.write_text("date,v\n" + "".join(f"2020-01-01T00:00:{59 - i:02d},{59 - i}\n" for i in range(60)))
     raw = small_raw()
-    raw["data"] = {"source": "csv", "path": str(csv), "target": "v", "window": 4,
+    raw["data"] = {"source": "csv", "inputs": "levels", "path": str(csv), "target": "v", "window": 4,
                    "split": {"train": 40, "val": 10, "test": 10}}
     ds = load_dataset(parse_config(raw))
     assert np.rint(ds.denormalise(ds.train.y)).astype(int).tolist() == list(range(4, 40))
@@ -121,7 +121,7 @@ def _series_csv(path, values):
 
 def _csv_raw(path, **data) -> dict:
     raw = small_raw()
-    raw["data"] = {"source": "csv", "path": str(path), "target": "v", "window": 4,
+    raw["data"] = {"source": "csv", "inputs": "levels", "path": str(path), "target": "v", "window": 4,
                    "split": {"train": 40, "val": 10, "test": 10}, **data}
     return raw
 
