@@ -3,8 +3,9 @@
 ``write_scripts`` fills the templates of the repository's ``vivado_scripts/`` from the build's
 configuration into ``DIR/vivado_scripts/`` (plus a HOWTO.md with the commands); ``run_scripts`` runs
 them when the tools are on PATH, stops at the first failing step, and reads the reports back into
-``DIR/synthesis.json``. Nothing here needs TensorFlow or hls4ml, and nothing here can check what the
-vendor tools do: without them, the scripts are only run under ``tclsh`` by the tests.
+``DIR/synthesis.json``. ``block_design`` adds the MicroBlaze system around an AXI4-Lite IP and its
+bare-metal example (``tsflow export --block-design``). Nothing here needs TensorFlow or hls4ml, and nothing
+here can check what the vendor tools do: without them, the scripts are only run under ``tclsh`` by the tests.
 """
 from __future__ import annotations
 
