@@ -4,7 +4,8 @@ The rule: for a tensor of W bits, the integer bits I (the binary point) that min
 quantisation error of the float model's values of that tensor, saturation (or wrap-around) included:
 weights, biases, the positional table and the norms' scale and shift from the float parameters;
 activations, attention scores, probabilities and the window from the float forward over the training
-split (never validation or test). Few integer bits round finely and clip the tails; many clip nothing
+split (never validation or test); the exp table, whose entries are exp(0) = 1 and below, gets the one
+integer bit that holds 1. Few integer bits round finely and clip the tails; many clip nothing
 and round coarsely; the minimum is where the two errors balance. Ties go to the larger I (fewer values
 clipped on data the training split did not show).
 
@@ -29,10 +30,9 @@ def quantisation_mse(values: np.ndarray, t: FixedType) -> float:
     return float(np.mean((quantize(v, t) * t.lsb - v) ** 2))
 
 
-def best_integer(values: np.ndarray, t: FixedType, lowest: int | None = None) -> int:
-    """The integer bits of ``t``'s width that minimise ``quantisation_mse`` (ties: the larger), at least
-    ``lowest`` (a constraint of the contract, e.g. 1 for a table holding exp(0) = 1)."""
-    lo = max(INTEGER_RANGE[0], t.width - FRAC_RANGE[1], lowest if lowest is not None else INTEGER_RANGE[0])
+def best_integer(values: np.ndarray, t: FixedType) -> int:
+    """The integer bits of ``t``'s width that minimise ``quantisation_mse`` (ties: the larger)."""
+    lo = max(INTEGER_RANGE[0], t.width - FRAC_RANGE[1])
     hi = min(INTEGER_RANGE[1], t.width - FRAC_RANGE[0])
     best, best_mse = hi, None
     for integer in range(hi, lo - 1, -1):  # from the most integer bits down: a tie keeps the larger
@@ -96,8 +96,8 @@ def choose(cfg, prec, float_model, x_train: np.ndarray) -> dict:
     points = {}
     for layer, role in sorted(prec.auto):
         t = prec.types[layer][role]
-        if role == "table" and layer.endswith("softmax"):  # exp(0) = 1 must be exact: at least one integer bit
-            points[(layer, role)] = max(1, t.integer)  # the table's values are fixed, not the model's
+        if role == "table" and layer.endswith("softmax"):  # not the model's values: exp of 0 and below
+            points[(layer, role)] = 1  # the fewest integer bits holding exp(0) = 1; every other entry is below
             continue
         points[(layer, role)] = best_integer(values[(layer, role)], t)
     return points

@@ -83,7 +83,7 @@ def _print_points(model_dir: Path) -> None:
     path = model_dir / POINTS
     if not path.is_file():
         return
-    points = read_points(path, "")
+    points = read_points(path, f"train the model in {model_dir} again")
     roles = [r for r in ("weight", "bias", "output", "scale", "shift", "table") if any(k[1] == r for k in points)]
     table = Table(title=f"integer bits chosen for integer: auto (copy from {path})", title_justify="left")
     table.add_column("layer")

@@ -28,14 +28,13 @@ def test_the_rule_picks_the_point_of_least_squared_error_checked_by_hand():
     assert best_integer(values, t) == 3
 
 
-def test_a_tie_keeps_more_integer_bits_and_a_floor_is_kept():
+def test_a_tie_keeps_more_integer_bits():
     # 0.5 and -0.5 are exact with any frac >= 1: I = 7 .. 1 for 8 bits tie at zero error; the largest wins
     assert best_integer(np.array([0.5, -0.5]), FixedType(8, 0, True, "conv", "sat")) == 7
-    # small values want few integer bits, but a floor (a table holding exp(0) = 1) is respected: with I >= 1,
-    # I = 1 (lsb 1/128) leaves errors .0022 .0034 .0006, I = 2 (lsb 1/64) .0056 .0044 .0006
+    # small values want few integer bits: I = -4 (range [-2^-5, 2^-5), lsb 2^-12) holds 0.01, -0.02, 0.015
+    # within half an lsb; I = -5 (range [-2^-6, 2^-6)) clips -0.02 and 0.015; every I above rounds coarser
     small = np.array([0.01, -0.02, 0.015])
-    assert best_integer(small, FixedType(8, 0, True, "conv", "sat")) < 0
-    assert best_integer(small, FixedType(8, 0, True, "conv", "sat"), lowest=1) == 1
+    assert best_integer(small, FixedType(8, 0, True, "conv", "sat")) == -4
 
 
 def test_wrap_around_counts_as_error_too():
