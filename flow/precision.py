@@ -63,6 +63,14 @@ def layer_kinds(cfg) -> dict[str, str]:
     return kinds
 
 
+def probability_bits(bits: int, window: int) -> int:
+    """Default width of the attention probabilities: ``bits``, but never fewer fraction bits than hold
+    1/window in 8 steps (ceil(log2 window) + 3). A row of near-equal probabilities narrower than that
+    rounds mostly to 0 or one step; on every series measured it was the tensor whose rounding alone
+    cost the most (docs/numerics.md)."""
+    return max(bits, math.ceil(math.log2(window)) + 3)
+
+
 def _integer(value, source: str) -> int:
     return PRIOR_INTEGER[source] if value == "auto" else value
 
@@ -123,7 +131,9 @@ def _default_keys(name: str, kind: str, role: str) -> str:
     if role == "output" and name in ("head", "delta"):
         return "quantization.output.bits and quantization.output.integer"
     if kind == "softmax":
-        return f"quantization.softmax.{'exp_bits' if role == 'table' else 'prob_bits'} (or quantization.bits)"
+        if role == "table":
+            return "quantization.softmax.exp_bits (or quantization.bits)"
+        return "quantization.softmax.prob_bits (or quantization.bits and data.window, flow.precision.probability_bits)"
     if kind == "pos" and role == "table":
         return "quantization.bits"
     width = "quantization.bits" + (" (twice it)" if role in ("bias", "shift") else "")
@@ -174,6 +184,8 @@ def resolve_precisions(cfg) -> Precisions:
                 elif spec.integer is not None:
                     auto.discard((name, role))
         for role, t in roles.items():
+            if (name, role) in auto and t.frac < 0:  # a prior wider than a narrow type: whole numbers until chosen
+                roles[role] = t = FixedType(t.width, t.width, t.signed, t.rounding, t.overflow)
             if t.frac < 0 or t.frac > 30:
                 overridden = ov is not None and getattr(ov, role) is not None
                 raise ConfigError(

@@ -46,6 +46,19 @@ def test_wrap_around_counts_as_error_too():
     assert best_integer(values, FixedType(4, 0, True, "conv", "wrap")) == 3
 
 
+@pytest.mark.parametrize("bits", [2, 3])
+def test_a_narrow_bits_only_configuration_resolves_before_its_points_are_chosen(bits):
+    # the priors (activations 3 integer bits, scores 4) are wider than a 2- or 3-bit type: until training
+    # chooses the points those types hold whole numbers, instead of the config being refused
+    raw = small_raw()
+    raw["quantization"]["bits"] = bits
+    prec = resolve_precisions(parse_config(raw))
+    for layer, role in prec.auto:
+        t = prec.types[layer][role]
+        assert 0 <= t.frac and t.integer <= t.width, (layer, role, t)
+    assert prec.types["enc0.scores"]["output"].integer == bits  # prior 4 > width: whole numbers
+
+
 def test_integer_auto_is_the_default_and_an_integer_set_by_hand_is_not_auto():
     prec = resolve_precisions(parse_config(small_raw()))
     auto = prec.auto
