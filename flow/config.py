@@ -177,13 +177,13 @@ class QuantConfig(Strict):
 
 
 class TrainingConfig(Strict):
-    float_epochs: int = Field(20, ge=0, le=10000)
+    float_epochs: int = Field(100, ge=0, le=10000)  # an upper bound: early stopping (patience) ends the phase
     qat_epochs: int = Field(20, ge=0, le=10000)
     batch_size: int = Field(64, ge=1, le=65536)
     learning_rate: float = Field(1e-3, gt=0, le=1)
     qat_learning_rate: float = Field(3e-4, gt=0, le=1)
     seed: int = Field(0, ge=0, le=2**32 - 1)
-    patience: int = Field(5, ge=1, le=10000)
+    patience: int = Field(15, ge=1, le=10000)
 
     @model_validator(mode="after")
     def _some_epochs(self):

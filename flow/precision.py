@@ -113,7 +113,7 @@ def _defaults(cfg, name: str, kind: str) -> dict[str, FixedType]:
         return {"table": FixedType(b, 2, True, **mode), "output": act}
     if kind == "softmax":
         exp_bits = q.softmax.exp_bits or b
-        prob_bits = q.softmax.prob_bits or b
+        prob_bits = q.softmax.prob_bits or probability_bits(b, cfg.data.window)
         return {"table": FixedType(exp_bits, 1, False, **mode), "output": FixedType(prob_bits, 0, False, **mode)}
     if kind == "norm":
         return {"scale": FixedType(b, wi + 1, True, **mode), "shift": FixedType(2 * b, ai, True, **mode), "output": act}

@@ -208,6 +208,12 @@ MUTATIONS = [
     Mutation("points.not-written-before-qat", "flow/training.py",
              "        cfg = with_points(cfg, points)\n", "",
              ("tests/test_binary_points.py",), "the chosen points never reach the quantized model"),
+    Mutation("precision.probabilities-at-bits", "flow/precision.py",
+             "    return max(bits, math.ceil(math.log2(window)) + 3)", "    return bits",
+             ("tests/test_softmax.py",), "a 4-bit model's probabilities round 1/window to 0 or one step"),
+    Mutation("precision.narrow-prior-refused", "flow/precision.py",
+             "            if (name, role) in auto and t.frac < 0:", "            if False:",
+             ("tests/test_binary_points.py",), "a 2-bit bits-only configuration is refused before training"),
 ]
 
 

@@ -72,3 +72,22 @@ def test_default_table_spans_the_score_range(bits):
     p = softmax_int(np.array([[0, -1, -4, -8]]) << score.frac, s)[0] * 2.0 ** -s.prob.frac
     assert p[0] > p[1] > p[2] >= p[3]
     assert abs(p[0] - np.exp(0) / np.exp([0, -1, -4, -8]).sum()) < 0.01
+
+
+@pytest.mark.parametrize("bits, window, width", [(4, 24, 8), (8, 24, 8), (4, 8, 6), (6, 96, 10), (8, 96, 10),
+                                                 (12, 24, 12), (2, 2, 4)])
+def test_default_probabilities_hold_one_over_the_window_in_eight_steps(bits, window, width):
+    """Widths worked by hand: max(bits, ceil(log2 window) + 3); 1/window then rounds by at most 1/16 of itself,
+    so a near-uniform row of a narrow model keeps its mass instead of rounding to 0 or one step."""
+    from flow.config import parse_config
+    from flow.precision import resolve_precisions
+
+    from .conftest import small_raw
+
+    raw = small_raw()
+    raw["data"]["window"], raw["quantization"]["bits"] = window, bits
+    prob = resolve_precisions(parse_config(raw))["enc0.softmax"]["output"]
+    assert (prob.width, prob.integer, prob.signed) == (width, 0, False)
+    assert prob.lsb / 2 <= (1 / window) / 16
+    raw["quantization"]["softmax"] = {"prob_bits": bits}  # a width the user sets is kept
+    assert resolve_precisions(parse_config(raw))["enc0.softmax"]["output"].width == bits
