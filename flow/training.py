@@ -55,15 +55,20 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def _fit(model, ds, epochs, lr, batch, patience, phase, report, note):
+def _fit(model, ds, epochs, lr, batch, patience, phase, report, note, keep_start=False):
+    """``keep_start``: the model as it starts (QAT: the float weights quantized) competes with the epochs,
+    so a phase never ends with a higher validation loss than it began with."""
     model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
     cb = KeepBest(patience, (lambda e, logs: report(phase, e, epochs, logs)) if report else None)
+    if keep_start:
+        cb.best, cb.best_weights = model.evaluate(ds.val.x, ds.val.y, batch_size=1024, verbose=0), model.get_weights()
     hist = model.fit(ds.train.x, ds.train.y, validation_data=(ds.val.x, ds.val.y), epochs=epochs,
                      batch_size=batch, shuffle=True, verbose=0, callbacks=[cb])
     ran = len(hist.history["loss"])
     if note:
         stopped = f"stopped early after epoch {ran} ({patience} epochs without a lower val_loss); " if ran < epochs else ""
-        note(f"{phase}: {stopped}kept epoch {cb.best_epoch + 1} (val_loss {cb.best:.5g})")
+        kept = f"epoch {cb.best_epoch + 1}" if cb.best_epoch >= 0 else "its starting point, no epoch did better"
+        note(f"{phase}: {stopped}kept {kept} (val_loss {cb.best:.5g})")
     return {"loss": [float(v) for v in hist.history["loss"]],
             "val_loss": [float(v) for v in hist.history["val_loss"]], "best_epoch": cb.best_epoch}
 
@@ -112,7 +117,7 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
         if tr.qat_epochs:
             t0 = time.perf_counter()
             history["qat"] = _fit(model, ds, tr.qat_epochs, tr.qat_learning_rate, tr.batch_size, tr.patience, "qat",
-                                  report, note)
+                                  report, note, keep_start=True)
             seconds["qat"] = time.perf_counter() - t0
     metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)
                for name in splits}

@@ -214,6 +214,9 @@ MUTATIONS = [
     Mutation("precision.narrow-prior-refused", "flow/precision.py",
              "            if (name, role) in auto and t.frac < 0:", "            if False:",
              ("tests/test_binary_points.py",), "a 2-bit bits-only configuration is refused before training"),
+    Mutation("training.qat-forgets-its-start", "flow/training.py",
+             "                                  report, note, keep_start=True)", "                                  report, note)",
+             ("tests/test_model.py", "-k", "higher_validation"), "QAT ends on its best epoch even when that is worse than where it began"),
 ]
 
 

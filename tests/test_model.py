@@ -116,6 +116,22 @@ def test_same_seed_same_model():
     assert a == b
 
 
+def test_qat_never_ends_with_a_higher_validation_loss_than_it_starts():
+    """QAT that only makes things worse (a learning rate of 1 throws the weights around) hands back the
+    quantized float model it started from, not its best bad epoch."""
+    from flow.training import train
+
+    raw = small_raw()
+    raw["training"].update({"float_epochs": 2, "qat_epochs": 2})
+    ds = load_dataset(parse_config(raw))
+    start = train(parse_config({**raw, "training": {**raw["training"], "qat_epochs": 0}}), ds)
+    raw["training"]["qat_learning_rate"] = 1.0
+    wild = train(parse_config(raw), ds)  # the same seed: the same float model
+    assert wild.history["qat"]["best_epoch"] == -1, wild.history["qat"]
+    assert min(wild.history["qat"]["val_loss"]) > start.metrics["val"]["scaled"]["mse"]
+    assert wild.metrics["val"]["mse"] == start.metrics["val"]["mse"]
+
+
 def test_cli_train_writes_metrics_and_model(tmp_path):
     cfg = tmp_path / "small.yaml"
     cfg.write_text(yaml.safe_dump(small_raw()))
