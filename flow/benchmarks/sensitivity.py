@@ -4,8 +4,9 @@
 
 Trains the configuration's float model once (its seed), then, with every point ``auto`` as configured,
 measures the validation MSE (data units) of post-training quantization with every tensor at 16 bits,
-with every tensor at ``--bits``, and with each tensor alone at ``--bits`` (biases and norm shifts at twice
-it, as the defaults give them) and the rest at 16. A tensor whose row is far above the 16-bit row is one
+with ``quantization.bits: --bits`` and the other defaults (the window keeps its 12 bits, the probabilities
+``flow.precision.probability_bits``), and with each tensor alone at ``--bits`` (biases and norm shifts at
+twice it, as the defaults give them) and the rest at 16. A tensor whose row is far above the 16-bit row is one
 the model cannot afford narrow before QAT; the precision defaults (flow/precision.py) were chosen from
 these rows on two series. Validation, never test, so the figures can inform a choice.
 """
@@ -49,7 +50,7 @@ def main(config, bits):
     float_run = train(float_cfg, ds, splits=("val",))
     rows = [("float model", float_run.metrics["val"]["mse"]),
             (f"every tensor at {WIDE} bits", _ptq_mse(raw, ds, float_run.model, WIDE, {})),
-            (f"every tensor at {bits} bits", _ptq_mse(raw, ds, float_run.model, bits, {}))]
+            (f"quantization.bits: {bits} and its defaults", _ptq_mse(raw, ds, float_run.model, bits, {}))]
     prec = resolve_precisions(parse_config(raw))
     for layer, roles in prec.types.items():
         for role in roles:
