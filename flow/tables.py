@@ -23,7 +23,9 @@ class SoftmaxSpec:
     ``diff = max(row) - score`` in score mantissa units (>= 0) indexes the exp table after a shift
     to ``index_frac`` fractional bits (floor); ``e = exp_table[idx]``, or 0 past the table's end;
     is unsigned with ``exp_frac`` fractional bits (exp(0) = 1 is ``1 << exp_frac``); the row sum is
-    exact; the probability mantissa is ``floor((e << prob.frac) / sum)`` saturated to ``prob``.
+    exact; the probability mantissa is ``floor(((e << prob.frac) + (sum >> 1)) / sum)``, the quotient rounded
+    to nearest (a floor would shrink every row's sum by half a step per element on average, and with it every
+    context), saturated to ``prob``.
     """
 
     score: FixedType
@@ -58,7 +60,7 @@ def softmax_int(scores_m: np.ndarray, spec: SoftmaxSpec) -> np.ndarray:
     idx = diff >> s if s >= 0 else diff << (-s)
     e = np.where(idx < spec.table_size, spec.exp_table()[np.minimum(idx, spec.table_size - 1)], 0)
     total = e.sum(axis=-1, keepdims=True)
-    p = (e << spec.prob.frac) // total
+    p = ((e << spec.prob.frac) + (total >> 1)) // total
     return np.minimum(p, spec.prob.max_int)
 
 

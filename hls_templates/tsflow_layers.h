@@ -404,7 +404,8 @@ inline ap_uint<CONFIG_T::exp_t::width> exp_lookup(const typename CONFIG_T::score
 
 // The table softmax of every row (flow.tables.softmax_int), rows one after another in two flattened
 // passes of one element a clock: the exact row sums of the looked-up exponentials, then
-// p = min(floor((e << prob_frac) / sum), prob_max). The row maxima were taken while the scores were made.
+// p = min(floor(((e << prob_frac) + (sum >> 1)) / sum), prob_max), the quotient rounded to nearest. The row
+// maxima were taken while the scores were made.
 template <typename CONFIG_T>
 void softmax_rows(const typename CONFIG_T::score_t s[CONFIG_T::rows * CONFIG_T::n],
                   const typename CONFIG_T::score_t row_max[CONFIG_T::rows],
@@ -413,7 +414,7 @@ void softmax_rows(const typename CONFIG_T::score_t s[CONFIG_T::rows * CONFIG_T::
                   const typename CONFIG_T::exp_t table[CONFIG_T::table_size]) {
 #pragma HLS INLINE
     typedef ap_uint<CONFIG_T::exp_t::width + CONFIG_T::sum_extra_bits> sum_int_t;
-    typedef ap_uint<CONFIG_T::exp_t::width + CONFIG_T::prob_frac> num_t;
+    typedef ap_uint<CONFIG_T::exp_t::width + CONFIG_T::prob_frac> num_t;  // e << prob_frac and the quotient
     sum_int_t total = 0;
 SumRows:
     for (unsigned r = 0; r < CONFIG_T::rows; r++) {
@@ -432,7 +433,8 @@ DivideRows:
         for (unsigned j = 0; j < CONFIG_T::n; j++) {
 #pragma HLS PIPELINE II = 1
             num_t e = exp_lookup<CONFIG_T>(row_max[r], s[r * CONFIG_T::n + j], table);
-            num_t q = (e << CONFIG_T::prob_frac) / row_sum[r];
+            // ap_uint's + is one bit wider than its wider operand: the numerator never wraps
+            num_t q = ((e << CONFIG_T::prob_frac) + (row_sum[r] >> 1)) / row_sum[r];
             if (q > CONFIG_T::prob_max) q = CONFIG_T::prob_max;
             typename CONFIG_T::prob_t pj;
             pj.range() = q.range(CONFIG_T::prob_t::width - 1, 0);

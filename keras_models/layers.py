@@ -126,7 +126,7 @@ def table_softmax(scores: tf.Tensor, spec: SoftmaxSpec) -> tf.Tensor:
         idx = tf.bitwise.right_shift(diff, sh) if sh >= 0 else tf.bitwise.left_shift(diff, -sh)
         e = tf.where(idx < spec.table_size, tf.gather(table, tf.minimum(idx, spec.table_size - 1)), 0)
         total = tf.reduce_sum(e, axis=-1, keepdims=True)
-        p = tf.math.floordiv(tf.bitwise.left_shift(e, spec.prob.frac), total)
+        p = tf.math.floordiv(tf.bitwise.left_shift(e, spec.prob.frac) + tf.bitwise.right_shift(total, 1), total)
         p = tf.minimum(p, spec.prob.max_int)
         y = tf.cast(p, s.dtype) * (2.0 ** -spec.prob.frac)
 

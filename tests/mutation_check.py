@@ -153,6 +153,10 @@ MUTATIONS = [
     Mutation("cpp.softmax-no-saturation", "hls_templates/tsflow_layers.h",
              "            if (q > CONFIG_T::prob_max) q = CONFIG_T::prob_max;\n", "",
              NUMERICS, "softmax probability not saturated to prob_max (wraps instead)"),
+    Mutation("cpp.softmax-quotient-floored", "hls_templates/tsflow_layers.h",
+             "num_t q = ((e << CONFIG_T::prob_frac) + (row_sum[r] >> 1)) / row_sum[r];",
+             "num_t q = (e << CONFIG_T::prob_frac) / row_sum[r];",
+             ("tests/test_cpp_numerics.py", "-k", "softmax"), "softmax probability floored (rows short by L/2 steps)"),
     Mutation("cpp.norm-at-output-skipped", "hls_templates/tsflow_layers.h",
              "z_T(multiply<CONFIG_T::mul_impl>::product(s, scale[o]) + shift[o])", "z_T(s)",
              BIT_EXACT, "the norm done at the o / ffn2 output left out"),
@@ -217,6 +221,9 @@ MUTATIONS = [
     Mutation("training.qat-forgets-its-start", "flow/training.py",
              "                                  report, note, keep_start=True)", "                                  report, note)",
              ("tests/test_model.py", "-k", "higher_validation"), "QAT ends on its best epoch even when that is worse than where it began"),
+    Mutation("tables.softmax-quotient-floored", "flow/tables.py",
+             "    p = ((e << spec.prob.frac) + (total >> 1)) // total", "    p = (e << spec.prob.frac) // total",
+             ("tests/test_softmax.py",), "the probability division floored: every row sums short, every context shrinks"),
 ]
 
 

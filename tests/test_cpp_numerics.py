@@ -412,7 +412,9 @@ ADD_NORM = dict(x=FixedType(6, 3), tw=FixedType(5, 2), tb=FixedType(7, 3), y=Fix
 # score range: there, a difference one bit wider than a score (max - s >= 2^(width-1)) still finds a
 # nonzero entry
 SOFTMAX = {"sm_right": dict(score=FixedType(10, 4), index_frac=4), "sm_left": dict(score=FixedType(8, 6), index_frac=4),
-           "sm_span": dict(score=FixedType(8, 3), index_frac=None)}
+           "sm_span": dict(score=FixedType(8, 3), index_frac=None),
+           # one probability bit: the rounding term sum >> 1 is wider than e << prob_frac
+           "sm_narrow_p": dict(score=FixedType(8, 3), index_frac=None, prob=FixedType(1, 0, signed=False))}
 SOFTMAX_COMMON = dict(prob=FixedType(8, 0, signed=False), table_size=64, exp_frac=7, n=6)
 WIDE_OUT = 48  # output types this wide hold every sum exactly, so the C++ output shows the accumulator
 
@@ -672,7 +674,7 @@ def _softmax_spec(name: str):
     index_frac = SOFTMAX[name]["index_frac"]
     if index_frac is None:
         index_frac = default_index_frac(score, c["table_size"])
-    return SoftmaxSpec(score=score, prob=c["prob"], exp_frac=c["exp_frac"], index_frac=index_frac,
+    return SoftmaxSpec(score=score, prob=SOFTMAX[name].get("prob", c["prob"]), exp_frac=c["exp_frac"], index_frac=index_frac,
                        table_size=c["table_size"])
 
 
@@ -1082,7 +1084,7 @@ def test_softmax_rows_rows_are_the_hard_ones(name):
         row, m = rows[r], s["row_max"][r]
         e = _exp_mantissas(row, m, spec)
         assert e == [(1 << spec.exp_frac) if j == top else 0 for j in range(len(row))]
-        assert (e[top] << spec.prob.frac) // sum(e) == spec.prob.max_int + 1  # saturates to prob_max
+        assert ((e[top] << spec.prob.frac) + (sum(e) >> 1)) // sum(e) == spec.prob.max_int + 1  # saturates
     # row 1 has an element exactly one table index past the end, row 2 one exactly on the last entry
     assert min(s["row_max"][1] - v for v in rows[1] if v != s["row_max"][1]) == past
     assert sorted(s["row_max"][2] - v for v in rows[2])[:3] == [0, 1, past - 1]
@@ -1101,13 +1103,15 @@ def test_softmax_rows_equals_softmax_int_and_saturates_one_hot_rows(accumulators
     # the row sums of the looked-up exponentials, worked out here
     exps = [_exp_mantissas(row, m, spec) for row, m in zip(rows, s["row_max"])]
     assert results["private"][f"{name}_sums"] == [sum(e) for e in exps]
-    # and each probability from them: floor((e << prob_frac) / sum), at most prob_max
+    # and each probability from them: e * 2^prob_frac / sum rounded to nearest, at most prob_max
     pmax = spec.prob.max_int
-    assert got.tolist() == [[min((e << spec.prob.frac) // sum(row), pmax) for e in row] for row in exps]
+    half = Fraction(1, 2)
+    assert got.tolist() == [[min(floor(Fraction(e << spec.prob.frac, sum(row)) + half), pmax) for e in row]
+                            for row in exps]
     # by hand: a one-hot row is prob_max at its maximum and 0 elsewhere; a tie of two with the rest past
-    # the table is a half each; six equal scores are floor(2^prob_frac / 6) each
+    # the table is a half each; six equal scores are 2^prob_frac / 6 rounded to nearest each
     equal = rows.index([5] * n)
-    assert got[equal].tolist() == [(1 << spec.prob.frac) // 6] * n
+    assert got[equal].tolist() == [floor(Fraction(1 << spec.prob.frac, 6) + half)] * n
     if not s["one_hot"]:
         return
     for r, top in s["one_hot"].items():

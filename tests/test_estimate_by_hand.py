@@ -49,9 +49,10 @@ The model, in the words of the comments below:
   + multiplier stages + 2 + 1.  acc = exact type of T x the input range.
 * head_in (concatenation, mean_last): control only (its 2D x W FF are the head_in register buffer's,
   counted there); it reads pool and the last norm2: cycles = trips + read latency (max of the two) + 1.
-* softmax (trips = 2 x H x T x T): exp_w = exp_frac + 1, sum_w = exp_w + bl(T), num_w = exp_w + prob.f;
-  control + 2 adders of score.W + 1 + adder(sum_w) + divider (num_w x sum_w LUT, num_w x (sum_w + num_w)
-  FF) + cast u(num_w).(exp_w) -> prob; cycles = trips + sum fill (1 + 3) + divide fill (1 + 3 + num_w + 1)
+* softmax (trips = 2 x H x T x T): exp_w = exp_frac + 1, sum_w = exp_w + bl(T), num_w = max(exp_w + prob.f,
+  sum_w - 1) + 1 (the numerator (e << prob.f) + (sum >> 1) of the rounded quotient);
+  control + 2 adders of score.W + 1 + adder(sum_w) + adder(num_w) (the rounding add) + divider
+  (num_w x sum_w LUT, num_w x (sum_w + num_w) FF) + cast u(num_w).(num_w - prob.f) -> prob; cycles = trips + sum fill (1 + 3) + divide fill (1 + 3 + num_w + 1)
   (it reads scores, but these fills are fixed: the scores buffer's read latency does not enter them).
 * engine (the shared lanes): per lane multiplier + mux(users, Wa) + mux(users, Wb) + (Wa + Wb) operand
   FF; (lanes - 1) tree adders of Wa + Wb + ceil(log2 lanes) bits, less lanes // 2 (the first level, in
@@ -186,12 +187,13 @@ DESIGN_A_LAYERS = {  # (lut, lutram, ff, bram18, dsp, cycles)
     # LUT 35+18+19 = 72; FF 25+18+8 = 51
     # cycles 128 + (read 1 (q, k LUTRAM) + 3 + bl(3) = 2 + 1 + 1 = 8) = 136
     "enc0.scores": (72, 0, 51, 0, 0, 136),
-    # exp_w 8, sum_w 8 + bl(8) = 12, num_w 8 + 8 = 16; control 24/16 + counter(256) clog2(257) = 9 -> 10/9
-    # = 34/25; 2 x adder(8 + 1) = 18/18; adder(12) 12/12; divider 16 x 12 = 192 LUT, 16 x (12 + 16) = 448 FF;
-    # cast u16.8 -> u8.0: no round (f 8 = 8), sat 8 + 8 = 16 LUT, 8 FF
-    # LUT 34+18+12+192+16 = 272; FF 25+18+12+448+8 = 511; cycles 256 + (1 + 3) + (1 + 3 + 16 + 1) = 281
+    # exp_w 8, sum_w 8 + bl(8) = 12, num_w max(8 + 8, 12 - 1) + 1 = 17; control 24/16 + counter(256)
+    # clog2(257) = 9 -> 10/9 = 34/25; 2 x adder(8 + 1) = 18/18; adder(12) 12/12; rounding adder(17) 17/17;
+    # divider 17 x 12 = 204 LUT, 17 x (12 + 17) = 493 FF; cast u17.9 -> u8.0: no round (f 8 = 8),
+    # sat 9 + 8 = 17 LUT, 8 FF
+    # LUT 34+18+12+17+204+17 = 302; FF 25+18+12+17+493+8 = 573; cycles 256 + (1 + 3) + (1 + 3 + 17 + 1) = 282
     # (it reads scores, LUTRAM: the fixed fills do not take its read latency)
-    "enc0.softmax": (272, 0, 511, 0, 0, 281),
+    "enc0.softmax": (302, 0, 573, 0, 0, 282),
     # control 24/16 + counter(64) 8/7 + counter(1) 2/1 = 34/24; acc 19/19; cast s19.6 (f 13) -> s8.3:
     # round 8 + sat 3 + 8 = 19 LUT, 8 FF.  LUT 34+19+19 = 72; FF 24+19+8 = 51
     # cycles 64 + (read max(softmax LUTRAM 1, v BRAM 2) = 2 + 3 + bl(7) = 3 + 1 + 1 = 10) = 74
@@ -316,16 +318,16 @@ def test_design_a_every_buffer_and_table_by_hand(est_a):
 
 
 def test_design_a_totals_by_hand(est_a):
-    # LUT layers 549+26+101+77x3+72+272+72+133+474+215+72+30+87+162 = 2496
+    # LUT layers 549+26+101+77x3+72+302+72+133+474+215+72+30+87+162 = 2526
     #     buffers 48+32x3+32+64+32+32+24+16+8+8+8+41+48 = 457
-    #     tables 16+8+8+8+16+8+40+16+8+4+8+16+8+16+8+4+8+4 = 204; top 48 -> 2496+457+204+48 = 3205
+    #     tables 16+8+8+8+16+8+40+16+8+4+8+16+8+16+8+4+8+4 = 204; top 48 -> 2526+457+204+48 = 3235
     # LUTRAM 32x3 + 24 + 64 + 32x3 + 16 + 8 + 8 + 8 = 312
-    # FF layers 229+17+71+54x3+51+511+51+98+173+116+52+21+58+149 = 1759
-    #    buffers input 96 + head 16 + delta 16 + pool.sum 88 + head_in 128 = 344; top 32 -> 2135
+    # FF layers 229+17+71+54x3+51+573+51+98+173+116+52+21+58+149 = 1821
+    #    buffers input 96 + head 16 + delta 16 + pool.sum 88 + head_in 128 = 344; top 32 -> 2197
     # BRAM18 v 8 + pos.table 1 + q.weight 3 + k.weight 1 = 13.  DSP engine 8 + norm1 1 + pool 1 = 10
-    assert est_a.total == {"lut": 3205, "lutram": 312, "ff": 2135, "bram18": 13, "dsp": 10}
-    # 3+72+200+136+136+136+281+74+141+263+523+47+18+11+3
-    assert est_a.latency_cycles == 2044
+    assert est_a.total == {"lut": 3235, "lutram": 312, "ff": 2197, "bram18": 13, "dsp": 10}
+    # 3+72+200+136+136+136+282+74+141+263+523+47+18+11+3
+    assert est_a.latency_cycles == 2045
     # MACs 64x1 + 3x64x8 + 128x4 + 64x8 + 64x8 + 128x8 + 64x16 + 16 = 5200; 20 DSPs: ceil(5200/20)
     assert (est_a.macs, est_a.dsp_bound_cycles) == (5200, 260)
 
@@ -414,12 +416,12 @@ DESIGN_B_LAYERS = {  # (lut, lutram, ff, bram18, dsp, cycles)
     # with the shift 1) -> s6.4: round 6 + sat (6-4) + 6 = 14 LUT, 6 FF.  LUT 35+13+14 = 62; FF 25+13+6 = 44
     # cycles 128 + (read max(q BRAM 2, k registers 0) = 2 + 2 + bl(2) = 2 + 1 + 1 = 8) = 136
     "enc0.scores": (62, 0, 44, 0, 0, 136),
-    # exp_w 6, sum_w 6 + bl(8) = 10, num_w 6 + 6 = 12; control 24/16 + counter(256) 10/9 = 34/25;
-    # 2 x adder(7) 14/14; adder(10) 10/10; divider 12 x 10 = 120 LUT, 12 x 22 = 264 FF;
-    # cast u12.6 -> u6.0: sat 6 + 6 = 12 LUT, 6 FF
-    # LUT 34+14+10+120+12 = 190; FF 25+14+10+264+6 = 319; cycles 256 + 4 + (1 + 3 + 12 + 1) = 277
+    # exp_w 6, sum_w 6 + bl(8) = 10, num_w max(6 + 6, 10 - 1) + 1 = 13; control 24/16 + counter(256) 10/9
+    # = 34/25; 2 x adder(7) 14/14; adder(10) 10/10; rounding adder(13) 13/13; divider 13 x 10 = 130 LUT,
+    # 13 x 23 = 299 FF; cast u13.7 -> u6.0: sat 7 + 6 = 13 LUT, 6 FF
+    # LUT 34+14+10+13+130+13 = 214; FF 25+14+10+13+299+6 = 367; cycles 256 + 4 + (1 + 3 + 13 + 1) = 278
     # (it reads scores, LUTRAM: the fixed fills do not take its read latency)
-    "enc0.softmax": (190, 0, 319, 0, 0, 277),
+    "enc0.softmax": (214, 0, 367, 0, 0, 278),
     # control 24/16 + counter(48) 7/6 + counter(4) clog2(5) = 3 -> 4/3 = 35/25; acc 15/15;
     # cast s15.6 (f 9) -> s6.3: round 6 + sat 3 + 6 = 15 LUT, 6 FF.  LUT 35+15+15 = 65; FF 25+15+6 = 46
     # cycles 192 + (read 1 (softmax, v LUTRAM) + 2 + 1 + 1 + 1 = 6) = 198
@@ -529,17 +531,17 @@ def test_design_b_every_buffer_and_table_by_hand(est_b):
 
 
 def test_design_b_totals_by_hand(est_b):
-    # LUT layers 472+63+88+69+66x2+62+190+65+155+87+113+81+62 = 1639
+    # LUT layers 472+63+88+69+66x2+62+214+65+155+87+113+81+62 = 1663
     #     buffers 24+8+138+8+22+16+8+8+16+8+4+8+24 = 292
     #     tables 6x9 (embed w/b, pos, q/k/v w/b) + 30 + 6 + 3+6 + 18+6 + 12+6 + 3+6 + 6 = 156; top 48
-    #     -> 1639+292+156+48 = 2135
+    #     -> 1663+292+156+48 = 2159
     # LUTRAM 24+8+8+16+16+8+8+16+8+4+8 = 124
-    # FF layers 148+18+62+66+46x2+44+319+46+92+61+82+63+51 = 1144; buffers k 288 + head 16 + pool.sum 54
-    #    = 358; top 32 -> 1534
+    # FF layers 148+18+62+66+46x2+44+367+46+92+61+82+63+51 = 1192; buffers k 288 + head 16 + pool.sum 54
+    #    = 358; top 32 -> 1582
     # BRAM18 q 1 + ffn1 1 + o.weight 1 + head.bias 1 = 4.  DSP norm2 1 + pool 1 = 2
-    assert est_b.total == {"lut": 2135, "lutram": 124, "ff": 1534, "bram18": 4, "dsp": 2}
-    # 5+55+150x3+136+277+198+154+294+300+29+9
-    assert est_b.latency_cycles == 1907
+    assert est_b.total == {"lut": 2159, "lutram": 124, "ff": 1582, "bram18": 4, "dsp": 2}
+    # 5+55+150x3+136+278+198+154+294+300+29+9
+    assert est_b.latency_cycles == 1908
     # MACs 48 + 3x48x6 + 128x3 + 48x8 + 48x6 + 96x6 + 48x12 + 6 = 3126; ceil(3126 / 20)
     assert (est_b.macs, est_b.dsp_bound_cycles) == (3126, 157)
 
@@ -608,11 +610,12 @@ DEFAULT_LAYERS = {  # (lut, lutram, ff, bram18, dsp, cycles)
     # LUT 37+20+20 = 77; FF 27+20+8 = 55
     # cycles 576 + (read 1 (q, k LUTRAM) + 3 + bl(15) = 4 + 1 + 1 = 10) = 586
     "enc0.scores": (77, 0, 55, 0, 0, 586),
-    # exp_w 8, sum_w 8 + bl(24) = 13, num_w 16; control 24/16 + counter(1152) clog2(1153) = 11 -> 12/11
-    # = 36/27; 2 x adder(9) 18/18; adder(13) 13/13; divider 16 x 13 = 208 LUT, 16 x 29 = 464 FF; cast 16/8
-    # LUT 36+18+13+208+16 = 291; FF 27+18+13+464+8 = 530; cycles 1152 + 4 + (1 + 3 + 16 + 1) = 1177
+    # exp_w 8, sum_w 8 + bl(24) = 13, num_w max(16, 12) + 1 = 17; control 24/16 + counter(1152) clog2(1153)
+    # = 11 -> 12/11 = 36/27; 2 x adder(9) 18/18; adder(13) 13/13; rounding adder(17) 17/17; divider
+    # 17 x 13 = 221 LUT, 17 x 30 = 510 FF; cast u17.9 -> u8.0: sat 9 + 8 = 17 LUT, 8 FF
+    # LUT 36+18+13+17+221+17 = 322; FF 27+18+13+17+510+8 = 593; cycles 1152 + 4 + (1 + 3 + 17 + 1) = 1178
     # (it reads scores, BRAM 2: the fixed fills do not take its read latency)
-    "enc0.softmax": (291, 0, 530, 0, 0, 1177),
+    "enc0.softmax": (322, 0, 593, 0, 0, 1178),
     # control 24/16 + counter(384) 10/9 + counter(2) 3/2 = 37/27; acc 21/21; cast s21.8 (f 13) -> s8.3:
     # round 8 + sat 5 + 8 = 21 LUT, 8 FF.  LUT 37+21+21 = 79; FF 27+21+8 = 56
     # cycles 768 + (read 1 (softmax, v LUTRAM) + 3 + bl(11) = 4 + 1 + 1 = 10) = 778
@@ -722,17 +725,17 @@ def test_default_config_every_buffer_and_table_by_hand(est_default):
 
 
 def test_default_config_totals_and_latency_by_hand(est_default):
-    # LUT layers 963+26+223+80x3+77+291+79+216+105+220+536.25+85+60 = 3121.25
+    # LUT layers 963+26+223+80x3+77+322+79+216+105+220+536.25+85+60 = 3152.25
     #     buffers 96+128x3+96+144+128+128+512+128+16+8+12+81 = 1733
     #     tables 4+8+64+(64+8)x3+40+(64+8)+4+8+128+16+128+8+4+8 = 708; top 48
-    #     -> 3121.25 + 1733 + 708 + 48 = 5610.25 -> 5611
+    #     -> 3152.25 + 1733 + 708 + 48 = 5641.25 -> 5642
     # LUTRAM 128x3 + 96 + 144 + 128 + 128 + 384 + 128 + 8 + 12 = 1412
-    # FF layers 419+17+93+56x3+55+530+56+116+58+119+268+56+50 = 2005
-    #    buffers input 288 + pool 128 + head 16 + delta 16 + pool.sum 208 = 656; top 32 -> 2693
+    # FF layers 419+17+93+56x3+55+593+56+116+58+119+268+56+50 = 2068
+    #    buffers input 288 + pool 128 + head 16 + delta 16 + pool.sum 208 = 656; top 32 -> 2756
     # BRAM18 scores 1.  DSP the 16 shared lanes (the norms and pool are on LUTs)
-    assert est_default.total == {"lut": 5611, "lutram": 1412, "ff": 2693, "bram18": 1, "dsp": 16}
-    # 3+389+394x3+586+1177+778+398+1546+1550+46+10+3
-    assert est_default.latency_cycles == 7668
+    assert est_default.total == {"lut": 5642, "lutram": 1412, "ff": 2756, "bram18": 1, "dsp": 16}
+    # 3+389+394x3+586+1178+778+398+1546+1550+46+10+3
+    assert est_default.latency_cycles == 7669
     # MACs 384x1 + 3x384x16 + 576x16 + 384x24 + 384x16 + 1536x16 + 384x64 + 16 = 92560; ceil(92560 / 20)
     assert (est_default.macs, est_default.dsp_bound_cycles) == (92560, 4628)
 
@@ -773,8 +776,8 @@ def test_each_interface_adds_its_loops_and_adapter_by_hand(est_default, interfac
     buffers = buffer_table(est)
     assert {n: buffers[n] for n in memories} == memories
     assert {n: row for n, row in buffers.items() if n not in memories} == buffer_table(est_default)
-    assert est.latency_cycles == 7668 + 26 + 2
+    assert est.latency_cycles == 7669 + 26 + 2
     added_lut = 54 + 26 + adapter[0] + 24 * len(memories)
-    assert est.total["lut"] == 5611 + added_lut  # 5610.25 + an integer: the same ceiling
+    assert est.total["lut"] == 5642 + added_lut  # 5641.25 + an integer: the same ceiling
     assert est.total["lutram"] == 1412 + 24 * len(memories)
-    assert est.total["ff"] == 2693 + 309 + 17 + adapter[2]
+    assert est.total["ff"] == 2756 + 309 + 17 + adapter[2]
