@@ -178,7 +178,7 @@ class QuantConfig(Strict):
 
 class TrainingConfig(Strict):
     float_epochs: int = Field(100, ge=0, le=10000)  # an upper bound: early stopping (patience) ends the phase
-    qat_epochs: int = Field(20, ge=0, le=10000)
+    qat_epochs: int = Field(100, ge=0, le=10000)  # an upper bound too: narrow widths need longer (docs/numerics.md)
     batch_size: int = Field(64, ge=1, le=65536)
     learning_rate: float = Field(1e-3, gt=0, le=1)
     qat_learning_rate: float = Field(3e-4, gt=0, le=1)
