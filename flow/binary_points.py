@@ -91,10 +91,12 @@ def float_values(cfg, float_model, x_train: np.ndarray) -> dict:
 
 
 def choose(cfg, prec, float_model, x_train: np.ndarray) -> dict:
-    """(layer, role) -> integer bits for every tensor ``prec`` marks ``auto``."""
+    """(layer, role) -> integer bits for every tensor ``prec`` marks ``auto``, in forward order (the
+    order ``binary_points.yaml`` and ``tsflow train`` list them in)."""
     values = float_values(cfg, float_model, x_train)
     points = {}
-    for layer, role in sorted(prec.auto):
+    for layer, role in ((layer, role) for layer, roles in prec.types.items() for role in roles
+                        if (layer, role) in prec.auto):
         t = prec.types[layer][role]
         if role == "table" and layer.endswith("softmax"):  # not the model's values: exp of 0 and below
             points[(layer, role)] = 1  # the fewest integer bits holding exp(0) = 1; every other entry is below
@@ -115,11 +117,12 @@ def with_points(cfg, points: dict):
 
 
 def points_yaml(points: dict) -> str:
-    """The chosen points as the ``quantization.layers`` section of a YAML, to copy into a config."""
+    """The chosen points as the ``quantization.layers`` section of a YAML, to copy into a config, in the
+    order given (``choose``: forward order)."""
     import yaml
 
     layers: dict = {}
-    for (layer, role), integer in sorted(points.items()):
+    for (layer, role), integer in points.items():
         layers.setdefault(layer, {})[role] = {"integer": int(integer)}
     return ("# integer bits chosen by `integer: auto` (flow/binary_points.py); paste under quantization:\n"
             + yaml.safe_dump({"layers": layers}, sort_keys=False))

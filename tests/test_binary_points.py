@@ -97,6 +97,12 @@ def test_a_trained_run_keeps_its_points_and_loading_it_gives_the_same_model(smal
     assert set(result.points) == set(resolve_precisions(cfg).auto)
     assert not resolve_precisions(result.config).auto
     assert read_points(folder / POINTS, "") == result.points
+    # listed as the data flows (the window first, the forecast last), not alphabetically
+    from flow.precision import layer_kinds
+
+    listed = list(dict.fromkeys(layer for layer, _ in read_points(folder / POINTS, "")))
+    assert listed == [layer for layer in layer_kinds(cfg) if layer in listed]
+    assert listed[0] == "input" and listed[-1] == ("delta" if cfg.model.predict_delta else "head")
     loaded = load_trained(folder)
     assert loaded.cfg == cfg and loaded.resolved == result.config
     np.testing.assert_array_equal(predict(loaded.model, ds.test.x[:64]), predict(result.model, ds.test.x[:64]))
