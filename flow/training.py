@@ -27,12 +27,13 @@ class TrainResult:
 
 
 class KeepBest(keras.callbacks.Callback):
-    """Early stopping on validation loss that always ends with the best epoch's weights."""
+    """Early stopping on validation loss that always ends with the best epoch's weights; ``start``
+    (validation loss, weights) is a candidate before the first epoch (best epoch -1 if it stays best)."""
 
-    def __init__(self, patience: int, report=None):
+    def __init__(self, patience: int, report=None, start=(np.inf, None)):
         super().__init__()
         self.patience, self.report = patience, report
-        self.best, self.best_weights, self.wait, self.best_epoch = np.inf, None, 0, -1
+        (self.best, self.best_weights), self.wait, self.best_epoch = start, 0, -1
 
     def on_epoch_end(self, epoch, logs=None):
         val = logs["val_loss"]
@@ -59,9 +60,9 @@ def _fit(model, ds, epochs, lr, batch, patience, phase, report, note, keep_start
     """``keep_start``: the model as it starts (QAT: the float weights quantized) competes with the epochs,
     so a phase never ends with a higher validation loss than it began with."""
     model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
-    cb = KeepBest(patience, (lambda e, logs: report(phase, e, epochs, logs)) if report else None)
-    if keep_start:
-        cb.best, cb.best_weights = model.evaluate(ds.val.x, ds.val.y, batch_size=1024, verbose=0), model.get_weights()
+    start = (model.evaluate(ds.val.x, ds.val.y, batch_size=1024, verbose=0), model.get_weights()) if keep_start \
+        else (np.inf, None)
+    cb = KeepBest(patience, (lambda e, logs: report(phase, e, epochs, logs)) if report else None, start)
     hist = model.fit(ds.train.x, ds.train.y, validation_data=(ds.val.x, ds.val.y), epochs=epochs,
                      batch_size=batch, shuffle=True, verbose=0, callbacks=[cb])
     ran = len(hist.history["loss"])
