@@ -428,6 +428,17 @@ def test_a_config_error_lists_every_problem_under_one_header(tmp_path):
                                         "layers, predict_delta"])
 
 
+@pytest.mark.parametrize("module", ["training", "sensitivity", "hls", "search", "latency"])
+def test_a_benchmark_given_a_bad_config_says_which_key_without_a_traceback(module, tmp_path):
+    """The documented benchmark commands read the same YAML as tsflow and refuse a bad value the same way."""
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(_merge(TINY, {"training": {"qat_epochs": -3}})))
+    done = subprocess.run([sys.executable, "-m", f"flow.benchmarks.{module}", "c.yaml"], cwd=tmp_path, env=ENV,
+                          capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr
+    assert done.returncode != 0
+    assert "training.qat_epochs = -3: allowed: >= 0 and <= 10000" in done.stderr, done.stderr
+
+
 def test_a_damaged_testbench_binary_is_not_trusted(tmp_path):
     """A corrupted csim.bin is never run: its stamp names the binary it was written for, so
     ``tsflow csim`` compiles the testbench again (tests/test_csim.py runs that end to end)."""

@@ -1,0 +1,15 @@
+"""Benchmarks that print figures (accuracy, latency, HLS, search, sensitivity); run with ``python -m``."""
+from __future__ import annotations
+
+import sys
+
+
+def load_config_or_exit(path):
+    """The configuration at ``path``; a bad one is one ``error:`` line and exit 2, as ``tsflow`` gives it."""
+    from flow.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -26,7 +26,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from flow.build import build  # noqa: E402
-from flow.config import load_config  # noqa: E402
+from flow.benchmarks import load_config_or_exit  # noqa: E402
 from flow.csim import default_jobs, run_testbench  # noqa: E402
 from flow.reference import output_of  # noqa: E402
 
@@ -78,7 +78,7 @@ def run(config: Path, trained_dir: Path | None, work: Path) -> dict:
     from flow.data import load_dataset
     from flow.hls.backend import BACKENDS, ensure_registered
 
-    cfg = load_config(config)
+    cfg = load_config_or_exit(config)
     stage = work / cfg.name
     stage.mkdir(parents=True)
     trained = trained_dir / cfg.name if trained_dir else None

@@ -32,7 +32,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from flow.config import ConfigError, load_config, parse_config  # noqa: E402
+from flow.benchmarks import load_config_or_exit  # noqa: E402
+from flow.config import ConfigError, parse_config  # noqa: E402
 from flow.estimate import RESOURCES, estimate, n_features_of  # noqa: E402
 from flow.search.space import key_path  # noqa: E402
 from flow.sweep import sweep  # noqa: E402
@@ -121,7 +122,7 @@ def main():
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
-    cfg = load_config(args.config)
+    cfg = load_config_or_exit(args.config)
     n_features = n_features_of(cfg)
     t0 = time.perf_counter()
     grid = sweep(cfg, n_features)

@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import click  # noqa: E402
 import numpy as np  # noqa: E402
 
-from flow.config import load_config  # noqa: E402
+from flow.benchmarks import load_config_or_exit  # noqa: E402
 from flow.data import load_dataset  # noqa: E402
 from flow.training import baselines, train  # noqa: E402
 
@@ -77,7 +77,7 @@ def fmt(values, digits=4):
 @click.option("--merge", "merge", type=click.Path(exists=True, dir_okay=False), multiple=True,
               help="Print the table from earlier --json-out files instead of training.")
 def main(config, seeds, json_out, heads, merge):
-    base = load_config(config)
+    base = load_config_or_exit(config)
     ds = load_dataset(base)
     test_baselines = baselines(ds)["test"]
     baselines_named = {"persistence (last value)": test_baselines["persistence"],
