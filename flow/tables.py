@@ -52,12 +52,23 @@ def exp_table(table_size: int, index_frac: int, exp_frac: int) -> np.ndarray:
     return np.round(np.exp(-k * 2.0 ** -index_frac) * 2.0 ** exp_frac).astype(np.int64)
 
 
+def table_index(diff: np.ndarray, index_shift: int) -> np.ndarray:
+    """Table index of a score difference (mantissa units): the nearest index step, half up.
+
+    Rounded, not floored: a floored index looks up exp of the step's low end for every difference in
+    it, so each non-maximal exponential came out too large by up to one step (half a step on average),
+    a systematic bias that flattened every row and did not shrink with wider types.
+    """
+    if index_shift > 0:
+        return (diff + (1 << (index_shift - 1))) >> index_shift
+    return diff << (-index_shift)
+
+
 def softmax_int(scores_m: np.ndarray, spec: SoftmaxSpec) -> np.ndarray:
     """Integer softmax along the last axis: score mantissas -> probability mantissas."""
     scores_m = np.asarray(scores_m, dtype=np.int64)
     diff = scores_m.max(axis=-1, keepdims=True) - scores_m
-    s = spec.index_shift
-    idx = diff >> s if s >= 0 else diff << (-s)
+    idx = table_index(diff, spec.index_shift)
     e = np.where(idx < spec.table_size, spec.exp_table()[np.minimum(idx, spec.table_size - 1)], 0)
     total = e.sum(axis=-1, keepdims=True)
     p = ((e << spec.prob.frac) + (total >> 1)) // total

@@ -381,7 +381,8 @@ Both:
 }
 
 // exp(-(max - s)) of one score as the table's unsigned mantissa (flow.tables.softmax_int):
-// idx = (max - s) >> index_shift in score mantissa units, 0 past the table's end
+// idx = (max - s) >> index_shift in score mantissa units, rounded to the nearest index step (half up:
+// + 2^(index_shift - 1) before the shift; flow.tables.table_index), 0 past the table's end
 template <typename CONFIG_T>
 inline ap_uint<CONFIG_T::exp_t::width> exp_lookup(const typename CONFIG_T::score_t &row_max,
                                                   const typename CONFIG_T::score_t &s,
@@ -395,8 +396,10 @@ inline ap_uint<CONFIG_T::exp_t::width> exp_lookup(const typename CONFIG_T::score
     typedef ap_uint<SW + 1 + LS> index_t;
     ap_int<SW + 1> diff = bits_of<score_t, ap_int<SW> >(row_max);
     diff -= bits_of<score_t, ap_int<SW> >(s);
+    static const unsigned HALF = RS > 0 ? 1u << (RS > 0 ? RS - 1 : 0) : 0u;
     index_t idx = index_t(diff) << LS;
-    idx = idx >> RS;
+    // max - s + HALF < 2^SW + 2^(SW - 1): one more bit than a difference holds it
+    idx = (ap_uint<SW + 2 + LS>(idx) + HALF) >> RS;
     ap_uint<exp_t::width> e = 0;
     if (idx < CONFIG_T::table_size) e = bits_of<exp_t, ap_uint<exp_t::width> >(table[idx]);
     return e;

@@ -122,8 +122,8 @@ def table_softmax(scores: tf.Tensor, spec: SoftmaxSpec) -> tf.Tensor:
     def _sm(s):
         m = to_mantissa(s, spec.score)
         diff = tf.reduce_max(m, axis=-1, keepdims=True) - m
-        sh = spec.index_shift
-        idx = tf.bitwise.right_shift(diff, sh) if sh >= 0 else tf.bitwise.left_shift(diff, -sh)
+        sh = spec.index_shift  # flow.tables.table_index: the nearest index step
+        idx = tf.bitwise.right_shift(diff + (1 << (sh - 1)), sh) if sh > 0 else tf.bitwise.left_shift(diff, -sh)
         e = tf.where(idx < spec.table_size, tf.gather(table, tf.minimum(idx, spec.table_size - 1)), 0)
         total = tf.reduce_sum(e, axis=-1, keepdims=True)
         p = tf.math.floordiv(tf.bitwise.left_shift(e, spec.prob.frac) + tf.bitwise.right_shift(total, 1), total)

@@ -408,9 +408,9 @@ ADD_NORM = dict(x=FixedType(6, 3), tw=FixedType(5, 2), tb=FixedType(7, 3), y=Fix
                 z=FixedType(7, 4, rounding="trn"), steps=12, n_in=7, n_out=4, lanes=3, mapping="lut",
                 norm_mul_impl={"private": 1, "shared": 2}, scale_m=[31, -32, 3, -1], shift_m=[127, -128, 5, 0])
 # softmax_rows on its own: index shift 2 (a right shift of the score difference), -2 (a left shift), and
-# the flow's default index precision (flow.tables.default_index_frac), at which the table spans the whole
-# score range: there, a difference one bit wider than a score (max - s >= 2^(width-1)) still finds a
-# nonzero entry
+# the flow's default index precision (flow.tables.default_index_frac), at which the table spans the score
+# range (all but the differences within half an index step of the widest, which round past its end):
+# there, a difference one bit wider than a score (max - s >= 2^(width-1)) still finds a nonzero entry
 SOFTMAX = {"sm_right": dict(score=FixedType(10, 4), index_frac=4), "sm_left": dict(score=FixedType(8, 6), index_frac=4),
            "sm_span": dict(score=FixedType(8, 3), index_frac=None),
            # one probability bit: the rounding term sum >> 1 is wider than e << prob_frac
@@ -679,9 +679,12 @@ def _softmax_spec(name: str):
 
 
 def _first_past_the_table(spec) -> int:
-    """The smallest score difference (mantissa units) whose table index is past the table's end."""
+    """The smallest score difference (mantissa units) whose table index is past the table's end (a right
+    shift rounds to the nearest index: half a step before size << s already reaches index size)."""
     s, size = spec.index_shift, spec.table_size
-    return size << s if s >= 0 else -(-size // (1 << -s))
+    if s > 0:
+        return (size << s) - (1 << (s - 1))
+    return size if s == 0 else -(-size // (1 << -s))
 
 
 def _softmax_rows(name: str) -> dict:
@@ -692,7 +695,7 @@ def _softmax_rows(name: str) -> dict:
     m = hi - 3
     rng = random.Random(name)
     half = 1 << (spec.score.width - 1)
-    if past > hi - lo:  # the table spans every difference: no one-hot rows, the widest difference instead
+    if m - past - 1 < lo:  # the table spans (nearly) every difference: no one-hot rows, the widest instead
         rows = [
             [lo, lo, hi, lo, lo, lo],                              # the widest difference there is
             [hi, hi - half, hi, hi - half - 22, hi - 1, lo],      # a tie; differences a score cannot hold
@@ -1050,12 +1053,14 @@ def test_average_pool_with_a_one_bit_narrower_accumulator_wraps(accumulators):
 # ---- softmax_rows ------------------------------------------------------------------------------
 
 def _exp_mantissas(row: list[int], row_max: int, spec) -> list[int]:
-    """e of each score, worked here: the difference to the row maximum, shifted to a table index."""
+    """e of each score, worked here: the difference to the row maximum, shifted to the nearest table index
+    (half a step added before a right shift)."""
     table = spec.exp_table()
     out = []
     for v in row:
         diff = row_max - v
-        idx = diff >> spec.index_shift if spec.index_shift >= 0 else diff << -spec.index_shift
+        s = spec.index_shift
+        idx = (diff + (1 << (s - 1))) >> s if s > 0 else diff << -s
         out.append(int(table[idx]) if idx < spec.table_size else 0)
     return out
 
@@ -1070,8 +1075,8 @@ def test_softmax_rows_rows_are_the_hard_ones(name):
     assert table[0] == 1 << spec.exp_frac  # exp(0) = 1
     assert any(row.count(max(row)) >= 2 for row in rows)  # ties at the top
     shift = {"sm_right": 2, "sm_left": -2}.get(name)
-    if shift is None:  # the table covers the widest difference
-        assert spec.score.max_int - spec.score.min_int < past
+    if shift is None:  # the table covers every difference but those within half an index step of the widest
+        assert spec.score.max_int - spec.score.min_int < past + (1 << max(spec.index_shift - 1, 0))
         # differences a signed integer as wide as a score cannot hold, with a nonzero table entry
         wide = [e for row, m in zip(rows, s["row_max"]) for v, e in zip(row, _exp_mantissas(row, m, spec))
                 if m - v >= 1 << (spec.score.width - 1)]

@@ -51,7 +51,9 @@ The model, in the words of the comments below:
   counted there); it reads pool and the last norm2: cycles = trips + read latency (max of the two) + 1.
 * softmax (trips = 2 x H x T x T): exp_w = exp_frac + 1, sum_w = exp_w + bl(T), num_w = max(exp_w + prob.f,
   sum_w - 1) + 1 (the numerator (e << prob.f) + (sum >> 1) of the rounded quotient);
-  control + 2 adders of score.W + 1 + adder(sum_w) + adder(num_w) (the rounding add) + divider
+  control + 2 adders of score.W + 1 (the difference to the row maximum, in each pass; 4 when the table
+  index drops score bits: the add that rounds it, in each pass) + adder(sum_w) + adder(num_w) (the rounding
+  add) + divider
   (num_w x sum_w LUT, num_w x (sum_w + num_w) FF) + cast u(num_w).(num_w - prob.f) -> prob; cycles = trips + sum fill (1 + 3) + divide fill (1 + 3 + num_w + 1)
   (it reads scores, but these fills are fixed: the scores buffer's read latency does not enter them).
 * engine (the shared lanes): per lane multiplier + mux(users, Wa) + mux(users, Wb) + (Wa + Wb) operand
@@ -330,6 +332,20 @@ def test_design_a_totals_by_hand(est_a):
     assert est_a.latency_cycles == 2045
     # MACs 64x1 + 3x64x8 + 128x4 + 64x8 + 64x8 + 128x8 + 64x16 + 16 = 5200; 20 DSPs: ceil(5200/20)
     assert (est_a.macs, est_a.dsp_bound_cycles) == (5200, 260)
+
+
+def test_design_a_softmax_that_rounds_its_table_index_by_hand(est_a):
+    """quantization.softmax.index_frac 2 on design A's s8.4 scores (f 4): the index drops 2 score bits, so
+    each of the two passes adds half a step before the shift (flow.tables.table_index)."""
+    cfg = design_a().model_dump(mode="json", exclude_none=True)
+    cfg["quantization"]["softmax"] = {"index_frac": 2}
+    est = estimate(parse_config(cfg), n_features=1)
+    assert resolve_precisions(parse_config(cfg)).softmax[0].index_shift == 2
+    # design A's 302 / 573 / 282 plus 2 rounding adders of 8 + 1 bits: 18 LUT, 18 FF; no stage of their own
+    assert layer_table(est)["enc0.softmax"] == (320, 0, 591, 0, 0, 282)
+    # the exp table keeps its 256 words of 8 bits; nothing else changes
+    assert est.total == {**est_a.total, "lut": 3235 + 18, "ff": 2197 + 18}
+    assert est.latency_cycles == est_a.latency_cycles
 
 
 # =================================================================================================

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from flow.fixedpoint import FixedType
-from flow.tables import SoftmaxSpec, exp_table, softmax_int
+from flow.tables import SoftmaxSpec, exp_table, softmax_int, table_index
 
 
 def spec(bits=8, table_size=256, index_frac=None):
@@ -17,6 +17,31 @@ def test_exp_table_monotone_and_anchored():
     assert t[0] == 128  # exp(0) = 1.0 with 7 fraction bits
     assert np.all(np.diff(t) <= 0)
     assert t[16] == round(np.exp(-1) * 128)  # index 16 is a difference of 1.0 with 4 index bits
+
+
+def test_a_coarser_index_rounds_each_difference_to_the_nearest_step():
+    # index shift 2: a step is 4 score mantissas; d / 4 to the nearest, half up: 0.25 -> 0, 0.5 -> 1,
+    # 1.25 -> 1, 1.5 -> 2 (a floor would give 0 0 0 0 1 1 1 1 1)
+    assert table_index(np.arange(9), 2).tolist() == [0, 0, 1, 1, 1, 1, 2, 2, 2]
+    # no shift or a left shift: every difference is already on a step
+    assert table_index(np.arange(4), 0).tolist() == [0, 1, 2, 3]
+    assert table_index(np.arange(4), -2).tolist() == [0, 4, 8, 12]
+
+
+def test_looked_up_exponentials_are_within_half_an_index_step_of_exact():
+    """Scores of 1/32, a table of 1/8 steps: every exponential of a two-score row is the exact one times at
+    most e^(1/16) either way (half a step), plus half a table mantissa; a floored index is a full step off."""
+    s = SoftmaxSpec(score=FixedType(8, 3), prob=FixedType(16, 0, signed=False), exp_frac=15, index_frac=3,
+                    table_size=64)
+    assert s.index_shift == 2
+    d = np.arange(0, 64 * 4 - 2)  # every difference whose nearest step is inside the table
+    looked_up = s.exp_table()[table_index(d, s.index_shift)] / 2.0 ** s.exp_frac
+    exact = np.exp(-d / 32.0)
+    half_step = np.exp(1 / 16) - 1
+    assert np.all(np.abs(looked_up - exact) <= exact * half_step + 2.0 ** -(s.exp_frac + 1))
+    # on average: over the 4 residues of a step, the looked-up difference is off by (0 - 1 + 2 + 1) / 4 =
+    # +1/2 mantissa (1/64 in the exponent): exponentials 1.6 % low (a floor: -3/2 mantissas, 4.8 % high)
+    assert abs(np.mean(looked_up / exact) - 1) < 0.02
 
 
 @pytest.mark.parametrize("bits", [4, 6, 8])
@@ -61,7 +86,7 @@ def test_hand_worked_row():
     assert p.tolist() == [[187, 69]]
 
 
-@pytest.mark.parametrize("index_frac", [None, 2])
+@pytest.mark.parametrize("index_frac", [None, 0, 4])  # scores s6.4 (frac 2): index shift 0, 2 (rounded), -2
 def test_keras_layer_uses_the_same_table(index_frac):
     import tensorflow as tf
 

@@ -158,7 +158,10 @@ def _softmax(plan: HLSPlan, loop, spec, steps: int) -> LayerEstimate:
     sum_w = exp_w + steps.bit_length()
     num_w = max(exp_w + spec.prob.frac, sum_w - 1) + 1  # (e << prob_frac) + (sum >> 1): the rounded quotient
     divider = Cost(lut=num_w * sum_w, ff=num_w * (sum_w + num_w))  # one subtract stage per quotient bit
-    cost = (_control(loop) + adder(spec.score.width + 1).times(2) + adder(sum_w) + adder(num_w) + divider
+    # each pass (row sums, quotients) looks its exponentials up: the difference to the row maximum, and
+    # when the index drops score bits, the add that rounds it to the nearest step
+    diff_adders = 2 * (2 if spec.index_shift > 0 else 1)
+    cost = (_control(loop) + adder(spec.score.width + 1).times(diff_adders) + adder(sum_w) + adder(num_w) + divider
             + cast(FixedType(num_w, num_w - spec.prob.frac, False), spec.prob))
     sum_fill = READ_LATENCY["lutrom"] + 3  # score and row maximum, subtract, table, add
     divide_fill = READ_LATENCY["lutrom"] + 3 + num_w + WRITE_STAGES
