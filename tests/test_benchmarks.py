@@ -1,0 +1,86 @@
+"""The accuracy benchmark run for real on a tiny config: its table is the runs it wrote, and --merge
+prints the same table from those runs (the two-process recipe its docstring gives)."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from .conftest import REPO, small_raw
+
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def _run(args, cwd):
+    done = subprocess.run([sys.executable, "-m", "flow.benchmarks.training", *args], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def benchmark_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("accuracy")
+    raw = small_raw(predict_delta=True)
+    raw["training"] = {**raw["training"], "float_epochs": 1, "qat_epochs": 1}
+    (folder / "tiny.yaml").write_text(yaml.safe_dump(raw))
+    table = _run(["tiny.yaml", "--seeds", "1", "--heads", "4", "--json-out", "runs.json"], folder)
+    return folder, table, json.loads((folder / "runs.json").read_text())
+
+
+def _rows(table: str) -> dict:
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0] not in ("model", "---"):
+            rows[cells[0], cells[1]] = cells[2]
+    return rows
+
+
+def test_the_table_prints_every_variant_and_baseline_the_runs_recorded(benchmark_run):
+    from flow.benchmarks.training import VARIANTS
+
+    _, table, written = benchmark_run
+    runs = written["runs"]
+    assert [r["variant"] for r in runs] == [label for label, _, _ in VARIANTS]
+    rows = _rows(table)
+    head = "the configuration's own model and inputs"
+    for r in runs:  # one seed: the mean is the run, the spread 0
+        assert rows[head, r["variant"]] == f"{r['mse']:.4f} ± 0.0000"
+    for name, e in written["baselines"].items():
+        assert rows[name, "-"] == f"{e['mse']:.4f}"
+    mse = {r["variant"]: r["mse"] for r in runs}
+    persistence = written["baselines"]["persistence (last value)"]["mse"]
+    quantized = [v for k, v in mse.items() if k != "float32"]
+    assert (f"8-bit/float {mse['8-bit'] / mse['float32']:.3f}, 4-bit/8-bit {mse['4-bit'] / mse['8-bit']:.3f}, "
+            f"best quantized/persistence {min(quantized) / persistence:.3f}, "
+            f"worst quantized/persistence {max(quantized) / persistence:.3f}") in table
+
+
+def test_the_baselines_are_persistence_and_the_linear_model_of_the_same_test_windows(benchmark_run):
+    from flow.config import parse_config
+    from flow.data import load_dataset
+
+    folder, _, written = benchmark_run
+    ds = load_dataset(parse_config(yaml.safe_load((folder / "tiny.yaml").read_text())))
+    truth = ds.denormalise(ds.test.y)
+    last = ds.denormalise(ds.test.x[:, -1, ds.target_index])  # levels: the window's last target value
+    persistence = written["baselines"]["persistence (last value)"]
+    assert persistence["mse"] == pytest.approx(float(np.mean((last - truth) ** 2)), rel=1e-12)
+    # least squares on the flattened training windows and a constant, worked here without the ridge
+    def design(split):
+        return np.hstack([split.x.reshape(len(split.x), -1), np.ones((len(split.x), 1))])
+
+    coef = np.linalg.lstsq(design(ds.train), ds.train.y.reshape(-1), rcond=None)[0]
+    linear = ds.denormalise(design(ds.test) @ coef)
+    assert written["baselines"]["linear model on the window"]["mse"] == pytest.approx(
+        float(np.mean((linear - truth) ** 2)), rel=1e-4)
+
+
+def test_merge_prints_the_same_table_from_the_written_runs(benchmark_run):
+    folder, table, _ = benchmark_run
+    merged = _run(["tiny.yaml", "--merge", "runs.json"], folder)
+    assert merged == table
