@@ -21,7 +21,7 @@ class SoftmaxSpec:
     """Integer softmax over one row of scores.
 
     ``diff = max(row) - score`` in score mantissa units (>= 0) indexes the exp table after a shift
-    to ``index_frac`` fractional bits (floor); ``e = exp_table[idx]``, or 0 past the table's end;
+    to ``index_frac`` fractional bits (to the nearest step, ``table_index``); ``e = exp_table[idx]``, or 0 past the table's end;
     is unsigned with ``exp_frac`` fractional bits (exp(0) = 1 is ``1 << exp_frac``); the row sum is
     exact; the probability mantissa is ``floor(((e << prob.frac) + (sum >> 1)) / sum)``, the quotient rounded
     to nearest (a floor would shrink every row's sum by half a step per element on average, and with it every

@@ -1,7 +1,10 @@
 """Float training then quantization-aware training, reproducible by seed, early stopping on val."""
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,6 +54,44 @@ class KeepBest(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
+class CtrlC(keras.callbacks.Callback):
+    """Ctrl-C during ``fit`` ends training for sure. Python raises KeyboardInterrupt wherever the main
+    thread is, and where that is a ``__del__`` (TensorFlow drops a data iterator at every epoch end) the
+    interpreter prints it and carries on; the signal is also recorded here and raised again at the next
+    batch or epoch end."""
+
+    def __init__(self, seen: threading.Event):
+        super().__init__()
+        self.seen = seen
+
+    def _check(self, *_):
+        if self.seen.is_set():
+            raise KeyboardInterrupt
+
+    on_train_batch_end = on_test_batch_end = on_epoch_end = _check
+
+
+@contextmanager
+def ctrl_c_recorded():
+    """The Event a SIGINT sets while the block runs. Only where Python's own Ctrl-C handler is in place
+    (a caller with its own handler, as ``tsflow search``, keeps it) and in the main thread."""
+    seen = threading.Event()
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield seen
+        return
+
+    def on_sigint(signum, frame):
+        seen.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def seed_everything(seed: int) -> None:
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
@@ -63,8 +104,9 @@ def _fit(model, ds, epochs, lr, batch, patience, phase, report, note, keep_start
     start = (model.evaluate(ds.val.x, ds.val.y, batch_size=1024, verbose=0), model.get_weights()) if keep_start \
         else (np.inf, None)
     cb = KeepBest(patience, (lambda e, logs: report(phase, e, epochs, logs)) if report else None, start)
-    hist = model.fit(ds.train.x, ds.train.y, validation_data=(ds.val.x, ds.val.y), epochs=epochs,
-                     batch_size=batch, shuffle=True, verbose=0, callbacks=[cb])
+    with ctrl_c_recorded() as interrupted:
+        hist = model.fit(ds.train.x, ds.train.y, validation_data=(ds.val.x, ds.val.y), epochs=epochs,
+                         batch_size=batch, shuffle=True, verbose=0, callbacks=[CtrlC(interrupted), cb])
     ran = len(hist.history["loss"])
     if note:
         stopped = f"stopped early after epoch {ran} ({patience} epochs without a lower val_loss); " if ran < epochs else ""

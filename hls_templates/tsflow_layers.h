@@ -398,7 +398,8 @@ inline ap_uint<CONFIG_T::exp_t::width> exp_lookup(const typename CONFIG_T::score
     diff -= bits_of<score_t, ap_int<SW> >(s);
     static const unsigned HALF = RS > 0 ? 1u << (RS > 0 ? RS - 1 : 0) : 0u;
     index_t idx = index_t(diff) << LS;
-    // max - s + HALF < 2^SW + 2^(SW - 1): one more bit than a difference holds it
+    // the add is as wide as its widest operand (HALF is a 32-bit unsigned) plus one; the rounded index is
+    // below 2^SW, so index_t holds it
     idx = (ap_uint<SW + 2 + LS>(idx) + HALF) >> RS;
     ap_uint<exp_t::width> e = 0;
     if (idx < CONFIG_T::table_size) e = bits_of<exp_t, ap_uint<exp_t::width> >(table[idx]);

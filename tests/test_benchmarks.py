@@ -49,6 +49,7 @@ def test_the_table_prints_every_variant_and_baseline_the_runs_recorded(benchmark
     rows = _rows(table)
     head = "the configuration's own model and inputs"
     for r in runs:  # one seed: the mean is the run, the spread 0
+        assert np.isfinite(r["mse"]) and r["mse"] > 0
         assert rows[head, r["variant"]] == f"{r['mse']:.4f} ± 0.0000"
     for name, e in written["baselines"].items():
         assert rows[name, "-"] == f"{e['mse']:.4f}"

@@ -147,3 +147,44 @@ def test_cli_train_writes_metrics_and_model(tmp_path):
     assert "persistence" in metrics["baselines"]["test"]
     assert (out / "model.weights.h5").is_file() and (out / "config.yaml").is_file()
     assert not (tmp_path / "run.partial").exists()
+
+
+CTRL_C_INSIDE_A_DEL = """
+import json, signal, sys
+from flow.config import parse_config
+from flow.data import load_dataset
+from flow.training import train
+
+raw = json.loads(sys.argv[1])
+cfg = parse_config(raw)
+seen = []
+
+class DroppedAtEpochEnd:  # as TensorFlow's data iterator: deleted at an epoch end
+    def __del__(self):
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C lands inside the __del__: Python prints it and carries on
+
+def report(phase, epoch, epochs, logs):
+    seen.append(epoch)
+    print("epoch", epoch, file=sys.stderr, flush=True)
+    if epoch == 0:
+        DroppedAtEpochEnd()
+
+try:
+    train(cfg, load_dataset(cfg), report=report)
+except KeyboardInterrupt:
+    print("interrupted after epochs", seen, file=sys.stderr)
+    sys.exit(130)
+print("trained to the end:", seen, file=sys.stderr)
+"""
+
+
+def test_ctrl_c_that_lands_in_a_del_still_stops_training(tmp_path):
+    """A Ctrl-C the interpreter swallows (raised inside a __del__, where TensorFlow drops a data iterator
+    at every epoch end) stops training at the next batch instead of being lost."""
+    raw = small_raw()
+    raw["training"] = {**raw["training"], "float_epochs": 4, "qat_epochs": 0, "patience": 10}
+    done = subprocess.run([sys.executable, "-c", CTRL_C_INSIDE_A_DEL, json.dumps(raw)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert "Exception ignored" in done.stderr and "KeyboardInterrupt" in done.stderr  # it was swallowed once
+    assert done.returncode == 130, done.stderr
+    assert "interrupted after epochs [0]" in done.stderr, done.stderr

@@ -21,7 +21,7 @@ def test_exp_table_monotone_and_anchored():
 
 def test_a_coarser_index_rounds_each_difference_to_the_nearest_step():
     # index shift 2: a step is 4 score mantissas; d / 4 to the nearest, half up: 0.25 -> 0, 0.5 -> 1,
-    # 1.25 -> 1, 1.5 -> 2 (a floor would give 0 0 0 0 1 1 1 1 1)
+    # 1.25 -> 1, 1.5 -> 2 (a floor would give 0 0 0 0 1 1 1 1 2)
     assert table_index(np.arange(9), 2).tolist() == [0, 0, 1, 1, 1, 1, 2, 2, 2]
     # no shift or a left shift: every difference is already on a step
     assert table_index(np.arange(4), 0).tolist() == [0, 1, 2, 3]
@@ -29,8 +29,8 @@ def test_a_coarser_index_rounds_each_difference_to_the_nearest_step():
 
 
 def test_looked_up_exponentials_are_within_half_an_index_step_of_exact():
-    """Scores of 1/32, a table of 1/8 steps: every exponential of a two-score row is the exact one times at
-    most e^(1/16) either way (half a step), plus half a table mantissa; a floored index is a full step off."""
+    """Scores of 1/32, a table of 1/8 steps: every looked-up exponential is the exact one times at most
+    e^(1/16) either way (half a step), plus half a table mantissa; a floored index is up to 3/4 of a step off."""
     s = SoftmaxSpec(score=FixedType(8, 3), prob=FixedType(16, 0, signed=False), exp_frac=15, index_frac=3,
                     table_size=64)
     assert s.index_shift == 2
@@ -40,7 +40,7 @@ def test_looked_up_exponentials_are_within_half_an_index_step_of_exact():
     half_step = np.exp(1 / 16) - 1
     assert np.all(np.abs(looked_up - exact) <= exact * half_step + 2.0 ** -(s.exp_frac + 1))
     # on average: over the 4 residues of a step, the looked-up difference is off by (0 - 1 + 2 + 1) / 4 =
-    # +1/2 mantissa (1/64 in the exponent): exponentials 1.6 % low (a floor: -3/2 mantissas, 4.8 % high)
+    # +1/2 mantissa (1/64 in the exponent): exponentials 1.6 % low (a floor: -3/2 mantissas, 4.7 % high)
     assert abs(np.mean(looked_up / exact) - 1) < 0.02
 
 
