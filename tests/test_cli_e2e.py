@@ -271,8 +271,11 @@ def test_build_refuses_an_existing_folder_and_force_replaces_it(shared):
 
 def test_an_interrupted_build_leaves_a_failed_partial_folder_and_can_be_rerun(shared):
     cwd, _ = shared
+    # started as a terminal starts it: Ctrl-C interrupts it even where the test runner ignores SIGINT (a
+    # suite started in the background does, and an ignored signal is inherited)
     proc = subprocess.Popen([sys.executable, "-m", "flow", "build", "tiny.yaml", "--out", "runs/int"], cwd=cwd,
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     watchdog = threading.Timer(240, proc.kill)
     watchdog.start()
     try:
