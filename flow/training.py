@@ -56,8 +56,8 @@ class KeepBest(keras.callbacks.Callback):
 
 class CtrlC(keras.callbacks.Callback):
     """Ctrl-C during ``fit`` ends training for sure. Python raises KeyboardInterrupt wherever the main
-    thread is, and where that is a ``__del__`` (TensorFlow drops a data iterator at every epoch end) the
-    interpreter prints it and carries on; the signal is also recorded here and raised again at the next
+    thread is, and where that is a ``__del__`` (any object Python deletes during ``fit``, TensorFlow's
+    among them) the interpreter prints it and carries on; the signal is also recorded here and raised again at the next
     batch or epoch end."""
 
     def __init__(self, seen: threading.Event):

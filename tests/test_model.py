@@ -160,7 +160,7 @@ raw = json.loads(sys.argv[1])
 cfg = parse_config(raw)
 seen = []
 
-class DroppedAtEpochEnd:  # as TensorFlow's data iterator: deleted at an epoch end
+class DroppedAtEpochEnd:  # any object deleted while fit runs
     def __del__(self):
         signal.raise_signal(signal.SIGINT)  # Ctrl-C lands inside the __del__: Python prints it and carries on
 
@@ -180,8 +180,8 @@ print("trained to the end:", seen, file=sys.stderr)
 
 
 def test_ctrl_c_that_lands_in_a_del_still_stops_training(tmp_path):
-    """A Ctrl-C the interpreter swallows (raised inside a __del__, where TensorFlow drops a data iterator
-    at every epoch end) stops training at the next batch instead of being lost."""
+    """A Ctrl-C the interpreter swallows (raised inside a __del__ of an object deleted while fit runs)
+    stops training at the next batch instead of being lost."""
     raw = small_raw()
     raw["training"] = {**raw["training"], "float_epochs": 4, "qat_epochs": 0, "patience": 10}
     done = subprocess.run([sys.executable, "-c", CTRL_C_INSIDE_A_DEL, json.dumps(raw)], cwd=tmp_path,
