@@ -18,10 +18,16 @@ from .config import ConfigError
 
 @dataclass
 class Scaler:
-    """Per-column affine map fitted on training rows: scaled = (x - offset) / scale."""
+    """Per-column affine map fitted on training rows: scaled = (x - offset) / scale.
+
+    ``change_scale`` (``data.inputs: differences``): each scaled column's step-to-step change is divided
+    by the standard deviation of that change over the training rows, so every input channel spans a
+    range like the level channel's and the window's one binary point serves them all.
+    """
 
     offset: np.ndarray
     scale: np.ndarray
+    change_scale: np.ndarray | None = None
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         return (x - self.offset) / self.scale
@@ -30,7 +36,10 @@ class Scaler:
         return v * self.scale[col] + self.offset[col]
 
     def to_dict(self) -> dict:
-        return {"offset": self.offset.tolist(), "scale": self.scale.tolist()}
+        d = {"offset": self.offset.tolist(), "scale": self.scale.tolist()}
+        if self.change_scale is not None:
+            d["change_scale"] = self.change_scale.tolist()
+        return d
 
 
 @dataclass
@@ -255,10 +264,17 @@ def make_windows(values: np.ndarray, target_index: int, window: int, horizon: in
     return Split(x=x, y=y, last=x[:, -1, target_index].copy())
 
 
-def as_differences(s: Split, target_index: int) -> Split:
-    """Each channel's change from the previous step of its window (0 at the first), then the target's
-    level as an extra last channel; y and the persistence forecast are unchanged."""
-    d = np.diff(s.x, axis=1, prepend=s.x[:, :1, :])
+def change_scale(train_rows: np.ndarray) -> np.ndarray:
+    """Each column's standard deviation of its step-to-step change over the (scaled) training rows; 1
+    for a column whose change is constant (a ramp, or no change)."""
+    sd = np.diff(train_rows, axis=0).std(axis=0)
+    return np.where(sd > 1e-9, sd, 1.0)  # below: rounding noise of a constant change (columns have std 1)
+
+
+def as_differences(s: Split, target_index: int, scale: np.ndarray) -> Split:
+    """Each channel's change from the previous step of its window (0 at the first) divided by ``scale``,
+    then the target's level as an extra last channel; y and the persistence forecast are unchanged."""
+    d = np.diff(s.x, axis=1, prepend=s.x[:, :1, :]) / scale
     return Split(x=np.concatenate([d, s.x[:, :, target_index:target_index + 1]], axis=2), y=s.y, last=s.last)
 
 
@@ -306,7 +322,8 @@ def load_dataset(cfg) -> Dataset:
     splits = [make_windows(scaler.transform(p), target_index, data_cfg.window, data_cfg.horizon) for p in parts]
     channels, channel = features, target_index
     if data_cfg.inputs == "differences":
-        splits = [as_differences(s, target_index) for s in splits]
+        scaler.change_scale = change_scale(scaler.transform(train))
+        splits = [as_differences(s, target_index, scaler.change_scale) for s in splits]
         channels, channel = [f"d_{f}" for f in features] + [data_cfg.target], len(features)
     return Dataset(name=name, features=channels, target=data_cfg.target, target_index=channel,
                    scaler=scaler, train=splits[0], val=splits[1], test=splits[2],

@@ -82,8 +82,9 @@ def test_rows_are_put_in_time_order(tmp_path):
 
 
 def test_differenced_inputs_are_changes_plus_the_target_level(tmp_path):
-    """inputs: differences: per-step changes of every column (0 at a window's first step) and the
-    target's level as a last channel, which persistence and the delta head read."""
+    """inputs: differences: per-step changes of every column (0 at a window's first step), each over its
+    spread on the training rows, and the target's level as a last channel, which persistence and the
+    delta head read."""
     n = 60
     stamps = np.datetime64("2020-01-01T00") + np.arange(n).astype("timedelta64[h]")
     csv = tmp_path / "two.csv"
@@ -95,9 +96,13 @@ def test_differenced_inputs_are_changes_plus_the_target_level(tmp_path):
     ds = load_dataset(parse_config(raw))
     levels = load_dataset(parse_config({**raw, "data": {**raw["data"], "inputs": "levels"}}))
     assert ds.features == ["d_a", "d_b", "b"] and ds.target_index == 2
+    # each change is divided by its spread over the 40 training rows: a's changes are all 1 (no spread:
+    # left as they are); b's are 2r + 1 for r = 0..38, spread 2 x std(0..38), in b's scaled units
+    assert ds.scaler.change_scale[0] == 1.0
+    assert ds.scaler.change_scale[1] == pytest.approx(2 * np.arange(39).std() / ds.scaler.scale[1])
     x = ds.train.x[5]  # rows 5..8
-    a = ds.scaler.scale[0] * x[:, 0]
-    b = ds.scaler.scale[1] * x[:, 1]
+    a = ds.scaler.scale[0] * ds.scaler.change_scale[0] * x[:, 0]
+    b = ds.scaler.scale[1] * ds.scaler.change_scale[1] * x[:, 1]
     assert np.allclose(a, [0, 1, 1, 1])
     assert np.allclose(b, [0, 11, 13, 15])  # 6^2-5^2, 7^2-6^2, 8^2-7^2
     assert np.allclose(ds.scaler.inverse_column(x[:, 2], 1), [25, 36, 49, 64])
