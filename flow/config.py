@@ -14,7 +14,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .fixedpoint import OVERFLOW_MODES, ROUNDING_MODES
 
-BUILTIN_DATASETS = ("seattle-temps", "sf-temps")
+BUILTIN_DATASETS = ("seattle-temps", "sf-temps", "seattle-weather")
 
 
 class ConfigError(Exception):

@@ -44,7 +44,12 @@ def test_split_has_no_leakage_and_scaler_sees_train_only(tmp_path):
     assert ds.scaler.scale[0] == pytest.approx(np.arange(60).std())
 
 
-def test_builtin_series_loads_without_network(monkeypatch):
+@pytest.mark.parametrize("dataset, target, columns, rows", [
+    ("seattle-temps", "temp", ["temp"], 8759),
+    ("sf-temps", "temp", ["temp"], 8759),
+    # daily; its text column (the weather's name) is not a feature
+    ("seattle-weather", "temp_max", ["precipitation", "temp_max", "temp_min", "wind"], 1461)])
+def test_builtin_series_loads_without_network(monkeypatch, dataset, target, columns, rows):
     import socket
 
     def no_network(*a, **k):
@@ -52,8 +57,11 @@ def test_builtin_series_loads_without_network(monkeypatch):
 
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    ds = load_dataset(parse_config(small_raw()))
-    assert ds.name == "seattle-temps" and len(ds.train.y) > 4000
+    raw = small_raw()
+    raw["data"] = {"source": "builtin", "dataset": dataset, "target": target, "inputs": "levels"}
+    ds = load_dataset(parse_config(raw))
+    assert ds.name == dataset and ds.features == columns
+    assert ds.rows == {"train": int(rows * 0.6), "val": int(rows * 0.2), "test": int(rows * 0.2)}  # the default split
     assert np.isfinite(ds.train.x).all()
 
 
