@@ -265,10 +265,15 @@ def make_windows(values: np.ndarray, target_index: int, window: int, horizon: in
 
 
 def change_scale(train_rows: np.ndarray) -> np.ndarray:
-    """Each column's standard deviation of its step-to-step change over the (scaled) training rows; 1
-    for a column whose change is constant (a ramp, or no change)."""
+    """What each column's step-to-step change is divided by: the standard deviation of that change over
+    the (scaled) training rows, relative to the widest column's, so every change spreads as widely as the
+    widest one. A single column is left as it is (divided by 1), and so is a column whose change is
+    constant (a ramp, or no change)."""
     sd = np.diff(train_rows, axis=0).std(axis=0)
-    return np.where(sd > 1e-9, sd, 1.0)  # below: rounding noise of a constant change (columns have std 1)
+    sd = np.where(sd > 1e-9, sd, np.nan)  # below: rounding noise of a constant change (columns have std 1)
+    if np.all(np.isnan(sd)):
+        return np.ones_like(sd)
+    return np.where(np.isnan(sd), 1.0, sd / np.nanmax(sd))
 
 
 def as_differences(s: Split, target_index: int, scale: np.ndarray) -> Split:

@@ -79,6 +79,18 @@ def test_etth1_csv(features):
     assert 0 < ds.denormalise(ds.test.y).mean() < 40
 
 
+def test_a_single_columns_changes_are_left_as_they_are(tmp_path):
+    """With one column there is no wider change to spread it to: the inputs are its plain changes."""
+    csv = tmp_path / "one.csv"
+    csv.write_text("v\n" + "".join(f"{i * i}\n" for i in range(60)))
+    raw = small_raw()
+    raw["data"] = {"source": "csv", "path": str(csv), "date_column": None, "target": "v", "window": 4,
+                   "split": {"train": 40, "val": 10, "test": 10}, "inputs": "differences"}
+    ds = load_dataset(parse_config(raw))
+    assert ds.scaler.change_scale.tolist() == [1.0]
+    assert np.allclose(ds.scaler.scale[0] * ds.train.x[5, :, 0], [0, 11, 13, 15])
+
+
 def test_rows_are_put_in_time_order(tmp_path):
     csv = tmp_path / "newest_first.csv"
     csv.write_text("date,v\n" + "".join(f"2020-01-01T00:00:{59 - i:02d},{59 - i}\n" for i in range(60)))
@@ -90,30 +102,36 @@ def test_rows_are_put_in_time_order(tmp_path):
 
 
 def test_differenced_inputs_are_changes_plus_the_target_level(tmp_path):
-    """inputs: differences: per-step changes of every column (0 at a window's first step), each over its
-    spread on the training rows, and the target's level as a last channel, which persistence and the
+    """inputs: differences: per-step changes of every column (0 at a window's first step), each spread
+    as widely as the widest column's, and the target's level as a last channel, which persistence and the
     delta head read."""
     n = 60
     stamps = np.datetime64("2020-01-01T00") + np.arange(n).astype("timedelta64[h]")
-    csv = tmp_path / "two.csv"
-    # a = row number, b = row number squared: changes 1 and 2r - 1
-    csv.write_text("date,a,b\n" + "".join(f"{t},{i},{i * i}\n" for i, t in enumerate(stamps)))
+    csv = tmp_path / "three.csv"
+    # a = row number (changes all 1), b = row number squared (changes 2r + 1), c = +1, -1, +1, ... (changes -2, +2, ...)
+    csv.write_text("date,a,b,c\n" + "".join(f"{t},{i},{i * i},{(-1) ** i}\n" for i, t in enumerate(stamps)))
     raw = small_raw()
-    raw["data"] = {"source": "csv", "path": str(csv), "features": ["a", "b"], "target": "b", "window": 4,
+    raw["data"] = {"source": "csv", "path": str(csv), "features": ["a", "b", "c"], "target": "b", "window": 4,
                    "split": {"train": 40, "val": 10, "test": 10}, "inputs": "differences"}
     ds = load_dataset(parse_config(raw))
     levels = load_dataset(parse_config({**raw, "data": {**raw["data"], "inputs": "levels"}}))
-    assert ds.features == ["d_a", "d_b", "b"] and ds.target_index == 2
-    # each change is divided by its spread over the 40 training rows: a's changes are all 1 (no spread:
-    # left as they are); b's are 2r + 1 for r = 0..38, spread 2 x std(0..38), in b's scaled units
-    assert ds.scaler.change_scale[0] == 1.0
-    assert ds.scaler.change_scale[1] == pytest.approx(2 * np.arange(39).std() / ds.scaler.scale[1])
+    assert ds.features == ["d_a", "d_b", "d_c", "b"] and ds.target_index == 3
+    # the spread of each scaled column's change over the 40 training rows: a's is 0 (a constant change is
+    # left as it is); b's changes 2r + 1 (r = 0..38) spread 2 x std(0..38) over b's scale; c is +-1, 20 of
+    # each (offset 0, scale 1), its 39 changes -2, +2, ..., -2 (20 of -2, 19 of +2) spread
+    # sqrt(4 - (2/39)^2). c's is the widest and stays; b's is multiplied up to it.
+    spread_b = 2 * np.arange(39).std() / ds.scaler.scale[1]
+    spread_c = np.sqrt(4 - (2 / 39) ** 2)
+    assert ds.scaler.scale[2] == 1.0 and spread_b < spread_c
+    assert ds.scaler.change_scale.tolist() == pytest.approx([1.0, spread_b / spread_c, 1.0])
     x = ds.train.x[5]  # rows 5..8
     a = ds.scaler.scale[0] * ds.scaler.change_scale[0] * x[:, 0]
     b = ds.scaler.scale[1] * ds.scaler.change_scale[1] * x[:, 1]
+    c = ds.scaler.scale[2] * ds.scaler.change_scale[2] * x[:, 2]
     assert np.allclose(a, [0, 1, 1, 1])
     assert np.allclose(b, [0, 11, 13, 15])  # 6^2-5^2, 7^2-6^2, 8^2-7^2
-    assert np.allclose(ds.scaler.inverse_column(x[:, 2], 1), [25, 36, 49, 64])
+    assert np.allclose(c, [0, 2, -2, 2])  # rows 5..8: -1, +1, -1, +1
+    assert np.allclose(ds.scaler.inverse_column(x[:, 3], 1), [25, 36, 49, 64])
     # the target, persistence and the de-normalised errors are those of the level inputs
     for split in ("train", "val", "test"):
         assert np.array_equal(getattr(ds, split).y, getattr(levels, split).y)
