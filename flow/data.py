@@ -20,9 +20,8 @@ from .config import ConfigError
 class Scaler:
     """Per-column affine map fitted on training rows: scaled = (x - offset) / scale.
 
-    ``change_scale`` (``data.inputs: differences``): each scaled column's step-to-step change is divided
-    by the standard deviation of that change over the training rows, so every input channel spans a
-    range like the level channel's and the window's one binary point serves them all.
+    ``change_scale`` (``data.inputs: differences``): what each scaled column's step-to-step change is
+    divided by (``change_scale``).
     """
 
     offset: np.ndarray
@@ -266,14 +265,15 @@ def make_windows(values: np.ndarray, target_index: int, window: int, horizon: in
 
 def change_scale(train_rows: np.ndarray) -> np.ndarray:
     """What each column's step-to-step change is divided by: the standard deviation of that change over
-    the (scaled) training rows, relative to the widest column's, so every change spreads as widely as the
-    widest one. A single column is left as it is (divided by 1), and so is a column whose change is
-    constant (a ramp, or no change)."""
+    the (scaled) training rows, so that with several columns every change spreads like the levels do.
+
+    A single column is left as it is (divided by 1), and so is a column whose change is constant (a ramp,
+    or no change). Why, and why not one column: the evidence in docs/benchmarks-accuracy.md.
+    """
+    if train_rows.shape[1] == 1:
+        return np.ones(1)
     sd = np.diff(train_rows, axis=0).std(axis=0)
-    sd = np.where(sd > 1e-9, sd, np.nan)  # below: rounding noise of a constant change (columns have std 1)
-    if np.all(np.isnan(sd)):
-        return np.ones_like(sd)
-    return np.where(np.isnan(sd), 1.0, sd / np.nanmax(sd))
+    return np.where(sd > 1e-9, sd, 1.0)  # below: rounding noise of a constant change (columns have std 1)
 
 
 def as_differences(s: Split, target_index: int, scale: np.ndarray) -> Split:
