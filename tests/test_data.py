@@ -122,6 +122,9 @@ def test_differenced_inputs_are_changes_plus_the_target_level(tmp_path):
     assert ds.scaler.scale[2] == 1.0
     assert ds.scaler.change_scale.tolist() == pytest.approx(
         [1.0, 2 * np.arange(39).std() / ds.scaler.scale[1], np.sqrt(4 - (2 / 39) ** 2)])
+    # what the run folder's dataset.json keeps for a host that feeds the IP (levels: nothing to divide by)
+    assert ds.scaler.to_dict()["change_scale"] == ds.scaler.change_scale.tolist()
+    assert "change_scale" not in levels.scaler.to_dict()
     x = ds.train.x[5]  # rows 5..8
     a = ds.scaler.scale[0] * ds.scaler.change_scale[0] * x[:, 0]
     b = ds.scaler.scale[1] * ds.scaler.change_scale[1] * x[:, 1]
