@@ -62,8 +62,8 @@ class DataConfig(Strict):
     split: SplitConfig = SplitConfig()
     scaling: Literal["standard", "minmax"] = "standard"
     # levels: the scaled columns; differences: each column's change from the previous step of the
-    # window (0 at the first step) over its spread on the training rows (flow.data.change_scale), plus
-    # the target's level as a last channel (for predict_delta). The
+    # window (0 at the first step), with several columns over its spread on the training rows
+    # (flow.data.change_scale), plus the target's level as a last channel (for predict_delta). The
     # default is differences: the ETTh1 evidence in docs/benchmarks-accuracy.md, where levels lose to persistence
     inputs: Literal["levels", "differences"] = "differences"
 

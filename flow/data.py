@@ -21,7 +21,7 @@ class Scaler:
     """Per-column affine map fitted on training rows: scaled = (x - offset) / scale.
 
     ``change_scale`` (``data.inputs: differences``): what each scaled column's step-to-step change is
-    divided by (``change_scale``).
+    divided by (the function ``change_scale`` below says which).
     """
 
     offset: np.ndarray
@@ -273,7 +273,7 @@ def change_scale(train_rows: np.ndarray) -> np.ndarray:
     if train_rows.shape[1] == 1:
         return np.ones(1)
     sd = np.diff(train_rows, axis=0).std(axis=0)
-    return np.where(sd > 1e-9, sd, 1.0)  # below: rounding noise of a constant change (columns have std 1)
+    return np.where(sd > 1e-9, sd, 1.0)  # below: rounding noise of a constant change (columns are of unit scale)
 
 
 def as_differences(s: Split, target_index: int, scale: np.ndarray) -> Split:
