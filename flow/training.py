@@ -159,7 +159,7 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
         model = qmodel
         if tr.qat_epochs:
             t0 = time.perf_counter()
-            history["qat"] = _fit(model, ds, tr.qat_epochs, tr.qat_learning_rate, tr.batch_size, tr.patience, "qat",
+            history["qat"] = _fit(model, ds, tr.qat_epochs, tr.qat_learning_rate, tr.batch_size, tr.qat_patience, "qat",
                                   report, note, keep_start=True)
             seconds["qat"] = time.perf_counter() - t0
     metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)

@@ -133,6 +133,20 @@ def test_qat_never_ends_with_a_higher_validation_loss_than_it_starts():
     assert wild.metrics["val"]["mse"] == start.metrics["val"]["mse"]
 
 
+def test_qat_waits_its_own_patience_not_the_float_phases():
+    """QAT stops after ``training.qat_patience`` epochs without a lower validation loss, however short the
+    float phase's ``patience`` is (a learning rate of 1: no QAT epoch beats the start)."""
+    from flow.training import train
+
+    raw = small_raw()
+    raw["training"].update({"float_epochs": 2, "qat_epochs": 8, "patience": 1, "qat_patience": 3,
+                            "qat_learning_rate": 1.0})
+    cfg = parse_config(raw)
+    qat = train(cfg, load_dataset(cfg)).history["qat"]
+    assert qat["best_epoch"] == -1, qat
+    assert len(qat["loss"]) == 3, qat
+
+
 def test_cli_train_writes_metrics_and_model(tmp_path):
     cfg = tmp_path / "small.yaml"
     cfg.write_text(yaml.safe_dump(small_raw()))
