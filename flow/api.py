@@ -61,7 +61,7 @@ def estimate(config: ConfigSource, calibration: str | Path | None = None) -> Est
 def train(config: ConfigSource, out: str | Path, force: bool = False, report: Report | None = None,
           note: Note | None = None):
     """Float training, then quantization-aware training; the model, metrics.json and the config go to
-    ``out``. Returns ``flow.training.TrainResult`` (``model``, ``metrics``, ...)."""
+    ``out``. Returns ``flow.training.fit.TrainResult`` (``model``, ``metrics``, ...)."""
     from .data import load_dataset
     from .runs import staged_output
 
@@ -71,8 +71,8 @@ def train(config: ConfigSource, out: str | Path, force: bool = False, report: Re
         ds = load_dataset(cfg)
         note(f"data {ds.name}: {len(ds.features)} feature(s) -> {ds.target}; windows train {len(ds.train.y):,}, "
              f"val {len(ds.val.y):,}, test {len(ds.test.y):,}")
-        from .checkpoint import save_trained
-        from .training import train as run_training
+        from .training.checkpoint import save_trained
+        from .training.fit import train as run_training
 
         result = run_training(cfg, ds, report=report, note=note)
         save_trained(stage, cfg, ds, result)

@@ -17,7 +17,7 @@ import yaml
 
 from keras_models.export import integer_parameters
 
-from .checkpoint import load_trained, save_trained
+from .training.checkpoint import load_trained, save_trained
 from .config import ConfigError, dump_config
 from .hls.project import write_project
 from .report import write_report
@@ -119,7 +119,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
         model = checkpoint.model
         trained_cfg = with_target(checkpoint.resolved, cfg)
     else:
-        from .training import train
+        from .training.fit import train
 
         note("training: float, then quantization-aware")
         result = train(cfg, ds, report=report, note=note)

@@ -78,7 +78,7 @@ def train(config: Path, out: Path, force: bool):
 
 def _print_points(model_dir: Path) -> None:
     """The binary points `integer: auto` chose, one row per layer (from MODEL/binary_points.yaml)."""
-    from .checkpoint import POINTS, read_points
+    from .training.checkpoint import POINTS, read_points
 
     path = model_dir / POINTS
     if not path.is_file():

@@ -136,7 +136,7 @@ class TensorSpec(Strict):
     """Override of one tensor's fixed-point type; unset fields keep the default."""
 
     bits: Optional[int] = Field(None, ge=2, le=16)
-    # auto: chosen from the float model after float training (flow/binary_points.py)
+    # auto: chosen from the float model after float training (flow/training/binary_points.py)
     integer: Optional[Union[Annotated[int, Field(ge=-8, le=16)], Literal["auto"]]] = None
     rounding: Optional[Literal[ROUNDING_MODES]] = None  # type: ignore[valid-type]
     overflow: Optional[Literal[OVERFLOW_MODES]] = None  # type: ignore[valid-type]

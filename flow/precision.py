@@ -25,7 +25,7 @@ KIND_ROLES = {
 }
 
 
-# integer bits an ``auto`` tensor has until its point is chosen (flow.binary_points, after float training):
+# integer bits an ``auto`` tensor has until its point is chosen (flow.training.binary_points, after float training):
 # what the estimate of an untrained configuration prices
 PRIOR_INTEGER = {"weight": 1, "act": 3, "input": 4, "output": 6}
 

@@ -459,7 +459,7 @@ def write_report(folder: Path) -> Path:
                                    ("plan.json", False))}
     import yaml
 
-    from .checkpoint import resolved_config
+    from .training.checkpoint import resolved_config
     from .config import parse_config
 
     config_path = folder / "model" / "config.yaml"

@@ -25,10 +25,10 @@ from .config import ConfigError
 
 FAILED = "FAILED"
 RUNNING = "RUNNING"
-# what flow.checkpoint.save_trained writes (not imported from there: that would load TensorFlow)
+# what flow.training.checkpoint.save_trained writes (not imported from there: that would load TensorFlow)
 TRAINED_FILES = ("metrics.json", "model.weights.h5", "config.yaml")
 BUILD_RESULTS = ("build.json", "csim.json")  # beside hls/ in a build folder
-# what re-running the C simulation reads of a build folder (flow/checkpoint.py and flow/hls/project.py write them)
+# what re-running the C simulation reads of a build folder (flow/training/checkpoint.py and flow/hls/project.py write them)
 CSIM_NEEDS = ("model/config.yaml", "model/dataset.json", "model/model.weights.h5", "hls/firmware/tsflow_model.cpp",
               "hls/tsflow_tb.cpp", "hls/tb_data/inputs.bin", "hls/tb_data/expected.bin")
 

@@ -59,10 +59,10 @@ def small_raw(**model) -> dict:
 @pytest.fixture(scope="session")
 def small_trained(tmp_path_factory):
     """One trained quantized model shared by the tests that need a trained model."""
-    from flow.checkpoint import save_trained
+    from flow.training.checkpoint import save_trained
     from flow.config import parse_config
     from flow.data import load_dataset
-    from flow.training import train
+    from flow.training.fit import train
 
     cfg = parse_config(small_raw(heads=2, head="mean_last", predict_delta=True))
     ds = load_dataset(cfg)

@@ -1,4 +1,4 @@
-"""``integer: auto`` (flow/binary_points.py, flow/precision.py): the rule on hand-made tensors, which
+"""``integer: auto`` (flow/training/binary_points.py, flow/precision.py): the rule on hand-made tensors, which
 tensors are auto, and that a trained run keeps the points it chose and gives them back."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from flow.binary_points import best_integer, points_yaml, quantisation_mse, with_points
+from flow.training.binary_points import best_integer, points_yaml, quantisation_mse, with_points
 from flow.config import parse_config
 from flow.fixedpoint import FixedType
 from flow.precision import resolve_precisions
@@ -90,8 +90,8 @@ def test_the_chosen_points_pasted_into_a_yaml_give_the_same_types_and_nothing_au
 
 
 def test_a_trained_run_keeps_its_points_and_loading_it_gives_the_same_model(small_trained):
-    from flow.checkpoint import POINTS, load_trained, read_points
-    from flow.training import predict
+    from flow.training.checkpoint import POINTS, load_trained, read_points
+    from flow.training.fit import predict
 
     cfg, ds, result, folder = small_trained
     assert set(result.points) == set(resolve_precisions(cfg).auto)

@@ -86,7 +86,7 @@ def test_csim_is_bit_exact_on_every_boundary(built, name):
     saved = json.loads((stage / "csim.json").read_text())
     assert saved["samples"] == csim.samples and saved["bit_exact"] is True and saved["max_abs_diff"] == 0
     # and the C++ computes what the trained Keras model computes: Keras = reference at every boundary
-    from flow.checkpoint import load_trained
+    from flow.training.checkpoint import load_trained
     from flow.data import load_dataset
 
     reference = _reference_of(built, name)
@@ -95,7 +95,7 @@ def test_csim_is_bit_exact_on_every_boundary(built, name):
     assert assert_keras_equals_reference(load_trained(stage / "model").model, x, reference) == csim.values_compared
     # integer: auto in every position it is allowed (the defaults, and the tables the cases ask for): every
     # such tensor got its point from training, and the build ran on them
-    from flow.checkpoint import POINTS, read_points
+    from flow.training.checkpoint import POINTS, read_points
     from flow.precision import resolve_precisions
 
     assert set(read_points(stage / "model" / POINTS, "")) == set(resolve_precisions(cfg).auto)
@@ -112,7 +112,7 @@ def csim_boundaries(cfg) -> list:
 
 def _reference_of(built, name):
     from flow.build import reference_trace
-    from flow.checkpoint import load_trained
+    from flow.training.checkpoint import load_trained
     from flow.data import load_dataset
 
     cfg, stage, _ = built(name)
@@ -389,7 +389,7 @@ def test_the_built_cpp_is_the_plan_the_estimate_priced(built, name):
     from flow.estimate import estimate
     from flow.hls.layers import cname
 
-    from flow.checkpoint import resolved_config
+    from flow.training.checkpoint import resolved_config
 
     cfg, stage, result = built(name)
     cfg = resolved_config(stage / "model", cfg)  # with the binary points training chose
@@ -481,7 +481,7 @@ def test_a_window_far_outside_the_training_range_saturates_alike_in_keras_the_re
     any of them saturate (the types saturate) in Keras, the integer reference and the C simulation alike."""
     import numpy as np
 
-    from flow.checkpoint import load_trained
+    from flow.training.checkpoint import load_trained
     from flow.data import load_dataset
     from flow.precision import resolve_precisions
     from flow.reference import output_of, reference_forward

@@ -94,7 +94,7 @@ def test_weights_are_on_their_grids(small_trained):
 
 
 def test_save_reload_identical_outputs(small_trained):
-    from flow.checkpoint import load_trained
+    from flow.training.checkpoint import load_trained
 
     cfg, ds, result, folder = small_trained
     reloaded = load_trained(folder)
@@ -106,7 +106,7 @@ def test_save_reload_identical_outputs(small_trained):
 
 
 def test_same_seed_same_model():
-    from flow.training import train
+    from flow.training.fit import train
 
     raw = small_raw()
     raw["training"].update({"float_epochs": 1, "qat_epochs": 1})
@@ -120,7 +120,7 @@ def test_same_seed_same_model():
 def test_qat_never_ends_with_a_higher_validation_loss_than_it_starts():
     """QAT that only makes things worse (a learning rate of 1 throws the weights around) hands back the
     quantized float model it started from, not its best bad epoch."""
-    from flow.training import train
+    from flow.training.fit import train
 
     raw = small_raw()
     raw["training"].update({"float_epochs": 2, "qat_epochs": 2})
@@ -136,7 +136,7 @@ def test_qat_never_ends_with_a_higher_validation_loss_than_it_starts():
 def test_qat_waits_its_own_patience_not_the_float_phases():
     """QAT stops after ``training.qat_patience`` epochs without a lower validation loss, however short the
     float phase's ``patience`` is (a learning rate of 1: no QAT epoch beats the start)."""
-    from flow.training import train
+    from flow.training.fit import train
 
     raw = small_raw()
     raw["training"].update({"float_epochs": 2, "qat_epochs": 8, "patience": 1, "qat_patience": 3,
@@ -168,7 +168,7 @@ CTRL_C_INSIDE_A_DEL = """
 import json, signal, sys
 from flow.config import parse_config
 from flow.data import load_dataset
-from flow.training import train
+from flow.training.fit import train
 
 raw = json.loads(sys.argv[1])
 cfg = parse_config(raw)

@@ -207,7 +207,7 @@ def test_without_the_hls_vectors_the_integer_reference_gives_the_same_forecasts(
 
     folder, _, _ = built
     shutil.copytree(folder / "model", tmp_path / "model")
-    from flow.checkpoint import resolved_config
+    from flow.training.checkpoint import resolved_config
 
     cfg = resolved_config(folder / "model", parse_config(yaml.safe_load((folder / "model" / "config.yaml").read_text())))
     ds = load_dataset(cfg)

@@ -94,7 +94,7 @@ def fake_train(name: str):
 
 def _tiny_points() -> str:
     """binary_points.yaml for TINY: every integer: auto tensor at its prior (the file training writes)."""
-    from flow.binary_points import points_yaml
+    from flow.training.binary_points import points_yaml
     from flow.config import parse_config
     from flow.precision import resolve_precisions
 

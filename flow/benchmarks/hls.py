@@ -74,7 +74,7 @@ def _throughput(folder: Path, hls_model, reference: dict) -> dict:
 def run(config: Path, trained_dir: Path | None, work: Path) -> dict:
     import hls4ml
 
-    from flow.checkpoint import load_trained
+    from flow.training.checkpoint import load_trained
     from flow.data import load_dataset
     from flow.hls.backend import BACKENDS, ensure_registered
 

@@ -101,7 +101,7 @@ def trained_errors(cfg, out: Path) -> dict:
     from flow.data import load_dataset
     from flow.metrics import split_metrics
     from flow.search.study import float_model
-    from flow.training import predict, train
+    from flow.training.fit import predict, train
 
     ds = load_dataset(cfg)
     warm = float_model(cfg, ds, out, cfg.search.float_epochs)

@@ -23,7 +23,7 @@ from flow.benchmarks import load_config_or_exit  # noqa: E402
 from flow.config import parse_config  # noqa: E402
 from flow.data import load_dataset  # noqa: E402
 from flow.precision import resolve_precisions  # noqa: E402
-from flow.training import train  # noqa: E402
+from flow.training.fit import train  # noqa: E402
 
 WIDE = 16  # the width of every tensor not under test
 

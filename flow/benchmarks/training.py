@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 
 from flow.benchmarks import load_config_or_exit  # noqa: E402
 from flow.data import load_dataset  # noqa: E402
-from flow.training import baselines, train  # noqa: E402
+from flow.training.fit import baselines, train  # noqa: E402
 
 # the mixed configuration: 4-bit everywhere except the attention scores / softmax and the pooled summary
 MIXED_OVERRIDES = {

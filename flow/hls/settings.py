@@ -140,7 +140,7 @@ def plan_model(model) -> bool:
     cfg = next((node.get_attr("tsflow_config") for node in layers if node.get_attr("tsflow_config")), None)
     if cfg is None:
         raise ConfigError("the Keras model carries no tsflow configuration: build it with "
-                          "keras_models.builder.build_model (or flow.checkpoint.load_trained), which attaches it")
+                          "keras_models.builder.build_model (or flow.training.checkpoint.load_trained), which attaches it")
     _types_from_the_model(model, layers)
     cfg = _target(with_layer_settings(cfg, layers), model)
     n_features = int(model.get_input_variables()[0].shape[-1])

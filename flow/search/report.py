@@ -25,7 +25,7 @@ def _test_error(cand, weights: str) -> dict:
     from ..data import load_dataset
     from ..metrics import split_metrics
     from ..precision import resolve_precisions
-    from ..training import predict
+    from ..training.fit import predict
 
     ds = load_dataset(cand)
     model = build_model(cand, resolve_precisions(cand), True, len(ds.features), ds.target_index)

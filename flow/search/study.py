@@ -134,7 +134,7 @@ def float_model(cand: FlowConfig, ds, out: Path, float_epochs: int, note=None):
     from keras_models.builder import build_model
 
     from ..precision import resolve_precisions
-    from ..training import train
+    from ..training.fit import train
 
     cache = Path(out) / "float" / f"{architecture_key(cand)}.weights.h5"
     model = build_model(cand, resolve_precisions(cand), False, len(ds.features), ds.target_index)
@@ -179,7 +179,7 @@ def make_objective(cfg: FlowConfig, out: Path, note=None):
 
     from ..data import load_dataset
     from ..estimate import estimate
-    from ..training import train
+    from ..training.fit import train
 
     worker = f"{socket.gethostname()}:{os.getpid()}"
 

@@ -13,8 +13,8 @@ from tensorflow import keras
 
 from keras_models.builder import build_model, copy_weights
 
-from .metrics import errors, linear_forecast, persistence_forecast, split_metrics
-from .precision import Precisions, resolve_precisions
+from ..metrics import errors, linear_forecast, persistence_forecast, split_metrics
+from ..precision import Precisions, resolve_precisions
 
 
 @dataclass
@@ -26,7 +26,7 @@ class TrainResult:
     seconds: dict
     metrics: dict
     config: object = None  # the configuration trained, with the binary points chosen for `integer: auto`
-    points: dict = field(default_factory=dict)  # (layer, role) -> integer bits chosen (flow.binary_points)
+    points: dict = field(default_factory=dict)  # (layer, role) -> integer bits chosen (flow.training.binary_points)
 
 
 class KeepBest(keras.callbacks.Callback):

@@ -11,11 +11,11 @@ from keras_models.builder import build_model
 from keras_models.export import integer_parameters
 
 from .binary_points import points_yaml, with_points
-from .config import ConfigError, dump_config, load_config
-from .precision import resolve_precisions
+from ..config import ConfigError, dump_config, load_config
+from ..precision import resolve_precisions
 
 WEIGHTS = "model.weights.h5"
-POINTS = "binary_points.yaml"  # the integer bits chosen for `integer: auto` (flow.binary_points)
+POINTS = "binary_points.yaml"  # the integer bits chosen for `integer: auto` (flow.training.binary_points)
 
 
 @dataclass

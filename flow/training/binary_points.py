@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fixedpoint import FixedType, quantize
+from ..fixedpoint import FixedType, quantize
 
 MAX_WINDOWS = 4096  # training windows the activations are taken from (evenly spaced)
 FRAC_RANGE = (0, 30)  # fraction bits every type keeps (flow.precision)
@@ -107,7 +107,7 @@ def choose(cfg, prec, float_model, x_train: np.ndarray) -> dict:
 
 def with_points(cfg, points: dict):
     """``cfg`` with each chosen point written as a ``quantization.layers.<layer>.<role>.integer``."""
-    from .config import parse_config
+    from ..config import parse_config
 
     raw = cfg.model_dump(mode="json", exclude_none=True)
     layers = raw["quantization"].setdefault("layers", {})
@@ -124,5 +124,5 @@ def points_yaml(points: dict) -> str:
     layers: dict = {}
     for (layer, role), integer in points.items():
         layers.setdefault(layer, {})[role] = {"integer": int(integer)}
-    return ("# integer bits chosen by `integer: auto` (flow/binary_points.py); paste under quantization:\n"
+    return ("# integer bits chosen by `integer: auto` (flow/training/binary_points.py); paste under quantization:\n"
             + yaml.safe_dump({"layers": layers}, sort_keys=False))
