@@ -10,7 +10,8 @@ or, to use both cores, one process per head variant and a merge:
     python -m flow.benchmarks.training configs/etth1.yaml --merge h0.json --merge h1.json --merge h2.json
 
 Prints a Markdown table (mean +- std over seeds of test MSE / RMSE in the data's units, training
-time) next to persistence and a linear model on the same windows.  One float run per seed and head
+time) next to persistence and a linear model on the same windows, then the ratios of the means and
+4-bit/8-bit per seed.  One float run per seed and head
 is shared by the quantized variants (QAT starts from it), exactly as ``tsflow train`` would do.
 """
 from __future__ import annotations
@@ -136,6 +137,10 @@ def print_table(ds, baselines_named, results, seeds):
               f"4-bit/8-bit {mean['4-bit'] / mean['8-bit']:.3f}, "
               f"best quantized/persistence {min(v for k, v in mean.items() if k != 'float32') / persistence:.3f}, "
               f"worst quantized/persistence {max(v for k, v in mean.items() if k != 'float32') / persistence:.3f}")
+        by_seed = {(r["seed"], r["variant"]): r["mse"] for r in results if r["head"] == head_label}
+        seeds_run = sorted({seed for seed, _ in by_seed})
+        print("    4-bit/8-bit per seed (the spread behind the mean's ratio): "
+              + ", ".join(f"{by_seed[s, '4-bit'] / by_seed[s, '8-bit']:.3f}" for s in seeds_run))
 
 
 if __name__ == "__main__":
