@@ -11,8 +11,8 @@ or, to use both cores, one process per head variant and a merge:
 
 Prints a Markdown table (mean +- std over seeds of test MSE / RMSE in the data's units, training
 time) next to persistence and a linear model on the same windows, then the ratios of the means and
-4-bit/8-bit per seed.  One float run per seed and head
-is shared by the quantized variants (QAT starts from it), exactly as ``tsflow train`` would do.
+4-bit/8-bit per seed.  One float run per seed and head is shared by the quantized variants (QAT
+starts from it), exactly as ``tsflow train`` would do.
 """
 from __future__ import annotations
 
