@@ -89,14 +89,18 @@ def test_merge_prints_the_same_table_from_the_written_runs(benchmark_run):
 
 def test_the_per_seed_ratios_are_each_seeds_own_4_bit_over_8_bit(benchmark_run):
     """Two seeds written by hand: the mean's ratio hides how far apart the seeds are, the per-seed line
-    does not (4-bit/8-bit 0.5/0.4 = 1.250 and 0.3/0.6 = 0.500, where the means give 0.8/1.0 = 0.800)."""
+    does not (4-bit/8-bit 0.5/0.4 = 1.250 and 0.3/0.6 = 0.500). A third seed that stopped after its 8-bit
+    run (a file --json-out was still writing) counts in the 8-bit mean, (0.4 + 0.6 + 1.0) / 3, so the
+    means give 0.4/0.6667 = 0.600, and has no per-seed ratio."""
     folder, _, written = benchmark_run
     head = "the configuration's own model and inputs"
     mse = {(0, "8-bit"): 0.4, (0, "4-bit"): 0.5, (1, "8-bit"): 0.6, (1, "4-bit"): 0.3}
     runs = [{"head": head, "variant": label, "seed": seed, "seconds": 1.0, "mse": mse.get((seed, label), 0.7),
              "rmse": mse.get((seed, label), 0.7) ** 0.5} for seed in (0, 1) for label in
             ("float32", "8-bit", "6-bit", "4-bit", "mixed 4/8")]
+    runs += [{"head": head, "variant": label, "seed": 2, "seconds": 1.0, "mse": mse, "rmse": mse ** 0.5}
+             for label, mse in (("float32", 0.7), ("8-bit", 1.0))]
     (folder / "two_seeds.json").write_text(json.dumps({"baselines": written["baselines"], "runs": runs}))
     table = _run(["tiny.yaml", "--merge", "two_seeds.json"], folder)
-    assert "4-bit/8-bit 0.800," in table
+    assert "4-bit/8-bit 0.600," in table
     assert "4-bit/8-bit per seed (the spread behind the mean's ratio): 1.250, 0.500\n" in table

@@ -138,7 +138,7 @@ def print_table(ds, baselines_named, results, seeds):
               f"best quantized/persistence {min(v for k, v in mean.items() if k != 'float32') / persistence:.3f}, "
               f"worst quantized/persistence {max(v for k, v in mean.items() if k != 'float32') / persistence:.3f}")
         by_seed = {(r["seed"], r["variant"]): r["mse"] for r in results if r["head"] == head_label}
-        seeds_run = sorted({seed for seed, _ in by_seed})
+        seeds_run = sorted(s for s, v in by_seed if v == "4-bit" and (s, "8-bit") in by_seed)  # a partial file too
         print("    4-bit/8-bit per seed (the spread behind the mean's ratio): "
               + ", ".join(f"{by_seed[s, '4-bit'] / by_seed[s, '8-bit']:.3f}" for s in seeds_run))
 
