@@ -9,6 +9,7 @@ functions and prints the same message. ``docs/python-api.md`` shows them at work
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Callable, Union
 
@@ -114,20 +115,28 @@ def csim(folder: str | Path, jobs: int | None = None) -> CSimReport:
 
 
 def export(folder: str | Path, run: bool = False, force: bool = False, report: Note | None = None,
-           block_design: bool = False) -> dict:
+           block_design: bool = False, allow_over_headroom: bool = False) -> dict:
     """Write the vendor Tcl scripts of a build folder (``FOLDER/vivado_scripts/``; with ``block_design`` also
     the MicroBlaze system's script and its C example in ``FOLDER/sw/``) and, with ``run``, run them
     (Vitis HLS or Vivado HLS, then Vivado, on PATH). Returns ``{"scripts": [paths], "missing_tools":
-    [programs not on PATH]}``, with ``run`` also ``"synthesis"``: what ``FOLDER/synthesis.json`` holds.
-    Raises ``flow.export.ExportError`` (``ToolsMissing``, ``StepFailed``) naming what is wrong."""
+    [programs not on PATH]}``, with ``block_design`` also ``"system"``: what ``FOLDER/system_estimate.json``
+    holds (the IP beside the processor system, estimates), with ``run`` also ``"synthesis"``: what
+    ``FOLDER/synthesis.json`` holds. Raises ``flow.export.ExportError`` (``ToolsMissing``, ``StepFailed``,
+    ``block_design.OverHeadroom`` when the IP and the system leave less than ``target.headroom`` free and
+    not ``allow_over_headroom``) naming what is wrong."""
     from .export import load_build_config, missing_tools, run_scripts, write_scripts
+    from .export.block_design import SYSTEM_JSON
 
     folder = Path(folder)
     cfg = load_build_config(folder)
-    written = write_scripts(folder, cfg, force=force, block_design=block_design)
+    written = write_scripts(folder, cfg, force=force, block_design=block_design,
+                            allow_over_headroom=allow_over_headroom)
     if report:
         report(f"written in {folder}: {', '.join(str(p.relative_to(folder)) for p in written)}")
     out = {"scripts": [str(p) for p in written], "missing_tools": missing_tools(cfg)}
+    if block_design:
+        out["system"] = json.loads((folder / SYSTEM_JSON).read_text())
     if run:
-        out["synthesis"] = run_scripts(folder, cfg, force=force, report=report, block_design=block_design)
+        out["synthesis"] = run_scripts(folder, cfg, force=force, report=report, block_design=block_design,
+                                       allow_over_headroom=allow_over_headroom)
     return out

@@ -58,8 +58,12 @@ BD_STEPS = ["create_project", "set_property", "update_ip_catalog", "create_bd_de
             "generate_target", "make_wrapper", "add_files", "set_property"]
 
 
-def axilite_build(folder: Path, bram18: int = 1, **sections):
-    """A fake build of an s_axilite IP whose test vectors are 10 windows of 2 time steps x 3 channels."""
+SMALL_IP = {"lut": 1000, "lutram": 100, "ff": 1000, "bram18": 1, "dsp": 2}  # leaves room for the MicroBlaze system
+
+
+def axilite_build(folder: Path, bram18: int = 1, ip: dict | None = None, **sections):
+    """A fake build of an s_axilite IP whose test vectors are 10 windows of 2 time steps x 3 channels, with
+    ``ip`` (default :data:`SMALL_IP`, ``bram18`` BRAM18) as the estimate's totals."""
     sections.setdefault("hls", {"interface": "s_axilite"})
     build_dir, cfg = make_build(folder, data={"window": 2}, **sections)
     windows = np.arange(-30, 30, dtype=np.int32).reshape(10, 6)
@@ -69,7 +73,8 @@ def axilite_build(folder: Path, bram18: int = 1, **sections):
     (build_dir / "hls" / "boundaries.json").write_text(json.dumps({
         "input": {"type": {"width": 12, "integer": 4, **fixed}, "per_sample": 6},
         "delta": {"type": {"width": 16, "integer": 6, **fixed}, "per_sample": 1}}))
-    (build_dir / "estimate.json").write_text(json.dumps({"total": {"bram18": bram18}, "layers": []}))
+    total = {**SMALL_IP, "bram18": bram18, **(ip or {})}
+    (build_dir / "estimate.json").write_text(json.dumps({"total": total, "calibrated": False, "layers": []}))
     return build_dir, cfg
 
 
@@ -225,8 +230,11 @@ def test_local_memory_the_ip_leaves_no_room_for_is_refused(tmp_path):
     build_dir, _ = axilite_build(tmp_path / "b", bram18=14)
     with pytest.raises(ExportError, match=r"export.local_memory_kb: 16 KB .* needs 8 BRAM18.* at most 12 KB"):
         write_scripts(build_dir, block_design=True)
+    # 8 KB fits the part (14 + 4 = 18 of 20) but not the headroom (18 > 16): refused unless allowed
     small, _ = axilite_build(tmp_path / "s", bram18=14, export={"local_memory_kb": 8})
-    assert any(p.name == BD_SCRIPT for p in write_scripts(small, block_design=True))
+    with pytest.raises(ExportError, match=r"BRAM18 14 \+ 4 = 18 of 20 \(90%, limit 16\).*export.local_memory_kb"):
+        write_scripts(small, block_design=True)
+    assert any(p.name == BD_SCRIPT for p in write_scripts(small, block_design=True, allow_over_headroom=True))
 
 
 def test_run_with_the_block_design_runs_it_last(tmp_path, bd_prelude, monkeypatch):

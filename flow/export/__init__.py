@@ -221,12 +221,15 @@ def _test_windows(build_dir: Path) -> int | None:
         return None
 
 
-def write_scripts(build_dir: Path, cfg=None, force: bool = False, block_design: bool = False) -> list[Path]:
+def write_scripts(build_dir: Path, cfg=None, force: bool = False, block_design: bool = False,
+                  allow_over_headroom: bool = False) -> list[Path]:
     """Write the filled scripts and HOWTO.md into ``build_dir/vivado_scripts/`` (with ``block_design``, also
     the MicroBlaze system's script and ``sw/``: ``flow.export.block_design``); returns their paths.
 
     ``cfg`` defaults to the build's own configuration. A file that exists with other content is not
-    replaced unless ``force`` (an identical file is left as it is)."""
+    replaced unless ``force`` (an identical file is left as it is). A block design whose IP and processor
+    system leave less than ``target.headroom`` free is refused (``block_design.OverHeadroom``) and nothing is
+    written, unless ``allow_over_headroom``."""
     from . import block_design as system
 
     build_dir = Path(build_dir)
@@ -236,7 +239,8 @@ def write_scripts(build_dir: Path, cfg=None, force: bool = False, block_design: 
     out = build_dir / SCRIPTS
     files = {out / name: text for name, text in render(cfg, _test_windows(build_dir)).items()}
     if block_design:
-        files.update({build_dir / rel: text for rel, text in system.render(cfg, build_dir, common_values(cfg)).items()})
+        added = system.render(cfg, build_dir, common_values(cfg), allow_over_headroom)
+        files.update({build_dir / rel: text for rel, text in added.items()})
     differ = [p for p, text in files.items() if p.exists() and p.read_text() != text]
     if differ and not force:
         names = ", ".join(str(p.relative_to(build_dir)) for p in differ)
@@ -297,7 +301,7 @@ def _expected_outputs(cfg, step: str) -> list[str]:
 
 
 def run_scripts(build_dir: Path, cfg=None, force: bool = False, which=shutil.which, report=None,
-                block_design: bool = False) -> dict:
+                block_design: bool = False, allow_over_headroom: bool = False) -> dict:
     """Write (if needed) and run the vendor scripts in order from ``build_dir`` (``block_design``: the
     MicroBlaze system's too, to its hardware platform); returns the content of the ``synthesis.json`` it
     writes. Raises ``ToolsMissing`` without the tools, ``StepFailed`` (with the tail of the step's log) at
@@ -305,7 +309,7 @@ def run_scripts(build_dir: Path, cfg=None, force: bool = False, which=shutil.whi
     build_dir = Path(build_dir).resolve()
     if cfg is None:
         cfg = load_build_config(build_dir)
-    write_scripts(build_dir, cfg, force=force, block_design=block_design)
+    write_scripts(build_dir, cfg, force=force, block_design=block_design, allow_over_headroom=allow_over_headroom)
     message = missing_tools_message(cfg, build_dir, which, block_design)
     if message:
         raise ToolsMissing(message)
@@ -494,13 +498,20 @@ def _error(message: str, code: int) -> None:
 @click.option("--block-design", "block_design", is_flag=True,
               help="Also a Vivado block design (MicroBlaze, AXI interconnect, UART, the IP) and a bare-metal C "
                    "example that drives the IP (FOLDER/sw/); needs hls.interface: s_axilite.")
-def export_command(folder: Path, run: bool, force: bool, block_design: bool):
+@click.option("--allow-over-headroom", "allow_over_headroom", is_flag=True,
+              help="With --block-design: write it even when the IP and the MicroBlaze system (estimates) leave "
+                   "less than target.headroom of a resource free.")
+def export_command(folder: Path, run: bool, force: bool, block_design: bool, allow_over_headroom: bool):
     """Write the vendor Tcl scripts of a build folder (FOLDER/vivado_scripts/) and, with --run, run
     them and read latency, resources and timing back into FOLDER/synthesis.json."""
     from .. import api
+    from .block_design import OverHeadroom, system_table
 
     try:
-        done = api.export(folder, run, force, report=_print, block_design=block_design)
+        done = api.export(folder, run, force, report=_print, block_design=block_design,
+                          allow_over_headroom=allow_over_headroom)
+        if block_design:
+            _print_system(folder, done["system"])
         if not run:
             _print(f"run from the build folder:\n{commands_text(load_build_config(folder), folder, block_design)}")
             missing = done["missing_tools"]
@@ -510,6 +521,9 @@ def export_command(folder: Path, run: bool, force: bool, block_design: bool):
         result, cfg = done["synthesis"], load_build_config(folder)
     except StepFailed as exc:
         _error(str(exc), 1)
+    except OverHeadroom as exc:
+        _print(system_table(exc.fit.to_dict()))
+        _error(str(exc), 2)
     except (ExportError, ConfigError) as exc:
         _error(str(exc), 2)
     s = result["summary"]
@@ -522,6 +536,17 @@ def export_command(folder: Path, run: bool, force: bool, block_design: bool):
         _print(f"warning: {warning}")
     _print(f"written to {Path(folder) / SYNTHESIS_JSON}")
     _calibrate(folder, cfg, result)
+
+
+def _print_system(folder: Path, estimate: dict) -> None:
+    """The IP beside the MicroBlaze system, and where the figures are kept."""
+    from .block_design import SYSTEM_JSON, system_table
+
+    _print(system_table(estimate))
+    if not estimate["within_headroom"]:
+        _print(f"warning: written with --allow-over-headroom: {', '.join(r.upper() for r in estimate['over'])} "
+               f"above what target.headroom leaves (estimate)")
+    _print(f"estimates written to {Path(folder) / SYSTEM_JSON}")
 
 
 def _calibrate(folder: Path, cfg, result: dict) -> None:

@@ -5,7 +5,9 @@ UART and the IP, validated, to a hardware platform and, given the board's pins, 
 ``sw/tsflow_example.c`` (bare-metal: test windows through the generated driver, compared with the
 reference) and ``sw/tsflow_vectors.h`` (those windows and forecasts, from the build's test vectors).
 Only an AXI4-Lite IP can be driven so (``hls.interface: s_axilite``); the MicroBlaze's local memory
-must fit in the block RAM the IP leaves.
+must fit in the block RAM the IP leaves, and the IP (``estimate.json``) with the processor system
+(``flow.estimate.system``) must leave ``target.headroom`` of every resource free unless
+``allow_over_headroom``; ``system_estimate.json`` records both, beside the IP's estimate.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..estimate import system
+from ..estimate.costs import RESOURCES
 from ..hls.interface import driver_prefix, top_function
 from . import IP_REPO, SCRIPTS, SOURCE, TB_DATA, ExportError, _fill, tcl_quote, vlnv
 
@@ -26,11 +30,31 @@ EXAMPLE = "tsflow_example.c"
 VECTORS = "tsflow_vectors.h"
 BAUD = 115200
 EXAMPLE_WINDOWS = 8  # test windows the example runs, fewer when they would take over a quarter of local memory
-BRAM18_KB = 2  # a RAMB18E1 holds 18 Kb, 16 Kb of them data bits: 2 KB of MicroBlaze memory (UG473)
+SYSTEM_JSON = "system_estimate.json"  # the IP beside the processor system, in the build folder
+# what to change when a resource is short, beside a larger part: (move, the resources it adds to)
+REMEDY = {"lut": [("fewer lanes (hls.default_parallelism)", ()),
+                  ("tables and buffers in block RAM (hls.default_rom, hls.default_storage: bram)", ("bram18",))],
+          "lutram": [("buffers in block RAM (hls.default_storage: bram)", ("bram18",))],
+          "ff": [("fewer lanes (hls.default_parallelism)", ()),
+                 ("buffers out of registers (hls.default_storage: lutram or bram)", ("lut", "lutram", "bram18"))],
+          "bram18": [("less local memory (export.local_memory_kb)", ()),
+                     ("buffers in LUTRAM (hls.default_storage: lutram)", ("lut", "lutram"))],
+          "dsp": [("fewer lanes (hls.default_parallelism)", ()),
+                  ("LUT multipliers (hls.default_multiplier: lut)", ("lut",))]}
 
 
-def check(cfg, build_dir: Path) -> None:
-    """Refuse a build this system cannot hold, naming the key to change."""
+class OverHeadroom(ExportError):
+    """The IP and the processor system leave less than ``target.headroom`` of a resource; ``fit`` has the
+    figures."""
+
+    def __init__(self, message: str, fit: system.SystemFit):
+        super().__init__(message)
+        self.fit = fit
+
+
+def check(cfg, build_dir: Path, allow_over_headroom: bool = False) -> system.SystemFit:
+    """The IP beside the processor system on ``target.part``; refuses a build this system cannot hold,
+    naming the key to change."""
     from ..parts import parse_part
 
     if cfg.hls.interface != "s_axilite":
@@ -38,16 +62,64 @@ def check(cfg, build_dir: Path) -> None:
                           f"needs hls.interface: s_axilite (this build has {cfg.hls.interface}); set it and rebuild")
     estimate = build_dir / "estimate.json"
     if not estimate.is_file():
-        raise ExportError(f"{estimate} missing: the block RAM the IP leaves for the MicroBlaze is read from it; "
+        raise ExportError(f"{estimate} missing: the resources the IP leaves for the MicroBlaze are read from it; "
                           f"run 'tsflow build' again")
-    ip_bram18 = json.loads(estimate.read_text())["total"]["bram18"]
-    budget = parse_part(cfg.target.part).bram18
-    need = cfg.export.local_memory_kb // BRAM18_KB
-    if budget is not None and ip_bram18 + need > budget:
-        free_kb = (budget - ip_bram18) * BRAM18_KB
+    ip = json.loads(estimate.read_text())
+    if not all(r in ip.get("total", {}) for r in RESOURCES):
+        raise ExportError(f"{estimate} holds no total of {', '.join(RESOURCES)}; run 'tsflow build' again")
+    part = parse_part(cfg.target.part)
+    fit = system.fit(ip["total"], {r: getattr(part, r) for r in RESOURCES}, part.part, cfg.target.headroom,
+                     cfg.export.local_memory_kb, bool(ip.get("calibrated")))
+    need = fit.system["bram18"]
+    if fit.ip["bram18"] + need > part.bram18:
+        free_kb = (part.bram18 - fit.ip["bram18"]) * system.LOCAL_MEMORY_KB_PER_BRAM18
         raise ExportError(f"export.local_memory_kb: {cfg.export.local_memory_kb} KB of MicroBlaze memory needs "
-                          f"{need} BRAM18, and the IP is estimated at {ip_bram18} of the {budget} of "
+                          f"{need} BRAM18, and the IP is estimated at {fit.ip['bram18']} of the {part.bram18} of "
                           f"{cfg.target.part}; allowed: 8, 16, 32 or 64, at most {free_kb} KB here")
+    if fit.over and not allow_over_headroom:
+        raise OverHeadroom(_over_message(fit), fit)
+    return fit
+
+
+def _over_message(fit: system.SystemFit) -> str:
+    """One line: the resources short, their figures, and what to change."""
+    short = "; ".join(f"{r.upper()} {fit.ip[r]:,} + {fit.system[r]:,} = {fit.total[r]:,} of {fit.budget[r]:,} "
+                      f"({fit.percent(r):.0f}%, limit {fit.limit[r]:,})" for r in fit.over)
+    bigger = system.larger_part(fit)
+    moves = ([f"target.part: {bigger.part} (the same IP and system at "
+              f"{', '.join(f'{r.upper()} {bigger.percent(r):.0f}%' for r in fit.over)}; rebuild)"] if bigger else [])
+    moves += [move for r in fit.over for move, adds in REMEDY[r] if not set(adds) & set(fit.over)]
+    return (f"--block-design: the IP (estimate.json) and the MicroBlaze system (published figures and assumptions, "
+            f"flow/estimate/system.py) leave less than target.headroom {fit.headroom:g} free on {fit.part} "
+            f"(estimates): {short}; change {' or '.join(dict.fromkeys(moves))}, or pass --allow-over-headroom "
+            f"to write the design anyway")
+
+
+def system_table(d: dict):
+    """The rich table of a ``system_estimate.json`` content: the IP, each core, the total, the budget."""
+    from rich.table import Table
+
+    table = Table(title=f"block design on {d['part']}, target.headroom {d['headroom']:g}: the IP and the MicroBlaze "
+                        f"system (estimates, not synthesis results)", title_justify="left")
+    table.add_column("", no_wrap=True)
+    table.add_column("basis")
+    for r in RESOURCES:
+        table.add_column(r.upper(), justify="right")
+
+    def row(name, basis, values, **style):
+        table.add_row(name, basis, *("n/a" if values[r] is None else f"{values[r]:,}" for r in RESOURCES), **style)
+
+    row("IP", "calibrated" if d["ip"]["calibrated"] else "estimate.json", d["ip"])
+    for core in d["system"]["cores"]:
+        row(f"  {core['name']}", core["basis"], core)
+    row("MicroBlaze system", "", d["system"]["total"])
+    row("total", "", d["total"], style="bold")
+    row("budget", "", d["budget"])
+    row("limit", "less headroom", d["limit"])
+    table.add_row("used", "fits" if d["within_headroom"] else "OVER: " + ", ".join(d["over"]),
+                  *("n/a" if d["percent"][r] is None else f"{d['percent'][r]:.0f}%" for r in RESOURCES),
+                  style="green" if d["within_headroom"] else "bold red")
+    return table
 
 
 def _vectors(cfg, build_dir: Path) -> str:
@@ -89,9 +161,9 @@ static const int tsflow_expected[TSFLOW_TEST_WINDOWS][TSFLOW_FORECAST_WORDS] = {
 """
 
 
-def render(cfg, build_dir: Path, common: dict) -> dict[str, str]:
+def render(cfg, build_dir: Path, common: dict, allow_over_headroom: bool = False) -> dict[str, str]:
     """Path relative to the build folder -> content, for every file the block design adds."""
-    check(cfg, build_dir)
+    fit = check(cfg, build_dir, allow_over_headroom)
     top = top_function(cfg.hls.interface, SOURCE)
     values = dict(common, bd_script=BD_SCRIPT, bd_dir=BD_DIR, design=DESIGN, ip_repo=IP_REPO,
                   local_memory_kb=cfg.export.local_memory_kb, baud=BAUD, vlnv=vlnv(cfg), vlnv_tcl=tcl_quote(vlnv(cfg)),
@@ -99,4 +171,5 @@ def render(cfg, build_dir: Path, common: dict) -> dict[str, str]:
                   driver=driver_prefix(cfg.hls.interface, SOURCE), driver_header=f"x{top.lower()}.h")
     return {f"{SCRIPTS}/{BD_SCRIPT}": _fill("block_design.tcl.in", **values),
             f"{SW}/{EXAMPLE}": _fill("tsflow_example.c.in", **values),
-            f"{SW}/{VECTORS}": _vectors(cfg, build_dir)}
+            f"{SW}/{VECTORS}": _vectors(cfg, build_dir),
+            SYSTEM_JSON: json.dumps(fit.to_dict(), indent=2) + "\n"}
