@@ -270,6 +270,25 @@ def calibrate(reports: tuple[Path, ...], config: Path, out: Path, force: bool):
     console.print(f"corrections written to {out}; use them with --calibration {out}", highlight=False)
 
 
+@cli.command("verify")
+@click.argument("build_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--synthesis", "synthesis", required=True, type=click.Path(exists=True, path_type=Path),
+              help="A csynth.xml, or the Vitis HLS / Vivado HLS solution folder holding syn/report/csynth.xml.")
+def verify_cmd(build_dir: Path, synthesis: Path):
+    """Check a C synthesis report against the build's plan: DSP and BRAM18, the shared engine's instances,
+    every planned loop's II and trip count; exit 1 naming each difference."""
+    from .verify import table, verify
+
+    try:
+        result = verify(build_dir, synthesis)
+    except ConfigError as exc:
+        _fail(exc)
+    Console(width=160).print(table(result))
+    if result.differences:
+        _fail(ConfigError(result.summary()), 1)
+    console.print(result.summary(), highlight=False)
+
+
 @cli.command("sweep")
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print every point as JSON.")

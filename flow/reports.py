@@ -174,7 +174,7 @@ def parse_csynth_xml(path) -> HLSReport:
 
 
 LOOP_FIGURES = ("TripCount", "Latency", "AbsoluteTimeLatency", "IterationLatency", "PipelineII", "PipelineDepth",
-                "InstanceList", "Slack")
+                "InstanceList", "Slack", "Name", "PipelineType")  # the last two: in ModuleInformation's loops
 
 
 def _xml_range(element) -> tuple[int | None, int | None]:
@@ -200,6 +200,43 @@ def _xml_loops(summary, parent: str = "") -> list:
         out.append(LoopReport(name, *trip, *latency, ii, depth))
         out.extend(_xml_loops(loop, name))
     return out
+
+
+@dataclass
+class Instance:
+    """One instance of a csynth.xml ``RTLDesignHierarchy``: its name, its module and the instances inside it."""
+
+    name: str
+    module: str
+    instances: list  # Instance
+
+
+@dataclass
+class ModuleReport:
+    """One module of a csynth.xml ``ModuleInformation``: its resources (its instances' included) and loops."""
+
+    name: str
+    resources: dict[str, int]
+    loops: list  # LoopReport
+
+
+def parse_csynth_design(path) -> tuple[list | None, list]:
+    """The module hierarchy and the per-module figures Vitis HLS writes into its ``csynth.xml``: the
+    instances under the top module (``None`` when the report has no ``RTLDesignHierarchy``, as Vivado
+    HLS's and every per-module report) and the ``ModuleInformation`` modules (none when it has none)."""
+    path = Path(path)
+    with _reading(path):
+        root = ET.fromstring(path.read_bytes())
+        top = root.find("RTLDesignHierarchy/TopModule")
+        modules = [ModuleReport(module.findtext("Name", "").strip(), _xml_resources(module, "AreaEstimates/Resources"),
+                                _xml_loops(module.find("PerformanceEstimates/SummaryOfLoopLatency")))
+                   for module in root.findall("ModuleInformation/Module")]
+        return (None if top is None else _xml_instances(top)), modules
+
+
+def _xml_instances(parent) -> list:
+    return [Instance(inst.findtext("InstName", "").strip(), inst.findtext("ModuleName", "").strip(),
+                     _xml_instances(inst)) for inst in parent.findall("InstancesList/Instance")]
 
 
 def _xml_tool(root: ET.Element, version: str | None) -> str | None:

@@ -12,8 +12,8 @@ from dataclasses import replace
 
 import pytest
 
-from flow.reports import (ReportError, UtilizationReport, detect_and_parse, parse_csynth_rpt, parse_csynth_xml,
-                          parse_vivado_utilization)
+from flow.reports import (LoopReport, ReportError, UtilizationReport, detect_and_parse, parse_csynth_design,
+                          parse_csynth_rpt, parse_csynth_xml, parse_vivado_utilization)
 
 REPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reports"
 
@@ -254,6 +254,45 @@ def test_loops_of_a_csynth_xml(name, loops):
     parsed = parse_csynth_xml(report(name))
     assert [(lp.name, lp.trip_min, lp.trip_max, lp.latency_min, lp.latency_max, lp.ii, lp.depth)
             for lp in parsed.loops] == loops
+
+
+def test_module_hierarchy_and_module_information_of_a_vitis_csynth_xml():
+    """accel_autoencoder csynth.xml, read by eye: RTLDesignHierarchy under Autoencoder (InstName, ModuleName,
+    nesting), and ModuleInformation's 11 modules, e.g. BackPropagateEncoderWeightsChanges (LUT 141, FF 23,
+    loops VITIS_LOOP_265_1 and Loop5 > Loop51, TripCount 10, 4, 10, none pipelined) and
+    Autoencoder_Pipeline_VITIS_LOOP_52_1 (VITIS_LOOP_52_1: TripCount 600, Latency 600, PipelineII 1, depth 2)."""
+    hierarchy, modules = parse_csynth_design(report("vitis_hls_2022.1_xc7z020_accel_autoencoder_csynth.xml"))
+
+    def tree(instances):
+        return [(i.name, i.module, tree(i.instances)) for i in instances]
+
+    pipeline = [(f"grp_Autoencoder_Pipeline_VITIS_LOOP_{n}_fu_{fu}", f"Autoencoder_Pipeline_VITIS_LOOP_{n}", [])
+                for n, fu in (("52_1", 542), ("58_2", 549), ("63_3", 557), ("69_4", 604))]
+    assert tree(hierarchy) == pipeline + [("grp_BackPropagate_fu_651", "BackPropagate", [
+        ("BackPropagateDecoderWeightChanges_U0", "BackPropagateDecoderWeightChanges", [
+            ("grp_BackPropagateDecoderWeightChanges_Pipeline_Loop31_fu_46",
+             "BackPropagateDecoderWeightChanges_Pipeline_Loop31", [])]),
+        ("BackPropagateEncoderWeightsChanges_U0", "BackPropagateEncoderWeightsChanges", []),
+        ("BackPropagateEncoderWeights_U0", "BackPropagateEncoderWeights", []),
+        ("BackPropagateDecoderWeights_U0", "BackPropagateDecoderWeights", [])])]
+    assert len(modules) == 11 and sum(len(m.loops) for m in modules) == 15
+    by_name = {m.name: m for m in modules}
+    changes = by_name["BackPropagateEncoderWeightsChanges"]
+    assert changes.resources == res(0, 0, 23, 141, 0)
+    assert [(lp.name, lp.trip_max, lp.ii) for lp in changes.loops] == [("VITIS_LOOP_265_1", 10, None),
+                                                                      ("Loop5", 4, None), ("Loop5/Loop51", 10, None)]
+    assert by_name["Autoencoder_Pipeline_VITIS_LOOP_52_1"].loops == [
+        LoopReport("VITIS_LOOP_52_1", 600, 600, 600, 600, 1, 2)]
+
+
+@pytest.mark.parametrize("name, hierarchy, modules", [
+    ("vitis_hls_2020.2_xc7z020_top_dfg_csynth.xml", [], ["top_dfg"]),  # a TopModule without instances
+    ("vivado_hls_2019.2.1_xc7z020_autoencoder_csynth.xml", None, []),  # Vivado HLS: neither section
+    ("vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml", None, []),  # a per-module report
+])
+def test_reports_without_instances(name, hierarchy, modules):
+    found, parsed = parse_csynth_design(report(name))
+    assert found == hierarchy and [m.name for m in parsed] == modules
 
 
 def test_to_dict_is_plain_data():

@@ -1,0 +1,218 @@
+"""What C synthesis built, against what the build planned: ``tsflow verify`` and ``tsflow export --run``.
+
+The estimate, the latency and the shared-lanes design all rest on the plan (``plan.json``): one multiply
+engine, called from one place, and every loop pipelined at its planned II. Vitis HLS may do otherwise
+without an error (inline or copy the engine, miss an II, bind more DSPs), so this reads the tool's
+``csynth.xml`` and the per-module ``*_csynth.xml`` beside it and compares:
+
+- DSP and BRAM18 of the top module with the estimate's totals (``estimate.json``), exactly: both count
+  whole DSP slices and RAMB18 halves, and no tolerance is documented for either;
+- DSP of each instance of the engine function with ``engine.dsp``, and its instances in the module
+  hierarchy with ``engine.call_sites``;
+- each planned pipelined loop's achieved II and trip count.
+
+What the report does not say (Vivado HLS writes no module hierarchy) is a difference too: a check that
+cannot see its figure does not pass.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import ConfigError
+from .reports import ReportError, parse_csynth_design, parse_csynth_xml
+
+REPORT = "csynth.xml"
+SOLUTION_REPORT = f"syn/report/{REPORT}"
+EXPECTED = (f"expected a C synthesis report: a {REPORT}, or a Vitis HLS / Vivado HLS solution folder holding "
+            f"{SOLUTION_REPORT}")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the build promises: the estimate's totals, the engine (``None`` without shared lanes) and the
+    pipelined loops (function, label, trips as (min, max), ii)."""
+
+    dsp: int
+    bram18: int
+    calibrated: bool
+    engine: dict | None
+    loops: list
+
+
+@dataclass(frozen=True)
+class Check:
+    what: str
+    planned: str
+    synthesis: str
+    ok: bool
+
+
+@dataclass
+class Verification:
+    report: Path
+    modules: list  # the per-module reports read beside it
+    calibrated: bool  # the totals are a calibrated estimate
+    checks: list  # Check
+
+    @property
+    def differences(self) -> list:
+        return [c for c in self.checks if not c.ok]
+
+    def summary(self) -> str:
+        if not self.differences:
+            return f"C synthesis matches the plan: {len(self.checks)} checks, no difference"
+        return (f"C synthesis differs from the plan in {len(self.differences)} of {len(self.checks)} checks: "
+                + ", ".join(c.what for c in self.differences))
+
+
+def _need(doc, key: str, where: str, path: Path):
+    if not isinstance(doc, dict) or key not in doc:
+        raise ConfigError(f"{path} has no {where}{key} (written by an older tsflow?); run 'tsflow build' again")
+    return doc[key]
+
+
+def _read_json(build_dir: Path, name: str):
+    path = build_dir / name
+    if not path.is_file():
+        raise ConfigError(f"{build_dir} is not a build folder ({name} missing); give the folder 'tsflow build "
+                          f"--out' wrote")
+    try:
+        return json.loads(path.read_text()), path
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path} cannot be read ({exc}); run 'tsflow build' again") from None
+
+
+def read_plan(build_dir) -> Plan:
+    """The plan of a build folder; ConfigError (before any synthesis is waited for) if it cannot be read."""
+    build_dir = Path(build_dir)
+    if not build_dir.is_dir():
+        raise ConfigError(f"{build_dir} is not a folder; give the folder 'tsflow build --out' wrote")
+    plan, path = _read_json(build_dir, "plan.json")
+    engine = _need(plan, "engine", "", path)
+    if engine is not None:
+        engine = {key: _need(engine, key, "engine.", path) for key in ("function", "call_sites", "dsp")}
+    loops = _need(plan, "loops", "", path)
+    if not isinstance(loops, list):
+        raise ConfigError(f"{path}: loops is not a list of loops (written by an older tsflow?); run 'tsflow build' "
+                          f"again")
+    planned = []
+    for i, loop in enumerate(loops):
+        trips = _need(loop, "trips", f"loops[{i}].", path)
+        planned.append({"function": _need(loop, "function", f"loops[{i}].", path),
+                        "label": _need(loop, "label", f"loops[{i}].", path),
+                        "trips": tuple(_need(trips, key, f"loops[{i}].trips.", path) for key in ("min", "max")),
+                        "ii": _need(loop, "ii", f"loops[{i}].", path)})
+    estimate, path = _read_json(build_dir, "estimate.json")
+    total = _need(estimate, "total", "", path)
+    return Plan(dsp=_need(total, "dsp", "total.", path), bram18=_need(total, "bram18", "total.", path),
+                calibrated=bool(estimate.get("calibrated")), engine=engine, loops=planned)
+
+
+def find_reports(path) -> tuple[Path, list]:
+    """The top report ``path`` names (a csynth.xml, a folder holding one, a solution folder) and the
+    per-module reports beside it, or in ``modules/`` beside it (where ``tsflow export --run`` copies them)."""
+    path = Path(path)
+    if path.is_dir():
+        found = next((p for p in (path / SOLUTION_REPORT, path / REPORT) if p.is_file()), None)
+        if found is None:
+            raise ConfigError(f"{path} holds no {SOLUTION_REPORT} or {REPORT}; {EXPECTED}")
+        path = found
+    modules = sorted(p for folder in (path.parent, path.parent / "modules") for p in folder.glob("*_csynth.xml")
+                     if p != path)
+    return path, modules
+
+
+def _of(module: str, function: str) -> bool:
+    """A module HLS made of ``function``: its own (``f``, or ``f_s``, ``f_1`` for a specialised copy) or one
+    it outlined a loop into (Vitis HLS 2021.2+: ``f_Pipeline_<label>``)."""
+    return module == function or module.startswith(f"{function}_")
+
+
+def _instances_of(instances: list, function: str) -> list:
+    """The instances of ``function``'s module, outermost only: those inside one are its outlined loops."""
+    out = []
+    for inst in instances:
+        out += [inst] if _of(inst.module, function) else _instances_of(inst.instances, function)
+    return out
+
+
+def _span(low, high) -> str:
+    return "undefined" if low is None else str(low) if low == high else f"{low}~{high}"
+
+
+def _equal(what: str, planned: int, got: int) -> Check:
+    return Check(what, str(planned), str(got), planned == got)
+
+
+def _engine_checks(engine: dict, hierarchy: list | None, resources: dict) -> list:
+    f = engine["function"]
+    if hierarchy is None:
+        absent = "not in the report (no module hierarchy: Vivado HLS and per-module reports write none)"
+        return [Check(f"instances of {f}", str(engine["call_sites"]), absent, False),
+                Check(f"DSP of each {f} instance", str(engine["dsp"]), absent, False)]
+    found = _instances_of(hierarchy, f)
+    dsp = [(inst.module, resources.get(inst.module, {}).get("dsp")) for inst in found]
+    return [Check(f"instances of {f}", str(engine["call_sites"]),
+                  str(len(found)) + (f" ({', '.join(inst.name for inst in found)})" if found else ""),
+                  len(found) == engine["call_sites"]),
+            Check(f"DSP of each {f} instance", str(engine["dsp"]),
+                  "; ".join(f"{'not in the report' if d is None else d} ({m})" for m, d in dsp) or "no instance",
+                  bool(dsp) and all(d == engine["dsp"] for _, d in dsp))]
+
+
+def _loop_checks(planned: dict, loops: dict) -> list:
+    f, label = planned["function"], planned["label"]
+    where, trips = f"{f}/{label}", _span(*planned["trips"])
+    found = [(module, lp) for (module, name), lp in loops.items() if name.split("/")[-1] == label and _of(module, f)]
+    if not found:
+        return [Check(where, f"II {planned['ii']}, trips {trips}",
+                      f"not in the report (no loop {label} in a module {f} or {f}_*)", False)]
+    return [Check(f"{where}: II", str(planned["ii"]),
+                  "; ".join(f"{'not pipelined' if lp.ii is None else lp.ii} ({m})" for m, lp in found),
+                  all(lp.ii == planned["ii"] for _, lp in found)),
+            Check(f"{where}: trips", trips, "; ".join(f"{_span(lp.trip_min, lp.trip_max)} ({m})" for m, lp in found),
+                  all((lp.trip_min, lp.trip_max) == planned["trips"] for _, lp in found))]
+
+
+def verify(build_dir, synthesis, plan: Plan | None = None) -> Verification:
+    """Check the C synthesis report at ``synthesis`` against the plan of ``build_dir`` (``plan``: already read)."""
+    plan = plan or read_plan(build_dir)
+    top_path, module_paths = find_reports(synthesis)
+    try:
+        top = parse_csynth_xml(top_path)
+        hierarchy, modules = parse_csynth_design(top_path)
+        others = [parse_csynth_xml(p) for p in module_paths]
+    except ReportError as exc:
+        raise ConfigError(f"{exc}; {EXPECTED}") from None
+    loops, resources = {}, {m.name: m.resources for m in modules}
+    for module, found in [(top.top, top.loops), *((m.name, m.loops) for m in modules), *((r.top, r.loops) for r in others)]:
+        for lp in found:  # a loop the top report and its module's own report both give is one loop
+            loops.setdefault((module, lp.name), lp)
+    for r in others:
+        resources.setdefault(r.top, r.resources)
+    checks = [_equal(f"DSP of {top.top} (top)", plan.dsp, top.resources["dsp"]),
+              _equal(f"BRAM18 of {top.top} (top)", plan.bram18, top.resources["bram18"])]
+    if plan.engine is not None:
+        checks += _engine_checks(plan.engine, hierarchy, resources)
+    for planned in plan.loops:
+        checks += _loop_checks(planned, loops)
+    return Verification(top_path, module_paths, plan.calibrated, checks)
+
+
+def table(result: Verification):
+    """The plan-vs-synthesis table, every check, the differences in bold red."""
+    from rich.table import Table
+    from rich.text import Text
+
+    modules = f" and {len(result.modules)} module reports beside it" if result.modules else ""
+    table = Table(title=f"plan against C synthesis: {result.report}{modules}")
+    table.add_column("check")
+    table.add_column(f"plan (DSP, BRAM18: {'calibrated ' if result.calibrated else ''}estimate)")
+    table.add_column("synthesis")
+    table.add_column("")
+    for c in result.checks:
+        table.add_row(Text(c.what), Text(c.planned), Text(c.synthesis), "ok" if c.ok else "DIFFERS",
+                      style=None if c.ok else "bold red")
+    return table
