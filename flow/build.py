@@ -102,7 +102,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
          f"test {len(ds.test.y):,}")
     est = estimate(cfg, n_features=len(ds.features), calibration=calibration)
     (stage / "estimate.json").write_text(json.dumps(est.to_dict(), indent=2))
-    (stage / "plan.json").write_text(json.dumps(est.plan.to_dict(), indent=1))
+    (stage / "plan.json").write_text(json.dumps(est.plan_dict(), indent=1))
     if checked:
         checked(est)
     if not est.fits and not allow_overflow:
@@ -132,7 +132,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
         cfg = trained_cfg
         est = estimate(cfg, n_features=len(ds.features), calibration=calibration)
         (stage / "estimate.json").write_text(json.dumps(est.to_dict(), indent=2))
-        (stage / "plan.json").write_text(json.dumps(est.plan.to_dict(), indent=1))
+        (stage / "plan.json").write_text(json.dumps(est.plan_dict(), indent=1))
         note("estimate again with the binary points training chose (the types set the accumulator widths)")
         if not est.fits and not allow_overflow:
             over = ", ".join(f"{r} {est.total[r]} > {est.budget[r]}" for r in est.overflowing)
@@ -145,7 +145,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     seconds["reference"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     note(f"hls4ml conversion into {stage / 'hls'}")
-    project = write_project(cfg, model, resolve_precisions(cfg), ref, stage / "hls", est.plan)
+    project = write_project(cfg, model, resolve_precisions(cfg), ref, stage / "hls", est.plan_dict())
     seconds["convert"] = time.perf_counter() - t0
     note("C simulation: compiling the testbench with g++, then every test window, every boundary compared")
     csim = run_csim(stage / "hls", ref, jobs=jobs)

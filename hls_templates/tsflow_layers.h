@@ -84,100 +84,101 @@ template <class T> inline T of_word(const ap_int<32> &w) {
     return v;
 }
 
-// One clock of a layer's multiply lanes: the exact products of the operand mantissas and their sum.
-// LANES_T describes the lanes (lanes, a_t, b_t, sum_t, mul_impl). Shared: the design's one
-// engine, the generated `tsflow_mac` (found at instantiation), one RTL instance used by every layer in
-// turn. Not shared: the layer's own multipliers, for a layer whose hls.multiplier differs.
-template <bool SHARED> struct lanes;
-template <> struct lanes<true> {
-    template <class LANES_T>
-    static void run(const typename LANES_T::a_t a[LANES_T::lanes], const typename LANES_T::b_t b[LANES_T::lanes],
-                    typename LANES_T::sum_t &sum) {
+// The products of one clock on a layer's own multiply lanes (a layer whose hls.multiplier differs from
+// the shared lanes'): LANES_T describes them (lanes, a_t, b_t, sum_t, mul_impl); the exact sum.
+template <class LANES_T>
+inline typename LANES_T::sum_t own_lanes(const typename LANES_T::a_t a[LANES_T::lanes],
+                                         const typename LANES_T::b_t b[LANES_T::lanes]) {
 #pragma HLS INLINE
-        tsflow_mac(a, b, sum);
-    }
-};
-template <> struct lanes<false> {
-    template <class LANES_T>
-    static void run(const typename LANES_T::a_t a[LANES_T::lanes], const typename LANES_T::b_t b[LANES_T::lanes],
-                    typename LANES_T::sum_t &sum) {
-#pragma HLS INLINE
-        typename LANES_T::sum_t s = 0;
-        for (unsigned l = 0; l < LANES_T::lanes; l++) {
+    typename LANES_T::sum_t s = 0;
+    for (unsigned l = 0; l < LANES_T::lanes; l++) {
 #pragma HLS UNROLL
-            s += multiply<LANES_T::mul_impl>::product(a[l], b[l]);
-        }
-        sum = s;
+        s += multiply<LANES_T::mul_impl>::product(a[l], b[l]);
     }
-};
+    return s;
+}
 
-// y = x, converted to y's type (the model's input quantizer); rows x cols, `lanes` elements a clock
+// The counters of a flattened loop nest, advanced by hand once a clock (innermost first): c over nc
+// chunks, o over no outputs, r over nr rows, then g. Nothing for the tool to flatten or to guess.
+inline void advance(unsigned &c, unsigned &o, unsigned &r, unsigned &g, unsigned nc, unsigned no, unsigned nr) {
+#pragma HLS INLINE
+    bool c_end = c + 1 == nc, o_end = o + 1 == no, r_end = r + 1 == nr;
+    c = c_end ? 0 : c + 1;
+    if (c_end) o = o_end ? 0 : o + 1;
+    if (c_end && o_end) r = r_end ? 0 : r + 1;
+    if (c_end && o_end && r_end) g++;
+}
+
+// y = x, converted to y's type (the model's input quantizer): rows x cols, `lanes` elements a clock,
+// one pipelined loop of rows * chunks clocks (at least 2: the plan writes cast_wires otherwise)
 template <class x_T, class y_T, typename CONFIG_T>
 void cast(const x_T x[CONFIG_T::n_rows * CONFIG_T::n_cols], y_T y[CONFIG_T::n_rows * CONFIG_T::n_cols]) {
 #pragma HLS INLINE
-Rows:
-    for (unsigned r = 0; r < CONFIG_T::n_rows; r++) {
-    Chunks:
-        for (unsigned c = 0; c < chunks<CONFIG_T::n_cols, CONFIG_T::lanes>::value; c++) {
+    static const unsigned C = chunks<CONFIG_T::n_cols, CONFIG_T::lanes>::value;
+    unsigned c = 0, o = 0, r = 0, g = 0;
+Cast:
+    for (unsigned k = 0; k < CONFIG_T::n_rows * C; k++) {
 #pragma HLS PIPELINE II = 1
-        Lanes:
-            for (unsigned l = 0; l < CONFIG_T::lanes; l++) {
-                unsigned col = c * CONFIG_T::lanes + l;
-                if (col < CONFIG_T::n_cols) y[r * CONFIG_T::n_cols + col] = x[r * CONFIG_T::n_cols + col];
-            }
+        for (unsigned l = 0; l < CONFIG_T::lanes; l++) {
+#pragma HLS UNROLL
+            unsigned col = c * CONFIG_T::lanes + l;
+            if (col < CONFIG_T::n_cols) y[o * CONFIG_T::n_cols + col] = x[o * CONFIG_T::n_cols + col];
         }
+        advance(c, o, r, g, C, CONFIG_T::n_rows, 1);
     }
 }
 
-// y = round(a + b), element by element; rows x cols, `lanes` elements a clock
+// The same when every element goes at once: wires, no loop
+template <class x_T, class y_T, typename CONFIG_T>
+void cast_wires(const x_T x[CONFIG_T::n_rows * CONFIG_T::n_cols], y_T y[CONFIG_T::n_rows * CONFIG_T::n_cols]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_rows * CONFIG_T::n_cols; i++) {
+#pragma HLS UNROLL
+        y[i] = x[i];
+    }
+}
+
+// y = round(a + b), element by element, all at once (the delta head's one add)
 template <class a_T, class b_T, class y_T, typename CONFIG_T>
-void add(const a_T a[CONFIG_T::n_rows * CONFIG_T::n_cols], const b_T b[CONFIG_T::n_rows * CONFIG_T::n_cols],
-         y_T y[CONFIG_T::n_rows * CONFIG_T::n_cols]) {
+void add_wires(const a_T a[CONFIG_T::n_rows * CONFIG_T::n_cols], const b_T b[CONFIG_T::n_rows * CONFIG_T::n_cols],
+               y_T y[CONFIG_T::n_rows * CONFIG_T::n_cols]) {
 #pragma HLS INLINE
-Rows:
-    for (unsigned r = 0; r < CONFIG_T::n_rows; r++) {
-    Chunks:
-        for (unsigned c = 0; c < chunks<CONFIG_T::n_cols, CONFIG_T::lanes>::value; c++) {
-#pragma HLS PIPELINE II = 1
-        Lanes:
-            for (unsigned l = 0; l < CONFIG_T::lanes; l++) {
-                unsigned col = c * CONFIG_T::lanes + l;
-                if (col < CONFIG_T::n_cols) {
-                    unsigned i = r * CONFIG_T::n_cols + col;
-                    y[i] = a[i] + b[i];
-                }
-            }
-        }
+    for (unsigned i = 0; i < CONFIG_T::n_rows * CONFIG_T::n_cols; i++) {
+#pragma HLS UNROLL
+        y[i] = a[i] + b[i];
     }
 }
 
+// ---- the engine's layers, one clock at a time (flow/hls/engine.py writes the loop that calls them) ----
+//
+// E: the lanes the operands go to (the shared lanes, or the layer's own), E::lanes >= CONFIG_T::lanes;
+// the lanes past the layer's own and the lanes past the end of a sum (its last chunk) get zeros.
 
-// One clock of a dense layer: `lanes` consecutive inputs of step t times row o of w (stored
-// [n_out][n_in]) on the multiply lanes, added to the accumulator, which starts from the bias on an
-// output's first clock (c == 0).
-template <class x_T, typename CONFIG_T>
-inline void dense_clock(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
-                        const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_out],
-                        const typename CONFIG_T::bias_t b[CONFIG_T::n_out], unsigned t, unsigned o, unsigned c,
-                        typename CONFIG_T::accum_t &acc) {
+// Operands of one clock of a dense layer: `lanes` consecutive inputs of step t, and row o of w (stored
+// [n_out][n_in]), chunk c.
+template <class E, typename CONFIG_T, class x_T>
+inline void dense_operands(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
+                           const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_out], unsigned t,
+                           unsigned o, unsigned c, typename E::a_t a[E::lanes], typename E::b_t b[E::lanes]) {
 #pragma HLS INLINE
-    typedef typename CONFIG_T::lanes_t E;
-    static const unsigned P = CONFIG_T::lanes;
-    typename E::a_t a[E::lanes];
-    typename E::b_t bw[E::lanes];
-    typename E::sum_t sum;
-Lanes:
     for (unsigned l = 0; l < E::lanes; l++) {
-        unsigned i = c * P + l;
-        bool on = l < P && i < CONFIG_T::n_in;
+#pragma HLS UNROLL
+        unsigned i = c * CONFIG_T::lanes + l;
+        bool on = l < CONFIG_T::lanes && i < CONFIG_T::n_in;
         a[l] = on ? typename E::a_t(int_of(x[t * CONFIG_T::n_in + i])) : typename E::a_t(0);
-        bw[l] = on ? typename E::b_t(int_of(w[o * CONFIG_T::n_in + i])) : typename E::b_t(0);
+        b[l] = on ? typename E::b_t(int_of(w[o * CONFIG_T::n_in + i])) : typename E::b_t(0);
     }
-    lanes<CONFIG_T::shared>::template run<E>(a, bw, sum);
-    typename CONFIG_T::psum_t part;
+}
+
+// The accumulator after one clock: `first` (the bias, or 0) on an output's first chunk, plus the lanes'
+// exact sum read with the products' binary point (psum_t has the sum's width)
+template <class accum_T, class psum_T, class sum_T>
+inline void accumulate(const sum_T &sum, const accum_T &first, unsigned c, accum_T &acc) {
+#pragma HLS INLINE
+    psum_T part;
     part.range() = sum.range();
-    typename CONFIG_T::accum_t base = acc;
-    if (c == 0) base = b[o];
+    accum_T base = acc;
+    if (c == 0) base = first;
     acc = base + part;
 }
 
@@ -209,149 +210,141 @@ inline void put_in_order(T *y, T row[WORD], unsigned &fill, unsigned &word, unsi
     }
 }
 
-// y[t][o] = round(sum_i x[t][i] * w[o][i] + b[o]), with ReLU on the exact sum when CONFIG_T::relu.
-// One perfect loop nest: the accumulator is set on an output's first clock and written on its last,
-// so one output leaves every ceil(n_in / lanes) clocks with a single pipeline fill per layer. y is
-// written [t][o], or [o][t] when CONFIG_T::transpose_out (the attention value, read along time by the
-// context lanes).
-template <class x_T, class y_T, typename CONFIG_T>
-void dense_seq(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in], y_T y[CONFIG_T::n_steps * CONFIG_T::n_out],
-               const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_out],
-               const typename CONFIG_T::bias_t b[CONFIG_T::n_out]) {
+// A dense layer's output y[t][o] = round(acc), with ReLU on the exact sum when CONFIG_T::relu; written
+// [t][o], or [o][t] when CONFIG_T::transpose_out (the attention value, read along time by the context)
+template <typename CONFIG_T, class y_T>
+inline void dense_out(const typename CONFIG_T::accum_t &acc, y_T *y, y_T row[CONFIG_T::word], unsigned &fill,
+                      unsigned &word, unsigned t, unsigned o) {
 #pragma HLS INLINE
-    static const unsigned C = chunks<CONFIG_T::n_in, CONFIG_T::lanes>::value;
-    typename CONFIG_T::accum_t acc = 0;
-    y_T row[CONFIG_T::word];
-#pragma HLS ARRAY_PARTITION variable = row complete
-    unsigned fill = 0, word = 0;
-Steps:
-    for (unsigned t = 0; t < CONFIG_T::n_steps; t++) {
-    Outputs:
-        for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
-        Chunks:
-            for (unsigned c = 0; c < C; c++) {
-#pragma HLS PIPELINE II = 1
-                dense_clock<x_T, CONFIG_T>(x, w, b, t, o, c, acc);
-                if (c == C - 1) {
-                    typename CONFIG_T::accum_t out = acc;
-                    if (CONFIG_T::relu && out < 0) out = 0;
-                    if (CONFIG_T::transpose_out)
-                        y[o * CONFIG_T::n_steps + t] = out;
-                    else
-                        put_in_order<CONFIG_T::word, y_T>(y, row, fill, word, t * CONFIG_T::n_out + o, out);
-                }
-            }
-        }
-    }
+    typename CONFIG_T::accum_t out = acc;
+    if (CONFIG_T::relu && out < 0) out = 0;
+    if (CONFIG_T::transpose_out)
+        y[o * CONFIG_T::n_steps + t] = out;
+    else
+        put_in_order<CONFIG_T::word, y_T>(y, row, fill, word, t * CONFIG_T::n_out + o, out);
 }
 
-// A dense layer with the element-wise layers after it done at its output, one value a clock:
-// y = round(x . w + b), then s = round(y + a[t][o]) (a: the positional table or the residual input),
-// stored in s. y is recorded by the C simulation trace (y_trace) and does not exist in the hardware.
-template <class x_T, class y_T, class a_T, class s_T, typename CONFIG_T>
-void dense_add(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
-               const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_out],
-               const typename CONFIG_T::bias_t b[CONFIG_T::n_out], const a_T a[CONFIG_T::n_steps * CONFIG_T::n_out],
-               s_T s[CONFIG_T::n_steps * CONFIG_T::n_out], y_T y_trace[CONFIG_T::n_steps * CONFIG_T::n_out]) {
+// The element-wise layer after a dense layer, at its output: y = round(acc), s = round(y + a[t][o]) (a:
+// the positional table or the residual input), stored in s. y is recorded by the C simulation trace
+// (y_trace) and does not exist in the hardware.
+template <typename CONFIG_T, class y_T, class a_T, class s_T>
+inline void dense_add_out(const typename CONFIG_T::accum_t &acc, const a_T *a, s_T *s, y_T *y_trace,
+                          s_T row[CONFIG_T::word], unsigned &fill, unsigned &word, unsigned t, unsigned o) {
 #pragma HLS INLINE
-    static const unsigned C = chunks<CONFIG_T::n_in, CONFIG_T::lanes>::value;
-    typename CONFIG_T::accum_t acc = 0;
-    s_T row[CONFIG_T::word];
-#pragma HLS ARRAY_PARTITION variable = row complete
-    unsigned fill = 0, word = 0;
-Steps:
-    for (unsigned t = 0; t < CONFIG_T::n_steps; t++) {
-    Outputs:
-        for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
-        Chunks:
-            for (unsigned c = 0; c < C; c++) {
-#pragma HLS PIPELINE II = 1
-                dense_clock<x_T, CONFIG_T>(x, w, b, t, o, c, acc);
-                if (c == C - 1) {
-                    unsigned at = t * CONFIG_T::n_out + o;
-                    y_T y = acc;
-                    put_in_order<CONFIG_T::word, s_T>(s, row, fill, word, at, s_T(y + a[at]));
+    unsigned at = t * CONFIG_T::n_out + o;
+    y_T y = acc;
+    put_in_order<CONFIG_T::word, s_T>(s, row, fill, word, at, s_T(y + a[at]));
 #ifndef __SYNTHESIS__
-                    y_trace[at] = y;
+    y_trace[at] = y;
 #endif
-                }
-            }
-        }
-    }
 }
 
-// As dense_add, and then the norm after the residual add: z = round(s * scale[o] + shift[o]) on the
+// As dense_add_out, and then the norm after the residual add: z = round(s * scale[o] + shift[o]) on the
 // layer's own multiplier (BatchNorm deployed as a per-channel affine). Only z is stored; y and s are
 // recorded by the C simulation trace.
-template <class x_T, class y_T, class a_T, class s_T, class z_T, typename CONFIG_T>
-void dense_add_norm(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
-                    const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_out],
-                    const typename CONFIG_T::bias_t b[CONFIG_T::n_out],
-                    const a_T a[CONFIG_T::n_steps * CONFIG_T::n_out],
-                    const typename CONFIG_T::scale_t scale[CONFIG_T::n_out],
-                    const typename CONFIG_T::shift_t shift[CONFIG_T::n_out], z_T z[CONFIG_T::n_steps * CONFIG_T::n_out],
-                    y_T y_trace[CONFIG_T::n_steps * CONFIG_T::n_out], s_T s_trace[CONFIG_T::n_steps * CONFIG_T::n_out]) {
+template <typename CONFIG_T, class y_T, class a_T, class s_T, class z_T>
+inline void dense_add_norm_out(const typename CONFIG_T::accum_t &acc, const a_T *a,
+                               const typename CONFIG_T::scale_t *scale, const typename CONFIG_T::shift_t *shift,
+                               z_T *z, y_T *y_trace, s_T *s_trace, z_T row[CONFIG_T::word], unsigned &fill,
+                               unsigned &word, unsigned t, unsigned o) {
 #pragma HLS INLINE
-    static const unsigned C = chunks<CONFIG_T::n_in, CONFIG_T::lanes>::value;
-    typename CONFIG_T::accum_t acc = 0;
-    z_T row[CONFIG_T::word];
-#pragma HLS ARRAY_PARTITION variable = row complete
-    unsigned fill = 0, word = 0;
-Steps:
-    for (unsigned t = 0; t < CONFIG_T::n_steps; t++) {
-    Outputs:
-        for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
-        Chunks:
-            for (unsigned c = 0; c < C; c++) {
-#pragma HLS PIPELINE II = 1
-                dense_clock<x_T, CONFIG_T>(x, w, b, t, o, c, acc);
-                if (c == C - 1) {
-                    unsigned at = t * CONFIG_T::n_out + o;
-                    y_T y = acc;
-                    s_T s = y + a[at];
-                    put_in_order<CONFIG_T::word, z_T>(z, row, fill, word, at, z_T(multiply<CONFIG_T::mul_impl>::product(s, scale[o]) + shift[o]));
+    unsigned at = t * CONFIG_T::n_out + o;
+    y_T y = acc;
+    s_T s = y + a[at];
+    put_in_order<CONFIG_T::word, z_T>(z, row, fill, word, at,
+                                      z_T(multiply<CONFIG_T::mul_impl>::product(s, scale[o]) + shift[o]));
 #ifndef __SYNTHESIS__
-                    y_trace[at] = y;
-                    s_trace[at] = s;
+    y_trace[at] = y;
+    s_trace[at] = s;
 #endif
-                }
-            }
-        }
+}
+
+// Operands of one clock of the attention scores Q_h . K_h^T: query i, key j, head h, chunk c of the
+// head's dimensions. Buffers q, k are [step][d].
+template <class E, typename CONFIG_T>
+inline void score_operands(const typename CONFIG_T::q_t *q, const typename CONFIG_T::k_t *k, unsigned h, unsigned i,
+                           unsigned j, unsigned c, typename E::a_t a[E::lanes], typename E::b_t b[E::lanes]) {
+#pragma HLS INLINE
+    for (unsigned l = 0; l < E::lanes; l++) {
+#pragma HLS UNROLL
+        unsigned e = c * CONFIG_T::lanes + l;
+        bool on = l < CONFIG_T::lanes && e < CONFIG_T::head_dim;
+        a[l] = on ? typename E::a_t(int_of(q[i * CONFIG_T::d + h * CONFIG_T::head_dim + e])) : typename E::a_t(0);
+        b[l] = on ? typename E::b_t(int_of(k[j * CONFIG_T::d + h * CONFIG_T::head_dim + e])) : typename E::b_t(0);
     }
 }
 
+// score = round((Q_h . K_h^T) * 2^-shift): the shift reinterprets the exact sum's bits; the row maximum
+// is kept as the row's scores leave (top: the running maximum of the row)
+template <typename CONFIG_T>
+inline void score_out(const typename CONFIG_T::accum_t &acc, typename CONFIG_T::score_t *scores,
+                      typename CONFIG_T::score_t *row_max, typename CONFIG_T::score_t &top, unsigned h, unsigned i,
+                      unsigned j) {
+#pragma HLS INLINE
+    static const unsigned L = CONFIG_T::n_steps;
+    typename CONFIG_T::scaled_t scaled;
+    scaled.range() = acc.range();
+    typename CONFIG_T::score_t score = scaled;
+    scores[(h * L + i) * L + j] = score;
+    if (j == 0 || score > top) top = score;
+    if (j == L - 1) row_max[h * L + i] = top;
+}
 
+// Operands of one clock of the context P_h . V_h: query i, dimension e of head h, chunk c of the steps.
+// probs is [head][query][key]; v is stored [d][step], so the lanes read consecutive words of both.
+template <class E, typename CONFIG_T>
+inline void context_operands(const typename CONFIG_T::prob_t *p, const typename CONFIG_T::v_t *v, unsigned h,
+                             unsigned i, unsigned e, unsigned c, typename E::a_t a[E::lanes],
+                             typename E::b_t b[E::lanes]) {
+#pragma HLS INLINE
+    static const unsigned L = CONFIG_T::n_steps;
+    for (unsigned l = 0; l < E::lanes; l++) {
+#pragma HLS UNROLL
+        unsigned j = c * CONFIG_T::lanes + l;
+        bool on = l < CONFIG_T::lanes && j < L;
+        a[l] = on ? typename E::a_t(int_of(p[(h * L + i) * L + j])) : typename E::a_t(0);
+        b[l] = on ? typename E::b_t(int_of(v[(h * CONFIG_T::head_dim + e) * L + j])) : typename E::b_t(0);
+    }
+}
+
+// context[i][h * head_dim + e] = round(acc): the heads side by side in [step][d]
+template <typename CONFIG_T>
+inline void context_out(const typename CONFIG_T::accum_t &acc, typename CONFIG_T::context_t *ctx, unsigned h,
+                        unsigned i, unsigned e) {
+#pragma HLS INLINE
+    ctx[i * CONFIG_T::d + h * CONFIG_T::head_dim + e] = acc;
+}
 
 // y[c] = round(sum_t x[t][c] * recip), recip = round(2^F / n_steps) / 2^F: exact sums over time with
-// `lanes` channels a clock, then one multiply per channel on the pooling's own multiplier
+// `lanes` channels a clock (one loop of chunks * n_steps clocks, counters advanced by hand), then one
+// multiply per channel on the pooling's own multiplier
 template <class x_T, class y_T, typename CONFIG_T>
 void average_pool(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_ch], y_T y[CONFIG_T::n_ch]) {
 #pragma HLS INLINE
-    static const unsigned P = CONFIG_T::lanes;
+    static const unsigned P = CONFIG_T::lanes, C = chunks<CONFIG_T::n_ch, P>::value;
     typename CONFIG_T::recip_t recip;
     recip.range() = ap_uint<CONFIG_T::recip_t::width>(CONFIG_T::recip_mantissa);
     typename CONFIG_T::accum_t sums[CONFIG_T::n_ch];
 #pragma HLS ARRAY_PARTITION variable = sums complete dim = 1
     typename CONFIG_T::accum_t acc[P];
 #pragma HLS ARRAY_PARTITION variable = acc complete dim = 1
-Chunks:
-    for (unsigned c = 0; c < chunks<CONFIG_T::n_ch, P>::value; c++) {
-    Steps:
-        for (unsigned t = 0; t < CONFIG_T::n_steps; t++) {
+    unsigned t = 0, c = 0, r = 0, g = 0;
+PoolSums:
+    for (unsigned k = 0; k < C * CONFIG_T::n_steps; k++) {
 #pragma HLS PIPELINE II = 1
-        Lanes:
-            for (unsigned l = 0; l < P; l++) {
-                unsigned ch = c * P + l;
-                if (ch < CONFIG_T::n_ch) {
-                    typename CONFIG_T::accum_t base = acc[l];
-                    if (t == 0) base = 0;
-                    acc[l] = base + x[t * CONFIG_T::n_ch + ch];
-                    if (t == CONFIG_T::n_steps - 1) sums[ch] = acc[l];
-                }
+        for (unsigned l = 0; l < P; l++) {
+#pragma HLS UNROLL
+            unsigned ch = c * P + l;
+            if (ch < CONFIG_T::n_ch) {
+                typename CONFIG_T::accum_t base = acc[l];
+                if (t == 0) base = 0;
+                acc[l] = base + x[t * CONFIG_T::n_ch + ch];
+                if (t == CONFIG_T::n_steps - 1) sums[ch] = acc[l];
             }
         }
+        advance(t, c, r, g, CONFIG_T::n_steps, C, 1);
     }
-Scale:
+PoolScale:
     for (unsigned ch = 0; ch < CONFIG_T::n_ch; ch++) {
 #pragma HLS PIPELINE II = 1
         y[ch] = multiply<CONFIG_T::mul_impl>::product(sums[ch], recip);
@@ -406,10 +399,10 @@ inline ap_uint<CONFIG_T::exp_t::width> exp_lookup(const typename CONFIG_T::score
     return e;
 }
 
-// The table softmax of every row (flow.tables.softmax_int), rows one after another in two flattened
-// passes of one element a clock: the exact row sums of the looked-up exponentials, then
-// p = min(floor(((e << prob_frac) + (sum >> 1)) / sum), prob_max), the quotient rounded to nearest. The row
-// maxima were taken while the scores were made.
+// The table softmax of every row (flow.tables.softmax_int), rows one after another in two loops of
+// one element a clock over all rows (counters advanced by hand): the exact row sums of the looked-up
+// exponentials, then p = min(floor(((e << prob_frac) + (sum >> 1)) / sum), prob_max), the quotient
+// rounded to nearest. The row maxima were taken while the scores were made.
 template <typename CONFIG_T>
 void softmax_rows(const typename CONFIG_T::score_t s[CONFIG_T::rows * CONFIG_T::n],
                   const typename CONFIG_T::score_t row_max[CONFIG_T::rows],
@@ -419,151 +412,31 @@ void softmax_rows(const typename CONFIG_T::score_t s[CONFIG_T::rows * CONFIG_T::
 #pragma HLS INLINE
     typedef ap_uint<CONFIG_T::exp_t::width + CONFIG_T::sum_extra_bits> sum_int_t;
     typedef ap_uint<CONFIG_T::exp_t::width + CONFIG_T::prob_frac> num_t;  // e << prob_frac and the quotient
+    static const unsigned N = CONFIG_T::rows * CONFIG_T::n;
     sum_int_t total = 0;
-SumRows:
-    for (unsigned r = 0; r < CONFIG_T::rows; r++) {
-    SumElements:
-        for (unsigned j = 0; j < CONFIG_T::n; j++) {
+    unsigned j = 0, r = 0, q = 0, g = 0;
+SoftmaxSums:
+    for (unsigned k = 0; k < N; k++) {
 #pragma HLS PIPELINE II = 1
-            sum_int_t base = total;
-            if (j == 0) base = 0;
-            total = base + exp_lookup<CONFIG_T>(row_max[r], s[r * CONFIG_T::n + j], table);
-            if (j == CONFIG_T::n - 1) row_sum[r] = total;
-        }
+        sum_int_t base = total;
+        if (j == 0) base = 0;
+        total = base + exp_lookup<CONFIG_T>(row_max[r], s[k], table);
+        if (j == CONFIG_T::n - 1) row_sum[r] = total;
+        advance(j, r, q, g, CONFIG_T::n, CONFIG_T::rows, 1);
     }
-DivideRows:
-    for (unsigned r = 0; r < CONFIG_T::rows; r++) {
-    DivideElements:
-        for (unsigned j = 0; j < CONFIG_T::n; j++) {
+    j = 0;
+    r = 0;
+SoftmaxQuotients:
+    for (unsigned k = 0; k < N; k++) {
 #pragma HLS PIPELINE II = 1
-            num_t e = exp_lookup<CONFIG_T>(row_max[r], s[r * CONFIG_T::n + j], table);
-            // ap_uint's + is one bit wider than its wider operand: the numerator never wraps
-            num_t q = ((e << CONFIG_T::prob_frac) + (row_sum[r] >> 1)) / row_sum[r];
-            if (q > CONFIG_T::prob_max) q = CONFIG_T::prob_max;
-            typename CONFIG_T::prob_t pj;
-            pj.range() = q.range(CONFIG_T::prob_t::width - 1, 0);
-            p[r * CONFIG_T::n + j] = pj;
-        }
-    }
-}
-
-// Multi-head scaled dot-product self-attention on a window up to the heads' context, with the table
-// softmax (the output projection runs with the residual add and norm after it: dense_fused).
-// Buffers q, k, ctx [n_steps][d]; v transposed, [d][n_steps]; scores, probs [heads][n_steps][n_steps].
-template <class x_T, typename CONFIG_T>
-void attention(const x_T x[CONFIG_T::n_steps * CONFIG_T::d],
-               typename CONFIG_T::q_t q[CONFIG_T::n_steps * CONFIG_T::d],
-               typename CONFIG_T::k_t k[CONFIG_T::n_steps * CONFIG_T::d],
-               typename CONFIG_T::v_t v[CONFIG_T::n_steps * CONFIG_T::d],
-               typename CONFIG_T::score_t scores[CONFIG_T::heads * CONFIG_T::n_steps * CONFIG_T::n_steps],
-               typename CONFIG_T::prob_t probs[CONFIG_T::heads * CONFIG_T::n_steps * CONFIG_T::n_steps],
-               typename CONFIG_T::context_t ctx[CONFIG_T::n_steps * CONFIG_T::d],
-               const typename CONFIG_T::q_config::weight_t wq[CONFIG_T::d * CONFIG_T::d],
-               const typename CONFIG_T::q_config::bias_t bq[CONFIG_T::d],
-               const typename CONFIG_T::k_config::weight_t wk[CONFIG_T::d * CONFIG_T::d],
-               const typename CONFIG_T::k_config::bias_t bk[CONFIG_T::d],
-               const typename CONFIG_T::v_config::weight_t wv[CONFIG_T::d * CONFIG_T::d],
-               const typename CONFIG_T::v_config::bias_t bv[CONFIG_T::d],
-               const typename CONFIG_T::softmax_config::exp_t exp_table[CONFIG_T::softmax_config::table_size]) {
-#pragma HLS INLINE
-    static const unsigned L = CONFIG_T::n_steps, D = CONFIG_T::d, DH = CONFIG_T::head_dim;
-    typedef typename CONFIG_T::softmax_config SM;
-    typename CONFIG_T::score_t row_max[CONFIG_T::heads * L];
-    ap_uint<SM::exp_t::width + SM::sum_extra_bits> row_sum[CONFIG_T::heads * L];
-#ifdef TSFLOW_VIVADO_HLS
-#pragma HLS RESOURCE variable = row_max core = RAM_2P_LUTRAM
-#pragma HLS RESOURCE variable = row_sum core = RAM_2P_LUTRAM
-#else
-#pragma HLS BIND_STORAGE variable = row_max type = ram_2p impl = lutram
-#pragma HLS BIND_STORAGE variable = row_sum type = ram_2p impl = lutram
-#endif
-    dense_seq<x_T, typename CONFIG_T::q_t, typename CONFIG_T::q_config>(x, q, wq, bq);
-    dense_seq<x_T, typename CONFIG_T::k_t, typename CONFIG_T::k_config>(x, k, wk, bk);
-    dense_seq<x_T, typename CONFIG_T::v_t, typename CONFIG_T::v_config>(x, v, wv, bv);
-
-    // scores = round((Q_h . K_h^T) * 2^-shift): the shift reinterprets the exact sum's bits; the row
-    // maximum is kept as the row's scores leave
-    {
-        typedef typename CONFIG_T::score_lanes_t E;
-        static const unsigned P = CONFIG_T::score_lanes, C = chunks<DH, P>::value;
-        typename CONFIG_T::score_accum_t acc = 0;
-        typename CONFIG_T::score_t top = 0;
-    ScoreHeads:
-        for (unsigned h = 0; h < CONFIG_T::heads; h++) {
-        ScoreQueries:
-            for (unsigned i = 0; i < L; i++) {
-            ScoreKeys:
-                for (unsigned j = 0; j < L; j++) {
-                ScoreChunks:
-                    for (unsigned c = 0; c < C; c++) {
-#pragma HLS PIPELINE II = 1
-                        typename E::a_t a[E::lanes];
-                        typename E::b_t b[E::lanes];
-                        typename E::sum_t sum;
-                    ScoreLanes:
-                        for (unsigned l = 0; l < E::lanes; l++) {
-                            unsigned e = c * P + l;
-                            bool on = l < P && e < DH;
-                            a[l] = on ? typename E::a_t(int_of(q[i * D + h * DH + e])) : typename E::a_t(0);
-                            b[l] = on ? typename E::b_t(int_of(k[j * D + h * DH + e])) : typename E::b_t(0);
-                        }
-                        lanes<CONFIG_T::score_shared>::template run<E>(a, b, sum);
-                        typename CONFIG_T::score_psum_t part;
-                        part.range() = sum.range();
-                        typename CONFIG_T::score_accum_t base = acc;
-                        if (c == 0) base = 0;
-                        acc = base + part;
-                        if (c == C - 1) {
-                            typename CONFIG_T::score_scaled_t scaled;
-                            scaled.range() = acc.range();
-                            typename CONFIG_T::score_t score = scaled;
-                            scores[(h * L + i) * L + j] = score;
-                            if (j == 0 || score > top) top = score;
-                            if (j == L - 1) row_max[h * L + i] = top;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    softmax_rows<SM>(scores, row_max, row_sum, probs, exp_table);
-
-    // context = round(P_h . V_h), heads side by side in [step][d]; v is [d][step], so the lanes read
-    // consecutive steps of both operands
-    {
-        typedef typename CONFIG_T::context_lanes_t E;
-        static const unsigned P = CONFIG_T::context_lanes, C = chunks<L, P>::value;
-        typename CONFIG_T::context_accum_t acc = 0;
-    ContextHeads:
-        for (unsigned h = 0; h < CONFIG_T::heads; h++) {
-        ContextQueries:
-            for (unsigned i = 0; i < L; i++) {
-            ContextDims:
-                for (unsigned e = 0; e < DH; e++) {
-                ContextChunks:
-                    for (unsigned c = 0; c < C; c++) {
-#pragma HLS PIPELINE II = 1
-                        typename E::a_t a[E::lanes];
-                        typename E::b_t b[E::lanes];
-                        typename E::sum_t sum;
-                    ContextLanes:
-                        for (unsigned l = 0; l < E::lanes; l++) {
-                            unsigned j = c * P + l;
-                            bool on = l < P && j < L;
-                            a[l] = on ? typename E::a_t(int_of(probs[(h * L + i) * L + j])) : typename E::a_t(0);
-                            b[l] = on ? typename E::b_t(int_of(v[(h * DH + e) * L + j])) : typename E::b_t(0);
-                        }
-                        lanes<CONFIG_T::context_shared>::template run<E>(a, b, sum);
-                        typename CONFIG_T::context_psum_t part;
-                        part.range() = sum.range();
-                        typename CONFIG_T::context_accum_t base = acc;
-                        if (c == 0) base = 0;
-                        acc = base + part;
-                        if (c == C - 1) ctx[i * D + h * DH + e] = acc;
-                    }
-                }
-            }
-        }
+        num_t e = exp_lookup<CONFIG_T>(row_max[r], s[k], table);
+        // ap_uint's + is one bit wider than its wider operand: the numerator never wraps
+        num_t quotient = ((e << CONFIG_T::prob_frac) + (row_sum[r] >> 1)) / row_sum[r];
+        if (quotient > CONFIG_T::prob_max) quotient = CONFIG_T::prob_max;
+        typename CONFIG_T::prob_t pj;
+        pj.range() = quotient.range(CONFIG_T::prob_t::width - 1, 0);
+        p[k] = pj;
+        advance(j, r, q, g, CONFIG_T::n, CONFIG_T::rows, 1);
     }
 }
 

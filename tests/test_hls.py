@@ -256,10 +256,10 @@ def _project_text(tmp_path, raw):
     prec = resolve_precisions(cfg)
     model = build_model(cfg, prec, True, len(ds.features), ds.target_index)
     ref = reference_forward(ds.test.x[:4], integer_parameters(model), prec, cfg.model, ds.target_index)
-    plan = plan_design(cfg, prec, len(ds.features)).plan
+    plan = plan_design(cfg, prec, len(ds.features)).plan_dict()
     write_project(cfg, model, prec, ref, tmp_path / cfg.hls.tool, plan)
     fw = tmp_path / cfg.hls.tool / "firmware"
-    return (fw / "tsflow_model.cpp").read_text(), (fw / "parameters.h").read_text(), plan.to_dict()
+    return (fw / "tsflow_model.cpp").read_text(), (fw / "parameters.h").read_text(), plan
 
 
 def _preprocessed(firmware) -> str:

@@ -75,6 +75,13 @@ class Estimate:
     def bound_ratio(self) -> float:
         return self.latency_cycles / self.dsp_bound_cycles if self.dsp_bound_cycles else float("inf")
 
+    def plan_dict(self) -> dict:
+        """The plan as ``plan.json`` holds it, with the DSPs the shared lanes take as priced here."""
+        out = self.plan.to_dict()
+        if out["engine"]:
+            out["engine"]["dsp"] = next(e.cost.rounded()["dsp"] for e in self.layers if e.name == "engine")
+        return out
+
     def to_dict(self) -> dict:
         engine = self.plan.engine if self.plan else None
         return {"part": self.part, "clock_mhz": self.clock_mhz, "total": self.total, "budget": self.budget,

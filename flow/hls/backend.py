@@ -18,38 +18,13 @@ from hls4ml.model.optimizer import ModelOptimizerPass, register_pass
 from hls4ml.writer.vitis_writer import VitisWriter
 from hls4ml.writer.vivado_writer import VivadoWriter
 
+from .pragmas import memory_pragmas
+
 
 TEMPLATES = Path(str(files("flow.hls_templates")))
 BACKENDS = {"vitis": "TSFlowVitis", "vivado": "TSFlowVivado"}
 
-_STORAGE_PRAGMA = {
-    "vitis": {"bram": "#pragma HLS BIND_STORAGE variable={v} type=ram_2p impl=bram",
-              "lutram": "#pragma HLS BIND_STORAGE variable={v} type=ram_2p impl=lutram",
-              "rom:bram": "#pragma HLS BIND_STORAGE variable={v} type=rom_1p impl=bram",
-              "rom:lutrom": "#pragma HLS BIND_STORAGE variable={v} type=rom_1p impl=lutram"},
-    "vivado": {"bram": "#pragma HLS RESOURCE variable={v} core=RAM_2P_BRAM",
-               "lutram": "#pragma HLS RESOURCE variable={v} core=RAM_2P_LUTRAM",
-               "rom:bram": "#pragma HLS RESOURCE variable={v} core=ROM_1P_BRAM",
-               "rom:lutrom": "#pragma HLS RESOURCE variable={v} core=ROM_1P_LUTRAM"},
-}
-_ALLOCATION = {"vitis": "#pragma HLS ALLOCATION function instances=tsflow_mac limit=1",
-               "vivado": "#pragma HLS ALLOCATION instances=tsflow_mac limit=1 function"}
-ENGINE_HEADER = "tsflow_engine.h"
-
-
-def memory_pragmas(dialect: str, variable: str, memory: dict | None) -> list[str]:
-    """The pragma lines of one buffer or constant table of the plan: its banks and their storage."""
-    if memory is not None and memory["storage"] == "fused":
-        return [f"// {variable}: computed at a dense layer's output and not stored (kept for the C simulation trace)"]
-    if memory is None or memory["storage"] == "registers":  # wires and register buffers: one word a register
-        return [f"#pragma HLS ARRAY_PARTITION variable={variable} complete dim=0"]
-    lines = []
-    if memory["banks"] > 1:
-        how = "ARRAY_RESHAPE" if memory.get("reshaped") else "ARRAY_PARTITION"
-        lines.append(f"#pragma HLS {how} variable={variable} cyclic factor={memory['banks']} dim=1")
-    key = ("rom:" if memory["rom"] else "") + memory["storage"]
-    lines.append(_STORAGE_PRAGMA[dialect][key].format(v=variable))
-    return lines
+LANES_HEADER, ENGINE_HEADER = "tsflow_lanes.h", "tsflow_engine.h"
 
 
 # hls4ml's scripts and testbench: they would run hls4ml's testbench on zero inputs (no tsflow vectors) and
@@ -76,24 +51,23 @@ class _SequentialWriterMixin:
         for port in [*model.get_input_variables(), *model.get_output_variables()]:
             port.__dict__.pop("tsflow_memory", None)  # ports keep hls4ml's interface pragmas
         super().write_project_cpp(model)
-        from .layers import engine_header  # not at import: hls4ml loads this module while it imports
+        # not at import: hls4ml loads this module while it imports
+        from .engine import engine_header
+        from .layers import lanes_file
+        from .schedule import program_of
 
         firmware = Path(model.config.get_output_dir()) / "firmware"
         plan = next(layer.get_attr("tsflow_plan") for layer in model.get_layers() if layer.get_attr("tsflow_plan"))
-        (firmware / ENGINE_HEADER).write_text(engine_header(plan["engine"]))
+        (firmware / LANES_HEADER).write_text(lanes_file(plan["engine"]))
+        (firmware / ENGINE_HEADER).write_text(engine_header(program_of(model, self.dialect)))
         path = firmware / f"{model.config.get_project_name()}.cpp"
         lines = path.read_text().splitlines(keepends=True)
         kept = [ln for ln in lines if ln.strip() not in ("#pragma HLS PIPELINE", "#pragma HLS DATAFLOW")
                 and not ln.strip().startswith("#pragma HLS PIPELINE II=")]
-        # after the port pragmas: the engine's single instance and every constant table's banks and storage
-        last_port = max(i for i, ln in enumerate(kept) if ln.strip().startswith("#pragma HLS")
-                        and any(k in ln for k in ("INTERFACE", "ARRAY_RESHAPE", "ARRAY_PARTITION variable=window")))
-        tables = [_ALLOCATION[self.dialect]] if plan["engine"] else []
-        for layer in model.get_layers():
-            for weight in layer.get_weights():
-                tables += memory_pragmas(self.dialect, weight.name, getattr(weight, "tsflow_memory", None))
-        kept[last_port + 1:last_port + 1] = ["    " + t + "\n" for t in tables]
-        kept.insert(0, f'#include "{ENGINE_HEADER}"\n')
+        # the lanes' struct before the configs that name it, the engine and stages after them
+        kept.insert(0, f'#include "{LANES_HEADER}"\n')
+        params = next(i for i, ln in enumerate(kept) if ln.strip() == '#include "parameters.h"')
+        kept.insert(params + 1, f'#include "{ENGINE_HEADER}"\n')
         if self.dialect == "vivado":  # tsflow::multiply picks Vivado HLS's RESOURCE pragma
             kept.insert(0, "#define TSFLOW_VIVADO_HLS\n")
         self._write_interface(model, plan["interface"], path, kept)

@@ -22,7 +22,9 @@ from keras_models.export import layer_parameters
 
 from ..fixedpoint import FixedType, exact_sum_type, product_accumulator
 from ..tables import POOL_RECIPROCAL_FRAC, reciprocal_constant, score_shift
+from .engine import LANES_STRUCT, lanes_header, program_call
 from .plan import lanes_sum_width
+from .schedule import cname, program_of
 from .settings import settings_attributes
 
 HEADER = "nnet_utils/tsflow_layers.h"
@@ -30,12 +32,6 @@ TRACE_HEADER = "nnet_utils/tsflow_trace.h"
 _ROUNDING = {"conv": "RND_CONV", "rnd": "RND", "trn": "TRN"}
 _OVERFLOW = {"sat": "SAT", "wrap": "WRAP"}
 MUL_IMPL = {"auto": 0, "dsp": 1, "lut": 2}  # tsflow::MUL_AUTO / MUL_DSP / MUL_LUT
-ENGINE = "tsflow_engine"  # the shared lanes' description, written with tsflow_mac by the backend
-
-
-def cname(name: str) -> str:
-    """A boundary name as a C++ identifier (enc0.q -> enc0_q)."""
-    return name.replace(".", "_")
 
 
 def precision_of(t: FixedType) -> FixedPrecisionType:
@@ -90,7 +86,7 @@ class TSLayer(Layer):
         return self.get_attr("tsflow_plan")
 
     def loop(self, name: str | None = None) -> dict:
-        return self.plan()["loops"][name or self.name]
+        return self.plan()["layers"][name or self.name]
 
     def lanes(self, name: str | None = None) -> int:
         return int(self.loop(name)["lanes"])
@@ -309,7 +305,7 @@ def _lanes_of(node, loop_name: str, struct_name: str) -> tuple[str, str, int, bo
     """(struct text or "", lanes type name, its sum width, shared) for one multiplying loop."""
     loop, engine = node.loop(loop_name), node.plan()["engine"]
     if loop["shared"]:
-        return "", ENGINE, lanes_sum_width(engine["a_width"], engine["b_width"], engine["lanes"]), True
+        return "", LANES_STRUCT, lanes_sum_width(engine["a_width"], engine["b_width"], engine["lanes"]), True
     text = lanes_struct(struct_name, loop["lanes"], loop["a_width"], loop["b_width"], loop["mapping"])
     return text, struct_name, lanes_sum_width(loop["a_width"], loop["b_width"], loop["lanes"]), False
 
@@ -322,7 +318,7 @@ def _fixed_of_int(width: int, frac: int) -> str:
 def _dense_struct(node, name: str, fields: dict, loop_name: str, transpose_out: bool = False,
                   consts: dict | None = None, types: dict | None = None) -> str:
     lanes_text, lanes_t, sum_width, shared = _lanes_of(node, loop_name, name + "_lanes")
-    stored = node.plan()["buffers"][node.plan()["loops"][loop_name]["writes"]]
+    stored = node.plan()["buffers"][node.plan()["layers"][loop_name]["writes"]]
     word = stored["banks"] if stored["reshaped"] else 1  # values written at once (put_in_order)
     return lanes_text + _struct(
         name, {"n_steps": fields["n_steps"], "n_in": fields["n_in"], "n_out": fields["n_out"],
@@ -372,7 +368,7 @@ def config_cpp(node: TSLayer) -> str:
     if cls == "TSAffine":
         dense, fields, loop = _producer(node)
         return _dense_struct(dense, name, fields, loop,
-                             consts={"mul_impl": MUL_IMPL[node.plan()["loops"][loop]["norm_mapping"]]},
+                             consts={"mul_impl": MUL_IMPL[node.plan()["layers"][loop]["norm_mapping"]]},
                              types={"scale_t": _weight_type(node, node.name + ".scale"),
                                     "shift_t": _weight_type(node, node.name + ".shift")})
     if cls == "TSPool":
@@ -403,21 +399,19 @@ def _attention_config(node: TSLayer, name: str) -> str:
                        {"score_t": node.get_output_variable(p + "scores").type.name,
                         "prob_t": node.get_output_variable(p + "softmax").type.name,
                         "exp_t": _weight_type(node, p + "exp_table")}))
-    score_text, score_t, score_sum, score_shared = _lanes_of(node, p + "scores", f"{name}_score_lanes")
+    common = {"n_steps": steps, "d": a("d"), "heads": heads, "head_dim": a("head_dim")}
+    score_text, score_t, score_sum, score_shared = _lanes_of(node, p + "scores", f"{name}_scores_lanes")
     context_text, context_t, context_sum, context_shared = _lanes_of(node, p + "context", f"{name}_context_lanes")
     out += [t for t in (score_text, context_text) if t]
-    types = {f"{r}_config": f"{name}_{r}" for r in ("q", "k", "v")}
-    types["softmax_config"] = f"{name}_softmax"
-    for buf, key in (("q", "q_t"), ("k", "k_t"), ("v", "v_t"), ("scores", "score_t"), ("softmax", "prob_t"),
-                     ("context", "context_t")):
-        types[key] = node.get_output_variable(p + buf).type.name
-    types.update(score_accum_t=a("score_accum").cpp(), score_scaled_t=a("score_scaled").cpp(),
-                 context_accum_t=a("context_accum").cpp(), score_lanes_t=score_t, context_lanes_t=context_t,
-                 score_psum_t=_fixed_of_int(score_sum, a("score_frac")),
-                 context_psum_t=_fixed_of_int(context_sum, a("context_frac")))
-    out.append(_struct(name, {"n_steps": steps, "d": a("d"), "heads": heads, "head_dim": a("head_dim"),
-                              "score_lanes": node.lanes(p + "scores"), "context_lanes": node.lanes(p + "context"),
-                              "score_shared": score_shared, "context_shared": context_shared}, types))
+    var = {b: node.get_output_variable(p + b).type.name for b in ("q", "k", "v", "scores", "softmax", "context")}
+    out.append(_struct(f"{name}_scores", {**common, "lanes": node.lanes(p + "scores"), "shared": score_shared},
+                       {"q_t": var["q"], "k_t": var["k"], "score_t": var["scores"], "accum_t": a("score_accum").cpp(),
+                        "scaled_t": a("score_scaled").cpp(), "lanes_t": score_t,
+                        "psum_t": _fixed_of_int(score_sum, a("score_frac"))}))
+    out.append(_struct(f"{name}_context", {**common, "lanes": node.lanes(p + "context"), "shared": context_shared},
+                       {"prob_t": var["softmax"], "v_t": var["v"], "context_t": var["context"],
+                        "accum_t": a("context_accum").cpp(), "lanes_t": context_t,
+                        "psum_t": _fixed_of_int(context_sum, a("context_frac"))}))
     return "\n".join(out)
 
 
@@ -430,100 +424,63 @@ def _record(node: TSLayer, boundary: str) -> str:
     return f'TSFLOW_RECORD("{boundary}", {v.name}, {v.size_cpp()});'
 
 
+def _records(model) -> list[str]:
+    """The C simulation trace of every boundary the schedule computes, in order (after the schedule: every
+    buffer still holds its values)."""
+    out = []
+    for node in model.get_layers():
+        if not isinstance(node, TSLayer):
+            continue
+        cls, n = node.class_name, node.name
+        if cls == "TSPositional":
+            dense, _, _ = _producer(node)
+            out += [_record(dense, "embed"), _record(node, n)]
+        elif cls == "TSAffine":
+            add = node.get_input_node()
+            dense, _, loop = _producer(node)
+            out += [_record(dense, loop), _record(add, add.name), _record(node, n)]
+        elif cls == "TSAttention":
+            p = n.removesuffix("attn")
+            out += [_record(node, p + b) for b in ("q", "k", "v", "scores", "softmax", "context")]
+        elif (cls == "TSDense" and not _is_fused(node)) or cls == "TSPool":
+            out.append(_record(node, node.get_attr("out_name", n)))
+    return out
+
+
+def dialect_of(model) -> str:
+    """The pragma dialect of the backend converting ``model``."""
+    return "vivado" if model.config.backend.name == "TSFlowVivado" else "vitis"
+
+
 def function_cpp(node: TSLayer) -> str:
+    """The input cast writes the design's schedule after it (``flow.hls.engine.program_call``) and the
+    trace of every boundary; the layers the schedule runs write nothing of their own; what follows the
+    head (the delta head's add) is written where it is."""
     cls = node.class_name
-    if cls in ("TSDense", "TSAdd") and _is_fused(node):
-        return ""  # written with the layer that stores the chain's result
     ins = [node.get_input_variable(i) for i in node.inputs]
     out = node.get_output_variable()
     cfg = f"config{node.index}"
-    w = {role: node.get_weights(role).name for role in node.get_attr("tables", {})}
-    n = node.name
-    if cls == "TSCast":
-        call = f"tsflow::cast<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name});"
-    elif cls == "TSDense":
-        call = (f"tsflow::dense_seq<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name}, "
-                f"{w[n + '.weight']}, {w[n + '.bias']});")
-    elif cls == "TSPositional":  # the embedding with the positional add at its output
-        dense, _, loop = _producer(node)
-        x, y = dense.get_input_variable(dense.inputs[0]), dense.get_output_variable()
-        table = w[n + ".table"]
-        call = (f"tsflow::dense_add<{x.type.name}, {y.type.name}, {node.get_weights(n + '.table').type.name}, "
-                f"{out.type.name}, {cfg}>({x.name}, {_weights(dense, loop)}, {table}, {out.name}, {y.name});")
-        return "\n    ".join([call, _record(dense, "embed"), _record(node, n)])
-    elif cls == "TSAffine":  # the dense layer before the residual add, with the add and this norm at its output
-        add = node.get_input_node()
-        dense, _, loop = _producer(node)
-        residual, total = add.get_input_variable(add.inputs[0]), add.get_output_variable()
-        if dense.class_name == "TSAttention":
-            x, y = dense.get_output_variable(loop.removesuffix("o") + "context"), dense.get_output_variable()
-        else:
-            x, y = dense.get_input_variable(dense.inputs[0]), dense.get_output_variable()
-        call = (f"tsflow::dense_add_norm<{x.type.name}, {y.type.name}, {residual.type.name}, {total.type.name}, "
-                f"{out.type.name}, {cfg}>({x.name}, {_weights(dense, loop)}, {residual.name}, {w[n + '.scale']}, "
-                f"{w[n + '.shift']}, {out.name}, {y.name}, {total.name});")
-        return "\n    ".join([call, _record(dense, loop), _record(add, add.name), _record(node, n)])
-    elif cls == "TSAdd":
-        call = (f"tsflow::add<{ins[0].type.name}, {ins[1].type.name}, {out.type.name}, {cfg}>"
-                f"({ins[0].name}, {ins[1].name}, {out.name});")
-    elif cls == "TSPool":
-        call = f"tsflow::average_pool<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name});"
-    elif cls == "TSLast":
+    if cls == "TSCast":  # at once: wires; a step a clock: the schedule's first stage
+        wires = node.loop(node.get_attr("out_name"))["trips"] == 1
+        call = [f"tsflow::cast_wires<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name});"] \
+            if wires else []
+        program = program_call(program_of(node.model, dialect_of(node.model)))
+        return "\n    ".join([*call, program, _record(node, node.get_attr("out_name")), *_records(node.model)])
+    if cls == "TSLast" and node.get_input_node().class_name == "TSCast":  # the delta head's last level
         return f"tsflow::last_step<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name});"
-    elif cls == "TSConcat":
-        return (f"tsflow::concat<{ins[0].type.name}, {ins[1].type.name}, {out.type.name}, {cfg}>"
+    if cls == "TSAdd" and not _is_fused(node):  # the delta head's add
+        call = (f"tsflow::add_wires<{ins[0].type.name}, {ins[1].type.name}, {out.type.name}, {cfg}>"
                 f"({ins[0].name}, {ins[1].name}, {out.name});")
-    elif cls == "TSAttention":
-        p = n.removesuffix("attn")
-        bufs = ", ".join(node.var(p + b) for b in ("q", "k", "v", "scores", "softmax", "context"))
-        weights = ", ".join(_weights(node, p + r) for r in ("q", "k", "v"))
-        call = (f"tsflow::attention<{ins[0].type.name}, {cfg}>({ins[0].name}, {bufs}, {weights}, "
-                f"{w[p + 'exp_table']});")
-        records = [_record(node, p + b) for b in ("q", "k", "v", "scores", "softmax", "context")]
-        return "\n    ".join([call, *records])
-    else:
-        raise ValueError(f"no C++ call for {cls}")
-    return call + "\n    " + _record(node, node.get_attr("out_name", n))
+        return call + "\n    " + _record(node, node.get_attr("out_name", node.name))
+    return ""  # run by the schedule
 
 
-def _weights(node, layer: str) -> str:
-    """The weight and bias arrays of a dense layer (of ``node``, or of one of its projections)."""
-    return f"{node.get_weights(layer + '.weight').name}, {node.get_weights(layer + '.bias').name}"
-
-
-def engine_header(engine: dict | None) -> str:
-    """firmware/tsflow_engine.h: the shared multiply lanes, one function that every layer calls in turn
-    (the top function limits it to one RTL instance)."""
+def lanes_file(engine: dict | None) -> str:
+    """firmware/tsflow_lanes.h: the shared lanes' struct (a placeholder when no layer shares lanes)."""
     if engine is None:
-        lanes_text = lanes_struct(ENGINE, 1, 2, 2, "dsp")  # no layer shares lanes: declared, never called
-    else:
-        lanes_text = lanes_struct(ENGINE, engine["lanes"], engine["a_width"], engine["b_width"], engine["mapping"])
-    return f"""// The design's shared multiply lanes (flow/hls/plan.py): written by tsflow for this build.
-#ifndef TSFLOW_ENGINE_H_
-#define TSFLOW_ENGINE_H_
-
-#include "nnet_utils/tsflow_layers.h"
-
-{lanes_text}
-// One clock of the lanes: the exact sum of the products of the operand mantissas. Each product feeds
-// only its add, so the tool can put that add in the product's DSP. Not inlined, so the layers that
-// call it in turn share one RTL instance (ALLOCATION limit=1 in the top function).
-inline void tsflow_mac(const {ENGINE}::a_t a[{ENGINE}::lanes], const {ENGINE}::b_t b[{ENGINE}::lanes],
-                       {ENGINE}::sum_t &sum) {{
-#pragma HLS INLINE off
-#pragma HLS PIPELINE II = 1
-#pragma HLS ARRAY_PARTITION variable = a complete dim = 1
-#pragma HLS ARRAY_PARTITION variable = b complete dim = 1
-    {ENGINE}::sum_t s = 0;
-    for (unsigned l = 0; l < {ENGINE}::lanes; l++) {{
-#pragma HLS UNROLL
-        s += tsflow::multiply<{ENGINE}::mul_impl>::product(a[l], b[l]);
-    }}
-    sum = s;
-}}
-
-#endif
-"""
+        return lanes_header(lanes_struct(LANES_STRUCT, 1, 2, 2, "dsp"))
+    return lanes_header(lanes_struct(LANES_STRUCT, engine["lanes"], engine["a_width"], engine["b_width"],
+                                     engine["mapping"]))
 
 
 def template_classes() -> list[type]:

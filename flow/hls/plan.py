@@ -25,6 +25,9 @@ AUTO_LUTRAM_MAX_WORDS = 64  # auto buffer storage per bank: LUTRAM up to this de
 AUTO_LUTRAM_MAX_BITS = 1024  # ... this many bits, BRAM above
 ROM_LUT_MAX_WORDS = 1024  # auto constant tables per bank: LUT ROM up to this depth, BRAM above
 MULTIPLYING = ("mac", "pool")
+# the C++ functions that hold the design's pipelined loops (flow/hls/engine.py writes them)
+ENGINE_FUNCTION, ENGINE_LOOP = "tsflow_engine", "Clocks"
+INPUT_FUNCTION, POOL_FUNCTION = "tsflow_input", "tsflow_pool"
 
 
 def fused_layers(cfg) -> dict:
@@ -116,9 +119,34 @@ class HLSPlan:
     def macs(self) -> int:
         return sum(loop.macs for loop in self.loops.values())
 
+    def pipelined_loops(self) -> list[dict]:
+        """Every loop the C++ pipelines, what the tool must keep: {function, label, trips {min, max}, ii}.
+        One engine loop runs every multiplying layer, a call per layer; each other stage is a function of
+        its own; a layer of one clock (the input at once, the delta add) is wires, no loop."""
+        def loop(function, label, lo, hi=None):
+            return {"function": function, "label": label, "trips": {"min": lo, "max": hi or lo}, "ii": 1}
+
+        macs = [lp.trips for lp in self.loops.values() if lp.kind == "mac"]
+        out = [loop(ENGINE_FUNCTION, ENGINE_LOOP, min(macs), max(macs))] if macs else []
+        if self.loops["input"].trips > 1:
+            out.append(loop(INPUT_FUNCTION, "Cast", self.loops["input"].trips))
+        for lp in self.loops.values():
+            if lp.kind == "softmax":
+                fn = lp.name.replace(".", "_") + "_rows"
+                out += [loop(fn, "SoftmaxSums", lp.outputs), loop(fn, "SoftmaxQuotients", lp.outputs)]
+        pool = self.loops["pool"]
+        channels = self.buffers["pool"].words
+        out += [loop(POOL_FUNCTION, "PoolSums", pool.trips - channels), loop(POOL_FUNCTION, "PoolScale", channels)]
+        if "head_in" in self.loops:
+            out.append(loop(POOL_FUNCTION, "HeadInput", self.loops["head_in"].trips))
+        return out
+
     def to_dict(self) -> dict:
-        return {"tool": self.tool, "engine": asdict(self.engine) if self.engine else None,
-                "loops": {n: asdict(v) for n, v in self.loops.items()},
+        engine = None
+        if self.engine:  # dsp: filled in by the estimate that prices the lanes (Estimate.plan_dict)
+            engine = {"function": ENGINE_FUNCTION, "call_sites": 1, **asdict(self.engine), "dsp": None}
+        return {"tool": self.tool, "engine": engine, "loops": self.pipelined_loops(),
+                "layers": {n: asdict(v) for n, v in self.loops.items()},
                 "buffers": {n: asdict(v) for n, v in self.buffers.items()},
                 "roms": {n: asdict(v) for n, v in self.roms.items()}, "interface": self.interface}
 

@@ -14,7 +14,6 @@ import numpy as np
 
 from .backend import BACKENDS, ensure_registered
 from .interface import testbench_drive, top_function
-from .plan import HLSPlan
 from ..reference import output_of
 
 PROJECT = "tsflow_model"
@@ -111,9 +110,10 @@ def hls_config(prec, model) -> dict:
     return {"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"}, "LayerName": names}
 
 
-def write_project(cfg, model, prec, reference: dict, folder: Path, plan: HLSPlan) -> Project:
-    """Convert ``model`` through the tsflow backend into the design ``plan`` describes (the plan pass
-    plans it again from ``cfg``, and it must come out the same), and write firmware, testbench and vectors."""
+def write_project(cfg, model, prec, reference: dict, folder: Path, plan: dict) -> Project:
+    """Convert ``model`` through the tsflow backend into the design ``plan`` (``Estimate.plan_dict()``)
+    describes (the plan pass plans it again from ``cfg``, and it must come out the same), and write
+    firmware, testbench and vectors."""
     import hls4ml
 
     ensure_registered()
@@ -124,7 +124,7 @@ def write_project(cfg, model, prec, reference: dict, folder: Path, plan: HLSPlan
         part=cfg.target.part, clock_period=round(1000.0 / cfg.target.clock_mhz, 3), io_type="io_parallel",
         write_weights_txt=False, hls_config=hls_config(prec, model))
     placed = next(node.get_attr("tsflow_plan") for node in hls_model.get_layers() if node.get_attr("tsflow_plan"))
-    if placed != plan.to_dict():
+    if placed != plan:
         raise RuntimeError("the hls4ml plan pass planned another design than the estimate priced")
     hls_model.write()
     x_in = reference["input"]

@@ -144,7 +144,7 @@ def plan_model(model) -> bool:
     _types_from_the_model(model, layers)
     cfg = _target(with_layer_settings(cfg, layers), model)
     n_features = int(model.get_input_variables()[0].shape[-1])
-    plan = plan_design(cfg, n_features=n_features).plan.to_dict()
+    plan = plan_design(cfg, n_features=n_features).plan_dict()
     for node in layers:
         node.place(plan)
     return False

@@ -1,0 +1,166 @@
+"""The design's schedule read off the hls4ml model: which layers the engine runs, in which order, on which
+arrays, and the stages between them (``flow.hls.engine.Program``).
+
+The hls4ml model has one IR layer per Keras layer; the engine runs one loop per multiplying layer, with
+the element-wise layers after a dense layer done at its output (``flow.hls.plan.fused_layers``): the
+positional add at the embedding's, the residual add and norm at ``o``'s and ``ffn2``'s.
+"""
+from __future__ import annotations
+
+import math
+
+from .engine import LANES_STRUCT, EngineLayer, Program, Stage, rom_pragmas
+from .plan import INPUT_FUNCTION, POOL_FUNCTION
+from .pragmas import memory_pragmas
+
+
+def cname(name: str) -> str:
+    """A boundary name as a C++ identifier (enc0.q -> enc0_q)."""
+    return name.replace(".", "_")
+
+
+class _Arrays:
+    """The engine's array arguments (buffers, in first-use order) and the constant tables it reads."""
+
+    def __init__(self, plan: dict, dialect: str):
+        self.params: dict = {}
+        self.tables: dict = {}
+        self.plan, self.dialect = plan, dialect
+
+    def buffer(self, var) -> str:
+        self.params.setdefault(var.name, (var.type.name, var.name, var.size_cpp()))
+        return var.name
+
+    def internal(self, ctype: str, name: str, size: int) -> str:
+        self.params.setdefault(name, (ctype, name, str(size)))
+        return name
+
+    def table(self, node, role: str) -> str:
+        weight = node.get_weights(role)
+        self.tables[weight.name] = (weight.type.name, self.plan["roms"][role])
+        return weight.name
+
+
+def _chunks(n: int, lanes: int) -> int:
+    return math.ceil(n / lanes)
+
+
+def _dense(node, loop: str, config: str, out: str, x, arrays: _Arrays, fields: dict, extra: dict) -> EngineLayer:
+    """A dense layer of ``node`` (its own, or one of the attention's projections) as an engine layer."""
+    layer = node.get_attr("tsflow_plan")["layers"][loop]
+    arrays_of = {"x": arrays.buffer(x), "w": arrays.table(node, loop + ".weight"),
+                 "b": arrays.table(node, loop + ".bias"), **extra}
+    counts = (_chunks(fields["n_in"], layer["lanes"]), fields["n_out"], fields["n_steps"], 1)
+    return EngineLayer(loop, "dense", out, config, LANES_STRUCT if layer["shared"] else config + "_lanes",
+                       layer["shared"], counts, arrays_of)
+
+
+def program_of(model, dialect: str) -> Program:
+    """The engine layers, stages and arrays of ``model`` (an hls4ml model of the tsflow layers)."""
+    from .layers import DENSE_FIELDS, TSLayer, _is_fused, _producer
+
+    nodes = [n for n in model.get_layers() if isinstance(n, TSLayer)]
+    plan = nodes[0].get_attr("tsflow_plan")
+    arrays = _Arrays(plan, dialect)
+    layers, stages, internal = [], [], []
+    pool_stage = None
+    for node in nodes:
+        cls = node.class_name
+        cfg = f"config{node.index}"
+        if cls == "TSCast" and plan["layers"]["input"]["trips"] > 1:  # the window a step a clock
+            x, y = node.get_input_variable(node.inputs[0]), node.get_output_variable()
+            stages.append(Stage(INPUT_FUNCTION, -1, f"tsflow::cast<{x.type.name}, {y.type.name}, {cfg}>({x.name}, "
+                                f"{y.name});", ((x.type.name, x.name, x.size_cpp()), (y.type.name, y.name, y.size_cpp())),
+                                (), (("Cast", plan["layers"]["input"]["trips"]),)))
+        elif cls == "TSDense" and not _is_fused(node):
+            fields = {k: node.get_attr(k) for k in DENSE_FIELDS}
+            layers.append(_dense(node, node.name, cfg, "store", node.get_input_variable(node.inputs[0]), arrays,
+                                 fields, {"y": arrays.buffer(node.get_output_variable())}))
+        elif cls == "TSPositional":
+            dense, fields, loop = _producer(node)
+            layers.append(_dense(dense, loop, cfg, "add", dense.get_input_variable(dense.inputs[0]), arrays, fields,
+                                 {"a": arrays.table(node, node.name + ".table"),
+                                  "s": arrays.buffer(node.get_output_variable()),
+                                  "y_trace": arrays.buffer(dense.get_output_variable())}))
+        elif cls == "TSAffine":
+            add = node.get_input_node()
+            dense, fields, loop = _producer(node)
+            if dense.class_name == "TSAttention":
+                x = dense.get_output_variable(loop.removesuffix("o") + "context")
+            else:
+                x = dense.get_input_variable(dense.inputs[0])
+            extra = {"a": arrays.buffer(add.get_input_variable(add.inputs[0])),
+                     "scale": arrays.table(node, node.name + ".scale"), "shift": arrays.table(node, node.name + ".shift"),
+                     "z": arrays.buffer(node.get_output_variable()),
+                     "y_trace": arrays.buffer(dense.get_output_variable()),
+                     "s_trace": arrays.buffer(add.get_output_variable())}
+            layers.append(_dense(dense, loop, cfg, "add_norm", x, arrays, fields, extra))
+        elif cls == "TSAttention":
+            layers_before = len(layers)
+            p = node.name.removesuffix("attn")
+            x = node.get_input_variable(node.inputs[0])
+            sub = node.get_attr("sub")
+            for role in "qkv":
+                layers.append(_dense(node, p + role, f"{cfg}_{role}", "store", x, arrays, sub[role],
+                                     {"y": arrays.buffer(node.get_output_variable(p + role))}))
+            steps, heads, dh = node.get_attr("n_steps"), node.get_attr("heads"), node.get_attr("head_dim")
+            score_var = node.get_output_variable(p + "scores")
+            rows = heads * steps
+            row_max = arrays.internal(score_var.type.name, cname(p) + "rowmax", rows)
+            sum_t = f"ap_uint<{cfg}_softmax::exp_t::width + {cfg}_softmax::sum_extra_bits>"
+            row_sum = cname(p) + "rowsum"
+            for name, ctype in ((row_max, score_var.type.name), (row_sum, sum_t)):
+                internal.append(f"{ctype} {name}[{rows}];")
+                internal += memory_pragmas(dialect, name, plan["buffers"][p + name.removeprefix(cname(p))])
+            for part, kind, counts, arr in (
+                    ("scores", "scores", (_chunks(dh, plan["layers"][p + "scores"]["lanes"]), steps, steps, heads),
+                     {"q": arrays.buffer(node.get_output_variable(p + "q")),
+                      "k": arrays.buffer(node.get_output_variable(p + "k")),
+                      "scores": arrays.buffer(score_var), "row_max": row_max}),
+                    ("context", "context", (_chunks(steps, plan["layers"][p + "context"]["lanes"]), dh, steps, heads),
+                     {"p": arrays.buffer(node.get_output_variable(p + "softmax")),
+                      "v": arrays.buffer(node.get_output_variable(p + "v")),
+                      "ctx": arrays.buffer(node.get_output_variable(p + "context"))})):
+                layer = plan["layers"][p + part]
+                layers.append(EngineLayer(p + part, kind, kind, f"{cfg}_{part}",
+                                          LANES_STRUCT if layer["shared"] else f"{cfg}_{part}_lanes", layer["shared"],
+                                          counts, arr))
+                if part == "scores":
+                    probs = node.get_output_variable(p + "softmax")
+                    exp_table = node.get_weights(p + "exp_table")
+                    params = ((score_var.type.name, score_var.name, score_var.size_cpp()),
+                              (score_var.type.name, row_max, str(rows)), (sum_t, row_sum, str(rows)),
+                              (probs.type.name, probs.name, probs.size_cpp()))
+                    stages.append(Stage(
+                        cname(p) + "softmax_rows", layers_before + 3,
+                        f"tsflow::softmax_rows<{cfg}_softmax>({score_var.name}, {row_max}, {row_sum}, {probs.name}, "
+                        f"{exp_table.name});", params,
+                        rom_pragmas(dialect, {exp_table.name: plan["roms"][p + "exp_table"]}),
+                        (("SoftmaxSums", rows * steps), ("SoftmaxQuotients", rows * steps))))
+        elif cls == "TSPool":
+            x, y = node.get_input_variable(node.inputs[0]), node.get_output_variable()
+            steps, ch, lanes = node.get_attr("n_steps"), node.get_attr("n_ch"), plan["layers"]["pool"]["lanes"]
+            pool_stage = dict(after=len(layers) - 1, calls=[
+                f"tsflow::average_pool<{x.type.name}, {y.type.name}, {cfg}>({x.name}, {y.name});"],
+                params=[(x.type.name, x.name, x.size_cpp()), (y.type.name, y.name, y.size_cpp())],
+                loops=[("PoolSums", _chunks(ch, lanes) * steps), ("PoolScale", ch)])
+        elif cls == "TSLast" and node.get_input_node().class_name != "TSCast":  # mean_last: the last step's features
+            x, y = node.get_input_variable(node.inputs[0]), node.get_output_variable()
+            pool_stage["calls"].append(f"tsflow::last_step<{x.type.name}, {y.type.name}, {cfg}>({x.name}, {y.name});")
+            pool_stage["params"].append((y.type.name, y.name, y.size_cpp()))
+        elif cls == "TSConcat":
+            a, b = (node.get_input_variable(i) for i in node.inputs)
+            y = node.get_output_variable()
+            pool_stage["calls"].append(f"tsflow::concat<{a.type.name}, {b.type.name}, {y.type.name}, {cfg}>"
+                                       f"({a.name}, {b.name}, {y.name});")
+            pool_stage["params"].append((y.type.name, y.name, y.size_cpp()))
+            pool_stage["loops"].append(("HeadInput", node.get_attr("n_a") + node.get_attr("n_b")))
+    if pool_stage is not None:
+        stages.append(Stage(POOL_FUNCTION, pool_stage["after"], "\n    ".join(pool_stage["calls"]),
+                            tuple(pool_stage["params"]), (), tuple(pool_stage["loops"])))
+    for lp in layers:  # the plan's trips are what the engine runs
+        assert lp.trips == plan["layers"][lp.name]["trips"], (lp.name, lp.trips, plan["layers"][lp.name]["trips"])
+    return Program(tuple(layers), tuple(stages), tuple(arrays.params.values()),
+                   rom_pragmas(dialect, {n: mem for n, (_, mem) in arrays.tables.items()}),
+                   any(lp.shared for lp in layers), tuple(internal),
+                   tuple((t, n) for n, (t, _) in arrays.tables.items()))
