@@ -15,6 +15,7 @@ from rich.table import Table  # noqa: E402
 from . import api  # noqa: E402
 from .config import ConfigError, load_config  # noqa: E402
 from .csim import CSimError  # noqa: E402
+from .hls.check import PlanMismatch  # noqa: E402
 from .export import export_command  # noqa: E402
 
 console = Console(stderr=True, soft_wrap=True)
@@ -139,7 +140,7 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
     except api.NotBitExact as exc:
         _csim_summary(exc.result.csim)
         _fail(exc, 1)
-    except CSimError as exc:
+    except (CSimError, PlanMismatch) as exc:
         _fail(exc, 1)
     _csim_summary(result.csim)
     import json

@@ -365,7 +365,7 @@ void last_step(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_ch], y_T y[CONFIG_T::
 template <class a_T, class b_T, class y_T, typename CONFIG_T>
 void concat(const a_T a[CONFIG_T::n_a], const b_T b[CONFIG_T::n_b], y_T y[CONFIG_T::n_a + CONFIG_T::n_b]) {
 #pragma HLS INLINE
-Both:
+HeadInput:
     for (unsigned i = 0; i < CONFIG_T::n_a + CONFIG_T::n_b; i++) {
 #pragma HLS PIPELINE II = 1
         if (i < CONFIG_T::n_a) y[i] = a[i];

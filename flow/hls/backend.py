@@ -36,11 +36,16 @@ class _SequentialWriterMixin:
     dialect = "vitis"
 
     def write_hls(self, model, *args, **kwargs):
-        """hls4ml's project without the files that do not work with it: only what runs stays."""
+        """hls4ml's project without the files that do not work with it: only what runs stays; then the
+        written C++ is checked against the plan (``flow.hls.check``)."""
+        from .check import check_written
+
         super().write_hls(model, *args, **kwargs)
         folder = Path(model.config.get_output_dir())
         for name in (*HLS4ML_ONLY, f"{model.config.get_project_name()}_test.cpp"):
             (folder / name).unlink(missing_ok=True)
+        plan = next(layer.get_attr("tsflow_plan") for layer in model.get_layers() if layer.get_attr("tsflow_plan"))
+        check_written(folder / "firmware", plan, model.config.get_project_name())
 
     def _make_array_pragma(self, variable):
         if not hasattr(variable, "tsflow_memory"):
@@ -136,8 +141,7 @@ class _TSFlowBackendMixin:
         synthesis, IP export; ``export.*`` of the YAML choose co-simulation and implementation) on the build
         folder whose ``hls/`` project this is. hls4ml's step keywords are accepted; the scripts run every
         step. Returns what ``tsflow export --run`` writes to ``synthesis.json``."""
-        from .. import api
-        from ..export import ExportError, ToolsMissing, load_build_config, missing_tools_message
+        from ..export import ExportError, ToolsMissing, load_build_config, missing_tools_message, run_scripts
 
         project = Path(model.config.get_output_dir()).resolve()
         build_dir = project.parent
@@ -150,7 +154,7 @@ class _TSFlowBackendMixin:
         message = missing_tools_message(cfg, build_dir)
         if message:
             raise ToolsMissing(f"hls_model.build(): {message}")
-        return api.export(build_dir, run=True)["synthesis"]
+        return run_scripts(build_dir, cfg)
 
     def create_initial_config(self, part=None, clock_period=None, **kwargs):
         config = super().create_initial_config(part=part, clock_period=clock_period, **kwargs)
