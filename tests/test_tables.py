@@ -1,9 +1,10 @@
-"""The shared constants (exp table, pooling reciprocal, score shift) pinned to their definitions.
+"""The shared constants (exp table, pooling reciprocal, score shift, positional table) pinned to their definitions.
 
 Keras, the integer reference and the C++ all take these from ``flow.tables``, so the bit-exact check
 cannot see a mistake in them. Here each is computed again from its mathematical definition (Python
-integers and ``decimal`` at 40 digits, not the project's functions), at points where round-half-even,
-round-half-up, floor and ceiling give different answers, and the points are checked to be such.
+integers and ``decimal`` at 40 digits, or by hand, not the project's functions), at points where
+round-half-even, round-half-up, floor and ceiling give different answers, and the points are checked to be
+such.
 """
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, getcontext
 
@@ -72,18 +73,59 @@ def nearest_power_of_two_shift(head_dim: int) -> int:
     return s
 
 
-@pytest.mark.parametrize("head_dim,expected", [(1, 0), (2, 1), (3, 1), (4, 1), (6, 1), (8, 2), (12, 2), (16, 2),
-                                               (24, 2), (30, 2), (32, 3), (48, 3), (64, 3), (128, 4)])
+# head_dim -> the shift, by hand: log2(sqrt(d)) = log2(d) / 2 to the nearest integer, a tie (2, 8, 32, 128:
+# an odd power of two, exactly halfway) to the larger shift
+SCORE_SHIFTS = {1: 0, 2: 1, 3: 1, 4: 1, 6: 1, 8: 2, 12: 2, 16: 2, 24: 2, 30: 2, 32: 3, 48: 3, 64: 3, 128: 4}
+
+
+@pytest.mark.parametrize("head_dim,expected", SCORE_SHIFTS.items())
 def test_the_score_shift_is_log2_sqrt_head_dim_to_nearest_ties_up(head_dim, expected):
     assert nearest_power_of_two_shift(head_dim) == expected
     assert score_shift(head_dim) == expected
 
 
 def test_the_score_shift_points_separate_round_floor_and_ceiling():
-    """Among the pinned head widths, floor, ceiling and half-to-even rounding of log2(sqrt(d)) each differ."""
+    """Among the pinned head widths, floor, ceiling and half-to-even rounding of log2(sqrt(d)) each give
+    another shift than the pinned one somewhere: the test above fails for each of those rules."""
     import math
 
-    halves = {d: 0.5 * math.log2(d) for d in (2, 3, 6, 12, 32)}
-    assert any(math.floor(v) != score_shift(d) for d, v in halves.items())
-    assert any(math.ceil(v) != score_shift(d) for d, v in halves.items())
-    assert any(round(v) != score_shift(d) for d, v in halves.items())  # ties: 2 and 32
+    halves = {d: 0.5 * math.log2(d) for d in SCORE_SHIFTS}
+    assert any(math.floor(v) != SCORE_SHIFTS[d] for d, v in halves.items())  # 2: floor(0.5) = 0, not 1
+    assert any(math.ceil(v) != SCORE_SHIFTS[d] for d, v in halves.items())  # 6: ceil(1.29) = 2, not 1
+    assert any(round(v) != SCORE_SHIFTS[d] for d, v in halves.items())  # ties to even: 2 -> 0, 32 -> 2
+
+
+# entries of the positional table of a 4-wide model (Vaswani: PE(p, 2i) = sin(p / 10000^(2i/4)),
+# PE(p, 2i+1) = cos(p / 10000^(2i/4)); columns 2 and 3 have the angle p / 100) as an s8.2 ROM, 6 fraction
+# bits (x 64), worked by hand: (position, column, value x 64, conv, rnd, trn)
+POSITIONAL = [
+    (1, 0, "sin(1) = 0.8414709848 -> 53.854", 54, 54, 53),
+    (1, 1, "cos(1) = 0.5403023059 -> 34.579", 35, 35, 34),
+    (1, 2, "sin(0.01) = 0.0099998333 -> 0.640", 1, 1, 0),
+    (3, 3, "cos(0.03) = 0.9995500337 -> 63.971", 64, 64, 63),
+    (5, 0, "sin(5) = -0.9589242747 -> -61.371", -61, -61, -62),
+    (7, 2, "sin(0.07) = 0.0699428473 -> 4.476", 4, 4, 4),
+    (6, 1, "cos(6) = 0.9601702867 -> 61.451", 61, 61, 61),
+    (0, 1, "cos(0) = 1 -> 64", 64, 64, 64),
+    (0, 2, "sin(0) = 0 -> 0", 0, 0, 0),
+]
+
+
+@pytest.mark.parametrize("rounding", ["conv", "rnd", "trn"])
+def test_the_positional_table_is_the_sinusoid_rounded_by_its_type(rounding):
+    from flow.fixedpoint import FixedType
+    from flow.tables import positional_table
+
+    table = positional_table(8, 4, FixedType(8, 2, True, rounding, "sat"))
+    column = {"conv": 3, "rnd": 4, "trn": 5}[rounding]
+    assert [int(table[p, i]) for p, i, *_ in POSITIONAL] == [row[column] for row in POSITIONAL]
+
+
+@pytest.mark.parametrize("overflow, expected", [("sat", 127), ("wrap", -128)])
+def test_a_positional_entry_past_its_type_saturates_or_wraps(overflow, expected):
+    """cos(0) = 1 in an s8.1 table (7 fraction bits): 128, one past the largest mantissa 127; wrapped, -128."""
+    from flow.fixedpoint import FixedType
+    from flow.tables import positional_table
+
+    table = positional_table(4, 4, FixedType(8, 1, True, "conv", overflow))
+    assert int(table[0, 1]) == int(table[0, 3]) == expected and int(table[0, 0]) == 0
