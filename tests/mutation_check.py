@@ -53,6 +53,7 @@ ESTIMATE = ("tests/test_estimate_by_hand.py", "tests/test_estimate.py")
 NUMERICS = ("tests/test_cpp_numerics.py",)
 BIT_EXACT = ("tests/test_hls.py", "-k", "bit_exact")  # trains and builds the matrix cases: slow
 EXPORT = ("tests/test_export.py",)
+ORACLE = ("tests/test_oracle.py",)  # the contract's own forward (tests/oracle.py) against the reference
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,22 @@ MUTATIONS = [
     Mutation("tables.softmax-quotient-floored", "flow/tables.py",
              "    p = ((e << spec.prob.frac) + (total >> 1)) // total", "    p = (e << spec.prob.frac) // total",
              ("tests/test_softmax.py",), "the probability division floored: every row sums short, every context shrinks"),
+    # -- mistakes Keras, the reference and the C++ share (bit-exact among themselves): only an independent
+    #    oracle sees them
+    Mutation("oracle.layer-rounding-override-ignored", "flow/precision.py",
+             "        rounding=spec.rounding or base.rounding,", "        rounding=base.rounding,",
+             ORACLE, "a per-tensor rounding in quantization.layers never reaches the types"),
+    Mutation("oracle.overflow-mode-ignored", "flow/precision.py",
+             '    mode = {"rounding": q.rounding, "overflow": q.overflow}', '    mode = {"rounding": q.rounding, "overflow": "sat"}',
+             ORACLE, "quantization.overflow: wrap never reaches the types (every tensor saturates)"),
+    Mutation("oracle.positional-base-changed", "flow/tables.py",
+             "angle = pos / np.power(10000.0, (2 * (i // 2)) / d_model)",
+             "angle = pos / np.power(1000.0, (2 * (i // 2)) / d_model)",
+             ORACLE, "the positional encoding's base 10000 -> 1000, in the Keras layer, the reference and the ROM alike"),
+    Mutation("oracle.norm-epsilon-dropped", "keras_models/layers.py",
+             "scale = self.gamma * tf.math.rsqrt(self.moving_var + self.epsilon)",
+             "scale = self.gamma * tf.math.rsqrt(self.moving_var)",
+             ORACLE, "the deployed norm scale gamma / sqrt(var) without eps (Keras, the exported constants and the C++ agree)"),
 ]
 
 
