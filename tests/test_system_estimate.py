@@ -66,14 +66,18 @@ def test_the_default_ip_and_the_system_overflow_the_headroom_of_the_xc7s15():
 
 def test_the_block_design_is_refused_over_the_headroom_with_exit_2(tmp_path):
     build_dir, _ = axilite_build(tmp_path / "b", ip=DEFAULT_IP)
+    estimate = json.loads((build_dir / "estimate.json").read_text())  # hls.default_parallelism: auto chose 16 lanes
+    (build_dir / "estimate.json").write_text(json.dumps({**estimate, "engine": {"lanes": 16}}))
     result = CliRunner().invoke(export_command, [str(build_dir), "--block-design"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1
     error = errors[0]
     for text in ("LUT 5,842 + 2,075 = 7,917 of 8,000 (99%, limit 6,400)", "DSP 16 + 4 = 20 of 20 (100%, limit 16)",
-                 "target.headroom 0.2", "target.part: xc7s25ftgb196-2 (the same IP and system at LUT 54%, DSP 25%",
-                 "fewer lanes (hls.default_parallelism) or tables and buffers in block RAM", "--allow-over-headroom"):
+                 "target.headroom 0.2", "target.part: xc7s25ftgb196-2 (this IP and system at LUT 54%, DSP 25%; "
+                 "rebuild with hls.default_parallelism: 16, not auto",
+                 "fewer lanes (hls.default_parallelism below 16, this IP's lanes) or tables and buffers in block RAM",
+                 "--allow-over-headroom"):
         assert text in error, text
     assert "hls.default_multiplier: lut" not in error  # LUT multipliers would move DSPs into LUTs, short too
     assert "OVER: lut, dsp" in result.output  # the table beside the error

@@ -36,15 +36,15 @@ MICROBLAZE_LUTRAM = 64
 LOCAL_MEMORY_KB_PER_BRAM18 = 2
 
 # assumed, no figure read: PG112 (LMB BRAM controller) and PG115 (MDM) point to an online "Performance and
-# Resource Utilization" page that could not be read; PG059 (AXI Interconnect) has a table "AXI Crossbar
-# Resource Utilization: SASD, AXI4-Lite Protocol" whose figures could not be read either; PG142 (AXI UART
-# Lite v2.0) and PG164 (Processor System Reset v5.0) were not readable. Each is an upper-end guess from
-# what the core holds, on the safe side for the headroom check (an over-estimate refuses, it never
-# hides an overflow).
+# Resource Utilization" page that could not be read, and no figure for the LMB bus was found; PG059 (AXI
+# Interconnect) has a table "AXI Crossbar Resource Utilization: SASD, AXI4-Lite Protocol" whose figures could
+# not be read either; PG142 (AXI UART Lite v2.0) and PG164 (Processor System Reset v5.0) were not readable.
+# Each is meant as an upper-end guess from what the core holds, so that an error in it more likely refuses a
+# design than hides an overflow.
 LMB_LUT, LMB_FF = 100, 50  # two lmb_v10 buses and two LMB BRAM controllers without ECC: address decode, ready
 MDM_LUT, MDM_FF = 300, 300  # one debug port, no JTAG UART (Debug Only): BSCAN shift and debug registers
 UART_LUT, UART_FF = 150, 150  # AXI4-Lite slave, baud generator, TX/RX shift registers, status and control
-UART_LUTRAM = 16  # its 16-character TX and RX FIFOs, 8 bits each, one SRL16E (UG474) per bit: 2 x 8
+UART_LUTRAM = 16  # its 16-character TX and RX FIFOs (AMD's product page), 8 bits, one SRL16E (UG474) a bit: 2 x 8
 INTERCONNECT_LUT, INTERCONNECT_FF = 300, 300  # 1 AXI4-Lite master to 2 slaves: a shared-access (SASD) crossbar,
 #                                               which PG059 says AXI4-Lite always uses, address decode, muxes
 RESET_LUT, RESET_FF = 50, 100  # proc_sys_reset: input debouncing, sequence counter, reset output registers
@@ -55,7 +55,7 @@ SOURCES = {
     "mul, registers": "assumed (UG984's table has no DSP or LUTRAM column): hardware multiplier on, 2 x 2 "
                       "DSP48E1; register file in 16 RAM32M (UG474), LUTs already in microblaze_0's",
     "local memory": "UG953 RAMB18E1 (1K x 18 true dual port, 16 data bits a word): 2 KB of 32-bit words a BRAM18",
-    "LMB": "assumed (PG112, PG113 figures not read)",
+    "LMB": "assumed (PG112 figures not read, none found for the LMB bus)",
     "mdm_1": "assumed (PG115 figures not read)",
     "uart_0": "assumed (PG142 figures not read); FIFOs as SRL16E, UG474",
     "interconnect": "assumed (PG059 SASD AXI4-Lite crossbar table not read)",

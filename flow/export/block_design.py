@@ -77,18 +77,24 @@ def check(cfg, build_dir: Path, allow_over_headroom: bool = False) -> system.Sys
                           f"{need} BRAM18, and the IP is estimated at {fit.ip['bram18']} of the {part.bram18} of "
                           f"{cfg.target.part}; allowed: 8, 16, 32 or 64, at most {free_kb} KB here")
     if fit.over and not allow_over_headroom:
-        raise OverHeadroom(_over_message(fit), fit)
+        lanes = (ip.get("engine") or {}).get("lanes")
+        raise OverHeadroom(_over_message(fit, lanes, cfg.hls.default_parallelism == "auto"), fit)
     return fit
 
 
-def _over_message(fit: system.SystemFit) -> str:
-    """One line: the resources short, their figures, and what to change."""
+def _over_message(fit: system.SystemFit, lanes: int | None, auto: bool) -> str:
+    """One line: the resources short, their figures, and what to change. ``lanes``: the IP's shared lanes;
+    ``auto``: chosen by ``hls.default_parallelism: auto``, which sizes the IP alone up to the headroom."""
     short = "; ".join(f"{r.upper()} {fit.ip[r]:,} + {fit.system[r]:,} = {fit.total[r]:,} of {fit.budget[r]:,} "
                       f"({fit.percent(r):.0f}%, limit {fit.limit[r]:,})" for r in fit.over)
     bigger = system.larger_part(fit)
-    moves = ([f"target.part: {bigger.part} (the same IP and system at "
-              f"{', '.join(f'{r.upper()} {bigger.percent(r):.0f}%' for r in fit.over)}; rebuild)"] if bigger else [])
-    moves += [move for r in fit.over for move, adds in REMEDY[r] if not set(adds) & set(fit.over)]
+    keep = f" with hls.default_parallelism: {lanes}, not auto, which fills a larger part" if auto and lanes else ""
+    moves = ([f"target.part: {bigger.part} (this IP and system at "
+              f"{', '.join(f'{r.upper()} {bigger.percent(r):.0f}%' for r in fit.over)}; rebuild{keep})"]
+             if bigger else [])
+    fewer = f"hls.default_parallelism below {lanes}, this IP's lanes" if lanes else "hls.default_parallelism"
+    moves += [move.replace("hls.default_parallelism", fewer) for r in fit.over for move, adds in REMEDY[r]
+              if not set(adds) & set(fit.over)]
     return (f"--block-design: the IP (estimate.json) and the MicroBlaze system (published figures and assumptions, "
             f"flow/estimate/system.py) leave less than target.headroom {fit.headroom:g} free on {fit.part} "
             f"(estimates): {short}; change {' or '.join(dict.fromkeys(moves))}, or pass --allow-over-headroom "
