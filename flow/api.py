@@ -9,7 +9,6 @@ functions and prints the same message. ``docs/python-api.md`` shows them at work
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable, Union
 
@@ -123,20 +122,9 @@ def export(folder: str | Path, run: bool = False, force: bool = False, report: N
     holds (the IP beside the processor system, estimates), with ``run`` also ``"synthesis"``: what
     ``FOLDER/synthesis.json`` holds. Raises ``flow.export.ExportError`` (``ToolsMissing``, ``StepFailed``,
     ``block_design.OverHeadroom`` when the IP and the system leave less than ``target.headroom`` free and
-    not ``allow_over_headroom``) naming what is wrong."""
-    from .export import load_build_config, missing_tools, run_scripts, write_scripts
-    from .export.block_design import SYSTEM_JSON
+    not ``allow_over_headroom``) naming what is wrong. With ``run`` also ``"verification"``: the C synthesis
+    report against ``FOLDER/plan.json`` (``flow.verify.Verification``, its ``differences`` what does not
+    match); a plan.json it cannot read raises ConfigError before any tool runs."""
+    from .export import export as export_stage
 
-    folder = Path(folder)
-    cfg = load_build_config(folder)
-    written = write_scripts(folder, cfg, force=force, block_design=block_design,
-                            allow_over_headroom=allow_over_headroom)
-    if report:
-        report(f"written in {folder}: {', '.join(str(p.relative_to(folder)) for p in written)}")
-    out = {"scripts": [str(p) for p in written], "missing_tools": missing_tools(cfg)}
-    if block_design:
-        out["system"] = json.loads((folder / SYSTEM_JSON).read_text())
-    if run:
-        out["synthesis"] = run_scripts(folder, cfg, force=force, report=report, block_design=block_design,
-                                       allow_over_headroom=allow_over_headroom)
-    return out
+    return export_stage(folder, run, force, report, block_design, allow_over_headroom)

@@ -149,7 +149,7 @@ def _equal(what: str, planned: int, got: int) -> Check:
 def _engine_checks(engine: dict, hierarchy: list | None, resources: dict) -> list:
     f = engine["function"]
     if hierarchy is None:
-        absent = "not in the report (no module hierarchy: Vivado HLS and per-module reports write none)"
+        absent = "not in the report (no module hierarchy)"
         return [Check(f"instances of {f}", str(engine["call_sites"]), absent, False),
                 Check(f"DSP of each {f} instance", str(engine["dsp"]), absent, False)]
     found = _instances_of(hierarchy, f)
@@ -168,7 +168,7 @@ def _loop_checks(planned: dict, loops: dict) -> list:
     found = [(module, lp) for (module, name), lp in loops.items() if name.split("/")[-1] == label and _of(module, f)]
     if not found:
         return [Check(where, f"II {planned['ii']}, trips {trips}",
-                      f"not in the report (no loop {label} in a module {f} or {f}_*)", False)]
+                      f"not in the report (modules {f}, {f}_*)", False)]
     return [Check(f"{where}: II", str(planned["ii"]),
                   "; ".join(f"{'not pipelined' if lp.ii is None else lp.ii} ({m})" for m, lp in found),
                   all(lp.ii == planned["ii"] for _, lp in found)),

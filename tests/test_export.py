@@ -208,6 +208,12 @@ def make_build(folder: Path, **sections) -> tuple[Path, object]:
     return folder, cfg
 
 
+def planned(build_dir: Path, dsp: int = 0, bram18: int = 0, engine: dict | None = None, loops=()) -> None:
+    """plan.json and estimate.json as far as the plan check of --run reads them (flow/verify.py)."""
+    (build_dir / "plan.json").write_text(json.dumps({"engine": engine, "loops": list(loops), "layers": {}}))
+    (build_dir / "estimate.json").write_text(json.dumps({"total": {"dsp": dsp, "bram18": bram18}, "layers": []}))
+
+
 @pytest.fixture
 def build(tmp_path):
     return make_build(tmp_path / "build")
@@ -521,6 +527,17 @@ def test_top_and_testbench_names_match_the_converter():
 
 # ------------------------------------------------------------------------------ timing summary
 
+def test_the_export_stage_and_the_backend_do_not_import_the_api():
+    """flow.api imports both, so they call the export stage's own functions: dependencies point one way."""
+    for path in (REPO / "flow" / "export" / "__init__.py", REPO / "flow" / "hls" / "backend.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or "", *(f"{node.module or ''}.{a.name}" for a in node.names)]
+            else:
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            assert not any(name.split(".")[-1] == "api" for name in names), (path, node.lineno)
+
+
 def test_parse_timing_summary(tmp_path):
     path = tmp_path / "t.rpt"
     path.write_text(TIMING_MET)
@@ -674,6 +691,7 @@ def test_command_without_tools(build, tmp_path, monkeypatch):
     assert "vitis_hls -f vivado_scripts/tsflow_hls.tcl" in result.output
     assert "vivado -mode batch -source vivado_scripts/tsflow_vivado.tcl" in result.output
     assert "not on PATH: vitis_hls or vitis-run, vivado" in result.output
+    planned(build_dir)
     result = runner.invoke(export_command, [str(build_dir), "--run"])
     assert result.exit_code == 2
     assert "error: cannot run the vendor scripts: vitis_hls or vitis-run and vivado not on PATH" in result.output
@@ -697,11 +715,13 @@ def test_command_user_errors(build, tmp_path):
 
 def test_command_run_with_fake_tools(build, fake_tools, monkeypatch):
     build_dir, _ = build
+    planned(build_dir)  # top_dfg's csynth.xml: <DSP> 0, <BRAM_18K> 0; nothing else planned
     fake_tools("vitis_hls", "vivado")
     runner = CliRunner()
     result = runner.invoke(export_command, [str(build_dir), "--run"])
     assert result.exit_code == 0, result.output
     assert "WNS 1.234 ns" in result.output and "synthesis.json" in result.output
+    assert result.output.rstrip().endswith("C synthesis matches the plan: 2 checks, no difference")
     monkeypatch.setenv("TSFLOW_TEST_CSIM", "error")
     result = runner.invoke(export_command, [str(build_dir), "--run"])
     assert result.exit_code == 1
@@ -718,6 +738,7 @@ def test_command_run_calibrates_the_estimator_from_its_reports(tmp_path, fake_to
     csynth = REPORTS / "vivado_hls_2019.2.1_xc7z020_autoencoder_csynth.xml"  # xc7z020-clg400-1, as UTILIZATION
     monkeypatch.setenv("TSFLOW_TEST_CSYNTH", str(csynth))
     build_dir, cfg = make_build(tmp_path / "b", target={"part": "xc7z020clg400-1"})
+    planned(build_dir, dsp=118, bram18=289)  # the report's <DSP48E> and <BRAM_18K>
     fake_tools("vitis_hls", "vivado")
     result = CliRunner().invoke(export_command, [str(build_dir), "--run"])
     assert result.exit_code == 0, result.output
@@ -728,10 +749,48 @@ def test_command_run_calibrates_the_estimator_from_its_reports(tmp_path, fake_to
     assert est.latency_cycles == pytest.approx(parse_csynth_xml(csynth).latency_max_cycles, abs=1)
 
 
+ENGINE = {"function": "tsflow_engine", "call_sites": 1, "lanes": 16, "dsp": 16, "a_width": 9, "b_width": 8,
+          "mapping": "dsp", "users": ["embed"]}
+
+
+def test_command_run_fails_with_the_table_when_synthesis_differs_from_the_plan(build, fake_tools, monkeypatch):
+    """The reports of --run (top_dfg's csynth.xml: a TopModule without instances; the hdc_maxi module report
+    in reports/modules/: VITIS_LOOP_15_1, TripCount 1000, PipelineII 1) against a plan with an engine and
+    that loop at II 2: exit 1 after synthesis.json is written, the table and the error naming each difference."""
+    build_dir, _ = build
+    monkeypatch.setenv("TSFLOW_TEST_MODULE", str(REPORTS / "vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml"))
+    loop = {"function": "hdc_maxi", "label": "VITIS_LOOP_15_1", "trips": {"min": 1000, "max": 1000}, "ii": 2}
+    planned(build_dir, engine=ENGINE, loops=[loop])
+    fake_tools("vitis_hls", "vivado")
+    result = CliRunner().invoke(export_command, [str(build_dir), "--run"])
+    assert result.exit_code == 1, result.output
+    assert (build_dir / "synthesis.json").is_file() and "Traceback" not in result.output
+    assert result.output.rstrip().splitlines()[-1] == (
+        "error: C synthesis differs from the plan in 3 of 6 checks: instances of tsflow_engine, "
+        "DSP of each tsflow_engine instance, hdc_maxi/VITIS_LOOP_15_1: II")
+    assert "1 (hdc_maxi_Pipeline_VITIS_LOOP_15_1)" in result.output and "DIFFERS" in result.output
+    planned(build_dir, loops=[{**loop, "ii": 1}])
+    result = CliRunner().invoke(export_command, [str(build_dir), "--run"])
+    assert result.exit_code == 0, result.output
+    assert "C synthesis matches the plan: 4 checks, no difference" in result.output
+
+
+def test_command_run_refuses_a_plan_it_cannot_read_before_any_tool_runs(build, fake_tools):
+    build_dir, _ = build
+    (build_dir / "plan.json").write_text(json.dumps({"engine": {"lanes": 16, "dsp": 16}, "loops": {"embed": {}}}))
+    (build_dir / "estimate.json").write_text(json.dumps({"total": {"dsp": 16, "bram18": 1}}))
+    log = fake_tools("vitis_hls", "vivado")
+    result = CliRunner().invoke(export_command, [str(build_dir), "--run"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "plan.json has no engine.function" in result.output and "'tsflow build' again" in result.output
+    assert not log.exists() and not (build_dir / "logs").exists()
+
+
 def test_registered_as_tsflow_export(build, tmp_path, monkeypatch):
     from flow.cli import cli
 
     build_dir, _ = build
+    planned(build_dir)
     monkeypatch.setenv("PATH", str(tmp_path))
     result = CliRunner().invoke(cli, ["export", str(build_dir), "--run"])
     assert result.exit_code != 0 and "vivado -mode batch -source vivado_scripts/tsflow_vivado.tcl" in result.output

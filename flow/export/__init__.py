@@ -26,6 +26,7 @@ import click
 from ..config import ConfigError, load_config
 from ..hls.interface import top_function
 from ..parts import same_part
+from ..verify import read_plan, table, verify
 
 TEMPLATES = Path(str(files("flow.vivado_scripts")))
 
@@ -471,6 +472,31 @@ def collect_reports(build_dir: Path, cfg) -> dict:
     }
 
 
+# --------------------------------------------------------------------------------------- the stage
+
+def export(folder: Path, run: bool = False, force: bool = False, report=None, block_design: bool = False,
+           allow_over_headroom: bool = False) -> dict:
+    """``tsflow export`` as a function (``flow.api.export`` documents it); with ``run``, the C synthesis report
+    is also checked against the build's plan: ``"verification"``, a ``flow.verify.Verification``."""
+    from .block_design import SYSTEM_JSON
+
+    folder = Path(folder)
+    cfg = load_build_config(folder)
+    written = write_scripts(folder, cfg, force=force, block_design=block_design,
+                            allow_over_headroom=allow_over_headroom)
+    if report:
+        report(f"written in {folder}: {', '.join(str(p.relative_to(folder)) for p in written)}")
+    out = {"scripts": [str(p) for p in written], "missing_tools": missing_tools(cfg)}
+    if block_design:
+        out["system"] = json.loads((folder / SYSTEM_JSON).read_text())
+    if run:
+        plan = read_plan(folder)  # a plan the check cannot read is refused now, not after hours of synthesis
+        out["synthesis"] = run_scripts(folder, cfg, force=force, report=report, block_design=block_design,
+                                       allow_over_headroom=allow_over_headroom)
+        out["verification"] = verify(folder, folder / CSYNTH_XML, plan)
+    return out
+
+
 # ------------------------------------------------------------------------------------- the command
 
 _console = None
@@ -504,12 +530,11 @@ def _error(message: str, code: int) -> None:
 def export_command(folder: Path, run: bool, force: bool, block_design: bool, allow_over_headroom: bool):
     """Write the vendor Tcl scripts of a build folder (FOLDER/vivado_scripts/) and, with --run, run
     them and read latency, resources and timing back into FOLDER/synthesis.json."""
-    from .. import api
     from .block_design import OverHeadroom, system_table
 
     try:
-        done = api.export(folder, run, force, report=_print, block_design=block_design,
-                          allow_over_headroom=allow_over_headroom)
+        done = export(folder, run, force, report=_print, block_design=block_design,
+                      allow_over_headroom=allow_over_headroom)
         if block_design:
             _print_system(folder, done["system"])
         if not run:
@@ -536,6 +561,7 @@ def export_command(folder: Path, run: bool, force: bool, block_design: bool, all
         _print(f"warning: {warning}")
     _print(f"written to {Path(folder) / SYNTHESIS_JSON}")
     _calibrate(folder, cfg, result)
+    _check_plan(done["verification"])
 
 
 def _print_system(folder: Path, estimate: dict) -> None:
@@ -547,6 +573,17 @@ def _print_system(folder: Path, estimate: dict) -> None:
         _print(f"warning: written with --allow-over-headroom: {', '.join(r.upper() for r in estimate['over'])} "
                f"above what target.headroom leaves (estimate)")
     _print(f"estimates written to {Path(folder) / SYSTEM_JSON}")
+
+
+def _check_plan(verification) -> None:
+    """The plan-vs-synthesis table, last: a synthesis that differs from the plan fails the run (exit 1), after
+    synthesis.json and the calibration are written."""
+    from rich.console import Console
+
+    Console(width=160).print(table(verification))
+    if verification.differences:
+        _error(verification.summary(), 1)
+    _print(verification.summary())
 
 
 def _calibrate(folder: Path, cfg, result: dict) -> None:
