@@ -219,7 +219,7 @@ inline void dense_out(const typename CONFIG_T::accum_t &acc, y_T *y, y_T row[CON
     typename CONFIG_T::accum_t out = acc;
     if (CONFIG_T::relu && out < 0) out = 0;
     if (CONFIG_T::transpose_out)
-        y[o * CONFIG_T::n_steps + t] = out;
+        y[o * CONFIG_T::out_stride + t] = out;
     else
         put_in_order<CONFIG_T::word, y_T>(y, row, fill, word, t * CONFIG_T::n_out + o, out);
 }
@@ -291,7 +291,8 @@ inline void score_out(const typename CONFIG_T::accum_t &acc, typename CONFIG_T::
 }
 
 // Operands of one clock of the context P_h . V_h: query i, dimension e of head h, chunk c of the steps.
-// probs is [head][query][key]; v is stored [d][step], so the lanes read consecutive words of both.
+// probs is [head][query][key]; v is stored [d][step], so the lanes read consecutive words of both; the
+// rows of both take CONFIG_T::stride words (the window padded to whole chunks: the padding is never read).
 template <class E, typename CONFIG_T>
 inline void context_operands(const typename CONFIG_T::prob_t *p, const typename CONFIG_T::v_t *v, unsigned h,
                              unsigned i, unsigned e, unsigned c, typename E::a_t a[E::lanes],
@@ -302,8 +303,8 @@ inline void context_operands(const typename CONFIG_T::prob_t *p, const typename 
 #pragma HLS UNROLL
         unsigned j = c * CONFIG_T::lanes + l;
         bool on = l < CONFIG_T::lanes && j < L;
-        a[l] = on ? typename E::a_t(int_of(p[(h * L + i) * L + j])) : typename E::a_t(0);
-        b[l] = on ? typename E::b_t(int_of(v[(h * CONFIG_T::head_dim + e) * L + j])) : typename E::b_t(0);
+        a[l] = on ? typename E::a_t(int_of(p[(h * L + i) * CONFIG_T::stride + j])) : typename E::a_t(0);
+        b[l] = on ? typename E::b_t(int_of(v[(h * CONFIG_T::head_dim + e) * CONFIG_T::stride + j])) : typename E::b_t(0);
     }
 }
 
@@ -435,7 +436,7 @@ SoftmaxQuotients:
         if (quotient > CONFIG_T::prob_max) quotient = CONFIG_T::prob_max;
         typename CONFIG_T::prob_t pj;
         pj.range() = quotient.range(CONFIG_T::prob_t::width - 1, 0);
-        p[k] = pj;
+        p[r * CONFIG_T::p_stride + j] = pj;
         advance(j, r, q, g, CONFIG_T::n, CONFIG_T::rows, 1);
     }
 }

@@ -53,21 +53,25 @@ template <class T> void record(const char *name, const T *data, unsigned n) {
     write_record(name, values);
 }
 
-// a buffer the hardware stores [cols][rows] (the attention value), recorded [rows][cols] as traced
-template <class T> void record_transposed(const char *name, const T *data, unsigned rows, unsigned cols) {
+// a buffer the hardware stores with padded rows (``stride`` words a row), or transposed ([cols][rows],
+// the attention value), recorded [rows][cols] as traced
+template <class T>
+void record_rows(const char *name, const T *data, unsigned rows, unsigned cols, unsigned stride, bool transposed) {
     if (trace_dir().empty()) return;
     std::vector<int32_t> values(rows * cols);
     for (unsigned r = 0; r < rows; r++)
-        for (unsigned c = 0; c < cols; c++) values[r * cols + c] = mantissa(data[c * rows + r]);
+        for (unsigned c = 0; c < cols; c++)
+            values[r * cols + c] = mantissa(transposed ? data[c * stride + r] : data[r * stride + c]);
     write_record(name, values);
 }
 
 } // namespace tsflow
 #define TSFLOW_RECORD(name, buf, n) tsflow::record(name, buf, n)
-#define TSFLOW_RECORD_TRANSPOSED(name, buf, rows, cols) tsflow::record_transposed(name, buf, rows, cols)
+#define TSFLOW_RECORD_ROWS(name, buf, rows, cols, stride, transposed) \
+    tsflow::record_rows(name, buf, rows, cols, stride, transposed)
 #else
 #define TSFLOW_RECORD(name, buf, n)
-#define TSFLOW_RECORD_TRANSPOSED(name, buf, rows, cols)
+#define TSFLOW_RECORD_ROWS(name, buf, rows, cols, stride, transposed)
 #endif
 
 #endif

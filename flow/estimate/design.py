@@ -25,6 +25,8 @@ from .costs import (MUL_STAGES, READ_LATENCY, RESOURCES, Cost, adder, cast, clog
 CONTROL_LUT, CONTROL_FF = 24, 16
 TOP_CONTROL_LUT, TOP_CONTROL_FF = 48, 32  # top-level FSM and the ap_ctrl handshake
 WRITE_STAGES = 1  # the cast to the output type and the write
+ENGINE_CALL_CYCLES = 2  # the top function starts the engine on a layer and sees it done
+MAX_GROUPS = 64  # the engine's outermost counter (attention heads): sized for up to this many
 MAX_AUTO_LANES = 64
 
 
@@ -134,7 +136,10 @@ def _epilogue(cfg, prec, loop) -> tuple[Cost, int, str]:
 
 
 def _mac(cfg, prec, plan: HLSPlan, loop, acc: FixedType, out: FixedType, relu: bool) -> LayerEstimate:
-    cost = _control(loop) + adder(acc.width) + cast(acc, out)
+    """A multiplying layer: its case of the engine loop (accumulator, output stage, own lanes if any); the
+    loop's control is the engine's, shared by every layer. Cycles: its trips, the pipeline's fill, and
+    the call that starts the engine on it."""
+    cost = adder(acc.width) + cast(acc, out)
     if relu:
         cost += Cost(lut=acc.width)  # the sign test and the zeroing mux
     mapping = plan.engine.mapping if loop.shared else loop.mapping
@@ -151,7 +156,8 @@ def _mac(cfg, prec, plan: HLSPlan, loop, acc: FixedType, out: FixedType, relu: b
     depth = reads + MUL_STAGES[mapping] + tree + 1 + stages + WRITE_STAGES
     where = "shared lanes" if loop.shared else f"own {mapping} lanes"
     return LayerEstimate(loop.name, f"{loop.outputs} outputs of {loop.terms} MACs, {loop.lanes} lane(s) on {where}, "
-                         f"{what}{loop.trips} clocks", cost + epilogue, loop.trips + depth, (loop.trips,))
+                         f"{what}{loop.trips} clocks", cost + epilogue, loop.trips + depth + ENGINE_CALL_CYCLES,
+                         (loop.trips,))
 
 
 def _elementwise(plan: HLSPlan, loop, per_lane: Cost, stages: int, what: str) -> LayerEstimate:
@@ -179,15 +185,26 @@ def _softmax(plan: HLSPlan, loop, spec, steps: int) -> LayerEstimate:
 
 
 def _engine(plan: HLSPlan) -> LayerEstimate | None:
+    """The engine loop every multiplying layer runs in: its control (one loop counter and four nest
+    counters sized for the largest layer, their limits chosen per layer at the call) and the shared lanes
+    with the multiplexers that bring each layer's operands to them."""
+    macs = [lp for lp in plan.loops.values() if lp.kind == "mac"]
+    if not macs:
+        return None
+    nests = [(math.ceil(lp.terms / lp.lanes), lp.outputs, lp.trips) for lp in macs]
+    cost = Cost(lut=CONTROL_LUT, ff=CONTROL_FF) + counter(max(lp.trips for lp in macs))
+    for most in (max(n[0] for n in nests), max(n[1] for n in nests), max(n[2] for n in nests), MAX_GROUPS):
+        cost += counter(most) + mux(len(macs), clog2(most + 1))
     e = plan.engine
     if e is None:
-        return None
+        return LayerEstimate("engine", f"the loop of {len(macs)} layers on lanes of their own", cost, 0)
     users = len(e.users)
     lane = multiplier(e.a_width, e.b_width, e.mapping) + mux(users, e.a_width) + mux(users, e.b_width)
     lane += Cost(ff=e.a_width + e.b_width)  # the operand registers
     tree = lane_tree(e.lanes, e.a_width, e.b_width, e.sum_width, e.mapping)
     return LayerEstimate("engine", f"{e.lanes} shared {e.a_width}x{e.b_width} {e.mapping} multiplier(s) and their "
-                         f"adder tree, used in turn by {users} layers", lane.times(e.lanes) + tree, 0)
+                         f"adder tree, used in turn by {users} layers, in the loop of {len(macs)} layers",
+                         cost + lane.times(e.lanes) + tree, 0)
 
 
 def layer_estimates(cfg, prec, plan: HLSPlan) -> list[LayerEstimate]:

@@ -78,7 +78,13 @@ class TSLayer(Layer):
         out = self.get_attr("out_name", self.name)
         self.get_output_variable().tsflow_memory = plan["buffers"].get(out)
         for buf in self.get_attr("buffers", {}):
-            self.get_output_variable(buf).tsflow_memory = plan["buffers"][buf]
+            var = self.get_output_variable(buf)
+            var.tsflow_memory = mem = plan["buffers"][buf]
+            # traced [rows][cols]: v as [step][d] (stored [d][step]), the probabilities as [head * query][key]
+            var.tsflow_natural = (var.shape[0], var.shape[1]) if mem["transposed"] else \
+                (int(np.prod(var.shape[:-1])), var.shape[-1])
+            if mem["stride"]:  # rows padded to whole chunks of the context's lanes (flow.hls.plan._stride)
+                var.shape = [var.shape[1], mem["stride"]] if mem["transposed"] else [*var.shape[:-1], mem["stride"]]
         for role in self.get_attr("tables", {}):
             self.get_weights(role).tsflow_memory = plan["roms"][role]
 
@@ -323,7 +329,7 @@ def _dense_struct(node, name: str, fields: dict, loop_name: str, transpose_out: 
     return lanes_text + _struct(
         name, {"n_steps": fields["n_steps"], "n_in": fields["n_in"], "n_out": fields["n_out"],
                "lanes": node.lanes(loop_name), "shared": shared, "relu": fields["relu"], "transpose_out": transpose_out,
-               "word": word, **(consts or {})},
+               "word": word, "out_stride": fields["n_steps"], **(consts or {})},
         {"weight_t": _weight_type(node, loop_name + ".weight"), "bias_t": _weight_type(node, loop_name + ".bias"),
          "accum_t": fields["accum"].cpp(), "lanes_t": lanes_t, "psum_t": _fixed_of_int(sum_width, fields["product_frac"]),
          **(types or {})})
@@ -385,15 +391,23 @@ def config_cpp(node: TSLayer) -> str:
     raise ValueError(f"no C++ config for {cls}")
 
 
+def _stride(node, buffer: str) -> int:
+    """Words a stored row of ``buffer`` takes: the window, or the window padded to whole chunks of the
+    context's lanes."""
+    return node.plan()["buffers"][buffer]["stride"] or node.get_attr("n_steps")
+
+
 def _attention_config(node: TSLayer, name: str) -> str:
     a = node.get_attr
     p = node.name.removesuffix("attn")
     spec = a("softmax")
     out = []
     for role in ("q", "k", "v"):
-        out.append(_dense_struct(node, f"{name}_{role}", a("sub")[role], p + role, transpose_out=role == "v"))
+        out.append(_dense_struct(node, f"{name}_{role}", a("sub")[role], p + role, transpose_out=role == "v",
+                                 consts={"out_stride": _stride(node, p + role)}))
     steps, heads = a("n_steps"), a("heads")
-    out.append(_struct(f"{name}_softmax", {"rows": heads * steps, "n": steps, "table_size": spec.table_size,
+    out.append(_struct(f"{name}_softmax", {"rows": heads * steps, "n": steps, "p_stride": _stride(node, p + "softmax"),
+                                           "table_size": spec.table_size,
                                            "index_shift": spec.index_shift, "sum_extra_bits": steps.bit_length(),
                                            "prob_frac": spec.prob.frac, "prob_max": spec.prob.max_int},
                        {"score_t": node.get_output_variable(p + "scores").type.name,
@@ -408,7 +422,8 @@ def _attention_config(node: TSLayer, name: str) -> str:
                        {"q_t": var["q"], "k_t": var["k"], "score_t": var["scores"], "accum_t": a("score_accum").cpp(),
                         "scaled_t": a("score_scaled").cpp(), "lanes_t": score_t,
                         "psum_t": _fixed_of_int(score_sum, a("score_frac"))}))
-    out.append(_struct(f"{name}_context", {**common, "lanes": node.lanes(p + "context"), "shared": context_shared},
+    out.append(_struct(f"{name}_context", {**common, "lanes": node.lanes(p + "context"), "shared": context_shared,
+                                           "stride": _stride(node, p + "softmax")},
                        {"prob_t": var["softmax"], "v_t": var["v"], "context_t": var["context"],
                         "accum_t": a("context_accum").cpp(), "lanes_t": context_t,
                         "psum_t": _fixed_of_int(context_sum, a("context_frac"))}))
@@ -418,9 +433,11 @@ def _attention_config(node: TSLayer, name: str) -> str:
 def _record(node: TSLayer, boundary: str) -> str:
     main = node.get_attr("out_name", node.name) == boundary
     v = node.get_output_variable(None if main else boundary)
-    if node.plan()["buffers"][boundary]["transposed"]:  # stored [d][step], traced [step][d]
-        steps, width = v.shape
-        return f'TSFLOW_RECORD_TRANSPOSED("{boundary}", {v.name}, {steps}, {width});'
+    mem = node.plan()["buffers"][boundary]
+    if mem["transposed"] or mem["stride"]:  # stored [d][step] and / or with padded rows
+        rows, cols = v.tsflow_natural
+        stride = mem["stride"] or (rows if mem["transposed"] else cols)
+        return f'TSFLOW_RECORD_ROWS("{boundary}", {v.name}, {rows}, {cols}, {stride}, {str(mem["transposed"]).lower()});'
     return f'TSFLOW_RECORD("{boundary}", {v.name}, {v.size_cpp()});'
 
 

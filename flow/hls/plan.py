@@ -100,6 +100,7 @@ class Memory:
     transposed: bool = False
     internal: bool = False  # not a layer boundary: row maxima and sums, pooling sums
     reshaped: bool = False  # BRAM banks side by side in one wide word (aligned reads, whole-word writes)
+    stride: int = 0  # words a stored row takes, padded to whole chunks of its reader's lanes (0: not padded)
 
     @property
     def bank_words(self) -> int:
@@ -178,9 +179,23 @@ def auto_mapping(wa: int, wb: int) -> str:
     return "lut" if wa + wb <= AUTO_LUT_MUL_MAX_BITS else "dsp"
 
 
-def balanced_lanes(terms: int, most: int) -> int:
-    """The fewest lanes that still need the fewest clocks for ``terms`` with at most ``most`` lanes."""
-    return math.ceil(terms / math.ceil(terms / max(1, most)))
+def pow2_floor(n: int) -> int:
+    return 1 << (max(1, n).bit_length() - 1)
+
+
+def aligned_lanes(row: int, most: int) -> int:
+    """The most lanes, a power of two up to ``most``, that divide ``row``: every clock's reads start at a
+    multiple of the lanes, so lane l always reads bank l, an index the tool resolves at compile time."""
+    lanes = pow2_floor(most)
+    while row % lanes:
+        lanes //= 2
+    return lanes
+
+
+def padded_lanes(terms: int, most: int) -> int:
+    """Lanes over ``terms`` read from registers and a weight table padded to whole chunks: a power of two up
+    to ``most``, no more than the terms need."""
+    return min(pow2_floor(most), 1 << (max(1, terms) - 1).bit_length())
 
 
 def pool_accumulator(x: FixedType, steps: int) -> FixedType:
@@ -195,8 +210,8 @@ def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
     m, T, t = cfg.model, cfg.data.window, prec.types
     D, H, FF = m.d_model, m.heads, m.ffn_width
     DH = D // H
-    out = [dict(name="input", kind="add", rows=1, cols=T * n_features, reads=()),
-           dict(name="embed", kind="mac", outputs=T * D, terms=n_features, reads=("input",),
+    out = [dict(name="input", kind="add", rows=1, cols=T * n_features, row=T * n_features, reads=()),
+           dict(name="embed", kind="mac", outputs=T * D, terms=n_features, row=n_features, reads=("input",),
                 a=t["input"]["output"], b=t["embed"]["weight"], dense=(n_features, D), epilogue=("pos",),
                 writes="pos")]
     prev = "pos"
@@ -204,52 +219,79 @@ def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
         e = f"enc{i}."
         spec = prec.softmax[i]
         x = t[prev]["output"]
-        out += [dict(name=e + r, kind="mac", outputs=T * D, terms=D, reads=(prev,), a=x, b=t[e + r]["weight"],
-                     dense=(D, D)) for r in "qkv"]
-        out += [dict(name=e + "scores", kind="mac", outputs=H * T * T, terms=DH, reads=(e + "q", e + "k"),
+        out += [dict(name=e + r, kind="mac", outputs=T * D, terms=D, row=D, reads=(prev,), a=x,
+                     b=t[e + r]["weight"], dense=(D, D)) for r in "qkv"]
+        out += [dict(name=e + "scores", kind="mac", outputs=H * T * T, terms=DH, row=DH, reads=(e + "q", e + "k"),
                      a=t[e + "q"]["output"], b=t[e + "k"]["output"]),
                 dict(name=e + "softmax", kind="softmax", outputs=H * T * T, reads=(e + "scores",)),
-                dict(name=e + "context", kind="mac", outputs=H * T * DH, terms=T, reads=(e + "softmax", e + "v"),
+                dict(name=e + "context", kind="mac", outputs=H * T * DH, terms=T, row=T,
+                     reads=(e + "softmax", e + "v"),
                      a=spec.prob, b=t[e + "v"]["output"]),
-                dict(name=e + "o", kind="mac", outputs=T * D, terms=D, reads=(e + "context",),
+                dict(name=e + "o", kind="mac", outputs=T * D, terms=D, row=D, reads=(e + "context",),
                      a=t[e + "context"]["output"], b=t[e + "o"]["weight"], dense=(D, D), residual=prev,
                      epilogue=(e + "add1", e + "norm1"), writes=e + "norm1",
                      norm=(t[e + "add1"]["output"], t[e + "norm1"]["scale"])),
-                dict(name=e + "ffn1", kind="mac", outputs=T * FF, terms=D, reads=(e + "norm1",),
+                dict(name=e + "ffn1", kind="mac", outputs=T * FF, terms=D, row=D, reads=(e + "norm1",),
                      a=t[e + "norm1"]["output"], b=t[e + "ffn1"]["weight"], dense=(D, FF)),
-                dict(name=e + "ffn2", kind="mac", outputs=T * D, terms=FF, reads=(e + "ffn1",),
+                dict(name=e + "ffn2", kind="mac", outputs=T * D, terms=FF, row=FF, reads=(e + "ffn1",),
                      a=t[e + "ffn1"]["output"], b=t[e + "ffn2"]["weight"], dense=(FF, D), residual=e + "norm1",
                      epilogue=(e + "add2", e + "norm2"), writes=e + "norm2",
                      norm=(t[e + "add2"]["output"], t[e + "norm2"]["scale"]))]
         prev = e + "norm2"
     x = t[prev]["output"]
-    out.append(dict(name="pool", kind="pool", rows=T, cols=D, reads=(prev,),
+    out.append(dict(name="pool", kind="pool", rows=T, cols=D, row=D, reads=(prev,),
                     a=pool_accumulator(x, T), b=POOL_RECIPROCAL))
     if m.head == "mean_last":
         out.append(dict(name="head_in", kind="concat", outputs=2 * D, reads=("pool", prev)))
-        out.append(dict(name="head", kind="mac", outputs=1, terms=2 * D, reads=("head_in",),
+        out.append(dict(name="head", kind="mac", outputs=1, terms=2 * D, row=2 * D, reads=("head_in",),
                         a=union_type(t["pool"]["output"], x), b=t["head"]["weight"], dense=(2 * D, 1)))
     else:
-        out.append(dict(name="head", kind="mac", outputs=1, terms=D, reads=("pool",),
+        out.append(dict(name="head", kind="mac", outputs=1, terms=D, row=D, reads=("pool",),
                         a=t["pool"]["output"], b=t["head"]["weight"], dense=(D, 1)))
     if m.predict_delta:
-        out.append(dict(name="delta", kind="add", rows=1, cols=1, reads=()))
+        out.append(dict(name="delta", kind="add", rows=1, cols=1, row=1, reads=()))
     return out
 
 
 def _lanes(cfg, s: dict, choice: Choice) -> int:
+    """A loop's lanes: powers of two that divide the row its reads run along (the embedding, reading its
+    window from registers, pads its weight rows instead), so lane l always reads bank l."""
     h = cfg.hls
     if s["kind"] in ("softmax", "concat"):
         return 1
-    if s["name"] in h.parallelism:
-        return h.parallelism[s["name"]]
+    name = s["name"]
+    # the embedding reads its window from registers and pads its weight rows; the context's operands
+    # are padded to whole chunks (_stride)
+    pad = (name == "embed" and input_at_once(cfg)) or name.endswith(".context")
+    if name in h.parallelism:
+        return _explicit(h.parallelism[name], s, pad, f"hls.parallelism.{shown_key(name)}")
     if h.default_parallelism != "auto":
-        return h.default_parallelism
-    if s["name"] == "input":  # the window is captured from the port at once (registers), or a step a clock
-        at_once = h.storage.get("input", h.default_storage) in ("auto", "registers")
-        return s["cols"] if at_once else s["cols"] // cfg.data.window
-    most = min(choice.auto_lanes, choice.lanes.get(s["name"], choice.auto_lanes))
-    return balanced_lanes(s["terms"] if s["kind"] == "mac" else s["cols"], most)
+        value = h.default_parallelism
+        if value & (value - 1):
+            raise ConfigError(f"invalid configuration: hls.default_parallelism = {value}: lanes are a power of two "
+                              f"(each layer takes the most of them that divide its rows); allowed: auto, 1, 2, 4, 8, ...")
+        return padded_lanes(s["terms"], value) if pad else aligned_lanes(s["row"], value)
+    if name == "input":  # the window is captured from the port at once (registers), or a step a clock
+        return s["cols"] if input_at_once(cfg) else aligned_lanes(s["cols"] // cfg.data.window, s["cols"])
+    most = min(choice.auto_lanes, choice.lanes.get(name, choice.auto_lanes))
+    return padded_lanes(s["terms"], most) if pad else aligned_lanes(s["row"], most)
+
+
+def _explicit(value: int, s: dict, pad: bool, key: str) -> int:
+    """An explicit lane count, honoured exactly if the tool can bank it at compile time."""
+    allowed = [str(1 << k) for k in range(s["row"].bit_length()) if s["row"] % (1 << k) == 0]
+    if value & (value - 1) or (not pad and s["row"] % value):
+        what = (f"a power of two" if pad else
+                f"a power of two that divides the {s['row']} values each clock's reads run along")
+        raise ConfigError(f"invalid configuration: {key} = {value}: the lanes must be {what}, so every lane "
+                          f"reads its own bank at an index fixed at compile time; allowed: "
+                          f"{'1, 2, 4, 8, ...' if pad else ', '.join(allowed)}")
+    return value
+
+
+def input_at_once(cfg) -> bool:
+    """The window is captured from the port at once into registers (else a step a clock into memory)."""
+    return cfg.hls.storage.get("input", cfg.hls.default_storage) in ("auto", "registers")
 
 
 def _trips(s: dict, lanes: int) -> int:
@@ -416,6 +458,30 @@ def check_names(cfg) -> None:
                               f"allowed for this model: {', '.join(allowed)}")
 
 
+def _stride(cfg, name: str, loops: dict) -> int:
+    """The context's operands (the probabilities, v stored [d][step]) run along the window; when its
+    lanes do not divide the window, their rows are padded to whole chunks (the padding is never read), so
+    each clock's reads still start at a multiple of the lanes."""
+    if not name.endswith((".softmax", ".v")):
+        return 0
+    lanes, steps = loops[name.rsplit(".", 1)[0] + ".context"].lanes, cfg.data.window
+    padded = math.ceil(steps / lanes) * lanes
+    return padded if padded != steps else 0
+
+
+def _check_banks(cfg, loops: dict, buffers: dict) -> None:
+    """Every layer that reads a buffer with several lanes finds exactly one word in each bank (lanes =
+    banks): fewer lanes than banks would pick banks at run time."""
+    for lp in loops.values():
+        for name in lp.reads if lp.lanes > 1 and lp.kind in ("mac", "pool") else ():
+            mem = buffers.get(name)
+            if mem and mem.storage not in ("registers", "fused") and mem.banks != lp.lanes:
+                other = next(o.name for o in loops.values() if name in o.reads and o.lanes == mem.banks)
+                raise ConfigError(f"invalid configuration: hls.parallelism.{shown_key(lp.name)} = {lp.lanes}: it reads "
+                                  f"{name}, which {other} reads with {mem.banks} lanes (so it has {mem.banks} banks); "
+                                  f"allowed: 1 or {mem.banks}")
+
+
 def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
     """The design for ``cfg``, with what ``auto`` leaves open settled by ``choice``."""
     check_names(cfg)
@@ -437,6 +503,9 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
     output = "delta" if cfg.model.predict_delta else "head"
     written = {lp.writes for lp in loops.values()}
     for name, (words, width) in _buffer_shapes(cfg, prec, n_features).items():
+        stride = _stride(cfg, name, loops)
+        if stride:
+            words = words // cfg.data.window * stride
         readers = [lp.lanes for lp in loops.values() if name in lp.reads]
         writer = next((lp.writes_per_clock for lp in loops.values() if lp.writes == name), 1)
         banks = min(words, max([writer, *readers]))
@@ -450,7 +519,8 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
         banks = 1 if storage == "fused" else words if storage == "registers" else banks
         transposed = name.endswith(".v")
         buffers[name] = Memory(name, words, width, req, storage, banks, transposed=transposed,
-                               reshaped=_whole_words(name, storage, words, banks, transposed, loops))
+                               reshaped=_whole_words(name, storage, words, banks, transposed, loops), stride=stride)
+    _check_banks(cfg, loops, buffers)
     for i in range(cfg.model.layers):  # the softmax's row maxima and row sums, one word per row
         e, spec = f"enc{i}.", prec.softmax[i]
         rows = cfg.model.heads * cfg.data.window
