@@ -155,10 +155,10 @@ void add_wires(const a_T a[CONFIG_T::n_rows * CONFIG_T::n_cols], const b_T b[CON
 // the lanes past the layer's own and the lanes past the end of a sum (its last chunk) get zeros.
 
 // Operands of one clock of a dense layer: `lanes` consecutive inputs of step t, and row o of w (stored
-// [n_out][n_in]), chunk c.
+// [n_out][w_stride]: n_in, or n_in padded with zeros to whole chunks of the lanes), chunk c.
 template <class E, typename CONFIG_T, class x_T>
 inline void dense_operands(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
-                           const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_out], unsigned t,
+                           const typename CONFIG_T::weight_t w[CONFIG_T::w_stride * CONFIG_T::n_out], unsigned t,
                            unsigned o, unsigned c, typename E::a_t a[E::lanes], typename E::b_t b[E::lanes]) {
 #pragma HLS INLINE
     for (unsigned l = 0; l < E::lanes; l++) {
@@ -166,7 +166,7 @@ inline void dense_operands(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
         unsigned i = c * CONFIG_T::lanes + l;
         bool on = l < CONFIG_T::lanes && i < CONFIG_T::n_in;
         a[l] = on ? typename E::a_t(int_of(x[t * CONFIG_T::n_in + i])) : typename E::a_t(0);
-        b[l] = on ? typename E::b_t(int_of(w[o * CONFIG_T::n_in + i])) : typename E::b_t(0);
+        b[l] = on ? typename E::b_t(int_of(w[o * CONFIG_T::w_stride + i])) : typename E::b_t(0);
     }
 }
 

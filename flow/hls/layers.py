@@ -86,7 +86,12 @@ class TSLayer(Layer):
             if mem["stride"]:  # rows padded to whole chunks of the context's lanes (flow.hls.plan._stride)
                 var.shape = [var.shape[1], mem["stride"]] if mem["transposed"] else [*var.shape[:-1], mem["stride"]]
         for role in self.get_attr("tables", {}):
-            self.get_weights(role).tsflow_memory = plan["roms"][role]
+            weight = self.get_weights(role)
+            weight.tsflow_memory = mem = plan["roms"][role]
+            if mem["stride"] and weight.shape[-1] != mem["stride"]:  # rows padded with zeros to whole chunks
+                data = np.zeros((weight.shape[0], mem["stride"]))
+                data[:, :weight.shape[-1]] = weight.data
+                weight.data, weight.shape, weight.data_length = data, list(data.shape), data.size
 
     def plan(self) -> dict:
         return self.get_attr("tsflow_plan")
@@ -329,7 +334,8 @@ def _dense_struct(node, name: str, fields: dict, loop_name: str, transpose_out: 
     return lanes_text + _struct(
         name, {"n_steps": fields["n_steps"], "n_in": fields["n_in"], "n_out": fields["n_out"],
                "lanes": node.lanes(loop_name), "shared": shared, "relu": fields["relu"], "transpose_out": transpose_out,
-               "word": word, "out_stride": fields["n_steps"], **(consts or {})},
+               "word": word, "out_stride": fields["n_steps"],
+               "w_stride": node.plan()["roms"][loop_name + ".weight"]["stride"] or fields["n_in"], **(consts or {})},
         {"weight_t": _weight_type(node, loop_name + ".weight"), "bias_t": _weight_type(node, loop_name + ".bias"),
          "accum_t": fields["accum"].cpp(), "lanes_t": lanes_t, "psum_t": _fixed_of_int(sum_width, fields["product_frac"]),
          **(types or {})})

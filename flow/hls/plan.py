@@ -398,28 +398,29 @@ def _roms(cfg, prec, shapes: list[dict], loops: dict, choice: Choice) -> dict:
     start at a multiple of the lane count (rows a multiple of it), the banks are one wide word instead
     (ARRAY_RESHAPE), one BRAM read a clock."""
     t, h = prec.types, cfg.hls
-    tables = []  # (name, words, width, banks, aligned)
+    tables = []  # (name, words, width, banks, aligned, stride)
     for s in shapes:
         n, lanes = s["name"], loops[s["name"]].lanes
-        if "dense" in s:
+        if "dense" in s:  # rows [n_out][n_in], padded to whole chunks of the lanes where they do not divide n_in
             n_in, n_out = s["dense"]
-            tables += [(n + ".weight", n_in * n_out, t[n]["weight"].width, lanes, lanes > 1 and n_in % lanes == 0),
-                       (n + ".bias", n_out, t[n]["bias"].width, 1, False)]
+            row = math.ceil(n_in / lanes) * lanes
+            tables += [(n + ".weight", row * n_out, t[n]["weight"].width, lanes, lanes > 1, row if row != n_in else 0),
+                       (n + ".bias", n_out, t[n]["bias"].width, 1, False, 0)]
         if "norm" in s:  # read one word a clock at the dense layer's output
             norm = s["epilogue"][1]
-            tables += [(norm + "." + r, s["dense"][1], t[norm][r].width, 1, False) for r in ("scale", "shift")]
+            tables += [(norm + "." + r, s["dense"][1], t[norm][r].width, 1, False, 0) for r in ("scale", "shift")]
         if n == "embed":
-            tables.append(("pos.table", s["outputs"], t["pos"]["table"].width, 1, False))
+            tables.append(("pos.table", s["outputs"], t["pos"]["table"].width, 1, False, 0))
         elif s["kind"] == "softmax":
             spec = prec.softmax[int(n.split(".")[0][3:])]
-            tables.append((n.removesuffix("softmax") + "exp_table", spec.table_size, spec.exp_frac + 1, 1, False))
+            tables.append((n.removesuffix("softmax") + "exp_table", spec.table_size, spec.exp_frac + 1, 1, False, 0))
     out = {}
-    for name, words, width, banks, aligned in tables:
+    for name, words, width, banks, aligned, stride in tables:
         banks = min(banks, words)
         req = h.rom.get(name, h.default_rom)
         storage = choice.storage.get(name) if req == "auto" and name in choice.storage else _rom_storage(req, words, banks)
         out[name] = Memory(name, words, width, req, storage, words if storage == "registers" else banks, rom=True,
-                           reshaped=storage == "bram" and aligned)
+                           reshaped=storage == "bram" and aligned, stride=stride)
     return out
 
 
