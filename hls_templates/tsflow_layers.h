@@ -400,44 +400,54 @@ inline ap_uint<CONFIG_T::exp_t::width> exp_lookup(const typename CONFIG_T::score
     return e;
 }
 
-// The table softmax of every row (flow.tables.softmax_int), rows one after another in two loops of
-// one element a clock over all rows (counters advanced by hand): the exact row sums of the looked-up
-// exponentials, then p = min(floor(((e << prob_frac) + (sum >> 1)) / sum), prob_max), the quotient
-// rounded to nearest. The row maxima were taken while the scores were made.
+// The table softmax of every row (flow.tables.softmax_int), `lanes` elements a clock in one loop over the
+// rows and one row more (counters advanced by hand): each clock looks up the exponentials of row r (at
+// the difference to the row maximum, taken while the scores were made), adds them to the row's exact sum
+// and keeps them in `ring` (two rows, row r in half r % 2), while the quotients of row r - 1 leave:
+// p = min(floor(((e << prob_frac) + (sum >> 1)) / sum), prob_max), rounded to nearest, on one divider a
+// lane. Row r's sum becomes the divisor at its last chunk; a quotient reads the ring n / lanes clocks
+// after the exponential was written (the stage function states that distance to the tool).
 template <typename CONFIG_T>
 void softmax_rows(const typename CONFIG_T::score_t s[CONFIG_T::rows * CONFIG_T::n],
                   const typename CONFIG_T::score_t row_max[CONFIG_T::rows],
-                  ap_uint<CONFIG_T::exp_t::width + CONFIG_T::sum_extra_bits> row_sum[CONFIG_T::rows],
-                  typename CONFIG_T::prob_t p[CONFIG_T::rows * CONFIG_T::n],
+                  ap_uint<CONFIG_T::exp_t::width> ring[2 * CONFIG_T::n],
+                  typename CONFIG_T::prob_t p[CONFIG_T::rows * CONFIG_T::p_stride],
                   const typename CONFIG_T::exp_t table[CONFIG_T::table_size]) {
 #pragma HLS INLINE
     typedef ap_uint<CONFIG_T::exp_t::width + CONFIG_T::sum_extra_bits> sum_int_t;
     typedef ap_uint<CONFIG_T::exp_t::width + CONFIG_T::prob_frac> num_t;  // e << prob_frac and the quotient
-    static const unsigned N = CONFIG_T::rows * CONFIG_T::n;
-    sum_int_t total = 0;
-    unsigned j = 0, r = 0, q = 0, g = 0;
-SoftmaxSums:
-    for (unsigned k = 0; k < N; k++) {
+    static const unsigned P = CONFIG_T::lanes, N = CONFIG_T::n, C = N / P, R = CONFIG_T::rows;
+    sum_int_t total = 0, divisor = 1;
+    unsigned c = 0, r = 0, q = 0, g = 0;
+SoftmaxRows:
+    for (unsigned k = 0; k < (R + 1) * C; k++) {
 #pragma HLS PIPELINE II = 1
-        sum_int_t base = total;
-        if (j == 0) base = 0;
-        total = base + exp_lookup<CONFIG_T>(row_max[r], s[k], table);
-        if (j == CONFIG_T::n - 1) row_sum[r] = total;
-        advance(j, r, q, g, CONFIG_T::n, CONFIG_T::rows, 1);
-    }
-    j = 0;
-    r = 0;
-SoftmaxQuotients:
-    for (unsigned k = 0; k < N; k++) {
-#pragma HLS PIPELINE II = 1
-        num_t e = exp_lookup<CONFIG_T>(row_max[r], s[k], table);
-        // ap_uint's + is one bit wider than its wider operand: the numerator never wraps
-        num_t quotient = ((e << CONFIG_T::prob_frac) + (row_sum[r] >> 1)) / row_sum[r];
-        if (quotient > CONFIG_T::prob_max) quotient = CONFIG_T::prob_max;
-        typename CONFIG_T::prob_t pj;
-        pj.range() = quotient.range(CONFIG_T::prob_t::width - 1, 0);
-        p[r * CONFIG_T::p_stride + j] = pj;
-        advance(j, r, q, g, CONFIG_T::n, CONFIG_T::rows, 1);
+        if (r > 0) {  // the quotients of row r - 1
+            for (unsigned l = 0; l < P; l++) {
+#pragma HLS UNROLL
+                num_t e = ring[((r - 1) & 1) * N + c * P + l];
+                // ap_uint's + is one bit wider than its wider operand: the numerator never wraps
+                num_t quotient = ((e << CONFIG_T::prob_frac) + (divisor >> 1)) / divisor;
+                if (quotient > CONFIG_T::prob_max) quotient = CONFIG_T::prob_max;
+                typename CONFIG_T::prob_t pj;
+                pj.range() = quotient.range(CONFIG_T::prob_t::width - 1, 0);
+                p[(r - 1) * CONFIG_T::p_stride + c * P + l] = pj;
+            }
+        }
+        if (r < R) {  // the exponentials of row r and their exact sum
+            sum_int_t part = 0;
+            for (unsigned l = 0; l < P; l++) {
+#pragma HLS UNROLL
+                ap_uint<CONFIG_T::exp_t::width> e = exp_lookup<CONFIG_T>(row_max[r], s[r * N + c * P + l], table);
+                ring[(r & 1) * N + c * P + l] = e;
+                part += e;
+            }
+            sum_int_t base = total;
+            if (c == 0) base = 0;
+            total = base + part;
+            if (c == C - 1) divisor = total;
+        }
+        advance(c, r, q, g, C, R + 1, 1);
     }
 }
 

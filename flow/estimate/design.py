@@ -167,21 +167,22 @@ def _elementwise(plan: HLSPlan, loop, per_lane: Cost, stages: int, what: str) ->
 
 
 def _softmax(plan: HLSPlan, loop, spec, steps: int) -> LayerEstimate:
+    """The softmax: ``lanes`` exponentials a clock (difference to the row maximum, the rounding add when
+    the index drops score bits, the table, an adder tree into the row's exact sum) beside ``lanes``
+    quotients of the row before (one pipelined divider a lane), one loop over the rows and one more."""
+    p = loop.lanes
     exp_w = spec.exp_frac + 1
     sum_w = exp_w + steps.bit_length()
     num_w = max(exp_w + spec.prob.frac, sum_w - 1) + 1  # (e << prob_frac) + (sum >> 1): the rounded quotient
     divider = Cost(lut=num_w * sum_w, ff=num_w * (sum_w + num_w))  # one subtract stage per quotient bit
-    # each pass (row sums, quotients) looks its exponentials up: the difference to the row maximum, and
-    # when the index drops score bits, the add that rounds it to the nearest step
-    diff_adders = 2 * (2 if spec.index_shift > 0 else 1)
-    cost = (_control(loop) + adder(spec.score.width + 1).times(diff_adders) + adder(sum_w) + adder(num_w) + divider
-            + cast(FixedType(num_w, num_w - spec.prob.frac, False), spec.prob))
-    sum_fill = READ_LATENCY["lutrom"] + 3  # score and row maximum, subtract, table, add
-    divide_fill = READ_LATENCY["lutrom"] + 3 + num_w + WRITE_STAGES
+    lookup = adder(spec.score.width + 1).times(2 if spec.index_shift > 0 else 1)
+    per_lane = lookup + divider + adder(num_w) + cast(FixedType(num_w, num_w - spec.prob.frac, False), spec.prob)
+    cost = (Cost(lut=CONTROL_LUT, ff=CONTROL_FF) + counter(math.ceil(steps / p)) + counter(loop.outputs // steps + 1)
+            + per_lane.times(p) + adder(sum_w).times(p) + Cost(ff=2 * sum_w))  # the part sum, total and divisor
+    fill = READ_LATENCY["lutrom"] + 3 + num_w + WRITE_STAGES  # score, subtract, table, ring; then the divider
     rows = loop.outputs // steps
-    return LayerEstimate(loop.name, f"{rows} rows of {steps}, two passes of one element a clock, "
-                         f"{num_w}/{sum_w}-bit divider", cost, loop.trips + sum_fill + divide_fill,
-                         (loop.outputs, loop.outputs))
+    return LayerEstimate(loop.name, f"{rows} rows of {steps}, {p} exponential(s) and {p} quotient(s) of the row "
+                         f"before a clock, {num_w}/{sum_w}-bit dividers", cost, loop.trips + fill, (loop.trips,))
 
 
 def _engine(plan: HLSPlan) -> LayerEstimate | None:
@@ -356,7 +357,7 @@ def _lane_candidates(plan: HLSPlan) -> list[int]:
 
 def _moves(cfg, est: Estimate, choice: Choice) -> list[Choice]:
     """Changes that give resources back for cycles: auto buffers from LUTRAM to BRAM or back, halving
-    the lanes of an element-wise layer left to auto."""
+    the lanes of an element-wise layer or a softmax left to auto."""
     plan, out = est.plan, []
     over = set(r for r in RESOURCES if est.budget[r] and est.total[r] > (1 - cfg.target.headroom) * est.budget[r])
     movable = [m for m in sorted(plan.buffers.values(), key=lambda m: -m.words * m.width)
@@ -370,7 +371,7 @@ def _moves(cfg, est: Estimate, choice: Choice) -> list[Choice]:
                         *((m, "bram") for m in rom_to_bram), *((m, "lutrom") for m in rom_to_lut)]:
         out.append(replace(choice, storage={**choice.storage, mem.name: target}))
     for loop in sorted(plan.loops.values(), key=lambda lp: -lp.lanes):
-        if loop.kind in ("add", "pool") and loop.name != "input" and loop.lanes > 1 \
+        if loop.kind in ("add", "pool", "softmax") and loop.name != "input" and loop.lanes > 1 \
                 and loop.name not in cfg.hls.parallelism:
             out.append(replace(choice, lanes={**choice.lanes, loop.name: max(1, loop.lanes // 2)}))
     return out

@@ -413,6 +413,7 @@ def _attention_config(node: TSLayer, name: str) -> str:
                                  consts={"out_stride": _stride(node, p + role)}))
     steps, heads = a("n_steps"), a("heads")
     out.append(_struct(f"{name}_softmax", {"rows": heads * steps, "n": steps, "p_stride": _stride(node, p + "softmax"),
+                                           "lanes": node.lanes(p + "softmax"),
                                            "table_size": spec.table_size,
                                            "index_shift": spec.index_shift, "sum_extra_bits": steps.bit_length(),
                                            "prob_frac": spec.prob.frac, "prob_max": spec.prob.max_int},

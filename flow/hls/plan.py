@@ -25,6 +25,8 @@ AUTO_LUTRAM_MAX_WORDS = 64  # auto buffer storage per bank: LUTRAM up to this de
 AUTO_LUTRAM_MAX_BITS = 1024  # ... this many bits, BRAM above
 ROM_LUT_MAX_WORDS = 1024  # auto constant tables per bank: LUT ROM up to this depth, BRAM above
 MULTIPLYING = ("mac", "pool")
+SOFTMAX_LANES = 4  # the softmax's lanes when auto: 4 quotients a clock on 4 dividers
+RING_DISTANCE = 4  # clocks at least between an exponential written to the ring and its quotient reading it
 # the C++ functions that hold the design's pipelined loops (flow/hls/engine.py writes them)
 ENGINE_FUNCTION, ENGINE_LOOP = "tsflow_engine", "Clocks"
 INPUT_FUNCTION, POOL_FUNCTION = "tsflow_input", "tsflow_pool"
@@ -131,10 +133,8 @@ class HLSPlan:
         out = [loop(ENGINE_FUNCTION, ENGINE_LOOP, min(macs), max(macs))] if macs else []
         if self.loops["input"].trips > 1:
             out.append(loop(INPUT_FUNCTION, "Cast", self.loops["input"].trips))
-        for lp in self.loops.values():
-            if lp.kind == "softmax":
-                fn = lp.name.replace(".", "_") + "_rows"
-                out += [loop(fn, "SoftmaxSums", lp.outputs), loop(fn, "SoftmaxQuotients", lp.outputs)]
+        out += [loop(lp.name.replace(".", "_") + "_rows", "SoftmaxRows", lp.trips)
+                for lp in self.loops.values() if lp.kind == "softmax"]
         pool = self.loops["pool"]
         channels = self.buffers["pool"].words
         out += [loop(POOL_FUNCTION, "PoolSums", pool.trips - channels), loop(POOL_FUNCTION, "PoolScale", channels)]
@@ -223,7 +223,8 @@ def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
                      b=t[e + r]["weight"], dense=(D, D)) for r in "qkv"]
         out += [dict(name=e + "scores", kind="mac", outputs=H * T * T, terms=DH, row=DH, reads=(e + "q", e + "k"),
                      a=t[e + "q"]["output"], b=t[e + "k"]["output"]),
-                dict(name=e + "softmax", kind="softmax", outputs=H * T * T, reads=(e + "scores",)),
+                dict(name=e + "softmax", kind="softmax", outputs=H * T * T, row=T,
+                     reads=(e + "scores", e + "exp_table")),
                 dict(name=e + "context", kind="mac", outputs=H * T * DH, terms=T, row=T,
                      reads=(e + "softmax", e + "v"),
                      a=spec.prob, b=t[e + "v"]["output"]),
@@ -257,9 +258,14 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
     """A loop's lanes: powers of two that divide the row its reads run along (the embedding, reading its
     window from registers, pads its weight rows instead), so lane l always reads bank l."""
     h = cfg.hls
-    if s["kind"] in ("softmax", "concat"):
+    if s["kind"] == "concat":
         return 1
     name = s["name"]
+    if s["kind"] == "softmax":  # auto only: a few lanes, the ring of exponentials C >= RING_DISTANCE clocks deep
+        if h.rom.get(name.removesuffix("softmax") + "exp_table", h.default_rom) != "auto":
+            return 1  # a table placed by hand has one read port
+        most = min(SOFTMAX_LANES, choice.lanes.get(name, SOFTMAX_LANES), max(1, s["row"] // RING_DISTANCE))
+        return aligned_lanes(s["row"], most)
     # the embedding reads its window from registers and pads its weight rows; the context's operands
     # are padded to whole chunks (_stride)
     pad = (name == "embed" and input_at_once(cfg)) or name.endswith(".context")
@@ -302,8 +308,9 @@ def _trips(s: dict, lanes: int) -> int:
         return s["rows"] * math.ceil(s["cols"] / lanes)
     if kind == "pool":  # sums over time, lanes across channels; then one multiply per channel
         return math.ceil(s["cols"] / lanes) * s["rows"] + s["cols"]
-    if kind == "softmax":  # one pass for the row sums, one for the quotients
-        return 2 * s["outputs"]
+    if kind == "softmax":  # the sums of row r beside the quotients of row r - 1: one loop, a row more
+        rows = s["outputs"] // s["row"]
+        return (rows + 1) * (s["row"] // lanes)
     return s["outputs"]
 
 
@@ -419,6 +426,8 @@ def _roms(cfg, prec, shapes: list[dict], loops: dict, choice: Choice) -> dict:
         banks = min(banks, words)
         req = h.rom.get(name, h.default_rom)
         storage = choice.storage.get(name) if req == "auto" and name in choice.storage else _rom_storage(req, words, banks)
+        if name.endswith("exp_table") and loops[name.removesuffix("exp_table") + "softmax"].lanes > 1:
+            storage = "registers"  # read by every lane of the softmax a clock: constants as logic
         out[name] = Memory(name, words, width, req, storage, words if storage == "registers" else banks, rom=True,
                            reshaped=storage == "bram" and aligned, stride=stride)
     return out
@@ -488,6 +497,9 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
     check_names(cfg)
     shapes = _layer_shapes(cfg, prec, n_features)
     lanes = {s["name"]: _lanes(cfg, s, choice) for s in shapes}
+    for s in shapes:  # the softmax writes the probabilities into the context's banks, no more a clock
+        if s["kind"] == "softmax":
+            lanes[s["name"]] = min(lanes[s["name"]], lanes[s["name"].removesuffix("softmax") + "context"])
     engine, how = _engine(cfg, shapes, lanes, choice)
     loops = {}
     for s in shapes:
@@ -496,7 +508,7 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
         outputs = s.get("outputs", s.get("rows", 1) * s.get("cols", 1))
         norm = s["epilogue"][1] if "norm" in s else None
         loops[n] = Loop(n, kind, outputs, s.get("terms", 1), p, _trips(s, p), s["reads"], s.get("writes", n),
-                        p if kind == "add" else 1, shared, mapping,
+                        p if kind in ("add", "softmax") else 1, shared, mapping,
                         signed_width(s["a"]) if "a" in s else 0, signed_width(s["b"]) if "b" in s else 0,
                         s.get("residual"), s.get("epilogue", ()), how[norm][1] if norm else None,
                         tuple(signed_width(t) for t in s["norm"]) if norm else (0, 0))
@@ -522,12 +534,14 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
         buffers[name] = Memory(name, words, width, req, storage, banks, transposed=transposed,
                                reshaped=_whole_words(name, storage, words, banks, transposed, loops), stride=stride)
     _check_banks(cfg, loops, buffers)
-    for i in range(cfg.model.layers):  # the softmax's row maxima and row sums, one word per row
+    for i in range(cfg.model.layers):  # the softmax's row maxima, and its ring of two rows of exponentials
         e, spec = f"enc{i}.", prec.softmax[i]
-        rows = cfg.model.heads * cfg.data.window
-        sum_width = spec.exp_frac + 1 + cfg.data.window.bit_length()
-        for name, width in ((e + "rowmax", spec.score.width), (e + "rowsum", sum_width)):
-            buffers[name] = Memory(name, rows, width, "lutram", _storage("lutram", rows, width, 1), 1, internal=True)
+        rows, steps, lanes = cfg.model.heads * cfg.data.window, cfg.data.window, loops[f"enc{i}.softmax"].lanes
+        buffers[e + "rowmax"] = Memory(e + "rowmax", rows, spec.score.width, "lutram",
+                                       _storage("lutram", rows, spec.score.width, 1), 1, internal=True)
+        ring = _storage("lutram", 2 * steps, spec.exp_frac + 1, lanes)
+        buffers[e + "ring"] = Memory(e + "ring", 2 * steps, spec.exp_frac + 1, "lutram", ring,
+                                     2 * steps if ring == "registers" else lanes, internal=True)
     last = prec.types[f"enc{cfg.model.layers - 1}.norm2"]["output"]
     acc = pool_accumulator(last, cfg.data.window)
     D = cfg.model.d_model

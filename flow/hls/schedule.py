@@ -55,6 +55,25 @@ def _dense(node, loop: str, config: str, out: str, x, arrays: _Arrays, fields: d
                        layer["shared"], counts, arrays_of)
 
 
+def _softmax_stage(node, p: str, cfg: str, after: int, scores, row_max: str, plan: dict, dialect: str) -> Stage:
+    """The softmax of attention ``p`` as a function of its own, run after the scores: its ring of
+    exponentials is its own, with the distance a quotient reads behind the sum stated to the tool."""
+    probs, table = node.get_output_variable(p + "softmax"), node.get_weights(p + "exp_table")
+    loop = plan["layers"][p + "softmax"]
+    ring = cname(p) + "ring"
+    chunks = node.get_attr("n_steps") // loop["lanes"]
+    rows = node.get_attr("heads") * node.get_attr("n_steps")
+    pragmas = (*rom_pragmas(dialect, {table.name: plan["roms"][p + "exp_table"]}),
+               f"    ap_uint<{cfg}_softmax::exp_t::width> {ring}[{2 * node.get_attr('n_steps')}];",
+               *memory_pragmas(dialect, ring, plan["buffers"][p + "ring"]),
+               f"#pragma HLS DEPENDENCE variable={ring} inter RAW distance={chunks} true")
+    return Stage(cname(p) + "softmax_rows", after,
+                 f"tsflow::softmax_rows<{cfg}_softmax>({scores.name}, {row_max}, {ring}, {probs.name}, {table.name});",
+                 ((scores.type.name, scores.name, scores.size_cpp()), (scores.type.name, row_max, str(rows)),
+                  (probs.type.name, probs.name, probs.size_cpp())), pragmas,
+                 (("SoftmaxRows", loop["trips"]),))
+
+
 def program_of(model, dialect: str) -> Program:
     """The engine layers, stages and arrays of ``model`` (an hls4ml model of the tsflow layers)."""
     from .layers import DENSE_FIELDS, TSLayer, _is_fused, _producer
@@ -96,7 +115,6 @@ def program_of(model, dialect: str) -> Program:
                      "s_trace": arrays.buffer(add.get_output_variable())}
             layers.append(_dense(dense, loop, cfg, "add_norm", x, arrays, fields, extra))
         elif cls == "TSAttention":
-            layers_before = len(layers)
             p = node.name.removesuffix("attn")
             x = node.get_input_variable(node.inputs[0])
             sub = node.get_attr("sub")
@@ -107,11 +125,8 @@ def program_of(model, dialect: str) -> Program:
             score_var = node.get_output_variable(p + "scores")
             rows = heads * steps
             row_max = arrays.internal(score_var.type.name, cname(p) + "rowmax", rows)
-            sum_t = f"ap_uint<{cfg}_softmax::exp_t::width + {cfg}_softmax::sum_extra_bits>"
-            row_sum = cname(p) + "rowsum"
-            for name, ctype in ((row_max, score_var.type.name), (row_sum, sum_t)):
-                internal.append(f"{ctype} {name}[{rows}];")
-                internal += memory_pragmas(dialect, name, plan["buffers"][p + name.removeprefix(cname(p))])
+            internal.append(f"{score_var.type.name} {row_max}[{rows}];")
+            internal += memory_pragmas(dialect, row_max, plan["buffers"][p + "rowmax"])
             for part, kind, counts, arr in (
                     ("scores", "scores", (_chunks(dh, plan["layers"][p + "scores"]["lanes"]), steps, steps, heads),
                      {"q": arrays.buffer(node.get_output_variable(p + "q")),
@@ -126,17 +141,7 @@ def program_of(model, dialect: str) -> Program:
                                           LANES_STRUCT if layer["shared"] else f"{cfg}_{part}_lanes", layer["shared"],
                                           counts, arr))
                 if part == "scores":
-                    probs = node.get_output_variable(p + "softmax")
-                    exp_table = node.get_weights(p + "exp_table")
-                    params = ((score_var.type.name, score_var.name, score_var.size_cpp()),
-                              (score_var.type.name, row_max, str(rows)), (sum_t, row_sum, str(rows)),
-                              (probs.type.name, probs.name, probs.size_cpp()))
-                    stages.append(Stage(
-                        cname(p) + "softmax_rows", layers_before + 3,
-                        f"tsflow::softmax_rows<{cfg}_softmax>({score_var.name}, {row_max}, {row_sum}, {probs.name}, "
-                        f"{exp_table.name});", params,
-                        rom_pragmas(dialect, {exp_table.name: plan["roms"][p + "exp_table"]}),
-                        (("SoftmaxSums", rows * steps), ("SoftmaxQuotients", rows * steps))))
+                    stages.append(_softmax_stage(node, p, cfg, len(layers) - 1, score_var, row_max, plan, dialect))
         elif cls == "TSPool":
             x, y = node.get_input_variable(node.inputs[0]), node.get_output_variable()
             steps, ch, lanes = node.get_attr("n_steps"), node.get_attr("n_ch"), plan["layers"]["pool"]["lanes"]
