@@ -122,11 +122,11 @@ def _stored_type(lp: EngineLayer, params: Program) -> str | None:
     return _element(params, lp.arrays[role])
 
 
-def engine_function(program: Program) -> str:
+def engine_function(program: Program, name: str = ENGINE_FUNCTION) -> str:
     """``tsflow_engine(layer, ...)``: the one loop every multiplying layer runs in, one call per layer."""
     layers, params = program.layers, program.params
     args = ", ".join(f"{t} {n}[{size}]" for t, n, size in params)
-    lines = [f"void {ENGINE_FUNCTION}(unsigned layer, {args}) {{", "#pragma HLS INLINE off"]
+    lines = [f"void {name}(unsigned layer, {args}) {{", "#pragma HLS INLINE off"]
     lines += [p for p in program.rom_pragmas]
     reads = {lp.arrays[r] for lp in layers for r in lp.arrays if r not in WRITTEN}
     writes = {lp.arrays[r] for lp in layers for r in lp.arrays if r in WRITTEN}
@@ -151,26 +151,26 @@ def engine_function(program: Program) -> str:
     trips = [lp.trips for lp in layers]
     lines += ["    unsigned c = 0, o = 0, r = 0, g = 0;",
               f"{ENGINE_LOOP}:",
-              "    for (unsigned k = 0; k < trips; k++) {",
+              "    for (unsigned clock = 0; clock < trips; clock++) {",
               "#pragma HLS PIPELINE II=1",
               f"#pragma HLS LOOP_TRIPCOUNT min={min(trips)} max={max(trips)}"]
     shared = [(i, lp) for i, lp in enumerate(layers) if lp.shared]
     if shared:
         e = LANES_STRUCT
-        lines += [f"        {e}::a_t a[{e}::lanes];", f"        {e}::b_t b[{e}::lanes];",
-                  "#pragma HLS ARRAY_PARTITION variable=a complete dim=1",
-                  "#pragma HLS ARRAY_PARTITION variable=b complete dim=1",
+        lines += [f"        {e}::a_t lane_a[{e}::lanes];", f"        {e}::b_t lane_b[{e}::lanes];",
+                  "#pragma HLS ARRAY_PARTITION variable=lane_a complete dim=1",
+                  "#pragma HLS ARRAY_PARTITION variable=lane_b complete dim=1",
                   f"        for (unsigned l = 0; l < {e}::lanes; l++) {{",
                   "#pragma HLS UNROLL",
-                  "            a[l] = 0;", "            b[l] = 0;", "        }",
+                  "            lane_a[l] = 0;", "            lane_b[l] = 0;", "        }",
                   "        switch (layer) {  // the operands of the running layer, in front of the shared lanes"]
-        lines += [f"        case {i}: {_operands(lp, e, 'a', 'b')} break;" for i, lp in shared]
+        lines += [f"        case {i}: {_operands(lp, e, 'lane_a', 'lane_b')} break;" for i, lp in shared]
         lines += ["        default: break;", "        }",
                   "        // the shared lanes: written once, so built once",
                   f"        {e}::sum_t sum = 0;",
                   f"        for (unsigned l = 0; l < {e}::lanes; l++) {{",
                   "#pragma HLS UNROLL",
-                  f"            sum += tsflow::multiply<{e}::mul_impl>::product(a[l], b[l]);",
+                  f"            sum += tsflow::multiply<{e}::mul_impl>::product(lane_a[l], lane_b[l]);",
                   "        }"]
     lines.append("        switch (layer) {  // the running layer's accumulator and output stage")
     for i, lp in enumerate(layers):
@@ -179,11 +179,11 @@ def engine_function(program: Program) -> str:
             total = "sum"
         else:
             own = lp.lanes_t
-            lines += [f"            {own}::a_t pa[{own}::lanes];", f"            {own}::b_t pb[{own}::lanes];",
-                      "#pragma HLS ARRAY_PARTITION variable=pa complete dim=1",
-                      "#pragma HLS ARRAY_PARTITION variable=pb complete dim=1",
-                      f"            {_operands(lp, own, 'pa', 'pb')}"]
-            total = f"tsflow::own_lanes<{own}>(pa, pb)"
+            lines += [f"            {own}::a_t own_a[{own}::lanes];", f"            {own}::b_t own_b[{own}::lanes];",
+                      "#pragma HLS ARRAY_PARTITION variable=own_a complete dim=1",
+                      "#pragma HLS ARRAY_PARTITION variable=own_b complete dim=1",
+                      f"            {_operands(lp, own, 'own_a', 'own_b')}"]
+            total = f"tsflow::own_lanes<{own}>(own_a, own_b)"
         first = f"{lp.config}::accum_t({lp.arrays['b']}[o])" if lp.kind == "dense" else f"{lp.config}::accum_t(0)"
         lines += [f"            tsflow::accumulate<{lp.config}::accum_t, {lp.config}::psum_t>({total}, {first}, c, "
                   f"acc{i});",
