@@ -70,9 +70,11 @@ def test_moving_a_buffer_moves_its_cost_in_the_whole_estimate():
     base = {"default_parallelism": 4, "default_storage": "bram"}
     est = {kind: estimate(parse_config(raw_with(**base, storage={"enc0.scores": kind})), n_features=1)
            for kind in ("bram", "lutram", "registers")}
-    # the scores: 576 x 8 bit, one bank (one score a clock in, one out to the softmax)
-    assert est["bram"].total["bram18"] - est["lutram"].total["bram18"] == 1
-    assert est["lutram"].total["lutram"] - est["bram"].total["lutram"] == 4 * 3 * 9  # nine 64 x 8 pieces: 3 RAM64M each
+    # the scores: 576 x 8 bit in 4 banks of 144 (one score a clock in from the engine, four a clock out to the
+    # softmax's 4 lanes): a RAMB18 a bank, or per bank three 64 x 8 pieces of 3 RAM64M (4 LUTs each)
+    assert buffer_of(est["bram"], "enc0.scores").banks == 4
+    assert est["bram"].total["bram18"] - est["lutram"].total["bram18"] == 4
+    assert est["lutram"].total["lutram"] - est["bram"].total["lutram"] == 4 * 3 * 3 * 4
     assert est["registers"].total["ff"] - est["bram"].total["ff"] == 576 * 8
     assert [buffer_of(e, "enc0.scores").storage for e in est.values()] == ["bram", "lutram", "registers"]
 
@@ -111,17 +113,42 @@ def test_more_lanes_cost_multipliers_and_banks_and_save_cycles():
     assert four.plan.buffers["enc0.ffn1"].banks == 4 and one.plan.buffers["enc0.ffn1"].banks == 1
 
 
-def test_lanes_that_do_not_divide_a_width_take_the_ceiling_of_clocks():
-    est = estimate(parse_config(raw_with(default_parallelism=1, parallelism={"enc0.ffn2": 5})), n_features=1)
-    assert est.plan.loops["enc0.ffn2"].trips == 24 * 16 * math.ceil(64 / 5)
+@pytest.mark.parametrize("key,value,allowed", [
+    ("enc0.ffn2", 5, "1, 2, 4, 8, 16, 32, 64"),  # not a power of two
+    ("enc0.q", 32, "1, 2, 4, 8, 16"),  # more lanes than the 16 inputs: not every clock starts at a multiple
+])
+def test_lanes_the_tool_cannot_bank_at_compile_time_are_refused_naming_the_key(key, value, allowed):
+    from flow.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        estimate(parse_config(raw_with(default_parallelism=1, parallelism={key: value})), n_features=1)
+    assert f"hls.parallelism.{key} = {value}" in str(err.value) and f"allowed: {allowed}" in str(err.value)
 
 
-@pytest.mark.parametrize("config,n_features", [("default.yaml", 1), ("etth1.yaml", 7)])
-def test_auto_parallelism_is_within_twice_the_dsp_bound_with_20_percent_headroom(config, n_features):
-    """The latency goal on the reference part: at most 2x total MACs / DSPs, every resource <= 80 %."""
+def test_lanes_that_do_not_divide_the_window_pad_the_contexts_rows_to_whole_chunks():
+    """16 context lanes over a window of 24: 2 clocks an output, the probabilities' and v's rows stored
+    32 words apart (so every clock's reads start at a multiple of 16); the padding is never read."""
+    est = estimate(parse_config(raw_with(default_parallelism=1, parallelism={"enc0.context": 16})), n_features=1)
+    assert est.plan.loops["enc0.context"].trips == 24 * 16 * 2  # 24 queries x 16 dims, 2 chunks of 16
+    for name, rows in (("enc0.softmax", 24), ("enc0.v", 16)):  # one head: 24 rows of scores; v is [d][step]
+        mem = est.plan.buffers[name]
+        assert (mem.stride, mem.words, mem.banks) == (32, rows * 32, 16), name
+
+
+def test_a_one_channel_embedding_on_more_lanes_pads_its_weight_rows():
+    """7 input channels on 8 lanes: one clock an output, each weight row padded to 8 words."""
+    est = estimate(parse_config(raw_with(default_parallelism=8)), n_features=7)
+    assert est.plan.loops["embed"].lanes == 8 and est.plan.loops["embed"].trips == 24 * 16
+    weight = est.plan.roms["embed.weight"]
+    assert (weight.stride, weight.words, weight.banks) == (8, 16 * 8, 8)
+
+
+@pytest.mark.parametrize("config,n_features", [("default.yaml", 1), ("etth1.yaml", 7), ("etth1-d32.yaml", 7)])
+def test_auto_parallelism_is_within_1_5_times_the_dsp_bound_with_20_percent_headroom(config, n_features):
+    """The latency goal on the reference part: at most 1.5x total MACs / DSPs, every resource <= 80 %."""
     est = estimate(load_config(REPO / "configs" / config), n_features=n_features)
     assert est.dsp_bound_cycles == math.ceil(est.macs / 20)
-    assert est.latency_cycles <= 2 * est.dsp_bound_cycles
+    assert est.latency_cycles <= 1.5 * est.dsp_bound_cycles
     for r in ("lut", "lutram", "ff", "bram18", "dsp"):
         assert est.total[r] <= 0.8 * est.budget[r], r
     # the default: 92,560 MACs (embed 384, q/k/v/o 4 x 6,144, scores 9,216, context 9,216, ffn 2 x 24,576, head 16)
@@ -130,9 +157,9 @@ def test_auto_parallelism_is_within_twice_the_dsp_bound_with_20_percent_headroom
 
 
 def test_explicit_parallelism_is_honoured_exactly():
-    est = estimate(parse_config(raw_with(default_parallelism=3, parallelism={"enc0.scores": 2})), n_features=1)
+    est = estimate(parse_config(raw_with(default_parallelism=4, parallelism={"enc0.scores": 2})), n_features=1)
     lanes = {n: lp.lanes for n, lp in est.plan.loops.items()}
-    assert lanes["enc0.scores"] == 2 and lanes["enc0.q"] == 3 and lanes["enc0.ffn1"] == 3 and lanes["head"] == 3
+    assert lanes["enc0.scores"] == 2 and lanes["enc0.q"] == 4 and lanes["enc0.ffn1"] == 4 and lanes["head"] == 4
 
 
 def test_the_default_design_fits_the_xc7s15_and_a_large_one_names_what_overflows():
@@ -230,7 +257,7 @@ def test_a_layer_whose_loop_a_module_report_gives_gets_its_own_cycle_factor(tmp_
     raw = small_raw(d_model=20, heads=1, layers=1, ffn=40)
     raw["data"]["window"] = 50  # embed: 50 x 20 outputs of one term, 1000 trips; every other loop longer
     raw["target"] = {"part": "xc7z020clg400-1"}
-    raw["hls"] = {"default_parallelism": 10}
+    raw["hls"] = {"default_parallelism": 8}
     cfg = parse_config(raw)
     whole = REPORTS / "vitis_hls_2022.1_xc7z020_accel_autoencoder_csynth.xml"
     (tmp_path / "modules").mkdir()

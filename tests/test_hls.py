@@ -309,33 +309,26 @@ def _buffer_pragmas_agree(top: str, plan: dict, tool: str) -> int:
     return checked
 
 
-def _lanes_in_cpp(top: str, params: str, plan: dict, key: str = "lanes") -> dict:
-    """Each multiplying layer's lane count as the generated C++ states it (its config struct); with
-    key="word", each dense layer's values written at once (put_in_order)."""
+def _lanes_in_cpp(engine: str, params: str, key: str = "lanes") -> dict:
+    """Each multiplying layer's lane count as the generated C++ states it: the config struct its case of
+    the engine accumulates with (and the pooling's); with key="word", each dense layer's values written
+    at once (put_in_order)."""
     structs = dict(re.findall(r"struct (\w+) \{(.*?)\};", params, re.S))
-    calls = re.findall(r"tsflow::(\w+)<[^;]*?(config\d+)>\((\w+), (\w+)", top)
 
     def const(struct, name):
-        return int(re.search(rf"static const unsigned {name} = (\d+);", structs[struct]).group(1))
+        m = re.search(rf"static const unsigned {name} = (\d+);", structs[struct])
+        return int(m.group(1)) if m else None
 
-    found = {}
-    for fn, cfg, first, second in calls:
-        if fn == "dense_add":
-            found["embed"] = const(cfg, key)
-        elif fn == "dense_add_norm":  # after the context (o) or the ffn1 output (ffn2) of encoder enc<i>
-            enc, role = first.split("_", 1)
-            found[f"{enc}.{'o' if role == 'context' else 'ffn2'}"] = const(cfg, key)
-        elif fn == "dense_seq":
-            found[second.replace("_", ".", 1) if second.startswith("enc") else second] = const(cfg, key)
-        elif fn == "attention":  # attention<..>(x, enc<i>_q, ...)
-            enc = second.split("_")[0]
-            for r in "qkv":
-                found[f"{enc}.{r}"] = const(f"{cfg}_{r}", key)
-            if key == "lanes":
-                found[f"{enc}.scores"] = const(cfg, "score_lanes")
-                found[f"{enc}.context"] = const(cfg, "context_lanes")
-        elif fn == "average_pool" and key == "lanes":
-            found["pool"] = const(cfg, "lanes")
+    found, layer = {}, None
+    for line in engine.splitlines():
+        m = re.match(r"\s+case \d+: \{  // (\S+)$", line)
+        layer = m.group(1) if m else layer
+        m = re.search(r"tsflow::accumulate<(\w+)::accum_t", line)
+        if m and const(m.group(1), key) is not None:
+            found[layer] = const(m.group(1), key)
+        m = re.search(r"tsflow::average_pool<[^;]*?(config\d+)>", line)
+        if m and key == "lanes":
+            found["pool"] = const(m.group(1), "lanes")
     return found
 
 
@@ -345,30 +338,33 @@ def test_pragmas_and_lanes_follow_the_plan_and_the_yaml(tmp_path, tool):
     raw["hls"].update(storage={"enc0.q": "bram", "enc0.scores": "lutram", "enc0.ffn1": "registers",
                                "enc0.context": "auto"}, default_storage="bram", default_multiplier="dsp",
                       rom={"enc0.ffn1.weight": "bram", "pos.table": "registers"},
-                      parallelism={"enc0.ffn2": 4, "embed": 3},
+                      parallelism={"enc0.ffn2": 4, "embed": 2},
                       multiplier={"enc0.ffn2": "lut", "embed": "dsp", "enc0.scores": "lut"})
     top, params, plan = _project_text(tmp_path, raw)
+    engine = (tmp_path / tool / "firmware" / "tsflow_engine.h").read_text()
     storage = {n: b["storage"] for n, b in plan["buffers"].items()}
     assert (storage["enc0.q"], storage["enc0.scores"], storage["enc0.k"], storage["enc0.ffn1"]) == \
         ("bram", "lutram", "bram", "registers")  # asked for, and the default
     assert storage["enc0.context"] in ("lutram", "bram")  # auto: resolved by the plan, and pinned below
     assert plan["roms"]["enc0.ffn1.weight"]["storage"] == "bram" and plan["roms"]["pos.table"]["storage"] == "registers"
-    assert _buffer_pragmas_agree(top, plan, tool) == len([m for m in [*plan["buffers"].values(), *plan["roms"].values()]
-                                                          if not m["internal"]])
-    # sequential schedule: no function-level pipeline or dataflow over the whole network; one shared engine
+    assert _buffer_pragmas_agree(top + engine, plan, tool) == len(
+        [m for m in [*plan["buffers"].values(), *plan["roms"].values()] if not m["internal"]])
+    # sequential schedule: no function-level pipeline or dataflow over the whole network; the shared lanes
+    # are one piece of code, called from one place, with no pragma merging copies
     assert "#pragma HLS PIPELINE" not in top and "#pragma HLS DATAFLOW" not in top
-    allocation = {"vitis": "#pragma HLS ALLOCATION function instances=tsflow_mac limit=1",
-                  "vivado": "#pragma HLS ALLOCATION instances=tsflow_mac limit=1 function"}[tool]
-    assert top.count(allocation) == 1 and top.startswith(("#include \"tsflow_engine.h\"", "#define TSFLOW_VIVADO_HLS"))
-    lanes = _lanes_in_cpp(top, params, plan)
-    assert lanes["embed"] == 3 and lanes["enc0.ffn2"] == 4  # explicit numbers, honoured exactly
-    for name, loop in plan["loops"].items():
+    assert "ALLOCATION" not in top + engine
+    assert len(re.findall(r"\btsflow_engine\(layer, ", top)) == 1 and engine.count("void tsflow_engine(") == 1
+    assert len(re.findall(r"tsflow::multiply<tsflow_lanes::mul_impl>::product", engine)) == 1
+    assert top.startswith(("#include \"tsflow_lanes.h\"", "#define TSFLOW_VIVADO_HLS"))
+    lanes = _lanes_in_cpp(engine, params)
+    assert lanes["embed"] == 2 and lanes["enc0.ffn2"] == 4  # explicit numbers, honoured exactly
+    for name, loop in plan["layers"].items():
         if loop["kind"] in ("mac", "pool"):
             assert lanes[name] == loop["lanes"], name
-    engine = (tmp_path / tool / "firmware" / "tsflow_engine.h").read_text()
-    assert f"static const unsigned lanes = {plan['engine']['lanes']};" in engine
-    assert "static const unsigned mul_impl = 1;" in engine  # hls.default_multiplier: dsp
-    assert not plan["loops"]["enc0.ffn2"]["shared"] and not plan["loops"]["enc0.scores"]["shared"]  # lut: own lanes
+    shared = (tmp_path / tool / "firmware" / "tsflow_lanes.h").read_text()
+    assert f"static const unsigned lanes = {plan['engine']['lanes']};" in shared
+    assert "static const unsigned mul_impl = 1;" in shared  # hls.default_multiplier: dsp
+    assert not plan["layers"]["enc0.ffn2"]["shared"] and not plan["layers"]["enc0.scores"]["shared"]  # lut: own
     # the multiplier pragmas the HLS tool sees are those of the chosen dialect: the engine on DSPs, the
     # layers that asked for LUTs on fabric
     seen = _preprocessed(tmp_path / tool / "firmware")
@@ -395,29 +391,30 @@ def test_the_built_cpp_is_the_plan_the_estimate_priced(built, name):
     cfg = resolved_config(stage / "model", cfg)  # with the binary points training chose
     fw = stage / "hls" / "firmware"
     top, params = (fw / "tsflow_model.cpp").read_text(), (fw / "parameters.h").read_text()
+    engine = (fw / "tsflow_engine.h").read_text()
     plan = json.loads((stage / "plan.json").read_text())
     est = estimate(cfg, n_features=1)
     assert json.loads((stage / "estimate.json").read_text()) == json.loads(json.dumps(est.to_dict()))
-    assert plan == json.loads(json.dumps(est.plan.to_dict()))
+    assert plan == json.loads(json.dumps(est.plan_dict()))
     declared = {var: eval(size) for var, size in re.findall(r"^\s+\w+_t (\w+)\[([\d*]+)\];", top, re.M)}
     for mem in plan["buffers"].values():
         if not mem["internal"] and mem["storage"] != "port":
             assert declared[cname(mem["name"])] == mem["words"], mem["name"]
-    _buffer_pragmas_agree(top, plan, cfg.hls.tool)
-    lanes = _lanes_in_cpp(top, params, plan)
-    for loop in plan["loops"].values():
+    _buffer_pragmas_agree(top + engine, plan, cfg.hls.tool)
+    lanes = _lanes_in_cpp(engine, params)
+    for loop in plan["layers"].values():
         if loop["kind"] in ("mac", "pool") and loop["name"] in lanes:
             assert lanes[loop["name"]] == loop["lanes"], loop["name"]
-    assert {n for n, lp in plan["loops"].items() if lp["kind"] in ("mac", "pool")} == set(lanes)
+    assert {n for n, lp in plan["layers"].items() if lp["kind"] in ("mac", "pool")} == set(lanes)
     # a clean project: hls4ml's scripts and zero-input testbench are not left beside tsflow's
     left = {p.name for p in (stage / "hls").iterdir()}
     assert not left & {"build_prj.tcl", "build_opt.tcl", "project.tcl", "vivado_synth.tcl", "build_lib.sh",
                        "tsflow_model_test.cpp"}, left
     assert {"tsflow_tb.cpp", "firmware", "tb_data", "tsflow_model_bridge.cpp"} <= left
     # a dense layer writing a reshaped (wide-word) buffer collects a whole word before each write
-    words = _lanes_in_cpp(top, params, plan, "word")
+    words = _lanes_in_cpp(engine, params, "word")
     for layer, word in words.items():
-        stored = plan["buffers"][plan["loops"][layer]["writes"]]
+        stored = plan["buffers"][plan["layers"][layer]["writes"]]
         assert word == (stored["banks"] if stored["reshaped"] else 1), layer
     assert any(words[n] > 1 for n in words) and any(words[n] == 1 for n in words)
 
@@ -437,7 +434,7 @@ def test_the_top_function_has_the_ports_of_hls_interface_and_reads_the_window_on
         assert "#pragma HLS INTERFACE ap_vld port=window,delta" in core
         assert "#pragma HLS ARRAY_RESHAPE variable=window complete dim=0" in core
         # the one wide port is read by the input layer in one clock, into registers
-        assert plan["loops"]["input"]["lanes"] == n_in and plan["buffers"]["input"]["storage"] == "registers"
+        assert plan["layers"]["input"]["lanes"] == n_in and plan["buffers"]["input"]["storage"] == "registers"
         assert "tsflow_ip" not in source
         return
     assert "INTERFACE" not in core and "ARRAY_RESHAPE variable=window" not in core

@@ -78,7 +78,7 @@ def test_convert_compile_predict_equals_keras_exactly(tmp_path, shape, backend):
     assert np.array_equal(y_hls, y_keras), np.abs(y_hls - y_keras).max()
     assert len(np.unique(y_keras)) > 10  # the windows reach many outputs, not one saturated value
     top = (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
-    assert "ALLOCATION" in top and "tsflow::" in top  # the tsflow design, not hls4ml's layers
+    assert "tsflow_engine(layer, " in top and "tsflow::" in top  # the tsflow design, not hls4ml's layers
 
 
 def test_edited_storage_lanes_and_multipliers_reach_the_cpp(tmp_path):
@@ -95,8 +95,8 @@ def test_edited_storage_lanes_and_multipliers_reach_the_cpp(tmp_path):
     plan = next(n.get_attr("tsflow_plan") for n in hls_model.get_layers() if n.get_attr("tsflow_plan"))
     assert all(plan["buffers"][f"enc0.{b}"]["storage"] == "bram" for b in ("q", "k", "v", "scores", "softmax", "context"))
     assert plan["roms"]["enc0.ffn1.weight"]["storage"] == plan["roms"]["enc0.ffn1.bias"]["storage"] == "bram"
-    assert plan["loops"]["enc0.ffn2"]["lanes"] == 4 and plan["loops"]["enc0.q"]["lanes"] == 2  # the YAML's default
-    assert plan["loops"]["enc0.ffn1"]["mapping"] == "lut" and not plan["loops"]["enc0.ffn1"]["shared"]
+    assert plan["layers"]["enc0.ffn2"]["lanes"] == 4 and plan["layers"]["enc0.q"]["lanes"] == 2  # the YAML's default
+    assert plan["layers"]["enc0.ffn1"]["mapping"] == "lut" and not plan["layers"]["enc0.ffn1"]["shared"]
     hls_model.write()
     top = (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
     assert "#pragma HLS BIND_STORAGE variable=enc0_scores type=ram_2p impl=bram" in top
