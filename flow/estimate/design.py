@@ -26,7 +26,6 @@ CONTROL_LUT, CONTROL_FF = 24, 16
 TOP_CONTROL_LUT, TOP_CONTROL_FF = 48, 32  # top-level FSM and the ap_ctrl handshake
 WRITE_STAGES = 1  # the cast to the output type and the write
 ENGINE_CALL_CYCLES = 2  # the top function starts the engine on a layer and sees it done
-MAX_GROUPS = 64  # the engine's outermost counter (attention heads): sized for up to this many
 MAX_AUTO_LANES = 64
 
 
@@ -192,9 +191,9 @@ def _engine(plan: HLSPlan) -> LayerEstimate | None:
     macs = [lp for lp in plan.loops.values() if lp.kind == "mac"]
     if not macs:
         return None
-    nests = [(math.ceil(lp.terms / lp.lanes), lp.outputs, lp.trips) for lp in macs]
-    cost = Cost(lut=CONTROL_LUT, ff=CONTROL_FF) + counter(max(lp.trips for lp in macs))
-    for most in (max(n[0] for n in nests), max(n[1] for n in nests), max(n[2] for n in nests), MAX_GROUPS):
+    # the clock counter and the four nest counters, each against its limit, loaded per layer at the call
+    cost = Cost(lut=CONTROL_LUT, ff=CONTROL_FF)
+    for most in (max(lp.trips for lp in macs), *(max(lp.nest[i] for lp in macs) for i in range(4))):
         cost += counter(most) + mux(len(macs), clog2(most + 1))
     e = plan.engine
     if e is None:

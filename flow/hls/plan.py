@@ -82,6 +82,7 @@ class Loop:
     epilogue: tuple = ()  # layers done at its output, one value a clock: (positional add) or (add, norm)
     norm_mapping: str | None = None  # the multiplier of a norm in the epilogue
     norm_widths: tuple = (0, 0)
+    nest: tuple = ()  # a multiplying layer's counters in the engine, innermost first: (chunks, outputs, rows, groups)
 
     @property
     def macs(self) -> int:
@@ -211,7 +212,8 @@ def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
     D, H, FF = m.d_model, m.heads, m.ffn_width
     DH = D // H
     out = [dict(name="input", kind="add", rows=1, cols=T * n_features, row=T * n_features, reads=()),
-           dict(name="embed", kind="mac", outputs=T * D, terms=n_features, row=n_features, reads=("input",),
+           dict(name="embed", kind="mac", outputs=T * D, terms=n_features, row=n_features, nest=(D, T, 1),
+                reads=("input",),
                 a=t["input"]["output"], b=t["embed"]["weight"], dense=(n_features, D), epilogue=("pos",),
                 writes="pos")]
     prev = "pos"
@@ -219,22 +221,25 @@ def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
         e = f"enc{i}."
         spec = prec.softmax[i]
         x = t[prev]["output"]
-        out += [dict(name=e + r, kind="mac", outputs=T * D, terms=D, row=D, reads=(prev,), a=x,
+        out += [dict(name=e + r, kind="mac", outputs=T * D, terms=D, row=D, nest=(D, T, 1), reads=(prev,), a=x,
                      b=t[e + r]["weight"], dense=(D, D)) for r in "qkv"]
-        out += [dict(name=e + "scores", kind="mac", outputs=H * T * T, terms=DH, row=DH, reads=(e + "q", e + "k"),
+        out += [dict(name=e + "scores", kind="mac", outputs=H * T * T, terms=DH, row=DH, nest=(T, T, H),
+                     reads=(e + "q", e + "k"),
                      a=t[e + "q"]["output"], b=t[e + "k"]["output"]),
                 dict(name=e + "softmax", kind="softmax", outputs=H * T * T, row=T,
                      reads=(e + "scores", e + "exp_table")),
-                dict(name=e + "context", kind="mac", outputs=H * T * DH, terms=T, row=T,
+                dict(name=e + "context", kind="mac", outputs=H * T * DH, terms=T, row=T, nest=(DH, T, H),
                      reads=(e + "softmax", e + "v"),
                      a=spec.prob, b=t[e + "v"]["output"]),
-                dict(name=e + "o", kind="mac", outputs=T * D, terms=D, row=D, reads=(e + "context",),
+                dict(name=e + "o", kind="mac", outputs=T * D, terms=D, row=D, nest=(D, T, 1), reads=(e + "context",),
                      a=t[e + "context"]["output"], b=t[e + "o"]["weight"], dense=(D, D), residual=prev,
                      epilogue=(e + "add1", e + "norm1"), writes=e + "norm1",
                      norm=(t[e + "add1"]["output"], t[e + "norm1"]["scale"])),
-                dict(name=e + "ffn1", kind="mac", outputs=T * FF, terms=D, row=D, reads=(e + "norm1",),
+                dict(name=e + "ffn1", kind="mac", outputs=T * FF, terms=D, row=D, nest=(FF, T, 1),
+                     reads=(e + "norm1",),
                      a=t[e + "norm1"]["output"], b=t[e + "ffn1"]["weight"], dense=(D, FF)),
-                dict(name=e + "ffn2", kind="mac", outputs=T * D, terms=FF, row=FF, reads=(e + "ffn1",),
+                dict(name=e + "ffn2", kind="mac", outputs=T * D, terms=FF, row=FF, nest=(D, T, 1),
+                     reads=(e + "ffn1",),
                      a=t[e + "ffn1"]["output"], b=t[e + "ffn2"]["weight"], dense=(FF, D), residual=e + "norm1",
                      epilogue=(e + "add2", e + "norm2"), writes=e + "norm2",
                      norm=(t[e + "add2"]["output"], t[e + "norm2"]["scale"]))]
@@ -244,10 +249,11 @@ def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
                     a=pool_accumulator(x, T), b=POOL_RECIPROCAL))
     if m.head == "mean_last":
         out.append(dict(name="head_in", kind="concat", outputs=2 * D, reads=("pool", prev)))
-        out.append(dict(name="head", kind="mac", outputs=1, terms=2 * D, row=2 * D, reads=("head_in",),
+        out.append(dict(name="head", kind="mac", outputs=1, terms=2 * D, row=2 * D, nest=(1, 1, 1),
+                        reads=("head_in",),
                         a=union_type(t["pool"]["output"], x), b=t["head"]["weight"], dense=(2 * D, 1)))
     else:
-        out.append(dict(name="head", kind="mac", outputs=1, terms=D, row=D, reads=("pool",),
+        out.append(dict(name="head", kind="mac", outputs=1, terms=D, row=D, nest=(1, 1, 1), reads=("pool",),
                         a=t["pool"]["output"], b=t["head"]["weight"], dense=(D, 1)))
     if m.predict_delta:
         out.append(dict(name="delta", kind="add", rows=1, cols=1, row=1, reads=()))
@@ -511,7 +517,8 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
                         p if kind in ("add", "softmax") else 1, shared, mapping,
                         signed_width(s["a"]) if "a" in s else 0, signed_width(s["b"]) if "b" in s else 0,
                         s.get("residual"), s.get("epilogue", ()), how[norm][1] if norm else None,
-                        tuple(signed_width(t) for t in s["norm"]) if norm else (0, 0))
+                        tuple(signed_width(t) for t in s["norm"]) if norm else (0, 0),
+                        (math.ceil(s["terms"] / p), *s["nest"]) if kind == "mac" else ())
     buffers = {}
     output = "delta" if cfg.model.predict_delta else "head"
     written = {lp.writes for lp in loops.values()}

@@ -45,14 +45,13 @@ def _chunks(n: int, lanes: int) -> int:
     return math.ceil(n / lanes)
 
 
-def _dense(node, loop: str, config: str, out: str, x, arrays: _Arrays, fields: dict, extra: dict) -> EngineLayer:
+def _dense(node, loop: str, config: str, out: str, x, arrays: _Arrays, extra: dict) -> EngineLayer:
     """A dense layer of ``node`` (its own, or one of the attention's projections) as an engine layer."""
     layer = node.get_attr("tsflow_plan")["layers"][loop]
     arrays_of = {"x": arrays.buffer(x), "w": arrays.table(node, loop + ".weight"),
                  "b": arrays.table(node, loop + ".bias"), **extra}
-    counts = (_chunks(fields["n_in"], layer["lanes"]), fields["n_out"], fields["n_steps"], 1)
     return EngineLayer(loop, "dense", out, config, LANES_STRUCT if layer["shared"] else config + "_lanes",
-                       layer["shared"], counts, arrays_of)
+                       layer["shared"], tuple(layer["nest"]), arrays_of)
 
 
 def _softmax_stage(node, p: str, cfg: str, after: int, scores, row_max: str, plan: dict, dialect: str) -> Stage:
@@ -76,7 +75,7 @@ def _softmax_stage(node, p: str, cfg: str, after: int, scores, row_max: str, pla
 
 def program_of(model, dialect: str) -> Program:
     """The engine layers, stages and arrays of ``model`` (an hls4ml model of the tsflow layers)."""
-    from .layers import DENSE_FIELDS, TSLayer, _is_fused, _producer
+    from .layers import TSLayer, _is_fused, _producer
 
     nodes = [n for n in model.get_layers() if isinstance(n, TSLayer)]
     plan = nodes[0].get_attr("tsflow_plan")
@@ -92,18 +91,17 @@ def program_of(model, dialect: str) -> Program:
                                 f"{y.name});", ((x.type.name, x.name, x.size_cpp()), (y.type.name, y.name, y.size_cpp())),
                                 (), (("Cast", plan["layers"]["input"]["trips"]),)))
         elif cls == "TSDense" and not _is_fused(node):
-            fields = {k: node.get_attr(k) for k in DENSE_FIELDS}
             layers.append(_dense(node, node.name, cfg, "store", node.get_input_variable(node.inputs[0]), arrays,
-                                 fields, {"y": arrays.buffer(node.get_output_variable())}))
+                                 {"y": arrays.buffer(node.get_output_variable())}))
         elif cls == "TSPositional":
-            dense, fields, loop = _producer(node)
-            layers.append(_dense(dense, loop, cfg, "add", dense.get_input_variable(dense.inputs[0]), arrays, fields,
+            dense, _, loop = _producer(node)
+            layers.append(_dense(dense, loop, cfg, "add", dense.get_input_variable(dense.inputs[0]), arrays,
                                  {"a": arrays.table(node, node.name + ".table"),
                                   "s": arrays.buffer(node.get_output_variable()),
                                   "y_trace": arrays.buffer(dense.get_output_variable())}))
         elif cls == "TSAffine":
             add = node.get_input_node()
-            dense, fields, loop = _producer(node)
+            dense, _, loop = _producer(node)
             if dense.class_name == "TSAttention":
                 x = dense.get_output_variable(loop.removesuffix("o") + "context")
             else:
@@ -113,33 +111,32 @@ def program_of(model, dialect: str) -> Program:
                      "z": arrays.buffer(node.get_output_variable()),
                      "y_trace": arrays.buffer(dense.get_output_variable()),
                      "s_trace": arrays.buffer(add.get_output_variable())}
-            layers.append(_dense(dense, loop, cfg, "add_norm", x, arrays, fields, extra))
+            layers.append(_dense(dense, loop, cfg, "add_norm", x, arrays, extra))
         elif cls == "TSAttention":
             p = node.name.removesuffix("attn")
             x = node.get_input_variable(node.inputs[0])
-            sub = node.get_attr("sub")
             for role in "qkv":
-                layers.append(_dense(node, p + role, f"{cfg}_{role}", "store", x, arrays, sub[role],
+                layers.append(_dense(node, p + role, f"{cfg}_{role}", "store", x, arrays,
                                      {"y": arrays.buffer(node.get_output_variable(p + role))}))
-            steps, heads, dh = node.get_attr("n_steps"), node.get_attr("heads"), node.get_attr("head_dim")
+            steps, heads = node.get_attr("n_steps"), node.get_attr("heads")
             score_var = node.get_output_variable(p + "scores")
             rows = heads * steps
             row_max = arrays.internal(score_var.type.name, cname(p) + "rowmax", rows)
             internal.append(f"{score_var.type.name} {row_max}[{rows}];")
             internal += memory_pragmas(dialect, row_max, plan["buffers"][p + "rowmax"])
-            for part, kind, counts, arr in (
-                    ("scores", "scores", (_chunks(dh, plan["layers"][p + "scores"]["lanes"]), steps, steps, heads),
+            for part, kind, arr in (
+                    ("scores", "scores",
                      {"q": arrays.buffer(node.get_output_variable(p + "q")),
                       "k": arrays.buffer(node.get_output_variable(p + "k")),
                       "scores": arrays.buffer(score_var), "row_max": row_max}),
-                    ("context", "context", (_chunks(steps, plan["layers"][p + "context"]["lanes"]), dh, steps, heads),
+                    ("context", "context",
                      {"p": arrays.buffer(node.get_output_variable(p + "softmax")),
                       "v": arrays.buffer(node.get_output_variable(p + "v")),
                       "ctx": arrays.buffer(node.get_output_variable(p + "context"))})):
                 layer = plan["layers"][p + part]
                 layers.append(EngineLayer(p + part, kind, kind, f"{cfg}_{part}",
                                           LANES_STRUCT if layer["shared"] else f"{cfg}_{part}_lanes", layer["shared"],
-                                          counts, arr))
+                                          tuple(layer["nest"]), arr))
                 if part == "scores":
                     stages.append(_softmax_stage(node, p, cfg, len(layers) - 1, score_var, row_max, plan, dialect))
         elif cls == "TSPool":
@@ -163,8 +160,6 @@ def program_of(model, dialect: str) -> Program:
     if pool_stage is not None:
         stages.append(Stage(POOL_FUNCTION, pool_stage["after"], "\n    ".join(pool_stage["calls"]),
                             tuple(pool_stage["params"]), (), tuple(pool_stage["loops"])))
-    for lp in layers:  # the plan's trips are what the engine runs
-        assert lp.trips == plan["layers"][lp.name]["trips"], (lp.name, lp.trips, plan["layers"][lp.name]["trips"])
     return Program(tuple(layers), tuple(stages), tuple(arrays.params.values()),
                    rom_pragmas(dialect, {n: mem for n, (_, mem) in arrays.tables.items()}),
                    any(lp.shared for lp in layers), tuple(internal),
