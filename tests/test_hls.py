@@ -38,8 +38,9 @@ MIXED_B = {"rounding": "rnd", "overflow": "wrap", "softmax": {"table_size": 64},
                       "pos": {"table": {"integer": "auto"}},
                       "enc0.softmax": {"table": {"integer": "auto"}, "output": {"integer": "auto"}}}}
 # predict_delta (the delta add, the last-step wire and the delta port) with both heads and both input
-# kinds; windows 24 and 48, whose pooling reciprocal 2^16/n rounds; lanes chosen by auto, and lanes that
-# do not divide the widths they run over (3 on d_model 8, 7 on a 24-step window, 5 on 16 FFN units); each
+# kinds; windows 24 and 48, whose pooling reciprocal 2^16/n rounds; lanes chosen by auto, and explicit
+# lanes: 2 on d_model 8 (the engine's other lanes idle), 16 on a 24-step window (the context's operands
+# padded to rows of 32), 8 on 32 FFN units, 4 on a head of 8; each
 # hls.interface, the testbench driving the top function as a system would (ap_vld ports, AXI4-Lite words,
 # AXI4-Stream beats), in both dialects
 CASES = {
@@ -48,9 +49,9 @@ CASES = {
                                                           storage="bram", head="mean_last", predict_delta=True,
                                                           interface="s_axilite"),
     "4bit-h2-d32-l1-w24-lutram-axis": case(d_model=32, heads=2, bits=4, storage="lutram", interface="axis"),
-    "mixedA-h1-d8-l2-w24-registers-diff-delta-oddlanes": case(
+    "mixedA-h1-d8-l2-w24-registers-diff-delta-padlanes": case(
         d_model=8, n_layers=2, storage="registers", rounding="trn", inputs="differences", predict_delta=True,
-        lanes={"enc0.q": 3, "enc1.context": 7, "enc1.ffn2": 5, "enc0.scores": 3}, **MIXED_A),
+        lanes={"enc0.q": 2, "enc1.context": 16, "enc1.ffn2": 8, "enc0.scores": 4}, **MIXED_A),
     "mixedB-h2-d16-l1-w48-auto-vivado-meanlast-diff-delta-autolanes-axilite": case(
         window=48, heads=2, bits=6, tool="vivado", head="mean_last", inputs="differences", predict_delta=True,
         lanes={}, interface="s_axilite", **MIXED_B),

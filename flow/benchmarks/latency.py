@@ -1,17 +1,19 @@
-"""Benchmark: estimated latency against the DSP bound, before and after the shared-lanes design.
+"""Benchmark: estimated latency against the DSP bound, before and after a change of the design.
 
     python -m flow.benchmarks.latency configs/default.yaml configs/etth1.yaml configs/etth1-d32.yaml \
-        [--before 560604a] [--csim]
+        [--before 1bcc68e] [--csim]
 
 Relative ``data.path`` entries are read from each config file's folder, as tsflow does. For each config it
-runs ``tsflow estimate --json`` twice: with this tree, and with the tree of commit ``--before`` (the
-sequential design with one multiplier per layer, ``hls.parallelism`` 1), checked out with
+runs ``tsflow estimate --json`` twice: with this tree, and with the tree of commit ``--before`` (by
+default the shared lanes merged by an ALLOCATION pragma, one loop nest per layer), checked out with
 ``git worktree`` into a temporary folder. It prints MACs, the DSP bound (MACs / DSPs of the part, in
-cycles), both designs' estimated cycles, latency and ratio to the bound, and this design's resources
-in percent of the part. With ``--csim`` it also builds each config in both trees (1 float + 1 QAT
-epoch: the C simulation's speed does not depend on the weights) and times the testbench over the whole
-test split in one process (fastest of three runs). Every figure is an estimate of the generated
-design until ``tsflow export --run`` synthesises it.
+cycles), both designs' estimated cycles, latency and ratio to the bound, both designs' resources in
+percent of the part, this design's engine (its call sites and lanes) and pipelined loops, and the
+MicroBlaze system of ``tsflow export --block-design`` around this design's IP (``flow.estimate.system``).
+With ``--csim`` it also builds each config in both trees (1 float + 1 QAT epoch: the C simulation's
+speed does not depend on the weights) and times the testbench over the whole test split in one process
+(fastest of three runs). Every figure is an estimate of the generated design until ``tsflow export
+--run`` synthesises it.
 """
 from __future__ import annotations
 
@@ -28,9 +30,22 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from flow.config import load_config  # noqa: E402
+from flow.estimate.system import fit  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 RESOURCES = ("lut", "lutram", "ff", "bram18", "dsp")
 REPEATS = 3
+
+
+def _percent(est: dict) -> str:
+    return " / ".join(f"{100 * est['total'][k] / est['budget'][k]:.0f}" if est["budget"][k] else "-"
+                      for k in RESOURCES)
+
+
+def _trips(loop: dict) -> str:
+    lo, hi = loop["trips"]["min"], loop["trips"]["max"]
+    return f"{lo:,}" if lo == hi else f"{lo:,}..{hi:,}"
 
 
 def _checkout(ref: str, work: Path) -> Path:
@@ -89,7 +104,7 @@ def _csim_windows_per_second(tree: Path, config: Path, work: Path, tag: str) -> 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("configs", nargs="+", type=Path)
-    ap.add_argument("--before", default="560604a", help="commit of the design to compare with")
+    ap.add_argument("--before", default="1bcc68e", help="commit of the design to compare with")
     ap.add_argument("--csim", action="store_true", help="also build in both trees and time the C simulation")
     args = ap.parse_args()
     console = Console(width=220)
@@ -102,7 +117,9 @@ def main():
                 path = _absolute_config(config, work)
                 after = json.loads(_tsflow(REPO, ["estimate", path, "--json"], work).stdout)
                 old = json.loads(_tsflow(before, ["estimate", path, "--json"], work).stdout)
-                row = {"config": str(config), "after": after, "before": old}
+                cfg = load_config(path)
+                row = {"config": str(config), "after": after, "before": old, "headroom": cfg.target.headroom,
+                       "local_memory_kb": cfg.export.local_memory_kb}
                 if args.csim:
                     short = _absolute_config(config, work, float_epochs=1, qat_epochs=1)
                     row["csim_before"] = _csim_windows_per_second(before, short, work, "before")
@@ -112,8 +129,9 @@ def main():
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(before)], capture_output=True)
     table = Table(title=f"estimated latency at the clock of each config, before ({args.before}) and after; "
                         "estimates until synthesised")
-    for col in ("config", "MACs", "DSP bound", "before: cycles (us)", "before / bound", "after: cycles (us)",
-                "after / bound", *(f"{r.upper()} %" for r in RESOURCES), "fits"):
+    for col in ("config", "MACs", "DSP bound", "before: cycles (us)", "before / bound", "before % (" +
+                " / ".join(r.upper() for r in RESOURCES) + ")", "after: cycles (us)", "after / bound",
+                "after % (" + " / ".join(r.upper() for r in RESOURCES) + ")", "fits"):
         table.add_column(col, justify="right")
     if args.csim:
         table.add_column("C sim windows/s before / after", justify="right")
@@ -122,16 +140,25 @@ def main():
         bound = a["dsp_bound_cycles"]
         cells = [r["config"], f"{a['macs']:,}", f"{bound:,}",
                  f"{b['latency_cycles']:,} ({b['latency_us']:,.1f})", f"{b['latency_cycles'] / bound:.2f}x",
-                 f"{a['latency_cycles']:,} ({a['latency_us']:,.1f})", f"{a['bound_ratio']:.2f}x",
-                 *(f"{100 * a['total'][k] / a['budget'][k]:.0f}" for k in RESOURCES), "yes" if a["fits"] else "NO"]
+                 _percent(b), f"{a['latency_cycles']:,} ({a['latency_us']:,.1f})", f"{a['bound_ratio']:.2f}x",
+                 _percent(a), "yes" if a["fits"] else "NO"]
         if args.csim:
             cells.append(f"{r['csim_before']:,.0f} / {r['csim_after']:,.0f}")
         table.add_row(*cells)
     console.print(table)
     for r in rows:
-        e = r["after"]["engine"]
-        console.print(f"{r['config']}: shared lanes {e['lanes']} x {e['a_width']}x{e['b_width']} on {e['mapping']}"
-                      if e else f"{r['config']}: no shared lanes", highlight=False)
+        a = r["after"]
+        e = a["engine"]
+        console.print(f"{r['config']}: engine {e['function']}, {e['call_sites']} call site, {e['lanes']} shared lanes "
+                      f"{e['a_width']}x{e['b_width']} on {e['mapping']} ({e['dsp']} DSP)" if e
+                      else f"{r['config']}: no shared lanes", highlight=False)
+        loops = ", ".join(f"{lp['function']}/{lp['label']} {_trips(lp)}" for lp in a["pipelined_loops"])
+        console.print(f"  pipelined loops (II 1, trips): {loops}", highlight=False)
+        system = fit(a["total"], a["budget"], a["part"], r["headroom"], r["local_memory_kb"])
+        console.print(f"  with the MicroBlaze system of --block-design ({r['local_memory_kb']} KB): " + ", ".join(
+            f"{k.upper()} {system.total[k]:,} ({system.percent(k):.0f}%)" for k in RESOURCES if system.budget[k])
+            + ("; within the headroom" if not system.over else f"; over the headroom on {', '.join(system.over)}"),
+            highlight=False)
 
 
 if __name__ == "__main__":

@@ -91,7 +91,8 @@ class Estimate:
                 "fits": self.fits, "overflowing": self.overflowing, "latency_cycles": self.latency_cycles,
                 "latency_us": round(self.latency_us, 3), "macs": self.macs, "dsp_bound_cycles": self.dsp_bound_cycles,
                 "bound_ratio": round(self.bound_ratio, 3), "calibrated": self.calibrated,
-                "engine": asdict(engine) if engine else None,
+                "engine": self.plan_dict()["engine"] if engine else None,
+                "pipelined_loops": self.plan.pipelined_loops() if self.plan else [],
                 "layers": [{"name": e.name, "what": e.what, "cycles": e.cycles, "loops": list(e.loops),
                             **e.cost.rounded()} for e in self.layers],
                 "buffers": [{**{k: v for k, v in asdict(b).items() if k != "cost"}, **b.cost.rounded()}
