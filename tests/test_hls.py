@@ -286,7 +286,8 @@ def _buffer_pragmas_agree(top: str, plan: dict, tool: str) -> int:
         if mem["internal"]:
             continue
         var = cname(mem["name"])
-        lines = re.findall(rf"^\s*(#pragma HLS .*variable={var}\b.*|// {var}:.*)$", top, re.M)
+        # its storage pragmas (the engine's DEPENDENCE statements name buffers too)
+        lines = re.findall(rf"^\s*(#pragma HLS (?!DEPENDENCE).*variable={var}\b.*|// {var}:.*)$", top, re.M)
         if mem["storage"] == "port":
             assert re.search(rf"result_t {var}\[{mem['words']}\]", top), var
         elif mem["storage"] == "fused":
@@ -339,7 +340,7 @@ def test_pragmas_and_lanes_follow_the_plan_and_the_yaml(tmp_path, tool):
     raw["hls"].update(storage={"enc0.q": "bram", "enc0.scores": "lutram", "enc0.ffn1": "registers",
                                "enc0.context": "auto"}, default_storage="bram", default_multiplier="dsp",
                       rom={"enc0.ffn1.weight": "bram", "pos.table": "registers"},
-                      parallelism={"enc0.ffn2": 4, "embed": 2},
+                      parallelism={"enc0.ffn2": 4, "embed": 1},
                       multiplier={"enc0.ffn2": "lut", "embed": "dsp", "enc0.scores": "lut"})
     top, params, plan = _project_text(tmp_path, raw)
     engine = (tmp_path / tool / "firmware" / "tsflow_engine.h").read_text()
@@ -358,7 +359,7 @@ def test_pragmas_and_lanes_follow_the_plan_and_the_yaml(tmp_path, tool):
     assert len(re.findall(r"tsflow::multiply<tsflow_lanes::mul_impl>::product", engine)) == 1
     assert top.startswith(("#include \"tsflow_lanes.h\"", "#define TSFLOW_VIVADO_HLS"))
     lanes = _lanes_in_cpp(engine, params)
-    assert lanes["embed"] == 2 and lanes["enc0.ffn2"] == 4  # explicit numbers, honoured exactly
+    assert lanes["embed"] == 1 and lanes["enc0.ffn2"] == 4  # explicit numbers, honoured exactly
     for name, loop in plan["layers"].items():
         if loop["kind"] in ("mac", "pool"):
             assert lanes[name] == loop["lanes"], name
@@ -501,3 +502,44 @@ def test_a_window_far_outside_the_training_range_saturates_alike_in_keras_the_re
     output_of(ref).mantissa.reshape(len(x), -1).astype(np.int32).tofile(copy / "tb_data" / "expected.bin")
     csim = run_csim(copy, ref)
     assert csim.samples == 64 and csim.mismatches == 0 and csim.boundary_mismatches == 0 and csim.bit_exact
+
+
+def test_plan_check_names_each_difference_of_the_written_cpp(tmp_path):
+    """The build reads its C++ back against the plan: a second call of the engine, a pragma merging
+    copies, a planned loop no longer pipelined, a loop the plan does not have and other trips are each
+    named; the project as written passes."""
+    import shutil
+
+    from flow.hls.check import PlanMismatch, check_written
+
+    top, _, plan = _project_text(tmp_path, case(window=8, d_model=8, heads=2))
+    fw = tmp_path / "vitis" / "firmware"
+    check_written(fw, plan, "tsflow_model")  # as written: no difference
+    engine = (fw / "tsflow_engine.h").read_text()
+
+    def differences(top_text=top, engine_text=engine, changed=None) -> str:
+        folder = tmp_path / "changed"
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(fw, folder)
+        (folder / "tsflow_model.cpp").write_text(top_text)
+        (folder / "tsflow_engine.h").write_text(engine_text)
+        with pytest.raises(PlanMismatch) as err:
+            check_written(folder, changed or plan, "tsflow_model")
+        return str(err.value)
+
+    call = re.search(r"^\s+tsflow_engine\(layer, [^;]*;$", top, re.M).group(0)
+    assert "tsflow_engine is called from 2 place(s) in tsflow_model.cpp; the plan says 1" in differences(
+        top_text=top.replace(call, call + "\n" + call.replace("(layer,", "(0,")))
+    assert "an ALLOCATION pragma" in differences(
+        engine_text=engine.replace("#pragma HLS INLINE off", "#pragma HLS INLINE off\n#pragma HLS ALLOCATION "
+                                   "function instances=tsflow_mac limit=1", 1))
+    assert "tsflow_engine: no loop Clocks pipelined at II=1" in differences(
+        engine_text=engine.replace("#pragma HLS PIPELINE II=1\n#pragma HLS LOOP_TRIPCOUNT",
+                                   "#pragma HLS LOOP_TRIPCOUNT"))
+    assert "a pipelined loop the plan does not have: Extra" in differences(
+        engine_text=engine.replace("    tsflow::softmax_rows<", "Extra:\n    for (unsigned i = 0; i < 2; i++) {\n"
+                                   "#pragma HLS PIPELINE II=1\n    }\n    tsflow::softmax_rows<", 1))
+    more = json.loads(json.dumps(plan))
+    more["layers"]["enc0.ffn1"]["trips"] += 1
+    assert f"the engine runs enc0.ffn1 for {plan['layers']['enc0.ffn1']['trips']} clocks; the plan " \
+           f"{plan['layers']['enc0.ffn1']['trips'] + 1}" in differences(changed=more)

@@ -62,7 +62,7 @@ def check_written(firmware: Path, plan: dict, top: str) -> None:
         problems.append("an ALLOCATION pragma: the lanes must be shared by the code's structure, not merged by a pragma")
     engine = plan["engine"]
     mac = {n: lp for n, lp in plan["layers"].items() if lp["kind"] == "mac"}
-    calls = len(re.findall(rf"\b{ENGINE_FUNCTION}\(layer,", top_text))
+    calls = len(re.findall(rf"\b{ENGINE_FUNCTION}\(", top_text))
     wanted_calls = engine["call_sites"] if engine else (1 if mac else 0)
     if calls != wanted_calls:
         problems.append(f"{ENGINE_FUNCTION} is called from {calls} place(s) in {top}.cpp; the plan says {wanted_calls}")
