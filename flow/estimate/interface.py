@@ -63,7 +63,11 @@ def interface_estimates(cfg, prec, plan) -> tuple[list[LayerEstimate], list[Laye
     capture = LayerEstimate("capture", f"{n_in} window words from {source} into {width_in}-bit registers, "
                             f"one a clock", loop + counter(n_in) + Cost(ff=n_in * width_in, lut=n_in),
                             n_in + fill + WRITE_STAGES, (n_in,))
-    forecast = LayerEstimate("forecast", f"{n_out} forecast words into the AXI4-Lite forecast memory, one a clock",
-                             loop + counter(n_out) + mux(n_out, WORD), n_out + WRITE_STAGES, (n_out,))
+    if n_out == 1:  # one word: written as it is, no loop
+        forecast = LayerEstimate("forecast", "the forecast word into the AXI4-Lite forecast memory", Cost(),
+                                 WRITE_STAGES, ())
+    else:
+        forecast = LayerEstimate("forecast", f"{n_out} forecast words into the AXI4-Lite forecast memory, one a "
+                                 f"clock", loop + counter(n_out) + mux(n_out, WORD), n_out + WRITE_STAGES, (n_out,))
     return [capture], [forecast, LayerEstimate("adapter", what, adapter, 0)], memories
 

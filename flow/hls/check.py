@@ -82,7 +82,7 @@ def check_written(firmware: Path, plan: dict, top: str) -> None:
     problems += [f"the engine runs {name}, which the plan does not" for name in sorted(set(cases) - set(mac))]
     planned = plan["loops"]
     for loop in planned:
-        fn = _body(engine_text, loop["function"])
+        fn = _body(engine_text, loop["function"]) or _body(top_text, loop["function"])
         if fn is None:
             problems.append(f"no function {loop['function']} for the pipelined loop {loop['label']}")
             continue

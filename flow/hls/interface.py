@@ -15,7 +15,11 @@ The core keeps hls4ml's signature, so ``hls_model.compile()`` / ``predict()`` ca
 """
 from __future__ import annotations
 
-WRAPPER = "tsflow_ip"
+import math
+
+from .plan import WRAPPER_FUNCTION
+
+WRAPPER = WRAPPER_FUNCTION
 
 
 def top_function(interface: str, core: str) -> str:
@@ -93,12 +97,19 @@ Capture:
         x[i] = tsflow::of_word<{input_t}>({read});
     }}
     {core}(x, y);
-Forecast:
+{_forecast(n_out)}}}
+"""
+
+
+def _forecast(n_out: str) -> str:
+    """The forecast words written one a clock; a single word is a wire (a one-trip loop is no loop)."""
+    if math.prod(int(k) for k in n_out.split("*")) == 1:
+        return "    forecast[0] = tsflow::word_of(y[0]);\n"
+    return f"""Forecast:
     for (unsigned j = 0; j < {n_out}; j++) {{
         #pragma HLS PIPELINE II=1
         forecast[j] = tsflow::word_of(y[j]);
     }}
-}}
 """
 
 

@@ -30,6 +30,7 @@ RING_DISTANCE = 4  # clocks at least between an exponential written to the ring 
 # the C++ functions that hold the design's pipelined loops (flow/hls/engine.py writes them)
 ENGINE_FUNCTION, ENGINE_LOOP = "tsflow_engine", "Clocks"
 INPUT_FUNCTION, POOL_FUNCTION = "tsflow_input", "tsflow_pool"
+WRAPPER_FUNCTION = "tsflow_ip"  # the function synthesised for hls.interface s_axilite / axis (flow.hls.interface)
 
 
 def fused_layers(cfg) -> dict:
@@ -141,6 +142,11 @@ class HLSPlan:
         out += [loop(POOL_FUNCTION, "PoolSums", pool.trips - channels), loop(POOL_FUNCTION, "PoolScale", channels)]
         if "head_in" in self.loops:
             out.append(loop(POOL_FUNCTION, "HeadInput", self.loops["head_in"].trips))
+        if self.interface != "ap_vld":  # the wrapper's capture of the window, and its forecast words
+            out.append(loop(WRAPPER_FUNCTION, "Capture", self.buffers["input"].words))
+            forecast = next(m.words for m in self.buffers.values() if m.storage == "port")
+            if forecast > 1:
+                out.append(loop(WRAPPER_FUNCTION, "Forecast", forecast))
         return out
 
     def to_dict(self) -> dict:
