@@ -1,11 +1,11 @@
 // Sequential, bit-exact layers of the tsflow Transformer forecaster (the structure: flow/hls/plan.py).
 //
-// Tensors are flat row-major arrays [step][channel]. The layers run one after another, each inlined
-// into the top function as one perfect loop nest pipelined at II=1 that handles CONFIG_T::lanes
-// multiply-accumulates (or elements) a clock; the multiplying layers share the design's one set of
-// multiply lanes. Sums are exact (accumulators sized by interval arithmetic in the flow); the only
-// roundings are the casts to the output types, whose ap_fixed rounding and overflow modes are those
-// of the Keras quantizers.
+// Tensors are flat row-major arrays [step][channel]. The layers run one after another. The multiplying
+// layers run one clock at a time in the engine's one pipelined loop (firmware/tsflow_engine.h, written
+// per build by flow/hls/engine.py from the functions below), on the design's one set of multiply lanes;
+// the softmax and the pooling are loops of their own, counters advanced by hand. Sums are exact
+// (accumulators sized by interval arithmetic in the flow); the only roundings are the casts to the
+// output types, whose ap_fixed rounding and overflow modes are those of the Keras quantizers.
 #ifndef TSFLOW_LAYERS_H_
 #define TSFLOW_LAYERS_H_
 

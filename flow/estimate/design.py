@@ -1,14 +1,17 @@
 """Analytic resource and latency estimate of the design ``tsflow build`` generates, read off its plan.
 
-The plan (``flow.hls.plan``) is the structure the C++ writer emits: the shared multiply lanes, one
-pipelined loop nest per layer with its trips and lanes, every buffer and constant table with its banks
-and storage. Here each piece is priced with the device facts of ``costs``; cycles are each loop's
-trips plus its pipeline fill, layers one after another.
+The plan (``flow.hls.plan``) is the structure the C++ writer emits: the engine's one loop with the
+shared multiply lanes, in which each multiplying layer runs its trips and lanes, the softmax and pooling
+loops, every buffer and constant table with its banks and storage. Here each piece is priced with the
+device facts of ``costs``; cycles are each layer's trips plus its pipeline fill (plus the engine's call,
+for a multiplying layer), layers one after another.
 
 Assumptions that are not device facts (calibration corrects the totals): the adder tree of the shared
-lanes is in LUTs above its first level (a DSP cascade would save more); each shared lane's operands come through a
-multiplexer over the layers that use it; control costs 24 LUTs and 16 FFs per loop plus an index
-counter per nest level; a pipelined divider is one subtract stage per quotient bit.
+lanes is in LUTs above its first level (a DSP cascade would save more); each shared lane's operands come
+through a multiplexer over the layers that use it; control costs 24 LUTs and 16 FFs per loop (the engine's
+one loop for every multiplying layer, each other stage's loops) plus an index counter per nest level (the
+engine's with its limit loaded per layer); a pipelined divider is one subtract stage per quotient bit; a
+call of the engine costs 2 clocks.
 """
 from __future__ import annotations
 

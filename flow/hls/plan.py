@@ -1,14 +1,16 @@
 """The hardware of the generated design, described once: the C++ writer and the estimator both read it.
 
-The layers run one after another (no dataflow). Every layer that multiplies does it on one shared set
-of multiply lanes, the *engine* (``tsflow_mac`` in the C++, one RTL instance), so the few DSPs of a
-small part work for each layer in turn instead of idling in the layers that are not running. A layer
-is one perfect loop nest pipelined at II=1 (accumulator set and written inside the innermost loop, so
-the tool flattens it): ``trips`` clocks of ``lanes`` multiply-accumulates or elements, one pipeline
-fill per layer. Every buffer is banked (cyclic partition) so that the lanes reading or writing it in
-one clock find each word in its own bank; the attention value ``v`` is stored transposed so that the
-context lanes read consecutive words. A layer whose ``hls.multiplier`` differs from the engine's keeps
-its own lanes, and the pooling keeps one multiplier of its own (its operands are wider than the rest).
+The layers run one after another (no dataflow). Every layer that multiplies runs inside one function,
+the *engine* (``tsflow_engine``, ``flow/hls/engine.py``): one pipelined loop, called once per layer from
+the top function's loop over the layers, whose body holds the shared multiply lanes once, so the few
+DSPs of a small part work for each layer in turn. A layer is ``trips`` clocks of that loop at II=1 with
+``lanes`` multiply-accumulates a clock, its counters (``nest``) advanced by hand; the softmax and the
+pooling are loops of their own functions. Lane counts are powers of two that divide the row their reads
+run along, so lane l always reads bank l of a cyclically banked buffer; where they cannot (the context
+over the window, the embedding over its channels), the rows are padded to whole chunks (``stride``). The
+attention value ``v`` is stored transposed so that the context lanes read consecutive words. A layer
+whose ``hls.multiplier`` differs from the engine's multiplies on lanes of its own, and the pooling keeps
+one multiplier of its own (its operands are wider than the rest).
 """
 from __future__ import annotations
 
