@@ -221,7 +221,8 @@ def _estimate_table(est, per_layer: bool = True) -> Table:
 
 @cli.command("estimate")
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the totals, budget, fit and latency as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the totals, budget, fit, latency, engine and pipelined loops as JSON.")
 @click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Corrections written by 'tsflow calibrate'.")
 def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
@@ -236,7 +237,7 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
         d = est.to_dict()
         click.echo(json.dumps({k: d[k] for k in ("part", "total", "budget", "fits", "overflowing", "latency_cycles",
                                                   "latency_us", "macs", "dsp_bound_cycles", "bound_ratio",
-                                                  "engine", "calibrated")}, indent=2))
+                                                  "engine", "pipelined_loops", "calibrated")}, indent=2))
     else:
         Console(width=160).print(_estimate_table(est))
         console.print(plan_summary(est), highlight=False)
