@@ -181,8 +181,9 @@ def _softmax(plan: HLSPlan, loop, spec, steps: int) -> LayerEstimate:
     lookup = adder(spec.score.width + 1).times(2 if spec.index_shift > 0 else 1)
     per_lane = lookup + divider + adder(num_w) + cast(FixedType(num_w, num_w - spec.prob.frac, False), spec.prob)
     cost = (Cost(lut=CONTROL_LUT, ff=CONTROL_FF) + counter(math.ceil(steps / p)) + counter(loop.outputs // steps + 1)
-            + per_lane.times(p) + adder(sum_w).times(p) + Cost(ff=2 * sum_w))  # the part sum, total and divisor
-    fill = READ_LATENCY["lutrom"] + 3 + num_w + WRITE_STAGES  # score, subtract, table, ring; then the divider
+            + per_lane.times(p) + adder(sum_w).times(p) + Cost(ff=2 * sum_w))  # adds into the sum; total, divisor
+    # the score read (its buffer's latency), subtract, table, ring; then the divider and the write
+    fill = READ_LATENCY[plan.buffers[loop.reads[0]].storage] + 3 + num_w + WRITE_STAGES
     rows = loop.outputs // steps
     return LayerEstimate(loop.name, f"{rows} rows of {steps}, {p} exponential(s) and {p} quotient(s) of the row "
                          f"before a clock, {num_w}/{sum_w}-bit dividers", cost, loop.trips + fill, (loop.trips,))

@@ -1,8 +1,8 @@
 """What the IP's ports add to the design (``hls.interface``, ``flow/hls/interface.py``).
 
 ``ap_vld`` adds nothing: the core's own ports are priced with its buffers. The ``s_axilite`` and
-``axis`` wrappers add two pipelined loops (capture: one window word a clock into registers; forecast:
-one word a clock out) and the AXI adapters Vitis HLS generates. The adapters are priced from what they
+``axis`` wrappers add a pipelined loop (capture: one window word a clock into registers), the forecast
+(one word a clock out, a wire when it is one word) and the AXI adapters Vitis HLS generates. The adapters are priced from what they
 are built of, as the rest of the estimate: an AXI4-Lite slave holds a write-address and a read-data
 register, its FSMs and the block-control bits (ap_start/done/idle/ready, auto-restart, the interrupt
 enable and status registers of the UG1399 register map), a read multiplexer over the control word

@@ -282,7 +282,7 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
         return aligned_lanes(s["row"], most)
     # the embedding reads its window from registers and pads its weight rows; the context's operands
     # are padded to whole chunks (_stride)
-    pad = (name == "embed" and input_at_once(cfg)) or name.endswith(".context")
+    pad = (name == "embed" and input_at_once(cfg, s["terms"] * cfg.data.window)) or name.endswith(".context")
     if name in h.parallelism:
         return _explicit(h.parallelism[name], s, pad, f"hls.parallelism.{shown_key(name)}")
     if h.default_parallelism != "auto":
@@ -292,7 +292,7 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
                               f"(each layer takes the most of them that divide its rows); allowed: auto, 1, 2, 4, 8, ...")
         return padded_lanes(s["terms"], value) if pad else aligned_lanes(s["row"], value)
     if name == "input":  # the window is captured from the port at once (registers), or a step a clock
-        return s["cols"] if input_at_once(cfg) else aligned_lanes(s["cols"] // cfg.data.window, s["cols"])
+        return s["cols"] if input_at_once(cfg, s["cols"]) else aligned_lanes(s["cols"] // cfg.data.window, s["cols"])
     most = min(choice.auto_lanes, choice.lanes.get(name, choice.auto_lanes))
     return padded_lanes(s["terms"], most) if pad else aligned_lanes(s["row"], most)
 
@@ -309,9 +309,12 @@ def _explicit(value: int, s: dict, pad: bool, key: str) -> int:
     return value
 
 
-def input_at_once(cfg) -> bool:
-    """The window is captured from the port at once into registers (else a step a clock into memory)."""
-    return cfg.hls.storage.get("input", cfg.hls.default_storage) in ("auto", "registers")
+def input_at_once(cfg, cols: int) -> bool:
+    """The window (``cols`` words) is captured from the port at once into registers (else in chunks into
+    banked memory): its storage left to auto or registers, and no lane count that takes fewer words a clock."""
+    h = cfg.hls
+    lanes = h.parallelism.get("input", h.default_parallelism)
+    return h.storage.get("input", h.default_storage) in ("auto", "registers") and (lanes == "auto" or lanes >= cols)
 
 
 def _trips(s: dict, lanes: int) -> int:
