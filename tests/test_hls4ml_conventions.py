@@ -99,8 +99,9 @@ def test_edited_storage_lanes_and_multipliers_reach_the_cpp(tmp_path):
     assert plan["layers"]["enc0.ffn1"]["mapping"] == "lut" and not plan["layers"]["enc0.ffn1"]["shared"]
     hls_model.write()
     top = (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
+    engine = (tmp_path / "prj" / "firmware" / "tsflow_engine.h").read_text()  # the tables the engine reads
     assert "#pragma HLS BIND_STORAGE variable=enc0_scores type=ram_2p impl=bram" in top
-    assert "#pragma HLS BIND_STORAGE variable=enc0_ffn1_weight type=rom_1p impl=bram" in top
+    assert "#pragma HLS BIND_STORAGE variable=enc0_ffn1_weight type=rom_1p impl=bram" in engine
     params = (tmp_path / "prj" / "firmware" / "parameters.h").read_text()
     ffn2 = re.search(r"struct config\d+ \{[^}]*n_in = 16;[^}]*\}", params).group(0)
     assert "static const unsigned lanes = 4;" in ffn2
