@@ -160,12 +160,13 @@ def engine_function(program: Program, name: str = ENGINE_FUNCTION) -> str:
         lines += [f"        {e}::a_t lane_a[{e}::lanes];", f"        {e}::b_t lane_b[{e}::lanes];",
                   "#pragma HLS ARRAY_PARTITION variable=lane_a complete dim=1",
                   "#pragma HLS ARRAY_PARTITION variable=lane_b complete dim=1",
-                  f"        for (unsigned l = 0; l < {e}::lanes; l++) {{",
-                  "#pragma HLS UNROLL",
-                  "            lane_a[l] = 0;", "            lane_b[l] = 0;", "        }",
                   "        switch (layer) {  // the operands of the running layer, in front of the shared lanes"]
         lines += [f"        case {i}: {_operands(lp, e, 'lane_a', 'lane_b')} break;" for i, lp in shared]
-        lines += ["        default: break;", "        }",
+        lines += ["        default:  // a layer on lanes of its own: the shared lanes multiply zeros",
+                  f"            for (unsigned l = 0; l < {e}::lanes; l++) {{",
+                  "#pragma HLS UNROLL",
+                  "                lane_a[l] = 0;", "                lane_b[l] = 0;", "            }",
+                  "            break;", "        }",
                   "        // the shared lanes: written once, so built once",
                   f"        {e}::sum_t sum = 0;",
                   f"        for (unsigned l = 0; l < {e}::lanes; l++) {{",
