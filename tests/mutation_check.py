@@ -82,8 +82,8 @@ MUTATIONS = [
              TABLES, "score shift floored, floor(log2(dh) / 2) (differs for dh = 2, 8, 32, ...)"),
     # -- estimator coefficients (flow/estimate/costs.py, flow/estimate/design.py, flow/hls/plan.py)
     Mutation("estimate.softmax-divide-fill", "flow/estimate/design.py",
-             'fill = READ_LATENCY["lutrom"] + 3 + num_w + WRITE_STAGES',
-             'fill = READ_LATENCY["lutrom"] + 4 + num_w + WRITE_STAGES',
+             "fill = READ_LATENCY[plan.buffers[loop.reads[0]].storage] + 3 + num_w + WRITE_STAGES",
+             "fill = READ_LATENCY[plan.buffers[loop.reads[0]].storage] + 4 + num_w + WRITE_STAGES",
              ESTIMATE, "softmax divide pass one stage deeper"),
     Mutation("estimate.mac-depth", "flow/estimate/design.py",
              "depth = reads + MUL_STAGES[mapping] + tree + 1 + stages + WRITE_STAGES",
@@ -291,6 +291,25 @@ MUTATIONS = [
              "scale = self.gamma * tf.math.rsqrt(self.moving_var + self.epsilon)",
              "scale = self.gamma * tf.math.rsqrt(self.moving_var)",
              ORACLE, "the deployed norm scale gamma / sqrt(var) without eps (Keras, the exported constants and the C++ agree)"),
+    # -- which rows each decision reads (tests/test_provenance.py: spies on the data the decision receives,
+    #    the test rows of its CSV marked by value), and boundaries worked by hand
+    Mutation("provenance.scaler-fitted-on-all-rows", "flow/data.py",
+             "    train = parts[0]\n", "    train = values\n",
+             ("tests/test_provenance.py", "-k", "scaler"), "the normalisation statistics taken over every row, test rows included"),
+    Mutation("provenance.early-stopping-on-the-test-split", "flow/training/fit.py",
+             "validation_data=(ds.val.x, ds.val.y)", "validation_data=(ds.test.x, ds.test.y)",
+             ("tests/test_provenance.py",), "the validation loss early stopping compares computed on the test windows"),
+    Mutation("provenance.points-from-the-validation-windows", "flow/training/fit.py",
+             "points = choose(cfg, prec, model, ds.train.x)", "points = choose(cfg, prec, model, ds.val.x)",
+             ("tests/test_provenance.py",), "integer: auto binary points chosen on the validation windows"),
+    Mutation("search.headroom-is-the-budget", "flow/search/study.py",
+             "    return within_headroom(est, cfg.target.headroom)", "    return within_headroom(est, 0.0)",
+             ("tests/test_boundaries.py", "-k", "headroom"),
+             "the search keeps (and trains) a candidate that fits the part but not 1 - target.headroom of it"),
+    Mutation("metrics.denormalised-with-the-first-column", "flow/data.py",
+             "return self.scaler.inverse_column(np.asarray(v, dtype=np.float64), self.target_column)",
+             "return self.scaler.inverse_column(np.asarray(v, dtype=np.float64), 0)",
+             ("tests/test_multichannel.py",), "forecasts de-normalised with the first column's statistics, not the target's"),
 ]
 
 

@@ -58,12 +58,6 @@ def test_the_pooling_reciprocal_is_two_to_the_sixteen_over_the_window_to_nearest
     assert reciprocal_constant(window, POOL_RECIPROCAL_FRAC) == expected
 
 
-def test_the_pooling_reciprocal_has_sixteen_fraction_bits():
-    assert POOL_RECIPROCAL_FRAC == 16
-    # a 24-step mean: sum * 2731 / 2^16 is within 2^-16 * 24 of sum / 24 for any sum
-    assert abs(Decimal(2731) / 2 ** 16 - Decimal(1) / 24) < Decimal(1) / 2 ** 16
-
-
 def nearest_power_of_two_shift(head_dim: int) -> int:
     """The s nearest to log2(sqrt(head_dim)), a tie going to the larger shift (the smaller scale, which is
     the nearer one on the real values): 2^(2s-1) <= head_dim < 2^(2s+1), in integers."""
