@@ -135,9 +135,10 @@ def test_lanes_that_do_not_divide_the_window_pad_the_contexts_rows_to_whole_chun
         assert (mem.stride, mem.words, mem.banks) == (32, rows * 32, 16), name
 
 
-def test_a_one_channel_embedding_on_more_lanes_pads_its_weight_rows():
-    """7 input channels on 8 lanes: one clock an output, each weight row padded to 8 words."""
-    est = estimate(parse_config(raw_with(default_parallelism=8)), n_features=7)
+def test_a_seven_channel_embedding_on_8_lanes_pads_its_weight_rows():
+    """7 input channels, read from the window's registers, on 8 lanes: one clock an output, each weight row
+    padded to 8 words (a lane count for every layer would capture the window in chunks: no padding)."""
+    est = estimate(parse_config(raw_with(parallelism={"embed": 8})), n_features=7)
     assert est.plan.loops["embed"].lanes == 8 and est.plan.loops["embed"].trips == 24 * 16
     weight = est.plan.roms["embed.weight"]
     assert (weight.stride, weight.words, weight.banks) == (8, 16 * 8, 8)
