@@ -89,7 +89,7 @@ def run(config: Path, trained_dir: Path | None, work: Path) -> dict:
     ds = load_dataset(cfg)
     from flow.build import reference_trace
 
-    ref = reference_trace(cfg, checkpoint.model, ds.target_index, ds)
+    ref = reference_trace(checkpoint.resolved, checkpoint.model, ds.target_index, ds)  # the points training chose
     ensure_registered()  # an hls4ml user's session: config_from_keras_model, convert, compile, predict
     backend = BACKENDS[cfg.hls.tool]
     hls_model = hls4ml.converters.convert_from_keras_model(
