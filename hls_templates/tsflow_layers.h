@@ -430,7 +430,7 @@ SoftmaxRows:
                 num_t quotient = ((e << CONFIG_T::prob_frac) + (divisor >> 1)) / divisor;
                 if (quotient > CONFIG_T::prob_max) quotient = CONFIG_T::prob_max;
                 typename CONFIG_T::prob_t pj;
-                pj.range() = quotient.range(CONFIG_T::prob_t::width - 1, 0);
+                pj.range() = ap_uint<CONFIG_T::prob_t::width>(quotient);  // <= prob_max: fits, whichever is wider
                 p[(r - 1) * CONFIG_T::p_stride + c * P + l] = pj;
             }
         }

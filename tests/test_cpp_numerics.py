@@ -415,7 +415,10 @@ SOFTMAX = {"sm_right": dict(score=FixedType(10, 4), index_frac=4, lanes=2),
            "sm_left": dict(score=FixedType(8, 6), index_frac=4, lanes=3),
            "sm_span": dict(score=FixedType(8, 3), index_frac=None),
            # one probability bit: the rounding term sum >> 1 is wider than e << prob_frac
-           "sm_narrow_p": dict(score=FixedType(8, 3), index_frac=None, prob=FixedType(1, 0, signed=False))}
+           "sm_narrow_p": dict(score=FixedType(8, 3), index_frac=None, prob=FixedType(1, 0, signed=False)),
+           # a probability type wider than the quotient (8-bit exponentials << 6 fraction bits: 14 bits into
+           # 16): its bits are set from the quotient widened, not from a range past the quotient's top bit
+           "sm_wide_p": dict(score=FixedType(8, 3), index_frac=None, prob=FixedType(16, 10, signed=False))}
 SOFTMAX_COMMON = dict(prob=FixedType(8, 0, signed=False), table_size=64, exp_frac=7, n=6)
 WIDE_OUT = 48  # output types this wide hold every sum exactly, so the C++ output shows the accumulator
 
