@@ -239,6 +239,54 @@ def _xml_instances(parent) -> list:
                      _xml_instances(inst)) for inst in parent.findall("InstancesList/Instance")]
 
 
+def rpt_design(folder, top: str) -> tuple[list | None, dict]:
+    """The module hierarchy under ``top`` and each module's resources, from the ``<module>_csynth.rpt``
+    text reports in ``folder`` (Vivado HLS writes no ``RTLDesignHierarchy`` into its XML; its text reports
+    list each module's instances in the utilization's Instance table). ``(None, {})`` without
+    ``<top>_csynth.rpt``."""
+    folder = Path(folder)
+    resources: dict = {}
+
+    def instances(module: str, seen: tuple) -> list:
+        path = folder / f"{module}_csynth.rpt"
+        if not path.is_file() or module in seen:
+            return []
+        with _reading(path):
+            lines = path.read_text().splitlines()
+        rows = _instance_rows(lines)
+        out = []
+        for name, child, figures in rows:
+            resources.setdefault(child, figures)
+            out.append(Instance(name, child, instances(child, (*seen, module))))
+        return out
+
+    if not (folder / f"{top}_csynth.rpt").is_file():
+        return None, {}
+    return instances(top, ()), resources
+
+
+def _instance_rows(lines: list[str]) -> list:
+    """(instance, module, resources) of the utilization's Instance table (the one with resource columns)."""
+    for i, line in enumerate(lines):
+        if line.strip() != "* Instance:":
+            continue
+        border = next((j for j in range(i + 1, min(i + 4, len(lines))) if _is_border(lines[j])), None)
+        if border is None:
+            continue
+        header, body, _ = _table(lines, border)
+        names = [_HLS_NAMES.get(c, c) for c in (header[-1] if header else [])]
+        if "Module" not in names or "dsp" not in names:
+            continue  # the latency section's Instance table
+        out = []
+        for row in body:
+            cells = dict(zip(names, row))
+            if cells.get("Instance") and cells.get("Module"):
+                out.append((cells["Instance"], cells["Module"],
+                            {k: int(cells[k]) if cells.get(k, "").isdigit() else 0 for k in RESOURCE_KEYS}))
+        return out
+    return []
+
+
 def _xml_tool(root: ET.Element, version: str | None) -> str | None:
     """Only Vitis HLS writes ``<FlowTarget>``; Vitis HLS did not exist before 2020."""
     if root.find("UserAssignments/FlowTarget") is not None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import ConfigError
-from .reports import ReportError, parse_csynth_design, parse_csynth_xml
+from .reports import ReportError, parse_csynth_design, parse_csynth_xml, rpt_design
 
 REPORT = "csynth.xml"
 SOLUTION_REPORT = f"syn/report/{REPORT}"
@@ -184,9 +184,12 @@ def verify(build_dir, synthesis, plan: Plan | None = None) -> Verification:
         top = parse_csynth_xml(top_path)
         hierarchy, modules = parse_csynth_design(top_path)
         others = [parse_csynth_xml(p) for p in module_paths]
+        rpt_resources = {}
+        if hierarchy is None:  # Vivado HLS: the hierarchy of its text reports beside the XML
+            hierarchy, rpt_resources = rpt_design(top_path.parent, top.top)
     except ReportError as exc:
         raise ConfigError(f"{exc}; {EXPECTED}") from None
-    loops, resources = {}, {m.name: m.resources for m in modules}
+    loops, resources = {}, {**rpt_resources, **{m.name: m.resources for m in modules}}
     for module, found in [(top.top, top.loops), *((m.name, m.loops) for m in modules), *((r.top, r.loops) for r in others)]:
         for lp in found:  # a loop the top report and its module's own report both give is one loop
             loops.setdefault((module, lp.name), lp)

@@ -24,6 +24,9 @@ AUTOENCODER = "vitis_hls_2022.1_xc7z020_accel_autoencoder_csynth.xml"  # Vitis H
 HDC_LOOP = "vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml"  # a pipelined loop's module report
 SPAM_FILTER = "vivado_hls_2019.1_xc7z020_spam_filter_sgdlr_csynth.xml"  # Vivado HLS: no module hierarchy
 CNN_POOL = "vivado_hls_2020.1_xc7z020_cnn_pool_csynth.xml"  # trip counts as ranges
+# Vivado HLS 2019.2.1, one run: the XML (no module hierarchy) and the top's text report (its Instance table)
+VIVADO_AXI, VIVADO_AXI_RPT = ("vivado_hls_2019.2.1_xc7z020_autoencoder_csynth.xml",
+                              "vivado_hls_2019.2.1_xc7z020_autoencoder_myproject_axi_csynth.rpt")
 
 
 def real(name: str) -> Path:
@@ -132,6 +135,23 @@ def test_a_vivado_hls_report_without_a_module_hierarchy(tmp_path):
     code, output, named = verify(tmp_path, "e", "syn/csynth.xml")
     assert code == 1 and named == ["instances of tsflow_engine", "DSP of each tsflow_engine instance"], output
     assert "no module hierarchy" in row(output, "instances of tsflow_engine")
+
+
+def test_a_vivado_hls_solution_counts_the_engine_in_its_text_reports(tmp_path):
+    """Vivado HLS 2019.2.1: the XML has no module hierarchy, but myproject_axi_csynth.rpt beside it lists the
+    top's instances with their resources (read by eye: myproject_U0 of myproject, 285 BRAM_18K, 118 DSP48E;
+    Loop_1_proc574_U0 and Loop_2_proc_U0, 0 DSP). The top's XML totals: BRAM_18K 289, DSP48E 118."""
+    copied(VIVADO_AXI, tmp_path / "syn")
+    copied(VIVADO_AXI_RPT, tmp_path / "syn", "myproject_axi_csynth.rpt")
+    engine = {**ENGINE, "function": "myproject", "dsp": 118}  # the module standing in for the engine
+    build(tmp_path / "b", dsp=118, bram18=289, engine=engine)
+    code, output, _ = verify(tmp_path, "b", "syn/csynth.xml")
+    assert code == 0, output
+    assert "1 (myproject_U0)" in row(output, "instances of myproject")
+    assert "118 (myproject)" in row(output, "DSP of each myproject instance")
+    build(tmp_path / "two", dsp=118, bram18=289, engine={**ENGINE, "function": "Loop", "dsp": 0})
+    code, output, named = verify(tmp_path, "two", "syn/csynth.xml")  # Loop_1_proc574 and Loop_2_proc: two
+    assert code == 1 and named == ["instances of Loop"], output
 
 
 def test_a_trip_count_range_and_a_loop_that_is_not_pipelined(tmp_path):
