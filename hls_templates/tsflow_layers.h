@@ -154,10 +154,11 @@ void add_wires(const a_T a[CONFIG_T::n_rows * CONFIG_T::n_cols], const b_T b[CON
 // E: the lanes the operands go to (the shared lanes, or the layer's own), E::lanes >= CONFIG_T::lanes;
 // the lanes past the layer's own and the lanes past the end of a sum (its last chunk) get zeros.
 
-// Operands of one clock of a dense layer: `lanes` consecutive inputs of step t, and row o of w (stored
-// [n_out][w_stride]: n_in, or n_in padded with zeros to whole chunks of the lanes), chunk c.
+// Operands of one clock of a dense layer: `lanes` consecutive inputs of step t (rows x_stride words
+// apart: n_in, or padded to whole chunks), and row o of w (stored [n_out][w_stride]: n_in, or n_in padded
+// with zeros to whole chunks of the lanes), chunk c.
 template <class E, typename CONFIG_T, class x_T>
-inline void dense_operands(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
+inline void dense_operands(const x_T x[CONFIG_T::n_steps * CONFIG_T::x_stride],
                            const typename CONFIG_T::weight_t w[CONFIG_T::w_stride * CONFIG_T::n_out], unsigned t,
                            unsigned o, unsigned c, typename E::a_t a[E::lanes], typename E::b_t b[E::lanes]) {
 #pragma HLS INLINE
@@ -165,7 +166,7 @@ inline void dense_operands(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_in],
 #pragma HLS UNROLL
         unsigned i = c * CONFIG_T::lanes + l;
         bool on = l < CONFIG_T::lanes && i < CONFIG_T::n_in;
-        a[l] = on ? typename E::a_t(int_of(x[t * CONFIG_T::n_in + i])) : typename E::a_t(0);
+        a[l] = on ? typename E::a_t(int_of(x[t * CONFIG_T::x_stride + i])) : typename E::a_t(0);
         b[l] = on ? typename E::b_t(int_of(w[o * CONFIG_T::w_stride + i])) : typename E::b_t(0);
     }
 }
@@ -211,7 +212,8 @@ inline void put_in_order(T *y, T row[WORD], unsigned &fill, unsigned &word, unsi
 }
 
 // A dense layer's output y[t][o] = round(acc), with ReLU on the exact sum when CONFIG_T::relu; written
-// [t][o], or [o][t] when CONFIG_T::transpose_out (the attention value, read along time by the context)
+// [t][o], or [o][t] when CONFIG_T::transpose_out (the attention value, read along time by the context),
+// rows out_stride words apart (padded to whole chunks of their readers' lanes where those do not divide)
 template <typename CONFIG_T, class y_T>
 inline void dense_out(const typename CONFIG_T::accum_t &acc, y_T *y, y_T row[CONFIG_T::word], unsigned &fill,
                       unsigned &word, unsigned t, unsigned o) {
@@ -221,7 +223,7 @@ inline void dense_out(const typename CONFIG_T::accum_t &acc, y_T *y, y_T row[CON
     if (CONFIG_T::transpose_out)
         y[o * CONFIG_T::out_stride + t] = out;
     else
-        put_in_order<CONFIG_T::word, y_T>(y, row, fill, word, t * CONFIG_T::n_out + o, out);
+        put_in_order<CONFIG_T::word, y_T>(y, row, fill, word, t * CONFIG_T::out_stride + o, out);
 }
 
 // The element-wise layer after a dense layer, at its output: y = round(acc), s = round(y + a[t][o]) (a:
@@ -231,9 +233,10 @@ template <typename CONFIG_T, class y_T, class a_T, class s_T>
 inline void dense_add_out(const typename CONFIG_T::accum_t &acc, const a_T *a, s_T *s, y_T *y_trace,
                           s_T row[CONFIG_T::word], unsigned &fill, unsigned &word, unsigned t, unsigned o) {
 #pragma HLS INLINE
-    unsigned at = t * CONFIG_T::n_out + o;
+    unsigned at = t * CONFIG_T::n_out + o;  // y_trace (the C simulation's, unpadded) and a positional table
     y_T y = acc;
-    put_in_order<CONFIG_T::word, s_T>(s, row, fill, word, at, s_T(y + a[at]));
+    put_in_order<CONFIG_T::word, s_T>(s, row, fill, word, t * CONFIG_T::out_stride + o,
+                                      s_T(y + a[t * CONFIG_T::a_stride + o]));
 #ifndef __SYNTHESIS__
     y_trace[at] = y;
 #endif
@@ -248,10 +251,10 @@ inline void dense_add_norm_out(const typename CONFIG_T::accum_t &acc, const a_T 
                                z_T *z, y_T *y_trace, s_T *s_trace, z_T row[CONFIG_T::word], unsigned &fill,
                                unsigned &word, unsigned t, unsigned o) {
 #pragma HLS INLINE
-    unsigned at = t * CONFIG_T::n_out + o;
+    unsigned at = t * CONFIG_T::n_out + o;  // the C simulation's traces, unpadded
     y_T y = acc;
-    s_T s = y + a[at];
-    put_in_order<CONFIG_T::word, z_T>(z, row, fill, word, at,
+    s_T s = y + a[t * CONFIG_T::a_stride + o];
+    put_in_order<CONFIG_T::word, z_T>(z, row, fill, word, t * CONFIG_T::out_stride + o,
                                       z_T(multiply<CONFIG_T::mul_impl>::product(s, scale[o]) + shift[o]));
 #ifndef __SYNTHESIS__
     y_trace[at] = y;
@@ -313,14 +316,14 @@ template <typename CONFIG_T>
 inline void context_out(const typename CONFIG_T::accum_t &acc, typename CONFIG_T::context_t *ctx, unsigned h,
                         unsigned i, unsigned e) {
 #pragma HLS INLINE
-    ctx[i * CONFIG_T::d + h * CONFIG_T::head_dim + e] = acc;
+    ctx[i * CONFIG_T::ctx_stride + h * CONFIG_T::head_dim + e] = acc;
 }
 
 // y[c] = round(sum_t x[t][c] * recip), recip = round(2^F / n_steps) / 2^F: exact sums over time with
 // `lanes` channels a clock (one loop of chunks * n_steps clocks, counters advanced by hand), then one
 // multiply per channel on the pooling's own multiplier
 template <class x_T, class y_T, typename CONFIG_T>
-void average_pool(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_ch], y_T y[CONFIG_T::n_ch]) {
+void average_pool(const x_T x[CONFIG_T::n_steps * CONFIG_T::x_stride], y_T y[CONFIG_T::n_ch]) {
 #pragma HLS INLINE
     static const unsigned P = CONFIG_T::lanes, C = chunks<CONFIG_T::n_ch, P>::value;
     typename CONFIG_T::recip_t recip;
@@ -339,7 +342,7 @@ PoolSums:
             if (ch < CONFIG_T::n_ch) {
                 typename CONFIG_T::accum_t base = acc[l];
                 if (t == 0) base = 0;
-                acc[l] = base + x[t * CONFIG_T::n_ch + ch];
+                acc[l] = base + x[t * CONFIG_T::x_stride + ch];
                 if (t == CONFIG_T::n_steps - 1) sums[ch] = acc[l];
             }
         }
@@ -354,11 +357,11 @@ PoolScale:
 
 // y = x[last step][first .. first + n_out): a wire
 template <class x_T, class y_T, typename CONFIG_T>
-void last_step(const x_T x[CONFIG_T::n_steps * CONFIG_T::n_ch], y_T y[CONFIG_T::n_out]) {
+void last_step(const x_T x[CONFIG_T::n_steps * CONFIG_T::x_stride], y_T y[CONFIG_T::n_out]) {
 #pragma HLS INLINE
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
 #pragma HLS UNROLL
-        y[j] = x[(CONFIG_T::n_steps - 1) * CONFIG_T::n_ch + CONFIG_T::first + j];
+        y[j] = x[(CONFIG_T::n_steps - 1) * CONFIG_T::x_stride + CONFIG_T::first + j];
     }
 }
 

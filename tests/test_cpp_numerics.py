@@ -493,7 +493,8 @@ def _dense_config(lanes_of: _Lanes, name: str, dims: tuple, lanes: int, x: Fixed
     n_steps, n_in, n_out = dims
     return text + _struct(
         name, {"n_steps": n_steps, "n_in": n_in, "n_out": n_out, "lanes": lanes, "shared": lanes_of.shared,
-               "relu": False, "transpose_out": transpose_out, "word": 1, "out_stride": n_steps, "w_stride": n_in,
+               "relu": False, "transpose_out": transpose_out, "word": 1, "x_stride": n_in, "a_stride": n_out,
+               "out_stride": n_steps if transpose_out else n_out, "w_stride": n_in,
                **(consts or {})},
         {"weight_t": tw.cpp(), "bias_t": tb.cpp(), "accum_t": accum.cpp(), "lanes_t": lanes_t,
          "psum_t": _psum_type(sum_width, x.frac + tw.frac).cpp(), **(types or {})})
@@ -631,7 +632,7 @@ def _attention_code(lanes_of: _Lanes, tag: str, score_accum: FixedType) -> tuple
                             "lanes_t": score_lanes_t,
                             "psum_t": _psum_type(score_sum, a["q"].frac + a["k"].frac).cpp()}))
     structs.append(_struct(f"{tag}_context", {**common, "lanes": a["context_lanes"], "shared": lanes_of.shared,
-                                              "stride": steps},
+                                              "stride": steps, "ctx_stride": d},
                            {"prob_t": a["prob"].cpp(), "v_t": a["v"].cpp(), "context_t": a["context"].cpp(),
                             "accum_t": product_accumulator(a["prob"], a["v"], steps).cpp(), "lanes_t": ctx_lanes_t,
                             "psum_t": _psum_type(ctx_sum, a["prob"].frac + a["v"].frac).cpp()}))
@@ -698,7 +699,7 @@ def _pool_code(tag: str, setup: dict, accum: FixedType) -> tuple[str, str]:
     p = POOL
     x, steps, ch = p["x"], p["steps"], p["ch"]
     recip_t = FixedType(16, 0, signed=False)
-    struct = _struct(tag, {"n_steps": steps, "n_ch": ch, "lanes": p["lanes"], "mul_impl": p["mul_impl"],
+    struct = _struct(tag, {"n_steps": steps, "n_ch": ch, "x_stride": ch, "lanes": p["lanes"], "mul_impl": p["mul_impl"],
                            "recip_mantissa": setup["recip"]}, {"accum_t": accum.cpp(), "recip_t": recip_t.cpp()})
     y_t = FixedType(WIDE_OUT, WIDE_OUT - x.frac - recip_t.frac, True, "trn", "wrap").cpp()
     body = ("    {\n" + _array(tag, x.cpp(), "x", steps * ch, setup["xm"], guard=x.max_int) + f"""        {y_t} y[{ch}];

@@ -114,8 +114,8 @@ def test_more_lanes_cost_multipliers_and_banks_and_save_cycles():
 
 
 @pytest.mark.parametrize("key,value,allowed", [
-    ("enc0.ffn2", 5, "1, 2, 4, 8, 16, 32, 64"),  # not a power of two
-    ("enc0.q", 32, "1, 2, 4, 8, 16"),  # more lanes than the 16 inputs: not every clock starts at a multiple
+    ("enc0.ffn2", 5, "1, 2, 4, 8, ..."),  # not a power of two (any power of two: the rows are padded)
+    ("enc0.scores", 32, "1, 2, 4, 8, 16"),  # a head's 16 dimensions: no padding inside q's and k's rows
 ])
 def test_lanes_the_tool_cannot_bank_at_compile_time_are_refused_naming_the_key(key, value, allowed):
     from flow.config import ConfigError

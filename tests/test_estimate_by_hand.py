@@ -429,8 +429,9 @@ def test_design_a_softmax_that_rounds_its_table_index_by_hand(est_a):
 # window's 8 words, so the input is still a loop of its own (2 clocks) into LUTRAM banks, each lane
 # selecting its element of the port word. scores was 3 (= DH): only 1 divides DH 3, so scores takes 1
 # lane; with it the shared lanes are 2 (the rest's), q's BRAM has one bank (no longer reshaped: the
-# reshaped buffer with its row is ffn1's) and k's registers one reader. pool was 4 (refused: it does not
-# divide D = 6): 2. The embedding, padded (the window is captured at once), takes 1 lane (1 term). The
+# reshaped buffer with its row is ffn1's) and k's registers one reader. pool was 4: it would now pad
+# norm2's rows of 6 to 8 words; 2 (dividing D = 6) keeps every row of this design unpadded. The embedding
+# reads a window captured in chunks (input lanes 4), so it pads nothing: 1 lane (1 term). The
 # softmax, its exp table left to auto, takes aligned_lanes(8, min(4, 8 // 4)) = 2 lanes (context has 2):
 # two dividers, the exp table as logic read by both lanes, the scores buffer in 2 banks, a ring of 2.
 # Types: input s12.4 (f 8); weights s6.1 (f 5); biases s12.3 (f 9); activations s6.3 (f 3); pos table
@@ -638,7 +639,7 @@ def test_design_b_plan_follows_the_yaml_and_the_choice(est_b):
 def test_design_b_refuses_the_old_lane_counts():
     from flow.config import ConfigError
 
-    for key, value in (("input", 3), ("enc0.scores", 3), ("pool", 4)):
+    for key, value in (("input", 3), ("enc0.scores", 3), ("pool", 3)):  # not powers of two / not dividing DH
         raw = design_b().model_dump(mode="json", exclude_none=True)
         raw["hls"]["parallelism"][key] = value
         with pytest.raises(ConfigError, match=key):

@@ -52,6 +52,9 @@ CASES = {
     "mixedA-h1-d8-l2-w24-registers-diff-delta-padlanes": case(
         d_model=8, n_layers=2, storage="registers", rounding="trn", inputs="differences", predict_delta=True,
         lanes={"enc0.q": 2, "enc1.context": 16, "enc1.ffn2": 8, "enc0.scores": 4}, **MIXED_A),
+    # d_model 12 and a window of 13 under auto lanes (16): every row the dense layers, the pooling and the
+    # context read is padded to whole chunks (pos, norm1/2, context, ffn1 and the probabilities, v)
+    "6bit-h3-d12-l1-w13-auto-padded-rows": case(window=13, d_model=12, heads=3, bits=6, lanes={}),
     "mixedB-h2-d16-l1-w48-auto-vivado-meanlast-diff-delta-autolanes-axilite": case(
         window=48, heads=2, bits=6, tool="vivado", head="mean_last", inputs="differences", predict_delta=True,
         lanes={}, interface="s_axilite", **MIXED_B),
@@ -546,3 +549,20 @@ def test_plan_check_names_each_difference_of_the_written_cpp(tmp_path):
     more["layers"]["enc0.ffn1"]["trips"] += 1
     assert f"the engine runs enc0.ffn1 for {plan['layers']['enc0.ffn1']['trips']} clocks; the plan " \
            f"{plan['layers']['enc0.ffn1']['trips'] + 1}" in differences(changed=more)
+
+
+def test_rows_the_lanes_do_not_divide_are_padded_in_the_built_cpp(built):
+    """d_model 12, FFN 24 and a window of 13 on 16 lanes: the rows the lanes read are stored 16, 32 and 16
+    words apart (worked by hand: ceil(12 / 16) x 16, ceil(24 / 16) x 16, ceil(13 / 16) x 16), the buffers
+    declared that large, and the C simulation still equals the reference on every boundary (the matrix)."""
+    _, stage, _ = built("6bit-h3-d12-l1-w13-auto-padded-rows")
+    plan = json.loads((stage / "plan.json").read_text())
+    words = {"pos": 13 * 16, "enc0.norm1": 13 * 16, "enc0.norm2": 13 * 16, "enc0.context": 13 * 16,
+             "enc0.ffn1": 13 * 32, "enc0.v": 12 * 16, "enc0.softmax": 3 * 13 * 16}  # rows x stride
+    assert {n: (b["stride"], b["words"]) for n, b in plan["buffers"].items() if b["stride"]} == {
+        n: (w // (12 if n == "enc0.v" else 39 if n == "enc0.softmax" else 13), w) for n, w in words.items()}
+    top = (stage / "hls" / "firmware" / "tsflow_model.cpp").read_text()
+    declared = {var: eval(size) for var, size in re.findall(r"^\s+\w+_t (\w+)\[([\d*]+)\];", top, re.M)}
+    assert {n: declared[n.replace(".", "_")] for n in words} == words
+    params = (stage / "hls" / "firmware" / "parameters.h").read_text()
+    assert "static const unsigned x_stride = 32;" in params  # ffn2 reads ffn1's padded rows

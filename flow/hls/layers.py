@@ -76,14 +76,15 @@ class TSLayer(Layer):
         """Give the layer the design: every buffer and table it declares gets its banks and storage."""
         self.set_attr("tsflow_plan", plan)
         out = self.get_attr("out_name", self.name)
-        self.get_output_variable().tsflow_memory = plan["buffers"].get(out)
-        for buf in self.get_attr("buffers", {}):
-            var = self.get_output_variable(buf)
-            var.tsflow_memory = mem = plan["buffers"][buf]
+        for name, var in [(out, self.get_output_variable()),
+                          *((buf, self.get_output_variable(buf)) for buf in self.get_attr("buffers", {}))]:
+            var.tsflow_memory = mem = plan["buffers"].get(name)
+            if mem is None or len(var.shape) < 2:  # the model's output port, a vector: one row
+                continue
             # traced [rows][cols]: v as [step][d] (stored [d][step]), the probabilities as [head * query][key]
             var.tsflow_natural = (var.shape[0], var.shape[1]) if mem["transposed"] else \
                 (int(np.prod(var.shape[:-1])), var.shape[-1])
-            if mem["stride"]:  # rows padded to whole chunks of the context's lanes (flow.hls.plan._stride)
+            if mem["stride"]:  # rows padded to whole chunks of their readers' lanes (flow.hls.plan._stride)
                 var.shape = [var.shape[1], mem["stride"]] if mem["transposed"] else [*var.shape[:-1], mem["stride"]]
         for role in self.get_attr("tables", {}):
             weight = self.get_weights(role)
@@ -329,13 +330,20 @@ def _fixed_of_int(width: int, frac: int) -> str:
 def _dense_struct(node, name: str, fields: dict, loop_name: str, transpose_out: bool = False,
                   consts: dict | None = None, types: dict | None = None) -> str:
     lanes_text, lanes_t, sum_width, shared = _lanes_of(node, loop_name, name + "_lanes")
-    stored = node.plan()["buffers"][node.plan()["layers"][loop_name]["writes"]]
+    plan = node.plan()
+    loop = plan["layers"][loop_name]
+    stored = plan["buffers"][loop["writes"]]
     word = stored["banks"] if stored["reshaped"] else 1  # values written at once (put_in_order)
+    # rows of the buffers as stored: padded to whole chunks of their readers' lanes, or as they are
+    source = plan["buffers"].get(loop["reads"][0], {})
+    residual = plan["buffers"][loop["residual"]]["stride"] if loop["residual"] else 0
     return lanes_text + _struct(
         name, {"n_steps": fields["n_steps"], "n_in": fields["n_in"], "n_out": fields["n_out"],
                "lanes": node.lanes(loop_name), "shared": shared, "relu": fields["relu"], "transpose_out": transpose_out,
-               "word": word, "out_stride": fields["n_steps"],
-               "w_stride": node.plan()["roms"][loop_name + ".weight"]["stride"] or fields["n_in"], **(consts or {})},
+               "word": word, "x_stride": source.get("stride") or fields["n_in"],
+               "out_stride": stored["stride"] or (fields["n_steps"] if transpose_out else fields["n_out"]),
+               "a_stride": residual or fields["n_out"],
+               "w_stride": plan["roms"][loop_name + ".weight"]["stride"] or fields["n_in"], **(consts or {})},
         {"weight_t": _weight_type(node, loop_name + ".weight"), "bias_t": _weight_type(node, loop_name + ".bias"),
          "accum_t": fields["accum"].cpp(), "lanes_t": lanes_t, "psum_t": _fixed_of_int(sum_width, fields["product_frac"]),
          **(types or {})})
@@ -385,16 +393,24 @@ def config_cpp(node: TSLayer) -> str:
                                     "shift_t": _weight_type(node, node.name + ".shift")})
     if cls == "TSPool":
         recip = FixedType(POOL_RECIPROCAL_FRAC, 0, signed=False)
-        return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "lanes": node.lanes(),
-                              "mul_impl": MUL_IMPL[node.loop()["mapping"]], "recip_mantissa": a("recip")},
+        return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "x_stride": _source_stride(node, a("n_ch")),
+                              "lanes": node.lanes(), "mul_impl": MUL_IMPL[node.loop()["mapping"]],
+                              "recip_mantissa": a("recip")},
                        {"accum_t": a("accum").cpp(), "recip_t": recip.cpp()})
     if cls == "TSLast":
-        return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "first": a("first"), "n_out": a("n_out")}, {})
+        return _struct(name, {"n_steps": a("n_steps"), "n_ch": a("n_ch"), "x_stride": _source_stride(node, a("n_ch")),
+                              "first": a("first"), "n_out": a("n_out")}, {})
     if cls == "TSConcat":
         return _struct(name, {"n_a": a("n_a"), "n_b": a("n_b")}, {})
     if cls == "TSAttention":
         return _attention_config(node, name)
     raise ValueError(f"no C++ config for {cls}")
+
+
+def _source_stride(node, natural: int) -> int:
+    """Words a row of the buffer ``node`` reads takes (padded to whole chunks of its readers' lanes)."""
+    src = node.get_input_node()
+    return node.plan()["buffers"].get(src.get_attr("out_name", src.name), {}).get("stride") or natural
 
 
 def _stride(node, buffer: str) -> int:
@@ -409,8 +425,7 @@ def _attention_config(node: TSLayer, name: str) -> str:
     spec = a("softmax")
     out = []
     for role in ("q", "k", "v"):
-        out.append(_dense_struct(node, f"{name}_{role}", a("sub")[role], p + role, transpose_out=role == "v",
-                                 consts={"out_stride": _stride(node, p + role)}))
+        out.append(_dense_struct(node, f"{name}_{role}", a("sub")[role], p + role, transpose_out=role == "v"))
     steps, heads = a("n_steps"), a("heads")
     out.append(_struct(f"{name}_softmax", {"rows": heads * steps, "n": steps, "p_stride": _stride(node, p + "softmax"),
                                            "lanes": node.lanes(p + "softmax"),
@@ -430,7 +445,8 @@ def _attention_config(node: TSLayer, name: str) -> str:
                         "scaled_t": a("score_scaled").cpp(), "lanes_t": score_t,
                         "psum_t": _fixed_of_int(score_sum, a("score_frac"))}))
     out.append(_struct(f"{name}_context", {**common, "lanes": node.lanes(p + "context"), "shared": context_shared,
-                                           "stride": _stride(node, p + "softmax")},
+                                           "stride": _stride(node, p + "softmax"),
+                                           "ctx_stride": node.plan()["buffers"][p + "context"]["stride"] or a("d")},
                        {"prob_t": var["softmax"], "v_t": var["v"], "context_t": var["context"],
                         "accum_t": a("context_accum").cpp(), "lanes_t": context_t,
                         "psum_t": _fixed_of_int(context_sum, a("context_frac"))}))

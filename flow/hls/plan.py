@@ -280,9 +280,11 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
             return 1  # a table placed by hand has one read port
         most = min(SOFTMAX_LANES, choice.lanes.get(name, SOFTMAX_LANES), max(1, s["row"] // RING_DISTANCE))
         return aligned_lanes(s["row"], most)
-    # the embedding reads its window from registers and pads its weight rows; the context's operands
-    # are padded to whole chunks (_stride)
-    pad = (name == "embed" and input_at_once(cfg, s["terms"] * cfg.data.window)) or name.endswith(".context")
+    # rows are padded to whole chunks of the lanes that read them (_stride; the embedding reads its window
+    # from registers and pads its weight rows), except a head's slice of the q and k rows the scores read
+    # and a window the input writes in chunks
+    pad = (s["kind"] in ("mac", "pool") and not name.endswith(".scores") and name != "embed") or \
+        (name == "embed" and input_at_once(cfg, s["terms"] * cfg.data.window))
     if name in h.parallelism:
         return _explicit(h.parallelism[name], s, pad, f"hls.parallelism.{shown_key(name)}")
     if h.default_parallelism != "auto":
@@ -290,11 +292,11 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
         if value & (value - 1):
             raise ConfigError(f"invalid configuration: hls.default_parallelism = {value}: lanes are a power of two "
                               f"(each layer takes the most of them that divide its rows); allowed: auto, 1, 2, 4, 8, ...")
-        return padded_lanes(s["terms"], value) if pad else aligned_lanes(s["row"], value)
+        return padded_lanes(s["row"], value) if pad else aligned_lanes(s["row"], value)
     if name == "input":  # the window is captured from the port at once (registers), or a step a clock
         return s["cols"] if input_at_once(cfg, s["cols"]) else aligned_lanes(s["cols"] // cfg.data.window, s["cols"])
     most = min(choice.auto_lanes, choice.lanes.get(name, choice.auto_lanes))
-    return padded_lanes(s["terms"], most) if pad else aligned_lanes(s["row"], most)
+    return padded_lanes(s["row"], most) if pad else aligned_lanes(s["row"], most)
 
 
 def _explicit(value: int, s: dict, pad: bool, key: str) -> int:
@@ -366,6 +368,16 @@ def _engine(cfg, shapes: list[dict], lanes: dict, choice: Choice) -> tuple[Engin
                                            else auto_mapping(wa, wb))
         how[n] = (False, w)
     return engine, how
+
+
+def row_length(cfg, name: str, n_features: int) -> int:
+    """Words in a row of a boundary buffer, along which its readers' lanes run: channels of a step (v,
+    stored transposed, and the scores and probabilities: steps); one row for the vectors."""
+    if name in ("input", "pool", "head", "delta"):
+        return {"input": cfg.data.window * n_features, "pool": cfg.model.d_model}.get(name, 1)
+    if name.endswith((".v", ".scores", ".softmax")):
+        return cfg.data.window
+    return cfg.model.ffn_width if name.endswith(".ffn1") else cfg.model.d_model
 
 
 def _buffer_shapes(cfg, prec, n_features: int) -> dict:
@@ -485,15 +497,13 @@ def check_names(cfg) -> None:
                               f"allowed for this model: {', '.join(allowed)}")
 
 
-def _stride(cfg, name: str, loops: dict) -> int:
-    """The context's operands (the probabilities, v stored [d][step]) run along the window; when its
-    lanes do not divide the window, their rows are padded to whole chunks (the padding is never read), so
-    each clock's reads still start at a multiple of the lanes."""
-    if not name.endswith((".softmax", ".v")):
+def _stride(row: int, banks: int, storage: str) -> int:
+    """Words a stored row takes: where the lanes that read a row (its banks) do not divide it, the row is
+    padded to whole chunks (the padding is never read), so each clock's reads still start at a multiple of
+    the lanes; 0 where nothing is padded (registers and fused buffers have no banks to align)."""
+    if banks < 2 or row % banks == 0 or storage in ("registers", "fused", "port"):
         return 0
-    lanes, steps = loops[name.rsplit(".", 1)[0] + ".context"].lanes, cfg.data.window
-    padded = math.ceil(steps / lanes) * lanes
-    return padded if padded != steps else 0
+    return math.ceil(row / banks) * banks
 
 
 def _check_banks(cfg, loops: dict, buffers: dict) -> None:
@@ -534,9 +544,7 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
     output = "delta" if cfg.model.predict_delta else "head"
     written = {lp.writes for lp in loops.values()}
     for name, (words, width) in _buffer_shapes(cfg, prec, n_features).items():
-        stride = _stride(cfg, name, loops)
-        if stride:
-            words = words // cfg.data.window * stride
+        row = row_length(cfg, name, n_features)
         readers = [lp.lanes for lp in loops.values() if name in lp.reads]
         writer = next((lp.writes_per_clock for lp in loops.values() if lp.writes == name), 1)
         banks = min(words, max([writer, *readers]))
@@ -547,10 +555,14 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
             storage = "fused"  # computed at a dense layer's output on its way to the buffer it stores
         else:
             storage = _storage(req, words, width, banks, choice.storage.get(name))
+        stride = _stride(row, banks, storage)
+        if stride:
+            words = words // row * stride
         banks = 1 if storage == "fused" else words if storage == "registers" else banks
         transposed = name.endswith(".v")
-        buffers[name] = Memory(name, words, width, req, storage, banks, transposed=transposed,
-                               reshaped=_whole_words(name, storage, words, banks, transposed, loops), stride=stride)
+        reshaped = not stride and _whole_words(name, storage, words, banks, transposed, loops)
+        buffers[name] = Memory(name, words, width, req, storage, banks, transposed=transposed, reshaped=reshaped,
+                               stride=stride)
     _check_banks(cfg, loops, buffers)
     for i in range(cfg.model.layers):  # the softmax's row maxima, and its ring of two rows of exponentials
         e, spec = f"enc{i}.", prec.softmax[i]
