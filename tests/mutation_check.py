@@ -213,8 +213,8 @@ MUTATIONS = [
              "xin.mantissa[:, -2, target_index:target_index + 1]",
              BIT_EXACT, "reference delta adds the step before the last (only with predict_delta)"),
     Mutation("delta.cpp-last-step-before-last", "hls_templates/tsflow_layers.h",
-             "y[j] = x[(CONFIG_T::n_steps - 1) * CONFIG_T::n_ch + CONFIG_T::first + j];",
-             "y[j] = x[(CONFIG_T::n_steps - 2) * CONFIG_T::n_ch + CONFIG_T::first + j];",
+             "y[j] = x[(CONFIG_T::n_steps - 1) * CONFIG_T::x_stride + CONFIG_T::first + j];",
+             "y[j] = x[(CONFIG_T::n_steps - 2) * CONFIG_T::x_stride + CONFIG_T::first + j];",
              BIT_EXACT, "C++ last_step reads step n-2 (predict_delta's last_target and mean_last's last)"),
     # -- vendor scripts (vivado_scripts/hls.tcl.in)
     Mutation("tcl.partitioning-left-on", "vivado_scripts/hls.tcl.in",
