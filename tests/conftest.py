@@ -28,6 +28,17 @@ def pytest_configure(config):
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 ETTH1 = SHARED_DATA / "ETTh1.csv"
+REPORTS = SHARED_DATA / "reports"
+
+
+def real_report(name: str) -> Path:
+    """A real, unmodified tool report of ../shared/data/reports/; the test skips, naming it, where it is absent."""
+    path = REPORTS / name
+    if not REPORTS.is_dir():
+        pytest.skip(f"real tool reports folder {REPORTS} is absent (shared test data, not part of the repository)")
+    if not path.is_file():
+        pytest.skip(f"real tool report {name} is absent from {REPORTS}")
+    return path
 
 
 PART = "xc7s15ftgb196-2"

@@ -6,7 +6,6 @@ outside the repository, so those tests skip when the folder is absent.
 """
 import subprocess
 import sys
-from pathlib import Path
 
 from dataclasses import replace
 
@@ -15,16 +14,7 @@ import pytest
 from flow.reports import (LoopReport, ReportError, UtilizationReport, detect_and_parse, parse_csynth_design,
                           parse_csynth_rpt, parse_csynth_xml, parse_vivado_utilization)
 
-REPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reports"
-
-
-def report(name: str):
-    path = REPORTS / name
-    if not REPORTS.is_dir():
-        pytest.skip(f"real tool reports folder {REPORTS} is absent (shared test data, not part of the repository)")
-    if not path.is_file():
-        pytest.skip(f"real tool report {name} is absent from {REPORTS}")
-    return path
+from .conftest import REPORTS, real_report as report
 
 
 def res(bram18, dsp, ff, lut, uram):

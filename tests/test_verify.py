@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CLI_ENV, SHARED_DATA
+from .conftest import CLI_ENV, real_report as real
 
-REPORTS = SHARED_DATA / "reports"
 AUTOENCODER = "vitis_hls_2022.1_xc7z020_accel_autoencoder_csynth.xml"  # Vitis HLS 2022.1, ModuleInformation
 HDC_LOOP = "vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml"  # a pipelined loop's module report
 SPAM_FILTER = "vivado_hls_2019.1_xc7z020_spam_filter_sgdlr_csynth.xml"  # Vivado HLS: no module hierarchy
@@ -27,15 +26,6 @@ CNN_POOL = "vivado_hls_2020.1_xc7z020_cnn_pool_csynth.xml"  # trip counts as ran
 # Vivado HLS 2019.2.1, one run: the XML (no module hierarchy) and the top's text report (its Instance table)
 VIVADO_AXI, VIVADO_AXI_RPT = ("vivado_hls_2019.2.1_xc7z020_autoencoder_csynth.xml",
                               "vivado_hls_2019.2.1_xc7z020_autoencoder_myproject_axi_csynth.rpt")
-
-
-def real(name: str) -> Path:
-    path = REPORTS / name
-    if not REPORTS.is_dir():
-        pytest.skip(f"real tool reports folder {REPORTS} is absent (shared test data, not part of the repository)")
-    if not path.is_file():
-        pytest.skip(f"real tool report {name} is absent from {REPORTS}")
-    return path
 
 
 def copied(name: str, folder: Path, as_name: str = "csynth.xml") -> Path:

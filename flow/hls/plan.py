@@ -303,7 +303,7 @@ def _explicit(value: int, s: dict, pad: bool, key: str) -> int:
     """An explicit lane count, honoured exactly if the tool can bank it at compile time."""
     allowed = [str(1 << k) for k in range(s["row"].bit_length()) if s["row"] % (1 << k) == 0]
     if value & (value - 1) or (not pad and s["row"] % value):
-        what = (f"a power of two" if pad else
+        what = ("a power of two" if pad else
                 f"a power of two that divides the {s['row']} values each clock's reads run along")
         raise ConfigError(f"invalid configuration: {key} = {value}: the lanes must be {what}, so every lane "
                           f"reads its own bank at an index fixed at compile time; allowed: "
