@@ -154,6 +154,21 @@ void add_wires(const a_T a[CONFIG_T::n_rows * CONFIG_T::n_cols], const b_T b[CON
 // E: the lanes the operands go to (the shared lanes, or the layer's own), E::lanes >= CONFIG_T::lanes;
 // the lanes past the layer's own and the lanes past the end of a sum (its last chunk) get zeros.
 
+// Operands of one clock on the lanes: P consecutive words of two rows, x[xrow + i] and w[wrow + i] for
+// i = c * P + l; the lanes past P, and past the N words a row holds (its last chunk), get zeros.
+template <class E, unsigned P, unsigned N, class x_T, class w_T>
+inline void lane_operands(const x_T *x, unsigned xrow, const w_T *w, unsigned wrow, unsigned c,
+                          typename E::a_t a[E::lanes], typename E::b_t b[E::lanes]) {
+#pragma HLS INLINE
+    for (unsigned l = 0; l < E::lanes; l++) {
+#pragma HLS UNROLL
+        unsigned i = c * P + l;
+        bool on = l < P && i < N;
+        a[l] = on ? typename E::a_t(int_of(x[xrow + i])) : typename E::a_t(0);
+        b[l] = on ? typename E::b_t(int_of(w[wrow + i])) : typename E::b_t(0);
+    }
+}
+
 // Operands of one clock of a dense layer: `lanes` consecutive inputs of step t (rows x_stride words
 // apart: n_in, or padded to whole chunks), and row o of w (stored [n_out][w_stride]: n_in, or n_in padded
 // with zeros to whole chunks of the lanes), chunk c.
@@ -162,13 +177,7 @@ inline void dense_operands(const x_T x[CONFIG_T::n_steps * CONFIG_T::x_stride],
                            const typename CONFIG_T::weight_t w[CONFIG_T::w_stride * CONFIG_T::n_out], unsigned t,
                            unsigned o, unsigned c, typename E::a_t a[E::lanes], typename E::b_t b[E::lanes]) {
 #pragma HLS INLINE
-    for (unsigned l = 0; l < E::lanes; l++) {
-#pragma HLS UNROLL
-        unsigned i = c * CONFIG_T::lanes + l;
-        bool on = l < CONFIG_T::lanes && i < CONFIG_T::n_in;
-        a[l] = on ? typename E::a_t(int_of(x[t * CONFIG_T::x_stride + i])) : typename E::a_t(0);
-        b[l] = on ? typename E::b_t(int_of(w[o * CONFIG_T::w_stride + i])) : typename E::b_t(0);
-    }
+    lane_operands<E, CONFIG_T::lanes, CONFIG_T::n_in>(x, t * CONFIG_T::x_stride, w, o * CONFIG_T::w_stride, c, a, b);
 }
 
 // The accumulator after one clock: `first` (the bias, or 0) on an output's first chunk, plus the lanes'
@@ -268,13 +277,8 @@ template <class E, typename CONFIG_T>
 inline void score_operands(const typename CONFIG_T::q_t *q, const typename CONFIG_T::k_t *k, unsigned h, unsigned i,
                            unsigned j, unsigned c, typename E::a_t a[E::lanes], typename E::b_t b[E::lanes]) {
 #pragma HLS INLINE
-    for (unsigned l = 0; l < E::lanes; l++) {
-#pragma HLS UNROLL
-        unsigned e = c * CONFIG_T::lanes + l;
-        bool on = l < CONFIG_T::lanes && e < CONFIG_T::head_dim;
-        a[l] = on ? typename E::a_t(int_of(q[i * CONFIG_T::d + h * CONFIG_T::head_dim + e])) : typename E::a_t(0);
-        b[l] = on ? typename E::b_t(int_of(k[j * CONFIG_T::d + h * CONFIG_T::head_dim + e])) : typename E::b_t(0);
-    }
+    static const unsigned D = CONFIG_T::d, DH = CONFIG_T::head_dim;
+    lane_operands<E, CONFIG_T::lanes, DH>(q, i * D + h * DH, k, j * D + h * DH, c, a, b);
 }
 
 // score = round((Q_h . K_h^T) * 2^-shift): the shift reinterprets the exact sum's bits; the row maximum
@@ -301,14 +305,8 @@ inline void context_operands(const typename CONFIG_T::prob_t *p, const typename 
                              unsigned i, unsigned e, unsigned c, typename E::a_t a[E::lanes],
                              typename E::b_t b[E::lanes]) {
 #pragma HLS INLINE
-    static const unsigned L = CONFIG_T::n_steps;
-    for (unsigned l = 0; l < E::lanes; l++) {
-#pragma HLS UNROLL
-        unsigned j = c * CONFIG_T::lanes + l;
-        bool on = l < CONFIG_T::lanes && j < L;
-        a[l] = on ? typename E::a_t(int_of(p[(h * L + i) * CONFIG_T::stride + j])) : typename E::a_t(0);
-        b[l] = on ? typename E::b_t(int_of(v[(h * CONFIG_T::head_dim + e) * CONFIG_T::stride + j])) : typename E::b_t(0);
-    }
+    static const unsigned L = CONFIG_T::n_steps, S = CONFIG_T::stride;
+    lane_operands<E, CONFIG_T::lanes, L>(p, (h * L + i) * S, v, (h * CONFIG_T::head_dim + e) * S, c, a, b);
 }
 
 // context[i][h * head_dim + e] = round(acc): the heads side by side in [step][d]
