@@ -547,18 +547,18 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
         row = row_length(cfg, name, n_features)
         readers = [lp.lanes for lp in loops.values() if name in lp.reads]
         writer = next((lp.writes_per_clock for lp in loops.values() if lp.writes == name), 1)
-        banks = min(words, max([writer, *readers]))
+        banks = max([writer, *readers])  # a row shorter than the lanes is padded to them, not cut
         req = cfg.hls.storage.get(name, cfg.hls.default_storage)
         if name == output:
             storage = "port"
         elif name not in written:
             storage = "fused"  # computed at a dense layer's output on its way to the buffer it stores
         else:
-            storage = _storage(req, words, width, banks, choice.storage.get(name))
+            storage = _storage(req, words, width, min(words, banks), choice.storage.get(name))
         stride = _stride(row, banks, storage)
         if stride:
             words = words // row * stride
-        banks = 1 if storage == "fused" else words if storage == "registers" else banks
+        banks = 1 if storage == "fused" else words if storage == "registers" else min(words, banks)
         transposed = name.endswith(".v")
         reshaped = not stride and _whole_words(name, storage, words, banks, transposed, loops)
         buffers[name] = Memory(name, words, width, req, storage, banks, transposed=transposed, reshaped=reshaped,
