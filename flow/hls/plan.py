@@ -513,10 +513,10 @@ def _check_banks(cfg, loops: dict, buffers: dict) -> None:
         for name in lp.reads if lp.lanes > 1 and lp.kind in ("mac", "pool") else ():
             mem = buffers.get(name)
             if mem and mem.storage not in ("registers", "fused") and mem.banks != lp.lanes:
-                other = next(o.name for o in loops.values() if name in o.reads and o.lanes == mem.banks)
+                other = next((o.name for o in loops.values() if name in o.reads and o.lanes == mem.banks), None)
+                why = f"{other} reads with {mem.banks} lanes" if other else f"is written {mem.banks} words a clock"
                 raise ConfigError(f"invalid configuration: hls.parallelism.{shown_key(lp.name)} = {lp.lanes}: it reads "
-                                  f"{name}, which {other} reads with {mem.banks} lanes (so it has {mem.banks} banks); "
-                                  f"allowed: 1 or {mem.banks}")
+                                  f"{name}, which {why} (so it has {mem.banks} banks); allowed: 1 or {mem.banks}")
 
 
 def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
