@@ -3,7 +3,8 @@
 
 * One build, ``hls.interface: axis`` with 3 input channels (HUFL, OT, LULL: the target the middle
   channel), window 8, d_model 8, 1 float + 1 QAT epoch: bit-exact in C simulation over every test window,
-  the window arriving as 8 x 3 stream beats.
+  the window arriving as 8 x 3 stream beats; the same behind ``s_axilite`` (24 window registers); the
+  report's figures read the target in its units.
 * Its reported errors (``model/metrics.json``): the de-normalised test and validation MSE, RMSE and MAE
   equal what this file computes from the model's scaled predictions, the mean and standard deviation of
   OT over the training rows (Python's ``statistics``, from the CSV's values) and the raw OT values of the
@@ -64,12 +65,11 @@ def assert_errors(reported: dict, expected: dict) -> None:
         assert reported[key] == pytest.approx(expected[key], rel=1e-9), key
 
 
-@pytest.fixture(scope="module")
-def axis_build(tmp_path_factory):
+def _build(tmp_path_factory, interface: str):
     from flow.build import build
     from flow.config import parse_config
 
-    folder = tmp_path_factory.mktemp("etth1shape")
+    folder = tmp_path_factory.mktemp(f"etth1shape-{interface}")
     rows = raw_rows()
     csv = folder / "etth1_shape.csv"
     write_csv(csv, rows)
@@ -79,12 +79,27 @@ def axis_build(tmp_path_factory):
            "model": {"d_model": 8, "heads": 1, "layers": 1, "ffn": 16, "predict_delta": False},
            "quantization": {"bits": 8},
            "training": {"float_epochs": 1, "qat_epochs": 1, "batch_size": 64, "seed": 1},
-           "hls": {"interface": "axis"}}
+           "hls": {"interface": interface}}
     cfg = parse_config(raw)
     stage = folder / "build"
     stage.mkdir()
     result = build(cfg, stage, allow_overflow=True)
     return cfg, stage, result, rows
+
+
+@pytest.fixture(scope="module")
+def axis_build(tmp_path_factory):
+    return _build(tmp_path_factory, "axis")
+
+
+def test_an_axilite_build_with_three_channels_a_step_is_bit_exact(tmp_path_factory):
+    """The same data and model behind AXI4-Lite registers: 24 window words a forecast (8 steps x 3 channels,
+    time-major), every test window bit-exact."""
+    _, stage, result, _ = _build(tmp_path_factory, "s_axilite")
+    assert result.csim.samples == ROWS["test"] - WINDOW and result.csim.mismatches == 0 and result.csim.bit_exact
+    top = (stage / "hls" / "firmware" / "tsflow_model.cpp").read_text()
+    assert "#pragma HLS INTERFACE s_axilite port=window bundle=control" in top
+    assert "void tsflow_ip(const ap_int<32> window[8*3], ap_int<32> forecast[1])" in top
 
 
 def test_an_axis_build_with_three_channels_a_step_is_bit_exact(axis_build):
@@ -149,3 +164,23 @@ def test_differenced_inputs_of_seven_columns_denormalise_to_the_raw_target(tmp_p
         assert np.allclose(ds.denormalise(getattr(ds, name).x[:, -1, 7]), ot[WINDOW - 1:-1], rtol=0, atol=1e-9)
     test_ot = column(split_rows(rows, "test"), "OT")
     assert_errors(baselines(ds)["test"]["persistence"], errors_by_hand(test_ot[WINDOW - 1:-1], test_ot[WINDOW:]))
+
+
+def test_the_report_plots_the_target_in_its_units(axis_build):
+    """The report's forecast figure and error table read the test split as the build did: the truth is the
+    CSV's raw OT one step after each window, persistence each window's last raw OT, the model's forecast
+    its C simulation's outputs de-normalised with OT's training statistics (worked here from the CSV)."""
+    from flow.report import load_predictions
+
+    cfg, stage, _, rows = axis_build
+    pred = load_predictions(stage, cfg)
+    ot = column(split_rows(rows, "test"), "OT")
+    train_ot = column(split_rows(rows, "train"), "OT")
+    mu, sigma = statistics.fmean(train_ot), statistics.pstdev(train_ot)
+    assert np.allclose(pred.truth, ot[WINDOW:], rtol=0, atol=1e-9)
+    assert np.allclose(pred.persistence, ot[WINDOW - 1:-1], rtol=0, atol=1e-9)
+    metrics = json.loads((stage / "model" / "metrics.json").read_text())
+    assert_errors(metrics["test"], errors_by_hand(pred.model, ot[WINDOW:]))  # the plotted forecast's errors
+    assert np.all(np.abs(pred.model - mu) < 6 * sigma)  # in OT's units (about 20), not scaled ones (about 0)
+    report = (stage / "report.html").read_text()
+    assert "in the units of <code>OT</code>" in report
