@@ -32,7 +32,9 @@ REPORTS = SHARED_DATA / "reports"
 
 
 def real_report(name: str) -> Path:
-    """A real, unmodified tool report of ../shared/data/reports/; the test skips, naming it, where it is absent."""
+    """A real, unmodified tool report of ../shared/data/reports/. That folder sits beside the repository on
+    the development machines and in CI but is not part of a user's clone (the reports are other projects'
+    files, kept with their sources in its README), so there the test skips and says which file it lacks."""
     path = REPORTS / name
     if not REPORTS.is_dir():
         pytest.skip(f"real tool reports folder {REPORTS} is absent (shared test data, not part of the repository)")

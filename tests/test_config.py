@@ -23,7 +23,7 @@ def test_default_config_is_valid_and_has_the_windows_the_readme_quotes():
 
     ds = load_dataset(load_config("configs/default.yaml"))
     # by hand: seattle-temps has 8,759 hourly rows; 0.6 / 0.2 / 0.2 of them, rounded down, are 5,255 / 1,751 /
-    # 1,751 rows, less the window of 24 in each (README: "windows train 5,231, val 1,727, test 1,727")
+    # 1,751 rows, less the window of 24 in each (docs/getting-started.md: "windows train 5,231, val 1,727, test 1,727")
     assert (len(ds.train.y), len(ds.val.y), len(ds.test.y)) == (5231, 1727, 1727)
     assert ds.features == ["temp"] and ds.train.x.shape[1:] == (24, 1)
 

@@ -24,7 +24,7 @@ from ..fixedpoint import FixedType, exact_sum_type, product_accumulator
 from ..tables import POOL_RECIPROCAL_FRAC, reciprocal_constant, score_shift
 from .engine import LANES_STRUCT, lanes_header, program_call
 from .plan import lanes_sum_width
-from .schedule import cname, program_of
+from .schedule import DENSE_FIELDS, cname, is_fused, producer, program_of
 from .settings import settings_attributes
 
 HEADER = "nnet_utils/tsflow_layers.h"
@@ -349,33 +349,11 @@ def _dense_struct(node, name: str, fields: dict, loop_name: str, transpose_out: 
          **(types or {})})
 
 
-DENSE_FIELDS = ("n_steps", "n_in", "n_out", "relu", "accum", "product_frac")
-
-
-def _is_fused(node) -> bool:
-    """A layer computed at the output of the dense layer before it (flow.hls.plan.fused_layers): the
-    call is written where the stored result is, at the last layer of the chain."""
-    return node.plan()["buffers"][node.get_attr("out_name", node.name)]["storage"] == "fused"
-
-
-def _producer(node) -> tuple:
-    """(dense node, its dense fields, its loop name) whose output feeds this positional add or norm."""
-    if node.class_name == "TSPositional":
-        dense = node.get_input_node()
-        return dense, {k: dense.get_attr(k) for k in DENSE_FIELDS}, dense.name
-    add = node.get_input_node()
-    dense = add.get_input_node(add.inputs[1])
-    if dense.class_name == "TSAttention":
-        p = dense.name.removesuffix("attn")
-        return dense, dense.get_attr("sub")["o"], p + "o"
-    return dense, {k: dense.get_attr(k) for k in DENSE_FIELDS}, dense.name
-
-
 def config_cpp(node: TSLayer) -> str:
     a = node.get_attr
     name = f"config{node.index}"
     cls = node.class_name
-    if cls in ("TSDense", "TSAdd") and _is_fused(node):
+    if cls in ("TSDense", "TSAdd") and is_fused(node):
         return ""
     if cls == "TSDense":
         return _dense_struct(node, name, {k: a(k) for k in DENSE_FIELDS}, node.name)
@@ -383,10 +361,10 @@ def config_cpp(node: TSLayer) -> str:
     if cls in ("TSCast", "TSAdd"):
         return _struct(name, {"n_rows": a("n_rows"), "n_cols": a("n_cols"), "lanes": node.lanes(out_name)}, {})
     if cls == "TSPositional":
-        dense, fields, loop = _producer(node)
+        dense, fields, loop = producer(node)
         return _dense_struct(dense, name, fields, loop)
     if cls == "TSAffine":
-        dense, fields, loop = _producer(node)
+        dense, fields, loop = producer(node)
         return _dense_struct(dense, name, fields, loop,
                              consts={"mul_impl": MUL_IMPL[node.plan()["layers"][loop]["norm_mapping"]]},
                              types={"scale_t": _weight_type(node, node.name + ".scale"),
@@ -473,16 +451,16 @@ def _records(model) -> list[str]:
             continue
         cls, n = node.class_name, node.name
         if cls == "TSPositional":
-            dense, _, _ = _producer(node)
+            dense, _, _ = producer(node)
             out += [_record(dense, "embed"), _record(node, n)]
         elif cls == "TSAffine":
             add = node.get_input_node()
-            dense, _, loop = _producer(node)
+            dense, _, loop = producer(node)
             out += [_record(dense, loop), _record(add, add.name), _record(node, n)]
         elif cls == "TSAttention":
             p = n.removesuffix("attn")
             out += [_record(node, p + b) for b in ("q", "k", "v", "scores", "softmax", "context")]
-        elif (cls == "TSDense" and not _is_fused(node)) or cls == "TSPool":
+        elif (cls == "TSDense" and not is_fused(node)) or cls == "TSPool":
             out.append(_record(node, node.get_attr("out_name", n)))
     return out
 
@@ -508,7 +486,7 @@ def function_cpp(node: TSLayer) -> str:
         return "\n    ".join([*call, program, _record(node, node.get_attr("out_name")), *_records(node.model)])
     if cls == "TSLast" and node.get_input_node().class_name == "TSCast":  # the delta head's last level
         return f"tsflow::last_step<{ins[0].type.name}, {out.type.name}, {cfg}>({ins[0].name}, {out.name});"
-    if cls == "TSAdd" and not _is_fused(node):  # the delta head's add
+    if cls == "TSAdd" and not is_fused(node):  # the delta head's add
         call = (f"tsflow::add_wires<{ins[0].type.name}, {ins[1].type.name}, {out.type.name}, {cfg}>"
                 f"({ins[0].name}, {ins[1].name}, {out.name});")
         return call + "\n    " + _record(node, node.get_attr("out_name", node.name))

@@ -14,6 +14,28 @@ from .plan import INPUT_FUNCTION, POOL_FUNCTION
 from .pragmas import memory_pragmas
 
 
+DENSE_FIELDS = ("n_steps", "n_in", "n_out", "relu", "accum", "product_frac")
+
+
+def is_fused(node) -> bool:
+    """A layer computed at the output of the dense layer before it (flow.hls.plan.fused_layers): the
+    call is written where the stored result is, at the last layer of the chain."""
+    return node.get_attr("tsflow_plan")["buffers"][node.get_attr("out_name", node.name)]["storage"] == "fused"
+
+
+def producer(node) -> tuple:
+    """(dense node, its dense fields, its loop name) whose output feeds this positional add or norm."""
+    if node.class_name == "TSPositional":
+        dense = node.get_input_node()
+        return dense, {k: dense.get_attr(k) for k in DENSE_FIELDS}, dense.name
+    add = node.get_input_node()
+    dense = add.get_input_node(add.inputs[1])
+    if dense.class_name == "TSAttention":
+        p = dense.name.removesuffix("attn")
+        return dense, dense.get_attr("sub")["o"], p + "o"
+    return dense, {k: dense.get_attr(k) for k in DENSE_FIELDS}, dense.name
+
+
 def cname(name: str) -> str:
     """A boundary name as a C++ identifier (enc0.q -> enc0_q)."""
     return name.replace(".", "_")
@@ -75,9 +97,7 @@ def _softmax_stage(node, p: str, cfg: str, after: int, scores, row_max: str, pla
 
 def program_of(model, dialect: str) -> Program:
     """The engine layers, stages and arrays of ``model`` (an hls4ml model of the tsflow layers)."""
-    from .layers import TSLayer, _is_fused, _producer
-
-    nodes = [n for n in model.get_layers() if isinstance(n, TSLayer)]
+    nodes = [n for n in model.get_layers() if n.get_attr("tsflow_plan")]  # the tsflow layers, placed
     plan = nodes[0].get_attr("tsflow_plan")
     arrays = _Arrays(plan, dialect)
     layers, stages, internal = [], [], []
@@ -90,18 +110,18 @@ def program_of(model, dialect: str) -> Program:
             stages.append(Stage(INPUT_FUNCTION, -1, f"tsflow::cast<{x.type.name}, {y.type.name}, {cfg}>({x.name}, "
                                 f"{y.name});", ((x.type.name, x.name, x.size_cpp()), (y.type.name, y.name, y.size_cpp())),
                                 (), (("Cast", plan["layers"]["input"]["trips"]),)))
-        elif cls == "TSDense" and not _is_fused(node):
+        elif cls == "TSDense" and not is_fused(node):
             layers.append(_dense(node, node.name, cfg, "store", node.get_input_variable(node.inputs[0]), arrays,
                                  {"y": arrays.buffer(node.get_output_variable())}))
         elif cls == "TSPositional":
-            dense, _, loop = _producer(node)
+            dense, _, loop = producer(node)
             layers.append(_dense(dense, loop, cfg, "add", dense.get_input_variable(dense.inputs[0]), arrays,
                                  {"a": arrays.table(node, node.name + ".table"),
                                   "s": arrays.buffer(node.get_output_variable()),
                                   "y_trace": arrays.buffer(dense.get_output_variable())}))
         elif cls == "TSAffine":
             add = node.get_input_node()
-            dense, _, loop = _producer(node)
+            dense, _, loop = producer(node)
             if dense.class_name == "TSAttention":
                 x = dense.get_output_variable(loop.removesuffix("o") + "context")
             else:
