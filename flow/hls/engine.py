@@ -16,7 +16,7 @@ tests build them by hand and run the same generated C++.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .plan import ENGINE_FUNCTION, ENGINE_LOOP
 from .pragmas import memory_pragmas
@@ -56,7 +56,6 @@ class Stage:
     call: str
     params: tuple  # (element type, name, size) of the arrays it takes
     pragmas: tuple = ()
-    loops: tuple = ()  # (label, trips) of its pipelined loops
 
 
 @dataclass(frozen=True)
@@ -68,19 +67,8 @@ class Program:
     stages: tuple = ()
     params: tuple = ()
     rom_pragmas: tuple = ()
-    shared_lanes: bool = True
-    internal: tuple = field(default_factory=tuple)  # declarations of the stages' own buffers in the top function
+    internal: tuple = ()  # declarations of the stages' own buffers in the top function
     table_types: tuple = ()  # (element type, name) of the constant tables the engine reads (globals)
-
-    def loops(self) -> list[dict]:
-        """Every pipelined loop of the design: function, label, trips (min, max), II."""
-        trips = [lp.trips for lp in self.layers]
-        out = [{"function": ENGINE_FUNCTION, "label": ENGINE_LOOP, "trips": {"min": min(trips), "max": max(trips)},
-                "ii": 1}] if self.layers else []
-        for stage in self.stages:
-            out += [{"function": stage.function, "label": label, "trips": {"min": n, "max": n}, "ii": 1}
-                    for label, n in stage.loops]
-        return out
 
 
 def _element(program: Program, name: str) -> str:

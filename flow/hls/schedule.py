@@ -7,7 +7,6 @@ positional add at the embedding's, the residual add and norm at ``o``'s and ``ff
 """
 from __future__ import annotations
 
-import math
 
 from .engine import LANES_STRUCT, EngineLayer, Program, Stage, rom_pragmas
 from .plan import INPUT_FUNCTION, POOL_FUNCTION
@@ -63,10 +62,6 @@ class _Arrays:
         return weight.name
 
 
-def _chunks(n: int, lanes: int) -> int:
-    return math.ceil(n / lanes)
-
-
 def _dense(node, loop: str, config: str, out: str, x, arrays: _Arrays, extra: dict) -> EngineLayer:
     """A dense layer of ``node`` (its own, or one of the attention's projections) as an engine layer."""
     layer = node.get_attr("tsflow_plan")["layers"][loop]
@@ -91,8 +86,7 @@ def _softmax_stage(node, p: str, cfg: str, after: int, scores, row_max: str, pla
     return Stage(cname(p) + "softmax_rows", after,
                  f"tsflow::softmax_rows<{cfg}_softmax>({scores.name}, {row_max}, {ring}, {probs.name}, {table.name});",
                  ((scores.type.name, scores.name, scores.size_cpp()), (scores.type.name, row_max, str(rows)),
-                  (probs.type.name, probs.name, probs.size_cpp())), pragmas,
-                 (("SoftmaxRows", loop["trips"]),))
+                  (probs.type.name, probs.name, probs.size_cpp())), pragmas)
 
 
 def program_of(model, dialect: str) -> Program:
@@ -108,8 +102,7 @@ def program_of(model, dialect: str) -> Program:
         if cls == "TSCast" and plan["layers"]["input"]["trips"] > 1:  # the window a step a clock
             x, y = node.get_input_variable(node.inputs[0]), node.get_output_variable()
             stages.append(Stage(INPUT_FUNCTION, -1, f"tsflow::cast<{x.type.name}, {y.type.name}, {cfg}>({x.name}, "
-                                f"{y.name});", ((x.type.name, x.name, x.size_cpp()), (y.type.name, y.name, y.size_cpp())),
-                                (), (("Cast", plan["layers"]["input"]["trips"]),)))
+                                f"{y.name});", ((x.type.name, x.name, x.size_cpp()), (y.type.name, y.name, y.size_cpp()))))
         elif cls == "TSDense" and not is_fused(node):
             layers.append(_dense(node, node.name, cfg, "store", node.get_input_variable(node.inputs[0]), arrays,
                                  {"y": arrays.buffer(node.get_output_variable())}))
@@ -161,11 +154,9 @@ def program_of(model, dialect: str) -> Program:
                     stages.append(_softmax_stage(node, p, cfg, len(layers) - 1, score_var, row_max, plan, dialect))
         elif cls == "TSPool":
             x, y = node.get_input_variable(node.inputs[0]), node.get_output_variable()
-            steps, ch, lanes = node.get_attr("n_steps"), node.get_attr("n_ch"), plan["layers"]["pool"]["lanes"]
             pool_stage = dict(after=len(layers) - 1, calls=[
                 f"tsflow::average_pool<{x.type.name}, {y.type.name}, {cfg}>({x.name}, {y.name});"],
-                params=[(x.type.name, x.name, x.size_cpp()), (y.type.name, y.name, y.size_cpp())],
-                loops=[("PoolSums", _chunks(ch, lanes) * steps), ("PoolScale", ch)])
+                params=[(x.type.name, x.name, x.size_cpp()), (y.type.name, y.name, y.size_cpp())])
         elif cls == "TSLast" and node.get_input_node().class_name != "TSCast":  # mean_last: the last step's features
             x, y = node.get_input_variable(node.inputs[0]), node.get_output_variable()
             pool_stage["calls"].append(f"tsflow::last_step<{x.type.name}, {y.type.name}, {cfg}>({x.name}, {y.name});")
@@ -176,11 +167,9 @@ def program_of(model, dialect: str) -> Program:
             pool_stage["calls"].append(f"tsflow::concat<{a.type.name}, {b.type.name}, {y.type.name}, {cfg}>"
                                        f"({a.name}, {b.name}, {y.name});")
             pool_stage["params"].append((y.type.name, y.name, y.size_cpp()))
-            pool_stage["loops"].append(("HeadInput", node.get_attr("n_a") + node.get_attr("n_b")))
     if pool_stage is not None:
         stages.append(Stage(POOL_FUNCTION, pool_stage["after"], "\n    ".join(pool_stage["calls"]),
-                            tuple(pool_stage["params"]), (), tuple(pool_stage["loops"])))
+                            tuple(pool_stage["params"])))
     return Program(tuple(layers), tuple(stages), tuple(arrays.params.values()),
-                   rom_pragmas(dialect, {n: mem for n, (_, mem) in arrays.tables.items()}),
-                   any(lp.shared for lp in layers), tuple(internal),
+                   rom_pragmas(dialect, {n: mem for n, (_, mem) in arrays.tables.items()}), tuple(internal),
                    tuple((t, n) for n, (t, _) in arrays.tables.items()))
