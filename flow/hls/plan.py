@@ -289,9 +289,6 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
         return _explicit(h.parallelism[name], s, pad, f"hls.parallelism.{shown_key(name)}")
     if h.default_parallelism != "auto":
         value = h.default_parallelism
-        if value & (value - 1):
-            raise ConfigError(f"invalid configuration: hls.default_parallelism = {value}: lanes are a power of two "
-                              f"(each layer takes the most of them that divide its rows); allowed: auto, 1, 2, 4, 8, ...")
         return padded_lanes(s["row"], value) if pad else aligned_lanes(s["row"], value)
     if name == "input":  # the window is captured from the port at once (registers), or a step a clock
         return s["cols"] if input_at_once(cfg, s["cols"]) else aligned_lanes(s["cols"] // cfg.data.window, s["cols"])
@@ -495,6 +492,24 @@ def check_names(cfg) -> None:
         if unknown:
             raise ConfigError(f"invalid configuration: hls.{key}.{shown_key(unknown[0])}: unknown name; "
                               f"allowed for this model: {', '.join(allowed)}")
+    _check_lane_counts(cfg)
+
+
+def _check_lane_counts(cfg) -> None:
+    """The lane counts of the YAML that the data does not decide, refused when the config is read (before
+    any folder or training): powers of two, and for the scores a divisor of a head's dimensions (a head's
+    slice of q and k is not padded). The embedding's and the input's depend on the data's channels and
+    are checked when the design is planned."""
+    h = cfg.hls
+    value = h.default_parallelism
+    if value != "auto" and value & (value - 1):
+        raise ConfigError(f"invalid configuration: hls.default_parallelism = {value}: lanes are a power of two "
+                          f"(each layer takes the most of them that divide its rows); allowed: auto, 1, 2, 4, 8, ...")
+    for name, value in h.parallelism.items():
+        if name not in ("embed", "input"):
+            scores = name.endswith(".scores")
+            _explicit(value, {"row": cfg.model.d_model // cfg.model.heads if scores else value}, not scores,
+                      f"hls.parallelism.{shown_key(name)}")
 
 
 def _stride(row: int, banks: int, storage: str) -> int:
