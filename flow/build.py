@@ -49,8 +49,8 @@ def with_target(trained_cfg, cfg):
     """The trained configuration (its binary points) with this build's target, hls and export sections."""
     from .config import parse_config
 
-    raw = trained_cfg.model_dump(mode="json", exclude_none=True)
-    mine = cfg.model_dump(mode="json", exclude_none=True)
+    raw = trained_cfg.model_dump(mode="json")
+    mine = cfg.model_dump(mode="json")
     raw.update({k: v for k, v in mine.items() if k not in TRAINING_SECTIONS})
     return parse_config(raw)
 

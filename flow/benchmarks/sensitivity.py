@@ -44,7 +44,7 @@ def _ptq_mse(raw: dict, ds, float_model, bits: int, layers: dict) -> float:
 @click.option("--bits", default=4, show_default=True, type=click.IntRange(2, 15), help="The narrow width under test.")
 def main(config, bits):
     base = load_config_or_exit(config)
-    raw = base.model_dump(mode="json", exclude_none=True)
+    raw = base.model_dump(mode="json")
     raw["quantization"]["layers"] = {}
     ds = load_dataset(base)
     float_cfg = parse_config({**raw, "quantization": {**raw["quantization"], "enabled": False}})
@@ -58,14 +58,14 @@ def main(config, bits):
             narrow = {layer: {role: {"bits": _narrow(role, bits)}}}
             rows.append((f"{layer}.{role} alone at {_narrow(role, bits)} bits",
                          _ptq_mse(raw, ds, float_run.model, WIDE, narrow)))
-            print(f"{rows[-1][0]}: {rows[-1][1]:.4f}", file=sys.stderr, flush=True)
+            print(f"{rows[-1][0]}: {rows[-1][1]:.4g}", file=sys.stderr, flush=True)
     reference = rows[1][1]
     print(f"\nPost-training quantization on {ds.name} ({len(ds.val.y)} validation windows, seed "
           f"{base.training.seed}), validation MSE in the target's units\n")
     print(f"| tensor | val MSE | / {WIDE}-bit |")
     print("|---|---:|---:|")
     for label, mse in rows:
-        print(f"| {label} | {mse:.4f} | {mse / reference:.2f} |")
+        print(f"| {label} | {mse:.4g} | {mse / reference:.2f} |")
 
 
 if __name__ == "__main__":

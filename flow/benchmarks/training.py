@@ -48,7 +48,7 @@ HEADS = [("reference head (mean pool), all features", False, None, "levels"),
 
 
 def variant_config(base, bits, overrides, predict_delta, features, inputs, seed):
-    raw = base.model_dump(mode="json", exclude_none=True)
+    raw = base.model_dump(mode="json")
     if predict_delta is not None:
         raw["model"]["predict_delta"] = predict_delta
     if inputs is not None:
@@ -66,7 +66,8 @@ def variant_config(base, bits, overrides, predict_delta, features, inputs, seed)
 
 
 def fmt(values, digits=4):
-    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+    """Mean ± spread to ``digits`` significant digits: a series with small errors reads too (not 0.0000)."""
+    return f"{np.mean(values):.{digits}g} ± {np.std(values):.2g}"
 
 
 @click.command()
@@ -107,7 +108,7 @@ def main(config, seeds, json_out, heads, merge):
                     seconds += float_seconds  # the shared float phase is part of each quantized model's cost
                 row = {"head": head_label, "variant": label, "seed": seed, "seconds": seconds, **res.metrics["test"]}
                 results.append(row)
-                print(f"{head_label:44s} {label:10s} seed {seed}: test MSE {row['mse']:.4f} RMSE {row['rmse']:.4f} "
+                print(f"{head_label:44s} {label:10s} seed {seed}: test MSE {row['mse']:.4g} RMSE {row['rmse']:.4g} "
                       f"({seconds:.0f} s)", file=sys.stderr, flush=True)
                 if json_out:
                     with open(json_out, "w") as f:
@@ -121,7 +122,7 @@ def print_table(ds, baselines_named, results, seeds):
     print("| model | variant | test MSE | test RMSE | train time (s) |")
     print("|---|---|---|---|---|")
     for name, e in baselines_named.items():
-        print(f"| {name} | - | {e['mse']:.4f} | {e['rmse']:.4f} | - |")
+        print(f"| {name} | - | {e['mse']:.4g} | {e['rmse']:.4g} | - |")
     present = [h for h in HEADS if any(r["head"] == h[0] for r in results)]
     for head_label, *_ in present:
         for label, _, _ in VARIANTS:

@@ -109,10 +109,11 @@ def with_points(cfg, points: dict):
     """``cfg`` with each chosen point written as a ``quantization.layers.<layer>.<role>.integer``."""
     from ..config import parse_config
 
-    raw = cfg.model_dump(mode="json", exclude_none=True)
+    raw = cfg.model_dump(mode="json")
     layers = raw["quantization"].setdefault("layers", {})
     for (layer, role), integer in points.items():
-        layers.setdefault(layer, {}).setdefault(role, {})["integer"] = int(integer)
+        override = layers.setdefault(layer, {})
+        override[role] = {**(override.get(role) or {}), "integer": int(integer)}  # a role not overridden dumps as None
     return parse_config(raw)
 
 
