@@ -105,6 +105,12 @@ def _csim_summary(csim) -> None:
     if d:
         console.print(f"first divergence: layer {d['layer']}, window {d['sample']}, element {d['element']}: "
                       f"reference mantissa {d['expected']}, C++ {d['got']}", highlight=False)
+    v = csim.stale_vectors
+    if v:
+        console.print(f"the test vectors are wrong, not the C++: {v['file']} holds {v['in_file']} at window "
+                      f"{v['sample']}, element {v['element']}, where the reference and the C++ (equal at every "
+                      f"boundary) give {v['reference']}; the file was changed or is stale: run 'tsflow build' "
+                      f"again (--force replaces the folder)", highlight=False)
 
 
 _jobs_option = click.option(
