@@ -5,12 +5,14 @@ is allowed; the CLI prints them and exits with code 2.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
                       model_validator)
+from pydantic_core import PydanticCustomError
 
 from .fixedpoint import OVERFLOW_MODES, ROUNDING_MODES
 
@@ -26,7 +28,8 @@ class Strict(BaseModel):
 
 
 class SplitConfig(Strict):
-    """Chronological split: fractions (all < 1) or row counts (all integers >= 1)."""
+    """Chronological split: fractions (all < 1, summing to 1: every row is used) or row counts (all integers
+    >= 1; rows past them are not used, which ``flow.data`` says)."""
 
     train: Union[int, float] = 0.6
     val: Union[int, float] = 0.2
@@ -41,13 +44,21 @@ class SplitConfig(Strict):
         rows = all(isinstance(v, int) for v in vals)
         if not (fractions or rows):
             raise ValueError("use fractions (all < 1) or row counts (all integers), not a mix")
-        if fractions and sum(vals) > 1.0 + 1e-9:
-            raise ValueError(f"fractions sum to {sum(vals):.3f}, must be <= 1")
+        total = sum(vals)
+        if fractions and abs(total - 1.0) > 1e-6:
+            unused = (f"{(1 - total) * 100:.3g}% of the rows would be in no split" if total < 1
+                      else "that is more rows than the data has")
+            raise PydanticCustomError(
+                "split_sum", f"fractions sum to {total:.6g}, not 1 ({unused}); fractions are shares of the rows and "
+                             f"must sum to 1; to use fewer rows, give row counts (integers) instead")
         return self
 
     @property
     def is_rows(self) -> bool:
         return isinstance(self.train, int)
+
+
+GAPS = ("refuse", "fill", "allow")  # what flow.data does with missing time steps
 
 
 class DataConfig(Strict):
@@ -66,6 +77,10 @@ class DataConfig(Strict):
     # (flow.data.change_scale), plus the target's level as a last channel (for predict_delta). The
     # default is differences: the ETTh1 evidence in docs/benchmarks-accuracy.md, where levels lose to persistence
     inputs: Literal["levels", "differences"] = "differences"
+    # missing time steps (stamps further apart than the most common step): refuse, fill them in by linear
+    # interpolation, or allow windows across them (with a warning); only with a date column. allow is the default:
+    # the built-in seattle-temps and sf-temps miss one hour (2010-03-14 03:00, the change to summer time)
+    gaps: Literal[GAPS] = "allow"  # type: ignore[valid-type]
 
     # how ``path`` was made absolute, for messages: the path as written and the folder it was read against
     _path_given: Optional[str] = PrivateAttr(None)
@@ -277,6 +292,9 @@ class SearchConfig(Strict):
         return v
 
 
+NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.-]*")
+
+
 class FlowConfig(Strict):
     name: str = "default"
     data: DataConfig = DataConfig()
@@ -291,8 +309,11 @@ class FlowConfig(Strict):
     @field_validator("name")
     @classmethod
     def _name_chars(cls, v: str) -> str:
-        if not v or not all(c.isalnum() or c in "-_." for c in v) or not v.strip("."):
-            raise ValueError("name may hold letters, digits, '-', '_' and '.' only, and not only dots")
+        # TensorFlow names the Keras model after it: its root scope names are [A-Za-z0-9.][A-Za-z0-9_.\\/>-]*
+        if not NAME.fullmatch(v) or not v.strip("."):
+            raise PydanticCustomError(
+                "name_chars", "allowed: ASCII letters, digits, '-', '_' and '.', starting with a letter, a digit or "
+                              "'.', and not only dots (TensorFlow names the model after it)")
         return v
 
     @model_validator(mode="after")
@@ -415,6 +436,28 @@ def _model_in(annotation) -> Optional[type[BaseModel]]:
 CONFIG_DIR = "config_dir"
 
 
+def _check_ignored_keys(cfg: FlowConfig) -> None:
+    """Refuse a data key whose value the other keys make the flow ignore. A key a dumped configuration holds at its
+    default (``model_dump`` writes every key, and tsflow reads its own dumps back) is not one the user wrote."""
+    data, written = cfg.data, cfg.data.model_fields_set
+    defaults = DataConfig.model_fields
+    if data.source == "builtin" and data.path is not None:
+        given = data._path_given if data._path_given is not None else data.path
+        raise ConfigError(f"invalid configuration: data.path = {given!r} is set, but data.source is 'builtin'"
+                          f"{' (the default)' if 'source' not in written else ''}, so the file would not be read "
+                          f"(the built-in {data.dataset!r} would be); set data.source: csv to read it, or remove "
+                          f"data.path to use the built-in series")
+    if data.source == "csv" and "dataset" in written and data.dataset != defaults["dataset"].default:
+        raise ConfigError(f"invalid configuration: data.dataset = {data.dataset!r} is set, but data.source is 'csv', "
+                          f"so the built-in series would not be used (data.path = "
+                          f"{data._path_given or data.path!r} would); remove data.dataset to read the CSV, or set "
+                          f"data.source: builtin (and remove data.path) to use {data.dataset!r}")
+    if data.date_column is None and "gaps" in written and data.gaps != defaults["gaps"].default:
+        raise ConfigError(f"invalid configuration: data.gaps = {data.gaps!r} is set, but data.date_column is null: "
+                          f"without time stamps there are no gaps to find, so it would do nothing; name the column "
+                          f"of time stamps in data.date_column, or remove data.gaps")
+
+
 def parse_config(raw: dict, source: str = "", config_dir: str | Path | None = None) -> FlowConfig:
     """Validate a mapping; raises ConfigError with every problem listed.
 
@@ -432,6 +475,7 @@ def parse_config(raw: dict, source: str = "", config_dir: str | Path | None = No
     from .precision import resolve_precisions  # layer names depend on the model shape
 
     try:
+        _check_ignored_keys(cfg)
         resolve_precisions(cfg)  # raises ConfigError for unknown layer names or bad overrides
         check_names(cfg)  # raises ConfigError for unknown buffer, table or layer names
     except ConfigError as exc:  # name the file, as the schema errors above do
@@ -459,6 +503,66 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return text
 
 
+class DuplicateKey(yaml.YAMLError):
+    """A key given twice in one mapping of a YAML file (``str()``: the key's dotted path and both lines)."""
+
+
+def _shown_node(node) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+        return repr(text) if node.style in ("'", '"') else text or "''"
+    return "{...}" if isinstance(node, yaml.MappingNode) else "[...]"
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (``window: 8`` then ``window: 16``, or two
+    ``training:`` sections), which the YAML loader would otherwise settle silently by keeping the last.
+
+    Read every YAML file a user writes with it (``load_yaml``); keys merged in with ``<<`` may be overridden, as
+    YAML intends."""
+
+    def construct_document(self, node):
+        self._check_unique(node, (), set())
+        return super().construct_document(node)
+
+    def _check_unique(self, node, path: tuple, seen_nodes: set) -> None:
+        if id(node) in seen_nodes:  # an alias seen before (aliases may even be recursive)
+            return
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._check_unique(item, path + (i,), seen_nodes)
+        if not isinstance(node, yaml.MappingNode):
+            return
+        first: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                earlier = first.setdefault(key, (key_node, value_node))
+            except TypeError:  # an unhashable key: the constructor says what is wrong with it
+                continue
+            if earlier[0] is not key_node:
+                where = ".".join(map(shown_key, path + (key,)))
+                a, b = earlier[0].start_mark.line + 1, key_node.start_mark.line + 1
+                sections = isinstance(earlier[1], yaml.MappingNode) and isinstance(value_node, yaml.MappingNode)
+                fix = "merge the two sections into one" if sections else "keep one of them"
+                raise DuplicateKey(f"{where} is given twice, on line {a} ({shown_key(key)}: {_shown_node(earlier[1])}) "
+                                   f"and on line {b} ({shown_key(key)}: {_shown_node(value_node)}); YAML would keep "
+                                   f"only the last and drop the first without a word: {fix}")
+            self._check_unique(value_node, path + (key,), seen_nodes)
+
+
+def load_yaml(text: str):
+    """The data of a YAML document a user wrote: ``yaml.safe_load``, but a key given twice in one mapping raises
+    ``DuplicateKey`` (a ``yaml.YAMLError``) naming the key and both lines."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+
+
+EXAMPLE_CONFIG = "configs/default.yaml"  # in the repository: every section, commented
+
+
 def load_config(path: str | Path) -> FlowConfig:
     path = Path(path)
     if path.is_dir():
@@ -466,7 +570,10 @@ def load_config(path: str | Path) -> FlowConfig:
     if not path.is_file():
         raise ConfigError(f"configuration file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = load_yaml(text)
+    except DuplicateKey as exc:
+        raise ConfigError(f"invalid configuration {path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"configuration {path} is not valid YAML: {_yaml_problem(exc)}") from None
     except UnicodeDecodeError as exc:
@@ -474,7 +581,12 @@ def load_config(path: str | Path) -> FlowConfig:
                           f"{exc.object[exc.start:exc.start + 1]!r}); save the YAML file as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"cannot read configuration {path}: {exc.strerror or exc}") from None
-    return parse_config(raw if raw is not None else {}, str(path), config_dir=path.absolute().parent.resolve())
+    if raw is None:  # an empty file, only comments, or a bare '---' or 'null'
+        what = "is empty" if not text.strip() else "sets nothing (no key, only comments or a null document)"
+        raise ConfigError(f"configuration {path} {what}; it would build the whole default configuration without a "
+                          f"word. Write the settings to use (an example with every section: {EXAMPLE_CONFIG} in the "
+                          f"tsflow repository), or write {{}} to build the defaults on purpose")
+    return parse_config(raw, str(path), config_dir=path.absolute().parent.resolve())
 
 
 def dump_config(cfg: FlowConfig) -> str:

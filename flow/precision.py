@@ -24,6 +24,21 @@ KIND_ROLES = {
     "norm": ("scale", "shift", "output"),
 }
 
+# TensorSpec fields a role's type carries but its values never go through (flow.tables.softmax_int): set by a user,
+# they would be accepted and do nothing, so they are refused with the reason
+IGNORED_FIELDS = {
+    ("softmax", "table"): {
+        "rounding": "the exp table's entries are rounded half to even when the table is made (flow.tables.exp_table), "
+                    "whatever this says",
+        "overflow": "the exp table's entries never overflow (each is at most exp(0) = 1, which integer >= 1 holds)",
+    },
+    ("softmax", "output"): {
+        "rounding": "each probability is the quotient e / sum rounded to nearest (flow.tables.softmax_int), whatever "
+                    "this says",
+        "overflow": "each probability is saturated at the type's largest value (flow.tables.softmax_int), whatever "
+                    "this says",
+    },
+}
 
 # integer bits an ``auto`` tensor has until its point is chosen (flow.training.binary_points, after float training):
 # what the estimate of an untrained configuration prices
@@ -178,6 +193,11 @@ def resolve_precisions(cfg) -> Precisions:
                     raise ConfigError(
                         f"invalid configuration: quantization.layers.{name}.{role}: layer '{name}' "
                         f"({kind}) has no {role}; allowed: {', '.join(roles)}")
+                for field, why in IGNORED_FIELDS.get((kind, role), {}).items():
+                    if getattr(spec, field) is not None:
+                        raise ConfigError(
+                            f"invalid configuration: quantization.layers.{name}.{role}.{field} = "
+                            f"{getattr(spec, field)!r}: has no effect, {why}; allowed keys here: bits, integer")
                 roles[role] = _apply(roles[role], spec)
                 if spec.integer == "auto":
                     auto.add((name, role))
