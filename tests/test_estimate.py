@@ -116,12 +116,15 @@ def test_more_lanes_cost_multipliers_and_banks_and_save_cycles():
 @pytest.mark.parametrize("key,value,allowed", [
     ("enc0.ffn2", 5, "1, 2, 4, 8, ..."),  # not a power of two (any power of two: the rows are padded)
     ("enc0.scores", 32, "1, 2, 4, 8, 16"),  # a head's 16 dimensions: no padding inside q's and k's rows
+    ("delta", 16, "1"),  # one value: the add of the last level is not padded
 ])
 def test_lanes_the_tool_cannot_bank_at_compile_time_are_refused_naming_the_key(key, value, allowed):
     from flow.config import ConfigError
 
-    with pytest.raises(ConfigError) as err:
-        estimate(parse_config(raw_with(default_parallelism=1, parallelism={key: value})), n_features=1)
+    raw = raw_with(default_parallelism=1, parallelism={key: value})
+    raw["model"]["predict_delta"] = True
+    with pytest.raises(ConfigError) as err:  # when the config is read, before any folder or training
+        parse_config(raw)
     assert f"hls.parallelism.{key} = {value}" in str(err.value) and f"allowed: {allowed}" in str(err.value)
 
 

@@ -497,19 +497,19 @@ def check_names(cfg) -> None:
 
 def _check_lane_counts(cfg) -> None:
     """The lane counts of the YAML that the data does not decide, refused when the config is read (before
-    any folder or training): powers of two, and for the scores a divisor of a head's dimensions (a head's
-    slice of q and k is not padded). The embedding's and the input's depend on the data's channels and
-    are checked when the design is planned."""
+    any folder or training) as the plan would refuse them: powers of two, and a divisor of the row where the
+    row is not padded (a head's slice of q and k the scores read, the adds). The embedding's and the input's
+    depend on the data's channels and are checked when the design is planned."""
+    from ..precision import resolve_precisions
+
     h = cfg.hls
     value = h.default_parallelism
     if value != "auto" and value & (value - 1):
         raise ConfigError(f"invalid configuration: hls.default_parallelism = {value}: lanes are a power of two "
                           f"(each layer takes the most of them that divide its rows); allowed: auto, 1, 2, 4, 8, ...")
-    for name, value in h.parallelism.items():
-        if name not in ("embed", "input"):
-            scores = name.endswith(".scores")
-            _explicit(value, {"row": cfg.model.d_model // cfg.model.heads if scores else value}, not scores,
-                      f"hls.parallelism.{shown_key(name)}")
+    for shape in _layer_shapes(cfg, resolve_precisions(cfg), n_features=1):
+        if shape["name"] in h.parallelism and shape["name"] not in ("embed", "input"):
+            _lanes(cfg, shape, Choice())
 
 
 def _stride(row: int, banks: int, storage: str) -> int:
