@@ -299,14 +299,16 @@ inline void score_out(const typename CONFIG_T::accum_t &acc, typename CONFIG_T::
 
 // Operands of one clock of the context P_h . V_h: query i, dimension e of head h, chunk c of the steps.
 // probs is [head][query][key]; v is stored [d][step], so the lanes read consecutive words of both; the
-// rows of both take CONFIG_T::stride words (the window padded to whole chunks: the padding is never read).
+// rows of probs take CONFIG_T::p_stride words and those of v CONFIG_T::v_stride, each its own buffer's (the
+// window, or the window padded to whole chunks where that buffer is banked: the padding is never read).
 template <class E, typename CONFIG_T>
 inline void context_operands(const typename CONFIG_T::prob_t *p, const typename CONFIG_T::v_t *v, unsigned h,
                              unsigned i, unsigned e, unsigned c, typename E::a_t a[E::lanes],
                              typename E::b_t b[E::lanes]) {
 #pragma HLS INLINE
-    static const unsigned L = CONFIG_T::n_steps, S = CONFIG_T::stride;
-    lane_operands<E, CONFIG_T::lanes, L>(p, (h * L + i) * S, v, (h * CONFIG_T::head_dim + e) * S, c, a, b);
+    static const unsigned L = CONFIG_T::n_steps;
+    lane_operands<E, CONFIG_T::lanes, L>(p, (h * L + i) * CONFIG_T::p_stride, v,
+                                         (h * CONFIG_T::head_dim + e) * CONFIG_T::v_stride, c, a, b);
 }
 
 // context[i][h * head_dim + e] = round(acc): the heads side by side in [step][d]

@@ -172,9 +172,14 @@ MUTATIONS = [
              "        bool on = l < P;",
              NUMERICS, "the lanes past a row's end (its last chunk) left on: they read the next row"),
     Mutation("cpp.context-stride-ignored", "hls_templates/tsflow_layers.h",
-             "lane_operands<E, CONFIG_T::lanes, L>(p, (h * L + i) * S, v,",
+             "lane_operands<E, CONFIG_T::lanes, L>(p, (h * L + i) * CONFIG_T::p_stride, v,",
              "lane_operands<E, CONFIG_T::lanes, L>(p, (h * L + i) * L, v,",
              BIT_EXACT, "the context reads the probabilities unpadded where the softmax wrote them padded"),
+    Mutation("cpp.context-v-takes-the-probabilities-stride", "hls_templates/tsflow_layers.h",
+             "(h * CONFIG_T::head_dim + e) * CONFIG_T::v_stride, c, a, b);",
+             "(h * CONFIG_T::head_dim + e) * CONFIG_T::p_stride, c, a, b);",
+             BIT_EXACT, "v read with the probabilities' row stride where only one of the two buffers is padded "
+                        "(found by the randomised build check)"),
     Mutation("engine.allocation-pragma-back", "flow/hls/engine.py",
              'lines = [f"void {name}(unsigned layer, {args}) {{", "#pragma HLS INLINE off"]',
              'lines = [f"void {name}(unsigned layer, {args}) {{", "#pragma HLS INLINE off", '

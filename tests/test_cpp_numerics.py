@@ -632,7 +632,7 @@ def _attention_code(lanes_of: _Lanes, tag: str, score_accum: FixedType) -> tuple
                             "lanes_t": score_lanes_t,
                             "psum_t": _psum_type(score_sum, a["q"].frac + a["k"].frac).cpp()}))
     structs.append(_struct(f"{tag}_context", {**common, "lanes": a["context_lanes"], "shared": lanes_of.shared,
-                                              "stride": steps, "ctx_stride": d},
+                                              "p_stride": steps, "v_stride": steps, "ctx_stride": d},
                            {"prob_t": a["prob"].cpp(), "v_t": a["v"].cpp(), "context_t": a["context"].cpp(),
                             "accum_t": product_accumulator(a["prob"], a["v"], steps).cpp(), "lanes_t": ctx_lanes_t,
                             "psum_t": _psum_type(ctx_sum, a["prob"].frac + a["v"].frac).cpp()}))

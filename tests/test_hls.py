@@ -19,14 +19,15 @@ from .conftest import assert_keras_equals_reference, small_raw
 
 
 def case(window=24, d_model=16, heads=1, n_layers=1, bits=8, storage="auto", tool="vitis", head="mean",
-         inputs="levels", predict_delta=False, lanes=None, interface="ap_vld", **quant):
+         inputs="levels", predict_delta=False, lanes=None, interface="ap_vld", buffers=None, **quant):
     raw = small_raw(d_model=d_model, heads=heads, layers=n_layers, ffn=2 * d_model, head=head,
                     predict_delta=predict_delta)
     raw["data"].update(window=window, inputs=inputs)
     raw["quantization"] = {"bits": bits, **quant}
     raw["training"].update(float_epochs=1, qat_epochs=1)
     lanes = {"enc0.ffn2": 4, "enc0.scores": 2} if lanes is None else lanes  # the rest: auto
-    raw["hls"] = {"tool": tool, "interface": interface, "default_storage": storage, "parallelism": lanes,
+    raw["hls"] = {"tool": tool, "interface": interface, "default_storage": storage, "storage": buffers or {},
+                  "parallelism": lanes,
                   "multiplier": {"enc0.ffn1": "lut", "enc0.scores": "dsp", "enc0.norm1": "lut", "pool": "dsp"}}
     return raw
 
@@ -39,8 +40,8 @@ MIXED_B = {"rounding": "rnd", "overflow": "wrap", "softmax": {"table_size": 64},
                       "enc0.softmax": {"table": {"integer": "auto"}, "output": {"integer": "auto"}}}}
 # predict_delta (the delta add, the last-step wire and the delta port) with both heads and both input
 # kinds; windows 24 and 48, whose pooling reciprocal 2^16/n rounds; lanes chosen by auto, and explicit
-# lanes: 2 on d_model 8 (the engine's other lanes idle), 16 on a 24-step window (the context's operands
-# padded to rows of 32), 8 on 32 FFN units, 4 on a head of 8; each
+# lanes: 2 on d_model 8 (the engine's other lanes idle), 16 on a 24-step window (v's rows, in LUTRAM, padded
+# to 32 words, the probabilities' in registers not: each read with its own stride), 8 on 32 FFN units, 4 on a head of 8; each
 # hls.interface, the testbench driving the top function as a system would (ap_vld ports, AXI4-Lite words,
 # AXI4-Stream beats), in both dialects
 CASES = {
@@ -51,7 +52,8 @@ CASES = {
     "4bit-h2-d32-l1-w24-lutram-axis": case(d_model=32, heads=2, bits=4, storage="lutram", interface="axis"),
     "mixedA-h1-d8-l2-w24-registers-diff-delta-padlanes": case(
         d_model=8, n_layers=2, storage="registers", rounding="trn", inputs="differences", predict_delta=True,
-        lanes={"enc0.q": 2, "enc1.context": 16, "enc1.ffn2": 8, "enc0.scores": 4}, **MIXED_A),
+        lanes={"enc0.q": 2, "enc1.context": 16, "enc1.ffn2": 8, "enc0.scores": 4}, buffers={"enc1.v": "lutram"},
+        **MIXED_A),
     # d_model 12 and a window of 13 under auto lanes (16): every row the dense layers, the pooling and the
     # context read is padded to whole chunks (pos, norm1/2, context, ffn1 and the probabilities, v)
     "6bit-h3-d12-l1-w13-auto-padded-rows": case(window=13, d_model=12, heads=3, bits=6, lanes={}),

@@ -1,15 +1,18 @@
-"""Randomised build check of the generator: configurations drawn at random, each built and C-simulated.
+"""Randomised build check of the generator: configurations drawn across the schema, each built and C-simulated.
 
-    python -m flow.benchmarks.random_builds [--seed 11] [--count 5] [--keep DIR]
+    python -m flow.benchmarks.random_builds [--n 5] [--seed 11] [--keep DIR]
 
-Each configuration is drawn from the ranges the schema allows on the built-in series: d_model 4, 6, 8, 12
-or 16 with a number of heads that divides it, a window of 4 to 30 steps, 1 or 2 layers, an FFN of 1 to 3
-times d_model, either head, with and without ``predict_delta``, level or differenced inputs, 4 to 8 bits
-with every rounding and overflow mode, every default storage, every interface and both pragma dialects;
-one float and one QAT epoch (the C simulation's verdict does not depend on the weights). Each is built
-with ``tsflow build --allow-overflow`` (the estimate may exceed the part; the C++ is what is checked) and
-must be bit-exact over its whole test split. Prints one row a build; exit 1 if any build fails or
-differs. A check, not a timed test: it takes a minute or so a build.
+Each configuration is one a user could write: data from any built-in series or a CSV (several columns, with
+or without a date column), window, horizon, scaling and inputs; d_model, heads, layers, FFN width, head and
+``predict_delta``; the default width, binary points, rounding and overflow, the input and output widths, the
+softmax's table, and overrides of up to four tensors (width, binary point, rounding, overflow); the tool,
+the interface, default and per-buffer storage, default and per-table ROMs, default and per-layer lanes and
+multipliers, the part and the clock. One float and one QAT epoch: the C simulation's verdict does not
+depend on the weights. A draw the configuration checks refuse is drawn again, and the refusals are counted
+and shown. Each configuration is built with ``tsflow build --allow-overflow`` (the estimate may exceed the
+part; the C++ is what is checked) and must finish and be bit-exact over its whole test split. Prints one
+row a build and the YAML of each build that failed; exit 1 if any did. A check, not a timed test: a build
+takes under a minute.
 """
 from __future__ import annotations
 
@@ -26,64 +29,186 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from flow.config import (INTERFACES, MULTIPLIER_KINDS, ROM_KINDS, STORAGE_KINDS, ConfigError, parse_config)
+from flow.fixedpoint import OVERFLOW_MODES, ROUNDING_MODES
+from flow.hls.plan import allowed_names
+from flow.parts import PARTS
+from flow.precision import resolve_precisions
 
-def draw(rng: random.Random, name: str) -> dict:
-    """One configuration a user could write, drawn from the values the schema accepts."""
+CSV_COLUMNS = ("precipitation", "temp_max", "temp_min", "wind")  # seattle-weather's numeric columns
+BUILTIN_COLUMNS = {"seattle-temps": ["temp"], "sf-temps": ["temp"], "seattle-weather": list(CSV_COLUMNS)}
+LANES = (1, 2, 4, 8, 16)
+ATTEMPTS = 200  # draws per configuration before giving up (a schema this check cannot draw from)
+
+
+def write_csv(folder: Path) -> dict[str, Path]:
+    """A real multi-column series as a user's CSV, with and without its date column."""
+    from vega_datasets import local_data
+
+    frame = local_data.seattle_weather()[["date", *CSV_COLUMNS]]
+    paths = {"dated": folder / "weather.csv", "undated": folder / "weather-undated.csv"}
+    frame.to_csv(paths["dated"], index=False)
+    frame.drop(columns="date").to_csv(paths["undated"], index=False)
+    return paths
+
+
+def _maybe(rng: random.Random, value, p: float = 0.3):
+    return value if rng.random() < p else None
+
+
+def _data(rng: random.Random, csv: dict[str, Path]) -> dict:
+    source = rng.choice(["seattle-temps", "sf-temps", "seattle-weather", "csv", "csv-undated"])
+    if source.startswith("csv"):
+        data = {"source": "csv", "path": str(csv["undated" if source == "csv-undated" else "dated"]),
+                "date_column": None if source == "csv-undated" else "date"}
+        columns = list(CSV_COLUMNS)
+    else:
+        data = {"source": "builtin", "dataset": source}
+        columns = BUILTIN_COLUMNS[source]
+    features = rng.sample(columns, rng.randint(1, len(columns)))
+    data.update({"features": features, "target": rng.choice(features), "window": rng.randint(4, 30),
+                 "horizon": rng.choice([1, 1, 2, 3]), "scaling": rng.choice(["standard", "minmax"]),
+                 "inputs": rng.choice(["levels", "differences"])})
+    return data
+
+
+def _tensor(rng: random.Random) -> dict:
+    spec = {"bits": rng.randint(2, 16), "integer": rng.choice(["auto", rng.randint(-2, 8)]),
+            "rounding": _maybe(rng, rng.choice(ROUNDING_MODES)), "overflow": _maybe(rng, rng.choice(OVERFLOW_MODES))}
+    return {k: v for k, v in spec.items() if v is not None and (k != "bits" or rng.random() < 0.8)}
+
+
+def _subset(rng: random.Random, names: list, choices, k: int = 3) -> dict:
+    return {name: rng.choice(choices) for name in rng.sample(names, min(len(names), rng.randint(0, k)))}
+
+
+def draw(rng: random.Random, name: str, csv: dict[str, Path]) -> dict:
+    """One configuration drawn from the values the schema accepts (it may still be refused by the checks
+    that look at several keys together)."""
     d = rng.choice([4, 6, 8, 12, 16])
-    return {
+    bits = rng.choice([3, 4, 5, 6, 8, 10])
+    raw = {
         "name": name,
-        "data": {"source": "builtin", "dataset": "seattle-temps", "features": ["temp"], "target": "temp",
-                 "window": rng.randint(4, 30), "inputs": rng.choice(["levels", "differences"])},
+        "data": _data(rng, csv),
         "model": {"d_model": d, "heads": rng.choice([h for h in (1, 2, 3, 4) if d % h == 0]),
                   "layers": rng.choice([1, 2]), "ffn": d * rng.choice([1, 2, 3]),
                   "predict_delta": rng.choice([True, False]), "head": rng.choice(["mean", "mean_last"])},
-        "quantization": {"bits": rng.choice([4, 5, 6, 8]), "rounding": rng.choice(["conv", "rnd", "trn"]),
-                         "overflow": rng.choice(["sat", "wrap"])},
-        "hls": {"default_storage": rng.choice(["auto", "lutram", "registers", "bram"]),
-                "interface": rng.choice(["ap_vld", "s_axilite", "axis"]), "tool": rng.choice(["vitis", "vivado"])},
+        "quantization": {
+            "bits": bits, "rounding": rng.choice(ROUNDING_MODES), "overflow": rng.choice(OVERFLOW_MODES),
+            "weight_integer": rng.choice(["auto", "auto", rng.randint(0, 3)]),
+            "act_integer": rng.choice(["auto", "auto", rng.randint(1, 5)]),
+            "input": {"bits": rng.choice([8, 10, 12, 16])}, "output": {"bits": rng.choice([10, 12, 16, 20])},
+            "softmax": {k: v for k, v in {
+                "table_size": rng.choice([32, 64, 128, 256, 512]), "index_frac": _maybe(rng, rng.randint(0, 6)),
+                "exp_bits": _maybe(rng, rng.randint(4, 16)), "prob_bits": _maybe(rng, rng.randint(4, 16)),
+            }.items() if v is not None}},
+        "target": {"part": _part(rng), "clock_mhz": rng.choice([50, 100, 125, 200])},
+        "hls": {"tool": rng.choice(["vitis", "vivado"]), "interface": rng.choice(INTERFACES),
+                "default_storage": rng.choice(STORAGE_KINDS), "default_rom": rng.choice(ROM_KINDS),
+                "default_parallelism": rng.choice(["auto", "auto", *LANES]),
+                "default_multiplier": rng.choice(MULTIPLIER_KINDS)},
         "training": {"float_epochs": 1, "qat_epochs": 1, "batch_size": 256, "seed": rng.randint(0, 999)},
     }
+    shape = parse_config({k: raw[k] for k in ("data", "model")})  # the names the overrides may key
+    types = resolve_precisions(shape).types
+    layers: dict = {}
+    for layer in rng.sample(sorted(types), rng.randint(0, 4)):
+        role = rng.choice(sorted(types[layer]))
+        layers.setdefault(layer, {})[role] = _tensor(rng)
+    raw["quantization"]["layers"] = layers
+    names = allowed_names(shape)
+    raw["hls"].update({
+        "storage": _subset(rng, names["storage"], STORAGE_KINDS), "rom": _subset(rng, names["rom"], ROM_KINDS),
+        # the embedding's and the input's lanes depend on the data's channels: left to the plan
+        "parallelism": _subset(rng, [n for n in names["parallelism"] if n not in ("embed", "input")], LANES),
+        "multiplier": _subset(rng, names["multiplier"], MULTIPLIER_KINDS)})
+    return raw
 
 
-def _summary(cfg: dict) -> str:
-    m, q, h = cfg["model"], cfg["quantization"], cfg["hls"]
-    return (f"d{m['d_model']} h{m['heads']} l{m['layers']} ffn{m['ffn']} w{cfg['data']['window']} {m['head']}"
-            f"{' delta' if m['predict_delta'] else ''} {cfg['data']['inputs']} {q['bits']}b {q['rounding']}/"
-            f"{q['overflow']} {h['default_storage']} {h['interface']} {h['tool']}")
+def _part(rng: random.Random) -> str:
+    device = rng.choice(sorted(PARTS))
+    row = PARTS[device]
+    return f"{device}{rng.choice(row.packages)}{rng.choice(row.speed_grades[''])}"
+
+
+def draw_valid(rng: random.Random, name: str, csv: dict[str, Path], refusals: dict) -> dict:
+    """Draws until the configuration checks accept one; each refusal's first reason is counted."""
+    for _ in range(ATTEMPTS):
+        raw = draw(rng, name, csv)
+        try:
+            parse_config(raw)
+            return raw
+        except ConfigError as exc:
+            lines = [line.strip() for line in str(exc).splitlines()]
+            reason = lines[1] if len(lines) > 1 else lines[0].split(": ", 1)[-1]
+            key = reason.split(" = ")[0].split(":")[0]  # the key the first reason names
+            refusals[key] = refusals.get(key, 0) + 1
+    raise SystemExit(f"no configuration the checks accept in {ATTEMPTS} draws; refusals: {refusals}")
+
+
+def summary(cfg: dict) -> str:
+    """One line a reader can match to the YAML: the keys that shape the design most."""
+    d, m, q, h = cfg["data"], cfg["model"], cfg["quantization"], cfg["hls"]
+    data = d.get("dataset") or Path(d["path"]).stem
+    overrides = sum(len(roles) for roles in q["layers"].values())
+    return (f"{data}[{len(d['features'])}] w{d['window']} h{d['horizon']} {d['inputs'][:4]} d{m['d_model']} "
+            f"h{m['heads']} l{m['layers']} ffn{m['ffn']} {m['head']}{' delta' if m['predict_delta'] else ''} "
+            f"{q['bits']}b {q['rounding']}/{q['overflow']} +{overrides} {h['default_storage']} "
+            f"{h['interface']} {h['tool']} {cfg['target']['part']}")
+
+
+def build(path: Path, out: Path) -> tuple[int, str, bool]:
+    """``tsflow build`` of one drawn config: (exit code, the verdict or last error line, bit-exact)."""
+    done = subprocess.run([sys.executable, "-m", "flow", "build", str(path), "--out", str(out), "--allow-overflow"],
+                          capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    result = out / "csim.json"
+    if done.returncode == 0 and result.is_file():
+        c = json.loads(result.read_text())
+        return done.returncode, (f"{c['samples']:,} windows, {c['mismatches']} mismatches, "
+                                 f"{c['values_compared']:,} values: {'bit-exact' if c['bit_exact'] else 'DIFFERS'}"), \
+            bool(c["bit_exact"])
+    lines = [line for line in done.stderr.strip().splitlines() if line.strip()] or ["no output"]
+    error = next((line for line in lines if line.startswith("error:")), lines[-1])
+    return done.returncode, error[:160], False
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=5, help="configurations to draw and build")
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--count", type=int, default=5)
     ap.add_argument("--keep", type=Path, default=None, help="keep the configs and build folders here")
     args = ap.parse_args()
+    if args.n < 1:
+        ap.error(f"--n {args.n}: draw at least 1 configuration")
+    if args.keep is not None and args.keep.exists() and any(args.keep.iterdir()):
+        ap.error(f"--keep {args.keep}: the folder is not empty; give a new or empty one")
     rng = random.Random(args.seed)
     table = Table(title=f"random builds, seed {args.seed}")
     for col in ("#", "configuration", "exit", "C simulation"):
         table.add_column(col)
-    failed = 0
+    failed: list[dict] = []
+    refusals: dict = {}
+    console = Console(width=220)
     with tempfile.TemporaryDirectory(prefix="tsflow-random-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        for i in range(args.count):
-            cfg = draw(rng, f"random{args.seed}-{i}")
+        csv = write_csv(work)
+        for i in range(args.n):
+            cfg = draw_valid(rng, f"random{args.seed}-{i}", csv, refusals)
             path = work / f"{cfg['name']}.yaml"
-            path.write_text(yaml.safe_dump(cfg))
-            out = work / cfg["name"]
-            done = subprocess.run([sys.executable, "-m", "flow", "build", str(path), "--out", str(out),
-                                   "--allow-overflow", "--force"], capture_output=True, text=True,
-                                  env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-            if (out / "csim.json").is_file():
-                c = json.loads((out / "csim.json").read_text())
-                verdict = (f"{c['samples']:,} windows, {c['mismatches']} mismatches, "
-                           f"{c['values_compared']:,} values: {'bit-exact' if c['bit_exact'] else 'DIFFERS'}")
-            else:
-                verdict = (done.stderr.strip().splitlines() or ["no output"])[-1][:120]
-            failed += done.returncode != 0
-            table.add_row(str(i), _summary(cfg), str(done.returncode), verdict)
-    Console(width=200).print(table)
-    print(f"{args.count - failed} of {args.count} built and bit-exact")
+            path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+            code, verdict, exact = build(path, work / cfg["name"])
+            if not exact:
+                failed.append(cfg)
+            table.add_row(str(i), summary(cfg), str(code), verdict)
+            print(f"{i}: {summary(cfg)}: exit {code}: {verdict}", file=sys.stderr, flush=True)
+    console.print(table)
+    if refusals:
+        shown = ", ".join(f"{key} {count}" for key, count in sorted(refusals.items(), key=lambda kv: -kv[1]))
+        print(f"draws the configuration checks refused (drawn again): {sum(refusals.values())} ({shown})")
+    for cfg in failed:
+        print(f"\n# {cfg['name']}: failed\n{yaml.safe_dump(cfg, sort_keys=False)}")
+    print(f"{args.n - len(failed)} of {args.n} built and bit-exact")
     return 1 if failed else 0
 
 

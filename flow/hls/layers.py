@@ -423,7 +423,7 @@ def _attention_config(node: TSLayer, name: str) -> str:
                         "scaled_t": a("score_scaled").cpp(), "lanes_t": score_t,
                         "psum_t": _fixed_of_int(score_sum, a("score_frac"))}))
     out.append(_struct(f"{name}_context", {**common, "lanes": node.lanes(p + "context"), "shared": context_shared,
-                                           "stride": _stride(node, p + "softmax"),
+                                           "p_stride": _stride(node, p + "softmax"), "v_stride": _stride(node, p + "v"),
                                            "ctx_stride": node.plan()["buffers"][p + "context"]["stride"] or a("d")},
                        {"prob_t": var["softmax"], "v_t": var["v"], "context_t": var["context"],
                         "accum_t": a("context_accum").cpp(), "lanes_t": context_t,
