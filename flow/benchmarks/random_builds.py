@@ -8,8 +8,8 @@ or without a date column), window, horizon, scaling and inputs; d_model, heads, 
 softmax's table, and overrides of up to four tensors (width, binary point, rounding, overflow); the tool,
 the interface, default and per-buffer storage, default and per-table ROMs, default and per-layer lanes and
 multipliers, the part and the clock. One float and one QAT epoch: the C simulation's verdict does not
-depend on the weights. A draw the configuration checks refuse is drawn again, and the refusals are counted
-and shown. Each configuration is built with ``tsflow build --allow-overflow`` (the estimate may exceed the
+depend on the weights. A draw that the checks a build makes before training refuse (the configuration's,
+the data's, the plan's) is drawn again, and the refusals are counted and shown. Each configuration is built with ``tsflow build --allow-overflow`` (the estimate may exceed the
 part; the C++ is what is checked) and must finish and be bit-exact over its whole test split. Prints one
 row a build and the YAML of each build that failed; exit 1 if any did. A check, not a timed test: a build
 takes under a minute.
@@ -31,6 +31,8 @@ from rich.table import Table
 
 from flow.config import (INTERFACES, MULTIPLIER_KINDS, ROM_KINDS, STORAGE_KINDS, ConfigError, parse_config)
 from flow.fixedpoint import OVERFLOW_MODES, ROUNDING_MODES
+from flow.data import load_dataset
+from flow.estimate import estimate
 from flow.hls.plan import allowed_names
 from flow.parts import PARTS
 from flow.precision import resolve_precisions
@@ -132,11 +134,13 @@ def _part(rng: random.Random) -> str:
 
 
 def draw_valid(rng: random.Random, name: str, csv: dict[str, Path], refusals: dict) -> dict:
-    """Draws until the configuration checks accept one; each refusal's first reason is counted."""
+    """Draws until one passes the checks ``tsflow build`` makes before any training (the configuration's,
+    the data's and the plan's, which knows the data's channels); each refusal's first reason is counted."""
     for _ in range(ATTEMPTS):
         raw = draw(rng, name, csv)
         try:
-            parse_config(raw)
+            cfg = parse_config(raw)
+            estimate(cfg, n_features=len(load_dataset(cfg).features))
             return raw
         except ConfigError as exc:
             lines = [line.strip() for line in str(exc).splitlines()]
