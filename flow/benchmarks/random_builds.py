@@ -1,6 +1,6 @@
 """Randomised build check of the generator: configurations drawn across the schema, each built and C-simulated.
 
-    python -m flow.benchmarks.random_builds [--n 5] [--seed 11] [--keep DIR]
+    python -m flow.benchmarks.random_builds [--n 5] [--seed 11] [--jobs 1] [--keep DIR]
 
 Each configuration is one a user could write: data from any built-in series or a CSV (several columns, with
 or without a date column), window, horizon, scaling and inputs; d_model, heads, layers, FFN width, head and
@@ -23,6 +23,7 @@ import random
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -180,36 +181,41 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=5, help="configurations to draw and build")
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--jobs", type=int, default=1, help="builds at once (the draws stay those of the seed)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the configs and build folders here")
     args = ap.parse_args()
-    if args.n < 1:
-        ap.error(f"--n {args.n}: draw at least 1 configuration")
+    if args.n < 1 or args.jobs < 1:
+        ap.error(f"--n {args.n} --jobs {args.jobs}: each must be at least 1")
     if args.keep is not None and args.keep.exists() and any(args.keep.iterdir()):
         ap.error(f"--keep {args.keep}: the folder is not empty; give a new or empty one")
     rng = random.Random(args.seed)
-    table = Table(title=f"random builds, seed {args.seed}")
-    for col in ("#", "configuration", "exit", "C simulation"):
-        table.add_column(col)
-    failed: list[dict] = []
     refusals: dict = {}
-    console = Console(width=220)
     with tempfile.TemporaryDirectory(prefix="tsflow-random-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         csv = write_csv(work)
-        for i in range(args.n):
-            cfg = draw_valid(rng, f"random{args.seed}-{i}", csv, refusals)
+        drawn = [draw_valid(rng, f"random{args.seed}-{i}", csv, refusals) for i in range(args.n)]
+
+        def run(i: int) -> tuple[int, str, bool]:
+            cfg = drawn[i]
             path = work / f"{cfg['name']}.yaml"
             path.write_text(yaml.safe_dump(cfg, sort_keys=False))
             code, verdict, exact = build(path, work / cfg["name"])
-            if not exact:
-                failed.append(cfg)
-            table.add_row(str(i), summary(cfg), str(code), verdict)
             print(f"{i}: {summary(cfg)}: exit {code}: {verdict}", file=sys.stderr, flush=True)
-    console.print(table)
+            return code, verdict, exact
+
+        with ThreadPoolExecutor(args.jobs) as pool:  # each build is its own process
+            results = list(pool.map(run, range(args.n)))
+    table = Table(title=f"random builds, seed {args.seed}")
+    for col in ("#", "configuration", "exit", "C simulation"):
+        table.add_column(col)
+    for i, (cfg, (code, verdict, _)) in enumerate(zip(drawn, results)):
+        table.add_row(str(i), summary(cfg), str(code), verdict)
+    Console(width=220).print(table)
     if refusals:
         shown = ", ".join(f"{key} {count}" for key, count in sorted(refusals.items(), key=lambda kv: -kv[1]))
-        print(f"draws the configuration checks refused (drawn again): {sum(refusals.values())} ({shown})")
+        print(f"draws the checks before training refused (drawn again): {sum(refusals.values())} ({shown})")
+    failed = [cfg for cfg, (_, _, exact) in zip(drawn, results) if not exact]
     for cfg in failed:
         print(f"\n# {cfg['name']}: failed\n{yaml.safe_dump(cfg, sort_keys=False)}")
     print(f"{args.n - len(failed)} of {args.n} built and bit-exact")
