@@ -2,18 +2,27 @@
 
 Windows are cut inside each split, so no window of one split holds a row of another.  The scaler
 sees training rows only.
+
+What the run goes on with but the user should know (rows no split uses, gaps in the time stamps that windows
+span, rows filled in, a feature that never changes) is told once per run: through ``load_dataset``'s ``note``
+as ``warning: ...`` when a caller passes one, else as a ``DataWarning`` (Python's ``warnings``, which a
+command prints on stderr); ``Dataset.warnings`` keeps the texts.
 """
 from __future__ import annotations
 
 import csv
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .config import ConfigError
+
+
+class DataWarning(UserWarning):
+    """Something about the data the run goes on with (its text says what it costs and how to change it)."""
 
 
 @dataclass
@@ -60,6 +69,7 @@ class Dataset:
     test: Split
     rows: dict
     target_column: int  # the target's column in the scaler
+    warnings: list = field(default_factory=list)  # what load_dataset told (rows unused, gaps, ...)
 
     def denormalise(self, v: np.ndarray) -> np.ndarray:
         return self.scaler.inverse_column(np.asarray(v, dtype=np.float64), self.target_column)
@@ -196,20 +206,30 @@ def _columns(frame: pd.DataFrame, data_cfg) -> list[str]:
     return features
 
 
-def _where(data_cfg, frame: pd.DataFrame, row: int, column: str) -> tuple[str, str]:
-    """'<file>, line N, column C' of the cell at position ``row`` (file order) and its text as written."""
+def _source(data_cfg) -> str:
+    """The data a message is about: ``data.path = '<file>'`` or ``the built-in '<name>'``."""
+    return f"data.path = {data_cfg.path!r}" if data_cfg.source == "csv" else f"the built-in {data_cfg.dataset!r}"
+
+
+def _place(data_cfg, frame: pd.DataFrame, row: int, column: str) -> tuple[str, str]:
+    """'line N' (as an editor numbers the file's lines) of the row at position ``row`` (file order), and the text
+    of its cell in ``column`` as written."""
     if data_cfg.source != "csv":
-        return f"the built-in {data_cfg.dataset!r}, row {row + 1}, column {column!r}", str(frame[column].iloc[row])
+        return f"row {row + 1}", str(frame[column].iloc[row])
     records = list(_records(Path(data_cfg.path)))[1:]
     at = list(frame.columns).index(column)
     if len(records) == len(frame):
         line, cells = records[row]
-        return (f"data.path = {data_cfg.path!r}, line {line}, column {column!r}",
-                cells[at] if at < len(cells) else "")
+        return f"line {line}", cells[at] if at < len(cells) else ""
     # a file pandas split into rows differently: the data row's number, and the value pandas read
     value = frame[column].iloc[row]
-    return (f"data.path = {data_cfg.path!r}, data row {row + 1}, column {column!r}",
-            "" if pd.isna(value) else str(value))
+    return f"data row {row + 1}", "" if pd.isna(value) else str(value)
+
+
+def _where(data_cfg, frame: pd.DataFrame, row: int, column: str) -> tuple[str, str]:
+    """'<file>, line N, column C' of the cell at position ``row`` (file order) and its text as written."""
+    place, text = _place(data_cfg, frame, row, column)
+    return f"{_source(data_cfg)}, {place}, column {column!r}", text
 
 
 def _first_bad_cell(bad: np.ndarray, columns: list, frame: pd.DataFrame) -> tuple[int, str]:
@@ -240,11 +260,23 @@ def _values(frame: pd.DataFrame, features: list[str], data_cfg) -> np.ndarray:
     return values
 
 
+# row counts that sum to exactly 100 on data of at least this many rows are taken for percentages
+PERCENT_ROWS = 1000
+
+
 def split_rows(n: int, split_cfg) -> tuple[int, int, int]:
+    """Rows of train, val and test (in time order, from the first row): the row counts as given, or each
+    fraction of ``n`` rounded down."""
     if split_cfg.is_rows:
         sizes = (split_cfg.train, split_cfg.val, split_cfg.test)
         if sum(sizes) > n:
             raise ConfigError(f"invalid configuration: data.split asks for {sum(sizes)} rows; the data has {n}")
+        if sum(sizes) == 100 and n >= PERCENT_ROWS:
+            fractions = ", ".join(f"{k}: {v / 100:g}" for k, v in zip(("train", "val", "test"), sizes))
+            raise ConfigError(f"invalid configuration: data.split = {{train: {sizes[0]}, val: {sizes[1]}, test: "
+                              f"{sizes[2]}}}: row counts (integers) that sum to 100, of the {n:,} rows the data has, so "
+                              f"{n - 100:,} rows would be unused; if these are percentages, write fractions: "
+                              f"{{{fractions}}}; to use only 100 rows, cut the file to them")
         return sizes
     n_train = int(n * split_cfg.train)
     n_val = int(n * split_cfg.val)
@@ -283,25 +315,150 @@ def as_differences(s: Split, target_index: int, scale: np.ndarray) -> Split:
     return Split(x=np.concatenate([d, s.x[:, :, target_index:target_index + 1]], axis=2), y=s.y, last=s.last)
 
 
-def load_dataset(cfg) -> Dataset:
+def _duration(td: pd.Timedelta) -> str:
+    """'1 hour', '15 minutes', '7 days': a time step as a person writes it."""
+    seconds = td.total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return str(td)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'s' if count != 1 else ''}"
+
+
+def _stamps(frame: pd.DataFrame, data_cfg) -> pd.DatetimeIndex:
+    """The date column as time stamps in file order (in UTC when the file mixes UTC offsets); a cell that is
+    not a date is refused with its line."""
+    date = data_cfg.date_column
+    with warnings.catch_warnings():  # pandas warns when it parses each cell on its own: not the user's concern
+        warnings.simplefilter("ignore")
+        try:
+            dates = pd.to_datetime(frame[date], errors="coerce")
+        except ValueError:  # time stamps of several time zones: ordered as the same instants in UTC
+            dates = pd.to_datetime(frame[date], errors="coerce", utc=True)
+    if dates.isna().any():
+        where, text = _where(data_cfg, frame, int(np.argmax(dates.isna().to_numpy())), date)
+        raise ConfigError(f"invalid configuration: {where}: {text!r} is not a date (data.date_column = "
+                          f"{date!r}); fill in or remove that row, or set data.date_column: null if the "
+                          f"rows are in time order")
+    return pd.DatetimeIndex(dates)
+
+
+def _refuse_repeated(stamps: pd.DatetimeIndex, frame: pd.DataFrame, data_cfg) -> None:
+    """Two rows of one time stamp (also two UTC offsets that name the same instant) are refused, naming both."""
+    repeated = stamps.duplicated()
+    if not repeated.any():
+        return
+    second = int(np.argmax(repeated))
+    first = int(np.argmax(stamps == stamps[second]))
+    date = data_cfg.date_column
+    (line_a, text_a), (line_b, text_b) = (_place(data_cfg, frame, r, date) for r in (first, second))
+    same = f"{stamps[second]}" + (" once converted to UTC" if stamps.tz is not None and text_a != text_b else "")
+    more = f" ({_plural(int(repeated.sum()), 'row')} repeat an earlier one)" if repeated.sum() > 1 else ""
+    raise ConfigError(f"invalid configuration: {_source(data_cfg)}, column {date!r}: {line_a} ({text_a!r}) and "
+                      f"{line_b} ({text_b!r}) hold the same time stamp, {same}{more}; each time step must be one "
+                      f"row: remove or merge the repeated rows")
+
+
+def _gaps(stamps: pd.DatetimeIndex, order: np.ndarray, values: np.ndarray, frame: pd.DataFrame, data_cfg,
+          tell) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """Missing time steps in the sorted ``stamps`` (rows ``values``, file rows ``order``), as ``data.gaps`` says:
+    refused, filled in by linear interpolation, or allowed. The step is the most common difference between
+    consecutive stamps; a gap is a difference of 1.5 steps or more (a calendar's uneven months or leap years
+    are not gaps). Returns the rows, per row whether a gap precedes it, and with ``allow`` what was found (told
+    once the windows that span a gap are counted)."""
+    gap_before = np.zeros(len(values), dtype=bool)
+    if len(stamps) < 3:
+        return values, gap_before, None
+    diffs = np.diff(stamps.asi8)
+    kinds, counts = np.unique(diffs, return_counts=True)
+    step = kinds[np.argmax(counts)]  # the most common difference (the shortest of equally common ones)
+    missing = (np.floor(diffs / step + 0.5) - 1).astype(np.int64)
+    gaps = np.flatnonzero(missing >= 1)  # a gap between sorted rows g and g + 1
+    if len(gaps) == 0:
+        return values, gap_before, None
+    g = int(gaps[0])
+    date = data_cfg.date_column
+    step_text = _duration(stamps[int(np.argmax(diffs == step)) + 1] - stamps[int(np.argmax(diffs == step))])
+    (line_a, _), (line_b, _) = (_place(data_cfg, frame, int(order[r]), date) for r in (g, g + 1))
+    first = (f"the first: {stamps[g]} ({line_a}) is followed by {stamps[g + 1]} ({line_b}), "
+             f"{_plural(int(missing[g]), 'step')} missing")
+    total = int(missing[gaps].sum())
+    found = (f"the time stamps of {_source(data_cfg)} (data.date_column = {date!r}) have "
+             f"{_plural(len(gaps), 'gap')}, {_plural(total, 'missing step')} in all (the step, the most common "
+             f"difference between consecutive stamps, is {step_text}); {first}")
+    if data_cfg.gaps == "refuse":
+        raise ConfigError(f"invalid configuration: data.gaps = 'refuse': {found}; set data.gaps: fill to fill in the "
+                          f"missing steps by linear interpolation, or data.gaps: allow to cut windows across the gaps")
+    if data_cfg.gaps == "fill":
+        at = np.arange(len(values)) + np.concatenate([[0], np.cumsum(np.maximum(missing, 0))])  # rows' new places
+        grid = np.arange(at[-1] + 1)
+        filled = np.column_stack([np.interp(grid, at, values[:, j]) for j in range(values.shape[1])])
+        tell(f"data.gaps = 'fill': {found}; filled in {_plural(total, 'row')} by linear interpolation between the "
+             f"rows around each gap: the data has {len(filled):,} rows instead of {len(values):,}")
+        return filled, np.zeros(len(filled), dtype=bool), None
+    gap_before[gaps + 1] = True
+    return values, gap_before, found
+
+
+def _windows_across(gap_before: np.ndarray, bounds: list, span: int) -> tuple[int, int]:
+    """(windows that span a gap, all windows) over the splits ``bounds`` [(start, end)], a window being ``span``
+    consecutive rows: one spans a gap when a gap precedes any of its rows but the first."""
+    across = every = 0
+    for start, end in bounds:
+        n = end - start - span + 1
+        if n <= 0:
+            continue
+        c = np.concatenate([[0], np.cumsum(gap_before[start:end])])
+        s = np.arange(n)
+        across += int(np.count_nonzero(c[s + span] - c[s + 1]))
+        every += n
+    return across, every
+
+
+def _check_constant(train: np.ndarray, features: list[str], data_cfg, tell) -> None:
+    """A target that never changes on the training rows is refused (nothing to learn, every error 0); a feature
+    that never changes there is told (it carries nothing; its scale is taken as 1)."""
+    flat = [(f, float(train[0, j])) for j, f in enumerate(features) if np.ptp(train[:, j]) == 0]
+    for f, value in flat:
+        if f == data_cfg.target:
+            raise ConfigError(f"invalid configuration: data.target = {f!r}: the column is constant on the "
+                              f"{len(train):,} training rows of {_source(data_cfg)} (every value is {value:g}); a "
+                              f"model of a constant learns nothing and every error would read 0: choose a target "
+                              f"that varies, or give data.split.train rows where it does")
+    for f, value in flat:
+        if f != data_cfg.target:
+            tell(f"data.features: column {f!r} of {_source(data_cfg)} is constant on the {len(train):,} training rows "
+                 f"(every value is {value:g}): it carries no information to the model (its scale is taken as 1); "
+                 f"remove it from data.features")
+
+
+def load_dataset(cfg, note=None) -> Dataset:
+    """The windows of every split, scaled on the training rows. ``note(text)`` is told what the run goes on with
+    but the user should know, as ``warning: ...``; without ``note`` that is a ``DataWarning``."""
     data_cfg = cfg.data
+    told: list[str] = []
+
+    def tell(text: str) -> None:
+        told.append(text)
+        if note is not None:
+            note(f"warning: {text}")
+        else:
+            warnings.warn(text, DataWarning, stacklevel=3)
+
     frame, name = load_frame(data_cfg)
     features = _columns(frame, data_cfg)
     values = _values(frame, features, data_cfg)  # in file order, so a bad cell is named by its line
+    gap_before, gaps_allowed = np.zeros(len(values), dtype=bool), None
     if data_cfg.date_column is not None:
-        date = data_cfg.date_column
-        with warnings.catch_warnings():  # pandas warns when it parses each cell on its own: not the user's concern
-            warnings.simplefilter("ignore")
-            try:
-                dates = pd.to_datetime(frame[date], errors="coerce")
-            except ValueError:  # time stamps of several time zones: ordered as the same instants in UTC
-                dates = pd.to_datetime(frame[date], errors="coerce", utc=True)
-        if dates.isna().any():
-            where, text = _where(data_cfg, frame, int(np.argmax(dates.isna().to_numpy())), date)
-            raise ConfigError(f"invalid configuration: {where}: {text!r} is not a date (data.date_column = "
-                              f"{date!r}); fill in or remove that row, or set data.date_column: null if the "
-                              f"rows are in time order")
-        values = values[np.argsort(dates.to_numpy(), kind="stable")]  # time order, whatever the file's
+        stamps = _stamps(frame, data_cfg)
+        _refuse_repeated(stamps, frame, data_cfg)
+        order = np.argsort(stamps.asi8, kind="stable")
+        values = values[order]  # time order, whatever the file's
+        values, gap_before, gaps_allowed = _gaps(stamps[order], order, values, frame, data_cfg, tell)
     n_train, n_val, n_test = split_rows(len(values), data_cfg.split)
     need = data_cfg.window + data_cfg.horizon
     for label, n in (("train", n_train), ("val", n_val), ("test", n_test)):
@@ -309,8 +466,20 @@ def load_dataset(cfg) -> Dataset:
             raise ConfigError(f"invalid configuration: data.split.{label}: {n} rows, fewer than "
                               f"data.window + data.horizon ({need}); the data has {len(values)} rows: give "
                               f"data.split.{label} more of them, or use a smaller data.window or more data")
-    parts = (values[:n_train], values[n_train:n_train + n_val], values[n_train + n_val:n_train + n_val + n_test])
+    used = n_train + n_val + n_test
+    if data_cfg.split.is_rows and used < len(values):
+        tell(f"data.split: the row counts {n_train:,} + {n_val:,} + {n_test:,} = {used:,} use {used:,} of the "
+             f"{len(values):,} rows of {_source(data_cfg)}: the last {len(values) - used:,} rows (in time order) are "
+             f"in no split; give larger row counts, or fractions that sum to 1, to use them")
+    bounds = [(0, n_train), (n_train, n_train + n_val), (n_train + n_val, used)]
+    parts = tuple(values[a:b] for a, b in bounds)
     train = parts[0]
+    if gaps_allowed is not None:
+        across, every = _windows_across(gap_before, bounds, data_cfg.window + data_cfg.horizon)
+        tell(f"{gaps_allowed}; {across:,} of the {every:,} windows span a gap, as if the rows around it were one step "
+             f"apart (data.gaps: allow, the default); set data.gaps: fill to fill in the missing steps by linear "
+             f"interpolation, or data.gaps: refuse to stop at gaps")
+    _check_constant(train, features, data_cfg, tell)
     with np.errstate(over="ignore", invalid="ignore"):
         if data_cfg.scaling == "standard":
             offset, scale = train.mean(axis=0), train.std(axis=0)
@@ -332,4 +501,4 @@ def load_dataset(cfg) -> Dataset:
         channels, channel = [f"d_{f}" for f in features] + [data_cfg.target], len(features)
     return Dataset(name=name, features=channels, target=data_cfg.target, target_index=channel,
                    scaler=scaler, train=splits[0], val=splits[1], test=splits[2],
-                   rows={"train": n_train, "val": n_val, "test": n_test}, target_column=target_index)
+                   rows={"train": n_train, "val": n_val, "test": n_test}, target_column=target_index, warnings=told)

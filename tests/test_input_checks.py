@@ -243,3 +243,237 @@ def test_the_cli_refuses_a_softmax_rounding_key(tmp_path):
     raw = {**TINY, "quantization": {"bits": 8, "layers": {"enc0.softmax": {"output": {"rounding": "trn"}}}}}
     msg = _refused_by_build(tmp_path, yaml.safe_dump(raw))
     assert "quantization.layers.enc0.softmax.output.rounding = 'trn': has no effect" in msg
+
+
+# --- the data: a CSV of hourly rows, value v and a second column w -----------------------------------------------
+
+def _hours(n: int, start: str = "2020-01-01T00") -> list:
+    return list(np.datetime64(start) + np.arange(n).astype("timedelta64[h]"))
+
+
+def _csv(path, stamps, v, w=None, header="date,v,w"):
+    """date,v,w rows (w: the row number mod 5 unless given); written in the order given."""
+    w = [i % 5 for i in range(len(v))] if w is None else w
+    path.write_text(header + "\n" + "".join(f"{str(t).replace('T', ' ')},{a},{b}\n" for t, a, b in zip(stamps, v, w)))
+    return path
+
+
+def _raw(path, **data) -> dict:
+    raw = small_raw()
+    raw["data"] = {"source": "csv", "inputs": "levels", "path": str(path), "target": "v", "features": None,
+                   "window": 8, **data}
+    return raw
+
+
+def _load(raw):
+    """load_dataset through a note: (dataset, the notes it was told)."""
+    from flow.data import load_dataset
+
+    notes = []
+    ds = load_dataset(parse_config(raw), note=notes.append)
+    return ds, notes
+
+
+def _data_error(raw) -> str:
+    from flow.data import load_dataset
+
+    with pytest.raises(ConfigError) as exc:
+        load_dataset(parse_config(raw), note=lambda text: None)
+    return str(exc.value)
+
+
+# --- 3. the split's rows -----------------------------------------------------------------------------------------
+
+def test_row_counts_that_leave_rows_unused_say_how_many(tmp_path):
+    csv = _csv(tmp_path / "s.csv", _hours(200), [(i * 7) % 13 for i in range(200)])
+    ds, notes = _load(_raw(csv, split={"train": 100, "val": 40, "test": 40}))
+    assert ds.rows == {"train": 100, "val": 40, "test": 40}
+    # 200 rows, 180 in the splits: the last 20 are in none
+    assert len(notes) == 1 and notes[0].startswith("warning: data.split:")
+    assert "100 + 40 + 40 = 180 use 180 of the 200 rows" in notes[0] and "the last 20 rows" in notes[0]
+    assert str(csv) in notes[0] and ds.warnings == [notes[0].removeprefix("warning: ")]
+
+
+def test_without_a_note_the_warning_is_a_python_warning(tmp_path):
+    from flow.data import DataWarning, load_dataset
+
+    csv = _csv(tmp_path / "s.csv", _hours(200), [(i * 7) % 13 for i in range(200)])
+    with pytest.warns(DataWarning, match="the last 20 rows"):
+        load_dataset(parse_config(_raw(csv, split={"train": 100, "val": 40, "test": 40})))
+
+
+def test_row_counts_that_use_every_row_and_fractions_say_nothing(tmp_path):
+    csv = _csv(tmp_path / "s.csv", _hours(200), [(i * 7) % 13 for i in range(200)])
+    for split in ({"train": 120, "val": 40, "test": 40}, {"train": 0.6, "val": 0.2, "test": 0.2}):
+        ds, notes = _load(_raw(csv, split=split))
+        assert notes == [] and ds.warnings == [] and ds.rows == {"train": 120, "val": 40, "test": 40}
+
+
+def test_row_counts_that_look_like_percentages_are_refused_with_the_fractions_to_write():
+    """The issue's case: the built-in series (8,759 rows) with {train: 60, val: 20, test: 20}."""
+    raw = small_raw()
+    raw["data"]["split"] = {"train": 60, "val": 20, "test": 20}
+    msg = _data_error(raw)
+    assert "data.split = {train: 60, val: 20, test: 20}: row counts (integers) that sum to 100" in msg
+    assert "of the 8,759 rows the data has, so 8,659 rows would be unused" in msg  # 8,759 - 100
+    assert "write fractions: {train: 0.6, val: 0.2, test: 0.2}" in msg
+
+
+def test_a_hundred_rows_of_a_short_file_are_row_counts(tmp_path):
+    """100 of 999 rows: not taken for percentages (the data is under 1,000 rows), but told: 899 rows unused."""
+    csv = _csv(tmp_path / "s.csv", _hours(999), [(i * 7) % 13 for i in range(999)])
+    ds, notes = _load(_raw(csv, split={"train": 60, "val": 20, "test": 20}))
+    assert ds.rows == {"train": 60, "val": 20, "test": 20}
+    assert len(notes) == 1 and "the last 899 rows" in notes[0]
+
+
+# --- 4. columns that never change ----------------------------------------------------------------------------------
+
+def test_a_constant_target_is_refused_naming_the_column_file_and_value(tmp_path):
+    # v is 5 on the 120 training rows (0.6 of 200) and varies after them
+    csv = _csv(tmp_path / "s.csv", _hours(200), [5] * 120 + list(range(80)))
+    msg = _data_error(_raw(csv))
+    assert "data.target = 'v': the column is constant on the 120 training rows" in msg
+    assert f"data.path = {str(csv)!r}" in msg and "(every value is 5)" in msg
+
+
+def test_a_target_constant_outside_the_training_rows_is_fine(tmp_path):
+    csv = _csv(tmp_path / "s.csv", _hours(200), list(range(120)) + [7] * 80)
+    ds, notes = _load(_raw(csv))
+    assert notes == [] and ds.rows["train"] == 120
+
+
+def test_a_constant_feature_is_told_and_kept(tmp_path):
+    csv = _csv(tmp_path / "s.csv", _hours(200), [(i * 7) % 13 for i in range(200)], w=[2.5] * 200)
+    ds, notes = _load(_raw(csv))
+    assert ds.features == ["v", "w"]
+    assert len(notes) == 1 and "data.features: column 'w'" in notes[0]
+    assert "constant on the 120 training rows (every value is 2.5)" in notes[0]
+    assert "carries no information" in notes[0] and "remove it from data.features" in notes[0]
+
+
+# --- 5. the time stamps: gaps, repeats, UTC offsets ---------------------------------------------------------------
+
+def _with_a_gap(tmp_path, v=None):
+    """200 hourly rows less the 10 hours 2020-01-03 02:00 .. 11:00 (rows 50..59): 190 rows, one gap between
+    line 51 (2020-01-03 01:00) and line 52 (2020-01-03 12:00)."""
+    keep = [i for i in range(200) if not 50 <= i < 60]
+    stamps = _hours(200)
+    v = [(i * 7) % 13 for i in range(200)] if v is None else v
+    return _csv(tmp_path / "gaps.csv", [stamps[i] for i in keep], [v[i] for i in keep], [i % 5 for i in keep])
+
+
+def test_a_gap_is_allowed_by_default_and_told_with_the_windows_that_span_it(tmp_path):
+    ds, notes = _load(_raw(_with_a_gap(tmp_path)))
+    assert ds.rows == {"train": 114, "val": 38, "test": 38}  # 0.6, 0.2, 0.2 of 190 rows
+    assert len(notes) == 1
+    note = notes[0]
+    assert "1 gap, 10 missing steps in all" in note and "is 1 hour" in note
+    assert "2020-01-03 01:00:00 (line 51) is followed by 2020-01-03 12:00:00 (line 52), 10 steps missing" in note
+    # a window is 9 rows (window 8, horizon 1); the gap precedes sorted row 50, in the training rows 0..113: the
+    # windows starting at rows 42..49 span it (8); windows: 114 - 8 + 38 - 8 + 38 - 8 = 166
+    assert "8 of the 166 windows span a gap" in note and "data.gaps: fill" in note
+
+
+def test_gaps_refuse_names_the_first_gap_the_count_and_the_options(tmp_path):
+    msg = _data_error(_raw(_with_a_gap(tmp_path), gaps="refuse"))
+    assert msg.startswith("invalid configuration: data.gaps = 'refuse': the time stamps of data.path")
+    assert "1 gap, 10 missing steps in all" in msg
+    assert "2020-01-03 01:00:00 (line 51) is followed by 2020-01-03 12:00:00 (line 52)" in msg
+    assert "data.gaps: fill" in msg and "data.gaps: allow" in msg
+
+
+def test_gaps_fill_interpolates_the_missing_rows_and_says_how_many(tmp_path):
+    ramp = [float(3 * i) for i in range(200)]  # a straight line: linear interpolation gives the missing rows back
+    ds, notes = _load(_raw(_with_a_gap(tmp_path, v=ramp), gaps="fill"))
+    assert ds.rows == {"train": 120, "val": 40, "test": 40}  # 190 rows + 10 filled = 200
+    assert len(notes) == 1 and "filled in 10 rows by linear interpolation" in notes[0]
+    assert "the data has 200 rows instead of 190" in notes[0]
+    # training targets: rows 8..119 of the complete ramp, the filled ones (50..59) included
+    assert np.allclose(ds.denormalise(ds.train.y), ramp[8:120])
+
+
+def test_a_monthly_calendar_has_no_gaps(tmp_path):
+    """Months of 28 to 31 days, leap year included: the step is 31 days, no difference is 1.5 steps."""
+    stamps = [np.datetime64(f"{2019 + m // 12}-{m % 12 + 1:02d}-01") for m in range(60)]
+    ds, notes = _load(_raw(_csv(tmp_path / "m.csv", stamps, [(i * 7) % 13 for i in range(60)]), window=4,
+                           gaps="refuse"))
+    assert notes == [] and ds.rows["train"] == 36
+
+
+def test_no_gap_check_without_a_date_column(tmp_path):
+    csv = tmp_path / "plain.csv"
+    csv.write_text("v,w\n" + "".join(f"{(i * 7) % 13},{i % 5}\n" for i in range(200)))
+    ds, notes = _load(_raw(csv, date_column=None))
+    assert notes == [] and ds.rows["train"] == 120
+
+
+def test_a_repeated_time_stamp_is_refused_naming_both_lines(tmp_path):
+    stamps = _hours(200)
+    stamps[30] = stamps[20]  # line 32 repeats line 22's stamp (the header is line 1)
+    msg = _data_error(_raw(_csv(tmp_path / "s.csv", stamps, [(i * 7) % 13 for i in range(200)])))
+    assert "column 'date': line 22 ('2020-01-01 20') and line 32 ('2020-01-01 20') hold the same time stamp, " \
+           "2020-01-01 20:00:00" in msg
+    assert "remove or merge the repeated rows" in msg
+
+
+def test_two_utc_offsets_of_one_instant_are_refused(tmp_path):
+    """02:00+01:00 is 01:00 UTC: the same instant as the row before it."""
+    csv = tmp_path / "tz.csv"
+    rows = [f"2020-01-01 {h:02d}:00+00:00,{(h * 7) % 13},{h % 5}" for h in range(2)]
+    rows += ["2020-01-01 02:00+01:00,4,4"]
+    rows += [f"2020-01-{1 + h // 24:02d} {h % 24:02d}:00+00:00,{(h * 7) % 13},{h % 5}" for h in range(2, 60)]
+    csv.write_text("date,v,w\n" + "\n".join(rows) + "\n")
+    msg = _data_error(_raw(csv, window=4))
+    assert "line 3 ('2020-01-01 01:00+00:00') and line 4 ('2020-01-01 02:00+01:00') hold the same time stamp, " \
+           "2020-01-01 01:00:00+00:00 once converted to UTC" in msg
+
+
+def test_utc_offsets_that_do_not_collide_are_put_in_time_order(tmp_path):
+    csv = tmp_path / "tz.csv"
+    # 60 hours in UTC, every other one written in UTC+02:00 (the same instant two hours later on the clock)
+    rows = [(f"2020-01-{1 + h // 24:02d} {h % 24:02d}:00+00:00" if h % 2 else
+             f"2020-01-{1 + (h + 2) // 24:02d} {(h + 2) % 24:02d}:00+02:00") + f",{h},{h % 5}" for h in range(60)]
+    csv.write_text("date,v,w\n" + "\n".join(rows) + "\n")
+    ds, notes = _load(_raw(csv, window=4))
+    assert notes == []
+    assert np.rint(ds.denormalise(ds.train.y)).astype(int).tolist() == list(range(4, 36))  # v = the hour, in order
+
+
+def test_the_builtin_series_miss_one_hour_and_say_so():
+    """seattle-temps has no 2010-03-14 03:00 (the change to summer time): 1 gap; the default build goes on."""
+    from flow.data import load_dataset
+
+    notes = []
+    ds = load_dataset(load_config(REPO / "configs" / "default.yaml"), note=notes.append)
+    assert ds.rows == {"train": 5255, "val": 1751, "test": 1751}  # as before the check: nothing filled
+    assert len(notes) == 1
+    # 8,759 rows; rows 1,731 and 1,732 (02:00, 04:00); windows of 25 rows starting at 0-based rows 1,707..1,730
+    # span it (24); windows: 5,255 - 24 + 2 * (1,751 - 24) = 8,685
+    assert "2010-03-14 02:00:00 (row 1731) is followed by 2010-03-14 04:00:00 (row 1732)" in notes[0]
+    assert "24 of the 8,685 windows span a gap" in notes[0]
+
+
+def test_gaps_with_no_date_column_is_refused_as_doing_nothing(tmp_path):
+    msg = _parse_error(_raw(tmp_path / "x.csv", date_column=None, gaps="fill"))
+    assert "data.gaps = 'fill' is set, but data.date_column is null" in msg
+
+
+# --- what the command line shows -----------------------------------------------------------------------------------
+
+def test_tsflow_build_prints_the_data_warnings(tmp_path):
+    """The warnings come before anything else can stop the build (here the estimate: 32 DSP lanes)."""
+    keep = [i for i in range(200) if not 50 <= i < 60]
+    stamps = _hours(200)
+    _csv(tmp_path / "s.csv", [stamps[i] for i in keep], [(i * 7) % 13 for i in keep])
+    raw = {**TINY, "data": {"source": "csv", "path": "s.csv", "target": "v", "window": 8, "inputs": "levels",
+                            "split": {"train": 100, "val": 40, "test": 40}},
+           "model": {"d_model": 16, "heads": 1, "layers": 1, "ffn": 64, "predict_delta": False},
+           "hls": {"default_multiplier": "dsp", "default_parallelism": 32}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    done = _tsflow(tmp_path, "build", "c.yaml", "--out", "b")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "does not fit" in done.stderr
+    assert "the last 10 rows (in time order) are in no split" in done.stderr  # 190 rows, 180 used
+    assert "1 gap, 10 missing steps in all" in done.stderr
+    assert done.stderr.index("in no split") < done.stderr.index("error:")

@@ -297,6 +297,23 @@ CASES = [
          ["data.target = 'load'", "not a column", "v, w"]),
     Case("csv-feature-not-a-column", ["train", "c.yaml", "--out", "r"],
          both(csv_rows(), csv_config(features=["v", "x"])), ["data.features", "'x'", "allowed: v, w"]),
+    Case("csv-repeated-stamp", ["train", "c.yaml", "--out", "r"], csv_rows(edit={12: "2020-01-01 05:00,1,2"}),
+         ["s.csv", "column 'date': line 7 ('2020-01-01 05:00') and line 12 ('2020-01-01 05:00') hold the same time "
+                   "stamp", "remove or merge"]),
+    Case("csv-gap-refused", ["train", "c.yaml", "--out", "r"],
+         both(file("s.csv", "date,v,w\n" + "".join(f"2020-01-{1 + i // 24:02d} {i % 24:02d}:00,{i % 7},{i % 5}\n"
+                                                    for i in range(200) if not 50 <= i < 60)),
+              csv_config(gaps="refuse")),
+         ["data.gaps = 'refuse'", "s.csv", "1 gap, 10 missing steps",
+          "2020-01-03 01:00:00 (line 51) is followed by 2020-01-03 12:00:00 (line 52)", "data.gaps: fill"]),
+    Case("csv-constant-target", ["train", "c.yaml", "--out", "r"],
+         both(file("s.csv", "date,v,w\n" + "".join(f"2020-01-{1 + i // 24:02d} {i % 24:02d}:00,3.5,{i % 5}\n"
+                                                    for i in range(200))), csv_config()),
+         ["data.target = 'v'", "constant on the 120 training rows", "s.csv", "every value is 3.5"]),
+    Case("split-percent-row-counts", ["train", "c.yaml", "--out", "r"],
+         config(data={"split": {"train": 60, "val": 20, "test": 20}}),
+         ["data.split = {train: 60, val: 20, test: 20}", "8,659 rows would be unused",
+          "write fractions: {train: 0.6, val: 0.2, test: 0.2}"]),
     # --- output folders, interrupted runs
     Case("out-under-a-file", ["train", "c.yaml", "--out", "f/sub"], both(config(), file("f")),
          ["cannot create the output folder", "f/sub", "Not a directory"]),
