@@ -15,6 +15,7 @@ from typing import Callable, Union
 from .config import ConfigError, FlowConfig, load_config as _load_yaml, parse_config  # noqa: F401 (ConfigError: api.ConfigError)
 from .csim import CSimReport
 from .estimate import Estimate
+from .runs import FolderBusy, NotRecorded  # noqa: F401 (raised by csim, export, build: api.FolderBusy, ...)
 
 ConfigSource = Union[FlowConfig, str, Path, dict]
 Report = Callable[[str, int, int, dict], None]  # (phase, epoch, epochs, logs) after each epoch
@@ -67,7 +68,7 @@ def train(config: ConfigSource, out: str | Path, force: bool = False, report: Re
 
     cfg = load_config(config)
     note = note or (lambda text: None)
-    with staged_output(Path(out), force, note=note) as stage:
+    with staged_output(Path(out), force, note=note, manifest=True) as stage:
         ds = load_dataset(cfg)
         note(f"data {ds.name}: {len(ds.features)} feature(s) -> {ds.target}; windows train {len(ds.train.y):,}, "
              f"val {len(ds.val.y):,}, test {len(ds.test.y):,}")
@@ -87,30 +88,39 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
     ``cpp_lines``, ``hls_model``: hls4ml's model of ``OUT/hls``). A C simulation that is not bit-exact raises ``NotBitExact`` (its ``result`` holds the
     report) and leaves ``out.partial`` marked FAILED, never a folder that looks complete.
     ``checked(estimate)`` sees the estimate when the fit check runs, before any training."""
-    from .runs import staged_output
+    from .runs import staged_output, trained_model
 
     cfg = load_config(config)
     factors = calibration_of(calibration, cfg)
-    with staged_output(Path(out), force, note=note) as stage:
+    if trained is not None:
+        given, trained = Path(trained), trained_model(Path(trained))
+        if trained != given and note:
+            note(f"reusing the trained model of the build folder {given} ({trained})")
+    with staged_output(Path(out), force, note=note, manifest=True) as stage:
         from .build import build as run_build  # TensorFlow, loaded once config and folder are good
 
-        result = run_build(cfg, stage, Path(trained) if trained else None, report=report,
-                           allow_overflow=allow_overflow, calibration=factors, jobs=jobs, note=note, checked=checked)
+        result = run_build(cfg, stage, trained, report=report, allow_overflow=allow_overflow, calibration=factors,
+                           jobs=jobs, note=note, checked=checked)
         if not result.csim.bit_exact:
             raise NotBitExact(f"C simulation is not bit-exact; details in {stage / 'csim.json'}", result)
     result.hls_model.config.config["OutputDir"] = str(Path(out).resolve() / "hls")  # OUT.partial became OUT
     return result
 
 
-def csim(folder: str | Path, jobs: int | None = None) -> CSimReport:
+def csim(folder: str | Path, jobs: int | None = None, verdict: Callable[[CSimReport], None] | None = None,
+         note: Note | None = None) -> CSimReport:
     """Re-run the C simulation of a build folder over the whole test split, against a freshly computed
-    reference; ``report.bit_exact`` is the verdict."""
-    from .runs import check_build_folder
+    reference; ``report.bit_exact`` is the verdict. ``verdict(report)`` sees it before anything is written
+    into the folder; a folder that cannot be written raises ``NotRecorded`` after the simulation (its
+    ``result`` is the report). The folder is locked while it runs: a folder another process holds raises
+    ``FolderBusy`` naming it."""
+    from .runs import check_build_folder, using_folder
 
     check_build_folder(Path(folder))  # before TensorFlow loads: a wrong or damaged folder is refused at once
-    from .build import rerun_csim
+    with using_folder(Path(folder)):
+        from .build import rerun_csim
 
-    return rerun_csim(Path(folder), jobs)
+        return rerun_csim(Path(folder), jobs, verdict=verdict, note=note)
 
 
 def export(folder: str | Path, run: bool = False, force: bool = False, report: Note | None = None,

@@ -157,19 +157,64 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     return BuildResult(est, csim, seconds, lines, project.hls_model)
 
 
-def rerun_csim(folder: Path, jobs: int | None = None) -> CSimReport:
-    """Re-run the C simulation of a built project against a freshly computed reference."""
+def rerun_csim(folder: Path, jobs: int | None = None, verdict=None, note=None) -> CSimReport:
+    """Re-run the C simulation of a built project against a freshly computed reference.
+
+    ``verdict(report)`` sees the result as soon as the simulation ends, before anything is written. A
+    project that must be compiled again in a folder that cannot be written is simulated in a temporary
+    copy of ``hls/`` (``note`` is told). Writing ``csim.json`` and the report comes last; when that fails
+    (read-only, full) ``NotRecorded`` says so and carries the result.
+    """
+    import shutil
+    import tempfile
+
+    from .csim import testbench_is_current
+    from .runs import NotRecorded, not_writable, record_written
+
+    note = note or (lambda text: None)
     folder = Path(folder)
     check_build_folder(folder)
     checkpoint = load_trained(folder / "model")
     ds = load_dataset(checkpoint.cfg)
     ref = reference_trace(checkpoint.resolved, checkpoint.model, ds.target_index, ds)
+    with tempfile.TemporaryDirectory(prefix="tsflow-csim-") as tmp:
+        hls = folder / "hls"
+        blocked = None if testbench_is_current(hls) else not_writable(hls)
+        if blocked is not None:
+            note(f"{hls} cannot be written ({blocked.strerror or blocked}): the testbench is compiled and run in a "
+                 f"temporary copy of it")
+            hls = Path(tmp, "hls")
+            shutil.copytree(folder / "hls", hls, symlinks=True)
+            for path in [hls, *hls.rglob("*")]:  # the copy keeps the modes: make it writable
+                if not path.is_symlink():
+                    path.chmod(path.stat().st_mode | 0o200)
+        try:
+            csim = run_csim(hls, ref, jobs=jobs)
+        except CSimError as exc:  # the earlier verdict no longer holds for this folder
+            try:
+                (folder / "csim.json").write_text(json.dumps({"bit_exact": False, "error": str(exc)}, indent=2))
+                write_report(folder)
+            except OSError as written:
+                raise CSimError(f"{exc}\n(and {folder / 'csim.json'} could not be updated: {written.filename}: "
+                                f"{written.strerror or written}; it still holds the earlier verdict)") from None
+            raise
+        except OSError as exc:  # the project folder, written under the run (or a file of it unreadable)
+            raise ConfigError(f"the C simulation of {folder} could not run: {exc.filename}: {exc.strerror or exc}") \
+                from None
+    if verdict:
+        verdict(csim)
     try:
-        csim = run_csim(folder / "hls", ref, jobs=jobs)
-    except CSimError as exc:  # the earlier verdict no longer holds for this folder
-        (folder / "csim.json").write_text(json.dumps({"bit_exact": False, "error": str(exc)}, indent=2))
+        (folder / "csim.json").write_text(json.dumps(csim.to_dict(), indent=2))
+    except OSError as exc:
+        raise NotRecorded(f"the verdict above was not recorded: {folder / 'csim.json'} could not be written "
+                          f"({exc.strerror or exc}); it still holds the earlier verdict, and report.html too. Make "
+                          f"{folder} writable and run 'tsflow csim' again, or copy it (cp -r) and run it on the "
+                          f"copy", csim) from None
+    try:
         write_report(folder)
-        raise
-    (folder / "csim.json").write_text(json.dumps(csim.to_dict(), indent=2))
-    write_report(folder)
+    except OSError as exc:
+        raise NotRecorded(f"{folder / 'csim.json'} holds the verdict above, but the report could not be written "
+                          f"({exc.filename}: {exc.strerror or exc}); run 'python -m flow.report {folder}' once the "
+                          f"folder can be written", csim) from None
+    record_written(folder, ["csim.json", "report.html", "hls/csim.bin", "hls/csim.bin.stamp"], ["report"])
     return csim

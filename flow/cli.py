@@ -124,7 +124,8 @@ _jobs_option = click.option(
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Build folder: model/, hls/ (the HLS project), csim.json, build.json.")
 @click.option("--trained", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Reuse the model of a 'tsflow train' folder trained from the same configuration.")
+              help="Reuse the model of a 'tsflow train' folder (or of a build folder: its model/) trained "
+                   "from the same configuration.")
 @click.option("--force", is_flag=True, help="Replace an existing build folder.")
 @click.option("--allow-overflow", is_flag=True, help="Build even if the estimate exceeds the target part.")
 @click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -169,15 +170,19 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
 @_jobs_option
 def csim(folder: Path, jobs: int | None):
     """Re-run the C simulation of a build folder over the whole test split."""
+    def verdict(result):  # printed before anything is written into the folder
+        if result.reused_binary:
+            _note("reusing the compiled testbench (firmware, testbench and compiler unchanged)")
+        _csim_summary(result)
+
     try:
-        result = api.csim(folder, jobs)
+        result = api.csim(folder, jobs, verdict=verdict, note=_note)
+    except api.NotRecorded as exc:  # the verdict is printed; it could not be written: exit 1 if not bit-exact, else 2
+        _fail(exc, 2 if exc.result is None or exc.result.bit_exact else 1)
     except ConfigError as exc:
         _fail(exc)
     except CSimError as exc:
         _fail(exc, 1)
-    if result.reused_binary:
-        _note("reusing the compiled testbench (firmware, testbench and compiler unchanged)")
-    _csim_summary(result)
     sys.exit(0 if result.bit_exact else 1)
 
 

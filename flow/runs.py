@@ -1,36 +1,64 @@
-"""Output folders that are either complete or clearly marked failed, never silently overwritten.
+"""Output folders that are either complete or clearly marked failed, never silently overwritten, and
+that one process at a time writes.
 
 Work goes into ``DIR.partial`` (with a ``RUNNING`` marker while the run works); only a finished stage
 renames it to ``DIR``. A run that fails leaves ``DIR.partial`` with a ``FAILED`` file naming the error.
 
+One owner at a time: a process that writes a folder holds an OS lock on it (``flock`` on the folder
+itself: it needs no file, works on a read-only folder, and ends with the process, however it ends).
+A run holds ``DIR.partial`` from before it exists (it is made under a hidden name, locked, then
+renamed), and ``DIR`` when it replaces one; ``tsflow csim`` and ``tsflow export`` hold the build folder
+they write into (``using_folder``). A folder another process holds is never taken, even with ``force``:
+the refusal names the holder (its pid from ``/proc/locks`` where there is one, with its ``RUNNING``
+marker's start time when it has one).
+
 What an existing folder may be replaced with:
 
 * ``DIR`` that tsflow made (a build folder or a train folder) only with ``force``; an empty ``DIR`` is
-  simply used; anything else is never touched, even with ``force``.
-* ``DIR.partial`` of tsflow's own failed run (``FAILED``), or of a run on this machine whose process
-  no longer exists, is replaced by the rerun without ``force`` (``note`` is told so). One whose run may
-  still be working (``RUNNING``) needs ``force``; one without either marker is never touched.
+  simply used; anything else is never touched, even with ``force``. A run with ``manifest`` (the builds
+  and trainings of the commands) writes ``DIR/manifest.json``, the files it wrote; with ``force`` it
+  refuses a folder holding files that tsflow did not write (``foreign_files``), naming them. A folder
+  without a manifest (made before there was one) is judged by its top-level names: what a build or a
+  training writes, and the vendor tools' outputs of ``tsflow export --run``.
+* ``DIR.partial`` of tsflow's own failed run (``FAILED``), or of a run whose process no longer exists
+  (the lock is free and, on this machine, no such pid), is replaced by the rerun without ``force``
+  (``note`` is told so). One whose marker names a live process but that nobody locks (a run of an older
+  tsflow, or a reused pid) needs ``force``; one without either marker is never touched.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
+import secrets
 import shutil
 import socket
+import sys
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from .config import ConfigError
 
 FAILED = "FAILED"
 RUNNING = "RUNNING"
+MANIFEST = "manifest.json"  # the files tsflow wrote in a build or train folder
+MARKERS = (FAILED, RUNNING, MANIFEST)
 # what flow.training.checkpoint.save_trained writes (not imported from there: that would load TensorFlow)
 TRAINED_FILES = ("metrics.json", "model.weights.h5", "config.yaml")
 BUILD_RESULTS = ("build.json", "csim.json")  # beside hls/ in a build folder
 # what re-running the C simulation reads of a build folder (flow/training/checkpoint.py and flow/hls/project.py write them)
 CSIM_NEEDS = ("model/config.yaml", "model/dataset.json", "model/model.weights.h5", "hls/firmware/tsflow_model.cpp",
               "hls/tsflow_tb.cpp", "hls/tb_data/inputs.bin", "hls/tb_data/expected.bin")
+# a folder without a manifest: the top-level names tsflow train / build / csim / export (and the vendor tools
+# export --run starts) write; what is below them is taken as theirs
+KNOWN_NAMES = (
+    *TRAINED_FILES, "binary_points.yaml", "dataset.json", "integer_params.npz", "history.json",  # train
+    "model", "hls", "estimate.json", "plan.json", "csim.json", "build.json", "report.html", "report",  # build, csim
+    "vivado_scripts", "sw", "system_estimate.json", "synthesis.json", "calibration.json", "logs", "reports",
+    "hls_prj", "vivado_ip", "block_design", ".Xil", *MARKERS)  # export (--run, --block-design)
+KNOWN_PATTERNS = ("vivado*.jou", "vivado*.log", "vivado*.str", "vitis_hls*.log", "vivado_hls*.log")  # the tools' own
+SHOWN = 5  # foreign files named in a refusal; the rest are counted
 
 BUILD, TRAIN, FAILED_RUN, RUNNING_RUN, ABANDONED_RUN, EMPTY = (
     "a tsflow build folder", "a tsflow train folder", "a failed tsflow run", "a tsflow run in progress",
@@ -48,6 +76,182 @@ class NotTsflowFolder(OutputExists):
 class OutputNotWritable(ConfigError):
     """The output folder cannot be created where it was asked for."""
 
+
+class FolderBusy(ConfigError):
+    """Another live process holds the folder's lock: never taken, even with --force."""
+
+    def __init__(self, message: str, holder: dict | None = None):
+        super().__init__(message)
+        self.holder = holder or {}
+
+
+class NotRecorded(ConfigError):
+    """A command finished its work but could not write its result into the folder (read-only, full, ...);
+    ``result`` is what it computed."""
+
+    def __init__(self, message: str, result=None):
+        super().__init__(message)
+        self.result = result
+
+
+# ------------------------------------------------------------------------------------------- the locks
+
+_held: dict[tuple[int, int], list] = {}  # (st_dev, st_ino) of a folder this process locks -> [fd, depth]
+
+
+def _key(folder: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _try_lock(folder: Path) -> int | None:
+    """An fd holding an exclusive lock on ``folder``; None if another process holds it. Where the file
+    system has no locks (or the folder cannot be opened) the fd is returned unlocked: nothing to do better."""
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except OSError as exc:
+        if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            os.close(fd)
+            raise
+    return fd
+
+
+def _lock_pids(folder: Path) -> list[int]:
+    """The pids holding a flock on ``folder`` (Linux: /proc/locks), empty where that cannot be read."""
+    try:
+        st = os.stat(folder)
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return []
+    ident = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    pids = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == ident and fields[4].isdigit():
+            pids.append(int(fields[4]))
+    return pids
+
+
+def _process(pid: int) -> dict:
+    """What /proc says of a process: its command line and start time (empty where there is no /proc)."""
+    out = {"pid": pid}
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        words = [w.decode(errors="replace") for w in cmd if w]
+        if words:
+            out["command"] = " ".join([Path(words[0]).name, *words[1:]])
+        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        out["started"] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(boot + ticks / os.sysconf("SC_CLK_TCK")))
+    except (OSError, ValueError, IndexError, StopIteration):
+        pass
+    return out
+
+
+def lock_holder(folder: Path) -> dict | None:
+    """Who holds ``folder``: None when nobody does (or this process does); else what is known of the
+    holder (``pid``, ``host``, ``started``, ``command``; empty when nothing is)."""
+    folder = Path(folder)
+    if not folder.is_dir() or _key(folder) in _held:
+        return None
+    try:
+        fd = _try_lock(folder)
+    except OSError:
+        return None
+    if fd is not None:
+        os.close(fd)
+        return None
+    pids = _lock_pids(folder)
+    info = _running_info(folder)
+    if info.get("pid") in pids or (not pids and info and not _process_gone(info)):
+        return info
+    return _process(pids[0]) if pids else {}
+
+
+def describe(holder: dict) -> str:
+    """``pid 123 on host, since 2024-01-01 10:00:00: tsflow build ...`` (what is known of it)."""
+    if not holder:
+        return "a process that cannot be named here"
+    text = f"pid {holder.get('pid')}"
+    if holder.get("host") and holder["host"] != socket.gethostname():
+        text += f" on {holder['host']}"
+    if holder.get("started"):
+        text += f", since {holder['started']}"
+    if holder.get("command"):
+        text += f": {holder['command']}"
+    return text
+
+
+def _stop_hint(holder: dict) -> str:
+    pid = holder.get("pid")
+    here = not holder.get("host") or holder["host"] == socket.gethostname()
+    return f"wait for it to finish, or stop it (kill {pid})" if pid and here else "wait for it to finish"
+
+
+@contextmanager
+def _hold(folder: Path, busy):
+    """Lock ``folder`` for the duration (re-entrant in this process); ``busy(holder)`` makes the exception
+    raised when another process holds it."""
+    folder = Path(folder)
+    key = _key(folder)
+    if key in _held:
+        _held[key][1] += 1
+    else:
+        fd = _try_lock(folder)
+        if fd is None:
+            holder = lock_holder(folder)
+            raise busy(holder or {})
+        key = _key(folder) or key  # the inode the fd holds
+        _held[key] = [fd, 1]
+    try:
+        yield
+    finally:
+        entry = _held[key]
+        entry[1] -= 1
+        if entry[1] == 0:
+            del _held[key]
+            os.close(entry[0])
+
+
+def _in_use(folder: Path):
+    def busy(holder):
+        return FolderBusy(f"{folder} is in use by another process ({describe(holder)}); it is left "
+                          f"untouched: {_stop_hint(holder)}, then run this again", holder)
+    return busy
+
+
+@contextmanager
+def using_folder(folder: Path):
+    """Hold the lock of an existing folder that this command writes into (``tsflow csim``, ``tsflow
+    export``): refused (FolderBusy, naming the holder) while another process holds it."""
+    with _hold(Path(folder), _in_use(Path(folder))):
+        yield
+
+
+def not_writable(folder: Path) -> OSError | None:
+    """Why nothing can be written into ``folder`` (read-only file system, immutable, permissions), or
+    None; tried for real (a file made and removed: the mode bits do not tell for root)."""
+    probe = Path(folder, f".tsflow-probe-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        return OSError(exc.errno, exc.strerror, str(folder))
+    os.close(fd)
+    probe.unlink(missing_ok=True)
+    return None
+
+
+# ------------------------------------------------------------------------------ what a folder holds
 
 def _running_info(folder: Path) -> dict:
     try:
@@ -94,15 +298,99 @@ def folder_kind(folder: Path, partial: bool = False) -> str | None:
     return None
 
 
-def _not_tsflow(folder: Path) -> NotTsflowFolder:
-    if folder.exists() and not folder.is_dir():
-        return NotTsflowFolder(f"output folder {folder} exists and is not a folder; it is left untouched, even "
-                               f"with --force: choose another --out")
-    what = ("no FAILED or RUNNING marker of a tsflow run" if folder.name.endswith(".partial") else
-            "neither hls/ with build.json or csim.json, nor a trained model with metrics.json")
-    return NotTsflowFolder(f"output folder {folder} already exists and does not look like a tsflow folder ({what}); "
-                           f"it is left untouched, even with --force: choose another --out, or move it away yourself")
+def _files(folder: Path) -> list[str]:
+    """Every file (and symlink) below ``folder``, relative, in POSIX form, sorted."""
+    out = []
+    for root, dirs, names in os.walk(folder):
+        base = Path(root)
+        out += [(base / n).relative_to(folder).as_posix() for n in names]
+        out += [(base / d).relative_to(folder).as_posix() for d in dirs if (base / d).is_symlink()]
+    return sorted(out)
 
+
+def read_manifest(folder: Path) -> dict | None:
+    try:
+        doc = json.loads((Path(folder) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
+        return None
+    return doc
+
+
+def write_manifest(folder: Path) -> None:
+    """``folder/manifest.json``: every file now below ``folder`` (the run wrote them all)."""
+    files = [f for f in _files(folder) if f not in MARKERS]
+    _dump_manifest(folder, {"files": files, "trees": []})
+
+
+def _dump_manifest(folder: Path, doc: dict) -> None:
+    doc = {"about": "the files tsflow wrote in this folder; 'tsflow build/train --force' replaces the folder "
+                    "only when it holds nothing else ('trees': folders written as a whole)",
+           "files": sorted(set(doc["files"])), "trees": sorted(set(doc.get("trees", [])))}
+    Path(folder, MANIFEST).write_text(json.dumps(doc, indent=0) + "\n")
+
+
+def record_written(folder: Path, files=(), trees=()) -> None:
+    """Add what a command wrote into an existing folder (``files``: relative paths, ``trees``: folders
+    written as a whole) to its manifest. A folder without one (an older build) is left without one: its
+    top-level names keep telling what tsflow wrote. Best effort: a folder that cannot be written keeps
+    its manifest as it was."""
+    doc = read_manifest(folder)
+    if doc is None:
+        return
+    doc["files"] += [Path(f).as_posix() for f in files]
+    doc["trees"] = doc.get("trees", []) + [Path(t).as_posix().rstrip("/") for t in trees]
+    try:
+        _dump_manifest(folder, doc)
+    except OSError:
+        pass
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """The files below a tsflow folder that tsflow did not write: not in its manifest (nor below a folder
+    the manifest holds as a whole); without a manifest, those whose top-level name tsflow never writes."""
+    from fnmatch import fnmatch
+
+    folder = Path(folder)
+    doc = read_manifest(folder)
+    files = _files(folder)
+    if doc is None:
+        return [f for f in files if f.split("/")[0] not in KNOWN_NAMES
+                and not any(fnmatch(f, p) for p in KNOWN_PATTERNS)]
+    known = set(doc["files"]) | set(MARKERS)
+    trees = [str(t).rstrip("/") + "/" for t in doc.get("trees", [])]
+    return [f for f in files if f not in known and not any(f.startswith(t) for t in trees)]
+
+
+def _foreign_message(folder: Path, foreign: list[str]) -> str:
+    shown = ", ".join(foreign[:SHOWN]) + (f" and {len(foreign) - SHOWN} more" if len(foreign) > SHOWN else "")
+    return (f"output folder {folder} holds {'a file' if len(foreign) == 1 else f'{len(foreign)} files'} tsflow did "
+            f"not write ({shown}); --force replaces only what tsflow wrote: move "
+            f"{'it' if len(foreign) == 1 else 'them'} out of {folder} (or choose another --out) and run again")
+
+
+def trained_model(path: Path) -> Path:
+    """The model folder ``--trained PATH`` names: a ``tsflow train`` folder (or a build's ``model/``) as
+    it is, a finished build folder's ``model/``. Refuses (ConfigError) a build that did not finish and
+    anything else, saying what is wanted."""
+    path = Path(path)
+    weights = TRAINED_FILES[1]
+    if not path.is_dir():
+        raise ConfigError(f"--trained {path}: no such folder; give the --out of 'tsflow train' or of a 'tsflow "
+                          f"build'")
+    if (path / weights).is_file():
+        return path  # a trained model: flow.training.checkpoint.load_trained checks the rest
+    if not (path / "model").is_dir():
+        raise ConfigError(f"--trained {path}: holds no trained model (neither {weights} of a 'tsflow train' folder "
+                          f"nor model/ of a build folder); run 'tsflow train' first, or give a build's --out")
+    if path.name.endswith(".partial") or (path / FAILED).exists() or (path / RUNNING).exists():
+        raise ConfigError(f"--trained {path}: the folder of a build that did not finish; its model/ may be "
+                          f"incomplete: build again, or pass --trained {path / 'model'} if its training finished")
+    return path / "model"
+
+
+# --------------------------------------------------------------------------------- the build folder
 
 def check_build_folder(folder: Path) -> None:
     """Refuse (ConfigError) a folder that is not a finished, complete build folder; reads nothing big."""
@@ -124,8 +412,6 @@ def check_build_folder(folder: Path) -> None:
 
 def _check_vectors(hls: Path) -> None:
     """The test vectors hold the same number of whole windows of inputs and outputs (int32 each)."""
-    import json
-
     try:
         boundaries = json.loads((hls / "boundaries.json").read_text())
         n_in = boundaries["input"]["per_sample"]
@@ -149,9 +435,37 @@ def _first_line(path: Path) -> str:
     return lines[0] if lines else ""
 
 
-def check_output(out: Path, force: bool) -> list[str]:
+# ------------------------------------------------------------------------------------ output folders
+
+def _not_tsflow(folder: Path) -> NotTsflowFolder:
+    if folder.exists() and not folder.is_dir():
+        return NotTsflowFolder(f"output folder {folder} exists and is not a folder; it is left untouched, even "
+                               f"with --force: choose another --out")
+    what = ("no FAILED or RUNNING marker of a tsflow run" if folder.name.endswith(".partial") else
+            "neither hls/ with build.json or csim.json, nor a trained model with metrics.json")
+    return NotTsflowFolder(f"output folder {folder} already exists and does not look like a tsflow folder ({what}); "
+                           f"it is left untouched, even with --force: choose another --out, or move it away yourself")
+
+
+def _busy_out(folder: Path):
+    def busy(holder):
+        return FolderBusy(f"output folder {folder} is in use by another process ({describe(holder)}); it is "
+                          f"left untouched, even with --force: {_stop_hint(holder)}, then run this again", holder)
+    return busy
+
+
+def _busy_staging(staging: Path):
+    def busy(holder):
+        return FolderBusy(f"output folder {staging} is being written by another tsflow run ({describe(holder)}); "
+                          f"it is left untouched, even with --force: {_stop_hint(holder)}, then run this again",
+                          holder)
+    return busy
+
+
+def check_output(out: Path, force: bool, manifest: bool = False) -> list[str]:
     """Refuse (raise) unless ``out`` and ``out.partial`` may be written; returns the notes for the user
-    about what will be replaced. Touches nothing."""
+    about what will be replaced. Touches nothing. ``manifest``: with ``force``, a tsflow folder that holds
+    files tsflow did not write is refused (``foreign_files``)."""
     out = Path(out)
     staging = out.with_name(out.name + ".partial")
     notes = []
@@ -159,11 +473,20 @@ def check_output(out: Path, force: bool) -> list[str]:
     if out.exists() or out.is_symlink():
         if kind is None:
             raise _not_tsflow(out)
+        holder = lock_holder(out)
+        if holder is not None:
+            raise _busy_out(out)(holder)
         if kind != EMPTY:
             if not force:
                 raise OutputExists(f"output folder {out} already exists; pass --force to replace it")
+            foreign = foreign_files(out) if manifest else []
+            if foreign:
+                raise OutputExists(_foreign_message(out, foreign))
             notes.append(f"replacing {kind} {out} (--force); it stays as it is until this run finishes")
     if staging.exists() or staging.is_symlink():
+        holder = lock_holder(staging)
+        if holder is not None:
+            raise _busy_staging(staging)(holder)
         kind = folder_kind(staging, partial=True)
         if kind is None:
             raise _not_tsflow(staging)
@@ -190,49 +513,102 @@ def _remove(folder: Path) -> None:
         shutil.rmtree(folder)
 
 
+def _running_marker() -> str:
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    argv = ["tsflow" if program in ("__main__.py", "tsflow") else program, *sys.argv[1:]]
+    return json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                       "command": " ".join(argv)}) + "\n"
+
+
+def _claim(staging: Path, out: Path, locks: ExitStack) -> None:
+    """Make ``staging`` already locked and marked RUNNING: built under a hidden name, then renamed into
+    place, so no other process ever sees it unlocked (it replaces an earlier staging folder this process
+    holds)."""
+    tmp = staging.with_name(f".{staging.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    try:
+        try:
+            tmp.mkdir()
+        except FileNotFoundError:
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            tmp.mkdir()
+    except OSError as exc:  # a parent that is a file, or not writable: a user error, not a traceback
+        raise OutputNotWritable(f"cannot create the output folder {out}: {tmp.parent}: "
+                                f"{exc.strerror or exc}") from None
+    try:
+        locks.enter_context(_hold(tmp, _busy_staging(staging)))
+        (tmp / RUNNING).write_text(_running_marker())
+        if staging.exists() or staging.is_symlink():
+            _remove(staging)  # held by this process (or a symlink / file check_output let through: none is)
+        os.rename(tmp, staging)
+    except FileExistsError:
+        _remove(tmp)
+        raise _busy_staging(staging)(lock_holder(staging) or {}) from None
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):  # another run renamed its own into place first
+            raise _busy_staging(staging)(lock_holder(staging) or {}) from None
+        raise OutputNotWritable(f"cannot create the output folder {out}: {exc.filename}: "
+                                f"{exc.strerror or exc}") from None
+
+
 @contextmanager
-def staged_output(out: Path, force: bool, note=None):
+def staged_output(out: Path, force: bool, note=None, manifest: bool = False):
     """Yield a staging folder; on success it becomes ``out``; on failure it stays ``out.partial``
-    with a FAILED file naming the error.
+    with a FAILED file naming the error. The process holds both folders' locks until it returns.
 
     ``note(text)`` is told what is replaced (a failed run's folder, or with ``force`` earlier work).
+    ``manifest``: write ``out/manifest.json`` (the files the run wrote) and, with ``force``, refuse a
+    folder holding files tsflow did not write.
     """
     out = Path(out).resolve()
     staging = out.with_name(out.name + ".partial")
-    for text in check_output(out, force):
-        if note:
-            note(text)
-    try:
-        if staging.exists() or staging.is_symlink():
-            _remove(staging)
-        staging.mkdir(parents=True)
-        (staging / RUNNING).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                                   "started": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
-    except OSError as exc:  # a parent that is a file, or not writable: a user error, not a traceback
-        raise OutputNotWritable(f"cannot create the output folder {out}: {exc.filename}: "
-                                f"{exc.strerror or exc}") from None
-    try:
-        yield staging
-    except BaseException as exc:
-        _mark_failed(staging, f"{type(exc).__name__}: {exc}")
-        raise
-    (staging / RUNNING).unlink(missing_ok=True)
-    if out.exists() or out.is_symlink():  # checked again: the folder may have changed while the run worked
-        kind = folder_kind(out)
-        if not (kind == EMPTY or (force and kind in (BUILD, TRAIN))):
-            what = ("appeared or changed while this run worked and does not look like a tsflow folder" if force
-                    else "appeared while this run worked")
-            _mark_failed(staging, f"OutputExists: {out} {what}; the finished result is in this folder")
-            raise OutputExists(f"output folder {out} {what}; its result stays in {staging}")
-    try:
-        if out.exists() or out.is_symlink():
-            _remove(out)
-        staging.rename(out)
-    except OSError as exc:
-        _mark_failed(staging, f"OutputNotWritable: {out} could not be replaced; the finished result is in this "
-                              f"folder")
-        raise OutputNotWritable(f"cannot replace the output folder {out}: {exc.filename}: "
-                                f"{exc.strerror or exc}; the result stays in {staging}") from None
+    with ExitStack() as locks:
+        for folder, busy in ((out, _busy_out(out)), (staging, _busy_staging(staging))):
+            if folder.is_dir():  # held before it is judged: no other run changes it meanwhile
+                try:
+                    locks.enter_context(_hold(folder, busy))
+                except FileNotFoundError:  # removed meanwhile
+                    pass
+        for text in check_output(out, force, manifest):
+            if note:
+                note(text)
+        _claim(staging, out, locks)
+        try:
+            yield staging
+        except BaseException as exc:
+            _mark_failed(staging, f"{type(exc).__name__}: {exc}")
+            raise
+        (staging / RUNNING).unlink(missing_ok=True)
+        if manifest:
+            write_manifest(staging)
+        if out.exists() or out.is_symlink():  # checked again: the folder may have changed while the run worked
+            try:
+                if out.is_dir():
+                    locks.enter_context(_hold(out, _busy_out(out)))
+            except FolderBusy as exc:
+                _mark_failed(staging, f"FolderBusy: {out} was taken by another process while this run worked; the "
+                                      f"finished result is in this folder")
+                raise FolderBusy(f"{exc}; this run's result stays in {staging}", exc.holder) from None
+            kind = folder_kind(out)
+            if not (kind == EMPTY or (force and kind in (BUILD, TRAIN))):
+                what = ("appeared or changed while this run worked and does not look like a tsflow folder" if force
+                        else "appeared while this run worked")
+                _mark_failed(staging, f"OutputExists: {out} {what}; the finished result is in this folder")
+                raise OutputExists(f"output folder {out} {what}; its result stays in {staging}")
+            foreign = foreign_files(out) if manifest and kind != EMPTY else []
+            if foreign:
+                _mark_failed(staging, f"OutputExists: {out} holds files tsflow did not write; the finished result "
+                                      f"is in this folder")
+                raise OutputExists(f"{_foreign_message(out, foreign)}; this run's result stays in {staging}")
+        try:
+            if out.exists() or out.is_symlink():
+                _remove(out)
+            staging.rename(out)
+        except OSError as exc:
+            _mark_failed(staging, f"OutputNotWritable: {out} could not be replaced; the finished result is in this "
+                                  f"folder")
+            raise OutputNotWritable(f"cannot replace the output folder {out}: {exc.filename}: "
+                                    f"{exc.strerror or exc}; the result stays in {staging}") from None
 
 
 def _mark_failed(staging: Path, text: str) -> None:

@@ -259,10 +259,17 @@ def test_build_refuses_an_existing_folder_and_force_replaces_it(shared):
     shutil.copytree(x, z)
     (z / "notes.txt").write_text("from the earlier build")
     old_build = (z / "build.json").read_text()
+    # a file tsflow did not write (not in manifest.json) is never deleted, even with --force: it is named
+    kept = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/z", "--force", "--trained", "runs/x/model")
+    assert kept.returncode == 2
+    [line] = error_lines(kept.stderr)
+    assert f"output folder {z} holds a file tsflow did not write (notes.txt); --force replaces only" in line
+    assert (z / "notes.txt").exists() and not (cwd / "runs" / "z.partial").exists()
+    (z / "notes.txt").unlink()
     done = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/z", "--force", "--trained", "runs/x/model")
     assert done.returncode == 0, done.stderr
     assert "epoch" not in done.stderr  # the trained model was reused, not trained again
-    assert not (z / "notes.txt").exists() and not (cwd / "runs" / "z.partial").exists()
+    assert not (cwd / "runs" / "z.partial").exists()
     assert (z / "build.json").read_text() != old_build  # timings of this build
     assert json.loads((z / "csim.json").read_text())["bit_exact"] is True
     assert (z / "model" / "model.weights.h5").read_bytes() == (x / "model" / "model.weights.h5").read_bytes()

@@ -247,11 +247,25 @@ def write_scripts(build_dir: Path, cfg=None, force: bool = False, block_design: 
         names = ", ".join(str(p.relative_to(build_dir)) for p in differ)
         raise ExportError(f"{names} already exist{'s' if len(differ) == 1 else ''} in {build_dir} with other "
                           f"content (edited, or written for another configuration); pass --force to replace")
-    for path, text in files.items():
-        path.parent.mkdir(exist_ok=True)
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(exist_ok=True)
+            if not path.exists() or path.read_text() != text:
+                path.write_text(text)
+    except OSError as exc:  # a read-only file system, an immutable or foreign-owned folder
+        raise NotWritable(_not_writable_message(build_dir, exc)) from None
     return list(files)
+
+
+class NotWritable(ExportError):
+    """The build folder (or a folder in it) cannot be written: the scripts are written nowhere else."""
+
+
+def _not_writable_message(build_dir: Path, exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename and Path(exc.filename) != Path(build_dir) else ""
+    return (f"cannot write in the build folder {build_dir} ({where}{exc.strerror or exc}): export writes its "
+            f"scripts (and with --run the tools' outputs) into it; make it writable, or copy it (cp -r "
+            f"{shlex.quote(str(build_dir))} COPY) and run 'tsflow export COPY'")
 
 
 # ------------------------------------------------------------------------------------ running them
@@ -478,22 +492,36 @@ def export(folder: Path, run: bool = False, force: bool = False, report=None, bl
            allow_over_headroom: bool = False) -> dict:
     """``tsflow export`` as a function (``flow.api.export`` documents it); with ``run``, the C synthesis report
     is also checked against the build's plan: ``"verification"``, a ``flow.verify.Verification``."""
-    from .block_design import SYSTEM_JSON
+    from ..runs import not_writable, record_written, using_folder
+    from .block_design import BD_DIR, SYSTEM_JSON
 
     folder = Path(folder)
     cfg = load_build_config(folder)
-    written = write_scripts(folder, cfg, force=force, block_design=block_design,
-                            allow_over_headroom=allow_over_headroom)
-    if report:
-        report(f"written in {folder}: {', '.join(str(p.relative_to(folder)) for p in written)}")
-    out = {"scripts": [str(p) for p in written], "missing_tools": missing_tools(cfg)}
-    if block_design:
-        out["system"] = json.loads((folder / SYSTEM_JSON).read_text())
-    if run:
-        plan = read_plan(folder)  # a plan the check cannot read is refused now, not after hours of synthesis
-        out["synthesis"] = run_scripts(folder, cfg, force=force, report=report, block_design=block_design,
-                                       allow_over_headroom=allow_over_headroom)
-        out["verification"] = verify(folder, folder / CSYNTH_XML, plan)
+    with using_folder(folder):  # one writer at a time: a build replacing it, a C simulation, another export
+        blocked = not_writable(folder)
+        if blocked is not None:
+            raise NotWritable(_not_writable_message(folder, blocked))
+        written = write_scripts(folder, cfg, force=force, block_design=block_design,
+                                allow_over_headroom=allow_over_headroom)
+        record_written(folder, [p.relative_to(folder) for p in written])
+        if report:
+            report(f"written in {folder}: {', '.join(str(p.relative_to(folder)) for p in written)}")
+        out = {"scripts": [str(p) for p in written], "missing_tools": missing_tools(cfg)}
+        if block_design:
+            out["system"] = json.loads((folder / SYSTEM_JSON).read_text())
+        if run:
+            plan = read_plan(folder)  # a plan the check cannot read is refused now, not after hours of synthesis
+            before = {p.name for p in folder.iterdir()}
+            try:
+                out["synthesis"] = run_scripts(folder, cfg, force=force, report=report, block_design=block_design,
+                                               allow_over_headroom=allow_over_headroom)
+            except OSError as exc:
+                raise NotWritable(_not_writable_message(folder, exc)) from None
+            finally:  # what the tools wrote (their projects, logs, journals) is tsflow's to replace
+                added = [p for p in folder.iterdir() if p.name not in before]
+                record_written(folder, [SYNTHESIS_JSON, CALIBRATION_JSON, *(p.name for p in added if not p.is_dir())],
+                               [HLS_PROJECT, IP_DIR, REPORTS, LOGS, BD_DIR, *(p.name for p in added if p.is_dir())])
+            out["verification"] = verify(folder, folder / CSYNTH_XML, plan)
     return out
 
 
@@ -530,27 +558,37 @@ def _error(message: str, code: int) -> None:
 def export_command(folder: Path, run: bool, force: bool, block_design: bool, allow_over_headroom: bool):
     """Write the vendor Tcl scripts of a build folder (FOLDER/vivado_scripts/) and, with --run, run
     them and read latency, resources and timing back into FOLDER/synthesis.json."""
+    from contextlib import ExitStack
+
+    from ..runs import using_folder
     from .block_design import OverHeadroom, system_table
 
-    try:
-        done = export(folder, run, force, report=_print, block_design=block_design,
-                      allow_over_headroom=allow_over_headroom)
-        if block_design:
-            _print_system(folder, done["system"])
-        if not run:
-            _print(f"run from the build folder:\n{commands_text(load_build_config(folder), folder, block_design)}")
-            missing = done["missing_tools"]
-            _print(f"not on PATH: {', '.join(missing)} ('tsflow export --run' needs them)" if missing
-                   else f"the tools are on PATH: 'tsflow export {shlex.quote(str(folder))} --run' runs these")
-            return
-        result, cfg = done["synthesis"], load_build_config(folder)
-    except StepFailed as exc:
-        _error(str(exc), 1)
-    except OverHeadroom as exc:
-        _print(system_table(exc.fit.to_dict()))
-        _error(str(exc), 2)
-    except (ExportError, ConfigError) as exc:
-        _error(str(exc), 2)
+    with ExitStack() as held:  # the folder stays this command's until the calibration is written
+        try:
+            if folder.is_dir():
+                held.enter_context(using_folder(folder))
+            _export_and_report(folder, run, force, block_design, allow_over_headroom)
+        except StepFailed as exc:
+            _error(str(exc), 1)
+        except OverHeadroom as exc:
+            _print(system_table(exc.fit.to_dict()))
+            _error(str(exc), 2)
+        except (ExportError, ConfigError) as exc:
+            _error(str(exc), 2)
+
+
+def _export_and_report(folder: Path, run: bool, force: bool, block_design: bool, allow_over_headroom: bool) -> None:
+    done = export(folder, run, force, report=_print, block_design=block_design,
+                  allow_over_headroom=allow_over_headroom)
+    if block_design:
+        _print_system(folder, done["system"])
+    if not run:
+        _print(f"run from the build folder:\n{commands_text(load_build_config(folder), folder, block_design)}")
+        missing = done["missing_tools"]
+        _print(f"not on PATH: {', '.join(missing)} ('tsflow export --run' needs them)" if missing
+               else f"the tools are on PATH: 'tsflow export {shlex.quote(str(folder))} --run' runs these")
+        return
+    result, cfg = done["synthesis"], load_build_config(folder)
     s = result["summary"]
     _print(f"C synthesis: latency {s['latency_min_cycles']}..{s['latency_max_cycles']} cycles, interval "
            f"{s['interval_min']}..{s['interval_max']}; estimate LUT {s['hls_lut']}, FF {s['hls_ff']}, "

@@ -1,0 +1,217 @@
+"""Build folders as a user meets them (issue 30): one that cannot be written, two runs into one --out, files
+a user added, and ``--trained`` given a build folder. Every command runs as a real ``tsflow`` process; one
+tiny build is shared by the module, the other builds reuse its trained model.
+"""
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from .conftest import CLI_ENV as ENV, TINY
+from .test_cli_e2e import error_lines, snapshot, tsflow
+
+PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("folders")
+    (cwd / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    done = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/x")
+    assert done.returncode == 0, done.stderr
+    return cwd
+
+
+def _as_unprivileged():
+    """For root: drop the capabilities that let it write through the mode bits, in the child only (the
+    mode bits then bind root as they bind anyone; no user switch, no namespace, nothing to undo)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def tsflow_unprivileged(cwd, *args):
+    """``tsflow ARGS`` for which a folder without write permission cannot be written, root or not."""
+    if os.geteuid() != 0:
+        return tsflow(cwd, *args)
+    try:
+        probe = subprocess.run([sys.executable, "-c", "pass"], preexec_fn=_as_unprivileged, capture_output=True)
+    except subprocess.SubprocessError as exc:
+        pytest.skip(f"running as root, and the capability to write through the mode bits cannot be dropped "
+                    f"here ({exc}): a read-only folder cannot be made")
+    assert probe.returncode == 0
+    done = subprocess.run([sys.executable, "-m", "flow", *map(str, args)], cwd=cwd, env=ENV, capture_output=True,
+                          text=True, timeout=300, preexec_fn=_as_unprivileged)
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout, done.stderr
+    return done
+
+
+def _read_only(folder):
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
+
+
+def _writable(folder):
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)
+
+
+def test_a_read_only_build_folder_export_refuses_in_one_line_and_csim_prints_its_verdict_first(built):
+    cwd = built
+    ro = cwd / "runs" / "ro"
+    shutil.copytree(cwd / "runs" / "x", ro)
+    (ro / "hls" / "csim.bin.stamp").unlink()  # the testbench must be compiled again: it cannot be, in ro/hls
+    _read_only(ro)
+    try:
+        before = snapshot(ro)
+        done = tsflow_unprivileged(cwd, "export", "runs/ro")
+        assert done.returncode == 2, done.stderr
+        [line] = error_lines(done.stderr)
+        assert line == ("error: cannot write in the build folder runs/ro (Permission denied): export writes its scripts "
+                        "(and with --run the tools' outputs) into it; make it writable, or copy it (cp -r runs/ro "
+                        "COPY) and run 'tsflow export COPY'")
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert snapshot(ro) == before and not (ro / "vivado_scripts").exists()
+
+        done = tsflow_unprivileged(cwd, "csim", "runs/ro", "--jobs", "2")
+        assert done.returncode == 2, done.stderr  # bit-exact, but not recorded
+        err = done.stderr
+        assert "runs/ro/hls cannot be written (Permission denied): the testbench is compiled and run in a temporary " \
+               "copy of it" in err
+        verdict = next(line for line in err.splitlines() if line.startswith("C simulation: "))
+        assert verdict.endswith("0 differ: bit-exact")
+        [line] = error_lines(err)
+        assert line.startswith("error: the verdict above was not recorded: runs/ro/csim.json could not be written "
+                               "(Permission denied); it still holds the earlier verdict")
+        assert err.index(verdict) < err.index(line) and err.strip().splitlines()[-1] == line
+        assert snapshot(ro) == before  # nothing written, nothing left behind (the compile went to a temporary copy)
+    finally:
+        _writable(ro)
+
+
+def _hold_lock(folder):
+    """A helper process holding the folder's lock, as a running tsflow command does; returns it once locked."""
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDONLY); "
+                               "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(120)", str(folder)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_a_build_folder_has_one_owner_at_a_time(built):
+    cwd = built
+    x = cwd / "runs" / "x"
+    before = snapshot(x)
+    holder = _hold_lock(x)
+    try:
+        refused = {cmd[0]: tsflow(cwd, *cmd) for cmd in (
+            ["csim", "runs/x"], ["export", "runs/x"],
+            ["build", "tiny.yaml", "--out", "runs/x", "--force", "--trained", "runs/x"])}
+    finally:
+        holder.kill()
+        holder.wait()
+    for command, done in refused.items():
+        assert done.returncode == 2, (command, done.stderr)
+        [line] = error_lines(done.stderr)
+        assert f"is in use by another process (pid {holder.pid}" in line, (command, line)
+        assert f"(kill {holder.pid}), then run this again" in line, (command, line)
+    assert "even with --force" in error_lines(refused["build"].stderr)[0]
+    assert snapshot(x) == before and not (cwd / "runs" / "x.partial").exists()
+
+
+def test_force_never_takes_the_folder_of_a_build_that_is_still_running(built):
+    cwd = built
+    first = subprocess.Popen([sys.executable, "-m", "flow", "build", "tiny.yaml", "--out", "runs/two", "--trained",
+                              "runs/x"], cwd=cwd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    partial = cwd / "runs" / "two.partial"
+    try:
+        deadline = time.monotonic() + 120
+        while not (partial / "RUNNING").is_file() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first.send_signal(signal.SIGSTOP)  # held where it is: certainly still running while the second starts
+        assert json.loads((partial / "RUNNING").read_text())["pid"] == first.pid
+        before = snapshot(partial)
+        for force in (["--force"], []):
+            second = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/two", *force, "--trained", "runs/x")
+            assert second.returncode == 2, second.stderr
+            [line] = error_lines(second.stderr)
+            assert f"output folder {partial} is being written by another tsflow run (pid {first.pid}, since " in line
+            assert "build tiny.yaml --out runs/two --trained runs/x); it is left untouched, even with --force: wait " \
+                   f"for it to finish, or stop it (kill {first.pid})" in line
+        assert snapshot(partial) == before and not (partial / "FAILED").exists()
+    finally:
+        first.send_signal(signal.SIGCONT)
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    two = cwd / "runs" / "two"
+    assert not partial.exists() and not (two / "FAILED").exists() and not (two / "RUNNING").exists()
+    assert json.loads((two / "csim.json").read_text())["bit_exact"] is True
+    done = tsflow(cwd, "csim", "runs/two")  # the complete build is taken as one
+    assert done.returncode == 0 and "0 differ: bit-exact\n" in done.stderr, done.stderr
+
+
+def test_force_refuses_a_build_folder_holding_files_tsflow_did_not_write(built):
+    cwd = built
+    mine = cwd / "runs" / "mine"
+    shutil.copytree(cwd / "runs" / "x", mine)
+    written = json.loads((mine / "manifest.json").read_text())["files"]
+    assert "csim.json" in written and "hls/firmware/tsflow_model.cpp" in written and "model/model.weights.h5" in written
+    (mine / "NOTES.txt").write_text("mine")
+    (mine / "hls" / "mine.cpp").write_text("// mine")
+    build = ["build", "tiny.yaml", "--out", "runs/mine", "--force", "--trained", "runs/x"]
+    before = snapshot(mine)
+    done = tsflow(cwd, *build)
+    assert done.returncode == 2, done.stderr
+    [line] = error_lines(done.stderr)
+    assert line == (f"error: output folder {mine} holds 2 files tsflow did not write (NOTES.txt, hls/mine.cpp); "
+                    f"--force replaces only what tsflow wrote: move them out of {mine} (or choose another --out) and "
+                    f"run again")
+    for k in range(5):
+        (mine / f"more{k}.txt").write_text("mine")
+    done = tsflow(cwd, *build)
+    [line] = error_lines(done.stderr)
+    assert done.returncode == 2 and "holds 7 files tsflow did not write (NOTES.txt, hls/mine.cpp, more0.txt, " \
+                                   "more1.txt, more2.txt and 2 more)" in line
+    # a build folder from before manifests: judged by the names a build writes at its top level
+    (mine / "manifest.json").unlink()
+    before = snapshot(mine)
+    done = tsflow(cwd, *build)
+    [line] = error_lines(done.stderr)
+    assert done.returncode == 2 and "holds 6 files tsflow did not write (NOTES.txt, more0.txt, more1.txt, " \
+                                   "more2.txt, more3.txt and 1 more)" in line
+    assert snapshot(mine) == before and not (cwd / "runs" / "mine.partial").exists()
+
+
+def test_trained_takes_a_build_folder_and_refuses_anything_else_clearly(built):
+    cwd = built
+    done = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/again", "--trained", "runs/x")
+    assert done.returncode == 0, done.stderr
+    assert "> reusing the trained model of the build folder runs/x (runs/x/model)" in done.stderr
+    assert "epoch" not in done.stderr  # not trained again
+    again, x = cwd / "runs" / "again", cwd / "runs" / "x"
+    assert (again / "model" / "model.weights.h5").read_bytes() == (x / "model" / "model.weights.h5").read_bytes()
+    assert json.loads((again / "csim.json").read_text())["bit_exact"] is True
+    # a build that did not finish, a folder without a model, no folder: refused before any output folder
+    half = cwd / "runs" / "half.partial"
+    shutil.copytree(x / "model", half / "model")
+    (half / "FAILED").write_text("KeyboardInterrupt: \n")
+    (cwd / "empty").mkdir()
+    for trained, message in (
+            ("runs/half.partial", "error: --trained runs/half.partial: the folder of a build that did not finish; its "
+                                  "model/ may be incomplete: build again, or pass --trained runs/half.partial/model if "
+                                  "its training finished"),
+            ("empty", "error: --trained empty: holds no trained model (neither model.weights.h5 of a 'tsflow train' "
+                      "folder nor model/ of a build folder); run 'tsflow train' first, or give a build's --out"),
+            ("nowhere", "error: --trained nowhere: no such folder; give the --out of 'tsflow train' or of a 'tsflow "
+                        "build'")):
+        done = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/never", "--trained", trained)
+        assert done.returncode == 2 and error_lines(done.stderr) == [message], done.stderr
+        assert not (cwd / "runs" / "never").exists() and not (cwd / "runs" / "never.partial").exists()
