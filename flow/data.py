@@ -11,6 +11,7 @@ command prints on stderr); ``Dataset.warnings`` keeps the texts.
 from __future__ import annotations
 
 import csv
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -446,8 +447,11 @@ def load_dataset(cfg, note=None) -> Dataset:
         told.append(text)
         if note is not None:
             note(f"warning: {text}")
-        else:
-            warnings.warn(text, DataWarning, stacklevel=3)
+        else:  # pointed at the caller of load_dataset, the first frame outside this file
+            level, frame = 2, sys._getframe(1)
+            while frame is not None and frame.f_code.co_filename == __file__:
+                level, frame = level + 1, frame.f_back
+            warnings.warn(text, DataWarning, stacklevel=level)
 
     frame, name = load_frame(data_cfg)
     features = _columns(frame, data_cfg)
