@@ -107,12 +107,21 @@ def _key(folder: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+NO_LOCK = -1  # what _try_lock returns for a folder it cannot open (no read permission): nothing to hold
+
+
 def _try_lock(folder: Path) -> int | None:
     """An fd holding an exclusive lock on ``folder``; None if another process holds it. Where the file
-    system has no locks (or the folder cannot be opened) the fd is returned unlocked: nothing to do better."""
+    system has no locks the fd is returned unlocked, for a folder that cannot be opened ``NO_LOCK``: nothing
+    to do better. Raises FileNotFoundError for a folder that is not there."""
     import fcntl
 
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except FileNotFoundError:
+        raise
+    except OSError:
+        return NO_LOCK
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -169,7 +178,8 @@ def lock_holder(folder: Path) -> dict | None:
     except OSError:
         return None
     if fd is not None:
-        os.close(fd)
+        if fd != NO_LOCK:
+            os.close(fd)
         return None
     pids = _lock_pids(folder)
     info = _running_info(folder)
@@ -203,15 +213,22 @@ def _hold(folder: Path, busy):
     """Lock ``folder`` for the duration (re-entrant in this process); ``busy(holder)`` makes the exception
     raised when another process holds it."""
     folder = Path(folder)
-    key = _key(folder)
+    key = _key(folder) or ("path", str(folder.absolute()))
     if key in _held:
         _held[key][1] += 1
     else:
-        fd = _try_lock(folder)
-        if fd is None:
+        for attempt in range(3):  # a holder that lets go while it is being named: taken after all
+            fd = _try_lock(folder)
+            if fd is not None:
+                break
             holder = lock_holder(folder)
-            raise busy(holder or {})
-        key = _key(folder) or key  # the inode the fd holds
+            if holder is not None:
+                raise busy(holder)
+        else:
+            raise busy({})
+        if fd != NO_LOCK:  # the inode the fd holds (the path may name another folder by now)
+            st = os.fstat(fd)
+            key = (st.st_dev, st.st_ino)
         _held[key] = [fd, 1]
     try:
         yield
@@ -220,7 +237,8 @@ def _hold(folder: Path, busy):
         entry[1] -= 1
         if entry[1] == 0:
             del _held[key]
-            os.close(entry[0])
+            if entry[0] != NO_LOCK:
+                os.close(entry[0])
 
 
 def _in_use(folder: Path):
