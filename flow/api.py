@@ -134,7 +134,9 @@ def export(folder: str | Path, run: bool = False, force: bool = False, report: N
     ``block_design.OverHeadroom`` when the IP and the system leave less than ``target.headroom`` free and
     not ``allow_over_headroom``) naming what is wrong. With ``run`` also ``"verification"``: the C synthesis
     report against ``FOLDER/plan.json`` (``flow.verify.Verification``, its ``differences`` what does not
-    match); a plan.json it cannot read raises ConfigError before any tool runs."""
+    match); a plan.json it cannot read raises ConfigError before any tool runs. The folder is locked while
+    the export writes into it (``FolderBusy`` names the process that holds it); one that cannot be written
+    raises ``flow.export.NotWritable`` before anything is written."""
     from .export import export as export_stage
 
     return export_stage(folder, run, force, report, block_design, allow_over_headroom)
