@@ -22,8 +22,10 @@ import pandas as pd
 from .config import ConfigError
 
 
-class DataWarning(UserWarning):
-    """Something about the data the run goes on with (its text says what it costs and how to change it)."""
+class DataWarning(Warning):
+    """Something about the data the run goes on with (its text says what it costs and how to change it): tsflow's
+    own message, so not a ``UserWarning`` or ``RuntimeWarning``, the categories of the libraries' stray warnings
+    (tests/test_properties.py keeps those off a run's output); Python's default filters show it."""
 
 
 @dataclass
