@@ -68,8 +68,8 @@ def train(config: ConfigSource, out: str | Path, force: bool = False, report: Re
 
     cfg = load_config(config)
     note = note or (lambda text: None)
+    ds = load_dataset(cfg, note=note)  # bad data is refused before any folder
     with staged_output(Path(out), force, note=note, manifest=True) as stage:
-        ds = load_dataset(cfg)
         note(f"data {ds.name}: {len(ds.features)} feature(s) -> {ds.target}; windows train {len(ds.train.y):,}, "
              f"val {len(ds.val.y):,}, test {len(ds.test.y):,}")
         from .training.checkpoint import save_trained
@@ -96,11 +96,14 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
         given, trained = Path(trained), trained_model(Path(trained))
         if trained != given and note:
             note(f"reusing the trained model of the build folder {given} ({trained})")
+    from .data import load_dataset
+
+    ds = load_dataset(cfg, note=note)  # bad data is refused before any folder
     with staged_output(Path(out), force, note=note, manifest=True) as stage:
         from .build import build as run_build  # TensorFlow, loaded once config and folder are good
 
         result = run_build(cfg, stage, trained, report=report, allow_overflow=allow_overflow, calibration=factors,
-                           jobs=jobs, note=note, checked=checked)
+                           jobs=jobs, note=note, checked=checked, ds=ds)
         if not result.csim.bit_exact:
             raise NotBitExact(f"C simulation is not bit-exact; details in {stage / 'csim.json'}", result)
     result.hls_model.config.config["OutputDir"] = str(Path(out).resolve() / "hls")  # OUT.partial became OUT

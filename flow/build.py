@@ -83,11 +83,12 @@ class DoesNotFit(ConfigError):
 
 
 def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_overflow: bool = False,
-          calibration: dict | None = None, jobs: int | None = None, note=None, checked=None) -> BuildResult:
+          calibration: dict | None = None, jobs: int | None = None, note=None, checked=None, ds=None) -> BuildResult:
     """Estimate, train (or reuse), convert, write the HLS project into ``stage`` and C-simulate it.
 
     ``report(phase, epoch, epochs, logs)`` sees each epoch, ``note(text)`` each stage as it starts and
     how training ended, ``checked(estimate)`` the estimate when the fit check runs (before training).
+    ``ds``: the data, when the caller loaded it before making the folder (bad data refused before any).
     """
     note = note or (lambda text: None)
     if not cfg.quantization.enabled:
@@ -95,7 +96,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
                           "quantized model; allowed: true")
     seconds = {}
     t0 = time.perf_counter()
-    ds = load_dataset(cfg)
+    ds = ds if ds is not None else load_dataset(cfg, note=note)
     seconds["data"] = time.perf_counter() - t0
     note(f"data {ds.name}: {len(ds.features)} input channel(s) -> {ds.target}, window {cfg.data.window}, "
          f"horizon {cfg.data.horizon}; windows train {len(ds.train.y):,}, val {len(ds.val.y):,}, "
@@ -175,7 +176,7 @@ def rerun_csim(folder: Path, jobs: int | None = None, verdict=None, note=None) -
     folder = Path(folder)
     check_build_folder(folder)
     checkpoint = load_trained(folder / "model")
-    ds = load_dataset(checkpoint.cfg)
+    ds = load_dataset(checkpoint.cfg, note=lambda text: None)  # told when the folder was built
     ref = reference_trace(checkpoint.resolved, checkpoint.model, ds.target_index, ds)
     with tempfile.TemporaryDirectory(prefix="tsflow-csim-") as tmp:
         hls = folder / "hls"

@@ -104,7 +104,7 @@ def load_predictions(folder: Path, cfg) -> Predictions:
     from .data import load_dataset
     from .metrics import linear_forecast, persistence_forecast
 
-    ds = load_dataset(cfg)
+    ds = load_dataset(cfg, note=lambda text: None)  # told when the folder was built
     n = len(ds.test.y)
     model, source = _model_outputs(Path(folder), cfg, ds, n)
     return Predictions(truth=ds.denormalise(ds.test.y), model=ds.denormalise(model),

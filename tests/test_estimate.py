@@ -301,3 +301,26 @@ def test_sweep_covers_the_grid_and_marks_what_overflows():
     assert small["fits"] and not large["fits"]
     # one 24 x 64 buffer of 8-bit words is 12,288 FFs in registers, and there are more than ten
     assert "ff" in large["overflowing"] and large["total"]["ff"] > 10 * 12288
+
+
+@pytest.mark.parametrize("hls, lanes", [
+    ({"default_parallelism": 8}, 4),  # 8 by default: the embedding takes the 4 that divide its 4 channels
+    ({"default_parallelism": "auto", "parallelism": {"embed": 2}}, 2),  # the embedding's own count
+])
+def test_a_window_written_in_chunks_is_written_as_the_embedding_reads_it(hls, lanes):
+    """A window not captured at once (the input in LUTRAM) is written a chunk of a step a clock; the chunk is
+    the embedding's lanes, so its banks are the ones the embedding reads (4 channels: 4 or 2 of them)."""
+    est = estimate(parse_config(raw_with(storage={"input": "lutram"}, **hls)), n_features=4)
+    assert est.plan.loops["input"].lanes == est.plan.loops["embed"].lanes == lanes
+    assert est.plan.buffers["input"].banks == lanes
+
+
+def test_a_bank_conflict_the_default_makes_names_the_default():
+    """enc0.k on 16 lanes by hand, enc0.q on the default 8: both read pos, which cannot have 8 and 16 banks;
+    the refusal names the key the user wrote for q (the default), not a key never written."""
+    from flow.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        estimate(parse_config(raw_with(default_parallelism=8, default_storage="lutram",
+                                       parallelism={"enc0.k": 16})), n_features=1)
+    assert "hls.parallelism.enc0.q (left to hls.default_parallelism = 8: 8 lanes): it reads pos" in str(err.value)

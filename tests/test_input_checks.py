@@ -337,6 +337,18 @@ def test_a_constant_target_is_refused_naming_the_column_file_and_value(tmp_path)
     assert f"data.path = {str(csv)!r}" in msg and "(every value is 5)" in msg
 
 
+@pytest.mark.parametrize("command", ["build", "train"])
+def test_the_cli_refuses_bad_data_before_any_folder(tmp_path, command):
+    """A refusal of the data (here a constant target) comes before the output folder is made: no b, no
+    b.partial marked FAILED."""
+    csv = _csv(tmp_path / "s.csv", _hours(200), [5] * 120 + list(range(80)))
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(_raw(csv)))
+    done = _tsflow(tmp_path, command, "c.yaml", "--out", "b")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "error: " in done.stderr and "the column is constant on the 120 training rows" in done.stderr
+    assert not (tmp_path / "b").exists() and not (tmp_path / "b.partial").exists()
+
+
 def test_a_target_constant_outside_the_training_rows_is_fine(tmp_path):
     csv = _csv(tmp_path / "s.csv", _hours(200), list(range(120)) + [7] * 80)
     ds, notes = _load(_raw(csv))

@@ -75,7 +75,9 @@ def _tsflow(tree: Path, args: list, cwd: Path) -> subprocess.CompletedProcess:
 
 def _absolute_config(config: Path, work: Path, **training) -> Path:
     """The config with its data path made absolute (and training shortened if asked), in ``work``."""
-    raw = yaml.safe_load(config.read_text())
+    from flow.config import load_yaml
+
+    raw = load_yaml(config.read_text())  # a key given twice is refused here as tsflow would refuse it
     data = raw.get("data", {})
     if data.get("path") and not Path(data["path"]).is_absolute():  # relative to the config file's folder
         data["path"] = str((config.parent / data["path"]).resolve())

@@ -287,13 +287,26 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
         (name == "embed" and input_at_once(cfg, s["terms"] * cfg.data.window))
     if name in h.parallelism:
         return _explicit(h.parallelism[name], s, pad, f"hls.parallelism.{shown_key(name)}")
+    if name == "input" and not input_at_once(cfg, s["cols"]):
+        # a window not captured at once is written in the chunks of a step the embedding reads: its lanes
+        return aligned_lanes(s["cols"] // cfg.data.window, _most(cfg, "embed", choice))
     if h.default_parallelism != "auto":
         value = h.default_parallelism
         return padded_lanes(s["row"], value) if pad else aligned_lanes(s["row"], value)
-    if name == "input":  # the window is captured from the port at once (registers), or a step a clock
-        return s["cols"] if input_at_once(cfg, s["cols"]) else aligned_lanes(s["cols"] // cfg.data.window, s["cols"])
-    most = min(choice.auto_lanes, choice.lanes.get(name, choice.auto_lanes))
+    if name == "input":  # the window is captured from the port at once (registers)
+        return s["cols"]
+    most = _most(cfg, name, choice)
     return padded_lanes(s["row"], most) if pad else aligned_lanes(s["row"], most)
+
+
+def _most(cfg, name: str, choice: Choice) -> int:
+    """The most lanes a layer may take: its own explicit count, the default's, or what auto settled."""
+    h = cfg.hls
+    if name in h.parallelism:
+        return h.parallelism[name]
+    if h.default_parallelism != "auto":
+        return h.default_parallelism
+    return min(choice.auto_lanes, choice.lanes.get(name, choice.auto_lanes))
 
 
 def _explicit(value: int, s: dict, pad: bool, key: str) -> int:
@@ -530,8 +543,11 @@ def _check_banks(cfg, loops: dict, buffers: dict) -> None:
             if mem and mem.storage not in ("registers", "fused") and mem.banks != lp.lanes:
                 other = next((o.name for o in loops.values() if name in o.reads and o.lanes == mem.banks), None)
                 why = f"{other} reads with {mem.banks} lanes" if other else f"is written {mem.banks} words a clock"
-                raise ConfigError(f"invalid configuration: hls.parallelism.{shown_key(lp.name)} = {lp.lanes}: it reads "
-                                  f"{name}, which {why} (so it has {mem.banks} banks); allowed: 1 or {mem.banks}")
+                key = (f"hls.parallelism.{shown_key(lp.name)} = {lp.lanes}" if lp.name in cfg.hls.parallelism else
+                       f"hls.parallelism.{shown_key(lp.name)} (left to hls.default_parallelism = "
+                       f"{cfg.hls.default_parallelism}: {lp.lanes} lanes)")
+                raise ConfigError(f"invalid configuration: {key}: it reads {name}, which {why} (so it has "
+                                  f"{mem.banks} banks); allowed: 1 or {mem.banks}")
 
 
 def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
