@@ -324,3 +324,19 @@ def test_a_bank_conflict_the_default_makes_names_the_default():
         estimate(parse_config(raw_with(default_parallelism=8, default_storage="lutram",
                                        parallelism={"enc0.k": 16})), n_features=1)
     assert "hls.parallelism.enc0.q (left to hls.default_parallelism = 8: 8 lanes): it reads pos" in str(err.value)
+
+
+def test_shared_lanes_that_only_a_layer_asking_for_the_other_kind_uses_take_its_kind():
+    """Default multiplier lut, the embedding asks for dsp, and auto settled on one lane a layer (so the other
+    layers, left to auto, multiply on their own, lut): the shared lanes serve the embedding alone, as the DSP
+    it asked for (this plan used to end in a ValueError: found by the randomised build check)."""
+    from flow.hls.plan import Choice, hls_plan
+    from flow.precision import resolve_precisions
+
+    cfg = parse_config({"model": {"d_model": 6, "heads": 1, "layers": 1, "ffn": 12},
+                        "hls": {"default_multiplier": "lut", "multiplier": {"embed": "dsp"}}})
+    plan = hls_plan(cfg, resolve_precisions(cfg), 2, Choice(auto_lanes=1))
+    assert plan.engine.users == ("embed",) and plan.engine.mapping == "dsp" and plan.engine.lanes == 1
+    assert {n: (lp.shared, lp.mapping) for n, lp in plan.loops.items() if lp.kind == "mac" and n != "embed"} == {
+        n: (False, "lut") for n in ("enc0.q", "enc0.k", "enc0.v", "enc0.scores", "enc0.context", "enc0.o",
+                                    "enc0.ffn1", "enc0.ffn2", "head")}

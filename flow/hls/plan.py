@@ -362,9 +362,12 @@ def _engine(cfg, shapes: list[dict], lanes: dict, choice: Choice) -> tuple[Engin
     how = {}
     engine = None
     if wanted:
-        group = follow or list(wanted)
-        mapping = default if default != "auto" else auto_mapping(max(widths[n][0] for n in group),
-                                                                 max(widths[n][1] for n in group))
+        if follow:
+            mapping = default if default != "auto" else auto_mapping(max(widths[n][0] for n in follow),
+                                                                     max(widths[n][1] for n in follow))
+        else:  # every layer on the lanes asks for a kind of its own: the lanes are of the kind most ask for
+            asked = [wanted[n] for n in wanted]
+            mapping = max(("dsp", "lut"), key=asked.count)
         shared = [n for n, w in wanted.items() if w in ("auto", mapping) or n in follow]
         engine = Engine(lanes=max(lanes[n] for n in shared), a_width=max(widths[n][0] for n in shared),
                         b_width=max(widths[n][1] for n in shared), mapping=mapping, users=tuple(shared))
