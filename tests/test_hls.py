@@ -56,7 +56,8 @@ CASES = {
         **MIXED_A),
     # d_model 12 and a window of 13 under auto lanes (16): every row the dense layers, the pooling and the
     # context read is padded to whole chunks (pos, norm1/2, context, ffn1 and the probabilities, v)
-    "6bit-h3-d12-l1-w13-auto-padded-rows": case(window=13, d_model=12, heads=3, bits=6, lanes={}),
+    "6bit-h3-d12-l1-w13-auto-padded-rows": case(window=13, d_model=12, heads=3, bits=6, lanes={},
+                                                buffers={"pool": "bram"}),
     "mixedB-h2-d16-l1-w48-auto-vivado-meanlast-diff-delta-autolanes-axilite": case(
         window=48, heads=2, bits=6, tool="vivado", head="mean_last", inputs="differences", predict_delta=True,
         lanes={}, interface="s_axilite", **MIXED_B),
@@ -587,14 +588,17 @@ def test_plan_check_names_each_difference_of_the_written_cpp(tmp_path):
 
 def test_rows_the_lanes_do_not_divide_are_padded_in_the_built_cpp(built):
     """d_model 12, FFN 24 and a window of 13 on 16 lanes: the rows the lanes read are stored 16, 32 and 16
-    words apart (worked by hand: ceil(12 / 16) x 16, ceil(24 / 16) x 16, ceil(13 / 16) x 16), the buffers
+    words apart (worked by hand: ceil(12 / 16) x 16, ceil(24 / 16) x 16, ceil(13 / 16) x 16), the pooled vector
+    in BRAM too (one row of 12 in 16 words; a vector without its declaration padded once ended in an error), the buffers
     declared that large, and the C simulation still equals the reference on every boundary (the matrix)."""
     _, stage, _ = built("6bit-h3-d12-l1-w13-auto-padded-rows")
     plan = json.loads((stage / "plan.json").read_text())
     words = {"pos": 13 * 16, "enc0.norm1": 13 * 16, "enc0.norm2": 13 * 16, "enc0.context": 13 * 16,
-             "enc0.ffn1": 13 * 32, "enc0.v": 12 * 16, "enc0.softmax": 3 * 13 * 16}  # rows x stride
+             "enc0.ffn1": 13 * 32, "enc0.v": 12 * 16, "enc0.softmax": 3 * 13 * 16,
+             "pool": 1 * 16}  # rows x stride; the pooled vector (in BRAM) is one row of 12, read by 16 head lanes
+    rows = {"enc0.v": 12, "enc0.softmax": 39, "pool": 1}
     assert {n: (b["stride"], b["words"]) for n, b in plan["buffers"].items() if b["stride"]} == {
-        n: (w // (12 if n == "enc0.v" else 39 if n == "enc0.softmax" else 13), w) for n, w in words.items()}
+        n: (w // rows.get(n, 13), w) for n, w in words.items()}
     top = (stage / "hls" / "firmware" / "tsflow_model.cpp").read_text()
     declared = {var: eval(size) for var, size in re.findall(r"^\s+\w+_t (\w+)\[([\d*]+)\];", top, re.M)}
     assert {n: declared[n.replace(".", "_")] for n in words} == words

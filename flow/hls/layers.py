@@ -79,7 +79,12 @@ class TSLayer(Layer):
         for name, var in [(out, self.get_output_variable()),
                           *((buf, self.get_output_variable(buf)) for buf in self.get_attr("buffers", {}))]:
             var.tsflow_memory = mem = plan["buffers"].get(name)
-            if mem is None or len(var.shape) < 2:  # the model's output port, a vector: one row
+            if mem is None:
+                continue
+            if len(var.shape) < 2:  # a vector (the pooled one, the output port): one row
+                var.tsflow_natural = (1, var.shape[0])
+                if mem["stride"]:  # padded to whole chunks of its reader's lanes, as a row of a matrix is
+                    var.shape = [mem["stride"]]
                 continue
             # traced [rows][cols]: v as [step][d] (stored [d][step]), the probabilities as [head * query][key]
             var.tsflow_natural = (var.shape[0], var.shape[1]) if mem["transposed"] else \
