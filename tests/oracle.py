@@ -31,7 +31,8 @@ The contract, as used here:
   ``s = round(log2(sqrt(head_dim)))``, a tie (``head_dim`` an odd power of two) going to the larger
   shift; the softmax subtracts the row maximum in score mantissas, takes the difference to the table's
   index precision rounded to the nearest index step, half up (``(d + 2^(k-1)) >> k`` when ``k`` score
-  bits are dropped), looks up ``exp(-idx * 2^-index_frac)`` rounded to nearest in unsigned mantissas
+  bits are dropped; the index precision is ``quantization.softmax.index_frac``, by default the one at which
+  the table spans the score range, ``default_index_frac`` below), looks up ``exp(-idx * 2^-index_frac)`` rounded to nearest in unsigned mantissas
   with the table's fraction bits (0 past the table's end), sums exactly and divides:
   ``floor(((e << F_p) + (sum >> 1)) / sum)``, saturated to the probability type; the context is
   ``q(P.V)``; the heads side by side go through the output projection.
@@ -216,6 +217,18 @@ def exp_entry(k: int, index_frac: int, exp_frac: int) -> int:
     return round_transcendental(x, "conv")
 
 
+def default_index_frac(score_t: Fx, table_size: int) -> int:
+    """The index precision at which the table spans the score range, at most the score's own.
+
+    A score with ``I`` integer bits (the sign among them) spans differences ``max - min`` below ``2^I``; a
+    table whose first ``2^n`` entries (``n = floor(log2 table_size)``) step by ``2^-f`` spans ``2^(n-f)``.
+    The finest step that still spans the scores is ``f = n - I``; finer than the score's own fraction bits
+    would only repeat entries, so ``f = min(score fraction bits, n - I)``. Worked by hand: s6.3 scores, 16
+    entries: min(3, 4 - 3) = 1; 256 entries: min(3, 8 - 3) = 3 (no score bit dropped)."""
+    n = table_size.bit_length() - 1  # floor(log2 table_size), in integers
+    return min(score_t.frac, n - score_t.integer)
+
+
 def score_shift(head_dim: int) -> int:
     """s = round(log2(sqrt(head_dim))) = round(log2(head_dim) / 2), a tie going to the larger shift: the s
     with 2^(2s-1) <= head_dim < 2^(2s+1), found by counting in integers."""
@@ -255,7 +268,8 @@ class OracleModel:
     ``enc{i}.softmax`` (``table``: the exp table's type, ``output``: the probabilities), ``enc{i}.norm{1,2}``
     (``scale``, ``shift``, ``output``). ``dense[layer] = (kernel[n_in][n_out], bias[n_out])`` as real
     numbers (floats or fractions); ``norms[layer] = dict(gamma, beta, mean, var, epsilon)``;
-    ``softmax[i] = dict(index_frac, table_size)``.
+    ``softmax[i] = dict(table_size, index_frac)``, as the YAML sets them (``index_frac`` None: the default,
+    worked out here from the score type, ``default_index_frac``).
     """
 
     window: int
@@ -303,12 +317,18 @@ class OracleModel:
             self._cache["pos"] = positional_table(self.window, self.d_model, self.t("pos", "table"))
         return self._cache["pos"]
 
+    def index_frac(self, i: int) -> int:
+        """The table index's fraction bits of encoder layer ``i``: the YAML's, or the default."""
+        sm = self.softmax[i]
+        if sm.get("index_frac") is not None:
+            return sm["index_frac"]
+        return default_index_frac(self.t(f"enc{i}.scores"), sm["table_size"])
+
     def exp_table(self, i: int) -> list[int]:
         key = ("exp", i)
         if key not in self._cache:
             et = self.t(f"enc{i}.softmax", "table")
-            sm = self.softmax[i]
-            table = [exp_entry(k, sm["index_frac"], et.frac) for k in range(sm["table_size"])]
+            table = [exp_entry(k, self.index_frac(i), et.frac) for k in range(self.softmax[i]["table_size"])]
             assert all(et.lowest <= e <= et.highest for e in table), "the exp table does not fit its type"
             self._cache[key] = table
         return self._cache[key]
@@ -390,7 +410,7 @@ def forward(window: list[list[float]], model: OracleModel) -> Trace:
             tr.record(p + n, model.t(p + n), _dense(tr.value(h), model, p + n))
         q, k, v = (tr.value(p + n) for n in ("q", "k", "v"))
         st, pt, ct = model.t(p + "scores"), model.t(p + "softmax"), model.t(p + "context")
-        exp_table, index_frac = model.exp_table(i), model.softmax[i]["index_frac"]
+        exp_table, index_frac = model.exp_table(i), model.index_frac(i)
         scores, probs, context = [], [], []
         for head in range(H):
             cols = range(head * dh, (head + 1) * dh)

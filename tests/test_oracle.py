@@ -8,7 +8,8 @@ must give the reference's mantissas at every boundary, for each rounding mode, b
 both heads, with and without ``predict_delta``, and a mixed-precision configuration whose per-tensor
 modes differ from the global ones. The types the oracle computes with take their widths and modes from
 the YAML and the documented defaults (``docs/numerics.md``, "Default widths"), only their integer bits
-and signedness from the model; the weights and norm statistics are the model's real (float) variables,
+and signedness from the model; the softmax table's size from the YAML and its index precision worked out
+by the oracle (and by hand here); the weights and norm statistics are the model's real (float) variables,
 which the oracle quantizes itself.
 
 Then the modes' path to the generated C++ (``defines.h``) and to the Keras quantizers, and the meaning
@@ -144,8 +145,9 @@ def oracle_model(raw: dict, model, cfg, n_features: int, target_index: int, type
         attn = model.get_layer(f"enc{i}.attn")
         for n in ("q", "k", "v", "o"):
             dense[f"enc{i}.{n}"] = (attn.proj[n].kernel.numpy().tolist(), attn.proj[n].bias.numpy().tolist())
-        softmax[i] = {"index_frac": attn.softmax_spec.index_frac, "table_size": attn.softmax_spec.table_size}
-        assert softmax[i]["table_size"] == raw["quantization"]["softmax"]["table_size"]
+        # the YAML's table (the index precision too, where it sets one; else the oracle works out the default)
+        softmax[i] = {"table_size": raw["quantization"]["softmax"]["table_size"],
+                      "index_frac": raw["quantization"]["softmax"].get("index_frac")}
         for n in ("norm1", "norm2"):
             layer = model.get_layer(f"enc{i}.{n}")
             norms[f"enc{i}.{n}"] = dict(gamma=layer.gamma.numpy().tolist(), beta=layer.beta.numpy().tolist(),
@@ -228,6 +230,15 @@ def test_every_boundary_equals_the_oracle(name):
     params = integer_parameters(model)
     ref = reference_forward(x, params, resolve_precisions(cfg), cfg.model, target_index)
     om = oracle_model(raw, model, cfg, x.shape[-1], target_index)
+
+    # the table index's precision, worked by hand from docs/numerics.md (the table spans the score range):
+    # scores s6.3 (bits 6, act_integer 2, one integer bit more), 16 entries: min(3 fraction bits,
+    # log2(16) - 3 integer bits) = 1, so the index drops 2 score bits (rounded); 256 entries: min(3, 8 - 3) = 3
+    table_size = raw["quantization"]["softmax"]["table_size"]
+    want_index_frac = {16: 1, 256: 3}[table_size]
+    assert om.t("enc0.scores").frac == 3 and om.t("enc0.scores").integer == 3
+    assert model.get_layer("enc0.attn").softmax_spec.index_frac == want_index_frac
+    assert om.index_frac(0) == want_index_frac
 
     # the constants the model deploys are the oracle's, computed from their formulas
     for layer in om.dense:

@@ -104,14 +104,39 @@ def test_keras_layer_uses_the_same_table(index_frac):
     assert np.array_equal(got * 2 ** s.prob.frac, softmax_int(m, s))
 
 
-@pytest.mark.parametrize("bits", [8, 12, 16])
-def test_default_table_spans_the_score_range(bits):
-    """Wide score types still see the whole exp curve: scores 0, -1, -4, -8 keep their order."""
+# (score width, score integer bits, table size) -> the default index precision, worked by hand from the rule
+# "the table spans the score range": a score of I integer bits spans differences below 2^I, the table's first
+# 2^n entries (n = floor(log2 size)) at steps of 2^-f span 2^(n - f), so f = n - I, at most the score's own
+# fraction bits (W - I)
+DEFAULT_INDEX_FRAC = {
+    (6, 3, 16): 1,     # min(3, 4 - 3)
+    (6, 3, 256): 3,    # min(3, 8 - 3 = 5): capped at the score's 3 fraction bits
+    (4, 4, 256): 0,    # min(0, 8 - 4)
+    (6, 4, 256): 2,    # min(2, 4)
+    (8, 4, 256): 4,    # min(4, 4): an 8-bit score is an index already
+    (12, 4, 256): 4,   # min(8, 4): 4 score bits dropped
+    (16, 4, 256): 4,   # min(12, 4)
+    (8, 3, 64): 3,     # min(5, 6 - 3)
+    (8, 4, 100): 2,    # floor(log2 100) = 6: min(4, 6 - 4)
+    (8, 4, 4096): 4,   # min(4, 12 - 4 = 8)
+    (12, 9, 256): -1,  # min(3, 8 - 9): index steps of 2, coarser than a whole score
+}
+
+
+@pytest.mark.parametrize("width, integer, size", DEFAULT_INDEX_FRAC)
+def test_the_default_index_precision_spans_the_score_range(width, integer, size):
     from flow.tables import default_index_frac
 
+    assert default_index_frac(FixedType(width, integer), size) == DEFAULT_INDEX_FRAC[width, integer, size]
+
+
+@pytest.mark.parametrize("bits", [8, 12, 16])
+def test_default_table_spans_the_score_range(bits):
+    """Wide score types still see the whole exp curve: scores 0, -1, -4, -8 keep their order. The index
+    precision is the default for s<bits>.4 scores and 256 entries, 4 (DEFAULT_INDEX_FRAC, by hand)."""
     score = FixedType(bits, 4)
     s = SoftmaxSpec(score=score, prob=FixedType(bits, 0, signed=False), exp_frac=bits - 1,
-                    index_frac=default_index_frac(score, 256), table_size=256)
+                    index_frac=DEFAULT_INDEX_FRAC[bits, 4, 256], table_size=256)
     p = softmax_int(np.array([[0, -1, -4, -8]]) << score.frac, s)[0] * 2.0 ** -s.prob.frac
     assert p[0] > p[1] > p[2] >= p[3]
     assert abs(p[0] - np.exp(0) / np.exp([0, -1, -4, -8]).sum()) < 0.01

@@ -1,4 +1,5 @@
-"""The shared constants (exp table, pooling reciprocal, score shift, positional table) pinned to their definitions.
+"""The shared constants (exp table and its index precision, pooling reciprocal, score shift, positional table)
+pinned to their definitions.
 
 Keras, the integer reference and the C++ all take these from ``flow.tables``, so the bit-exact check
 cannot see a mistake in them. Here each is computed again from its mathematical definition (Python
@@ -37,17 +38,26 @@ def test_an_exp_table_entry_is_exp_rounded_to_nearest(index_frac, exp_frac, k):
     assert exp_table(k + 1, index_frac, exp_frac)[k] == rounded(x, ROUND_HALF_EVEN)
 
 
-def test_the_exp_tables_a_default_build_ships_match_the_definition_entry_by_entry():
-    for bits in (4, 6, 8):
-        cfg = parse_config({**small_raw(), "quantization": {"bits": bits}})
-        spec = resolve_precisions(cfg).softmax[0]
-        table = spec.exp_table()
-        want = [rounded(exp_entry(k, spec.index_frac, spec.exp_frac), ROUND_HALF_EVEN)
-                for k in range(spec.table_size)]
-        assert table.tolist() == want
-        assert table[0] == 2 ** spec.exp_frac  # exp(0) = 1 exactly
-        # the table covers entries where truncation would differ: a floor table would be caught above
-        assert any(rounded(exp_entry(k, spec.index_frac, spec.exp_frac), ROUND_FLOOR) != w for k, w in enumerate(want))
+# bits -> (index_frac, exp_frac) of small_raw()'s default table, worked by hand: 256 entries; the scores are
+# s<bits>.4 before training (act prior 3 integer bits, scores one more), so the table spans them at
+# min(score fraction bits, log2(256) - 4) = min(bits - 4, 4) index bits: 4 bits 0, 6 bits 2, 8 bits 4; the exp
+# table is u<bits>.1 (one integer bit holds exp(0) = 1): bits - 1 fraction bits
+DEFAULT_TABLES = {4: (0, 3), 6: (2, 5), 8: (4, 7)}
+
+
+@pytest.mark.parametrize("bits", DEFAULT_TABLES)
+def test_the_exp_tables_a_default_build_ships_match_the_definition_entry_by_entry(bits):
+    index_frac, exp_frac = DEFAULT_TABLES[bits]
+    cfg = parse_config({**small_raw(), "quantization": {"bits": bits}})
+    spec = resolve_precisions(cfg).softmax[0]
+    assert (spec.score.width, spec.score.integer, spec.table_size) == (bits, 4, 256)  # the premise above
+    assert (spec.index_frac, spec.exp_frac) == (index_frac, exp_frac)
+    table = spec.exp_table()
+    want = [rounded(exp_entry(k, index_frac, exp_frac), ROUND_HALF_EVEN) for k in range(256)]
+    assert table.tolist() == want
+    assert table[0] == 2 ** exp_frac  # exp(0) = 1 exactly
+    # the table covers entries where truncation would differ: a floor table would be caught above
+    assert any(rounded(exp_entry(k, index_frac, exp_frac), ROUND_FLOOR) != w for k, w in enumerate(want))
 
 
 # windows where 2^16 / n is not an integer and floor, ceiling and nearest do not all agree
