@@ -67,15 +67,30 @@ def test_trained_model_equals_reference_on_every_test_window(small_trained):
     assert int(np.sum(keras_out != ref.values)) == 0
 
 
-def test_trace_has_every_boundary_with_its_type(small_trained):
-    cfg, ds, result, _ = small_trained
+def test_trace_has_every_boundary_in_forward_order_and_the_contracts_types(small_trained):
+    """small_trained (8 bits, window 8, one layer, two heads, mean_last, predict_delta): the boundaries in the
+    order the data flows, written out here, and the types docs/numerics.md fixes, worked by hand ("Default
+    widths"): the probabilities max(8, ceil(log2 8) + 3 = 6) = 8 bits, all of them fraction bits, unsigned
+    (not ``auto``: u8.0); the window quantization.input.bits 12 wide, the head and the forecast
+    quantization.output.bits 16, signed, with the integer bits training chose (binary_points.yaml); all
+    conv/sat, the YAML's defaults."""
+    from flow.fixedpoint import FixedType
+    from flow.training.checkpoint import POINTS, read_points
+
+    cfg, ds, result, folder = small_trained
     trace = reference_forward(ds.test.x[:4], integer_parameters(result.model), result.precisions,
                               cfg.model, ds.target_index)
-    for name in ("input", "embed", "pos", "enc0.q", "enc0.scores", "enc0.softmax", "enc0.context",
-                 "enc0.norm1", "enc0.ffn1", "enc0.norm2", "pool", "head", "delta"):
-        b = trace[name]
-        assert b.mantissa.dtype == np.int64
-        assert b.mantissa.min() >= b.type.min_int and b.mantissa.max() <= b.type.max_int
+    assert list(trace) == ["input", "embed", "pos", "enc0.q", "enc0.k", "enc0.v", "enc0.scores", "enc0.softmax",
+                           "enc0.context", "enc0.o", "enc0.add1", "enc0.norm1", "enc0.ffn1", "enc0.ffn2", "enc0.add2",
+                           "enc0.norm2", "pool", "head", "delta"]
+    points = read_points(folder / POINTS, "")
+    assert trace["enc0.softmax"].type == FixedType(8, 0, False, "conv", "sat")
+    assert trace["input"].type == FixedType(12, points["input", "output"], True, "conv", "sat")
+    assert trace["head"].type == FixedType(16, points["head", "output"], True, "conv", "sat")
+    assert trace["delta"].type == FixedType(16, points["delta", "output"], True, "conv", "sat")
+    # 4 windows of 8 steps, 1 channel; 2 heads of 8 x 8 probabilities; one forecast each
+    assert (trace["input"].mantissa.shape, trace["enc0.softmax"].mantissa.shape, trace["delta"].mantissa.shape) == \
+        ((4, 8, 1), (4, 2, 8, 8), (4, 1))
 
 
 def test_training_lowers_the_loss(small_trained):
