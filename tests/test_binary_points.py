@@ -59,21 +59,44 @@ def test_a_narrow_bits_only_configuration_resolves_before_its_points_are_chosen(
     assert prec.types["enc0.scores"]["output"].integer == bits  # prior 4 > width: whole numbers
 
 
+# The tensors of a one-layer model (small_raw()) whose integer bits are ``auto`` by default, written out by hand
+# from docs/numerics.md ("Binary points"): every weight, bias, activation, attention score, norm scale and shift,
+# the window and the forecast; not the positional table, the exp table or the probabilities (enc0.softmax has
+# neither role here). In forward order: the window, the embedding, the positional add, the attention (q, k, v,
+# the scores, the context, the o projection), add1, norm1, the FFN, add2, norm2, the pooling, the head.
+AUTO_ONE_LAYER = [
+    ("input", "output"),
+    ("embed", "weight"), ("embed", "bias"), ("embed", "output"),
+    ("pos", "output"),
+    ("enc0.q", "weight"), ("enc0.q", "bias"), ("enc0.q", "output"),
+    ("enc0.k", "weight"), ("enc0.k", "bias"), ("enc0.k", "output"),
+    ("enc0.v", "weight"), ("enc0.v", "bias"), ("enc0.v", "output"),
+    ("enc0.scores", "output"),
+    ("enc0.context", "output"),
+    ("enc0.o", "weight"), ("enc0.o", "bias"), ("enc0.o", "output"),
+    ("enc0.add1", "output"),
+    ("enc0.norm1", "scale"), ("enc0.norm1", "shift"), ("enc0.norm1", "output"),
+    ("enc0.ffn1", "weight"), ("enc0.ffn1", "bias"), ("enc0.ffn1", "output"),
+    ("enc0.ffn2", "weight"), ("enc0.ffn2", "bias"), ("enc0.ffn2", "output"),
+    ("enc0.add2", "output"),
+    ("enc0.norm2", "scale"), ("enc0.norm2", "shift"), ("enc0.norm2", "output"),
+    ("pool", "output"),
+    ("head", "weight"), ("head", "bias"), ("head", "output"),
+]
+assert len(set(AUTO_ONE_LAYER)) == 37
+
+
 def test_integer_auto_is_the_default_and_an_integer_set_by_hand_is_not_auto():
-    prec = resolve_precisions(parse_config(small_raw()))
-    auto = prec.auto
-    for name in ("embed", "enc0.q", "enc0.ffn1", "head"):
-        assert {(name, "weight"), (name, "bias"), (name, "output")} <= auto
-    assert {("input", "output"), ("enc0.scores", "output"), ("enc0.norm1", "scale"), ("enc0.norm1", "shift"),
-            ("pool", "output")} <= auto
-    # fixed by the contract unless asked: the positional table, the exp table, the probabilities
-    assert not {("pos", "table"), ("enc0.softmax", "table"), ("enc0.softmax", "output")} & auto
+    assert resolve_precisions(parse_config(small_raw())).auto == set(AUTO_ONE_LAYER)
     raw = small_raw()
     raw["quantization"].update(weight_integer=1, layers={"pos": {"table": {"integer": "auto"}},
                                                          "embed": {"output": {"integer": 2}}})
     prec = resolve_precisions(parse_config(raw))
-    assert not any(role == "weight" for _, role in prec.auto)
-    assert ("pos", "table") in prec.auto and ("embed", "output") not in prec.auto
+    # weight_integer: 1 fixes the weights and the norm scales (a scale's integer bits follow weight_integer);
+    # the embedding's output set by hand is fixed; the positional table asked for is auto
+    fixed = {pair for pair in AUTO_ONE_LAYER if pair[1] in ("weight", "scale")} | {("embed", "output")}
+    assert len(fixed) == 8 + 2 + 1  # embed, q, k, v, o, ffn1, ffn2, head; norm1, norm2; embed's output
+    assert prec.auto == (set(AUTO_ONE_LAYER) - fixed) | {("pos", "table")}
     assert prec.types["embed"]["output"].integer == 2
 
 
@@ -94,15 +117,16 @@ def test_a_trained_run_keeps_its_points_and_loading_it_gives_the_same_model(smal
     from flow.training.fit import predict
 
     cfg, ds, result, folder = small_trained
-    assert set(result.points) == set(resolve_precisions(cfg).auto)
+    # small_trained: one layer, two heads, mean_last, predict_delta: the one-layer tensors and the delta add's
+    # output (the forecast), by hand (AUTO_ONE_LAYER)
+    assert (cfg.model.layers, cfg.model.predict_delta) == (1, True)
+    expected = AUTO_ONE_LAYER + [("delta", "output")]
+    assert set(result.points) == set(expected)
     assert not resolve_precisions(result.config).auto
     assert read_points(folder / POINTS, "") == result.points
     # listed as the data flows (the window first, the forecast last), not alphabetically
-    from flow.precision import layer_kinds
-
     listed = list(dict.fromkeys(layer for layer, _ in read_points(folder / POINTS, "")))
-    assert listed == [layer for layer in layer_kinds(cfg) if layer in listed]
-    assert listed[0] == "input" and listed[-1] == ("delta" if cfg.model.predict_delta else "head")
+    assert listed == list(dict.fromkeys(layer for layer, _ in expected))
     loaded = load_trained(folder)
     assert loaded.cfg == cfg and loaded.resolved == result.config
     np.testing.assert_array_equal(predict(loaded.model, ds.test.x[:64]), predict(result.model, ds.test.x[:64]))
