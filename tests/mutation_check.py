@@ -141,6 +141,11 @@ MUTATIONS = [
     Mutation("estimate.post-adders-ignored", "flow/estimate/costs.py",
              "        adds -= lanes // 2\n", "",
              ESTIMATE, "the lanes' first adds priced in LUTs although they sit in the DSPs' post-adders"),
+    Mutation("estimate.pool-counted-as-macs", "flow/hls/plan.py",
+             'return self.outputs * self.terms if self.kind == "mac" else 0',
+             'return self.outputs * self.terms if self.kind in ("mac", "pool") else 0',
+             ("tests/test_estimate.py", "-k", "estimate_json or auto_parallelism"),
+             "the pooling's window sums counted as MACs (a DSP bound 20 cycles higher on the default)"),
     # -- accumulator widths (the C++ sums must never wrap)
     Mutation("accum.exact-sum-no-sign-bit", "flow/fixedpoint.py",
              "(-lo - 1).bit_length() if lo < 0 else 0) + 1", "(-lo - 1).bit_length() if lo < 0 else 0) + 0",
