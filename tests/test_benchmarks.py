@@ -49,11 +49,10 @@ def _rows(table: str) -> dict:
 
 
 def test_the_table_prints_every_variant_and_baseline_the_runs_recorded(benchmark_run):
-    from flow.benchmarks.training import VARIANTS
-
     _, table, written = benchmark_run
     runs = written["runs"]
-    assert [r["variant"] for r in runs] == [label for label, _, _ in VARIANTS]
+    # the benchmark's variants, in the order docs/benchmarks-accuracy.md tabulates them
+    assert [r["variant"] for r in runs] == ["float32", "8-bit", "6-bit", "4-bit", "mixed 4/8"]
     rows = _rows(table)
     head = "the configuration's own model and inputs"
     for r in runs:  # one seed: the mean is the run, the spread 0
