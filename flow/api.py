@@ -69,7 +69,7 @@ def train(config: ConfigSource, out: str | Path, force: bool = False, report: Re
     cfg = load_config(config)
     note = note or (lambda text: None)
     ds = load_dataset(cfg, note=note)  # bad data is refused before any folder
-    with staged_output(Path(out), force, note=note, manifest=True) as stage:
+    with staged_output(Path(out), force, note=note) as stage:
         note(f"data {ds.name}: {len(ds.features)} feature(s) -> {ds.target}; windows train {len(ds.train.y):,}, "
              f"val {len(ds.val.y):,}, test {len(ds.test.y):,}")
         from .training.checkpoint import save_trained
@@ -99,7 +99,7 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
     from .data import load_dataset
 
     ds = load_dataset(cfg, note=note)  # bad data is refused before any folder
-    with staged_output(Path(out), force, note=note, manifest=True) as stage:
+    with staged_output(Path(out), force, note=note) as stage:
         from .build import build as run_build  # TensorFlow, loaded once config and folder are good
 
         result = run_build(cfg, stage, trained, report=report, allow_overflow=allow_overflow, calibration=factors,

@@ -15,9 +15,9 @@ marker's start time when it has one).
 What an existing folder may be replaced with:
 
 * ``DIR`` that tsflow made (a build folder or a train folder) only with ``force``; an empty ``DIR`` is
-  simply used; anything else is never touched, even with ``force``. A run with ``manifest`` (the builds
-  and trainings of the commands) writes ``DIR/manifest.json``, the files it wrote; with ``force`` it
-  refuses a folder holding files that tsflow did not write (``foreign_files``), naming them. A folder
+  simply used; anything else is never touched, even with ``force``. A run writes ``DIR/manifest.json``,
+  the files it wrote; with ``force`` it refuses a folder holding files that tsflow did not write
+  (``foreign_files``), naming them. A folder
   without a manifest (made before there was one) is judged by its top-level names: what a build or a
   training writes, and the vendor tools' outputs of ``tsflow export --run``.
 * ``DIR.partial`` of tsflow's own failed run (``FAILED``), or of a run whose process no longer exists
@@ -480,10 +480,10 @@ def _busy_staging(staging: Path):
     return busy
 
 
-def check_output(out: Path, force: bool, manifest: bool = False) -> list[str]:
+def check_output(out: Path, force: bool) -> list[str]:
     """Refuse (raise) unless ``out`` and ``out.partial`` may be written; returns the notes for the user
-    about what will be replaced. Touches nothing. ``manifest``: with ``force``, a tsflow folder that holds
-    files tsflow did not write is refused (``foreign_files``)."""
+    about what will be replaced. Touches nothing. With ``force``, a tsflow folder that holds files tsflow
+    did not write is refused (``foreign_files``)."""
     out = Path(out)
     staging = out.with_name(out.name + ".partial")
     notes = []
@@ -497,7 +497,7 @@ def check_output(out: Path, force: bool, manifest: bool = False) -> list[str]:
         if kind != EMPTY:
             if not force:
                 raise OutputExists(f"output folder {out} already exists; pass --force to replace it")
-            foreign = foreign_files(out) if manifest else []
+            foreign = foreign_files(out)
             if foreign:
                 raise OutputExists(_foreign_message(out, foreign))
             notes.append(f"replacing {kind} {out} (--force); it stays as it is until this run finishes")
@@ -570,13 +570,13 @@ def _claim(staging: Path, out: Path, locks: ExitStack) -> None:
 
 
 @contextmanager
-def staged_output(out: Path, force: bool, note=None, manifest: bool = False):
+def staged_output(out: Path, force: bool, note=None):
     """Yield a staging folder; on success it becomes ``out``; on failure it stays ``out.partial``
     with a FAILED file naming the error. The process holds both folders' locks until it returns.
 
     ``note(text)`` is told what is replaced (a failed run's folder, or with ``force`` earlier work).
-    ``manifest``: write ``out/manifest.json`` (the files the run wrote) and, with ``force``, refuse a
-    folder holding files tsflow did not write.
+    ``out/manifest.json`` lists the files the run wrote; with ``force``, a folder holding files tsflow did
+    not write is refused.
     """
     out = Path(out).resolve()
     staging = out.with_name(out.name + ".partial")
@@ -587,7 +587,7 @@ def staged_output(out: Path, force: bool, note=None, manifest: bool = False):
                     locks.enter_context(_hold(folder, busy))
                 except FileNotFoundError:  # removed meanwhile
                     pass
-        for text in check_output(out, force, manifest):
+        for text in check_output(out, force):
             if note:
                 note(text)
         _claim(staging, out, locks)
@@ -597,8 +597,7 @@ def staged_output(out: Path, force: bool, note=None, manifest: bool = False):
             _mark_failed(staging, f"{type(exc).__name__}: {exc}")
             raise
         (staging / RUNNING).unlink(missing_ok=True)
-        if manifest:
-            write_manifest(staging)
+        write_manifest(staging)
         if out.exists() or out.is_symlink():  # checked again: the folder may have changed while the run worked
             try:
                 if out.is_dir():
@@ -613,7 +612,7 @@ def staged_output(out: Path, force: bool, note=None, manifest: bool = False):
                         else "appeared while this run worked")
                 _mark_failed(staging, f"OutputExists: {out} {what}; the finished result is in this folder")
                 raise OutputExists(f"output folder {out} {what}; its result stays in {staging}")
-            foreign = foreign_files(out) if manifest and kind != EMPTY else []
+            foreign = foreign_files(out) if kind != EMPTY else []
             if foreign:
                 _mark_failed(staging, f"OutputExists: {out} holds files tsflow did not write; the finished result "
                                       f"is in this folder")

@@ -91,13 +91,12 @@ def test_an_empty_folder_is_used_without_force(tmp_path):
 @pytest.mark.parametrize("kind", ["build", "build, csim.json only", "train"])
 def test_force_replaces_a_folder_tsflow_made_and_only_with_force(tmp_path, kind):
     out = made_by_tsflow(kind, tmp_path / "run")
-    (out / "notes.txt").write_text("from the earlier run")  # still tsflow's folder
     with pytest.raises(OutputExists, match=re.escape(f"output folder {out} already exists; pass --force to "
                                                      f"replace it")):
         run(out)
-    assert (out / "notes.txt").exists() and not (tmp_path / "run.partial").exists()
+    assert not (tmp_path / "run.partial").exists()
     notes = run(out, force=True)
-    assert sorted(os.listdir(out)) == ["result.txt"]
+    assert sorted(os.listdir(out)) == ["manifest.json", "result.txt"]
     assert len(notes) == 1 and f"replacing a tsflow {kind.split(',')[0]} folder {out}" in notes[0]
 
 
@@ -107,7 +106,7 @@ def test_the_folder_save_trained_writes_is_a_train_folder(small_trained, tmp_pat
     shutil.copytree(folder, out)
     assert folder_kind(out) == "a tsflow train folder"
     run(out, force=True)
-    assert sorted(os.listdir(out)) == ["result.txt"]
+    assert sorted(os.listdir(out)) == ["manifest.json", "result.txt"]
 
 
 def test_a_failed_run_leaves_a_marked_partial_folder_that_the_rerun_replaces_without_force(tmp_path):
@@ -123,7 +122,7 @@ def test_a_failed_run_leaves_a_marked_partial_folder_that_the_rerun_replaces_wit
     assert not (partial / RUNNING).exists() and not out.exists()
     notes = run(out)  # the corrected rerun, no --force
     assert notes == [f"replacing {partial}, left by a failed run (RuntimeError: the estimate does not fit)"]
-    assert sorted(os.listdir(out)) == ["result.txt"] and not partial.exists()
+    assert sorted(os.listdir(out)) == ["manifest.json", "result.txt"] and not partial.exists()
 
 
 def test_a_failed_partial_is_replaced_while_a_finished_folder_still_needs_force(tmp_path):
@@ -136,7 +135,7 @@ def test_a_failed_partial_is_replaced_while_a_finished_folder_still_needs_force(
     assert (partial / FAILED).exists()  # nothing touched when refused
     notes = run(out, force=True)
     assert len(notes) == 2 and "left by a failed run (KeyboardInterrupt:" in notes[1]
-    assert sorted(os.listdir(out)) == ["result.txt"] and not partial.exists()
+    assert sorted(os.listdir(out)) == ["manifest.json", "result.txt"] and not partial.exists()
 
 
 def test_a_partial_folder_without_a_tsflow_marker_is_never_replaced(tmp_path):
