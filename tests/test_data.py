@@ -1,5 +1,7 @@
 """Chronological split, train-only scaling, windows that never cross a split boundary; where a CSV is
 read from, and how a CSV that cannot be used is refused (file, line, column, what to change)."""
+import math
+import statistics
 import subprocess
 import sys
 
@@ -116,23 +118,27 @@ def test_differenced_inputs_are_changes_plus_the_target_level(tmp_path):
     ds = load_dataset(parse_config(raw))
     levels = load_dataset(parse_config({**raw, "data": {**raw["data"], "inputs": "levels"}}))
     assert ds.features == ["d_a", "d_b", "d_c", "b"] and ds.target_index == 3
-    # each change over its spread on the 40 training rows: a's is 0 (a constant change is left as it is);
-    # b's changes 2r + 1 (r = 0..38) spread 2 x std(0..38) over b's scale; c is +-1, 20 of each (offset 0,
-    # scale 1), its 39 changes -2, +2, ..., -2 (20 of -2, 19 of +2) spread sqrt(4 - (2/39)^2)
-    assert ds.scaler.scale[2] == 1.0
-    assert ds.scaler.change_scale.tolist() == pytest.approx(
-        [1.0, 2 * np.arange(39).std() / ds.scaler.scale[1], np.sqrt(4 - (2 / 39) ** 2)])
+    # worked here from the CSV's 40 training rows (Python's statistics: population standard deviations):
+    # the levels' scales: a = r (r = 0..39), b = r^2, c = +-1, 20 of each (mean 0, spread 1)
+    scale_a, scale_b = statistics.pstdev(range(40)), statistics.pstdev([r * r for r in range(40)])
+    assert ds.scaler.scale.tolist() == pytest.approx([scale_a, scale_b, 1.0])
+    # each column's 39 changes in the column's own units: a's all 1 (spread 0: a constant change is left as it
+    # is, change scale 1); b's 2r + 1 (r = 0..38); c's -2, +2, ..., -2 (20 of -2, 19 of +2: mean -2/39, mean
+    # square 4, spread sqrt(4 - (2/39)^2)); the change scale is each spread over the level's scale
+    spread_b, spread_c = statistics.pstdev([2 * r + 1 for r in range(39)]), math.sqrt(4 - (2 / 39) ** 2)
+    want = [1.0, spread_b / scale_b, spread_c / 1.0]
+    assert ds.scaler.change_scale.tolist() == pytest.approx(want)
     # what the run folder's dataset.json keeps for a host that feeds the IP (levels: nothing to divide by)
-    assert ds.scaler.to_dict()["change_scale"] == ds.scaler.change_scale.tolist()
+    assert ds.scaler.to_dict()["change_scale"] == pytest.approx(want)
     assert "change_scale" not in levels.scaler.to_dict()
-    x = ds.train.x[5]  # rows 5..8
-    a = ds.scaler.scale[0] * ds.scaler.change_scale[0] * x[:, 0]
-    b = ds.scaler.scale[1] * ds.scaler.change_scale[1] * x[:, 1]
-    c = ds.scaler.scale[2] * ds.scaler.change_scale[2] * x[:, 2]
-    assert np.allclose(a, [0, 1, 1, 1])
-    assert np.allclose(b, [0, 11, 13, 15])  # 6^2-5^2, 7^2-6^2, 8^2-7^2
-    assert np.allclose(c, [0, 2, -2, 2])  # rows 5..8: -1, +1, -1, +1
-    assert np.allclose(ds.scaler.inverse_column(x[:, 3], 1), [25, 36, 49, 64])
+    # the inputs of rows 5..8: each change over its level's scale times its change scale, i.e. over the
+    # spread of the column's changes (a: over a's scale, its change scale being 1)
+    x = ds.train.x[5]
+    assert np.allclose(x[:, 0] * scale_a, [0, 1, 1, 1])
+    assert np.allclose(x[:, 1] * spread_b, [0, 11, 13, 15])  # 6^2-5^2, 7^2-6^2, 8^2-7^2
+    assert np.allclose(x[:, 2] * spread_c, [0, 2, -2, 2])  # rows 5..8: -1, +1, -1, +1
+    # the target's level, standard-scaled: b's mean over the training rows sum(r^2, r < 40) / 40 = 20,540 / 40
+    assert np.allclose(x[:, 3] * scale_b + 20540 / 40, [25, 36, 49, 64])
     # the target, persistence and the de-normalised errors are those of the level inputs
     for split in ("train", "val", "test"):
         assert np.array_equal(getattr(ds, split).y, getattr(levels, split).y)
