@@ -1064,17 +1064,19 @@ def test_attention_scores_with_a_one_bit_narrower_accumulator_wrap(accumulators,
 @pytest.mark.parametrize("kind", LANE_PROGRAMS)
 @pytest.mark.parametrize("variant", ["exact", "narrow"])
 def test_attention_probabilities_and_context_follow_the_scores(accumulators, kind, variant):
-    """probs = softmax_int(scores) row by row, ctx = round(P_h . V_h) from the transposed v, on both lanes."""
-    from flow.tables import softmax_int
-
+    """The probabilities of each row of scores by the contract, worked here (``_nearest_probabilities``: the
+    exponentials, then e * 2^prob_frac / sum to nearest, at most prob_max), and ctx = round(P_h . V_h) from the
+    transposed v, on both lanes."""
     setups, results = accumulators
     r = results[kind]
     a = ATT
     steps, d, heads = a["steps"], a["d"], a["heads"]
     dh = d // heads
-    scores = np.array(r[f"att_{variant}_scores"], dtype=np.int64).reshape(heads * steps, steps)
+    scores = np.array(r[f"att_{variant}_scores"], dtype=np.int64).reshape(heads * steps, steps).tolist()
     probs = r[f"att_{variant}_probs"]
-    assert probs == softmax_int(scores, setups["attention"]["softmax"]).ravel().tolist()
+    expected_probs = _nearest_probabilities(scores, setups["attention"]["softmax"])
+    assert probs == [p for row in expected_probs for p in row]
+    assert any(0 < p < a["prob"].max_int for p in probs)  # not only one-hot rows
     v = np.array(r[f"att_{variant}_v"], dtype=np.int64).reshape(d, steps)  # [d][step]
     prob, ctx_t = a["prob"], a["context"]
     exact = [sum(probs[(h * steps + i) * steps + j] * int(v[h * dh + e, j]) for j in range(steps))
@@ -1116,6 +1118,17 @@ def _exp_mantissas(row: list[int], row_max: int, spec) -> list[int]:
         s = spec.index_shift
         idx = (diff + (1 << (s - 1))) >> s if s > 0 else diff << -s
         out.append(int(table[idx]) if idx < spec.table_size else 0)
+    return out
+
+
+def _nearest_probabilities(rows: list[list[int]], spec) -> list[list[int]]:
+    """Each probability mantissa by docs/numerics.md, from the exponentials worked here and their exact row
+    sum: e * 2^prob_frac / sum rounded to nearest (floor of it plus 1/2, in exact fractions), at most prob_max."""
+    out = []
+    for row in rows:
+        e = _exp_mantissas(row, max(row), spec)
+        total = sum(e)
+        out.append([min(floor(Fraction(v << spec.prob.frac, total) + Fraction(1, 2)), spec.prob.max_int) for v in e])
     return out
 
 
