@@ -101,11 +101,39 @@ def test_csim_is_bit_exact_on_every_boundary(built, name):
     x = load_dataset(cfg).test.x
     assert assert_keras_equals_reference(load_trained(stage / "model").model, x, reference) == csim.values_compared
     # integer: auto in every position it is allowed (the defaults, and the tables the cases ask for): every
-    # such tensor got its point from training, and the build ran on them
+    # such tensor got its point from training, listed in forward order, and the build ran on them
     from flow.training.checkpoint import POINTS, read_points
-    from flow.precision import resolve_precisions
 
-    assert set(read_points(stage / "model" / POINTS, "")) == set(resolve_precisions(cfg).auto)
+    assert list(read_points(stage / "model" / POINTS, "")) == auto_tensors(CASES[name])
+
+
+def auto_tensors(raw: dict) -> list:
+    """The (layer, role) pairs whose integer bits are ``auto`` in a case's YAML, in forward order, worked out
+    from docs/numerics.md ("Binary points") rather than by the flow: by default every weight, bias,
+    activation, attention score, norm scale and shift, the window and the forecast; the positional table, the
+    exp table and the probabilities only where ``quantization.layers`` asks for ``auto``; a number set there
+    fixes a tensor. (The cases set no global ``weight_integer`` / ``act_integer`` / input or output integer.)"""
+    q, m = raw["quantization"], raw["model"]
+    assert not {"weight_integer", "act_integer", "input", "output"} & set(q), "auto_tensors: global integers"
+    dense = ("weight", "bias", "output")
+    pairs = [("input", "output"), *(("embed", r) for r in dense), ("pos", "table"), ("pos", "output")]
+    for i in range(m["layers"]):
+        p = f"enc{i}."
+        pairs += [(p + n, r) for n in ("q", "k", "v") for r in dense]
+        pairs += [(p + "scores", "output"), (p + "softmax", "table"), (p + "softmax", "output"),
+                  (p + "context", "output"), *((p + "o", r) for r in dense), (p + "add1", "output"),
+                  *((p + "norm1", r) for r in ("scale", "shift", "output")),
+                  *((p + n, r) for n in ("ffn1", "ffn2") for r in dense), (p + "add2", "output"),
+                  *((p + "norm2", r) for r in ("scale", "shift", "output"))]
+    pairs += [("pool", "output"), *(("head", r) for r in dense)] + ([("delta", "output")] if m["predict_delta"] else [])
+    fixed_by_default = {("pos", "table")} | {(f"enc{i}.softmax", r) for i in range(m["layers"]) for r in ("table", "output")}
+    layers = q.get("layers", {})
+
+    def is_auto(layer, role):
+        integer = (layers.get(layer, {}).get(role) or {}).get("integer")
+        return integer == "auto" if integer is not None else (layer, role) not in fixed_by_default
+
+    return [(layer, role) for layer, role in pairs if is_auto(layer, role)]
 
 
 def csim_boundaries(cfg) -> list:
