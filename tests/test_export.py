@@ -518,13 +518,6 @@ def test_not_a_build_folder(tmp_path):
         write_scripts(tmp_path)
 
 
-def test_top_and_testbench_names_match_the_converter():
-    tree = ast.parse((REPO / "flow" / "hls" / "project.py").read_text())
-    consts = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
-              for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value, ast.Constant)}
-    assert (consts["PROJECT"], consts["TB_FILE"], consts["TB_DATA"]) == ("tsflow_model", "tsflow_tb.cpp", "tb_data")
-
-
 # ------------------------------------------------------------------------------ timing summary
 
 def test_the_export_stage_and_the_backend_do_not_import_the_api():

@@ -163,8 +163,7 @@ def test_cli_train_writes_metrics_and_model(tmp_path):
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     for split in ("test", "val"):
-        assert set(metrics[split]) >= {"mse", "rmse", "mae", "scaled"}
-        assert metrics[split]["rmse"] == pytest.approx(metrics[split]["mse"] ** 0.5)
+        assert set(metrics[split]) >= {"mse", "rmse", "mae", "scaled"}  # the values: tests/test_multichannel.py
     assert metrics["bits"]["enc0.ffn1"]["weight"] == "s8.1 conv/sat"
     assert "persistence" in metrics["baselines"]["test"]
     assert (out / "model.weights.h5").is_file() and (out / "config.yaml").is_file()

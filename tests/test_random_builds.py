@@ -8,6 +8,8 @@ from collections import Counter
 
 from flow.benchmarks.random_builds import draw_valid, write_csv
 from flow.config import INTERFACES, MULTIPLIER_KINDS, ROM_KINDS, STORAGE_KINDS, parse_config
+from flow.data import load_dataset
+from flow.estimate import estimate
 
 from .conftest import REPO
 
@@ -15,8 +17,12 @@ from .conftest import REPO
 def test_the_draws_are_valid_and_reach_every_choice_of_the_schema(tmp_path):
     rng, csv, refusals = random.Random(5), write_csv(tmp_path), {}
     drawn = [draw_valid(rng, f"r{i}", csv, refusals) for i in range(120)]
+    # each passes the checks tsflow build makes before training: draw_valid also hands back a draw the checks
+    # crashed on (for its build to show the crash), which this names; parse_config alone, on draws it parsed
+    # already, could fail only on a crash of parse_config itself
     for raw in drawn:
-        parse_config(raw)  # what was returned is accepted
+        cfg = parse_config(raw)
+        estimate(cfg, n_features=len(load_dataset(cfg, note=lambda text: None).features))
     seen = Counter()
     for raw in drawn:
         d, h, q = raw["data"], raw["hls"], raw["quantization"]

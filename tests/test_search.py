@@ -256,7 +256,6 @@ def test_workers_share_one_postgres_study_and_a_killed_worker_loses_nothing(post
     assert retries[0].params == next(t for t in trials if t.number == killed).params
     assert [n for n, s in states.items() if s == TrialState.FAIL] == [killed]  # no other trial lost
     assert set(states.values()) <= {TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL}  # none left running
-    assert sorted(states) == list(range(len(trials)))  # each number once
     finished = sum(s in (TrialState.COMPLETE, TrialState.PRUNED) for s in states.values())
     assert 8 <= finished <= 9  # the two workers may each finish one trial past 8, never a trial twice
     by_worker = {t.user_attrs["worker"].split(":")[1] for t in trials if t.state == TrialState.COMPLETE}
