@@ -155,6 +155,131 @@ def test_every_number_equals_its_source_file(built):
         assert shown_equals(text, value), f"{file}#{key}: shows {text!r}, the file holds {value!r}"
 
 
+class Placed(HTMLParser):
+    """Where each number (``span.num`` with a ``data-src``) stands: in a table body, its row's label (the
+    first cell) and its column's header; in a paragraph, the text between it and the number or paragraph
+    edge before it (``before``), and after it (``after``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells, self.prose = {}, {}
+        self._header, self._row, self._cell = [], None, None  # the table's headers, the body row's cells so far
+        self._text, self._open, self._last = "", None, None  # paragraph text since the last number
+
+    def handle_starttag(self, tag, attrs):
+        src = dict(attrs).get("data-src")
+        if tag == "table":
+            self._header = []
+        elif tag == "tbody":
+            self._row = []
+        elif tag == "tr" and self._row is not None:
+            self._row = []
+        elif tag in ("td", "th"):
+            self._cell = ""
+        elif tag == "p":
+            self._text, self._last = "", None
+        elif tag == "span" and src is not None:
+            if self._row is not None:
+                self.cells[(self._row[0], self._header[len(self._row)])] = src
+            else:
+                self._after_ends()
+                self._open, self.prose[src] = src, {"before": self._text.strip()}
+
+    def handle_endtag(self, tag):
+        if tag == "th":
+            self._header.append(self._cell.strip())
+            self._cell = None
+        elif tag == "td":
+            self._row.append(self._cell.strip())
+            self._cell = None
+        elif tag == "tbody":
+            self._row = None
+        elif tag == "span" and self._open is not None:
+            self._last, self._open, self._text = self._open, None, ""
+        elif tag == "p":
+            self._after_ends()
+
+    def _after_ends(self):
+        if self._last is not None:
+            self.prose[self._last]["after"] = self._text.strip()
+            self._last = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+        elif self._open is None:
+            self._text += data
+
+
+# where each number belongs, written by hand from the page's labels: (row label, column header) -> file#key
+METRICS = "model/metrics.json#"
+TABLE_CELLS = {
+    ("quantized model (the one built)", "test RMSE"): METRICS + "test/rmse",
+    ("quantized model (the one built)", "test MAE"): METRICS + "test/mae",
+    ("quantized model (the one built)", "val RMSE"): METRICS + "val/rmse",
+    ("quantized model (the one built)", "val MAE"): METRICS + "val/mae",
+    ("float model (before quantization-aware training)", "test RMSE"): METRICS + "float/test/rmse",
+    ("float model (before quantization-aware training)", "test MAE"): METRICS + "float/test/mae",
+    ("float model (before quantization-aware training)", "val RMSE"): METRICS + "float/val/rmse",
+    ("float model (before quantization-aware training)", "val MAE"): METRICS + "float/val/mae",
+    ("persistence (last observed value)", "test RMSE"): METRICS + "baselines/test/persistence/rmse",
+    ("persistence (last observed value)", "test MAE"): METRICS + "baselines/test/persistence/mae",
+    ("persistence (last observed value)", "val RMSE"): METRICS + "baselines/val/persistence/rmse",
+    ("persistence (last observed value)", "val MAE"): METRICS + "baselines/val/persistence/mae",
+    ("linear (least squares on the window)", "test RMSE"): METRICS + "baselines/test/linear/rmse",
+    ("linear (least squares on the window)", "test MAE"): METRICS + "baselines/test/linear/mae",
+    ("linear (least squares on the window)", "val RMSE"): METRICS + "baselines/val/linear/rmse",
+    ("linear (least squares on the window)", "val MAE"): METRICS + "baselines/val/linear/mae",
+    **{(label, column): f"estimate.json#{field}/{key}"
+       for label, key in (("LUT", "lut"), ("LUTRAM", "lutram"), ("FF", "ff"), ("BRAM18", "bram18"), ("DSP", "dsp"))
+       for column, field in (("estimate", "total"), ("part budget", "budget"), ("% of budget", "percent"))},
+}
+# a number in a paragraph -> the words right before it ("before") or right after it ("after")
+PROSE = {
+    "model/dataset.json#rows/train": ("before", "Rows train"),
+    "model/dataset.json#rows/val": ("before", ", val"),
+    "model/dataset.json#rows/test": ("before", ", test"),
+    "csim.json#samples": ("after", "test windows:"),
+    "csim.json#mismatches": ("after", "window outputs differ"),
+    "csim.json#max_abs_diff": ("before", "(largest difference"),
+    "csim.json#boundaries_compared": ("after", "layer boundaries,"),
+    "csim.json#values_compared": ("after", "values compared,"),
+    "csim.json#boundary_mismatches": ("after", "differ."),
+    "estimate.json#latency_cycles": ("after", "clock cycles ="),
+    "estimate.json#latency_us": ("after", "µs per forecast at"),
+    "estimate.json#clock_mhz": ("after", "MHz. DSP bound"),
+    "estimate.json#dsp_bound_cycles": ("after", "cycles for"),
+    "estimate.json#macs": ("after", "multiply-accumulates; latency / bound ="),
+    "estimate.json#bound_ratio": ("before", "latency / bound ="),
+    "estimate.json#engine/lanes": ("after", "DSP multiply lanes."),
+    "build.json#cpp_lines": ("after", "lines of C++"),
+}
+
+
+def test_every_number_stands_in_the_row_and_sentence_of_its_source(built):
+    """A number equal to its source file (above) could still stand in the wrong row or sentence: each table
+    cell's row label and column header, and the words around each number of the text, name the file#key
+    it carries (TABLE_CELLS and PROSE, written by hand from the page's labels)."""
+    _, html, _ = built
+    placed = Placed()
+    placed.feed(html.read_text(encoding="utf-8"))
+    placed.close()
+    assert placed.cells == TABLE_CELLS
+    stages = {src for src in placed.prose if src.startswith("build.json#seconds/")}
+    assert set(placed.prose) - stages == set(PROSE)
+    wrong = []
+    for src, (side, words) in PROSE.items():
+        text = placed.prose[src].get(side, "")
+        if not (text.endswith(words) if side == "before" else text.startswith(words)):
+            wrong.append(f"{src}: {side} it {text!r}, not {words!r}")
+    for src in stages:  # "Wall time per stage: data 0.0 s, train 12.0 s, ...": each stage's name, then s
+        stage, around = src.split("/")[-1], placed.prose[src]
+        if not (around["before"].endswith(stage) and around.get("after", "").startswith("s")):
+            wrong.append(f"{src}: between {around['before']!r} and {around.get('after')!r}")
+    assert not wrong, "\n".join(wrong)
+    assert len(stages) >= 4
+
+
 def test_summary_states_the_key_numbers(built):
     """The verdict and totals the brief asks for are all there, each read from its file."""
     folder, html, _ = built
