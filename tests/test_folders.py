@@ -2,7 +2,6 @@
 a user added, and ``--trained`` given a build folder. Every command runs as a real ``tsflow`` process; one
 tiny build is shared by the module, the other builds reuse its trained model.
 """
-import ctypes
 import json
 import os
 import shutil
@@ -14,10 +13,9 @@ import time
 import pytest
 import yaml
 
-from .conftest import CLI_ENV as ENV, TINY
+from .conftest import CLI_ENV as ENV, TINY, as_unprivileged, require_mode_bits
 from .test_cli_e2e import error_lines, snapshot, tsflow
 
-PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
 
 
 @pytest.fixture(scope="module")
@@ -29,27 +27,13 @@ def built(tmp_path_factory):
     return cwd
 
 
-def _as_unprivileged():
-    """For root: drop the capabilities that let it write through the mode bits, in the child only (the
-    mode bits then bind root as they bind anyone; no user switch, no namespace, nothing to undo)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
-        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
-
-
 def tsflow_unprivileged(cwd, *args):
     """``tsflow ARGS`` for which a folder without write permission cannot be written, root or not."""
     if os.geteuid() != 0:
         return tsflow(cwd, *args)
-    try:
-        probe = subprocess.run([sys.executable, "-c", "pass"], preexec_fn=_as_unprivileged, capture_output=True)
-    except subprocess.SubprocessError as exc:
-        pytest.skip(f"running as root, and the capability to write through the mode bits cannot be dropped "
-                    f"here ({exc}): a read-only folder cannot be made")
-    assert probe.returncode == 0
+    require_mode_bits()
     done = subprocess.run([sys.executable, "-m", "flow", *map(str, args)], cwd=cwd, env=ENV, capture_output=True,
-                          text=True, timeout=300, preexec_fn=_as_unprivileged)
+                          text=True, timeout=300, preexec_fn=as_unprivileged)
     assert "Traceback" not in done.stderr and "Traceback" not in done.stdout, done.stderr
     return done
 
