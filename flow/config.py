@@ -5,6 +5,7 @@ is allowed; the CLI prints them and exits with code 2.
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
@@ -23,8 +24,42 @@ class ConfigError(Exception):
     """A user error in the configuration; ``str()`` is the message printed to the user."""
 
 
+def _admits(annotation, kind) -> bool:
+    """Whether ``kind`` (bool, int, float, str) is one of the types an annotation allows (Optional, Union,
+    Annotated and Literal looked through; a Literal of ints admits int)."""
+    if annotation is kind:
+        return True
+    args = getattr(annotation, "__args__", ()) or ()
+    if getattr(annotation, "__origin__", None) is Literal:
+        return any(type(a) is kind for a in args)
+    if getattr(annotation, "__origin__", None) in (dict, list):
+        return False
+    return any(_admits(a, kind) for a in args)
+
+
+def _number_kind(annotation) -> str:
+    return "an integer" if not _admits(annotation, float) else "a number"
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, v, info: ValidationInfo):
+        """YAML's true / false are booleans, and Python takes them for 1 / 0: refused where a number is meant."""
+        field = cls.model_fields[info.field_name]
+        annotation = field.annotation
+        values = v.items() if isinstance(v, dict) and getattr(annotation, "__origin__", None) is dict else [(None, v)]
+        inner = annotation.__args__[1] if isinstance(v, dict) and getattr(annotation, "__origin__", None) is dict \
+            else annotation
+        for key, value in values:
+            if isinstance(value, bool) and not _admits(inner, bool) and (_admits(inner, int) or _admits(inner, float)):
+                at = f"{shown_key(key)}: " if key is not None else ""
+                raise PydanticCustomError(
+                    "bool_number", f"{at}{str(value).lower()} is a boolean (YAML true / false), not a number: write "
+                                   f"{_number_kind(inner)}{(' ' + _range_of(field)) if key is None and _range_of(field) else ''}")
+        return v
 
 
 class SplitConfig(Strict):
@@ -35,6 +70,24 @@ class SplitConfig(Strict):
     val: Union[int, float] = 0.2
     test: Union[int, float] = 0.2
 
+    @field_validator("train", "val", "test", mode="before")
+    @classmethod
+    def _a_number(cls, v, info: ValidationInfo):
+        """One message per key for what is not a fraction or a row count (a percentage, NaN, a boolean)."""
+        allowed = "allowed: a fraction like 0.6 (all three fractions, summing to 1) or a row count (an integer)"
+        if isinstance(v, bool):
+            raise PydanticCustomError("split_bool", f"a boolean (YAML true / false) is not a fraction, and not a row "
+                                                    f"count either; {allowed}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise PydanticCustomError("split_nan", f"{'NaN' if math.isnan(v) else 'an infinity'} is not a fraction or "
+                                                   f"a row count; {allowed}")
+        if isinstance(v, str):
+            percent = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*%\s*", v)
+            hint = (f" (for percentages write fractions: {float(percent.group(1)) / 100:g} for {v.strip()}, as in "
+                    f"train: 0.6, val: 0.2, test: 0.2)" if percent else "")
+            raise PydanticCustomError("split_text", f"{allowed}{hint}")
+        return v
+
     @model_validator(mode="after")
     def _consistent(self):
         vals = (self.train, self.val, self.test)
@@ -42,15 +95,26 @@ class SplitConfig(Strict):
             raise ValueError("each of train, val, test must be > 0")
         fractions = all(isinstance(v, float) and v < 1 for v in vals)
         rows = all(isinstance(v, int) for v in vals)
+        given = {k: getattr(self, k) for k in ("train", "val", "test")}
         if not (fractions or rows):
-            raise ValueError("use fractions (all < 1) or row counts (all integers), not a mix")
+            def kind(v):
+                return ("a row count" if isinstance(v, int) else "a fraction" if v < 1
+                        else "neither a fraction (< 1) nor a row count (not an integer)")
+            shown = ", ".join(f"{k}: {v!r} ({kind(v)}{'' if k in self.model_fields_set else ', the default'})"
+                              for k, v in given.items())
+            raise PydanticCustomError(
+                "split_mix", f"{shown}: use fractions (all < 1, summing to 1) or row counts (all integers), not a mix")
         total = sum(vals)
         if fractions and abs(total - 1.0) > 1e-6:
             unused = (f"{(1 - total) * 100:.3g}% of the rows would be in no split" if total < 1
                       else "that is more rows than the data has")
+            defaults = [k for k in given if k not in self.model_fields_set]
+            left = (f"; {' and '.join(f'{k} was not given and took its default {given[k]:g}' for k in defaults)} "
+                    f"(train: {given['train']:g}, val: {given['val']:g}, test: {given['test']:g}): give every key of "
+                    f"data.split" if defaults else "")
             raise PydanticCustomError(
-                "split_sum", f"fractions sum to {total:.6g}, not 1 ({unused}); fractions are shares of the rows and "
-                             f"must sum to 1; to use fewer rows, give row counts (integers) instead")
+                "split_sum", f"fractions sum to {total:.6g}, not 1 ({unused}){left}; fractions are shares of the rows and must sum to 1; to use "
+                             f"fewer rows, give row counts (integers) instead")
         return self
 
     @property
@@ -156,6 +220,13 @@ class TensorSpec(Strict):
     rounding: Optional[Literal[ROUNDING_MODES]] = None  # type: ignore[valid-type]
     overflow: Optional[Literal[OVERFLOW_MODES]] = None  # type: ignore[valid-type]
 
+    @model_validator(mode="after")
+    def _sets_something(self):
+        if all(getattr(self, k) is None for k in type(self).model_fields):
+            raise PydanticCustomError("empty_override", "an override with no field set would do nothing; give "
+                                                        "bits, integer, rounding or overflow, or remove it")
+        return self
+
 
 class IOSpec(Strict):
     bits: int = Field(16, ge=2, le=32)
@@ -176,6 +247,13 @@ class LayerOverride(Strict):
     scale: Optional[TensorSpec] = None
     shift: Optional[TensorSpec] = None
     table: Optional[TensorSpec] = None
+
+    @model_validator(mode="after")
+    def _sets_something(self):
+        if all(getattr(self, k) is None for k in type(self).model_fields):
+            raise PydanticCustomError("empty_override", "a layer override with no tensor set would do nothing; give "
+                                                        "weight, bias, output, scale, shift or table, or remove it")
+        return self
 
 
 class QuantConfig(Strict):
@@ -268,6 +346,16 @@ class ExportConfig(Strict):
     cosim_windows: int = Field(16, ge=1, le=1_000_000)  # test windows the RTL co-simulation runs (from the first)
     local_memory_kb: Literal[8, 16, 32, 64] = 16  # the MicroBlaze's code and data memory (export --block-design)
     implementation: bool = False
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _quoted_version(cls, v):
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            quoted = repr(v) if isinstance(v, float) else f"{v}.0"
+            raise PydanticCustomError(
+                "version_number", f"YAML read this as the number {v!r}, not the text of a version (1.10 would read as "
+                                  f"1.1); quote it: version: '{quoted}'")
+        return v
 
 
 OBJECTIVES = ("val_mse", "latency", "lut", "lutram", "ff", "bram18", "dsp", "resources")
@@ -390,6 +478,19 @@ def shown_key(part) -> str:
     return text if text and text.isprintable() and not any(c.isspace() or c == "=" for c in text) else repr(part)
 
 
+def _glued_role(loc: list, raw) -> Optional[str]:
+    """``quantization.layers.enc0.q.weight: {bits: 4}``: a layer name with a tensor role glued on by a dot."""
+    if len(loc) != 4 or tuple(loc[:2]) != ("quantization", "layers") or not isinstance(loc[2], str):
+        return None
+    layer, _, role = loc[2].rpartition(".")
+    if not layer or role not in LayerOverride.model_fields:
+        return None
+    spec = ((raw or {}).get("quantization") or {}).get("layers", {}).get(loc[2]) if isinstance(raw, dict) else None
+    shown = ("{" + ", ".join(f"{k}: {v}" for k, v in spec.items()) + "}") if isinstance(spec, dict) else "{...}"
+    return (f"  quantization.layers.{shown_key(loc[2])}: {loc[2]!r} is the layer name {layer!r} with the tensor "
+            f"{role!r} glued on by a dot; write it as {layer}: {{{role}: {shown}}}")
+
+
 def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
     lines = [f"invalid configuration{' ' + source if source else ''}:"]
     unions: dict = {}  # path -> (value shown, what each member allows)
@@ -399,6 +500,10 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
         value = err.get("input")
         shown = "{...}" if isinstance(value, dict) else repr(value)
         if err["type"] == "extra_forbidden":
+            glued = _glued_role(loc, raw)
+            if glued:
+                lines.append(glued)
+                continue
             model, _ = _walk(loc[:-1])
             allowed = ", ".join(sorted(model.model_fields)) if model else ""
             lines.append(f"  {path} = {shown}: unknown key; allowed keys here: {allowed}")
@@ -439,6 +544,19 @@ CONFIG_DIR = "config_dir"
 def _check_ignored_keys(cfg: FlowConfig) -> None:
     """Refuse a data key whose value the other keys make the flow ignore. A key a dumped configuration holds at its
     default (``model_dump`` writes every key, and tsflow reads its own dumps back) is not one the user wrote."""
+    q = cfg.quantization
+    # a configuration tsflow dumped (every key written) and set to float, as the search's float models and the
+    # benchmarks' float variants are, keeps the quantization it was dumped with: not the user's
+    dumped = q.model_fields_set >= set(QuantConfig.model_fields)
+    if not q.enabled and not dumped:
+        ignored = [k for k in QuantConfig.model_fields if k != "enabled" and k in q.model_fields_set]
+        if ignored:
+            keys = ", ".join(f"quantization.{k}" for k in ignored)
+            raise ConfigError(f"invalid configuration: quantization.enabled = False, but {keys} "
+                              f"{'is' if len(ignored) == 1 else 'are'} set: with quantization off the model is trained "
+                              f"and built in float and {'that setting is' if len(ignored) == 1 else 'those settings are'}"
+                              f" ignored; remove quantization.enabled: false to quantize, or remove {keys} to build "
+                              f"the float model")
     data, written = cfg.data, cfg.data.model_fields_set
     defaults = DataConfig.model_fields
     if data.source == "builtin" and data.path is not None:

@@ -167,3 +167,98 @@ def test_left_over_partial_folder_is_not_deleted(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "--force" in proc.stderr
     assert (partial / "notes.txt").read_text() == "mine"
+
+
+# --- the user tour: values that read as something else ------------------------------------------------------------
+
+def _tour(**sections) -> dict:
+    raw = {"data": {"source": "builtin", "dataset": "seattle-temps", "features": ["temp"], "target": "temp",
+                    "window": 8}, "model": {"d_model": 4}}
+    for key, value in sections.items():
+        raw[key] = {**raw.get(key, {}), **value}
+    return raw
+
+
+def _tour_error(raw) -> str:
+    with pytest.raises(ConfigError) as exc:
+        parse_config(raw, "c.yaml")
+    return str(exc.value)
+
+
+def test_split_fractions_that_do_not_sum_to_one_name_the_keys_left_at_their_defaults():
+    msg = _tour_error(_tour(data={"split": {"train": 0.8, "val": 0.2}}))
+    # 0.8 + 0.2 + the default test 0.2 = 1.2
+    assert "fractions sum to 1.2, not 1" in msg
+    assert "test was not given and took its default 0.2" in msg and "train: 0.8, val: 0.2, test: 0.2" in msg
+
+
+@pytest.mark.parametrize("value, said", [(float("nan"), "NaN is not a fraction or a row count"),
+                                         (True, "a boolean (YAML true / false) is not a fraction")])
+def test_a_split_value_that_is_nan_or_a_boolean_is_named(value, said):
+    msg = _tour_error(_tour(data={"split": {"train": value, "val": 0.2, "test": 0.2}}))
+    assert f"data.split.train = {value!r}: {said}" in msg
+    assert "not a mix" not in msg
+
+
+def test_split_percentages_give_one_line_per_key_with_the_fractions_to_write():
+    msg = _tour_error(_tour(data={"split": yaml.safe_load("{train: 60%, val: 20%, test: 20%}")}))
+    lines = msg.splitlines()[1:]
+    assert len(lines) == 3, msg
+    assert "data.split.train = '60%': allowed: a fraction like 0.6" in lines[0] and "0.6 for 60%" in lines[0]
+    assert "0.2 for 20%" in lines[1] and "0.2 for 20%" in lines[2]
+    assert "an integer" in lines[0] and "allowed: an integer" not in msg
+
+
+def test_a_mix_of_fractions_and_row_counts_names_each_value():
+    msg = _tour_error(_tour(data={"split": {"train": 100, "val": 0.2, "test": 0.2}}))
+    assert "train: 100 (a row count), val: 0.2 (a fraction), test: 0.2 (a fraction)" in msg and "not a mix" in msg
+
+
+def test_an_export_version_written_as_a_yaml_number_says_to_quote_it():
+    msg = _tour_error(_tour(export=yaml.safe_load("{version: 1.0}")))
+    assert "export.version = 1.0: YAML read this as the number 1.0" in msg and "version: '1.0'" in msg
+    assert parse_config(_tour(export={"version": "1.0"})).export.version == "1.0"
+
+
+def test_a_layer_name_with_its_tensor_glued_on_says_how_to_nest_it():
+    msg = _tour_error(_tour(quantization={"layers": {"enc0.q.weight": {"bits": 4}}}))
+    assert "quantization.layers.enc0.q.weight: 'enc0.q.weight' is the layer name 'enc0.q' with the tensor " \
+           "'weight' glued on by a dot; write it as enc0.q: {weight: {bits: 4}}" in msg
+    assert "unknown key" not in msg
+
+
+@pytest.mark.parametrize("section, key, value, said", [
+    ("model", "heads", True, "write an integer >= 1 and <= 16"),
+    ("training", "learning_rate", True, "write a number > 0 and <= 1"),
+    ("export", "cosim_windows", False, "write an integer >= 1 and <= 1000000"),
+    ("data", "window", True, "write an integer >= 2 and <= 512")])
+def test_a_boolean_is_not_a_number_anywhere(section, key, value, said):
+    msg = _tour_error(_tour(**{section: {key: value}}))
+    assert f"{section}.{key} = {value!r}: {str(value).lower()} is a boolean (YAML true / false), not a number" in msg
+    assert said in msg
+
+
+def test_a_boolean_in_a_mapping_of_numbers_is_named():
+    msg = _tour_error(_tour(hls={"parallelism": {"enc0.q": True}}))
+    assert "hls.parallelism = {...}: enc0.q: true is a boolean" in msg
+
+
+@pytest.mark.parametrize("layers, where", [({"enc0.q": {"weight": {}}}, "quantization.layers.enc0.q.weight"),
+                                           ({"enc0.q": {}}, "quantization.layers.enc0.q")])
+def test_an_empty_override_is_refused(layers, where):
+    msg = _tour_error(_tour(quantization={"layers": layers}))
+    assert f"{where} = {{...}}:" in msg and "would do nothing" in msg
+
+
+def test_quantization_settings_with_quantization_off_are_refused():
+    msg = _tour_error(_tour(quantization={"enabled": False, "bits": 4,
+                                          "layers": {"enc0.q": {"weight": {"bits": 6}}}}))
+    assert "quantization.enabled = False, but quantization.bits, quantization.layers are set" in msg
+    assert "ignored" in msg
+
+
+def test_quantization_off_alone_and_a_dumped_config_set_to_float_are_accepted():
+    assert not parse_config(_tour(quantization={"enabled": False})).quantization.enabled
+    raw = parse_config(_tour(quantization={"bits": 4})).model_dump(mode="json")  # every key, as tsflow dumps
+    raw["quantization"]["enabled"] = False  # what the search's float models and the benchmarks do
+    assert parse_config(raw).quantization.bits == 4
