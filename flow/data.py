@@ -97,6 +97,8 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
                           f"data, not a header; the CSV needs a header row naming the columns: add one as its first "
                           f"line (for example date,load,temp) and use those names in data.date_column, "
                           f"data.features and data.target")
+    if first is not None:
+        _check_header(path, first)
     try:
         frame = pd.read_csv(path)
     except pd.errors.EmptyDataError:
@@ -109,6 +111,33 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
         raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: no data rows below the header "
                           f"({','.join(map(str, frame.columns))}); the CSV needs one row per time step")
     return frame, path.stem
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    """Refuse a header with a column without a name or a name given twice: pandas would name the first
+    'Unnamed: N' and rename the second 'name.1', and either would silently become a model input."""
+    for at, name in enumerate(header):
+        if name.strip():
+            continue
+        cells = [cells[at] if at < len(cells) else "" for _, cells in _records(path)][1:]
+        where = f"data.path = {str(path)!r}: column {at + 1} of the header ({','.join(header[:6])}" \
+                f"{',...' if len(header) > 6 else ''}) has no name"
+        if not any(c.strip() for c in cells):
+            raise ConfigError(f"invalid configuration: {where} and no values: an unnamed empty column, as when every "
+                              f"line ends with a comma (trailing commas); remove the trailing commas from the lines")
+        if at == 0:
+            raise ConfigError(f"invalid configuration: {where}: it looks like a row index, as pandas to_csv writes "
+                              f"without index=False, and would be read as a column of data; remove that first column "
+                              f"(save with to_csv(..., index=False)), or name it in the header")
+        raise ConfigError(f"invalid configuration: {where}; every column needs a name in the header: name it, or "
+                          f"remove the column")
+    seen: dict = {}
+    for at, name in enumerate(header):
+        if name in seen:
+            raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: the header names column {name!r} "
+                              f"twice, columns {seen[name] + 1} and {at + 1}; each column needs its own name (pandas "
+                              f"would rename the second {name}.1 and use both): rename or remove one of them")
+        seen[name] = at
 
 
 def _records(path: Path):
@@ -343,11 +372,29 @@ def _stamps(frame: pd.DataFrame, data_cfg) -> pd.DatetimeIndex:
         except ValueError:  # time stamps of several time zones: ordered as the same instants in UTC
             dates = pd.to_datetime(frame[date], errors="coerce", utc=True)
     if dates.isna().any():
-        where, text = _where(data_cfg, frame, int(np.argmax(dates.isna().to_numpy())), date)
+        bad = int(np.argmax(dates.isna().to_numpy()))
+        where, text = _where(data_cfg, frame, bad, date)
+        first = int(np.argmax(dates.notna().to_numpy()))
+        if dates.notna().any() and _is_date(text.strip()):  # a date by itself: written in another format
+            line_a, text_a = _place(data_cfg, frame, first, date)
+            line_b, _ = _place(data_cfg, frame, bad, date)
+            fmt_a, fmt_b = _date_format(text_a), _date_format(text)
+            raise ConfigError(f"invalid configuration: {_source(data_cfg)}, column {date!r} (data.date_column): the "
+                              f"time stamps mix date formats: {line_a} {text_a!r} ({fmt_a}) and {line_b} {text!r} "
+                              f"({fmt_b}); the format is taken from the first stamp, so {text!r} is not read as a "
+                              f"date: write every time stamp in one format (such as {fmt_a})")
         raise ConfigError(f"invalid configuration: {where}: {text!r} is not a date (data.date_column = "
                           f"{date!r}); fill in or remove that row, or set data.date_column: null if the "
                           f"rows are in time order")
     return pd.DatetimeIndex(dates)
+
+
+def _date_format(text: str) -> str:
+    """The strftime format of a time stamp as pandas guesses it ('%Y-%m-%d %H:%M:%S'), else the text's shape."""
+    from pandas.tseries.api import guess_datetime_format
+
+    guessed = guess_datetime_format(text.strip())
+    return guessed or "".join("9" if ch.isdigit() else ch for ch in text.strip())
 
 
 def _refuse_repeated(stamps: pd.DatetimeIndex, frame: pd.DataFrame, data_cfg) -> None:

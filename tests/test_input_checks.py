@@ -489,3 +489,61 @@ def test_tsflow_build_prints_the_data_warnings(tmp_path):
     assert "the last 10 rows (in time order) are in no split" in done.stderr  # 190 rows, 180 used
     assert "1 gap, 10 missing steps in all" in done.stderr
     assert done.stderr.index("in no split") < done.stderr.index("error:")
+
+
+# --- the user tour: a CSV's header and its dates --------------------------------------------------------------
+
+def _header_csv(path, header: str, rows: list[str]):
+    path.write_text(header + "\n" + "".join(r + "\n" for r in rows))
+    return path
+
+
+def _tour_raw(path, **data) -> dict:
+    return _raw(path, target="load", **data)
+
+
+def test_a_row_index_column_written_by_pandas_is_refused(tmp_path):
+    csv = _header_csv(tmp_path / "i.csv", ",date,load,temp",
+                      [f"{i},2021-01-01 00:{i:02d}:00,{i % 7},{i % 5}" for i in range(60)])
+    msg = _data_error(_tour_raw(csv))
+    assert f"data.path = {str(csv)!r}: column 1 of the header (,date,load,temp) has no name" in msg
+    assert "row index" in msg and "index=False" in msg and "Unnamed" not in msg
+
+
+def test_trailing_commas_are_named_as_an_unnamed_empty_column(tmp_path):
+    csv = _header_csv(tmp_path / "t.csv", "date,load,temp,",
+                      [f"2021-01-01 00:{i:02d}:00,{i % 7},{i % 5}," for i in range(60)])
+    msg = _data_error(_tour_raw(csv))
+    assert "column 4 of the header (date,load,temp,) has no name and no values" in msg
+    assert "trailing commas" in msg and "Unnamed" not in msg and "fill in or remove that row" not in msg
+
+
+def test_an_unnamed_column_in_the_middle_is_refused(tmp_path):
+    csv = _header_csv(tmp_path / "m.csv", "date,,load",
+                      [f"2021-01-01 00:{i:02d}:00,{i % 3},{i % 7}" for i in range(60)])
+    assert "column 2 of the header (date,,load) has no name; every column needs a name" in _data_error(_tour_raw(csv))
+
+
+def test_a_column_name_given_twice_in_the_header_is_refused(tmp_path):
+    csv = _header_csv(tmp_path / "d.csv", "date,temp,temp",
+                      [f"2021-01-01 00:{i:02d}:00,{i % 7},{i % 5}" for i in range(60)])
+    msg = _data_error(_raw(csv, target="temp"))
+    assert "the header names column 'temp' twice, columns 2 and 3" in msg and "temp.1" in msg
+
+
+def test_a_date_column_that_mixes_formats_names_both(tmp_path):
+    rows = [f"2021-01-01 00:{i:02d}:00,{i % 7},{i % 5}" for i in range(60)]
+    rows[1] = "01/01/2021 00:01,1,1"  # line 3 of the file
+    csv = _header_csv(tmp_path / "f.csv", "date,load,temp", rows)
+    msg = _data_error(_tour_raw(csv))
+    assert "column 'date' (data.date_column): the time stamps mix date formats" in msg
+    assert "line 2 '2021-01-01 00:00:00' (%Y-%m-%d %H:%M:%S) and line 3 '01/01/2021 00:01' (%m/%d/%Y %H:%M)" in msg
+    assert "write every time stamp in one format" in msg and "fill in or remove that row" not in msg
+
+
+def test_a_cell_that_is_no_date_at_all_is_still_named_by_its_line(tmp_path):
+    rows = [f"2021-01-01 00:{i:02d}:00,{i % 7},{i % 5}" for i in range(60)]
+    rows[2] = "soon,1,1"  # line 4
+    csv = _header_csv(tmp_path / "n.csv", "date,load,temp", rows)
+    msg = _data_error(_tour_raw(csv))
+    assert "line 4, column 'date': 'soon' is not a date" in msg and "mix date formats" not in msg
