@@ -99,6 +99,10 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
     from .data import load_dataset
 
     ds = load_dataset(cfg, note=note)  # bad data is refused before any folder
+    if trained is not None:
+        from .build import check_same_data
+
+        check_same_data(ds, trained)  # a model reused on other data: refused before any folder too
     with staged_output(Path(out), force, note=note) as stage:
         from .build import build as run_build  # TensorFlow, loaded once config and folder are good
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from keras_models.export import integer_parameters
@@ -25,7 +26,7 @@ from .csim import CSimError, CSimReport, run_csim
 from .data import load_dataset
 from .estimate import Estimate, estimate
 from .precision import resolve_precisions
-from .reference import reference_forward
+from .reference import output_of, reference_forward
 from .runs import check_build_folder
 
 TRAINING_SECTIONS = ("data", "model", "quantization", "training")
@@ -62,6 +63,44 @@ def check_same_training(cfg, trained_cfg, source: Path) -> None:
     if differ:
         raise ConfigError(f"--trained {source}: that model was trained from a different configuration "
                           f"(differs in: {', '.join(differ)}); train it again or pass the matching run")
+
+
+def check_same_data(ds, trained: Path) -> None:
+    """A checkpoint is reused only on the data it was trained on: the scaler fitted on the training rows now
+    must be the one it was trained with (a host scales the IP's inputs with ``model/dataset.json``)."""
+    try:
+        saved = json.loads(Path(trained, "dataset.json").read_text())["scaler"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # a damaged or incomplete model: load_trained names it
+    now = ds.scaler.to_dict()
+    if set(saved) != set(now) or any(not np.allclose(saved[k], now[k], rtol=1e-9, atol=0) for k in now):
+        raise ConfigError(f"--trained {trained}: the data is not what that model was trained on (the training rows' "
+                          f"scaler was offset {saved['offset']}, scale {saved['scale']}; the data now gives offset "
+                          f"{now['offset']}, scale {now['scale']}); train it again on this data")
+
+
+def check_vectors_match(folder: Path, ref: dict, data_cfg) -> None:
+    """Before a C simulation is run again: the test windows and outputs computed now from ``model/`` and the
+    data are the ones the build wrote into ``hls/tb_data`` (else the data, the model or the vectors changed
+    since the build, and a verdict would blame the C++ for it)."""
+    tb = folder / "hls" / "tb_data"
+    rebuild = "the C++ was not run; run 'tsflow build' again (--force replaces the folder)"
+    for name, boundary, what in (("inputs.bin", ref["input"], "test windows made from the data now"),
+                                 ("expected.bin", output_of(ref), "outputs model/ computes now")):
+        now = boundary.mantissa.reshape(boundary.mantissa.shape[0], -1).astype(np.int32)
+        stored = np.fromfile(tb / name, dtype=np.int32)
+        if stored.size != now.size:
+            raise ConfigError(f"{folder}: the {what} ({now.shape[0]:,} windows of {now.shape[1]} values) are not "
+                              f"those hls/tb_data/{name} holds ({stored.size:,} values): model/ or the data changed "
+                              f"since the build; {rebuild}")
+        differ = np.flatnonzero((stored.reshape(now.shape) != now).any(axis=1))
+        if differ.size:
+            w = int(differ[0])
+            origin = data_cfg.path_origin() if data_cfg.source == "csv" else f"the built-in {data_cfg.dataset}"
+            cause = (f"the data changed since the build ({origin})" if name == "inputs.bin"
+                     else "model/ or hls/tb_data/expected.bin changed since the build")
+            raise ConfigError(f"{folder}: the {what} differ from hls/tb_data/{name} in {differ.size:,} of "
+                              f"{now.shape[0]:,} windows, the first window {w}: {cause}; {rebuild}")
 
 
 def reference_trace(cfg, model, data_target_index: int, ds) -> dict:
@@ -109,7 +148,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     if not est.fits and not allow_overflow:
         over = ", ".join(f"{r} {est.total[r]} > {est.budget[r]}" for r in est.overflowing)
         raise DoesNotFit(f"the design does not fit {cfg.target.part} (estimate): {over}; see {stage / 'estimate.json'}; "
-                         f"change hls.storage / hls.multiplier / quantization, or pass --allow-overflow")
+                         f"change hls.parallelism / hls.storage / hls.multiplier / quantization, or pass --allow-overflow")
     t0 = time.perf_counter()
     if trained is not None:
         checkpoint = load_trained(trained)
@@ -139,7 +178,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
             over = ", ".join(f"{r} {est.total[r]} > {est.budget[r]}" for r in est.overflowing)
             raise DoesNotFit(f"with the binary points training chose, the design does not fit {cfg.target.part} "
                              f"(estimate): {over}; see {stage / 'estimate.json'}; set quantization integer bits, "
-                             f"hls.storage / hls.multiplier, or pass --allow-overflow")
+                             f"hls.parallelism / hls.storage / hls.multiplier, or pass --allow-overflow")
     t0 = time.perf_counter()
     note(f"integer reference forward over the {len(ds.test.y):,} test windows")
     ref = reference_trace(cfg, model, ds.target_index, ds)
@@ -178,6 +217,7 @@ def rerun_csim(folder: Path, jobs: int | None = None, verdict=None, note=None) -
     checkpoint = load_trained(folder / "model")
     ds = load_dataset(checkpoint.cfg, note=lambda text: None)  # told when the folder was built
     ref = reference_trace(checkpoint.resolved, checkpoint.model, ds.target_index, ds)
+    check_vectors_match(folder, ref, checkpoint.cfg.data)
     with tempfile.TemporaryDirectory(prefix="tsflow-csim-") as tmp:
         hls = folder / "hls"
         blocked = None if testbench_is_current(hls) else not_writable(hls)

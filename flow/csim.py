@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from .hls.project import PROJECT, TB_DATA, TB_FILE
-from .reference import output_of
 
 CSIM_BINARY = "csim.bin"
 # beside the binary: a hash of everything the binary was compiled from (see testbench_stamp)
@@ -49,9 +48,6 @@ class CSimReport:
     values_compared: int
     boundary_mismatches: int  # values that differ over every traced boundary
     first_divergence: dict | None = None  # {"layer", "sample", "element", "expected", "got"}
-    # the testbench's expected outputs differ where the C++ equals the reference at every boundary: the
-    # vectors, not the firmware, are wrong ({"file", "sample", "element", "in_file", "reference"})
-    stale_vectors: dict | None = None
     seconds: dict = field(default_factory=dict)
     reused_binary: bool = False  # the testbench was not compiled again: nothing it is built from changed
 
@@ -275,10 +271,8 @@ def run_testbench(folder: Path, samples: int, jobs: int, trace_root: Path | None
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
-    firsts = [v.get("first_mismatch", -1) for v in verdicts]
     merged = {"samples": sum(v["samples"] for v in verdicts), "mismatches": sum(v["mismatches"] for v in verdicts),
-              "max_abs_diff": max(v["max_abs_diff"] for v in verdicts),
-              "first_mismatch": min((f for f in firsts if f >= 0), default=-1)}
+              "max_abs_diff": max(v["max_abs_diff"] for v in verdicts)}
     return merged, trace_dirs
 
 
@@ -304,25 +298,8 @@ def run_csim(folder: Path, reference: dict, recompile: bool | None = None, jobs:
         t0 = time.perf_counter()
         boundaries, values, bad_values, first = _first_divergence(reference, trace_dirs)
         seconds["compare"] = time.perf_counter() - t0
-    stale = None
-    if tb["mismatches"] and first is None:
-        stale = _stale_vectors(folder, reference, tb["first_mismatch"])
     return CSimReport(samples=tb["samples"], mismatches=tb["mismatches"],
                       bit_exact=tb["mismatches"] == 0 and bad_values == 0, max_abs_diff=tb["max_abs_diff"],
                       boundaries_compared=boundaries, values_compared=values, boundary_mismatches=bad_values,
-                      first_divergence=first, stale_vectors=stale, seconds=seconds, reused_binary=reused)
+                      first_divergence=first, seconds=seconds, reused_binary=reused)
 
-
-def _stale_vectors(folder: Path, reference: dict, window: int) -> dict | None:
-    """Where the expected outputs the testbench read differ from the reference, at the first window the
-    testbench found wrong (the C++ equals the reference there: no boundary differs)."""
-    want = output_of(reference).mantissa
-    want = want.reshape(want.shape[0], -1)
-    path = Path(folder, TB_DATA, "expected.bin")
-    stored = np.fromfile(path, dtype=np.int32)
-    if window < 0 or stored.size != want.size:
-        return None
-    row = stored.reshape(want.shape)[window]
-    element = int(np.argmax(row != want[window]))
-    return {"file": f"{TB_DATA}/expected.bin", "sample": int(window), "element": element,
-            "in_file": int(row[element]), "reference": int(want[window, element])}

@@ -541,38 +541,6 @@ def test_a_window_far_outside_the_training_range_saturates_alike_in_keras_the_re
     assert csim.samples == 64 and csim.mismatches == 0 and csim.boundary_mismatches == 0 and csim.bit_exact
 
 
-def test_one_changed_expected_output_is_named_with_its_window_and_values(built, tmp_path):
-    """A value changed in the testbench's expected outputs (the C++ equal to the reference at every
-    boundary) is reported as the vectors' fault: which window, which element, what the file holds and what
-    the reference gives."""
-    import numpy as np
-
-    from flow.training.checkpoint import load_trained
-    from flow.data import load_dataset
-    from flow.precision import resolve_precisions
-    from flow.reference import output_of, reference_forward
-    from keras_models.export import integer_parameters
-
-    cfg, stage, _ = built(DEFAULT_CASE)
-    trained = load_trained(stage / "model")
-    ds = load_dataset(trained.cfg)
-    x = ds.test.x[:40]
-    ref = reference_forward(x, integer_parameters(trained.model), resolve_precisions(trained.resolved),
-                            trained.resolved.model, ds.target_index)
-    copy = tmp_path / "hls"
-    shutil.copytree(stage / "hls", copy)
-    ref["input"].mantissa.reshape(len(x), -1).astype(np.int32).tofile(copy / "tb_data" / "inputs.bin")
-    expected = output_of(ref).mantissa.reshape(len(x), -1).astype(np.int32)
-    right = int(expected[29, 0])
-    expected[29, 0] += 1
-    expected.tofile(copy / "tb_data" / "expected.bin")
-    csim = run_csim(copy, ref)
-    assert csim.samples == 40 and csim.mismatches == 1 and not csim.bit_exact
-    assert csim.boundary_mismatches == 0 and csim.first_divergence is None
-    assert csim.stale_vectors == {"file": "tb_data/expected.bin", "sample": 29, "element": 0,
-                                  "in_file": right + 1, "reference": right}
-
-
 def test_plan_check_names_each_difference_of_the_written_cpp(tmp_path):
     """The build reads its C++ back against the plan: a second call of the engine, a pragma merging
     copies, a planned loop no longer pipelined, a loop the plan does not have and other trips are each
