@@ -685,7 +685,7 @@ def load_config(path: str | Path) -> FlowConfig:
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"configuration {path} is a folder; give the YAML file")
-    if not path.is_file():
+    if not path.exists():  # a pipe (<(...)) or a device is read as the file it streams
         raise ConfigError(f"configuration file not found: {path}")
     try:
         text = path.read_text(encoding="utf-8")

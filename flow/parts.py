@@ -115,8 +115,18 @@ def known_devices() -> tuple[str, ...]:
     return tuple(PARTS)
 
 
+# families Vivado knows and this table does not (their slices, DSPs and BRAMs differ): named, not "not a part"
+OTHER_FAMILIES = (("xczu", "a Zynq UltraScale+"), ("xcku", "a Kintex UltraScale"), ("xcvu", "a Virtex UltraScale"),
+                  ("xcau", "an Artix UltraScale+"), ("xc7k", "a Kintex-7"), ("xc7v", "a Virtex-7"),
+                  ("xcvc", "a Versal"), ("xcve", "a Versal"), ("xc6s", "a Spartan-6"))
+
+
 def parse_part(text: str) -> Part:
     """The :class:`Part` named by a Vivado part string such as ``xc7s15ftgb196-2`` (any letter case)."""
+    other = next((name for prefix, name in OTHER_FAMILIES if text.lower().startswith(prefix)), None)
+    if other:
+        raise UnknownPart(f"{text!r} is {other} part; tsflow prices and builds for the 7-series devices it knows: "
+                          f"{', '.join(PARTS)}")
     shape = _SHAPE.fullmatch(text.lower())
     if shape is None:
         raise UnknownPart(f"{text!r} is not a Vivado part string (<device><package>-<speed grade>, e.g. "

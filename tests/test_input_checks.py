@@ -547,3 +547,32 @@ def test_a_cell_that_is_no_date_at_all_is_still_named_by_its_line(tmp_path):
     csv = _header_csv(tmp_path / "n.csv", "date,load,temp", rows)
     msg = _data_error(_tour_raw(csv))
     assert "line 4, column 'date': 'soon' is not a date" in msg and "mix date formats" not in msg
+
+
+# --- the tour's last cases: parts of other families, a configuration through a pipe, search keys that do nothing
+
+@pytest.mark.parametrize("part, family", [("xczu3eg-sbva484-1-e", "a Zynq UltraScale+"),
+                                          ("xc7k325tffg900-2", "a Kintex-7")])
+def test_a_part_of_a_family_tsflow_does_not_price_is_named_as_such(part, family):
+    msg = _parse_error({"target": {"part": part}})
+    assert f"target.part = {part!r}" in msg and f"is {family} part" in msg and "xc7s15" in msg
+
+
+def test_a_configuration_given_through_a_pipe_is_read(tmp_path):
+    script = f"{sys.executable} -m flow estimate <(cat {REPO / 'configs' / 'default.yaml'})"
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=CLI_ENV, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "latency" in done.stdout + done.stderr and "not found" not in done.stderr
+
+
+@pytest.mark.parametrize("key, why", [("name", "the name only names the run"),
+                                      ("search.float_epochs", "the search's own settings are not a candidate's"),
+                                      ("export.cosim", "export settings only shape the vendor scripts")])
+def test_a_search_key_that_changes_no_candidate_is_refused(key, why):
+    from flow.search.space import check_space
+
+    values = {"name": ["a", "b"], "search.float_epochs": [1, 2], "export.cosim": [True, False]}[key]
+    with pytest.raises(ConfigError) as err:
+        check_space(parse_config({"search": {"space": {key: values}}}))
+    assert f"search.space.{key}: {why}" in str(err.value)

@@ -52,6 +52,11 @@ def candidate(cfg: FlowConfig, choice: dict) -> FlowConfig:
     return parse_config(candidate_raw(base_raw(cfg), choice))
 
 
+# top-level keys whose choices change nothing a candidate is scored on
+NO_EFFECT = {"name": "the name only names the run", "search": "the search's own settings are not a candidate's",
+             "export": "export settings only shape the vendor scripts"}
+
+
 def check_space(cfg: FlowConfig) -> None:
     """Every key exists and every choice is valid on its own, before any work."""
     space = cfg.search.space
@@ -59,6 +64,11 @@ def check_space(cfg: FlowConfig) -> None:
         raise ConfigError("invalid configuration: search.space is empty; give the settings to search and their "
                           "choices, e.g. search: {space: {model.d_model: [8, 16, 32], quantization.bits: [4, 6, 8]}}")
     raw = base_raw(cfg)
+    for key in space:
+        section = key.split(".")[0]
+        if section in NO_EFFECT:
+            raise ConfigError(f"invalid configuration: search.space.{key}: {NO_EFFECT[section]}; search what sets the "
+                              f"model or the design: data, model, quantization, training, target or hls keys")
     for key, choices in space.items():
         seen = set()
         for value in choices:

@@ -203,7 +203,7 @@ def make_objective(cfg: FlowConfig, out: Path, note=None):
         trial.set_user_attr("estimate", estimate_figures(est))
         if not _fits(est, cand):
             raise optuna.TrialPruned(f"does not fit {cand.target.part} within the headroom")
-        ds = load_dataset(cand)
+        ds = load_dataset(cand, note=lambda text: None)  # told once, before the search starts
         stop_if_asked()
         warm = float_model(cand, ds, out, cfg.search.float_epochs, note)
         stop_if_asked()
@@ -294,7 +294,10 @@ def run(cfg: FlowConfig, out: Path, trials: int, storage: str | None = None, stu
     """Run trials until the study holds ``trials`` finished ones; returns the study."""
     import optuna
 
+    from ..data import load_dataset
+
     note = note or (lambda text: None)
+    load_dataset(cfg, note=note)  # what the data costs, told once (the trials load it quietly)
     study = load_study(cfg, out, storage, study_name)
     again = requeue_interrupted(study)
     if again:
