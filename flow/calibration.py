@@ -89,7 +89,10 @@ def fit(cfg, reports: list[Path]) -> dict:
             if _module_of(rep.top, cfg) or Path(path).parent.name == "modules":  # export's reports/modules/
                 continue
         if top is not None and not top.startswith((expected, cfg.export.ip_name)):
-            warnings.append(f"{Path(path).name}: design {top}, not {expected} (the factors describe that design)")
+            raise ConfigError(f"{path}: report of another design: its top is {top} (on {rep.part}), this "
+                              f"configuration's is {expected} (hls.interface: {cfg.hls.interface}, IP "
+                              f"{cfg.export.ip_name}); calibrate with the reports of this design ('tsflow export "
+                              f"--run' writes them into the build folder)")
         if isinstance(rep, HLSReport):
             for r in HLS_RESOURCES:
                 hls_only[r].append((rep.resources[r], str(path)))
@@ -135,6 +138,11 @@ def _layer_factors(est, loops: list[dict], latency: float | None, factors: dict,
     return {name: m["latency"] / m["cycles"] for name, m in matched.items()}
 
 
+def layer_names(cfg) -> list[str]:
+    """The layers of ``cfg``'s estimate, the names a calibration file's ``layers`` may hold."""
+    return [e.name for e in estimate(cfg).layers]
+
+
 def save_calibration(calibration: dict, path: Path, force: bool) -> None:
     path = Path(path)
     if path.exists() and not force:
@@ -146,7 +154,9 @@ def save_calibration(calibration: dict, path: Path, force: bool) -> None:
                           f"choose a path in an existing, writable folder") from None
 
 
-def load_calibration(path: Path, part: str) -> dict:
+def load_calibration(path: Path, part: str, layer_names=None) -> dict:
+    """The calibration file at ``path``, checked against ``part`` and (given) the estimate's layer names;
+    ConfigError naming the file and what is wrong."""
     path = Path(path)
     try:
         calibration = json.loads(path.read_text())
@@ -173,6 +183,12 @@ def load_calibration(path: Path, part: str) -> dict:
                                                and 0 < f < float("inf") for f in layers.values()):
         raise ConfigError(f"--calibration {path}: layers is not a mapping of layer to a positive factor "
                           f"(run 'tsflow calibrate' again to rewrite the file)")
+    if layer_names is not None:
+        unknown = sorted(set(layers) - set(layer_names))
+        if unknown:
+            raise ConfigError(f"--calibration {path}: unknown layer {unknown[0]!r} (not a layer of this "
+                              f"configuration's estimate); allowed: {', '.join(layer_names) or 'none'}. Run "
+                              f"'tsflow calibrate' again with this design's reports")
     if not isinstance(calibration.get("part"), str):
         raise ConfigError(f"--calibration {path}: names no part; not a file written by 'tsflow calibrate'")
     if not same_part(calibration["part"], part):

@@ -63,7 +63,18 @@ def _read_json(folder: Path, name: str, required: bool = True):
         if required:
             raise ConfigError(f"{folder} is not a finished build folder ({name} missing); run 'tsflow build' first")
         return None
-    return json.loads(path.read_text())
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise _damaged(path, str(exc)) from None
+    if not isinstance(doc, dict):
+        raise _damaged(path, f"it holds a JSON {type(doc).__name__}, not an object")
+    return doc
+
+
+def _damaged(path: Path, why: str) -> ConfigError:
+    """The error of a build folder's file that is there but cannot be used (truncated, edited, damaged)."""
+    return ConfigError(f"{path} cannot be read ({why}); run 'tsflow build' again")
 
 
 def _lookup(doc, key: str):
@@ -294,6 +305,12 @@ def cycles_figure(estimate: dict, path: Path) -> None:
     _save(fig, path)
 
 
+def _estimate_figures(estimate: dict, plan: dict | None, headroom: float | None, figdir: Path) -> None:
+    resources_budget_figure(estimate, plan, headroom, figdir / "resources_budget.png")
+    resources_layers_figure(estimate, plan, figdir / "resources_layers.png")
+    cycles_figure(estimate, figdir / "cycles.png")
+
+
 # ---------------------------------------------------------------------------------------------- HTML
 
 def _sig(v: float, digits: int = 4) -> str:
@@ -307,17 +324,21 @@ def _sig(v: float, digits: int = 4) -> str:
 class _Doc:
     """The JSON documents of the folder; ``num`` renders a number with the file and key it came from."""
 
-    def __init__(self, docs: dict):
+    def __init__(self, docs: dict, folder: Path = Path(".")):
         self.docs = docs
+        self.folder = folder
 
     def get(self, file: str, key: str):
-        return _lookup(self.docs[file], key)
+        try:
+            return _lookup(self.docs[file], key)
+        except (KeyError, TypeError, IndexError):
+            raise _damaged(self.folder / file, f"it has no {key}") from None
 
     def has(self, file: str, key: str) -> bool:
         try:
-            self.get(file, key)
+            _lookup(self.docs[file], key)
             return True
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, IndexError):
             return False
 
     def num(self, file: str, key: str, fmt: str = "sig", suffix: str = "") -> str:
@@ -451,7 +472,8 @@ figcaption { font-size: 0.9em; color: #444; }
 
 def write_report(folder: Path) -> Path:
     """Write ``folder/report.html`` and its figures (``folder/report/*.png``) for a finished build
-    folder; returns the HTML's path. Raises ConfigError if ``folder`` is not a build folder."""
+    folder; returns the HTML's path. Raises ConfigError if ``folder`` is not a build folder, or one of
+    its JSON files is damaged (naming the file)."""
     folder = Path(folder)
     docs = {name: _read_json(folder, name, required)
             for name, required in (("model/metrics.json", True), ("model/dataset.json", True),
@@ -466,7 +488,7 @@ def write_report(folder: Path) -> Path:
     if not config_path.is_file():
         raise ConfigError(f"{folder} is not a finished build folder (model/config.yaml missing)")
     cfg = resolved_config(folder / "model", parse_config(yaml.safe_load(config_path.read_text()), str(config_path)))
-    d = _Doc(docs)
+    d = _Doc(docs, folder)
     estimate, plan = docs["estimate.json"], docs["plan.json"]
     figdir = folder / FIGURE_DIR
     figdir.mkdir(exist_ok=True)
@@ -494,19 +516,23 @@ def write_report(folder: Path) -> Path:
             f"Forecast − truth over all {len(pred.truth):,} test windows, in the units of "
             f"<code>{html.escape(target)}</code>: the quantized model (filled) and the persistence and linear "
             f"baselines (outlines), computed from the same windows as <code>model/metrics.json</code>.")
-    resources_budget_figure(estimate, plan, cfg.target.headroom, figdir / "resources_budget.png")
+    if plan is not None and not isinstance(plan.get("roms", {}), (dict, list)):
+        raise _damaged(folder / "plan.json", "its roms is not a list of names")
+    try:
+        _estimate_figures(estimate, plan, cfg.target.headroom, figdir)
+    except (KeyError, TypeError, AttributeError, IndexError, ZeroDivisionError) as exc:
+        why = f"it has no {exc.args[0]}" if isinstance(exc, KeyError) and exc.args else f"{type(exc).__name__}: {exc}"
+        raise _damaged(folder / "estimate.json", why) from None
     captions["resources_budget.png"] = (
         "Estimate from <code>estimate.json</code>: each bar is the design's total of one resource in % of the "
         "part's budget, split into the shared multipliers, the layers' own logic, the activation buffers and "
         "the constant ROMs; 'rest of the total' is the top-level control and rounding not listed per item"
         + (" and the calibration" if estimate.get("calibrated") else "") + ".")
-    resources_layers_figure(estimate, plan, figdir / "resources_layers.png")
     captions["resources_layers.png"] = (
         "Estimate from <code>estimate.json</code>, per layer (its loop logic) and per group of buffers and "
         "ROMs of one storage kind, in % of the part's budget; the labels give the counts. "
         + ("Per-item figures are uncalibrated; the panel titles give the calibrated totals."
            if estimate.get("calibrated") else ""))
-    cycles_figure(estimate, figdir / "cycles.png")
     captions["cycles.png"] = (
         "Estimate from <code>estimate.json</code>: each layer's loop trips plus its pipeline fill; the layers "
         "run one after another" + (", and their sum is scaled by the calibration into the total."

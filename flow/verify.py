@@ -176,6 +176,25 @@ def _loop_checks(planned: dict, loops: dict) -> list:
                   all((lp.trip_min, lp.trip_max) == planned["trips"] for _, lp in found))]
 
 
+def _same_design(build_dir: Path, top_path: Path, top) -> None:
+    """Refuse a report of another design (another top function, or another part) than the build folder's,
+    before its figures are set beside the plan. A folder without its configuration is not checked."""
+    config = build_dir / "model" / "config.yaml"
+    if not config.is_file():
+        return
+    from .config import load_config
+    from .hls.interface import top_function
+    from .parts import same_part
+
+    cfg = load_config(config)
+    expected = top_function(cfg.hls.interface, "tsflow_model")
+    ours = top.top is not None and (top.top == expected or top.top.startswith((f"{expected}_", cfg.export.ip_name)))
+    if not ours or (top.part and not same_part(top.part, cfg.target.part)):
+        raise ConfigError(f"{top_path} is a report of another design: top {top.top} on {top.part}, not this "
+                          f"build's top {expected} on {cfg.target.part} ({config}); give the C synthesis report "
+                          f"of this build ('tsflow export {build_dir} --run' writes it into the build folder)")
+
+
 def verify(build_dir, synthesis, plan: Plan | None = None) -> Verification:
     """Check the C synthesis report at ``synthesis`` against the plan of ``build_dir`` (``plan``: already read)."""
     plan = plan or read_plan(build_dir)
@@ -189,6 +208,7 @@ def verify(build_dir, synthesis, plan: Plan | None = None) -> Verification:
             hierarchy, rpt_resources = rpt_design(top_path.parent, top.top)
     except ReportError as exc:
         raise ConfigError(f"{exc}; {EXPECTED}") from None
+    _same_design(Path(build_dir), top_path, top)
     loops, resources = {}, {**rpt_resources, **{m.name: m.resources for m in modules}}
     for module, found in [(top.top, top.loops), *((m.name, m.loops) for m in modules), *((r.top, r.loops) for r in others)]:
         for lp in found:  # a loop the top report and its module's own report both give is one loop

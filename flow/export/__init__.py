@@ -178,13 +178,14 @@ def render(cfg, test_windows: int | None = None) -> dict[str, str]:
     hls_commands = [shlex.join(c) for c in steps(cfg)[0].choices]
     vivado_command = shlex.join(steps(cfg)[1].choices[0])
     common = common_values(cfg)
+    cosim_windows = min(e.cosim_windows, test_windows or e.cosim_windows)
     hls = _fill("hls.tcl.in", **common,
                 tool_title="Vitis HLS" if vitis else "Vivado HLS",
                 run_comment="\n".join(f"#   {c}" for c in hls_commands),
                 cosim_comment="C/RTL co-simulation, " if e.cosim else "",
                 top=top_function(cfg.hls.interface, SOURCE), source=SOURCE, interface=cfg.hls.interface,
                 testbench=TESTBENCH, tb_data=TB_DATA, hls_project=HLS_PROJECT, solution=SOLUTION,
-                cosim=int(e.cosim), cosim_windows=min(e.cosim_windows, test_windows or e.cosim_windows),
+                cosim=int(e.cosim), cosim_windows=cosim_windows,
                 clock_uncertainty=f"{cfg.target.clock_uncertainty:g}",
                 std_flag="-std=c++14" if vitis else "-std=c++0x",
                 solution_options=" -flow_target vivado" if vitis else "",
@@ -198,7 +199,7 @@ def render(cfg, test_windows: int | None = None) -> dict[str, str]:
                   hls_tool=cfg.hls.tool, hls_tool_title="Vitis HLS" if vitis else "Vivado HLS",
                   cosim_word="on" if e.cosim else "off", impl_word="on" if e.implementation else "off",
                   commands="\n".join(hls_commands[:1] + [f"# or: {c}" for c in hls_commands[1:]] + [vivado_command]),
-                  cosim_step=f"   - C/RTL co-simulation (export.cosim): the first {e.cosim_windows} test windows "
+                  cosim_step=f"   - C/RTL co-simulation (export.cosim): the first {cosim_windows} test windows "
                   f"(export.cosim_windows) through the RTL\n" if e.cosim else "",
                   impl_step="   - opt_design, place_design, route_design (export.implementation)\n"
                   if e.implementation else "")
@@ -242,6 +243,12 @@ def write_scripts(build_dir: Path, cfg=None, force: bool = False, block_design: 
     if block_design:
         added = system.render(cfg, build_dir, common_values(cfg), allow_over_headroom)
         files.update({build_dir / rel: text for rel, text in added.items()})
+    for folder in sorted({p.parent for p in files}):
+        if folder.exists() and not folder.is_dir():
+            rel = folder.relative_to(build_dir)
+            raise ExportError(f"{folder} is a file, where export writes the folder {rel}/: move that file away "
+                              f"(mv {shlex.quote(str(folder))} {shlex.quote(str(folder) + '.old')}) and run "
+                              f"'tsflow export {shlex.quote(str(build_dir))}' again")
     differ = [p for p, text in files.items() if p.exists() and p.read_text() != text]
     if differ and not force:
         names = ", ".join(str(p.relative_to(build_dir)) for p in differ)
@@ -506,6 +513,11 @@ def export(folder: Path, run: bool = False, force: bool = False, report=None, bl
         record_written(folder, [p.relative_to(folder) for p in written])
         if report:
             report(f"written in {folder}: {', '.join(str(p.relative_to(folder)) for p in written)}")
+            windows = _test_windows(folder)
+            if windows is not None and cfg.export.cosim_windows > windows:
+                report(f"note: export.cosim_windows is {cfg.export.cosim_windows:,} but the build's test split "
+                       f"holds {windows:,} windows: the co-simulation{'' if cfg.export.cosim else ' (when export.cosim is on)'} "
+                       f"runs all {windows:,} of them")
         out = {"scripts": [str(p) for p in written], "missing_tools": missing_tools(cfg)}
         if block_design:
             out["system"] = json.loads((folder / SYSTEM_JSON).read_text())
@@ -563,6 +575,9 @@ def export_command(folder: Path, run: bool, force: bool, block_design: bool, all
     from ..runs import using_folder
     from .block_design import OverHeadroom, system_table
 
+    if allow_over_headroom and not block_design:
+        _error("--allow-over-headroom only applies with --block-design (it lets the block design be written over "
+               "target.headroom); add --block-design, or leave --allow-over-headroom out", 2)
     with ExitStack() as held:  # the folder stays this command's until the calibration is written
         try:
             if folder.is_dir():

@@ -64,8 +64,12 @@ def check(cfg, build_dir: Path, allow_over_headroom: bool = False) -> system.Sys
     if not estimate.is_file():
         raise ExportError(f"{estimate} missing: the resources the IP leaves for the MicroBlaze are read from it; "
                           f"run 'tsflow build' again")
-    ip = json.loads(estimate.read_text())
-    if not all(r in ip.get("total", {}) for r in RESOURCES):
+    try:
+        ip = json.loads(estimate.read_text())
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"{estimate} cannot be read ({exc}); run 'tsflow build' again") from None
+    if not isinstance(ip, dict) or not isinstance(ip.get("total"), dict) \
+            or not all(r in ip["total"] for r in RESOURCES):
         raise ExportError(f"{estimate} holds no total of {', '.join(RESOURCES)}; run 'tsflow build' again")
     part = parse_part(cfg.target.part)
     fit = system.fit(ip["total"], {r: getattr(part, r) for r in RESOURCES}, part.part, cfg.target.headroom,

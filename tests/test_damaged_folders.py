@@ -1,0 +1,159 @@
+"""Build folders a user has damaged or misused, and reports of other designs, as the commands meet them:
+``tsflow csim / export / verify / calibrate`` run as real processes on copies of one tiny build (and one
+tiny s_axilite build), asserting the one ``error:`` line (exit 2, no traceback), or the note, and what
+is on disk afterwards."""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from .conftest import CLI_ENV as ENV, REPORTS, TINY
+
+AUTOENCODER = REPORTS / "vitis_hls_2022.1_xc7z020_accel_autoencoder_csynth.xml"
+needs_reports = pytest.mark.skipif(not AUTOENCODER.is_file(),
+                                   reason="real tool reports live in ../shared/data/reports (absent here)")
+
+
+def tsflow(cwd, *args, timeout=300):
+    done = subprocess.run([sys.executable, "-m", "flow", *map(str, args)], cwd=cwd, env=ENV, capture_output=True,
+                          text=True, timeout=timeout)
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout, done.stderr
+    return done
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    """``tsflow build`` of TINY (b0) and of TINY with hls.interface: s_axilite (axi), once for the module."""
+    cwd = tmp_path_factory.mktemp("damaged")
+    (cwd / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    (cwd / "axi.yaml").write_text(yaml.safe_dump({**TINY, "name": "axi", "hls": {"interface": "s_axilite"}}))
+    for config, out in (("tiny.yaml", "b0"), ("axi.yaml", "axi")):
+        done = tsflow(cwd, "build", config, "--out", out)
+        assert done.returncode == 0, done.stderr
+    return cwd
+
+
+def copy_of(builds, name="b0", to="copy"):
+    dst = builds / to
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(builds / name, dst, symlinks=True)
+    return dst
+
+
+@pytest.mark.parametrize("damaged, content, why", [
+    ("plan.json", '{"junk": ', "Expecting value"),
+    ("estimate.json", "garbage", "Expecting value"),
+    ("estimate.json", "{}", "it has no layers"),
+    ("build.json", "", "Expecting value"),
+    ("model/metrics.json", "{}", "it has no test/rmse"),
+    ("estimate.json", "[1, 2]", "it holds a JSON list, not an object"),
+], ids=["plan-truncated", "estimate-garbage", "estimate-empty-object", "build-empty", "metrics-empty-object",
+        "estimate-a-list"])
+def test_csim_names_the_damaged_file_after_its_verdict(builds, damaged, content, why):
+    folder = copy_of(builds)
+    (folder / damaged).write_text(content)
+    done = tsflow(builds, "csim", "copy")
+    assert done.returncode == 2, done.stderr
+    assert error_lines(done.stderr) == [f"error: copy/{damaged} cannot be read ({why}"
+                                        + error_lines(done.stderr)[0].split(why, 1)[1]]
+    assert error_lines(done.stderr)[0].endswith("; run 'tsflow build' again")
+    # the verdict first (printed, and recorded), then the report's error
+    output = done.stdout + done.stderr
+    assert "bit-exact" in output and output.index("bit-exact") < output.index("error:")
+    assert json.loads((folder / "csim.json").read_text())["bit_exact"] is True
+    assert (folder / damaged).read_text() == content  # nothing of the damaged file rewritten
+
+
+def test_block_design_names_a_garbage_estimate(builds):
+    folder = copy_of(builds, "axi")
+    (folder / "estimate.json").write_text("garbage")
+    done = tsflow(builds, "export", "copy", "--block-design")
+    assert done.returncode == 2, done.stderr
+    [line] = error_lines(done.stderr)
+    assert line.startswith("error: copy/estimate.json cannot be read (") and line.endswith("run 'tsflow build' again")
+    assert not (folder / "vivado_scripts").exists()  # nothing written
+
+
+def test_a_file_where_the_scripts_folder_goes_is_named(builds):
+    folder = copy_of(builds)
+    shutil.rmtree(folder / "vivado_scripts", ignore_errors=True)
+    (folder / "vivado_scripts").write_text("x\n")
+    done = tsflow(builds, "export", "copy")
+    assert done.returncode == 2, done.stderr
+    [line] = error_lines(done.stderr)
+    assert "copy/vivado_scripts is a file, where export writes the folder vivado_scripts/" in line
+    assert "move that file away" in line and "writable" not in line
+    assert (folder / "vivado_scripts").read_text() == "x\n"
+
+
+def test_cosim_windows_beyond_the_test_split_is_said(builds):
+    folder = copy_of(builds)
+    config = folder / "model" / "config.yaml"
+    raw = yaml.safe_load(config.read_text())
+    raw.setdefault("export", {})["cosim_windows"] = 100_000
+    config.write_text(yaml.safe_dump(raw))
+    windows = int(8759 * 0.2) - 8  # the tiny build's test split
+    done = tsflow(builds, "export", "copy")
+    assert done.returncode == 0, done.stderr
+    notes = [line for line in done.stderr.splitlines() if line.startswith("note:")]
+    assert notes == [f"note: export.cosim_windows is 100,000 but the build's test split holds {windows:,} windows: "
+                     f"the co-simulation (when export.cosim is on) runs all {windows:,} of them"]
+    assert f"the first {windows} test windows" in (folder / "vivado_scripts" / "tsflow_hls.tcl").read_text()
+    assert "100000" not in (folder / "vivado_scripts" / "HOWTO.md").read_text()
+
+
+def test_allow_over_headroom_without_block_design_is_refused(builds):
+    folder = copy_of(builds)
+    shutil.rmtree(folder / "vivado_scripts", ignore_errors=True)
+    done = tsflow(builds, "export", "copy", "--allow-over-headroom")
+    assert done.returncode == 2, done.stderr
+    assert error_lines(done.stderr) == [
+        "error: --allow-over-headroom only applies with --block-design (it lets the block design be written over "
+        "target.headroom); add --block-design, or leave --allow-over-headroom out"]
+    assert not (folder / "vivado_scripts").exists()
+
+
+@needs_reports
+def test_verify_says_first_that_the_report_is_of_another_design(builds):
+    done = tsflow(builds, "verify", "b0", "--synthesis", AUTOENCODER)
+    assert done.returncode == 2, done.stderr
+    [line] = error_lines(done.stderr)
+    assert f"{AUTOENCODER} is a report of another design: top Autoencoder on xc7z020-clg400-1, not this build's " \
+           f"top tsflow_model on {TINY.get('target', {}).get('part', 'xc7s15ftgb196-2')}" in line
+    assert "differs from the plan" not in done.stdout + done.stderr
+
+
+@needs_reports
+def test_calibrate_refuses_a_report_of_another_design(builds):
+    raw = {**TINY, "target": {"part": "xc7z020clg400-1"}}
+    (builds / "z020.yaml").write_text(yaml.safe_dump(raw))
+    done = tsflow(builds, "calibrate", AUTOENCODER, "--config", "z020.yaml", "--out", "c.json")
+    assert done.returncode == 2, done.stderr
+    [line] = error_lines(done.stderr)
+    assert f"{AUTOENCODER}: report of another design: its top is Autoencoder" in line
+    assert "this configuration's is tsflow_model" in line
+    assert not (builds / "c.json").exists()
+
+
+def test_a_calibration_naming_an_unknown_layer_is_refused(tmp_path):
+    from flow.calibration import layer_names, load_calibration
+    from flow.config import ConfigError, parse_config
+
+    cfg = parse_config(TINY)
+    names = layer_names(cfg)
+    path = tmp_path / "c.json"
+    good = {"part": cfg.target.part, "factors": {"lut": 1.1}, "layers": {names[0]: 2.0}}
+    path.write_text(json.dumps(good))
+    assert load_calibration(path, cfg.target.part, names)["layers"] == {names[0]: 2.0}
+    path.write_text(json.dumps({**good, "layers": {"nonexistent_layer": 3.0}}))
+    with pytest.raises(ConfigError) as err:
+        load_calibration(path, cfg.target.part, names)
+    assert str(err.value).startswith(f"--calibration {path}: unknown layer 'nonexistent_layer'")
+    assert "allowed: " + ", ".join(names) in str(err.value)
