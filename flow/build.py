@@ -215,7 +215,11 @@ def rerun_csim(folder: Path, jobs: int | None = None, verdict=None, note=None) -
     folder = Path(folder)
     check_build_folder(folder)
     checkpoint = load_trained(folder / "model")
-    ds = load_dataset(checkpoint.cfg, note=lambda text: None)  # told when the folder was built
+    try:
+        ds = load_dataset(checkpoint.cfg, note=lambda text: None)  # told when the folder was built
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (the data {folder / 'model' / 'config.yaml'} names: the C simulation computes its "
+                          f"reference from it again)") from None
     ref = reference_trace(checkpoint.resolved, checkpoint.model, ds.target_index, ds)
     check_vectors_match(folder, ref, checkpoint.cfg.data)
     with tempfile.TemporaryDirectory(prefix="tsflow-csim-") as tmp:

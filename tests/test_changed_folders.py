@@ -95,3 +95,14 @@ def test_a_current_folder_that_was_removed_is_named(tmp_path):
     done = subprocess.run(["bash", "-c", script], env={**ENV, "PYTHONPATH": str(REPO)}, capture_output=True,
                           text=True, timeout=300)
     assert "error: the current folder no longer exists" in _one_error(done)
+
+
+def test_csim_after_the_data_file_was_removed_names_the_build_config(built, tmp_path):
+    copy = tmp_path / "b"
+    shutil.copytree(built / "b", copy)
+    cfg = yaml.safe_load((copy / "model" / "config.yaml").read_text())
+    cfg["data"]["path"] = str(tmp_path / "moved.csv")  # as if the CSV had been moved away since the build
+    (copy / "model" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    line = _one_error(tsflow(built, "csim", copy))
+    assert "moved.csv" in line and "file not found" in line
+    assert f"(the data {copy / 'model' / 'config.yaml'} names: the C simulation computes its reference" in line
