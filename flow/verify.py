@@ -195,8 +195,10 @@ def _same_design(build_dir: Path, top_path: Path, top) -> None:
                           f"of this build ('tsflow export {build_dir} --run' writes it into the build folder)")
 
 
-def verify(build_dir, synthesis, plan: Plan | None = None) -> Verification:
-    """Check the C synthesis report at ``synthesis`` against the plan of ``build_dir`` (``plan``: already read)."""
+def verify(build_dir, synthesis, plan: Plan | None = None, same_design: bool = True) -> Verification:
+    """Check the C synthesis report at ``synthesis`` against the plan of ``build_dir`` (``plan``: already read).
+    A report of another top function or part than the build's is refused first, unless ``same_design`` is
+    False (export --run: the report its own scripts just wrote of this build)."""
     plan = plan or read_plan(build_dir)
     top_path, module_paths = find_reports(synthesis)
     try:
@@ -208,7 +210,8 @@ def verify(build_dir, synthesis, plan: Plan | None = None) -> Verification:
             hierarchy, rpt_resources = rpt_design(top_path.parent, top.top)
     except ReportError as exc:
         raise ConfigError(f"{exc}; {EXPECTED}") from None
-    _same_design(Path(build_dir), top_path, top)
+    if same_design:
+        _same_design(Path(build_dir), top_path, top)
     loops, resources = {}, {**rpt_resources, **{m.name: m.resources for m in modules}}
     for module, found in [(top.top, top.loops), *((m.name, m.loops) for m in modules), *((r.top, r.loops) for r in others)]:
         for lp in found:  # a loop the top report and its module's own report both give is one loop

@@ -726,7 +726,8 @@ def test_command_run_calibrates_the_estimator_from_its_reports(tmp_path, fake_to
 
     csynth = REPORTS / "vivado_hls_2019.2.1_xc7z020_autoencoder_csynth.xml"  # xc7z020-clg400-1, as UTILIZATION
     monkeypatch.setenv("TSFLOW_TEST_CSYNTH", str(csynth))
-    build_dir, cfg = make_build(tmp_path / "b", target={"part": "xc7z020clg400-1"})
+    # calibration refuses another design's reports: the IP named after theirs (tops myproject_axi, myproject)
+    build_dir, cfg = make_build(tmp_path / "b", target={"part": "xc7z020clg400-1"}, export={"ip_name": "myproject"})
     planned(build_dir, dsp=118, bram18=289)  # the report's <DSP48E> and <BRAM_18K>
     fake_tools("vitis_hls", "vivado")
     result = CliRunner().invoke(export_command, [str(build_dir), "--run"])
