@@ -46,9 +46,9 @@ def calibration_of(path: str | Path | None, cfg: FlowConfig) -> dict | None:
     """The corrections ``tsflow calibrate`` wrote to ``path`` (checked against the target part)."""
     if path is None:
         return None
-    from .calibration import load_calibration
+    from .calibration import layer_names, load_calibration
 
-    return load_calibration(Path(path), cfg.target.part)
+    return load_calibration(Path(path), cfg.target.part, layer_names(cfg))
 
 
 def estimate(config: ConfigSource, calibration: str | Path | None = None) -> Estimate:
