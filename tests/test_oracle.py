@@ -6,9 +6,9 @@ share (a table formula, a rounding mode that never leaves the YAML) stays green 
 from its formula, no production numerics imported) runs the same windows through the same weights and
 must give the reference's mantissas at every boundary, for each rounding mode, both overflow modes,
 both heads, with and without ``predict_delta``, and a mixed-precision configuration whose per-tensor
-modes differ from the global ones. The types the oracle computes with take their widths and modes from
-the YAML and the documented defaults (``docs/numerics.md``, "Default widths"), only their integer bits
-and signedness from the model; the softmax table's size from the YAML and its index precision worked out
+modes differ from the global ones. The types the oracle computes with take their widths, integer bits,
+signedness and modes from the YAML and the documented defaults (``docs/numerics.md``, "Default widths" and
+"Default integer bits"), none from the model (whose types must equal them); the softmax table's size from the YAML and its index precision worked out
 by the oracle (and by hand here); the weights and norm statistics are the model's real (float) variables,
 which the oracle quantizes itself.
 
@@ -35,6 +35,9 @@ from .conftest import small_raw
 
 BITS, WEIGHT_INTEGER, ACT_INTEGER = 6, 1, 2
 INPUT_BITS, OUTPUT_BITS = 12, 16  # quantization.input.bits / output.bits defaults (docs/numerics.md)
+# quantization.input.integer / output.integer, set in the YAML (the values an ``auto`` point holds before
+# training, flow.precision.PRIOR_INTEGER, so the numbers are those of an untrained user's model)
+INPUT_INTEGER, OUTPUT_INTEGER = 4, 6
 WINDOW = 8
 
 
@@ -46,6 +49,8 @@ def raw_config(rounding="conv", overflow="sat", head="mean", predict_delta=False
     raw = small_raw(d_model=4, heads=2 if head == "mean_last" else 1, ffn=8, head=head, predict_delta=predict_delta)
     raw["data"].update(window=WINDOW, inputs="differences" if head == "mean_last" else "levels")
     raw["quantization"] = {"bits": BITS, "weight_integer": WEIGHT_INTEGER, "act_integer": ACT_INTEGER,
+                           "input": {"bits": INPUT_BITS, "integer": INPUT_INTEGER},
+                           "output": {"bits": OUTPUT_BITS, "integer": OUTPUT_INTEGER},
                            "rounding": rounding, "overflow": overflow,
                            "softmax": {"table_size": 256 if predict_delta else 16}, "layers": layers or {}}
     return raw
@@ -85,6 +90,36 @@ def expected_width(raw: dict, layer: str, role: str) -> int:
     return 2 * q["bits"] if role in ("bias", "shift") else q["bits"]
 
 
+def expected_integer(raw: dict, layer: str, role: str) -> tuple[int, bool]:
+    """docs/numerics.md, "Default integer bits" (with ``weight_integer`` and ``act_integer`` set, as the
+    oracle's configs set them): weights at ``weight_integer``, the norms' scales one more; biases, norm shifts
+    and every activation at ``act_integer``, the attention scores one more, ffn1's ReLU output one fewer and
+    unsigned (one more fraction bit); the positional table 2; the exp table 1 and the probabilities 0,
+    both unsigned; the window and the forecast (head, and delta) at ``input.integer`` / ``output.integer``.
+    Everything else signed. ``quantization.layers.<layer>.<role>.integer`` overrides the integer bits,
+    never the signedness. Returns (integer bits, signed)."""
+    q = raw["quantization"]
+    wi, ai = q["weight_integer"], q["act_integer"]
+    if layer == "input":
+        integer, signed = q["input"]["integer"], True
+    elif layer in ("head", "delta") and role == "output":
+        integer, signed = q["output"]["integer"], True
+    elif layer.endswith("softmax"):
+        integer, signed = (1, False) if role == "table" else (0, False)
+    elif layer == "pos" and role == "table":
+        integer, signed = 2, True
+    elif role in ("weight", "scale"):
+        integer, signed = (wi + 1 if role == "scale" else wi), True
+    elif layer.endswith("scores"):
+        integer, signed = ai + 1, True
+    elif layer.endswith("ffn1") and role == "output":
+        integer, signed = ai - 1, False
+    else:  # bias, shift, every other activation
+        integer, signed = ai, True
+    override = q.get("layers", {}).get(layer, {}).get(role, {})
+    return override.get("integer", integer), signed
+
+
 def expected_modes(raw: dict, layer: str, role: str) -> tuple[str, str]:
     q = raw["quantization"]
     override = q.get("layers", {}).get(layer, {}).get(role, {})
@@ -114,24 +149,24 @@ def model_types(model, cfg) -> dict:
 
 
 def oracle_types(raw: dict, model, cfg) -> dict:
-    """The oracle's types: width and modes from the YAML and the documented defaults, integer bits and
-    signedness from the model. A model type with another width or mode fails here, naming it."""
+    """The oracle's types: width, integer bits, signedness and modes from the YAML and the documented
+    defaults (``expected_width``, ``expected_integer``, ``expected_modes``), none from the model. A model
+    type that differs from the derived one fails here, naming it (the exp table: its entries' fraction bits)."""
     types, wrong = {}, []
     for layer, roles in model_types(model, cfg).items():
         types[layer] = {}
         for role, t in roles.items():
             width = expected_width(raw, layer, role)
+            integer, signed = expected_integer(raw, layer, role)
             rounding, overflow = expected_modes(raw, layer, role)
-            if layer.endswith("softmax") and role == "table":  # the exp table: unsigned, exp(0) = 1 fits
-                types[layer][role] = oracle.Fx(width, width - t.exp_frac, False, rounding, overflow)
+            fx = types[layer][role] = oracle.Fx(width, integer, signed, rounding, overflow)
+            if layer.endswith("softmax") and role == "table":  # the layer keeps the entries' precision, not a type
+                if t.exp_frac != width - integer:
+                    wrong.append(f"{layer}.{role}: the model's exp table has {t.exp_frac} fraction bits, the "
+                                 f"YAML and the defaults ask for {width - integer} (u{width}.{integer})")
                 continue
-            if (t.width, t.rounding, t.overflow) != (width, rounding, overflow):
-                wrong.append(f"{layer}.{role}: the model has {t.describe()}, the YAML asks for width {width} "
-                             f"{rounding}/{overflow}")
-            integer = raw["quantization"].get("layers", {}).get(layer, {}).get(role, {}).get("integer")
-            if integer is not None and t.integer != integer:
-                wrong.append(f"{layer}.{role}: the model has integer {t.integer}, the YAML asks for {integer}")
-            types[layer][role] = oracle.Fx(width, t.integer, t.signed, rounding, overflow)
+            if (t.width, t.integer, t.signed, t.rounding, t.overflow) != (width, integer, signed, rounding, overflow):
+                wrong.append(f"{layer}.{role}: the model has {t.describe()}, the YAML and the defaults ask for {fx}")
     assert not wrong, "\n".join(wrong)
     return types
 
