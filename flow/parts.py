@@ -111,7 +111,8 @@ _SHAPE = re.compile(r"([a-z0-9]+)-([0-9][a-z0-9]*)")
 
 
 def known_devices() -> tuple[str, ...]:
-    """The devices of :data:`PARTS`, smallest first within each family."""
+    """The devices of :data:`PARTS`, smallest first within each product line (the single-core Zynq-7000S
+    before the Zynq-7000, as DS190 lists them)."""
     return tuple(PARTS)
 
 
