@@ -117,16 +117,17 @@ def known_devices() -> tuple[str, ...]:
 
 
 # families Vivado knows and this table does not (their slices, DSPs and BRAMs differ): named, not "not a part"
-OTHER_FAMILIES = (("xczu", "a Zynq UltraScale+"), ("xcku", "a Kintex UltraScale"), ("xcvu", "a Virtex UltraScale"),
-                  ("xcau", "an Artix UltraScale+"), ("xc7k", "a Kintex-7"), ("xc7v", "a Virtex-7"),
-                  ("xcvc", "a Versal"), ("xcve", "a Versal"), ("xc6s", "a Spartan-6"))
+OTHER_FAMILIES = (("xczu", "a Zynq UltraScale+"), ("xcku", "a Kintex UltraScale or UltraScale+"),
+                  ("xcvu", "a Virtex UltraScale or UltraScale+"), ("xcau", "an Artix UltraScale+"),
+                  ("xc7k", "a Kintex-7"), ("xc7v", "a Virtex-7"), ("xcvc", "a Versal"), ("xcve", "a Versal"),
+                  ("xc6s", "a Spartan-6"))
 
 
 def parse_part(text: str) -> Part:
     """The :class:`Part` named by a Vivado part string such as ``xc7s15ftgb196-2`` (any letter case)."""
     other = next((name for prefix, name in OTHER_FAMILIES if text.lower().startswith(prefix)), None)
     if other:
-        raise UnknownPart(f"{text!r} is {other} part; tsflow prices and builds for the 7-series devices it knows: "
+        raise UnknownPart(f"{text!r} is {other} part, a family tsflow does not price or build for; known devices: "
                           f"{', '.join(PARTS)}")
     shape = _SHAPE.fullmatch(text.lower())
     if shape is None:

@@ -155,8 +155,8 @@ def test_unknown_device_lists_the_known_devices():
     assert all(d in message for d in REQUIRED)
     with pytest.raises(UnknownPart, match="xc7s150ftgb196-1: unknown device"):
         parse_part("xc7s150ftgb196-1")
-    with pytest.raises(UnknownPart, match="'xc7k325tffg900-2' is a Kintex-7 part; tsflow prices and builds for "
-                                          "the 7-series devices it knows: xc7s6, xc7s15,"):
+    with pytest.raises(UnknownPart, match="'xc7k325tffg900-2' is a Kintex-7 part, a family tsflow does not price "
+                                          "or build for; known devices: xc7s6, xc7s15,"):
         parse_part("xc7k325tffg900-2")
 
 

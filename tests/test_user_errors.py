@@ -234,7 +234,8 @@ CASES = [
     Case("heads-divide", ["build", "c.yaml", "--out", "b"], config(model={"d_model": 10, "heads": 3}),
          ["model = {...}", "d_model (10) must be divisible by heads (3)"]),
     Case("split-mix", ["train", "c.yaml", "--out", "r"], config(data={"split": {"train": 0.6, "val": 3, "test": 0.2}}),
-         ["data.split", "fractions (all < 1) or row counts (all integers)"]),
+         ["data.split", "val: 3 (a row count)", "use fractions (all < 1, summing to 1) or row counts (all integers), "
+                        "not a mix"]),
     Case("no-epochs", ["train", "c.yaml", "--out", "r"], config(training={"float_epochs": 0, "qat_epochs": 0}),
          ["training = {...}", "float_epochs + qat_epochs must be >= 1"]),
     Case("bad-name", ["estimate", "c.yaml"], config(name="my model"), ["name = 'my model'", "letters, digits"]),
