@@ -2,7 +2,6 @@
 never reported as C++ that is not bit-exact, and nothing recorded over the earlier verdict."""
 import json
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -12,11 +11,7 @@ import pytest
 import yaml
 
 from .conftest import CLI_ENV as ENV, REPO, TINY
-
-
-def tsflow(cwd, *args):
-    return subprocess.run([sys.executable, "-m", "flow", *map(str, args)], cwd=cwd, env=ENV, capture_output=True,
-                          text=True, timeout=600)
+from .test_cli_e2e import tsflow
 
 
 def write_series(path, scale=1.0, offset=0.0):

@@ -4,28 +4,16 @@ tiny s_axilite build), asserting the one ``error:`` line (exit 2, no traceback),
 is on disk afterwards."""
 import json
 import shutil
-import subprocess
-import sys
 
 import pytest
 import yaml
 
-from .conftest import CLI_ENV as ENV, REPORTS, TINY
+from .conftest import REPORTS, TINY
+from .test_cli_e2e import error_lines, tsflow
 
 AUTOENCODER = REPORTS / "vitis_hls_2022.1_xc7z020_accel_autoencoder_csynth.xml"
 needs_reports = pytest.mark.skipif(not AUTOENCODER.is_file(),
                                    reason="real tool reports live in ../shared/data/reports (absent here)")
-
-
-def tsflow(cwd, *args, timeout=300):
-    done = subprocess.run([sys.executable, "-m", "flow", *map(str, args)], cwd=cwd, env=ENV, capture_output=True,
-                          text=True, timeout=timeout)
-    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout, done.stderr
-    return done
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -19,7 +18,7 @@ import yaml
 
 from flow.config import ConfigError, dump_config, load_config, parse_config
 
-from .conftest import CLI_ENV, ETTH1, REPO, TINY, small_raw
+from .conftest import CLI_ENV, REPO, TINY, small_raw
 
 
 def _refusal(path) -> str:
