@@ -211,7 +211,7 @@ MUTATIONS = [
              "y[word * WORD + k] = row[k];", "y[word * WORD + k] = row[WORD - 1 - k];",
              BIT_EXACT, "a whole-word write (reshaped buffer) stores its values in reverse order"),
     Mutation("plan.banks-ignore-readers", "flow/hls/plan.py",
-             "banks = min(words, max([writer, *readers]))", "banks = min(words, writer)",
+             "banks = max([writer, *readers])  # a row shorter", "banks = writer  # a row shorter",
              ("tests/test_estimate.py", "tests/test_hls.py", "-k", "pragmas or lanes or banks"),
              "buffers not banked for the lanes that read them"),
     Mutation("cpp.score-value-cast", "hls_templates/tsflow_layers.h",
