@@ -211,6 +211,13 @@ class ModelConfig(Strict):
         return self.ffn if self.ffn is not None else 4 * self.d_model
 
 
+def _refuse_empty(override, message: str):
+    """An override (of a tensor, of a layer) that sets nothing is refused: it would do nothing."""
+    if all(getattr(override, k) is None for k in type(override).model_fields):
+        raise PydanticCustomError("empty_override", message)
+    return override
+
+
 class TensorSpec(Strict):
     """Override of one tensor's fixed-point type; unset fields keep the default."""
 
@@ -222,10 +229,8 @@ class TensorSpec(Strict):
 
     @model_validator(mode="after")
     def _sets_something(self):
-        if all(getattr(self, k) is None for k in type(self).model_fields):
-            raise PydanticCustomError("empty_override", "an override with no field set would do nothing; give "
-                                                        "bits, integer, rounding or overflow, or remove it")
-        return self
+        return _refuse_empty(self, "an override with no field set would do nothing; give bits, integer, rounding or "
+                                   "overflow, or remove it")
 
 
 class IOSpec(Strict):
@@ -250,10 +255,8 @@ class LayerOverride(Strict):
 
     @model_validator(mode="after")
     def _sets_something(self):
-        if all(getattr(self, k) is None for k in type(self).model_fields):
-            raise PydanticCustomError("empty_override", "a layer override with no tensor set would do nothing; give "
-                                                        "weight, bias, output, scale, shift or table, or remove it")
-        return self
+        return _refuse_empty(self, "a layer override with no tensor set would do nothing; give weight, bias, output, "
+                                   "scale, shift or table, or remove it")
 
 
 class QuantConfig(Strict):
