@@ -18,7 +18,7 @@ import yaml
 
 from keras_models.export import integer_parameters
 
-from .training.checkpoint import load_trained, save_trained
+from .training.checkpoint import load_trained, save_integer_params, save_trained
 from .config import ConfigError, dump_config
 from .hls.project import write_project
 from .report import write_report
@@ -154,6 +154,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
         checkpoint = load_trained(trained)
         check_same_training(cfg, checkpoint.cfg, trained)
         shutil.copytree(trained, stage / "model")
+        save_integer_params(stage / "model", checkpoint.model)  # from the weights, not the copied file
         # same data/model/quantization/training (checked above); target, hls and export are this build's
         (stage / "model" / "config.yaml").write_text(dump_config(cfg))
         model = checkpoint.model

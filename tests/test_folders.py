@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import yaml
 
@@ -199,3 +200,20 @@ def test_trained_takes_a_build_folder_and_refuses_anything_else_clearly(built):
         done = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/never", "--trained", trained)
         assert done.returncode == 2 and error_lines(done.stderr) == [message], done.stderr
         assert not (cwd / "runs" / "never").exists() and not (cwd / "runs" / "never.partial").exists()
+
+
+def test_a_reused_model_carries_its_integer_parameters_from_its_weights(built):
+    """``integer_params.npz`` is derived from the weights: a truncated copy in the reused folder is not carried
+    into the new build (the report's integer reference forward reads it)."""
+    cwd = built
+    source = cwd / "cut"
+    shutil.copytree(cwd / "runs" / "x" / "model", source)
+    whole = (source / "integer_params.npz").read_bytes()
+    (source / "integer_params.npz").write_bytes(whole[: len(whole) // 3])
+    done = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/cut", "--trained", "cut")
+    assert done.returncode == 0, done.stderr
+    with np.load(cwd / "runs" / "x" / "model" / "integer_params.npz") as want, \
+            np.load(cwd / "runs" / "cut" / "model" / "integer_params.npz") as got:
+        assert sorted(got.files) == sorted(want.files) and len(want.files) > 0
+        for name in want.files:
+            assert np.array_equal(got[name], want[name]), name

@@ -15,6 +15,7 @@ from ..config import ConfigError, dump_config, load_config
 from ..precision import resolve_precisions
 
 WEIGHTS = "model.weights.h5"
+INTEGER_PARAMS = "integer_params.npz"
 POINTS = "binary_points.yaml"  # the integer bits chosen for `integer: auto` (flow.training.binary_points)
 
 
@@ -37,8 +38,7 @@ def save_trained(folder: Path, cfg, ds, result) -> None:
     (folder / "dataset.json").write_text(json.dumps(data, indent=2))
     result.model.save_weights(str(folder / WEIGHTS))
     if result.quantized:
-        params = integer_parameters(result.model)
-        np.savez(folder / "integer_params.npz", **{f"{k}/{r}": v for k, d in params.items() for r, v in d.items()})
+        save_integer_params(folder, result.model)
     metrics = dict(result.metrics)
     metrics["quantized"] = result.quantized
     metrics["bits"] = result.precisions.summary() if result.quantized else "float32"
@@ -46,6 +46,13 @@ def save_trained(folder: Path, cfg, ds, result) -> None:
     metrics["best_epoch"] = {phase: h["best_epoch"] for phase, h in result.history.items()}
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (folder / "history.json").write_text(json.dumps(result.history, indent=2))
+
+
+def save_integer_params(folder: Path, model) -> None:
+    """``integer_params.npz``: the integer weights, biases and tables of ``model``, derived from its weights
+    (a build reusing a model writes it again, so it never carries a damaged or stale copy along)."""
+    params = integer_parameters(model)
+    np.savez(Path(folder) / INTEGER_PARAMS, **{f"{k}/{r}": v for k, d in params.items() for r, v in d.items()})
 
 
 def load_trained(folder: Path) -> Trained:
