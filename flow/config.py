@@ -311,6 +311,21 @@ class TargetConfig(Strict):
         except UnknownPart as exc:
             raise ValueError(str(exc)) from None
 
+    @field_validator("clock_mhz")
+    @classmethod
+    def _below_the_clock_tree_limit(cls, v: float, info) -> float:
+        from .parts import clock_ceiling, parse_part
+
+        if "part" not in info.data:  # the part was refused: that error is the one to read
+            return v
+        part = parse_part(info.data["part"])
+        ceiling = clock_ceiling(part)
+        if ceiling is not None and v > ceiling[0]:
+            raise ValueError(f"above {ceiling[0]:g} MHz, the most the global clock tree (FMAX_BUFG) of "
+                             f"{part.part} (speed grade {part.speed_grade}) runs at ({ceiling[1]}); allowed: "
+                             f"0 < clock_mhz <= {ceiling[0]:g}")
+        return v
+
 
 STORAGE_KINDS = ("registers", "lutram", "bram", "auto")
 ROM_KINDS = ("registers", "lutrom", "bram", "auto")

@@ -436,6 +436,12 @@ def _gaps(stamps: pd.DatetimeIndex, order: np.ndarray, values: np.ndarray, frame
     (line_a, _), (line_b, _) = (_place(data_cfg, frame, int(order[r]), date) for r in (g, g + 1))
     first = (f"the first: {stamps[g]} ({line_a}) is followed by {stamps[g + 1]} ({line_b}), "
              f"{_plural(int(missing[g]), 'step')} missing")
+    big = int(gaps[np.argmax(missing[gaps])])
+    if missing[big] > missing[g]:
+        (line_a, _), (line_b, _) = (_place(data_cfg, frame, int(order[r]), date) for r in (big, big + 1))
+        first += (f"; the largest: {stamps[big]} ({line_a}) is followed by {stamps[big + 1]} ({line_b}), "
+                  f"{_plural(int(missing[big]), 'step')} missing")
+    first += _stray_stamps(stamps, order, frame, data_cfg)
     total = int(missing[gaps].sum())
     found = (f"the time stamps of {_source(data_cfg)} (data.date_column = {date!r}) have "
              f"{_plural(len(gaps), 'gap')}, {_plural(total, 'missing step')} in all (the step, the most common "
@@ -444,6 +450,10 @@ def _gaps(stamps: pd.DatetimeIndex, order: np.ndarray, values: np.ndarray, frame
         raise ConfigError(f"invalid configuration: data.gaps = 'refuse': {found}; set data.gaps: fill to fill in the "
                           f"missing steps by linear interpolation, or data.gaps: allow to cut windows across the gaps")
     if data_cfg.gaps == "fill":
+        if total > len(values):
+            raise ConfigError(f"invalid configuration: data.gaps = 'fill': {found}; filling in would make up "
+                              f"{total:,} rows, more than the {len(values):,} the data holds: correct the time stamps, "
+                              f"or set data.gaps: allow to cut windows across the gaps")
         at = np.arange(len(values)) + np.concatenate([[0], np.cumsum(np.maximum(missing, 0))])  # rows' new places
         grid = np.arange(at[-1] + 1)
         filled = np.column_stack([np.interp(grid, at, values[:, j]) for j in range(values.shape[1])])
@@ -452,6 +462,30 @@ def _gaps(stamps: pd.DatetimeIndex, order: np.ndarray, values: np.ndarray, frame
         return filled, np.zeros(len(filled), dtype=bool), None
     gap_before[gaps + 1] = True
     return values, gap_before, found
+
+
+def _stray_stamps(stamps: pd.DatetimeIndex, order: np.ndarray, frame: pd.DataFrame, data_cfg) -> str:
+    """Rows whose time stamp breaks a file otherwise written in time order (a mistyped year, say), named with
+    their neighbours: the cause of a huge gap is then plain. '' when the file is in order or not nearly so."""
+    in_file = np.empty_like(stamps.asi8)
+    in_file[order] = stamps.asi8  # the stamps in file order
+    descents = np.flatnonzero(np.diff(in_file) < 0)  # row k is later than row k + 1
+    if not 0 < len(descents) <= 3:
+        return ""
+    n, strays = len(in_file), []
+    for k in map(int, descents):  # k is the stray when its neighbours are in order without it, else k + 1
+        if k == 0:
+            strays.append(0 if n < 3 or in_file[0] > in_file[2] else 1)
+        else:
+            strays.append(k if in_file[k - 1] <= in_file[k + 1] else k + 1)
+    date = data_cfg.date_column
+    told = []
+    for row in dict.fromkeys(strays):
+        line, text = _place(data_cfg, frame, row, date)
+        near = [_place(data_cfg, frame, r, date) for r in (row - 1, row + 1) if 0 <= r < n]
+        told.append(f"{line} ({text!r}) is out of the file's time order (beside "
+                    f"{' and '.join(f'{n} {t!r}' for n, t in near)}): a mistyped time stamp?")
+    return "; " + "; ".join(told)
 
 
 def _windows_across(gap_before: np.ndarray, bounds: list, span: int) -> tuple[int, int]:

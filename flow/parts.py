@@ -107,6 +107,26 @@ PARTS: dict[str, Device] = {
                     "fbg676 fbv676 ffg676 ffg900 ffv676 ffv900"),
 }
 
+# The global clock tree's maximum frequency (FMAX_BUFG) per speed grade: no design clocks faster than its clock
+# net. Spartan-7: DS189 v1.10 Table 32 (-2 628.00 MHz; -1 and the 0.95 V -1L, Vivado's -1IL, 464.00; a -1Q part
+# has the timing of -1, DS189 introduction). Zynq-7000 Z-7007S to Z-7020: DS187 v1.21 Table 67 (-3 and -2
+# 628.00, -1 and -1LI 464.00). The Artix-7 (DS181) and the Z-7030 to Z-7045 (DS191) figures were not at hand:
+# those parts' clocks are not checked.
+_BUFG_DS187 = {"-3": 628.0, "-2": 628.0, "-1": 464.0, "-1L": 464.0}
+FMAX_BUFG: dict[str, tuple[dict[str, float], str]] = {
+    **{d: ({"-2": 628.0, "-1": 464.0, "-1IL": 464.0, "-1Q": 464.0}, "DS189 v1.10, Table 32")
+       for d in PARTS if PARTS[d].family == "spartan7"},
+    **{d: (_BUFG_DS187, "DS187 v1.21, Table 67")
+       for d in ("xc7z007s", "xc7z010", "xc7z012s", "xc7z014s", "xc7z015", "xc7z020")},
+}
+
+
+def clock_ceiling(part: Part) -> tuple[float, str] | None:
+    """(FMAX_BUFG in MHz, its data-sheet table) for ``part``'s device and speed grade; None where not known."""
+    row = FMAX_BUFG.get(part.device)
+    return (row[0][part.speed_grade], row[1]) if row and part.speed_grade in row[0] else None
+
+
 _SHAPE = re.compile(r"([a-z0-9]+)-([0-9][a-z0-9]*)")
 
 

@@ -404,6 +404,37 @@ def test_gaps_fill_interpolates_the_missing_rows_and_says_how_many(tmp_path):
     assert np.allclose(ds.denormalise(ds.train.y), ramp[8:120])
 
 
+def _typo(tmp_path, year: str):
+    """200 hourly rows from 2020-01-01 00:00 whose row 120 (line 122, 2020-01-06 00:00) has its year mistyped."""
+    stamps = _hours(200)
+    stamps[120] = np.datetime64(str(stamps[120]).replace("2020", year))
+    return _csv(tmp_path / "typo.csv", stamps, [(i * 7) % 13 for i in range(200)])
+
+
+def test_a_mistyped_year_is_named_by_its_line(tmp_path):
+    """2120: sorted last, it leaves a 1-hour gap where it stood (lines 121 to 123) and a century's gap after the
+    last row (line 201, 2020-01-09 07:00); both gaps named, and the line that causes them."""
+    ds, notes = _load(_raw(_typo(tmp_path, "2120")))
+    [note] = notes
+    assert "2 gaps" in note
+    assert "the first: 2020-01-05 23:00:00 (line 121) is followed by 2020-01-06 01:00:00 (line 123), 1 step" in note
+    assert "the largest: 2020-01-09 07:00:00 (line 201) is followed by 2120-01-06 00:00:00 (line 122)" in note
+    assert ("line 122 ('2120-01-06 00') is out of the file's time order (beside line 121 '2020-01-05 23' and "
+            "line 123 '2020-01-06 01'): a mistyped time stamp?") in note
+    # 2002: sorted first, the gap is before line 2; the stray is line 122 again, not its neighbour
+    msg = _data_error(_raw(_typo(tmp_path, "2002"), gaps="refuse"))
+    assert "the first: 2002-01-06 00:00:00 (line 122) is followed by 2020-01-01 00:00:00 (line 2)" in msg
+    assert "line 122 ('2002-01-06 00') is out of the file's time order" in msg
+
+
+def test_fill_refuses_to_make_up_more_rows_than_the_data_holds(tmp_path):
+    """2120 - 2020: 100 years of hours to fill (876,497 rows) from 200 rows: refused, not interpolated."""
+    msg = _data_error(_raw(_typo(tmp_path, "2120"), gaps="fill"))
+    assert msg.startswith("invalid configuration: data.gaps = 'fill': ")
+    assert "line 122 ('2120-01-06 00') is out of the file's time order" in msg
+    assert "filling in would make up 876,497 rows, more than the 200 the data holds: correct the time stamps" in msg
+
+
 def test_a_monthly_calendar_has_no_gaps(tmp_path):
     """Months of 28 to 31 days, leap year included: the step is 31 days, no difference is 1.5 steps."""
     stamps = [np.datetime64(f"{2019 + m // 12}-{m % 12 + 1:02d}-01") for m in range(60)]

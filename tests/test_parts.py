@@ -200,3 +200,23 @@ def test_unknown_part_is_a_value_error_and_parts_are_frozen():
     assert issubclass(UnknownPart, ValueError)
     with pytest.raises(FrozenInstanceError):
         parse_part("xc7s15ftgb196-2").lut = 1
+
+
+# FMAX_BUFG, "Global clock tree (BUFG)": DS189 v1.10 Table 32 (Spartan-7: -2 628.00, -1 and -1L 464.00 MHz) and
+# DS187 v1.21 Table 67 (Z-7007S to Z-7020: -3 and -2 628.00, -1 and -1LI 464.00 MHz)
+@pytest.mark.parametrize("part, ceiling", [
+    ("xc7s15ftgb196-2", 628), ("xc7s50csga324-1", 464), ("xc7s6cpga196-1IL", 464), ("xc7s100fgga676-1Q", 464),
+    ("xc7z020clg400-1", 464), ("xc7z010iclg225-1L", 464), ("xc7z014sclg400-2", 628), ("xc7z020clg484-3", 628),
+])
+def test_a_clock_above_the_global_clock_tree_limit_is_refused(part, ceiling):
+    assert TargetConfig(part=part, clock_mhz=ceiling).clock_mhz == ceiling
+    with pytest.raises(ValueError) as exc:
+        TargetConfig(part=part, clock_mhz=ceiling + 0.5)
+    assert f"above {ceiling} MHz, the most the global clock tree (FMAX_BUFG) of {part}" in str(exc.value)
+    assert f"allowed: 0 < clock_mhz <= {ceiling}" in str(exc.value)
+
+
+def test_parts_without_a_data_sheet_clock_limit_at_hand_are_not_refused():
+    """DS181 (Artix-7) and DS191 (Z-7030 and up) are not in the table: their clocks are not checked."""
+    assert TargetConfig(part="xc7a35tcsg324-1", clock_mhz=700).clock_mhz == 700
+    assert TargetConfig(part="xc7z045ffg900-1", clock_mhz=700).clock_mhz == 700
