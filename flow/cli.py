@@ -311,9 +311,15 @@ def sweep_cmd(config: Path, as_json: bool):
     from .estimate import RESOURCES, n_features_of
     from .sweep import sweep
 
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
     try:
         cfg = load_config(config)
-        rows = sweep(cfg, n_features_of(cfg))
+        n_features = n_features_of(cfg)
+        with Progress("estimating", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+                      transient=True) as bar:  # on stderr, gone once the table is printed
+            task = bar.add_task("sweep", total=None)
+            rows = sweep(cfg, n_features, step=lambda done, total: bar.update(task, completed=done, total=total))
     except ConfigError as exc:
         _fail(exc)
     if as_json:

@@ -17,10 +17,13 @@ HEADS = (1, 2)
 STORAGES = ("registers", "lutram", "bram", "auto")
 
 
-def sweep(cfg, n_features: int, d_models=D_MODELS, bits=BITS, heads=HEADS, storages=STORAGES) -> list[dict]:
+def sweep(cfg, n_features: int, d_models=D_MODELS, bits=BITS, heads=HEADS, storages=STORAGES,
+          step=None) -> list[dict]:
+    """Every point's estimate; ``step(done, total)`` after each (a long window makes a point take seconds)."""
     base = cfg.model_dump(mode="json")
     rows = []
-    for d, b, h, s in itertools.product(d_models, bits, heads, storages):
+    points = list(itertools.product(d_models, bits, heads, storages))
+    for d, b, h, s in points:
         raw = {**base, "model": {**base["model"], "d_model": d, "heads": h, "ffn": None},
                "quantization": {**base["quantization"], "bits": b},
                "hls": {**base["hls"], "default_storage": s, "storage": {}}}
@@ -30,4 +33,6 @@ def sweep(cfg, n_features: int, d_models=D_MODELS, bits=BITS, heads=HEADS, stora
             raise ConfigError(f"sweep point d_model {d}, bits {b}, heads {h}, storage {s}: {exc}") from None
         rows.append({"d_model": d, "bits": b, "heads": h, "storage": s, "total": est.total, "budget": est.budget,
                      "fits": est.fits, "overflowing": est.overflowing, "latency_us": est.latency_us})
+        if step:
+            step(len(rows), len(points))
     return rows

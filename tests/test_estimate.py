@@ -305,9 +305,11 @@ def test_a_layer_whose_loop_a_module_report_gives_gets_its_own_cycle_factor(tmp_
 def test_sweep_covers_the_grid_and_marks_what_overflows():
     from flow.sweep import sweep
 
+    steps = []
     rows = sweep(parse_config(raw_with()), n_features=1, d_models=(8, 64), bits=(4, 8), heads=(1, 2),
-                 storages=("registers", "bram"))
+                 storages=("registers", "bram"), step=lambda done, total: steps.append((done, total)))
     assert len(rows) == 2 * 2 * 2 * 2
+    assert steps == [(i, 16) for i in range(1, 17)]  # the CLI's progress bar: one step a point, of 16
     assert {(r["d_model"], r["bits"], r["heads"], r["storage"]) for r in rows} == {
         (d, b, h, s) for d in (8, 64) for b in (4, 8) for h in (1, 2) for s in ("registers", "bram")}
     small = next(r for r in rows if (r["d_model"], r["bits"], r["heads"], r["storage"]) == (8, 4, 1, "bram"))
