@@ -15,13 +15,12 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
                       model_validator)
 from pydantic_core import PydanticCustomError
 
+from .errors import ConfigError, shown_key
 from .fixedpoint import OVERFLOW_MODES, ROUNDING_MODES
+from .hls.plan import check_names
+from .precision import resolve_precisions  # layer names depend on the model shape
 
 BUILTIN_DATASETS = ("seattle-temps", "sf-temps", "seattle-weather")
-
-
-class ConfigError(Exception):
-    """A user error in the configuration; ``str()`` is the message printed to the user."""
 
 
 def _admits(annotation, kind) -> bool:
@@ -490,12 +489,6 @@ def _keys_of(loc: tuple, raw) -> list:
     return keys
 
 
-def shown_key(part) -> str:
-    """A key of an error path as written, quoted when it would not read as one (empty, spaces, '=')."""
-    text = str(part)
-    return text if text and text.isprintable() and not any(c.isspace() or c == "=" for c in text) else repr(part)
-
-
 def _glued_role(loc: list, raw) -> Optional[str]:
     """``quantization.layers.enc0.q.weight: {bits: 4}``: a layer name with a tensor role glued on by a dot."""
     if len(loc) != 4 or tuple(loc[:2]) != ("quantization", "layers") or not isinstance(loc[2], str):
@@ -607,9 +600,6 @@ def parse_config(raw: dict, source: str = "", config_dir: str | Path | None = No
         cfg = FlowConfig.model_validate(raw, context={CONFIG_DIR: config_dir})
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, source, raw)) from None
-    from .hls.plan import check_names
-    from .precision import resolve_precisions  # layer names depend on the model shape
-
     try:
         _check_ignored_keys(cfg)
         resolve_precisions(cfg)  # raises ConfigError for unknown layer names or bad overrides

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .hls.project import PROJECT, TB_DATA, TB_FILE
+from .hls.files import PROJECT, TB_DATA, TB_FILE
 
 CSIM_BINARY = "csim.bin"
 # beside the binary: a hash of everything the binary was compiled from (see testbench_stamp)

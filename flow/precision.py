@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .errors import ConfigError, shown_key
 from .fixedpoint import FixedType
 from .tables import SoftmaxSpec, default_index_frac
 
@@ -169,7 +170,6 @@ def _apply(base: FixedType, spec) -> FixedType:
 
 
 def resolve_precisions(cfg) -> Precisions:
-    from .config import ConfigError, shown_key
 
     kinds = layer_kinds(cfg)
     overrides = cfg.quantization.layers
@@ -239,7 +239,6 @@ def _span(t_in: FixedType, t_w: FixedType, fan_in: int, t_b: FixedType) -> int:
 
 def _check_float64_exact(cfg, types) -> None:
     """The quantized Keras model computes in float64: every exact sum must fit in 53 bits."""
-    from .config import ConfigError
 
     d, ffn, window = cfg.model.d_model, cfg.model.ffn_width, cfg.data.window
     dh = d // cfg.model.heads

@@ -56,7 +56,7 @@ def test_a_testbench_that_prints_no_verdict_is_an_error(tmp_path):
 
 
 def _project(folder, testbench, firmware):
-    from flow.hls.project import PROJECT, TB_FILE
+    from flow.hls.files import PROJECT, TB_FILE
 
     (folder / "firmware").mkdir()
     (folder / TB_FILE).write_text(testbench)
@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
 
 def _stamped_project(folder):
     """A small project shaped like a build's: top function, header, weights and tsflow headers."""
-    from flow.hls.project import PROJECT
+    from flow.hls.files import PROJECT
 
     folder.mkdir(parents=True)
     _project(folder, _VERDICT_TB, f'#include "{PROJECT}.h"\n#include "weights/w0.h"\nint top() {{ return W0; }}\n')

@@ -24,31 +24,12 @@ from ..precision import resolve_precisions
 from ..tables import score_shift
 from .costs import (MUL_STAGES, READ_LATENCY, RESOURCES, Cost, adder, cast, clog2, counter, lane_tree, memory_cost,
                     multiplier, mux)
+from .interface import interface_estimates
+from .rows import CONTROL_FF, CONTROL_LUT, WRITE_STAGES, BufferEstimate, LayerEstimate
 
-CONTROL_LUT, CONTROL_FF = 24, 16
 TOP_CONTROL_LUT, TOP_CONTROL_FF = 48, 32  # top-level FSM and the ap_ctrl handshake
-WRITE_STAGES = 1  # the cast to the output type and the write
 ENGINE_CALL_CYCLES = 2  # the top function starts the engine on a layer and sees it done
 MAX_AUTO_LANES = 64
-
-
-@dataclass
-class LayerEstimate:
-    name: str
-    what: str  # the loop nest in words
-    cost: Cost
-    cycles: int
-    loops: tuple = ()  # trip counts of its pipelined loops, in order, each nest flattened (as HLS reports them)
-
-
-@dataclass
-class BufferEstimate:
-    name: str
-    storage: str  # registers | lutram | bram | lutrom | port
-    words: int
-    width: int
-    banks: int
-    cost: Cost
 
 
 @dataclass
@@ -315,7 +296,6 @@ def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> 
     from ..parts import parse_part
 
     part = parse_part(cfg.target.part)
-    from .interface import interface_estimates  # it builds on this module's estimates
 
     before, after, adapter_memories = interface_estimates(cfg, prec, plan)
     layers = before + layer_estimates(cfg, prec, plan) + after

@@ -13,7 +13,7 @@ gives an adapter's own figures, so these are not calibrated apart from the total
 from __future__ import annotations
 
 from .costs import READ_LATENCY, Cost, clog2, counter, lutram_bank, mux
-from .design import CONTROL_FF, CONTROL_LUT, WRITE_STAGES, BufferEstimate, LayerEstimate
+from .rows import CONTROL_FF, CONTROL_LUT, WRITE_STAGES, BufferEstimate, LayerEstimate
 
 WORD = 32  # bits of every AXI4-Lite register and stream beat the wrappers use
 CONTROL_BITS = 10  # ap_start, ap_done, ap_idle, ap_ready, auto_restart, GIE, IER (2), ISR (2)

@@ -13,53 +13,22 @@ import json
 import re
 import shlex
 import shutil
-import string
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 import click
 
 from ..config import ConfigError, load_config
+from ..hls.files import TB_DATA
 from ..hls.interface import top_function
 from ..parts import same_part
 from ..verify import read_plan, table, verify
-
-TEMPLATES = Path(str(files("flow.vivado_scripts")))
-
-# what `tsflow build` writes (flow/hls/project.py: PROJECT, TB_FILE, TB_DATA); the function synthesised is
-# SOURCE's core or its interface wrapper (flow/hls/interface.py, hls.interface)
-SOURCE = "tsflow_model"
-TESTBENCH = "tsflow_tb.cpp"
-TB_DATA = "tb_data"
-
-# what the scripts write, relative to the build folder they run in
-SCRIPTS = "vivado_scripts"
-HLS_SCRIPT = "tsflow_hls.tcl"
-VIVADO_SCRIPT = "tsflow_vivado.tcl"
-XDC = "tsflow_clock.xdc"
-HOWTO = "HOWTO.md"
-HLS_PROJECT = "hls_prj"
-SOLUTION = "solution1"
-IP_REPO = f"{HLS_PROJECT}/{SOLUTION}/impl/ip"
-IP_DIR = "vivado_ip"
-REPORTS = "reports"
-LOGS = "logs"
-SYNTHESIS_JSON = "synthesis.json"
-CALIBRATION_JSON = "calibration.json"
-
-CSYNTH_XML = f"{REPORTS}/csynth.xml"
-MODULE_REPORTS = f"{REPORTS}/modules"  # the csynth.xml of every module of the design
-POWER_RPT = f"{REPORTS}/vivado_power.rpt"
-TAIL_LINES = 30
-
-
-class ExportError(Exception):
-    """A user error (not a build folder, scripts edited, tools missing); ``str()`` is the message."""
-
+from .templates import (CALIBRATION_JSON, CSYNTH_XML, HLS_PROJECT, HLS_SCRIPT, HOWTO, IP_DIR, IP_REPO, LOGS,
+                        MODULE_REPORTS, POWER_RPT, REPORTS, SCRIPTS, SOLUTION, SOURCE, SYNTHESIS_JSON, TAIL_LINES,
+                        TESTBENCH, VIVADO_SCRIPT, XDC, ExportError, fill_template, tcl_quote, vlnv)
 
 class ToolsMissing(ExportError):
     """The vendor tools needed to run the scripts are not on PATH."""
@@ -73,26 +42,9 @@ class StepFailed(ExportError):
         self.step, self.log = step, log
 
 
-class _TclTemplate(string.Template):
-    """Placeholders are ``@{name}`` (Tcl owns ``$``); any other ``@`` is text."""
-
-    pattern = r"""@(?:(?P<escaped>@(?=\{))|\{(?P<braced>[a-z_][a-z0-9_]*)\}|(?P<named>(?!))|(?P<invalid>\{))"""
-
-
 def clock_period_ns(clock_mhz: float) -> str:
     """The clock period in ns, to the picosecond (the resolution of Vivado's timing engine)."""
     return f"{1000.0 / clock_mhz:.3f}"
-
-
-def tcl_quote(value: str) -> str:
-    """One Tcl word holding ``value`` exactly (double-quoted, with Tcl's substitutions escaped)."""
-    escaped = "".join("\\" + c if c in '\\"$[]{}' else c for c in str(value))
-    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + '"'
-
-
-def vlnv(cfg) -> str:
-    e = cfg.export
-    return f"{e.vendor}:{e.library}:{e.ip_name}:{e.version}"
 
 
 def module_name(cfg) -> str:
@@ -179,7 +131,7 @@ def render(cfg, test_windows: int | None = None) -> dict[str, str]:
     vivado_command = shlex.join(steps(cfg)[1].choices[0])
     common = common_values(cfg)
     cosim_windows = min(e.cosim_windows, test_windows or e.cosim_windows)
-    hls = _fill("hls.tcl.in", **common,
+    hls = fill_template("hls.tcl.in", **common,
                 tool_title="Vitis HLS" if vitis else "Vivado HLS",
                 run_comment="\n".join(f"#   {c}" for c in hls_commands),
                 cosim_comment="C/RTL co-simulation, " if e.cosim else "",
@@ -191,11 +143,11 @@ def render(cfg, test_windows: int | None = None) -> dict[str, str]:
                 solution_options=" -flow_target vivado" if vitis else "",
                 vendor=tcl_quote(e.vendor), library=tcl_quote(e.library), ip_name=tcl_quote(e.ip_name),
                 version=tcl_quote(e.version), description=tcl_quote(e.description))
-    vivado = _fill("vivado.tcl.in", **common, ip_dir=IP_DIR, implementation=int(e.implementation),
+    vivado = fill_template("vivado.tcl.in", **common, ip_dir=IP_DIR, implementation=int(e.implementation),
                    impl_comment="#   - opt_design, place_design, route_design (export.implementation)\n"
                    if e.implementation else "")
-    xdc = _fill("clock.xdc.in", **common)
-    howto = _fill("HOWTO.md.in", **common,
+    xdc = fill_template("clock.xdc.in", **common)
+    howto = fill_template("HOWTO.md.in", **common,
                   hls_tool=cfg.hls.tool, hls_tool_title="Vitis HLS" if vitis else "Vivado HLS",
                   cosim_word="on" if e.cosim else "off", impl_word="on" if e.implementation else "off",
                   commands="\n".join(hls_commands[:1] + [f"# or: {c}" for c in hls_commands[1:]] + [vivado_command]),
@@ -204,14 +156,6 @@ def render(cfg, test_windows: int | None = None) -> dict[str, str]:
                   impl_step="   - opt_design, place_design, route_design (export.implementation)\n"
                   if e.implementation else "")
     return {HLS_SCRIPT: hls, VIVADO_SCRIPT: vivado, XDC: xdc, HOWTO: howto}
-
-
-def _fill(template: str, **values) -> str:
-    text = (TEMPLATES / template).read_text()
-    try:
-        return _TclTemplate(text).substitute({k: str(v) for k, v in values.items()})
-    except (KeyError, ValueError) as exc:  # a placeholder without a value: a bug in this module
-        raise RuntimeError(f"template {TEMPLATES / template}: {exc!r}") from exc
 
 
 def _test_windows(build_dir: Path) -> int | None:

@@ -18,8 +18,9 @@ import numpy as np
 
 from ..estimate import system
 from ..estimate.costs import RESOURCES
+from ..hls.files import TB_DATA
 from ..hls.interface import driver_prefix, top_function
-from . import IP_REPO, SCRIPTS, SOURCE, TB_DATA, ExportError, _fill, tcl_quote, vlnv
+from .templates import IP_REPO, SCRIPTS, SOURCE, ExportError, fill_template, tcl_quote, vlnv
 
 BD_SCRIPT = "tsflow_block_design.tcl"
 BD_DIR = "block_design"
@@ -179,7 +180,7 @@ def render(cfg, build_dir: Path, common: dict, allow_over_headroom: bool = False
                   local_memory_kb=cfg.export.local_memory_kb, baud=BAUD, vlnv=vlnv(cfg), vlnv_tcl=tcl_quote(vlnv(cfg)),
                   clock_hz=round(cfg.target.clock_mhz * 1e6), clock_label_tcl=tcl_quote(f"{cfg.target.clock_mhz:g} MHz"),
                   driver=driver_prefix(cfg.hls.interface, SOURCE), driver_header=f"x{top.lower()}.h")
-    return {f"{SCRIPTS}/{BD_SCRIPT}": _fill("block_design.tcl.in", **values),
-            f"{SW}/{EXAMPLE}": _fill("tsflow_example.c.in", **values),
+    return {f"{SCRIPTS}/{BD_SCRIPT}": fill_template("block_design.tcl.in", **values),
+            f"{SW}/{EXAMPLE}": fill_template("tsflow_example.c.in", **values),
             f"{SW}/{VECTORS}": _vectors(cfg, build_dir),
             SYSTEM_JSON: json.dumps(fit.to_dict(), indent=2) + "\n"}

@@ -23,9 +23,9 @@ from keras_models.export import layer_parameters
 from ..fixedpoint import FixedType, exact_sum_type, product_accumulator
 from ..tables import POOL_RECIPROCAL_FRAC, reciprocal_constant, score_shift
 from .engine import LANES_STRUCT, lanes_header, program_call
+from .keys import settings_attributes
 from .plan import lanes_sum_width
 from .schedule import DENSE_FIELDS, cname, is_fused, producer, program_of
-from .settings import settings_attributes
 
 HEADER = "nnet_utils/tsflow_layers.h"
 TRACE_HEADER = "nnet_utils/tsflow_trace.h"

@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from ..config import ConfigError, shown_key
+from ..errors import ConfigError, shown_key
 from ..fixedpoint import FixedType, exact_sum_type, union_type
-from ..precision import layer_kinds
+from ..precision import layer_kinds, resolve_precisions
 from ..tables import POOL_RECIPROCAL_FRAC
 
 AUTO_LUT_MUL_MAX_BITS = 12  # auto multipliers: LUTs when both signed operand widths add up to at most this
@@ -516,8 +516,6 @@ def _check_lane_counts(cfg) -> None:
     any folder or training) as the plan would refuse them: powers of two, and a divisor of the row where the
     row is not padded (a head's slice of q and k the scores read, the adds). The embedding's and the input's
     depend on the data's channels and are checked when the design is planned."""
-    from ..precision import resolve_precisions
-
     h = cfg.hls
     value = h.default_parallelism
     if value != "auto" and value & (value - 1):

@@ -13,12 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from .backend import BACKENDS, ensure_registered
+from .files import PROJECT, TB_DATA, TB_FILE
 from .interface import testbench_drive, top_function
 from ..reference import output_of
-
-PROJECT = "tsflow_model"
-TB_FILE = "tsflow_tb.cpp"
-TB_DATA = "tb_data"
 
 _TESTBENCH = r"""// Bit-exact testbench: runs every test window through {top}() (hls.interface: {interface}), driven as a
 // system would drive it, and compares the output mantissas with the reference forward's. Exit code 1 on
