@@ -1,6 +1,6 @@
 """Randomised build check of the generator: configurations drawn across the schema, each built and C-simulated.
 
-    python -m flow.benchmarks.random_builds [--n 5] [--seed 11] [--jobs 1] [--keep DIR]
+    python -m flow.benchmarks.random_builds [--n 5] [--seed 11] [--jobs 1] [--keep DIR] [--start K]
 
 Each configuration is one a user could write: data from any built-in series or a CSV (several columns, with
 or without a date column), window, horizon, scaling and inputs; d_model, heads, layers, FFN width, head and
@@ -185,9 +185,13 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--jobs", type=int, default=1, help="builds at once (the draws stay those of the seed)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the configs and build folders here")
+    ap.add_argument("--start", type=int, default=0,
+                    help="build draws K..N-1 only (the draws are those of the seed: a long run in parts)")
     args = ap.parse_args()
     if args.n < 1 or args.jobs < 1:
         ap.error(f"--n {args.n} --jobs {args.jobs}: each must be at least 1")
+    if not 0 <= args.start < args.n:
+        ap.error(f"--start {args.start}: allowed 0 .. {args.n - 1} (--n {args.n})")
     if args.keep is not None and args.keep.exists() and any(args.keep.iterdir()):
         ap.error(f"--keep {args.keep}: the folder is not empty; give a new or empty one")
     rng = random.Random(args.seed)
@@ -197,6 +201,7 @@ def main() -> int:
         work.mkdir(parents=True, exist_ok=True)
         csv = write_csv(work)
         drawn = [draw_valid(rng, f"random{args.seed}-{i}", csv, refusals) for i in range(args.n)]
+        built = range(args.start, args.n)
 
         def run(i: int) -> tuple[int, str, bool]:
             cfg = drawn[i]
@@ -207,20 +212,20 @@ def main() -> int:
             return code, verdict, exact
 
         with ThreadPoolExecutor(args.jobs) as pool:  # each build is its own process
-            results = list(pool.map(run, range(args.n)))
-    table = Table(title=f"random builds, seed {args.seed}")
+            results = list(pool.map(run, built))
+    table = Table(title=f"random builds, seed {args.seed}" + (f", draws {args.start}..{args.n - 1}" if args.start else ""))
     for col in ("#", "configuration", "exit", "C simulation"):
         table.add_column(col)
-    for i, (cfg, (code, verdict, _)) in enumerate(zip(drawn, results)):
-        table.add_row(str(i), summary(cfg), str(code), verdict)
+    for i, (code, verdict, _) in zip(built, results):
+        table.add_row(str(i), summary(drawn[i]), str(code), verdict)
     Console(width=220).print(table)
     if refusals:
         shown = ", ".join(f"{key} {count}" for key, count in sorted(refusals.items(), key=lambda kv: -kv[1]))
         print(f"draws the checks before training refused (drawn again): {sum(refusals.values())} ({shown})")
-    failed = [cfg for cfg, (_, _, exact) in zip(drawn, results) if not exact]
+    failed = [drawn[i] for i, (_, _, exact) in zip(built, results) if not exact]
     for cfg in failed:
         print(f"\n# {cfg['name']}: failed\n{yaml.safe_dump(cfg, sort_keys=False)}")
-    print(f"{args.n - len(failed)} of {args.n} built and bit-exact")
+    print(f"{len(built) - len(failed)} of {len(built)} built and bit-exact")
     return 1 if failed else 0
 
 
