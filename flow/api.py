@@ -15,7 +15,8 @@ from typing import Callable, Union
 from .config import ConfigError, FlowConfig, load_config as _load_yaml, parse_config  # noqa: F401 (ConfigError: api.ConfigError)
 from .csim import CSimReport
 from .estimate import Estimate
-from .runs import FolderBusy, NotRecorded  # noqa: F401 (raised by csim, export, build: api.FolderBusy, ...)
+from .locks import FolderBusy  # noqa: F401 (raised by csim, export, build: api.FolderBusy)
+from .runs import NotRecorded  # noqa: F401 (api.NotRecorded)
 
 ConfigSource = Union[FlowConfig, str, Path, dict]
 Report = Callable[[str, int, int, dict], None]  # (phase, epoch, epochs, logs) after each epoch
@@ -121,7 +122,8 @@ def csim(folder: str | Path, jobs: int | None = None, verdict: Callable[[CSimRep
     into the folder; a folder that cannot be written raises ``NotRecorded`` after the simulation (its
     ``result`` is the report). The folder is locked while it runs: a folder another process holds raises
     ``FolderBusy`` naming it."""
-    from .runs import check_build_folder, using_folder
+    from .locks import using_folder
+    from .runs import check_build_folder
 
     check_build_folder(Path(folder))  # before TensorFlow loads: a wrong or damaged folder is refused at once
     with using_folder(Path(folder)):

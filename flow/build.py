@@ -210,7 +210,8 @@ def rerun_csim(folder: Path, jobs: int | None = None, verdict=None, note=None) -
     import tempfile
 
     from .csim import testbench_is_current
-    from .runs import NotRecorded, not_writable, record_written
+    from .locks import not_writable
+    from .runs import NotRecorded, record_written
 
     note = note or (lambda text: None)
     folder = Path(folder)

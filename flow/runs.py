@@ -4,8 +4,7 @@ that one process at a time writes.
 Work goes into ``DIR.partial`` (with a ``RUNNING`` marker while the run works); only a finished stage
 renames it to ``DIR``. A run that fails leaves ``DIR.partial`` with a ``FAILED`` file naming the error.
 
-One owner at a time: a process that writes a folder holds an OS lock on it (``flock`` on the folder
-itself: it needs no file, works on a read-only folder, and ends with the process, however it ends).
+One owner at a time: a process that writes a folder holds an OS lock on it (``flow.locks``).
 A run holds ``DIR.partial`` from before it exists (it is made under a hidden name, locked, then
 renamed), and ``DIR`` when it replaces one; ``tsflow csim`` and ``tsflow export`` hold the build folder
 they write into (``using_folder``). A folder another process holds is never taken, even with ``force``:
@@ -32,16 +31,14 @@ import json
 import os
 import secrets
 import shutil
-import socket
-import sys
-import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from .config import ConfigError
+from .locks import (RUNNING, FolderBusy, describe, hold, lock_holder, process_gone, running_info, running_marker,
+                    stop_hint)
 
 FAILED = "FAILED"
-RUNNING = "RUNNING"
 MANIFEST = "manifest.json"  # the files tsflow wrote in a build or train folder
 MARKERS = (FAILED, RUNNING, MANIFEST)
 # what flow.training.checkpoint.save_trained writes (not imported from there: that would load TensorFlow)
@@ -77,14 +74,6 @@ class OutputNotWritable(ConfigError):
     """The output folder cannot be created where it was asked for."""
 
 
-class FolderBusy(ConfigError):
-    """Another live process holds the folder's lock: never taken, even with --force."""
-
-    def __init__(self, message: str, holder: dict | None = None):
-        super().__init__(message)
-        self.holder = holder or {}
-
-
 class NotRecorded(ConfigError):
     """A command finished its work but could not write its result into the folder (read-only, full, ...);
     ``result`` is what it computed."""
@@ -94,204 +83,7 @@ class NotRecorded(ConfigError):
         self.result = result
 
 
-# ------------------------------------------------------------------------------------------- the locks
-
-_held: dict[tuple[int, int], list] = {}  # (st_dev, st_ino) of a folder this process locks -> [fd, depth]
-
-
-def _key(folder: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(folder)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
-NO_LOCK = -1  # what _try_lock returns for a folder it cannot open (no read permission): nothing to hold
-
-
-def _try_lock(folder: Path) -> int | None:
-    """An fd holding an exclusive lock on ``folder``; None if another process holds it. Where the file
-    system has no locks the fd is returned unlocked, for a folder that cannot be opened ``NO_LOCK``: nothing
-    to do better. Raises FileNotFoundError for a folder that is not there."""
-    import fcntl
-
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except FileNotFoundError:
-        raise
-    except OSError:
-        return NO_LOCK
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    except OSError as exc:
-        if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
-            os.close(fd)
-            raise
-    return fd
-
-
-def _lock_pids(folder: Path) -> list[int]:
-    """The pids holding a flock on ``folder`` (Linux: /proc/locks), empty where that cannot be read."""
-    try:
-        st = os.stat(folder)
-        lines = Path("/proc/locks").read_text().splitlines()
-    except OSError:
-        return []
-    ident = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
-    pids = []
-    for line in lines:
-        fields = line.split()
-        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == ident and fields[4].isdigit():
-            pids.append(int(fields[4]))
-    return pids
-
-
-def _process(pid: int) -> dict:
-    """What /proc says of a process: its command line and start time (empty where there is no /proc)."""
-    out = {"pid": pid}
-    try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        words = [w.decode(errors="replace") for w in cmd if w]
-        if words:
-            out["command"] = " ".join([Path(words[0]).name, *words[1:]])
-        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
-        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
-        out["started"] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(boot + ticks / os.sysconf("SC_CLK_TCK")))
-    except (OSError, ValueError, IndexError, StopIteration):
-        pass
-    return out
-
-
-def lock_holder(folder: Path) -> dict | None:
-    """Who holds ``folder``: None when nobody does (or this process does); else what is known of the
-    holder (``pid``, ``host``, ``started``, ``command``; empty when nothing is)."""
-    folder = Path(folder)
-    if not folder.is_dir() or _key(folder) in _held:
-        return None
-    try:
-        fd = _try_lock(folder)
-    except OSError:
-        return None
-    if fd is not None:
-        if fd != NO_LOCK:
-            os.close(fd)
-        return None
-    pids = _lock_pids(folder)
-    info = _running_info(folder)
-    if info.get("pid") in pids or (not pids and info and not _process_gone(info)):
-        return info
-    return _process(pids[0]) if pids else {}
-
-
-def describe(holder: dict) -> str:
-    """``pid 123 on host, since 2024-01-01 10:00:00: tsflow build ...`` (what is known of it)."""
-    if not holder:
-        return "a process that cannot be named here"
-    text = f"pid {holder.get('pid')}"
-    if holder.get("host") and holder["host"] != socket.gethostname():
-        text += f" on {holder['host']}"
-    if holder.get("started"):
-        text += f", since {holder['started']}"
-    if holder.get("command"):
-        text += f": {holder['command']}"
-    return text
-
-
-def _stop_hint(holder: dict) -> str:
-    pid = holder.get("pid")
-    here = not holder.get("host") or holder["host"] == socket.gethostname()
-    return f"wait for it to finish, or stop it (kill {pid})" if pid and here else "wait for it to finish"
-
-
-@contextmanager
-def _hold(folder: Path, busy):
-    """Lock ``folder`` for the duration (re-entrant in this process); ``busy(holder)`` makes the exception
-    raised when another process holds it."""
-    folder = Path(folder)
-    key = _key(folder) or ("path", str(folder.absolute()))
-    if key in _held:
-        _held[key][1] += 1
-    else:
-        for attempt in range(3):  # a holder that lets go while it is being named: taken after all
-            fd = _try_lock(folder)
-            if fd is not None:
-                break
-            holder = lock_holder(folder)
-            if holder is not None:
-                raise busy(holder)
-        else:
-            raise busy({})
-        if fd != NO_LOCK:  # the inode the fd holds (the path may name another folder by now)
-            st = os.fstat(fd)
-            key = (st.st_dev, st.st_ino)
-        _held[key] = [fd, 1]
-    try:
-        yield
-    finally:
-        entry = _held[key]
-        entry[1] -= 1
-        if entry[1] == 0:
-            del _held[key]
-            if entry[0] != NO_LOCK:
-                os.close(entry[0])
-
-
-def _in_use(folder: Path):
-    def busy(holder):
-        return FolderBusy(f"{folder} is in use by another process ({describe(holder)}); it is left "
-                          f"untouched: {_stop_hint(holder)}, then run this again", holder)
-    return busy
-
-
-@contextmanager
-def using_folder(folder: Path):
-    """Hold the lock of an existing folder that this command writes into (``tsflow csim``, ``tsflow
-    export``): refused (FolderBusy, naming the holder) while another process holds it."""
-    with _hold(Path(folder), _in_use(Path(folder))):
-        yield
-
-
-def not_writable(folder: Path) -> OSError | None:
-    """Why nothing can be written into ``folder`` (read-only file system, immutable, permissions), or
-    None; tried for real (a file made and removed: the mode bits do not tell for root)."""
-    probe = Path(folder, f".tsflow-probe-{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as exc:
-        return OSError(exc.errno, exc.strerror, str(folder))
-    os.close(fd)
-    probe.unlink(missing_ok=True)
-    return None
-
-
 # ------------------------------------------------------------------------------ what a folder holds
-
-def _running_info(folder: Path) -> dict:
-    try:
-        info = json.loads((folder / RUNNING).read_text())
-        return info if isinstance(info, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _process_gone(info: dict) -> bool:
-    """True only when the run's process certainly no longer exists (same machine, no such pid)."""
-    pid = info.get("pid")
-    if info.get("host") != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # exists, owned by someone else
-        return False
-    return False
-
 
 def folder_kind(folder: Path, partial: bool = False) -> str | None:
     """What an existing folder is, as far as tsflow is concerned; None: not a folder tsflow made.
@@ -307,7 +99,7 @@ def folder_kind(folder: Path, partial: bool = False) -> str | None:
         if (folder / FAILED).is_file():
             return FAILED_RUN
         if (folder / RUNNING).is_file():
-            return ABANDONED_RUN if _process_gone(_running_info(folder)) else RUNNING_RUN
+            return ABANDONED_RUN if process_gone(running_info(folder)) else RUNNING_RUN
         return None
     if (folder / "hls").is_dir() and any((folder / name).is_file() for name in BUILD_RESULTS):
         return BUILD
@@ -468,14 +260,14 @@ def _not_tsflow(folder: Path) -> NotTsflowFolder:
 def _busy_out(folder: Path):
     def busy(holder):
         return FolderBusy(f"output folder {folder} is in use by another process ({describe(holder)}); it is "
-                          f"left untouched, even with --force: {_stop_hint(holder)}, then run this again", holder)
+                          f"left untouched, even with --force: {stop_hint(holder)}, then run this again", holder)
     return busy
 
 
 def _busy_staging(staging: Path):
     def busy(holder):
         return FolderBusy(f"output folder {staging} is being written by another tsflow run ({describe(holder)}); "
-                          f"it is left untouched, even with --force: {_stop_hint(holder)}, then run this again",
+                          f"it is left untouched, even with --force: {stop_hint(holder)}, then run this again",
                           holder)
     return busy
 
@@ -512,10 +304,10 @@ def check_output(out: Path, force: bool) -> list[str]:
             reason = _first_line(staging / FAILED)
             notes.append(f"replacing {staging}, left by a failed run" + (f" ({reason})" if reason else ""))
         elif kind == ABANDONED_RUN:
-            notes.append(f"replacing {staging}, left by a run whose process (pid {_running_info(staging)['pid']}) "
+            notes.append(f"replacing {staging}, left by a run whose process (pid {running_info(staging)['pid']}) "
                          f"no longer exists")
         elif kind == RUNNING_RUN:
-            info = _running_info(staging)
+            info = running_info(staging)
             who = f" (pid {info.get('pid')} on {info.get('host')}, since {info.get('started')})" if info else ""
             if not force:
                 raise OutputExists(f"output folder {staging} already exists: another tsflow run may still be "
@@ -529,13 +321,6 @@ def _remove(folder: Path) -> None:
         folder.unlink()
     else:
         shutil.rmtree(folder)
-
-
-def _running_marker() -> str:
-    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
-    argv = ["tsflow" if program in ("__main__.py", "tsflow") else program, *sys.argv[1:]]
-    return json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                       "command": " ".join(argv)}) + "\n"
 
 
 def _claim(staging: Path, out: Path, locks: ExitStack) -> None:
@@ -553,8 +338,8 @@ def _claim(staging: Path, out: Path, locks: ExitStack) -> None:
         raise OutputNotWritable(f"cannot create the output folder {out}: {tmp.parent}: "
                                 f"{exc.strerror or exc}") from None
     try:
-        locks.enter_context(_hold(tmp, _busy_staging(staging)))
-        (tmp / RUNNING).write_text(_running_marker())
+        locks.enter_context(hold(tmp, _busy_staging(staging)))
+        (tmp / RUNNING).write_text(running_marker())
         if staging.exists() or staging.is_symlink():
             _remove(staging)  # held by this process (or a symlink / file check_output let through: none is)
         os.rename(tmp, staging)
@@ -584,7 +369,7 @@ def staged_output(out: Path, force: bool, note=None):
         for folder, busy in ((out, _busy_out(out)), (staging, _busy_staging(staging))):
             if folder.is_dir():  # held before it is judged: no other run changes it meanwhile
                 try:
-                    locks.enter_context(_hold(folder, busy))
+                    locks.enter_context(hold(folder, busy))
                 except FileNotFoundError:  # removed meanwhile
                     pass
         for text in check_output(out, force):
@@ -601,7 +386,7 @@ def staged_output(out: Path, force: bool, note=None):
         if out.exists() or out.is_symlink():  # checked again: the folder may have changed while the run worked
             try:
                 if out.is_dir():
-                    locks.enter_context(_hold(out, _busy_out(out)))
+                    locks.enter_context(hold(out, _busy_out(out)))
             except FolderBusy as exc:
                 _mark_failed(staging, f"FolderBusy: {out} was taken by another process while this run worked; the "
                                       f"finished result is in this folder")

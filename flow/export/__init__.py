@@ -443,7 +443,8 @@ def export(folder: Path, run: bool = False, force: bool = False, report=None, bl
            allow_over_headroom: bool = False) -> dict:
     """``tsflow export`` as a function (``flow.api.export`` documents it); with ``run``, the C synthesis report
     is also checked against the build's plan: ``"verification"``, a ``flow.verify.Verification``."""
-    from ..runs import not_writable, record_written, using_folder
+    from ..locks import not_writable, using_folder
+    from ..runs import record_written
     from .block_design import BD_DIR, SYSTEM_JSON
 
     folder = Path(folder)
@@ -518,7 +519,7 @@ def export_command(folder: Path, run: bool, force: bool, block_design: bool, all
     them and read latency, resources and timing back into FOLDER/synthesis.json."""
     from contextlib import ExitStack
 
-    from ..runs import using_folder
+    from ..locks import using_folder
     from .block_design import OverHeadroom, system_table
 
     if allow_over_headroom and not block_design:
