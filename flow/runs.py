@@ -363,7 +363,11 @@ def staged_output(out: Path, force: bool, note=None):
     ``out/manifest.json`` lists the files the run wrote; with ``force``, a folder holding files tsflow did
     not write is refused.
     """
-    out = Path(out).resolve()
+    given, out = out, Path(out).resolve()
+    if not out.name:
+        raise OutputNotWritable(f"output folder {given}: the root of the file system cannot be an output folder "
+                                f"(its work goes beside it, into NAME.partial); give a folder to create, such as "
+                                f"runs/NAME")
     staging = out.with_name(out.name + ".partial")
     with ExitStack() as locks:
         for folder, busy in ((out, _busy_out(out)), (staging, _busy_staging(staging))):

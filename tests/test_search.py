@@ -124,6 +124,17 @@ def test_an_unreachable_storage_is_refused_before_any_work(tmp_path):
     assert "secret" not in done.stderr and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("url", ["sqlite:///:memory:", "sqlite://"])
+def test_an_in_memory_storage_is_refused_before_any_work(tmp_path, url):
+    """Each connection opens its own in-memory database: the heartbeat thread's has no tables (tracebacks in
+    the middle of the search), and no worker or resume could join it."""
+    done = tsflow("search", search_yaml(tmp_path), "--trials", 3, "--out", tmp_path / "out", "--storage", url,
+                  timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"error: --storage {url!r}: an in-memory SQLite database lives in one connection" in done.stderr
+    assert "sqlite:///path/study.db" in done.stderr and not (tmp_path / "out").exists()
+
+
 def test_a_folder_of_other_files_is_never_used(tmp_path):
     out = tmp_path / "out"
     out.mkdir()

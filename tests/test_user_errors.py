@@ -319,6 +319,8 @@ CASES = [
     Case("out-under-a-file", ["train", "c.yaml", "--out", "f/sub"], both(config(), file("f")),
          ["cannot create the output folder", "f/sub", "Not a directory"]),
     Case("out-is-a-file", ["build", "c.yaml", "--out", "f"], both(config(), file("f")), ["'--out'", "'f' is a file"]),
+    Case("out-is-the-root", ["train", "c.yaml", "--out", "/"], config(),
+         ["output folder /: the root of the file system cannot be an output folder", "runs/NAME"]),
     Case("out-exists-no-force", ["train", "c.yaml", "--out", "r"], both(config(), fake_train("r")),
          ["output folder", "r already exists", "pass --force"]),
     Case("out-build-exists-no-force", ["build", "c.yaml", "--out", "b"], both(config(), fake_build("b")),

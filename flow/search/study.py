@@ -52,6 +52,13 @@ def storage_url(out: Path, url: str | None) -> str:
         return f"sqlite:///{(Path(out) / 'study.db').resolve()}"
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite") and url.split("?", 1)[0] in ("sqlite://", "sqlite:///", "sqlite:///:memory:"):
+        # each connection would open a database of its own: the heartbeat thread's has no tables, and a
+        # search that stops cannot be resumed or joined by a worker
+        raise ConfigError(f"--storage {url!r}: an in-memory SQLite database lives in one connection, and a search "
+                          f"needs one that its heartbeat, its workers and a later resume can open; give a file "
+                          f"(sqlite:///path/study.db), a postgresql:// URL, or leave --storage out (study.db in "
+                          f"--out)")
     return url
 
 
