@@ -133,6 +133,9 @@ class DataConfig(Strict):
     target: str = "temp"
     window: int = Field(24, ge=2, le=512)
     horizon: int = Field(1, ge=1, le=512)
+    # future values forecast at once: the target at horizon, horizon + 1, ... horizon + steps - 1 steps after
+    # the window's last step (one value by default; the head and the IP's output carry ``steps`` values)
+    steps: int = Field(1, ge=1, le=720)
     split: SplitConfig = SplitConfig()
     scaling: Literal["standard", "minmax"] = "standard"
     # levels: the scaled columns; differences: each column's change from the previous step of the

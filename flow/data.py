@@ -56,7 +56,7 @@ class Scaler:
 @dataclass
 class Split:
     x: np.ndarray  # (n, window, features) scaled float64
-    y: np.ndarray  # (n,) scaled target
+    y: np.ndarray  # scaled target: (n,) for one forecast step, (n, steps) for data.steps > 1
     last: np.ndarray  # (n,) scaled target at the last step of the window (persistence forecast)
 
 
@@ -316,14 +316,21 @@ def split_rows(n: int, split_cfg) -> tuple[int, int, int]:
     return n_train, n_val, n_test
 
 
-def make_windows(values: np.ndarray, target_index: int, window: int, horizon: int) -> Split:
-    """All windows fully inside ``values``: x = rows [t, t+window), y = target at t+window+horizon-1."""
-    n = len(values) - window - horizon + 1
+def window_span(data_cfg) -> int:
+    """Rows one window and its forecast take: the window, then up to the last step forecast."""
+    return data_cfg.window + data_cfg.horizon + data_cfg.steps - 1
+
+
+def make_windows(values: np.ndarray, target_index: int, window: int, horizon: int, steps: int = 1) -> Split:
+    """All windows fully inside ``values``: x = rows [t, t+window), y = target at t+window+horizon-1 (and the
+    ``steps - 1`` rows after it: y of shape (n, steps) when steps > 1)."""
+    n = len(values) - window - horizon - steps + 2
     if n <= 0:
-        return Split(np.zeros((0, window, values.shape[1])), np.zeros(0), np.zeros(0))
+        return Split(np.zeros((0, window, values.shape[1])), np.zeros((0,) if steps == 1 else (0, steps)), np.zeros(0))
     idx = np.arange(window)[None, :] + np.arange(n)[:, None]
     x = values[idx]
-    y = values[np.arange(n) + window + horizon - 1, target_index]
+    at = np.arange(n) + window + horizon - 1
+    y = values[at, target_index] if steps == 1 else values[at[:, None] + np.arange(steps)[None, :], target_index]
     return Split(x=x, y=y, last=x[:, -1, target_index].copy())
 
 
@@ -547,12 +554,13 @@ def load_dataset(cfg, note=None) -> Dataset:
         values = values[order]  # time order, whatever the file's
         values, gap_before, gaps_allowed = _gaps(stamps[order], order, values, frame, data_cfg, tell)
     n_train, n_val, n_test = split_rows(len(values), data_cfg.split)
-    need = data_cfg.window + data_cfg.horizon
+    span = window_span(data_cfg)
+    keys = "data.window + data.horizon" + (" + data.steps - 1" if data_cfg.steps > 1 else "")
     for label, n in (("train", n_train), ("val", n_val), ("test", n_test)):
-        if n < need:
-            raise ConfigError(f"invalid configuration: data.split.{label}: {n} rows, fewer than "
-                              f"data.window + data.horizon ({need}); the data has {len(values)} rows: give "
-                              f"data.split.{label} more of them, or use a smaller data.window or more data")
+        if n < span:
+            raise ConfigError(f"invalid configuration: data.split.{label}: {n} rows, fewer than {keys} ({span}); "
+                              f"the data has {len(values)} rows: give data.split.{label} more of them, or use a "
+                              f"smaller data.window{' or data.steps' if data_cfg.steps > 1 else ''} or more data")
     used = n_train + n_val + n_test
     if data_cfg.split.is_rows and used < len(values):
         tell(f"data.split: the row counts {n_train:,} + {n_val:,} + {n_test:,} = {used:,} use {used:,} of the "
@@ -562,7 +570,7 @@ def load_dataset(cfg, note=None) -> Dataset:
     parts = tuple(values[a:b] for a, b in bounds)
     train = parts[0]
     if gaps_allowed is not None:
-        across, every = _windows_across(gap_before, bounds, data_cfg.window + data_cfg.horizon)
+        across, every = _windows_across(gap_before, bounds, window_span(data_cfg))
         tell(f"{gaps_allowed}; {across:,} of the {every:,} windows span a gap, as if the rows around it were one step "
              f"apart (data.gaps: allow, the default); set data.gaps: fill to fill in the missing steps by linear "
              f"interpolation, or data.gaps: refuse to stop at gaps")
@@ -580,7 +588,8 @@ def load_dataset(cfg, note=None) -> Dataset:
     scale = np.where(scale > 0, scale, 1.0)
     scaler = Scaler(offset, scale)
     target_index = features.index(data_cfg.target)
-    splits = [make_windows(scaler.transform(p), target_index, data_cfg.window, data_cfg.horizon) for p in parts]
+    splits = [make_windows(scaler.transform(p), target_index, data_cfg.window, data_cfg.horizon, data_cfg.steps)
+              for p in parts]
     channels, channel = features, target_index
     if data_cfg.inputs == "differences":
         scaler.change_scale = change_scale(scaler.transform(train))

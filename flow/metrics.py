@@ -11,19 +11,25 @@ def errors(pred: np.ndarray, truth: np.ndarray) -> dict:
 
 
 def split_metrics(pred_scaled: np.ndarray, split, dataset) -> dict:
-    """Errors on de-normalised values (the user's units) plus the same on the scaled values."""
+    """Errors on de-normalised values (the user's units) plus the same on the scaled values; with several
+    forecast steps, over all of them and (``steps``) each step's own."""
+    pred_scaled = np.asarray(pred_scaled, dtype=np.float64).reshape(split.y.shape)
     out = errors(dataset.denormalise(pred_scaled), dataset.denormalise(split.y))
     out["scaled"] = errors(pred_scaled, split.y)
+    if split.y.ndim == 2:
+        out["steps"] = [{**errors(dataset.denormalise(pred_scaled[:, k]), dataset.denormalise(split.y[:, k])),
+                         "scaled": errors(pred_scaled[:, k], split.y[:, k])} for k in range(split.y.shape[1])]
     return out
 
 
 def persistence_forecast(split) -> np.ndarray:
-    """The last observed value of the target."""
-    return split.last
+    """The last observed value of the target, for every forecast step (the shape of ``split.y``)."""
+    return split.last if split.y.ndim == 1 else np.repeat(split.last[:, None], split.y.shape[1], axis=1)
 
 
 def linear_forecast(train, split, ridge: float = 1e-6) -> np.ndarray:
-    """Least-squares linear model on the flattened window, fitted on the training windows."""
+    """Least-squares linear model on the flattened window, fitted on the training windows (one per forecast
+    step: the columns of ``train.y``)."""
     def design(s):
         flat = s.x.reshape(len(s.x), -1)
         return np.hstack([flat, np.ones((len(flat), 1))])

@@ -32,11 +32,11 @@ RESOURCE_LABELS = {"lut": "LUT", "lutram": "LUTRAM", "ff": "FF", "bram18": "BRAM
 FIGURES = {
     "forecast.png": "Forecast against truth on the test split",
     "errors.png": "Distribution of forecast errors on the test split",
+    "steps.png": "Forecasts of every step of a few test windows against truth",
     "resources_budget.png": "Estimated resources against the part's budget",
     "resources_layers.png": "Estimated resources per layer in percent of the part's budget",
     "cycles.png": "Estimated clock cycles per layer",
 }
-DATA_FIGURES = ("forecast.png", "errors.png")  # need the test data; left out when it cannot be loaded
 
 COLORS = {"truth": "#222222", "model": "#1f77b4", "persistence": "#d62728", "linear": "#2ca02c"}
 CATEGORY_COLORS = {"shared multiply engine": "#1f77b4", "layer logic": "#ff7f0e", "activation buffers": "#2ca02c",
@@ -96,8 +96,8 @@ def _model_outputs(folder: Path, cfg, ds, n: int) -> tuple[np.ndarray, str]:
         name = "delta" if "delta" in types else "head"
         t = FixedType(**types[name]["type"])
         mantissa = np.fromfile(expected, dtype=np.int32)
-        if mantissa.size == n:
-            return mantissa.astype(np.float64) * t.lsb, "hls/tb_data/expected.bin"
+        if mantissa.size == ds.test.y.size:
+            return mantissa.reshape(ds.test.y.shape).astype(np.float64) * t.lsb, "hls/tb_data/expected.bin"
     from .precision import resolve_precisions
     from .reference import output_of, reference_forward
 
@@ -107,7 +107,7 @@ def _model_outputs(folder: Path, cfg, ds, n: int) -> tuple[np.ndarray, str]:
             layer, role = key.rsplit("/", 1)
             params.setdefault(layer, {})[role] = z[key]
     trace = reference_forward(ds.test.x, params, resolve_precisions(cfg), cfg.model, ds.target_index)
-    return output_of(trace).values.reshape(-1), "model/integer_params.npz (integer reference forward)"
+    return output_of(trace).values.reshape(ds.test.y.shape), "model/integer_params.npz (integer reference forward)"
 
 
 def load_predictions(folder: Path, cfg) -> Predictions:
@@ -140,30 +140,65 @@ def _rmse(e: np.ndarray) -> float:
     return float(np.sqrt(np.mean(e ** 2)))
 
 
+def _first_step(v: np.ndarray) -> np.ndarray:
+    """The forecasts of the first step (t + horizon), one a window, whatever data.steps."""
+    return v if v.ndim == 1 else v[:, 0]
+
+
 def forecast_figure(pred: Predictions, target: str, horizon: int, path: Path, bit_exact: bool = False) -> int:
     n = min(FORECAST_WINDOWS, len(pred.truth))
     x = np.arange(n)
+    truth, model = _first_step(pred.truth)[:n], _first_step(pred.model)[:n]
     fig = _figure(11, 4.2)
     ax = fig.add_subplot()
-    ax.plot(x, pred.truth[:n], color=COLORS["truth"], lw=1.8, label="truth")
-    err = pred.model[:n] - pred.truth[:n]
-    ax.plot(x, pred.model[:n], color=COLORS["model"], lw=1.4,
+    ax.plot(x, truth, color=COLORS["truth"], lw=1.8, label="truth")
+    err = model - truth
+    ax.plot(x, model, color=COLORS["model"], lw=1.4,
             label=f"quantized model ({'bit-exact ' if bit_exact else ''}integer output), "
                   f"RMSE {_rmse(err):.4g} on these {n}")
     ax.set_xlim(0, max(1, n - 1))
     ax.set_xlabel(f"test window (first {n} of {len(pred.truth):,}, in time order)")
     ax.set_ylabel(f"{target} (data units)")
-    ax.set_title(f"Forecast of {target} at t+{horizon} against truth, test split")
+    steps = "" if pred.truth.ndim == 1 else f" (the first of {pred.truth.shape[1]} steps forecast)"
+    ax.set_title(f"Forecast of {target} at t+{horizon}{steps} against truth, test split")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=9)
     _save(fig, path)
     return n
 
 
+STEP_WINDOWS = 4  # test windows whose every forecast step steps.png draws
+
+
+def steps_figure(pred: Predictions, target: str, horizon: int, path: Path) -> list[int]:
+    """data.steps > 1: every step of a few test windows, spread over the split, against the truth and the
+    persistence forecast; returns the windows drawn."""
+    from matplotlib.ticker import MaxNLocator
+
+    n, steps = pred.truth.shape
+    windows = sorted({int(i) for i in np.linspace(0, n - 1, STEP_WINDOWS)})
+    fig = _figure(11, 4.2)
+    axes = np.atleast_1d(fig.subplots(1, len(windows), sharey=True))
+    x = np.arange(horizon, horizon + steps)
+    for ax, w in zip(axes, windows):
+        ax.plot(x, pred.truth[w], color=COLORS["truth"], lw=1.8, label="truth")
+        ax.plot(x, pred.model[w], color=COLORS["model"], lw=1.4, marker="." if steps <= 48 else None,
+                label="quantized model")
+        ax.plot(x, pred.persistence[w], color=COLORS["persistence"], lw=1.0, ls="--", label="persistence")
+        ax.set_title(f"test window {w:,}", fontsize=10)
+        ax.set_xlabel("steps after the window")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(f"{target} (data units)")
+    axes[0].legend(loc="best", fontsize=8)
+    _save(fig, path)
+    return windows
+
+
 def errors_figure(pred: Predictions, target: str, path: Path) -> None:
-    errs = {"quantized model": (pred.model - pred.truth, COLORS["model"]),
-            "persistence": (pred.persistence - pred.truth, COLORS["persistence"]),
-            "linear": (pred.linear - pred.truth, COLORS["linear"])}
+    errs = {"quantized model": ((pred.model - pred.truth).ravel(), COLORS["model"]),
+            "persistence": ((pred.persistence - pred.truth).ravel(), COLORS["persistence"]),
+            "linear": ((pred.linear - pred.truth).ravel(), COLORS["linear"])}
     everything = np.concatenate([e for e, _ in errs.values()])
     lo, hi = np.percentile(everything, [0.5, 99.5])
     span = max(hi - lo, 1e-9)
@@ -179,8 +214,9 @@ def errors_figure(pred: Predictions, target: str, path: Path) -> None:
             ax.hist(clipped, bins=edges, histtype="step", color=color, lw=1.6, label=text)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(f"forecast − truth ({target}, data units; values beyond the axis counted in the outer bins)")
-    ax.set_ylabel("test windows")
-    ax.set_title(f"Forecast error on the test split ({len(pred.truth):,} windows)")
+    steps = "" if pred.truth.ndim == 1 else f" x {pred.truth.shape[1]} steps"
+    ax.set_ylabel("test windows" + steps)
+    ax.set_title(f"Forecast error on the test split ({len(pred.truth):,} windows{steps})")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9)
     _save(fig, path)
@@ -511,9 +547,16 @@ def write_report(folder: Path) -> Path:
             f"scaler; the truth is the configured data's test split. The float model is not drawn: the build "
             f"folder keeps the quantized model's weights only"
             + (" (its test errors are in the table above)." if d.has("model/metrics.json", "float") else "."))
+        if pred.truth.ndim == 2:
+            drawn = steps_figure(pred, target, horizon, figdir / "steps.png")
+            captions["steps.png"] = (
+                f"Every one of the {pred.truth.shape[1]} steps forecast (data.steps) from test windows "
+                f"{', '.join(f'{w:,}' for w in drawn)}: the quantized model's integer outputs, the truth and the "
+                f"persistence forecast (the window's last value, repeated).")
         errors_figure(pred, target, figdir / "errors.png")
         captions["errors.png"] = (
-            f"Forecast − truth over all {len(pred.truth):,} test windows, in the units of "
+            f"Forecast − truth over all {len(pred.truth):,} test windows"
+            + ("" if pred.truth.ndim == 1 else f" and their {pred.truth.shape[1]} steps") + ", in the units of "
             f"<code>{html.escape(target)}</code>: the quantized model (filled) and the persistence and linear "
             f"baselines (outlines), computed from the same windows as <code>model/metrics.json</code>.")
     if plan is not None and not isinstance(plan.get("roms", {}), (dict, list)):

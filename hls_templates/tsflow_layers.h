@@ -138,14 +138,15 @@ void cast_wires(const x_T x[CONFIG_T::n_rows * CONFIG_T::n_cols], y_T y[CONFIG_T
     }
 }
 
-// y = round(a + b), element by element, all at once (the delta head's one add)
+// y = round(a + b), element by element, all at once (the delta head's add: the last level, one value
+// (CONFIG_T::n_b = 1), added to each forecast step)
 template <class a_T, class b_T, class y_T, typename CONFIG_T>
-void add_wires(const a_T a[CONFIG_T::n_rows * CONFIG_T::n_cols], const b_T b[CONFIG_T::n_rows * CONFIG_T::n_cols],
+void add_wires(const a_T a[CONFIG_T::n_rows * CONFIG_T::n_cols], const b_T b[CONFIG_T::n_b],
                y_T y[CONFIG_T::n_rows * CONFIG_T::n_cols]) {
 #pragma HLS INLINE
     for (unsigned i = 0; i < CONFIG_T::n_rows * CONFIG_T::n_cols; i++) {
 #pragma HLS UNROLL
-        y[i] = a[i] + b[i];
+        y[i] = a[i] + b[CONFIG_T::n_b == 1 ? 0 : i];
     }
 }
 

@@ -1,7 +1,8 @@
 """Builds the reference time-series Transformer from a flow config.
 
 input quantizer -> embed (Dense F->d) -> + positional table -> N x [attention -> add -> norm ->
-FFN (ReLU) -> add -> norm] -> mean over time -> head (Dense -> 1) [-> + last observed target].
+FFN (ReLU) -> add -> norm] -> mean over time -> head (Dense -> data.steps) [-> + last observed target,
+added to every step].
 Layer names are the names used by ``flow.precision`` and the HLS writer.
 """
 from __future__ import annotations
@@ -44,7 +45,7 @@ def build_model(cfg, prec: Precisions, quantized: bool, n_features: int, target_
         pooled = HeadInput(head_in, name="head_in")([pooled, LastStep(name="last")(h)])
     # with predict_delta the head starts at zero, so an untrained model is exactly persistence
     init = "zeros" if m.predict_delta else "glorot_uniform"
-    y = SeqDense(1, t["head"], quantized=quantized, kernel_initializer=init, name="head")(pooled)
+    y = SeqDense(cfg.data.steps, t["head"], quantized=quantized, kernel_initializer=init, name="head")(pooled)
     if m.predict_delta:
         last = LastStep(channel=target_index, name="last_target")(x_in)
         y = QAdd(t["delta"]["output"], quantized, name="delta")([y, last])

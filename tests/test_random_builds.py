@@ -34,6 +34,7 @@ def test_the_draws_are_valid_and_reach_every_choice_of_the_schema(tmp_path):
         seen.update(("per-buffer storage", kind) for kind in h["storage"].values())
         seen["features > 1"] += len(d["features"]) > 1
         seen["horizon > 1"] += d["horizon"] > 1
+        seen["steps > 1"] += d["steps"] > 1
         seen["softmax table set"] += "exp_bits" in q["softmax"] or "prob_bits" in q["softmax"]
         seen["explicit lanes"] += bool(h["parallelism"])
     expected = ([("source", s) for s in ("seattle-temps", "sf-temps", "seattle-weather", "weather.csv",
@@ -43,7 +44,7 @@ def test_the_draws_are_valid_and_reach_every_choice_of_the_schema(tmp_path):
                 + [("multiplier", m) for m in MULTIPLIER_KINDS] + [("inputs", "levels"), ("inputs", "differences")]
                 + [("head", "mean"), ("head", "mean_last"), ("layers", 1), ("layers", 2), ("date", False)]
                 + [("override", r) for r in ("weight", "bias", "output", "table")]
-                + ["features > 1", "horizon > 1", "softmax table set", "explicit lanes"])
+                + ["features > 1", "horizon > 1", "steps > 1", "softmax table set", "explicit lanes"])
     assert [key for key in expected if not seen[key]] == []
 
 

@@ -3,7 +3,7 @@
     python -m flow.benchmarks.random_builds [--n 5] [--seed 11] [--jobs 1] [--keep DIR] [--start K]
 
 Each configuration is one a user could write: data from any built-in series or a CSV (several columns, with
-or without a date column), window, horizon, scaling and inputs; d_model, heads, layers, FFN width, head and
+or without a date column), window, horizon, steps forecast, scaling and inputs; d_model, heads, layers, FFN width, head and
 ``predict_delta``; the default width, binary points, rounding and overflow, the input and output widths, the
 softmax's table, and overrides of up to four tensors (width, binary point, rounding, overflow); the tool,
 the interface, default and per-buffer storage, default and per-table ROMs, default and per-layer lanes and
@@ -71,7 +71,7 @@ def _data(rng: random.Random, csv: dict[str, Path]) -> dict:
     features = rng.sample(columns, rng.randint(1, len(columns)))
     data.update({"features": features, "target": rng.choice(features), "window": rng.randint(4, 30),
                  "horizon": rng.choice([1, 1, 2, 3]), "scaling": rng.choice(["standard", "minmax"]),
-                 "inputs": rng.choice(["levels", "differences"])})
+                 "inputs": rng.choice(["levels", "differences"]), "steps": rng.choice([1, 1, 2, 5])})
     return data
 
 
@@ -158,7 +158,7 @@ def summary(cfg: dict) -> str:
     d, m, q, h = cfg["data"], cfg["model"], cfg["quantization"], cfg["hls"]
     data = d.get("dataset") or Path(d["path"]).stem
     overrides = sum(len(roles) for roles in q["layers"].values())
-    return (f"{data}[{len(d['features'])}] w{d['window']} h{d['horizon']} {d['inputs'][:4]} d{m['d_model']} "
+    return (f"{data}[{len(d['features'])}] w{d['window']} h{d['horizon']}x{d['steps']} {d['inputs'][:4]} d{m['d_model']} "
             f"h{m['heads']} l{m['layers']} ffn{m['ffn']} {m['head']}{' delta' if m['predict_delta'] else ''} "
             f"{q['bits']}b {q['rounding']}/{q['overflow']} +{overrides} {h['default_storage']} "
             f"{h['interface']} {h['tool']} {cfg['target']['part']}")

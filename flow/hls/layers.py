@@ -213,7 +213,9 @@ def parse_add(keras_layer, input_names, input_shapes, reader):
     layer = _keras_layer(reader, keras_layer["config"]["name"])
     shape = input_shapes[0][1:]
     rows, cols = (shape[0], shape[1]) if len(shape) == 2 else (1, int(np.prod(shape)))
-    return {**_base(keras_layer, input_names, "TSAdd", layer.out_type, shape), "n_rows": rows, "n_cols": cols}, input_shapes[0]
+    n_b = int(np.prod(input_shapes[1][1:]))  # the second operand: as many words, or one (the delta head's level)
+    return {**_base(keras_layer, input_names, "TSAdd", layer.out_type, shape), "n_rows": rows, "n_cols": cols,
+            "n_b": n_b}, input_shapes[0]
 
 
 def parse_norm(keras_layer, input_names, input_shapes, reader):
@@ -363,8 +365,11 @@ def config_cpp(node: TSLayer) -> str:
     if cls == "TSDense":
         return _dense_struct(node, name, {k: a(k) for k in DENSE_FIELDS}, node.name)
     out_name = a("out_name", node.name)
-    if cls in ("TSCast", "TSAdd"):
+    if cls == "TSCast":
         return _struct(name, {"n_rows": a("n_rows"), "n_cols": a("n_cols"), "lanes": node.lanes(out_name)}, {})
+    if cls == "TSAdd":
+        return _struct(name, {"n_rows": a("n_rows"), "n_cols": a("n_cols"), "n_b": a("n_b"),
+                              "lanes": node.lanes(out_name)}, {})
     if cls == "TSPositional":
         dense, fields, loop = producer(node)
         return _dense_struct(dense, name, fields, loop)

@@ -217,7 +217,7 @@ POOL_RECIPROCAL = FixedType(POOL_RECIPROCAL_FRAC, 0, signed=False)
 def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
     """Every loop of the design in execution order, before lanes are chosen."""
     m, T, t = cfg.model, cfg.data.window, prec.types
-    D, H, FF = m.d_model, m.heads, m.ffn_width
+    D, H, FF, S = m.d_model, m.heads, m.ffn_width, cfg.data.steps
     DH = D // H
     out = [dict(name="input", kind="add", rows=1, cols=T * n_features, row=T * n_features, reads=()),
            dict(name="embed", kind="mac", outputs=T * D, terms=n_features, row=n_features, nest=(D, T, 1),
@@ -257,14 +257,14 @@ def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
                     a=pool_accumulator(x, T), b=POOL_RECIPROCAL))
     if m.head == "mean_last":
         out.append(dict(name="head_in", kind="concat", outputs=2 * D, reads=("pool", prev)))
-        out.append(dict(name="head", kind="mac", outputs=1, terms=2 * D, row=2 * D, nest=(1, 1, 1),
+        out.append(dict(name="head", kind="mac", outputs=S, terms=2 * D, row=2 * D, nest=(S, 1, 1),
                         reads=("head_in",),
-                        a=union_type(t["pool"]["output"], x), b=t["head"]["weight"], dense=(2 * D, 1)))
+                        a=union_type(t["pool"]["output"], x), b=t["head"]["weight"], dense=(2 * D, S)))
     else:
-        out.append(dict(name="head", kind="mac", outputs=1, terms=D, row=D, nest=(1, 1, 1), reads=("pool",),
-                        a=t["pool"]["output"], b=t["head"]["weight"], dense=(D, 1)))
+        out.append(dict(name="head", kind="mac", outputs=S, terms=D, row=D, nest=(S, 1, 1), reads=("pool",),
+                        a=t["pool"]["output"], b=t["head"]["weight"], dense=(D, S)))
     if m.predict_delta:
-        out.append(dict(name="delta", kind="add", rows=1, cols=1, row=1, reads=()))
+        out.append(dict(name="delta", kind="add", rows=1, cols=S, row=S, reads=()))
     return out
 
 
@@ -387,7 +387,7 @@ def row_length(cfg, name: str, n_features: int) -> int:
     """Words in a row of a boundary buffer, along which its readers' lanes run: channels of a step (v,
     stored transposed, and the scores and probabilities: steps); one row for the vectors."""
     if name in ("input", "pool", "head", "delta"):
-        return {"input": cfg.data.window * n_features, "pool": cfg.model.d_model}.get(name, 1)
+        return {"input": cfg.data.window * n_features, "pool": cfg.model.d_model}.get(name, cfg.data.steps)
     if name.endswith((".v", ".scores", ".softmax")):
         return cfg.data.window
     return cfg.model.ffn_width if name.endswith(".ffn1") else cfg.model.d_model
@@ -397,7 +397,8 @@ def _buffer_shapes(cfg, prec, n_features: int) -> dict:
     """Boundary buffer -> (words, width)."""
     m, T, t = cfg.model, cfg.data.window, prec.types
     D, H = m.d_model, m.heads
-    shapes = {"input": T * n_features, "embed": T * D, "pos": T * D, "pool": D, "head": 1, "delta": 1}
+    shapes = {"input": T * n_features, "embed": T * D, "pos": T * D, "pool": D, "head": cfg.data.steps,
+              "delta": cfg.data.steps}
     for i in range(m.layers):
         e = f"enc{i}."
         shapes.update({e + n: T * D for n in ("q", "k", "v", "context", "o", "add1", "norm1", "ffn2", "add2", "norm2")})
