@@ -68,6 +68,10 @@ class SplitConfig(Strict):
     train: Union[int, float] = 0.6
     val: Union[int, float] = 0.2
     test: Union[int, float] = 0.2
+    # own: each split's windows take their look-back from its own rows; previous: the validation and test
+    # windows take theirs from the rows before the split, so every row of a split is forecast (the protocol
+    # of the long-horizon benchmark: LTSF-Linear's and PatchTST's data_loader.py, Dataset_ETT_hour)
+    lookback: Literal["own", "previous"] = "own"
 
     @field_validator("train", "val", "test", mode="before")
     @classmethod

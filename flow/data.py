@@ -566,7 +566,8 @@ def load_dataset(cfg, note=None) -> Dataset:
         tell(f"data.split: the row counts {n_train:,} + {n_val:,} + {n_test:,} = {used:,} use {used:,} of the "
              f"{len(values):,} rows of {_source(data_cfg)}: the last {len(values) - used:,} rows (in time order) are "
              f"in no split; give larger row counts, or fractions that sum to 1, to use them")
-    bounds = [(0, n_train), (n_train, n_train + n_val), (n_train + n_val, used)]
+    borrow = data_cfg.window + data_cfg.horizon - 1 if data_cfg.split.lookback == "previous" else 0
+    bounds = [(0, n_train), (n_train - borrow, n_train + n_val), (n_train + n_val - borrow, used)]
     parts = tuple(values[a:b] for a, b in bounds)
     train = parts[0]
     if gaps_allowed is not None:

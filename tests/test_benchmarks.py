@@ -1,5 +1,6 @@
 """The accuracy benchmark run for real on a tiny config: its table is the runs it wrote, and --merge
-prints the same table from those runs (the two-process recipe its docstring gives)."""
+prints the same table from those runs (the two-process recipe its docstring gives); the long-horizon
+benchmark's protocol on a series in ETTh1's layout."""
 import json
 import os
 import subprocess
@@ -119,3 +120,31 @@ def test_the_per_seed_ratios_are_each_seeds_own_4_bit_over_8_bit(benchmark_run):
     table = _run(["tiny.yaml", "--merge", "two_seeds.json"], folder)
     assert "4-bit/8-bit 0.600," in table
     assert "4-bit/8-bit per seed (the spread behind the mean's ratio): 1.250, 0.500\n" in table
+
+
+def test_the_long_horizon_benchmark_follows_the_protocol(tmp_path):
+    """A series in ETTh1's layout (date, OT; 14,400 hours): look-back 8, horizon 4. The test split is rows
+    11,520..14,399 and every row of it is forecast: 2,880 - 4 + 1 = 2,877 windows; the three baselines are
+    the ones flow.metrics computes on those windows."""
+    import pandas as pd
+
+    t = np.arange(14_400)
+    ot = 10 + np.sin(2 * np.pi * t / 24) + 0.01 * t + np.random.default_rng(0).normal(0, 0.1, t.size)
+    pd.DataFrame({"date": pd.date_range("2016-07-01", periods=t.size, freq="h"), "OT": ot}).to_csv(
+        tmp_path / "ETTh1.csv", index=False)
+    done = subprocess.run([sys.executable, "-m", "flow.benchmarks.longhorizon", "--data", str(tmp_path / "ETTh1.csv"),
+                           "--lookbacks", "8", "--steps", "4"], cwd=tmp_path, env=ENV, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in done.stdout.splitlines() if line.startswith("│")]
+    assert [r[3] for r in rows] == ["persistence", "linear = DLinear, closed form", "NLinear, closed form"]
+    assert all(r[:3] == ["8", "4", "2,877"] for r in rows)
+
+    from flow.config import parse_config
+    from flow.data import load_dataset
+    from flow.benchmarks.longhorizon import protocol_data
+    from flow.metrics import errors, persistence_forecast
+
+    ds = load_dataset(parse_config({"data": protocol_data(tmp_path / "ETTh1.csv", 8, 4)}), note=lambda text: None)
+    assert ds.rows == {"train": 8_640, "val": 2_880, "test": 2_880}
+    assert rows[0][4] == f"{errors(persistence_forecast(ds.test), ds.test.y)['mse']:.4f}"

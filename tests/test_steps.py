@@ -89,3 +89,38 @@ def test_the_report_draws_every_step_and_the_metrics_name_each(steps_build):
     assert len(metrics["test"]["steps"]) == 3
     overall = np.mean([s["mse"] for s in metrics["test"]["steps"]])  # equal windows a step: the mean of the steps
     assert metrics["test"]["mse"] == pytest.approx(overall, rel=1e-12)
+
+
+def test_validation_and_test_windows_may_take_their_look_back_from_the_rows_before(tmp_path):
+    """Rows 0..99 (target = the row), split 60 / 20 / 20 rows, window 8, 3 steps: with ``lookback: previous``
+    the first validation window is rows 52..59 and forecasts rows 60..62, the first row of its split; a split
+    of 20 rows gives 20 - 3 + 1 = 18 windows (LTSF-Linear's Dataset_ETT_hour: (20 + 8) - 8 - 3 + 1)."""
+    csv = tmp_path / "ramp.csv"
+    csv.write_text("v\n" + "".join(f"{i}\n" for i in range(100)))
+    data = {"source": "csv", "path": str(csv), "date_column": None, "target": "v", "window": 8, "steps": 3,
+            "inputs": "levels"}
+
+    def load(**split):
+        return load_dataset(parse_config({**small_raw(), "data": {**data, "split": {"train": 60, "val": 20,
+                                                                                   "test": 20, **split}}}),
+                            note=lambda text: None)
+
+    ds, own = load(lookback="previous"), load()
+    assert (len(ds.train.y), len(ds.val.y), len(ds.test.y)) == (50, 18, 18)
+    assert np.rint(ds.denormalise(ds.val.x[0, :, 0])).tolist() == list(range(52, 60))
+    assert np.rint(ds.denormalise(ds.val.y[0])).tolist() == [60, 61, 62]
+    assert np.rint(ds.denormalise(ds.test.y[-1])).tolist() == [97, 98, 99]
+    assert (len(own.val.y), np.rint(own.denormalise(own.val.y[0])).tolist()) == (10, [68, 69, 70])
+
+
+def test_nlinear_in_closed_form_follows_a_level_shift():
+    """NLinear's map sees the window less its last value: a series shifted by a constant is forecast shifted by
+    the same constant, exactly (the linear map's intercept would have to learn the shift)."""
+    from flow.metrics import nlinear_forecast
+
+    rng = np.random.default_rng(5)
+    values = np.cumsum(rng.normal(size=(300, 1)), axis=0)
+    train, test = make_windows(values[:200], 0, 6, 1, 2), make_windows(values[200:], 0, 6, 1, 2)
+    shifted = Split(test.x + 40.0, test.y + 40.0, test.last + 40.0)
+    np.testing.assert_allclose(nlinear_forecast(train, shifted), nlinear_forecast(train, test) + 40.0, atol=1e-8)
+    assert errors(nlinear_forecast(train, test), test.y)["mse"] < errors(persistence_forecast(test), test.y)["mse"]

@@ -1,0 +1,117 @@
+"""Benchmark: the long-horizon protocol on ETTh1, univariate ("S": OT in, OT out).
+
+    python -m flow.benchmarks.longhorizon [CONFIG ...] [--data ETTh1.csv] [--lookbacks 96 336] [--steps 24 96 336]
+
+The protocol of the LTSF-Linear and PatchTST repositories (``data_provider/data_loader.py``,
+``Dataset_ETT_hour``): rows 0-8639 train, 8640-11519 validation, 11520-14399 test, the validation and test
+windows taking their look-back from the rows before their border (``data.split.lookback: previous``), the
+scaler fitted on the training rows, windows at stride 1; MSE and MAE on the scaled values, averaged over
+every window and every step. For each look-back L and horizon H: persistence (the last value repeated),
+the least-squares linear map of the window (which is also DLinear in closed form: its trend and remainder
+maps are linear in the window, so the least-squares fit of the two is that of the window), NLinear in
+closed form, each CONFIG's float and quantized model trained on the same windows (its data section
+replaced by the protocol's, its model, quantization and training kept) with its estimate, and the
+published figures. Prints the figures; not a test.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from flow.benchmarks import load_config_or_exit  # noqa: E402
+from flow.config import ConfigError, parse_config  # noqa: E402
+from flow.data import load_dataset  # noqa: E402
+from flow.metrics import errors, linear_forecast, nlinear_forecast, persistence_forecast  # noqa: E402
+
+SHARED_ETTH1 = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ETTh1.csv"
+SPLIT = {"train": 12 * 30 * 24, "val": 4 * 30 * 24, "test": 4 * 30 * 24, "lookback": "previous"}
+# published test MSE on ETTh1, univariate, scaled: (model, look-back, horizon) -> (MSE, source)
+PUBLISHED = {
+    ("NLinear", 336, 96): (0.053, "arXiv 2205.13504, Table 9"), ("DLinear", 336, 96): (0.056, "arXiv 2205.13504, Table 9"),
+    ("NLinear", 336, 336): (0.081, "arXiv 2205.13504, Table 9"),
+    ("DLinear", 336, 336): (0.098, "arXiv 2205.13504, Table 9"),
+    ("PatchTST/42", 336, 96): (0.055, "arXiv 2211.14730, Table 8"),
+    ("PatchTST/42", 336, 336): (0.081, "arXiv 2211.14730, Table 8"),
+}
+
+
+def protocol_data(path: Path, lookback: int, steps: int) -> dict:
+    return {"source": "csv", "path": str(path), "date_column": "date", "features": ["OT"], "target": "OT",
+            "window": lookback, "horizon": 1, "steps": steps, "inputs": "levels", "split": dict(SPLIT)}
+
+
+def baselines(path: Path, lookback: int, steps: int) -> tuple[int, dict]:
+    """(test windows, name -> (MSE, MAE) on the scaled test split)."""
+    ds = load_dataset(parse_config({"data": protocol_data(path, lookback, steps)}), note=lambda text: None)
+    out = {}
+    for name, pred in (("persistence", persistence_forecast(ds.test)), ("linear = DLinear, closed form",
+                       linear_forecast(ds.train, ds.test)), ("NLinear, closed form", nlinear_forecast(ds.train, ds.test))):
+        e = errors(pred, ds.test.y)
+        out[name] = (e["mse"], e["mae"])
+    return len(ds.test.y), out
+
+
+def model_rows(config: Path, path: Path, lookback: int, steps: int) -> dict:
+    """A config's float and quantized models on the protocol's windows, and the estimate of its design."""
+    from flow.estimate import estimate
+    from flow.training.fit import train
+
+    given = load_config_or_exit(config)
+    raw = given.model_dump(mode="json")
+    raw["data"] = {**protocol_data(path, lookback, steps), "inputs": given.data.inputs, "scaling": "standard"}
+    cfg = parse_config(raw)
+    ds = load_dataset(cfg, note=lambda text: None)
+    result = train(cfg, ds, note=lambda text: None)
+    est = estimate(result.config, n_features=len(ds.features))
+    rows = {}
+    for label, metrics in ((f"{given.name}: float", result.metrics.get("float", {}).get("test")),
+                           (f"{given.name}: quantized, {cfg.quantization.bits} bits"
+                            + (" (mixed)" if cfg.quantization.layers else ""), result.metrics["test"])):
+        if metrics:
+            rows[label] = (metrics["scaled"]["mse"], metrics["scaled"]["mae"])
+    fits = "fits" if est.fits else "does not fit: " + ", ".join(est.overflowing)
+    return {"rows": rows, "estimate": f"{fits} {cfg.target.part}, {est.latency_us:,.1f} us (estimate)"}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("configs", nargs="*", type=Path, help="tsflow configs whose models are trained on the protocol")
+    ap.add_argument("--data", type=Path, default=SHARED_ETTH1, help="ETTh1.csv (date, HUFL, ..., OT)")
+    ap.add_argument("--lookbacks", type=int, nargs="+", default=[96, 336])
+    ap.add_argument("--steps", type=int, nargs="+", default=[24, 96, 336])
+    args = ap.parse_args()
+    if not args.data.is_file():
+        ap.error(f"--data {args.data}: no such file; give the path of ETTh1.csv")
+    table = Table(title=f"ETTh1, univariate (OT), test split of the long-horizon protocol ({args.data.name})")
+    for col in ("look-back L", "horizon H", "test windows", "forecaster", "MSE", "MAE", "estimate / source"):
+        table.add_column(col, justify="left" if col in ("forecaster", "estimate / source") else "right")
+    try:
+        for lookback in args.lookbacks:
+            for steps in args.steps:
+                n, rows = baselines(args.data, lookback, steps)
+                for name, (mse, mae) in rows.items():
+                    table.add_row(str(lookback), str(steps), f"{n:,}", name, f"{mse:.4f}", f"{mae:.4f}", "this run")
+                for config in args.configs:
+                    got = model_rows(config, args.data, lookback, steps)
+                    for name, (mse, mae) in got["rows"].items():
+                        table.add_row(str(lookback), str(steps), f"{n:,}", name, f"{mse:.4f}", f"{mae:.4f}",
+                                      got["estimate"])
+                for (model, pl, ph), (mse, source) in PUBLISHED.items():
+                    if (pl, ph) == (lookback, steps):
+                        table.add_row(str(lookback), str(steps), "", f"{model} (published)", f"{mse:.3f}", "", source)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    Console(width=200).print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
