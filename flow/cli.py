@@ -1,6 +1,7 @@
 """The ``tsflow`` console script.  User errors print one clear message and exit 2, no traceback."""
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -451,6 +452,14 @@ def main():
         sys.exit(exc.exit_code)
     except click.Abort:  # Ctrl-C: what click prints in standalone mode
         click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except OSError as exc:  # the standard output cannot take what a command prints (a full disk, a closed pipe)
+        if exc.errno not in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EDQUOT):
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        if exc.errno != errno.EPIPE:  # a reader that stopped reading (| head) wants no message
+            console.print(f"[bold red]error:[/] cannot write the output: {escape(exc.strerror or str(exc))}",
+                          highlight=False)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 

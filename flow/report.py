@@ -92,9 +92,12 @@ def _model_outputs(folder: Path, cfg, ds, n: int) -> tuple[np.ndarray, str]:
     expected = folder / "hls" / "tb_data" / "expected.bin"
     boundaries = folder / "hls" / "boundaries.json"
     if expected.is_file() and boundaries.is_file():
-        types = json.loads(boundaries.read_text())
-        name = "delta" if "delta" in types else "head"
-        t = FixedType(**types[name]["type"])
+        try:
+            types = json.loads(boundaries.read_text())
+            t = FixedType(**types["delta" if "delta" in types else "head"]["type"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            why = f"it has no {exc.args[0]}" if isinstance(exc, KeyError) and exc.args else str(exc)
+            raise _damaged(boundaries, why) from None
         mantissa = np.fromfile(expected, dtype=np.int32)
         if mantissa.size == ds.test.y.size:
             return mantissa.reshape(ds.test.y.shape).astype(np.float64) * t.lsb, "hls/tb_data/expected.bin"
@@ -514,7 +517,7 @@ def write_report(folder: Path) -> Path:
     docs = {name: _read_json(folder, name, required)
             for name, required in (("model/metrics.json", True), ("model/dataset.json", True),
                                    ("estimate.json", True), ("csim.json", False), ("build.json", False),
-                                   ("plan.json", False))}
+                                   ("plan.json", False), ("hls/boundaries.json", False))}
     import yaml
 
     from .training.checkpoint import resolved_config

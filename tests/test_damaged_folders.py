@@ -42,8 +42,9 @@ def copy_of(builds, name="b0", to="copy"):
     ("build.json", "", "Expecting value"),
     ("model/metrics.json", "{}", "it has no test/rmse"),
     ("estimate.json", "[1, 2]", "it holds a JSON list, not an object"),
+    ("hls/boundaries.json", '{"input":\n', "Expecting value"),
 ], ids=["plan-truncated", "estimate-garbage", "estimate-empty-object", "build-empty", "metrics-empty-object",
-        "estimate-a-list"])
+        "estimate-a-list", "boundaries-truncated"])
 def test_csim_names_the_damaged_file_after_its_verdict(builds, damaged, content, why):
     folder = copy_of(builds)
     (folder / damaged).write_text(content)

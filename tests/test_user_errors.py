@@ -498,3 +498,14 @@ def test_a_damaged_testbench_binary_is_not_trusted(tmp_path):
     assert testbench_is_current(hls)
     binary.write_bytes(binary.read_bytes()[:-3] + b"bad")
     assert not testbench_is_current(hls)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, a device every write to fails")
+def test_an_output_that_cannot_be_written_is_one_error_line(tmp_path):
+    """``tsflow estimate --json > /dev/full``: the disk is full for what the command prints; one line, exit 1."""
+    config(text="name: full\n")(tmp_path)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "flow", "estimate", "c.yaml", "--json"], cwd=tmp_path,
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120, env=ENV)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines() == ["error: cannot write the output: No space left on device"]

@@ -135,9 +135,14 @@ def system_table(d: dict):
 
 def _vectors(cfg, build_dir: Path) -> str:
     """tsflow_vectors.h: the first test windows and the reference forecasts, as the IP's words."""
-    boundaries = json.loads((build_dir / "hls" / "boundaries.json").read_text())
-    output = "delta" if "delta" in boundaries else "head"
-    n_in, n_out = boundaries["input"]["per_sample"], boundaries[output]["per_sample"]
+    path = build_dir / "hls" / "boundaries.json"
+    try:
+        boundaries = json.loads(path.read_text())
+        output = "delta" if "delta" in boundaries else "head"
+        n_in, n_out = boundaries["input"]["per_sample"], boundaries[output]["per_sample"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        why = f"it has no {exc.args[0]}" if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise ExportError(f"{path} cannot be read ({why}); run 'tsflow build' again") from None
     inputs = np.fromfile(build_dir / "hls" / TB_DATA / "inputs.bin", dtype=np.int32).reshape(-1, n_in)
     expected = np.fromfile(build_dir / "hls" / TB_DATA / "expected.bin", dtype=np.int32).reshape(-1, n_out)
     fits = cfg.export.local_memory_kb * 1024 // 4 // (4 * (n_in + n_out))
