@@ -11,6 +11,7 @@ command prints on stderr); ``Dataset.warnings`` keeps the texts.
 from __future__ import annotations
 
 import csv
+import re
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -90,9 +91,11 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
         raise ConfigError(f"invalid configuration: {data_cfg.path_origin()}: a folder, not a CSV file")
     if not path.is_file():
         raise ConfigError(f"invalid configuration: {data_cfg.path_origin()}: file not found")
+    _refuse_nul(path, data_cfg)
+    _check_first_lines(path)
     first = _first_record(path)
     if first is not None and _looks_like_data(first):
-        shown = ",".join(first[:6]) + (",..." if len(first) > 6 else "")
+        shown = _shown(",".join(first[:6]) + (",..." if len(first) > 6 else ""))
         raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: the first row ({shown}) looks like "
                           f"data, not a header; the CSV needs a header row naming the columns: add one as its first "
                           f"line (for example date,load,temp) and use those names in data.date_column, "
@@ -105,12 +108,101 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
         raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: the file is empty; the CSV needs a "
                           f"header row naming the columns, then one row per time step") from None
     except Exception as exc:  # a user file: report, do not trace back
-        reason = " ".join(str(exc).split())  # pandas' parser errors end in a newline
+        reason = _shown(" ".join(str(exc).split()))  # pandas' parser errors end in a newline
         raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: cannot read CSV ({reason})") from None
     if frame.empty:
         raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: no data rows below the header "
-                          f"({','.join(map(str, frame.columns))}); the CSV needs one row per time step")
+                          f"({_shown(','.join(map(str, frame.columns)))}); the CSV needs one row per time step")
     return frame, path.stem
+
+
+def _refuse_nul(path: Path, data_cfg) -> None:
+    """Refuse a file with a NUL byte, naming its line, column and cell: pandas ends a cell at a NUL, so '1\\x007'
+    would silently be read as 1. A file of NULs every other byte is UTF-16, named as such."""
+    data = path.read_bytes()
+    at = data.find(b"\0")
+    if at < 0:
+        return
+    source = f"data.path = {str(path)!r}"
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data.count(b"\0") > len(data) // 4:
+        raise ConfigError(f"invalid configuration: {source}: the file is encoded in UTF-16 (as Excel's 'Unicode Text' "
+                          f"saves it), not UTF-8: save it as 'CSV UTF-8' (or convert it: iconv -f UTF-16 -t UTF-8)")
+    start, line = data.rfind(b"\n", 0, at) + 1, data.count(b"\n", 0, at) + 1
+    end = data.find(b"\n", at)
+    text = data[start:end if end >= 0 else len(data)].decode("utf-8", errors="replace").rstrip("\r")
+    cells = next(csv.reader([text]), [])
+    column = next((k for k, c in enumerate(cells) if "\0" in c), None)
+    header = _first_record(path) or []
+    where, cell = f"line {line}", text
+    if column is not None:
+        cell = cells[column]
+        name = header[column] if column < len(header) and line > 1 else None
+        where += f", column {name!r}{_key(data_cfg, name)}" if name is not None else f", column {column + 1}"
+    more = data.count(b"\0") - 1
+    others = f" ({_plural(more, 'other NUL byte')} elsewhere in the file)" if more else ""
+    raise ConfigError(f"invalid configuration: {source}, {where}: {cell!r} {_control(cell)}{others}")
+
+
+def _key(data_cfg, column) -> str:
+    """' (data.date_column)', ' (data.target)' or ' (data.features)': the key that names ``column``, if one does
+    (the features are all numeric columns when data.features is not given)."""
+    if column is None:
+        return ""
+    if column == data_cfg.date_column:
+        return " (data.date_column)"
+    if column == data_cfg.target:
+        return " (data.target)"
+    return " (data.features)" if column in (data_cfg.features or [column]) else ""
+
+
+# Excel's first line naming the separator (``sep=,``, ``sep=;``), which Excel writes and reads but no CSV reader does
+_EXCEL_SEP = re.compile(r'\s*"?sep=(.)"?\s*', re.IGNORECASE)
+
+
+def _check_first_lines(path: Path) -> None:
+    """Refuse what stands above the header: Excel's ``sep=,`` line, or comment lines (``# exported by ...``)
+    that pandas would take for the header, so that the columns would be missing or misnamed."""
+    lines = []  # (line number, text) of the first lines, up to the first that is neither blank nor a comment
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        for number, text in enumerate(f, start=1):
+            text = text.rstrip("\r\n")
+            lines.append((number, text))
+            if text.strip() and not text.lstrip().startswith("#") or number >= 1000:
+                break
+    source = f"data.path = {str(path)!r}"
+    if lines and _EXCEL_SEP.fullmatch(lines[0][1]):
+        sep = _EXCEL_SEP.fullmatch(lines[0][1]).group(1)
+        other = "" if sep == "," else (f"; that line also says the columns are separated by {sep!r}, and tsflow reads "
+                                       f"commas only: save the file as comma-separated CSV")
+        raise ConfigError(f"invalid configuration: {source}: line 1 ({lines[0][1]!r}) is Excel's separator "
+                          f"line (it tells Excel which character separates the columns), not the header; the header "
+                          f"(the column names) is expected on line 1: delete line 1{other}")
+    comments = [(n, t) for n, t in lines if t.lstrip().startswith("#")]
+    if not comments:
+        return
+    after = next((t for n, t in lines if n > comments[-1][0] and t.strip()), "")
+    after_cells = next(csv.reader([after])) if after else []
+    last_n, last = comments[-1]
+    # the last '#' line is the header when a row of data follows it, cell for cell: '#,date,temp' or '#id,...' name
+    # a column '#' or '#id' (read as written), '# date,temp,load' is numpy.savetxt's header (comments='# ')
+    is_header = _looks_like_data(after_cells) and len(next(csv.reader([last]))) == len(after_cells)
+    others = comments[:-1] if is_header else comments
+    if others:
+        n, text = others[0]
+        numbers = [c[0] for c in others]
+        span = f"{numbers[0]} to {numbers[-1]}" if numbers[-1] - numbers[0] == len(numbers) - 1 else \
+            ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+        which = f"line {n} ({text!r}) looks like a comment" if len(others) == 1 else \
+            f"lines {span} look like comments (they start with '#'; the first: {text!r})"
+        those = "that line" if len(others) == 1 else "those lines"
+        raise ConfigError(f"invalid configuration: {source}: {which}; the header (the column names) is expected on "
+                          f"line 1 and tsflow reads no comment lines: remove {those}, so that the header is line 1")
+    if last.lstrip().startswith("# "):
+        raise ConfigError(f"invalid configuration: {source}: line {last_n} ({last!r}) looks like the header "
+                          f"written as a comment (numpy.savetxt(..., header=...) writes it so), and pandas would name "
+                          f"its first column {next(csv.reader([last.strip()]))[0]!r}; the header is expected on line 1 "
+                          f"without '#': remove the '#' at the start of line {last_n} (numpy.savetxt(..., "
+                          f"comments=''))")
 
 
 def _check_header(path: Path, header: list[str]) -> None:
@@ -120,7 +212,7 @@ def _check_header(path: Path, header: list[str]) -> None:
         if name.strip():
             continue
         cells = [cells[at] if at < len(cells) else "" for _, cells in _records(path)][1:]
-        where = f"data.path = {str(path)!r}: column {at + 1} of the header ({','.join(header[:6])}" \
+        where = f"data.path = {str(path)!r}: column {at + 1} of the header ({_shown(','.join(header[:6]))}" \
                 f"{',...' if len(header) > 6 else ''}) has no name"
         if not any(c.strip() for c in cells):
             raise ConfigError(f"invalid configuration: {where} and no values: an unnamed empty column, as when every "
@@ -136,7 +228,7 @@ def _check_header(path: Path, header: list[str]) -> None:
         if name in seen:
             raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: the header names column {name!r} "
                               f"twice, columns {seen[name] + 1} and {at + 1}; each column needs its own name (pandas "
-                              f"would rename the second {name}.1 and use both): rename or remove one of them")
+                              f"would rename the second {_shown(name)}.1 and use both): rename or remove one of them")
         seen[name] = at
 
 
@@ -198,9 +290,59 @@ def _mostly_numeric(column: pd.Series) -> bool:
     return len(present) > 0 and numbers > len(present) / 2
 
 
+def _shown(text) -> str:
+    """``text`` for a message, each control or other unprintable character escaped as repr writes it ('\\x00'):
+    never a raw NUL or escape sequence on the user's terminal."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+
+
+_CONTROL_NAMES = {"\x00": "a NUL byte", "\t": "a tab", "\r": "a carriage return", "\n": "a line break"}
+
+
+def _control(text: str) -> str:
+    """'' for a cell of printable characters, else what to say of its first control character: no value holds
+    one, so the cell (and likely the file) is damaged."""
+    bad = next((ch for ch in text if not ch.isprintable() and ch != " "), None)
+    if bad is None:
+        return ""
+    name = _CONTROL_NAMES.get(bad, "a control character")
+    return (f"holds a control character ({bad!r}, {name}), which no number or time stamp contains: the file looks "
+            f"damaged (a failed copy or transfer, or bytes of another file); repair the file from its source, or "
+            f"remove that row")
+
+
+# a number written with a decimal comma: 10,063 or -0,5 (a CSV cell in quotes, so that its comma splits nothing)
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+\s*")
+
+
+def _decimal_comma(text: str) -> str:
+    """'' unless ``text`` is a number written with a decimal comma; then what to say of it."""
+    if not _DECIMAL_COMMA.fullmatch(text):
+        return ""
+    point = text.strip().replace(",", ".")
+    thousands = f" (or {text.strip().replace(',', '')} if the comma separates thousands)" \
+        if len(text.strip().split(",")[1]) == 3 else ""
+    return (f"looks like a number written with a decimal comma; tsflow reads a decimal point only: write "
+            f"{point}{thousands}, every such value of the column (save the CSV with '.' as the decimal separator)")
+
+
 def _names(columns) -> str:
-    """Column names for a message; a name with spaces around it (``date, v`` in the header) quoted."""
-    return ", ".join(repr(c) if str(c) != str(c).strip() else str(c) for c in columns) or "none"
+    """Column names for a message; a name with spaces around it (``date, v`` in the header) quoted, control
+    characters escaped."""
+    return ", ".join(repr(c) if str(c) != str(c).strip() or str(c) != _shown(c) else str(c)
+                     for c in columns) or "none"
+
+
+def _not_numeric(frame: pd.DataFrame, column: str, data_cfg) -> str:
+    """Why the column ``column`` is not numeric: where its first number with a decimal comma is, if it has one."""
+    cells = frame[column].dropna().astype(str)
+    at = cells.index[cells.str.fullmatch(_DECIMAL_COMMA)]
+    if len(at) == 0:
+        return "not a numeric column (most of its cells are not numbers)"
+    row = int(frame.index.get_loc(at[0]))
+    where, text = _where(data_cfg, frame, row, column)
+    many = "the only such cell" if len(at) == 1 else f"the first of {len(at):,} such cells of the {len(cells):,}"
+    return f"not a numeric column: {where} ({many}): {text!r} {_decimal_comma(text)}"
 
 
 def _separator_hint(cols) -> str:
@@ -224,17 +366,17 @@ def _columns(frame: pd.DataFrame, data_cfg) -> list[str]:
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: not a column; "
                           f"numeric columns in the file: {allowed}")
     if data_cfg.target not in numeric:
-        what = "the date column" if data_cfg.target == date else "not a numeric column (most of its cells are not numbers)"
+        what = "the date column" if data_cfg.target == date else _not_numeric(frame, data_cfg.target, data_cfg)
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: {what}; numeric columns "
                           f"in the file: {allowed}")
     features = list(data_cfg.features) if data_cfg.features else numeric
     for f in features:
         if f not in numeric:
-            raise ConfigError(f"invalid configuration: data.features: {f!r} is not a numeric column; "
-                              f"allowed: {allowed}")
+            what = "not a numeric column" if f not in cols or f == date else _not_numeric(frame, f, data_cfg)
+            raise ConfigError(f"invalid configuration: data.features: {f!r} is {what}; allowed: {allowed}")
     if data_cfg.target not in features:
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: must also be one "
-                          f"of data.features ({', '.join(features)}); the model reads its past values")
+                          f"of data.features ({_names(features)}); the model reads its past values")
     return features
 
 
@@ -285,10 +427,13 @@ def _values(frame: pd.DataFrame, features: list[str], data_cfg) -> np.ndarray:
             what = "marks a missing value"  # NA, NaN, null, ...: pandas reads these as missing
         elif _is_number(text):
             what = "is infinite, not a finite number"
+        elif _control(text) or _decimal_comma(text):
+            raise ConfigError(f"invalid configuration: {where}{_key(data_cfg, column)}: {text!r} "
+                              f"{_control(text) or _decimal_comma(text)}")
         else:
             what = "is not a number"
         raise ConfigError(f"invalid configuration: {where}: {text!r} {what}; every value of the feature "
-                          f"columns ({', '.join(features)}) must be a number: fill in or remove that row")
+                          f"columns ({_names(features)}) must be a number: fill in or remove that row")
     return values
 
 
@@ -370,22 +515,20 @@ def _plural(count: int, word: str) -> str:
 
 def _stamps(frame: pd.DataFrame, data_cfg) -> pd.DatetimeIndex:
     """The date column as time stamps in file order (in UTC when the file mixes UTC offsets); a cell that is
-    not a date is refused with its line."""
+    not a date is refused with its line, and so is a column of numbers."""
     date = data_cfg.date_column
-    with warnings.catch_warnings():  # pandas warns when it parses each cell on its own: not the user's concern
-        warnings.simplefilter("ignore")
-        try:
-            dates = pd.to_datetime(frame[date], errors="coerce")
-        except ValueError:  # time stamps of several time zones: ordered as the same instants in UTC
-            dates = pd.to_datetime(frame[date], errors="coerce", utc=True)
+    _refuse_numbers(frame, data_cfg)
+    fmt, dates = _read_dates(frame[date])
     if dates.isna().any():
         bad = int(np.argmax(dates.isna().to_numpy()))
         where, text = _where(data_cfg, frame, bad, date)
+        if _control(text):
+            raise ConfigError(f"invalid configuration: {where} (data.date_column): {text!r} {_control(text)}")
         first = int(np.argmax(dates.notna().to_numpy()))
         if dates.notna().any() and _is_date(text.strip()):  # a date by itself: written in another format
             line_a, text_a = _place(data_cfg, frame, first, date)
             line_b, _ = _place(data_cfg, frame, bad, date)
-            fmt_a, fmt_b = _date_format(text_a), _date_format(text)
+            fmt_a, fmt_b = fmt or _date_format(text_a), _date_format(text)
             raise ConfigError(f"invalid configuration: {_source(data_cfg)}, column {date!r} (data.date_column): the "
                               f"time stamps mix date formats: {line_a} {text_a!r} ({fmt_a}) and {line_b} {text!r} "
                               f"({fmt_b}); the format is taken from the first stamp, so {text!r} is not read as a "
@@ -396,12 +539,99 @@ def _stamps(frame: pd.DataFrame, data_cfg) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(dates)
 
 
-def _date_format(text: str) -> str:
-    """The strftime format of a time stamp as pandas guesses it ('%Y-%m-%d %H:%M:%S'), else the text's shape."""
+def _to_datetime(column: pd.Series, **how) -> pd.Series:
+    """``pd.to_datetime`` with unreadable cells NaT, its warnings kept off the user's terminal (pandas warns when it
+    parses each cell on its own, or reads 13.01.2021 day first: not the user's concern, see ``_read_dates``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pd.to_datetime(column, errors="coerce", **how)
+        except ValueError:  # time stamps of several time zones: ordered as the same instants in UTC
+            return pd.to_datetime(column, errors="coerce", utc=True, **how)
+
+
+def _read_dates(column: pd.Series) -> tuple[str | None, pd.Series]:
+    """(the format the stamps were read in, if tsflow chose it; the stamps, NaT where a cell is not read).
+
+    pandas takes the format of every stamp from the first one, and reads one whose day and month both come before
+    the year (01.01.2021, 01/02/2021) month first unless its day is above 12; a file written day first
+    (dd.mm.yyyy) then fails at its 13th day (13.01.2021), and pandas warns. The rule here, for such stamps only
+    (a year-first stamp, 2021-01-13, is always year-month-day): both readings of the first stamp's format, month
+    first and day first, are tried on every stamp, and the one that reads more stamps is taken (a day above 12
+    decides it); if both read as many, the one under which the stamps are more regular (fewer missing steps, as
+    ``_gaps`` counts them); if still even, pandas' (the first stamp's: month first when it could be either, as
+    before). Where both readings read every stamp
+    alike regularly (no day above 12 anywhere) they give the rows the same order and the same gaps, which is all
+    the stamps are used for, so the choice changes nothing.
+    """
+    default = _to_datetime(column)
+    present = column.dropna().astype(str).str.strip()
+    present = present[present != ""]
+    if len(present) == 0 or pd.api.types.is_datetime64_any_dtype(column):
+        return None, default
+    fmt = _guess_format(present.iloc[0])
+    year = fmt.find("%Y") if fmt and "%Y" in fmt else (fmt.find("%y") if fmt else -1)
+    if not fmt or "%d" not in fmt or "%m" not in fmt or year < 0 or fmt.find("%d") > year or fmt.find("%m") > year:
+        return None, default
+    swapped = fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    readings = [(f, _to_datetime(column, format=f)) for f in (fmt, swapped)]  # pandas' own reading first
+    best = min(readings, key=lambda r: (int(r[1].isna().sum()), _missing_steps(r[1])))
+    if best[0] == fmt and best[1].isna().sum() == default.isna().sum():
+        return fmt, default  # pandas' reading, as before (it also reads what ``format`` is strict about)
+    return best[0], best[1]
+
+
+def _missing_steps(dates: pd.Series) -> int:
+    """Steps missing between the sorted stamps, as ``_gaps`` counts them."""
+    stamps = np.sort(pd.DatetimeIndex(dates.dropna()).asi8)
+    if len(stamps) < 3:
+        return 0
+    diffs = np.diff(stamps)
+    kinds, counts = np.unique(diffs, return_counts=True)
+    step = kinds[np.argmax(counts)]
+    if step <= 0:
+        return 0
+    missing = np.floor(diffs / step + 0.5) - 1
+    return int(missing[missing >= 1].sum())
+
+
+def _guess_format(text: str) -> str | None:
     from pandas.tseries.api import guess_datetime_format
 
-    guessed = guess_datetime_format(text.strip())
-    return guessed or "".join("9" if ch.isdigit() else ch for ch in text.strip())
+    with warnings.catch_warnings():  # 'Parsing dates in %d.%m.%Y format when dayfirst=False': not the user's concern
+        warnings.simplefilter("ignore")
+        return guess_datetime_format(text)
+
+
+def _date_format(text: str) -> str:
+    """The strftime format of a time stamp as pandas guesses it ('%Y-%m-%d %H:%M:%S'), else the text's shape
+    (control characters escaped)."""
+    return _guess_format(text.strip()) or _shown("".join("9" if ch.isdigit() else ch for ch in text.strip()))
+
+
+def _refuse_numbers(frame: pd.DataFrame, data_cfg) -> None:
+    """A date column of numbers (years, 20210131, seconds since 1970) is refused: pandas would read each number as
+    nanoseconds since 1970-01-01, so 1999 would be 1970-01-01 00:00:00.000001999."""
+    date = data_cfg.date_column
+    column = frame[date]
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return
+    row = int(np.argmax(column.notna().to_numpy()))
+    where, text = _where(data_cfg, frame, row, date)
+    numbers = column.dropna()
+    example = "such as 2021-01-31 00:00"
+    if len(numbers) and (numbers == numbers.round()).all():
+        whole = numbers.astype(np.int64)
+        if whole.between(1, 9999).all():
+            example = f"{int(whole.iloc[0]):04d}-01-01 for the year {int(whole.iloc[0])}"
+        elif whole.between(10000101, 99991231).all():
+            day = pd.to_datetime(whole.astype(str), format="%Y%m%d", errors="coerce")
+            if day.notna().all():
+                example = f"{day.iloc[0]:%Y-%m-%d} for {int(whole.iloc[0])}"
+    raise ConfigError(f"invalid configuration: {where} (data.date_column = {date!r}): the time stamps are numbers "
+                      f"({text!r}); tsflow does not read numbers as dates (pandas would read each as nanoseconds "
+                      f"since 1970-01-01): write them as dates ({example}), or set data.date_column: null if the "
+                      f"rows are in time order")
 
 
 def _refuse_repeated(stamps: pd.DatetimeIndex, frame: pd.DataFrame, data_cfg) -> None:
@@ -433,6 +663,7 @@ def _gaps(stamps: pd.DatetimeIndex, order: np.ndarray, values: np.ndarray, frame
     diffs = np.diff(stamps.asi8)
     kinds, counts = np.unique(diffs, return_counts=True)
     step = kinds[np.argmax(counts)]  # the most common difference (the shortest of equally common ones)
+    _refuse_off_grid(stamps, order, step, frame, data_cfg)
     missing = (np.floor(diffs / step + 0.5) - 1).astype(np.int64)
     gaps = np.flatnonzero(missing >= 1)  # a gap between sorted rows g and g + 1
     if len(gaps) == 0:
@@ -469,6 +700,48 @@ def _gaps(stamps: pd.DatetimeIndex, order: np.ndarray, values: np.ndarray, frame
         return filled, np.zeros(len(filled), dtype=bool), None
     gap_before[gaps + 1] = True
     return values, gap_before, found
+
+
+def _refuse_off_grid(stamps: pd.DatetimeIndex, order: np.ndarray, step: int, frame: pd.DataFrame,
+                     data_cfg) -> None:
+    """Refuse, whatever data.gaps says, stamps off the grid of the step (08:30 among hourly stamps), which no fill
+    or window could place: the grid is the stamps' most common offset from the first modulo the step, and a stamp
+    is off it when its offset differs, i.e. it is not a whole number of steps from the stamps on the grid (so an
+    off-grid first stamp is the one named, not every other one).
+
+    A calendar step (28 days or more: months, quarters, years) has no fixed length, so a month's stamps are not
+    whole numbers of its most common difference (31 days) apart: not checked. Nor are stamps with UTC offsets at a
+    step of a day or more: read in UTC, a local day across a change of summer time is 23 or 25 hours long."""
+    first_step = int(np.argmax(np.diff(stamps.asi8) == step))
+    step_td = stamps[first_step + 1] - stamps[first_step]
+    if step <= 0 or step_td >= pd.Timedelta(days=28) or (stamps.tz is not None and step_td >= pd.Timedelta(days=1)):
+        return
+    phase = (stamps.asi8 - stamps.asi8[0]) % step
+    values, counts = np.unique(phase, return_counts=True)
+    grid = values[np.argmax(counts)]
+    off = np.flatnonzero(phase != grid)  # sorted rows off the grid
+    if len(off) == 0:
+        return
+    rows = order[off]  # their rows in file order
+    row = int(rows.min())
+    at = int(off[np.argmin(rows)])  # the sorted position of the first in file order
+    date = data_cfg.date_column
+    where, text = _where(data_cfg, frame, row, date)
+    unit = step_td / step  # one unit of asi8
+    past = _duration(unit * int((phase[at] - grid) % step))
+    on = next((r for r in (at - 1, at + 1) if 0 <= r < len(stamps) and phase[r] == grid), None)
+    near = ""
+    if on is not None:
+        line, near_text = _place(data_cfg, frame, int(order[on]), date)
+        near = f" (such as {line}, {near_text!r})"
+    count = (f"{_plural(len(off), 'row')} of the {len(stamps):,} are off the grid" if len(off) > 1
+             else "it is the only row off the grid")
+    every = _duration(step_td)
+    raise ConfigError(f"invalid configuration: {where} (data.date_column): {text!r} is off the grid of the time step, "
+                      f"{every} (the most common difference between consecutive stamps): it lies {past} after a step, "
+                      f"not a whole number of steps from the other stamps{near}; {count}; whatever data.gaps says, a "
+                      f"row must fall on a step (neither a fill nor a window can place it): correct or remove that "
+                      f"row, or resample the file to one row every {every}")
 
 
 def _stray_stamps(stamps: pd.DatetimeIndex, order: np.ndarray, frame: pd.DataFrame, data_cfg) -> str:

@@ -579,6 +579,185 @@ def test_a_cell_that_is_no_date_at_all_is_still_named_by_its_line(tmp_path):
     assert "line 4, column 'date': 'soon' is not a date" in msg and "mix date formats" not in msg
 
 
+# --- the user tour, data loading: what stands above the header, damaged cells, dates, decimal commas, the grid ----
+
+def _hourly(n: int = 300, start: str = "2021-01-01", fmt: str = "%Y-%m-%d %H:%M:%S") -> list[str]:
+    """n hourly time stamps from ``start``, written in ``fmt``."""
+    from datetime import datetime, timedelta
+
+    t0 = datetime.fromisoformat(start)
+    return [(t0 + timedelta(hours=h)).strftime(fmt) for h in range(n)]
+
+
+def _temps(stamps: list[str], above: str = "", temp=None) -> str:
+    """The tour's file: ``above`` (lines before the header), then date,temp,load with temp = (i * 7) % 13 + 0.5
+    unless given, load = i % 5."""
+    temp = [f"{(i * 7) % 13 + 0.5}" for i in range(len(stamps))] if temp is None else temp
+    return above + "date,temp,load\n" + "".join(f"{t},{v},{i % 5}\n" for i, (t, v) in enumerate(zip(stamps, temp)))
+
+
+def _temps_raw(tmp_path, text: str | bytes, **data) -> dict:
+    path = tmp_path / "temps.csv"
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return _raw(path, features=["temp", "load"], target="temp", **data)
+
+
+def _temps_error(tmp_path, text, **data) -> str:
+    msg = _data_error(_temps_raw(tmp_path, text, **data))
+    assert msg.isprintable(), msg  # every control character escaped, as repr writes it
+    return msg
+
+
+def test_a_comment_line_above_the_header_is_named_as_a_comment(tmp_path):
+    """e06: pandas took '# exported from logger v2' for the header, and data.date_column was not found."""
+    msg = _temps_error(tmp_path, _temps(_hourly(), above="# exported from logger v2\n"))
+    assert f"data.path = {str(tmp_path / 'temps.csv')!r}: line 1 ('# exported from logger v2') looks like a " \
+           f"comment; the header (the column names) is expected on line 1" in msg
+    assert "remove that line" in msg and "no such column" not in msg
+    msg = _temps_error(tmp_path, _temps(_hourly(), above="# logger v2\n# site 4\n"))
+    assert "lines 1 to 2 look like comments (they start with '#'; the first: '# logger v2')" in msg
+    assert "remove those lines" in msg
+    # numpy.savetxt(..., header='date,temp,load') writes the header itself as a comment: the '#' is what to remove
+    msg = _temps_error(tmp_path, _temps(_hourly()).replace("date,temp,load", "# date,temp,load", 1))
+    assert "line 1 ('# date,temp,load') looks like the header written as a comment" in msg
+    assert "remove the '#' at the start of line 1" in msg
+    # a header whose first column is named '#' (a row number) is a header, read as written
+    text = "#,date,temp,load\n" + "".join(f"{i},{t},{i % 7},{i % 5}\n" for i, t in enumerate(_hourly()))
+    ds, notes = _load(_temps_raw(tmp_path, text))
+    assert notes == [] and ds.rows == {"train": 180, "val": 60, "test": 60}
+
+
+def test_excels_separator_line_is_named_and_line_1_to_delete(tmp_path):
+    """e45: 'sep=,' was read as the header, 'column 2 of the header (sep=,) has no name'."""
+    msg = _temps_error(tmp_path, _temps(_hourly(), above="sep=,\n"))
+    assert "line 1 ('sep=,') is Excel's separator line" in msg and "delete line 1" in msg
+    assert "has no name" not in msg and "comma-separated" not in msg
+    msg = _temps_error(tmp_path, _temps(_hourly(), above="sep=;\n").replace(",", ";").replace("sep=;", "sep=;"))
+    assert "line 1 ('sep=;') is Excel's separator line" in msg and "save the file as comma-separated CSV" in msg
+
+
+def test_a_nul_byte_is_named_escaped_as_a_damaged_cell(tmp_path):
+    """e35: a NUL inside a time stamp was printed raw and called a mix of date formats; in a value, pandas ends the
+    cell at the NUL, so '1\\x007' was silently read as 1."""
+    stamps = _hourly()
+    stamps[50] = stamps[50][:5] + "\0" + stamps[50][5:]  # line 52
+    msg = _temps_error(tmp_path, _temps(stamps))
+    assert "line 52, column 'date' (data.date_column): '2021-\\x0001-03 02:00:00' holds a control character " \
+           "('\\x00', a NUL byte)" in msg
+    assert "the file looks damaged" in msg and "mix date formats" not in msg
+    temp = [f"{(i * 7) % 13 + 0.5}" for i in range(300)]
+    temp[20] = "1\x007"  # line 22
+    msg = _temps_error(tmp_path, _temps(_hourly(), temp=temp))
+    assert "line 22, column 'temp' (data.target): '1\\x007' holds a control character ('\\x00', a NUL byte)" in msg
+    # another control character, which pandas keeps in the cell: named the same way
+    stamps = _hourly()
+    stamps[7] = stamps[7].replace(" ", "\x1b")  # line 9: an escape, which would drive the terminal if printed raw
+    msg = _temps_error(tmp_path, _temps(stamps))
+    assert "line 9, column 'date' (data.date_column): '2021-01-01\\x1b07:00:00' holds a control character " \
+           "('\\x1b', a control character)" in msg
+
+
+def test_the_cli_prints_a_nul_byte_escaped_on_one_error_line(tmp_path):
+    stamps = _hourly()
+    stamps[50] = stamps[50][:5] + "\0" + stamps[50][5:]
+    (tmp_path / "temps.csv").write_text(_temps(stamps))
+    msg = _refused_by_build(tmp_path, yaml.safe_dump({"data": {"source": "csv", "path": "temps.csv", "target": "temp",
+                                                               "features": ["temp", "load"]}}))
+    assert "\0" not in msg and "'2021-\\x0001-03 02:00:00' holds a control character" in msg
+    assert len(msg.splitlines()) == 1 and "Warning" not in msg
+
+
+def test_day_first_dates_are_read_day_first_without_a_pandas_warning(tmp_path):
+    """e32: 01.01.2021 00:00 ... 13.01.2021 00:00 (dd.mm.yyyy): pandas read the first stamps month first, warned,
+    then failed at the 13th day, and the message called one format a mix of two."""
+    import warnings
+
+    v = [float(i) for i in range(300)]  # v = the hour: read day first, the rows stay in file order, no gap
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds, notes = _load(_temps_raw(tmp_path, _temps(_hourly(fmt="%d.%m.%Y %H:%M"), temp=v)))
+    assert [str(w.message) for w in caught] == [] and notes == []
+    assert ds.rows == {"train": 180, "val": 60, "test": 60}
+    assert np.rint(ds.denormalise(ds.train.y)).astype(int).tolist() == list(range(8, 180))
+    # 100 hours (01.01 to 05.01): no day above 12, but only the day-first reading has no gaps
+    ds, notes = _load(_temps_raw(tmp_path, _temps(_hourly(100, fmt="%d.%m.%Y %H:%M"), temp=v[:100]), window=4))
+    assert notes == [] and np.rint(ds.denormalise(ds.train.y)).astype(int).tolist() == list(range(4, 60))
+    # month first (US), a day above 12: read month first as before
+    ds, notes = _load(_temps_raw(tmp_path, _temps(_hourly(fmt="%m/%d/%Y %H:%M"), temp=v)))
+    assert notes == [] and np.rint(ds.denormalise(ds.train.y)).astype(int).tolist() == list(range(8, 180))
+    # a real mix in a day-first file: the day-first format is the one named and suggested
+    stamps = _hourly(fmt="%d.%m.%Y %H:%M")
+    stamps[299] = "2021-01-13 11:00"
+    msg = _temps_error(tmp_path, _temps(stamps))
+    assert "line 2 '01.01.2021 00:00' (%d.%m.%Y %H:%M) and line 301 '2021-01-13 11:00' (%Y-%m-%d %H:%M)" in msg
+    assert "(such as %d.%m.%Y %H:%M)" in msg
+
+
+def test_numbers_in_the_date_column_are_refused_not_read_as_nanoseconds(tmp_path):
+    """e48: integer years were read as nanoseconds since 1970 (1970-01-01 00:00:00.000001699)."""
+    text = "date,temp,load\n" + "".join(f"{1600 + i},{(i * 7) % 13},{i % 5}\n" for i in range(400))
+    msg = _temps_error(tmp_path, text)
+    assert "line 2, column 'date' (data.date_column = 'date'): the time stamps are numbers ('1600')" in msg
+    assert "nanoseconds since 1970" in msg and "1600-01-01" in msg and "data.date_column: null" in msg
+    assert "1970-01-01 00:00" not in msg
+    text = "date,temp,load\n" + "".join(f"202101{1 + i % 28:02d},{i},{i % 5}\n" for i in range(28))
+    assert "write them as dates (2021-01-01 for 20210101)" in _temps_error(tmp_path, text, window=4)
+
+
+def test_a_decimal_comma_is_named_with_its_line_and_the_number_to_write(tmp_path):
+    """e51: quoted "10,063" made the target 'not a numeric column (most of its cells are not numbers)'."""
+    temp = [f'"{10 + i % 7},0{i % 9}3"' for i in range(300)]
+    msg = _temps_error(tmp_path, _temps(_hourly(), temp=temp))
+    assert msg.startswith("invalid configuration: data.target = 'temp': not a numeric column: data.path = ")
+    assert "line 2, column 'temp' (the first of 300 such cells of the 300): '10,003' looks like a number written " \
+           "with a decimal comma" in msg
+    assert "write 10.003 (or 10003 if the comma separates thousands)" in msg
+    # one such cell among numbers: named by its line as well
+    temp = [f"{(i * 7) % 13 + 0.5}" for i in range(300)]
+    temp[40] = '"2,5"'  # line 42
+    msg = _temps_error(tmp_path, _temps(_hourly(), temp=temp))
+    assert "line 42, column 'temp' (data.target): '2,5' looks like a number written with a decimal comma" in msg
+    assert "write 2.5," in msg and "thousands" not in msg
+    temp = [f"{(i * 7) % 13 + 0.5}" for i in range(300)]
+    load = [f"{i % 5}" for i in range(300)]
+    load[9] = '"-0,25"'  # line 11, a feature that is not the target
+    text = _temps(_hourly(), temp=temp).splitlines()
+    text = "\n".join([text[0]] + [f"{r.rsplit(',', 1)[0]},{v}" for r, v in zip(text[1:], load)]) + "\n"
+    assert "line 11, column 'load' (data.features): '-0,25' looks like a number written with a decimal comma; " \
+           "tsflow reads a decimal point only: write -0.25," in _temps_error(tmp_path, text)
+
+
+@pytest.mark.parametrize("gaps", ["refuse", "fill", "allow"])
+def test_a_time_stamp_off_the_grid_is_refused_in_every_gaps_mode(tmp_path, gaps):
+    """e53: 08:30 between 07:00 and 09:00 of hourly stamps was told as a gap (1 step missing) and never named;
+    data.gaps: fill invented 08:00 and kept the half step."""
+    stamps = _hourly()
+    stamps[200] = "2021-01-09 08:30:00"  # line 202; 08:00 is gone
+    stamps[250] = "2021-01-11 10:15:00"  # line 252
+    msg = _temps_error(tmp_path, _temps(stamps), gaps=gaps)
+    assert "line 202, column 'date' (data.date_column): '2021-01-09 08:30:00' is off the grid of the time step, " \
+           "1 hour" in msg
+    assert "it lies 30 minutes after a step" in msg and "2 rows of the 300 are off the grid" in msg
+    assert "correct or remove that row" in msg and "missing" not in msg
+
+
+def test_the_grid_is_the_stamps_not_the_first_one(tmp_path):
+    stamps = _hourly()
+    stamps[0] = "2021-01-01 00:10:00"  # line 2 is off, not the 299 others
+    msg = _temps_error(tmp_path, _temps(stamps))
+    assert "line 2, column 'date' (data.date_column): '2021-01-01 00:10:00' is off the grid" in msg
+    assert "it lies 10 minutes after a step" in msg and "it is the only row off the grid" in msg
+
+
+def test_local_days_across_summer_time_are_on_the_grid(tmp_path):
+    """Days written with their UTC offset (+01:00, then +02:00 from 28 March) are 23 hours apart once in UTC."""
+    from datetime import date, timedelta
+
+    stamps = [f"{date(2021, 3, 1) + timedelta(days=d)} 00:00{'+01:00' if d < 27 else '+02:00'}" for d in range(60)]
+    ds, notes = _load(_temps_raw(tmp_path, _temps(stamps), window=4, gaps="refuse"))
+    assert notes == [] and ds.rows == {"train": 36, "val": 12, "test": 12}
+
+
 # --- the tour's last cases: parts of other families, a configuration through a pipe, search keys that do nothing
 
 @pytest.mark.parametrize("part, family", [("xczu3eg-sbva484-1-e", "a Zynq UltraScale+"),
