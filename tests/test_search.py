@@ -135,6 +135,79 @@ def test_an_in_memory_storage_is_refused_before_any_work(tmp_path, url):
     assert "sqlite:///path/study.db" in done.stderr and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("url, message", [
+    ("study.db", ("error: --storage 'study.db': not a URL; a study storage is a URL: sqlite:///study.db (a file: "
+                  "this one), postgresql://user:password@host/db (postgres:// too), or leave --storage out")),
+    ("redis://localhost:6379", ("error: --storage 'redis://localhost:6379': redis:// is not a study storage tsflow "
+                                "can use; allowed: sqlite:///study.db (a file")),
+    ("mysql://me:secret@db/x", ("error: --storage 'mysql://me@db/x': mysql:// is not a study storage tsflow can "
+                                "use; allowed: sqlite:///study.db (a file")),
+], ids=["path", "redis", "mysql"])
+def test_a_storage_that_is_not_a_sqlite_or_postgresql_url_is_refused_with_the_forms_allowed(tmp_path, url, message):
+    """Before any connection is tried (SQLAlchemy's own words were 'Could not parse SQLAlchemy URL' and 'Can't
+    load plugin: sqlalchemy.dialects:redis'); a password is never shown."""
+    done = tsflow("search", search_yaml(tmp_path), "--trials", 3, "--out", tmp_path / "out", "--storage", url,
+                  cwd=tmp_path, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert message in " ".join(done.stderr.split()), done.stderr
+    assert "postgresql://user:password@host/db" in done.stderr and "SQLAlchemy" not in done.stderr
+    assert "secret" not in done.stderr and not (tmp_path / "out").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]  # no study.db made beside it either
+
+
+@pytest.mark.parametrize("space, message", [
+    # a tensor override is a mapping: the key without its field was read as layer enc0, tensor q, field weight
+    ({"quantization.layers.enc0.q.weight": [4, 8]},
+     ("error: invalid configuration: search.space.quantization.layers.enc0.q.weight = [4, 8]: a tensor override is "
+      "a mapping (bits, integer, rounding, overflow), so the space key must name the field it searches: "
+      "quantization.layers.enc0.q.weight.bits: [4, 8] (or .integer, .rounding, .overflow)")),
+    ({"quantization.layers.enc0.q.bits": [4, 8]},
+     ("error: invalid configuration: search.space.quantization.layers.enc0.q.bits: a per-tensor key is "
+      "quantization.layers.LAYER.TENSOR.FIELD, TENSOR one of weight, bias, output, scale, shift, table")),
+    # the search trains every candidate with search.float_epochs / search.qat_epochs: these change nothing
+    ({"training.qat_epochs": [1, 50]},
+     ("error: invalid configuration: search.space.training.qat_epochs = [1, 50]: the search trains every candidate "
+      "with its own recipe (search.qat_epochs = 1), so training.qat_epochs changes nothing a trial is scored on; set "
+      "search.qat_epochs instead")),
+    ({"model.d_model": [8, 16], "training.float_epochs": [1, 5]},
+     ("search.space.training.float_epochs = [1, 5]: the search trains every candidate with its own recipe "
+      "(search.float_epochs = 1), so training.float_epochs changes nothing a trial is scored on; set "
+      "search.float_epochs instead")),
+], ids=["tensor-without-field", "layer-without-tensor", "training.qat_epochs", "training.float_epochs"])
+def test_a_space_key_the_search_would_misread_or_ignore_is_refused_with_what_to_write(tmp_path, space, message):
+    done = tsflow("search", search_yaml(tmp_path, space=space), "--trials", 3, "--out", tmp_path / "out", timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert message in " ".join(done.stderr.split()), done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_per_tensor_key_that_names_its_field_is_a_valid_space():
+    from flow.config import parse_config
+    from flow.search.space import check_space
+
+    raw = json.loads(json.dumps(TINY))
+    raw["search"] = {"space": {"quantization.layers.enc0.q.weight.bits": [4, 8],
+                               "quantization.layers.embed.weight.integer": [2, 3]}}
+    check_space(parse_config(raw))
+
+
+def test_float_models_trained_with_other_float_settings_are_not_shared():
+    """The float model is cached per architecture: a space over training.learning_rate (or batch size,
+    patience) or another float_epochs must get a float model of its own, not the first trial's."""
+    from flow.config import parse_config
+    from flow.search.study import architecture_key
+
+    def key(float_epochs=1, **training):
+        raw = json.loads(json.dumps(TINY))
+        raw["training"].update(training)
+        return architecture_key(parse_config(raw), float_epochs)
+
+    base = key()
+    assert key(learning_rate=1e-2) != base and key(batch_size=32) != base and key(patience=3) != base
+    assert key(float_epochs=2) != base
+    assert key(qat_learning_rate=1e-2) == base and key(qat_epochs=7) == base  # the QAT's: one float model
+
+
 def test_a_folder_of_other_files_is_never_used(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
@@ -158,7 +231,9 @@ def test_candidates_that_cannot_fit_are_pruned_and_never_trained(tmp_path):
     study = load(f"sqlite:///{out / 'study.db'}", "s")
     pruned = study.get_trials(states=(TrialState.PRUNED,))
     complete = study.get_trials(states=(TrialState.COMPLETE,))
-    assert pruned and complete and len(pruned) + len(complete) >= 6
+    finished = len(pruned) + len(complete)  # --trials 6, or fewer once both points of the space were tried
+    said = f"every one of the 2 points of search.space has been tried; stopping after {finished} trials"
+    assert pruned and complete and (finished >= 6 or said in " ".join((done.stdout + done.stderr).split()))
     assert all(t.params["model.d_model"] == 64 and not t.user_attrs["estimate"]["fits"] for t in pruned)
     assert all(t.params["model.d_model"] == 8 for t in complete)
     assert [t["choice"]["model.d_model"] for t in trainings(out)] == [8]  # repeats are not trained again
@@ -197,7 +272,8 @@ def _training_started(out: Path, trial: int, pid: int, proc: subprocess.Popen, t
 def test_ctrl_c_then_the_same_command_resumes_with_nothing_lost(tmp_path):
     from optuna.trial import TrialState
 
-    config = search_yaml(tmp_path)
+    # 6 points: --trials 5 cannot try them all (a search stops once it has), so it runs all 5
+    config = search_yaml(tmp_path, space={"model.d_model": [8, 16], "quantization.bits": [4, 6, 8]})
     out = tmp_path / "out"
     url = f"sqlite:///{out / 'study.db'}"
     # Ctrl-C once a trial is training: it stops between epochs and the trial fails. The interrupt can still
@@ -269,7 +345,8 @@ def test_workers_share_one_postgres_study_and_a_killed_worker_loses_nothing(post
 
     from flow.search.study import GRACE_S, storage_url
 
-    config = search_yaml(tmp_path, name="shared", space={"model.d_model": [8, 16], "quantization.bits": [4, 6, 8]})
+    # 10 points: 8 (or 9) finished trials cannot try them all (a search stops once it has)
+    config = search_yaml(tmp_path, name="shared", space={"model.d_model": [8, 16], "quantization.bits": [4, 5, 6, 7, 8]})
     url = storage_url(tmp_path, postgres)
     args = ["search", config, "--trials", 8, "--storage", postgres, "--study", "shared"]
     doomed = start(*args, "--out", tmp_path / "w3")
@@ -295,3 +372,74 @@ def test_workers_share_one_postgres_study_and_a_killed_worker_loses_nothing(post
     assert {str(w.pid) for w in workers} <= by_worker  # both workers did trials
     for w, i in zip(workers, (1, 2)):
         assert json.loads((tmp_path / f"w{i}" / "pareto.json").read_text())  # each reports the shared front
+
+
+# ---------------------------------------------------------------- a finite space, a changed search
+
+def test_a_search_stops_once_every_point_of_its_space_has_been_tried(tmp_path):
+    """2 points, one pruned before training: --trials 1000 would draw them again forever; the search stops
+    once both have been tried (a pruned point counts), writes the front and exits 0. Run again, it stops
+    at once."""
+    from optuna.trial import TrialState
+
+    config = search_yaml(tmp_path, space={"model.d_model": [8, 64], "hls.default_storage": ["registers"]})
+    out = tmp_path / "out"
+    done = tsflow("search", config, "--trials", 1000, "--out", out, timeout=300)
+    assert done.returncode == 0, done.stderr
+    trials = load(f"sqlite:///{out / 'study.db'}", "s").get_trials()
+    finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    assert {t.params["model.d_model"] for t in finished} == {8, 64} and len(finished) == len(trials)
+    said = (f"every one of the 2 points of search.space has been tried; stopping after {len(finished)} trials")
+    assert said in " ".join((done.stdout + done.stderr).split())
+    assert [r["choice"]["model.d_model"] for r in json.loads((out / "pareto.json").read_text())] == [8]
+    again = tsflow("search", config, "--trials", 1000, "--out", out, timeout=300)
+    assert again.returncode == 0 and said in " ".join((again.stdout + again.stderr).split()), again.stderr
+    assert len(load(f"sqlite:///{out / 'study.db'}", "s").get_trials()) == len(trials)
+
+
+def test_choices_a_complete_trial_had_are_not_trained_again(tmp_path):
+    """Drawn twice (here queued twice) before the space is exhausted, one point is trained once: the second
+    trial copies the first's scores."""
+    import optuna
+
+    from flow.config import load_config
+    from flow.search.study import load_study, run
+
+    cfg = load_config(search_yaml(tmp_path, space={"quantization.bits": [6, 8]}))
+    out = tmp_path / "out"
+    out.mkdir()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = load_study(cfg, out, None, None)
+    for _ in range(2):
+        study.enqueue_trial({"quantization.bits": 6})
+    first, second = run(cfg, out, trials=2).get_trials()
+    assert second.user_attrs["same_as"] == first.number and second.values == first.values
+    assert [t["trial"] for t in trainings(out)] == [first.number]
+
+
+def test_a_search_resumed_with_another_recipe_is_refused_and_the_folder_left_as_it_was(tmp_path):
+    """The first run trained with search.qat_epochs 1; resumed with 3, its trials would sit in one front with
+    the new ones. What does not decide a trial's result (the name, the sampler's seed) may change."""
+    config = search_yaml(tmp_path, space={"quantization.bits": [6, 8]})
+    out = tmp_path / "out"
+    assert tsflow("search", config, "--trials", 1, "--out", out).returncode == 0
+    before = {str(p): p.stat().st_mtime_ns for p in out.rglob("*")}
+    raw = yaml.safe_load(config.read_text())
+    raw["search"]["qat_epochs"] = 3
+    raw["model"]["ffn"] = 8
+    config.write_text(yaml.safe_dump(raw))
+    done = tsflow("search", config, "--trials", 2, "--out", out, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert (f"error: --out {out}: study 's' was started with another configuration (model.ffn: 16 -> 8; "
+            f"search.qat_epochs: 1 -> 3); its trials were trained and scored with the first, and resuming would mix "
+            f"both in one front: give a new --out folder for the changed configuration, or set those keys back to "
+            f"resume") in " ".join(done.stderr.split()), done.stderr
+    assert {str(p): p.stat().st_mtime_ns for p in out.rglob("*")} == before
+    assert len(load(f"sqlite:///{out / 'study.db'}", "s").get_trials()) == 1
+    raw["search"].update(qat_epochs=1, seed=5)  # back, with another name and seed: resumed
+    raw["model"]["ffn"] = 16
+    raw["name"] = "renamed"
+    config.write_text(yaml.safe_dump(raw))
+    done = tsflow("search", config, "--trials", 2, "--out", out, "--study", "s")
+    assert done.returncode == 0, done.stderr
+    assert len(load(f"sqlite:///{out / 'study.db'}", "s").get_trials()) == 2

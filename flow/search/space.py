@@ -3,15 +3,20 @@
 A key is any setting of the YAML: ``model.d_model``, ``quantization.bits``,
 ``quantization.layers.enc0.ffn1.weight.bits`` (layer names hold dots: the last two parts are the tensor
 and its field), ``hls.storage.enc0.ffn1`` (the name is the rest), ``hls.default_parallelism``,
-``data.inputs``, ... A candidate is the configuration with one choice per key.
+``data.inputs``, ... A candidate is the configuration with one choice per key. A per-tensor key must end in
+the tensor's field (``...weight.bits``, not ``...weight``); keys that change nothing a trial is scored on are
+refused (``NO_EFFECT``), and so are ``training.float_epochs`` / ``training.qat_epochs``, which the search's own
+recipe (``search.float_epochs`` / ``search.qat_epochs``) replaces (``RECIPE``). Every choice is categorical:
+the space has ``size`` points.
 """
 from __future__ import annotations
 
 import copy
 import itertools
+import json
 import random
 
-from ..config import ConfigError, FlowConfig, parse_config
+from ..config import ConfigError, FlowConfig, LayerOverride, TensorSpec, parse_config
 
 NAMED = {("hls", "storage"), ("hls", "rom"), ("hls", "parallelism"), ("hls", "multiplier")}
 PRECHECK = 64  # candidates tried before any work: one must be valid and fit
@@ -55,6 +60,29 @@ def candidate(cfg: FlowConfig, choice: dict) -> FlowConfig:
 # top-level keys whose choices change nothing a candidate is scored on
 NO_EFFECT = {"name": "the name only names the run", "search": "the search's own settings are not a candidate's",
              "export": "export settings only shape the vendor scripts"}
+# keys the search's training recipe sets itself, whatever the candidate says: -> what to search instead
+RECIPE = {"training.float_epochs": "search.float_epochs", "training.qat_epochs": "search.qat_epochs"}
+TENSORS, FIELDS = tuple(LayerOverride.model_fields), tuple(TensorSpec.model_fields)
+
+
+def shown_choices(choices: list) -> str:
+    return json.dumps(choices, default=str)
+
+
+def check_layer_key(key: str, choices: list) -> None:
+    """A per-tensor key names the layer, the tensor and one of its fields (layer names hold dots, so the
+    last two parts are read as the tensor and the field: a key without its field would be misread)."""
+    parts = key.split(".")
+    if parts[:2] != ["quantization", "layers"] or len(parts) == 2:
+        return
+    if parts[-1] in TENSORS and len(parts) >= 4:
+        raise ConfigError(f"invalid configuration: search.space.{key} = {shown_choices(choices)}: a tensor override "
+                          f"is a mapping ({', '.join(FIELDS)}), so the space key must name the field it searches: "
+                          f"{key}.bits: {shown_choices(choices)} (or .{', .'.join(FIELDS[1:])})")
+    if len(parts) < 5 or parts[-2] not in TENSORS or parts[-1] not in FIELDS:
+        raise ConfigError(f"invalid configuration: search.space.{key}: a per-tensor key is "
+                          f"quantization.layers.LAYER.TENSOR.FIELD, TENSOR one of {', '.join(TENSORS)} and FIELD one "
+                          f"of {', '.join(FIELDS)}, e.g. quantization.layers.enc0.ffn1.weight.bits: [4, 8]")
 
 
 def check_space(cfg: FlowConfig) -> None:
@@ -69,6 +97,13 @@ def check_space(cfg: FlowConfig) -> None:
         if section in NO_EFFECT:
             raise ConfigError(f"invalid configuration: search.space.{key}: {NO_EFFECT[section]}; search what sets the "
                               f"model or the design: data, model, quantization, training, target or hls keys")
+        if key in RECIPE:
+            recipe = RECIPE[key]
+            raise ConfigError(f"invalid configuration: search.space.{key} = {shown_choices(space[key])}: the search "
+                              f"trains every candidate with its own recipe ({recipe} = "
+                              f"{getattr(cfg.search, recipe.split('.')[1])}), so {key} changes nothing a trial is "
+                              f"scored on; set {recipe} instead (one value for the whole search)")
+        check_layer_key(key, space[key])
     for key, choices in space.items():
         seen = set()
         for value in choices:

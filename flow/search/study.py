@@ -11,7 +11,10 @@ The study lives in ``DIR/study.db`` (SQLite) or at ``--storage`` (PostgreSQL sha
 several machines). Each worker sends a heartbeat; a trial whose worker died is marked failed once its
 heartbeat is older than ``GRACE_S`` and retried once with the same choices (Optuna's
 ``RetryHeartbeatStaleTrialCallback``). Choices a complete trial already had are not trained again. A worker stops when the study holds ``trials`` finished (complete or
-pruned) trials; running the command again resumes the same study.
+pruned) trials, or once finished trials have tried every point of the (finite) space; running the command
+again resumes the same study, and only with the configuration the study was started with (``recorded_config``:
+all of it but the name and ``search.seed``), so that no front mixes trials of two recipes. ``--storage`` is
+a sqlite or postgresql URL; anything else is refused before a connection is tried.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import ConfigError, FlowConfig, dump_config, parse_config
-from .space import PRECHECK, base_raw, candidate, check_space, sample
+from .space import PRECHECK, base_raw, candidate, check_space, sample, size
 
 STOP = threading.Event()  # set by Ctrl-C (the command's SIGINT handler): trials stop at their next epoch
 HEARTBEAT_S = 5
@@ -46,11 +49,33 @@ class Progress:
     front: int
 
 
+STORAGE_FORMS = ("sqlite:///study.db (a file, relative to here; sqlite:////abs/path/study.db for an absolute path), "
+                 "postgresql://user:password@host/db (postgres:// too), or leave --storage out (study.db in --out)")
+
+
+def shown_url(url: str) -> str:
+    """A storage URL without its password."""
+    if "://" not in url or "@" not in url.split("://", 1)[1]:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
+
+
 def storage_url(out: Path, url: str | None) -> str:
-    """SQLite in ``out`` by default; ``postgresql://`` is read through psycopg 3."""
+    """SQLite in ``out`` by default; ``postgresql://`` is read through psycopg 3. Anything but a sqlite or
+    postgresql URL is refused before any connection is tried."""
     if url is None:
         return f"sqlite:///{(Path(out) / 'study.db').resolve()}"
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if "://" not in url:
+        raise ConfigError(f"--storage {url!r}: not a URL; a study storage is a URL: sqlite:///{url} (a file: this "
+                          f"one), postgresql://user:password@host/db (postgres:// too), or leave "
+                          f"--storage out (study.db in --out)")
+    scheme = url.split("://", 1)[0]
+    if scheme.lower() not in ("sqlite", "postgresql", "postgres") and not scheme.lower().startswith("postgresql+"):
+        raise ConfigError(f"--storage {shown_url(url)!r}: {scheme}:// is not a study storage tsflow can use; allowed: "
+                          f"{STORAGE_FORMS}")
+    if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite") and url.split("?", 1)[0] in ("sqlite://", "sqlite:///", "sqlite:///:memory:"):
         # each connection would open a database of its own: the heartbeat thread's has no tables, and a
@@ -128,11 +153,16 @@ def precheck(cfg: FlowConfig) -> None:
                           f"the first: {problems[0]}")
 
 
-def architecture_key(cand: FlowConfig) -> str:
-    """What the float model depends on: data, model, the training seed and the float epochs."""
+FLOAT_TRAINING = ("learning_rate", "batch_size", "patience")  # the float phase's settings, besides its seed
+
+
+def architecture_key(cand: FlowConfig, float_epochs: int) -> str:
+    """What the float model depends on: data, model, the training seed, the float phase's settings (a space
+    over training.learning_rate must not share one float model between its choices) and the float epochs."""
     raw = parse_config(base_raw(cand)).model_dump(mode="json")
     key = {k: raw[k] for k in ("data", "model")}
     key["seed"] = raw["training"]["seed"]
+    key["float"] = {k: raw["training"][k] for k in FLOAT_TRAINING} | {"epochs": float_epochs}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -143,7 +173,7 @@ def float_model(cand: FlowConfig, ds, out: Path, float_epochs: int, note=None):
     from ..precision import resolve_precisions
     from ..training.fit import train
 
-    cache = Path(out) / "float" / f"{architecture_key(cand)}.weights.h5"
+    cache = Path(out) / "float" / f"{architecture_key(cand, float_epochs)}.weights.h5"
     model = build_model(cand, resolve_precisions(cand), False, len(ds.features), ds.target_index)
     if cache.is_file():
         model.load_weights(str(cache))
@@ -260,14 +290,91 @@ def load_study(cfg: FlowConfig, out: Path, storage: str | None, study_name: str 
     except ValueError as exc:  # the stored study has other directions: another search under this name
         raise ConfigError(f"--study {name}: the study in the storage was made with other objectives ({exc}); "
                           f"give another --study name") from None
+    if "search" not in study.user_attrs:
+        study.set_user_attr("search", {"space": cfg.search.space, "objectives": cfg.search.objectives})
+    check_same_search(study, cfg, out, storage)
+    if "config" not in study.user_attrs:  # a new study (or one of a tsflow that did not record it)
+        study.set_user_attr("config", recorded_config(cfg))
+    return study
+
+
+# what may change between two runs of one search: the name only names it, and the sampler's seed only
+# decides which choices are drawn next, not what a trial of given choices scores
+MAY_CHANGE = ("name", "search.seed")
+
+
+def recorded_config(cfg: FlowConfig) -> dict:
+    """The configuration a search records when it starts: everything that decides a trial's result."""
+    raw = cfg.model_dump(mode="json")
+    for key in MAY_CHANGE:
+        *parents, last = key.split(".")
+        node = raw
+        for part in parents:
+            node = node[part]
+        node.pop(last, None)
+    return raw
+
+
+def _flat(node, prefix: str = "") -> dict:
+    if isinstance(node, dict) and node:
+        out = {}
+        for k, v in node.items():
+            out.update(_flat(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: node}
+
+
+def config_changes(earlier: dict, now: dict) -> list[str]:
+    """The dotted keys whose values differ, each as ``key: earlier -> now``."""
+    a, b = _flat(json.loads(json.dumps(earlier))), _flat(json.loads(json.dumps(now)))
+    missing = "(not set)"
+    return [f"{k}: {json.dumps(a.get(k, missing))} -> {json.dumps(b.get(k, missing))}"
+            for k in sorted(set(a) | set(b)) if a.get(k, missing) != b.get(k, missing)]
+
+
+def check_same_search(study, cfg: FlowConfig, out: Path, storage: str | None) -> None:
+    """A study is resumed (or joined) only by the search it was started with: another space, other
+    objectives or any other setting that decides a trial's result would mix two searches in one front."""
+    name = study.study_name
+    what = "give another --study name (and its own --out folder)" if storage else "give a new --out folder"
     stored = study.user_attrs.get("search")
     mine = {"space": cfg.search.space, "objectives": cfg.search.objectives}
-    if stored is None:
-        study.set_user_attr("search", mine)
-    elif json.loads(json.dumps(stored)) != json.loads(json.dumps(mine)):
+    if stored is not None and json.loads(json.dumps(stored)) != json.loads(json.dumps(mine)):
         raise ConfigError(f"--study {name}: the study in the storage searches another space or other objectives "
                           f"than {cfg.name}'s search section; give another --study name or --out folder")
-    return study
+    earlier = study.user_attrs.get("config")
+    if earlier is None:
+        return
+    changes = config_changes(earlier, recorded_config(cfg))
+    if changes:
+        where = f"--storage {shown_url(storage)}" if storage else f"--out {out}"
+        shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
+        raise ConfigError(f"{where}: study {name!r} was started with another configuration ({shown}); its trials "
+                          f"were trained and scored with the first, and resuming would mix both in one front: "
+                          f"{what} for the changed configuration, or set those keys back to resume")
+
+
+def stored_study(out: Path, storage: str | None, study_name: str | None, cfg: FlowConfig):
+    """The study this search would resume or join, if the storage already holds it (None otherwise);
+    nothing is created: a default storage is opened only if ``out/study.db`` exists."""
+    import optuna
+
+    if storage is None and not (Path(out) / "study.db").is_file():
+        return None
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    store = open_storage(storage_url(out, storage))
+    try:
+        return optuna.load_study(study_name=study_name or cfg.name, storage=store)
+    except KeyError:
+        return None
+
+
+def tried_points(study) -> int:
+    """How many distinct points of the space finished trials (trained, repeated or pruned) have had."""
+    from optuna.trial import TrialState
+
+    finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    return len({json.dumps(t.params, sort_keys=True, default=str) for t in finished})
 
 
 def retried(study) -> set:
@@ -311,6 +418,17 @@ def run(cfg: FlowConfig, out: Path, trials: int, storage: str | None = None, stu
         note(f"{again} trial(s) stopped before they finished queued again")
     if progress(study).finished >= trials:
         return study
+    points = size(cfg)
+
+    def every_point_tried() -> bool:
+        if tried_points(study) < points:
+            return False
+        note(f"every one of the {points} points of search.space has been tried; stopping after "
+             f"{progress(study).finished} trials")
+        return True
+
+    if every_point_tried():
+        return study
 
     def callback(study, trial):
         stop = optuna.study.MaxTrialsCallback(trials, states=(optuna.trial.TrialState.COMPLETE,
@@ -318,6 +436,8 @@ def run(cfg: FlowConfig, out: Path, trials: int, storage: str | None = None, stu
         stop(study, trial)
         if on_trial:
             on_trial(study, trial, progress(study))
+        if progress(study).finished < trials and every_point_tried():
+            study.stop()
 
     study.optimize(make_objective(cfg, out, note), callbacks=[callback], gc_after_trial=True)
     return study
@@ -334,6 +454,10 @@ def prepare_folder(out: Path, cfg: FlowConfig, storage: str | None, study_name: 
         raise ConfigError(f"--out {out}: a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not marker.is_file():
         raise ConfigError(f"--out {out}: the folder holds files a search did not write; give a new or empty folder")
+    if marker.is_file() or storage:  # a resume, or a study other workers may have started: the same search?
+        study = stored_study(out, storage, study_name, cfg)
+        if study is not None:
+            check_same_search(study, cfg, out, storage)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
