@@ -47,9 +47,9 @@ def calibration_of(path: str | Path | None, cfg: FlowConfig) -> dict | None:
     """The corrections ``tsflow calibrate`` wrote to ``path`` (checked against the target part)."""
     if path is None:
         return None
-    from .calibration import layer_names, load_calibration
+    from .calibration import design_of, layer_names, load_calibration
 
-    return load_calibration(Path(path), cfg.target.part, layer_names(cfg))
+    return load_calibration(Path(path), cfg.target.part, layer_names(cfg), design_of(cfg))
 
 
 def estimate(config: ConfigSource, calibration: str | Path | None = None) -> Estimate:

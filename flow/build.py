@@ -65,18 +65,24 @@ def check_same_training(cfg, trained_cfg, source: Path) -> None:
                           f"(differs in: {', '.join(differ)}); train it again or pass the matching run")
 
 
-def check_same_data(ds, trained: Path) -> None:
+def check_same_data(ds, trained: Path, built: bool = False) -> None:
     """A checkpoint is reused only on the data it was trained on: the scaler fitted on the training rows now
-    must be the one it was trained with (a host scales the IP's inputs with ``model/dataset.json``)."""
+    must be the one it was trained with (a host scales the IP's inputs with ``model/dataset.json``). ``built``:
+    the model of a build folder, whose test vectors were scaled with it (``tsflow csim``)."""
     try:
         saved = json.loads(Path(trained, "dataset.json").read_text())["scaler"]
     except (OSError, ValueError, KeyError, TypeError):
         return  # a damaged or incomplete model: load_trained names it
     now = ds.scaler.to_dict()
     if set(saved) != set(now) or any(not np.allclose(saved[k], now[k], rtol=1e-9, atol=0) for k in now):
-        raise ConfigError(f"--trained {trained}: the data is not what that model was trained on (the training rows' "
-                          f"scaler was offset {saved['offset']}, scale {saved['scale']}; the data now gives offset "
-                          f"{now['offset']}, scale {now['scale']}); train it again on this data")
+        scalers = (f"scaler offset {saved.get('offset')}, scale {saved.get('scale')}; the data's training rows give "
+                   f"offset {now['offset']}, scale {now['scale']}")
+        if built:
+            raise ConfigError(f"{Path(trained) / 'dataset.json'} holds another scaler than the data gives ({scalers}): "
+                              f"a host scales the IP's inputs with that file, so it must be the build's; the file or "
+                              f"the data changed since the build: run 'tsflow build' again")
+        raise ConfigError(f"--trained {trained}: the data is not what that model was trained on (its {scalers}); "
+                          f"train it again on this data")
 
 
 def check_vectors_match(folder: Path, ref: dict, data_cfg) -> None:
@@ -222,6 +228,7 @@ def rerun_csim(folder: Path, jobs: int | None = None, verdict=None, note=None) -
     except ConfigError as exc:
         raise ConfigError(f"{exc} (the data {folder / 'model' / 'config.yaml'} names: the C simulation computes its "
                           f"reference from it again)") from None
+    check_same_data(ds, folder / "model", built=True)
     ref = reference_trace(checkpoint.resolved, checkpoint.model, ds.target_index, ds)
     check_vectors_match(folder, ref, checkpoint.cfg.data)
     with tempfile.TemporaryDirectory(prefix="tsflow-csim-") as tmp:

@@ -117,7 +117,7 @@ def fit(cfg, reports: list[Path]) -> dict:
     if not factors:
         raise ConfigError("no resource or latency figure found in the reports given")
     layers = _layer_factors(est, loops, values.get("latency"), factors, warnings)
-    return {"part": cfg.target.part, "config": cfg.name, "factors": factors, "layers": layers,
+    return {"part": cfg.target.part, "config": cfg.name, "design": design_of(cfg), "factors": factors, "layers": layers,
             "estimated": {r: round(v, 2) for r, v in estimated.items()},
             "measured": values, "sources": sources, "warnings": warnings}
 
@@ -154,9 +154,20 @@ def save_calibration(calibration: dict, path: Path, force: bool) -> None:
                           f"choose a path in an existing, writable folder") from None
 
 
-def load_calibration(path: Path, part: str, layer_names=None) -> dict:
-    """The calibration file at ``path``, checked against ``part`` and (given) the estimate's layer names;
-    ConfigError naming the file and what is wrong."""
+def design_of(cfg) -> dict:
+    """What makes one design's ratios of synthesis to estimate another's: its shape, its widths, its hardware
+    settings (a calibration carries it; one fitted on another design is refused)."""
+    m, h = cfg.model, cfg.hls
+    return {"data.window": cfg.data.window, "data.steps": cfg.data.steps, "model.d_model": m.d_model,
+            "model.heads": m.heads, "model.layers": m.layers, "model.ffn": m.ffn_width, "model.head": m.head,
+            "model.predict_delta": m.predict_delta, "quantization.bits": cfg.quantization.bits,
+            "hls.default_parallelism": h.default_parallelism, "hls.default_storage": h.default_storage,
+            "hls.default_multiplier": h.default_multiplier, "hls.interface": h.interface}
+
+
+def load_calibration(path: Path, part: str, layer_names=None, design: dict | None = None) -> dict:
+    """The calibration file at ``path``, checked against ``part``, (given) the estimate's layer names and the
+    design it was fitted on (``design_of``); ConfigError naming the file and what is wrong."""
     path = Path(path)
     try:
         calibration = json.loads(path.read_text())
@@ -194,4 +205,12 @@ def load_calibration(path: Path, part: str, layer_names=None) -> dict:
     if not same_part(calibration["part"], part):
         raise ConfigError(f"--calibration {path} was fitted on {calibration.get('part')}, the configuration "
                           f"targets {part} (target.part)")
+    fitted = calibration.get("design")
+    if design is not None and isinstance(fitted, dict):
+        differ = [k for k in design if k in fitted and fitted[k] != design[k]]
+        if differ:
+            shown = ", ".join(f"{k} {fitted[k]!r} (this configuration: {design[k]!r})" for k in differ)
+            raise ConfigError(f"--calibration {path} was fitted on another design ({calibration.get('config')!r}: "
+                              f"{shown}); its factors are that design's ratios of synthesis to estimate: run "
+                              f"'tsflow calibrate' with this design's reports")
     return calibration

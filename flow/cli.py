@@ -266,6 +266,10 @@ def calibrate(reports: tuple[Path, ...], config: Path, out: Path, force: bool):
     from .calibration import fit, save_calibration
 
     try:
+        inputs = {Path(p).resolve(): flag for p, flag in [(config, "--config"), *((r, "a report") for r in reports)]}
+        if Path(out).resolve() in inputs:
+            raise ConfigError(f"--out {out} is {inputs[Path(out).resolve()]} this command reads; the calibration "
+                              f"would overwrite it: give another file (such as calibration.json)")
         cfg = load_config(config)
         calibration = fit(cfg, list(reports))
         save_calibration(calibration, out, force)
@@ -290,9 +294,11 @@ def calibrate(reports: tuple[Path, ...], config: Path, out: Path, force: bool):
 def verify_cmd(build_dir: Path, synthesis: Path):
     """Check a C synthesis report against the build's plan: DSP and BRAM18, the shared engine's instances,
     every planned loop's II and trip count; exit 1 naming each difference."""
+    from .runs import check_finished
     from .verify import table, verify
 
     try:
+        check_finished(build_dir)
         result = verify(build_dir, synthesis)
     except ConfigError as exc:
         _fail(exc)
@@ -331,7 +337,7 @@ def sweep_cmd(config: Path, as_json: bool):
     table = Table(title=f"deployability on {cfg.target.part} at {cfg.target.clock_mhz:g} MHz (estimates; window "
                         f"{cfg.data.window}, {cfg.model.layers} layer(s), FFN 4 x d_model): the fullest resource, "
                         f"or every one that overflows")
-    for col in ("d_model", "bits", "heads", *(f"all {s}" for s in STORAGES), "latency us"):
+    for col in ("d_model", "bits", "heads", *(f"all {s}" for s in STORAGES), "latency us, slowest policy"):
         table.add_column(col, justify="right")
     cells = {}
     for r in rows:

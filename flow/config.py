@@ -84,6 +84,9 @@ class SplitConfig(Strict):
         if isinstance(v, float) and not math.isfinite(v):
             raise PydanticCustomError("split_nan", f"{'NaN' if math.isnan(v) else 'an infinity'} is not a fraction or "
                                                    f"a row count; {allowed}")
+        if isinstance(v, str) and re.fullmatch(r"\s*[0-9]+(\.[0-9]*)?\s*", v):
+            raise PydanticCustomError("split_text", f"a string (quoted in the YAML), not a number; write it without "
+                                                    f"the quotes ({v.strip()}); {allowed}")
         if isinstance(v, str):
             percent = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*%\s*", v)
             hint = (f" (for percentages write fractions: {float(percent.group(1)) / 100:g} for {v.strip()}, as in "
@@ -298,9 +301,12 @@ class TrainingConfig(Strict):
         return self
 
 
+UNCHECKED_CLOCK_MHZ = 628.0  # the clock limit of a part without its own figure in flow.parts.FMAX_BUFG
+
+
 class TargetConfig(Strict):
     part: str = "xc7s15ftgb196-2"
-    clock_mhz: float = Field(100.0, gt=0, le=800)
+    clock_mhz: float = Field(100.0, gt=0)  # at most the part's clock tree limit (_below_the_clock_tree_limit)
     # share of every resource that `hls.parallelism: auto` leaves free (routing, the tool's own logic)
     headroom: float = Field(0.2, ge=0, lt=1)
     # percent of the clock period the HLS tool keeps free when it schedules (set in both dialects: their own
@@ -330,6 +336,10 @@ class TargetConfig(Strict):
             raise ValueError(f"above {ceiling[0]:g} MHz, the most the global clock tree (FMAX_BUFG) of "
                              f"{part.part} (speed grade {part.speed_grade}) runs at ({ceiling[1]}); allowed: "
                              f"0 < clock_mhz <= {ceiling[0]:g}")
+        if ceiling is None and v > UNCHECKED_CLOCK_MHZ:  # no 7-series global clock tree runs faster (DS189, DS187)
+            raise ValueError(f"above {UNCHECKED_CLOCK_MHZ:g} MHz, faster than the global clock tree of any 7-series "
+                             f"speed grade tsflow has a data-sheet figure for (628 MHz); allowed: 0 < clock_mhz <= "
+                             f"{UNCHECKED_CLOCK_MHZ:g} for {part.part}")
         return v
 
 
@@ -524,7 +534,11 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
                 continue
             model, _ = _walk(loc[:-1])
             allowed = ", ".join(sorted(model.model_fields)) if model else ""
-            lines.append(f"  {path} = {shown}: unknown key; allowed keys here: {allowed}")
+            homes = [name for name, f in FlowConfig.model_fields.items() if len(loc) == 1 and _model_in(f.annotation)
+                     and str(loc[0]) in _model_in(f.annotation).model_fields]
+            home = f" ({shown_key(loc[0])} is a key of {' and '.join(h + ':' for h in homes)} indent it below " \
+                   f"{'that section' if len(homes) == 1 else 'one of them'})" if homes else ""
+            lines.append(f"  {path} = {shown}: unknown key{home}; allowed keys here: {allowed}")
             continue
         rest = list(loc)
         tags = [p for p in err["loc"] if not (rest and p == rest[0] and rest.pop(0) is not None)]
@@ -537,12 +551,30 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
             detail = f"allowed: {ctx['expected']}"
         elif err["type"] in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") and field:
             detail = f"allowed: {_range_of(field)}"
+        elif err["type"] == "model_type" and field is not None and _model_in(field.annotation):
+            detail = _section_detail(path, value, _model_in(field.annotation))
+        elif err["type"] == "string_type" and isinstance(value, bool):  # on, off, yes, no, true, false
+            detail = (f"YAML reads an unquoted {'on, yes or true' if value else 'off, no or false'} as the boolean "
+                      f"{value}; quote it ('on', 'yes', ...) for the text")
         else:
             detail = err["msg"]
         lines.append(f"  {path} = {shown}: {detail}")
     for path, (shown, members) in unions.items():
         lines.append(f"  {path} = {shown}: allowed: {' or '.join(dict.fromkeys(members))}")
     return "\n".join(dict.fromkeys(lines))
+
+
+def _section_detail(path: str, value, model: type[BaseModel]) -> str:
+    """What a section given a scalar, a list or nothing is: a mapping of its keys (and, when empty, whether its keys
+    were left unindented below it)."""
+    keys = ", ".join(sorted(model.model_fields))
+    if value is None:
+        return (f"the section is empty; its keys ({keys}) go indented below it (keys written at the start of the "
+                f"line below '{path}:' are read as top-level keys)")
+    glued = isinstance(value, str) and re.fullmatch(r"[A-Za-z_][\w.]*:\S.*", value)
+    hint = (f"; {value!r} is a key written without a space after its colon, which YAML reads as text: write "
+            f"'{value.replace(':', ': ', 1)}'") if glued else ""
+    return f"a section, not a value: its keys go indented below it ({keys}){hint}"
 
 
 def _model_in(annotation) -> Optional[type[BaseModel]]:
@@ -575,6 +607,23 @@ def _check_ignored_keys(cfg: FlowConfig) -> None:
                               f"and built in float and {'that setting is' if len(ignored) == 1 else 'those settings are'}"
                               f" ignored; remove quantization.enabled: false to quantize, or remove {keys} to build "
                               f"the float model")
+    tr = cfg.training
+    if not tr.model_fields_set >= set(TrainingConfig.model_fields):  # not a dump
+        for phase, keys in (("qat", ("qat_learning_rate", "qat_patience")), ("float", ("learning_rate", "patience"))):
+            idle = [k for k in keys if k in tr.model_fields_set]
+            if getattr(tr, f"{phase}_epochs") == 0 and idle:
+                shown = ", ".join(f"training.{k}" for k in idle)
+                raise ConfigError(f"invalid configuration: training.{phase}_epochs = 0, but {shown} "
+                                  f"{'is' if len(idle) == 1 else 'are'} set: without a {phase} phase "
+                                  f"{'it does' if len(idle) == 1 else 'they do'} nothing; remove {shown}, or give "
+                                  f"training.{phase}_epochs a number of epochs")
+    ex = cfg.export
+    if ("local_memory_kb" in ex.model_fields_set and not ex.model_fields_set >= set(ExportConfig.model_fields)
+            and cfg.hls.interface != "s_axilite"):
+        raise ConfigError(f"invalid configuration: export.local_memory_kb = {ex.local_memory_kb} is set, but it sizes "
+                          f"the MicroBlaze of 'tsflow export --block-design', which needs hls.interface: s_axilite "
+                          f"(this configuration: {cfg.hls.interface!r}); set hls.interface: s_axilite for the block "
+                          f"design, or remove export.local_memory_kb")
     data, written = cfg.data, cfg.data.model_fields_set
     defaults = DataConfig.model_fields
     if data.source == "builtin" and data.path is not None:
@@ -619,8 +668,9 @@ def parse_config(raw: dict, source: str = "", config_dir: str | Path | None = No
     return cfg
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """One line: where in the file (line and column as an editor counts them) and what is wrong."""
+def _yaml_problem(exc: yaml.YAMLError, source: str = "") -> str:
+    """One line: where in the file (line and column as an editor counts them) and what is wrong; a key written
+    without a space after its colon (``window:8``, read as text, which then runs into the next line) is named."""
     def at(mark) -> str:
         return f"line {mark.line + 1}, column {mark.column + 1}"
 
@@ -633,11 +683,21 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
         started = f" that starts at {at(context_mark)}" if context_mark is not None and (
             context_mark.line, context_mark.column) != (mark.line, mark.column) else ""
         text += f" ({context}{started})"
+    glued = [(i + 1, line.strip()) for i, line in enumerate(source.splitlines()[:mark.line + 1])
+             if re.match(r"\s*[A-Za-z_][\w.]*:[^\s:/]", line) and not line.lstrip().startswith("#")]
+    if glued and problem.startswith(("mapping values are not allowed", "could not find expected ':'")):
+        line, written = glued[-1]
+        text += (f"; line {line} writes {written!r} without a space after the colon, which YAML reads as text, not "
+                 f"as a key and its value: write '{written.replace(':', ': ', 1)}'")
     return text
 
 
 class DuplicateKey(yaml.YAMLError):
     """A key given twice in one mapping of a YAML file (``str()``: the key's dotted path and both lines)."""
+
+
+class AmbiguousNumber(DuplicateKey):
+    """A number YAML 1.1 reads otherwise than it reads to a person: ``010`` is octal 8, ``1:30`` is 90 (base 60)."""
 
 
 def _shown_node(node) -> str:
@@ -657,6 +717,18 @@ class UniqueKeyLoader(yaml.SafeLoader):
     def construct_document(self, node):
         self._check_unique(node, (), set())
         return super().construct_document(node)
+
+    def construct_yaml_int(self, node):
+        text = str(node.value).replace("_", "")
+        octal = re.fullmatch(r"[-+]?0[0-7]+", text)
+        if octal or re.fullmatch(r"[-+]?[1-9][0-9]*(:[0-5]?[0-9])+", text):
+            value = super().construct_yaml_int(node)
+            what = "the octal number" if octal else "the base-60 number"
+            fix = (f"write {text.lstrip('+-').lstrip('0') or 0} (without the leading zero)" if octal
+                   else "write the number without the colon")
+            raise AmbiguousNumber(f"line {node.start_mark.line + 1}: {node.value} is read by YAML as {what} {value}, "
+                                  f"not as it reads; {fix} (or quote it, '{node.value}', for text)")
+        return super().construct_yaml_int(node)
 
     def _check_unique(self, node, path: tuple, seen_nodes: set) -> None:
         if id(node) in seen_nodes:  # an alias seen before (aliases may even be recursive)
@@ -687,6 +759,9 @@ class UniqueKeyLoader(yaml.SafeLoader):
             self._check_unique(value_node, path + (key,), seen_nodes)
 
 
+UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", UniqueKeyLoader.construct_yaml_int)
+
+
 def load_yaml(text: str):
     """The data of a YAML document a user wrote: ``yaml.safe_load``, but a key given twice in one mapping raises
     ``DuplicateKey`` (a ``yaml.YAMLError``) naming the key and both lines."""
@@ -708,7 +783,7 @@ def load_config(path: str | Path) -> FlowConfig:
     except DuplicateKey as exc:
         raise ConfigError(f"invalid configuration {path}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"configuration {path} is not valid YAML: {_yaml_problem(exc)}") from None
+        raise ConfigError(f"configuration {path} is not valid YAML: {_yaml_problem(exc, text)}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"configuration {path} is not UTF-8 text (byte {exc.start}: "
                           f"{exc.object[exc.start:exc.start + 1]!r}); save the YAML file as UTF-8") from None

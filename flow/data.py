@@ -365,8 +365,13 @@ def _columns(frame: pd.DataFrame, data_cfg) -> list[str]:
     if data_cfg.target not in cols:
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: not a column; "
                           f"numeric columns in the file: {allowed}")
+    if data_cfg.target == date:
+        raise ConfigError(f"invalid configuration: data.target and data.date_column both name the column {date!r}: "
+                          f"one column cannot be the time stamps and the value forecast; set data.date_column to the "
+                          f"column of time stamps (or null if the file has none), and data.target to one of the "
+                          f"numeric columns: {allowed}")
     if data_cfg.target not in numeric:
-        what = "the date column" if data_cfg.target == date else _not_numeric(frame, data_cfg.target, data_cfg)
+        what = _not_numeric(frame, data_cfg.target, data_cfg)
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: {what}; numeric columns "
                           f"in the file: {allowed}")
     features = list(data_cfg.features) if data_cfg.features else numeric

@@ -207,10 +207,7 @@ def check_build_folder(folder: Path) -> None:
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError(f"{folder}: no such folder; give the folder 'tsflow build --out' wrote")
-    if folder.name.endswith(".partial") or (folder / FAILED).is_file():
-        reason = _first_line(folder / FAILED)
-        raise ConfigError(f"{folder} is the folder of a build that did not finish" + (f" ({reason})" if reason else "")
-                          + "; run 'tsflow build' again")
+    check_finished(folder)
     if not (folder / "hls").is_dir():
         raise ConfigError(f"{folder} is not a build folder (no hls/ project); run 'tsflow build' first")
     missing = [name for name in CSIM_NEEDS if not (folder / name).is_file()]
@@ -218,6 +215,15 @@ def check_build_folder(folder: Path) -> None:
         raise ConfigError(f"{folder} is an incomplete build folder (missing: {', '.join(missing)}); run "
                           f"'tsflow build' again (--force replaces this folder)")
     _check_vectors(folder / "hls")
+
+
+def check_finished(folder: Path) -> None:
+    """Refuse (ConfigError) the folder of a build that did not finish (``DIR.partial``, or marked FAILED): what
+    it holds may be of a design the build then refused."""
+    if folder.name.endswith(".partial") or (folder / FAILED).is_file():
+        reason = _first_line(folder / FAILED)
+        raise ConfigError(f"{folder} is the folder of a build that did not finish" + (f" ({reason})" if reason else "")
+                          + "; run 'tsflow build' again")
 
 
 def _check_vectors(hls: Path) -> None:
@@ -279,6 +285,12 @@ def check_output(out: Path, force: bool) -> list[str]:
     out = Path(out)
     staging = out.with_name(out.name + ".partial")
     notes = []
+    for parent in Path(out).absolute().parents:
+        inside = folder_kind(parent) if parent.name else None
+        if inside in (BUILD, TRAIN) or (parent.name.endswith(".partial") and folder_kind(parent, partial=True)):
+            raise OutputExists(f"output folder {out} is inside {parent}, {inside or 'a tsflow run'}; a run never "
+                               f"writes into another run's folder (its files are what that run wrote and "
+                               f"checks): choose an --out outside it")
     kind = folder_kind(out)
     if out.exists() or out.is_symlink():
         if kind is None:

@@ -72,6 +72,20 @@ def test_csim_after_an_expected_output_changed_names_the_window(built, tmp_path)
     assert json.loads((copy / "csim.json").read_text())["bit_exact"] is True
 
 
+def test_csim_after_the_scaler_file_changed_names_it(built, tmp_path):
+    """model/dataset.json is what a host scales the IP's inputs with: a scaler there that is not the data's
+    (offset and scale doubled by hand) is named, though the C++ would still match the reference."""
+    copy = tmp_path / "b"
+    shutil.copytree(built / "b", copy)
+    path = copy / "model" / "dataset.json"
+    doc = json.loads(path.read_text())
+    doc["scaler"] = {k: [2 * v for v in vals] if isinstance(vals, list) else vals for k, vals in doc["scaler"].items()}
+    path.write_text(json.dumps(doc))
+    line = _one_error(tsflow(built, "csim", copy))
+    assert f"{copy / 'model' / 'dataset.json'} holds another scaler than the data gives" in line
+    assert "a host scales the IP's inputs with that file" in line and "run 'tsflow build' again" in line
+
+
 def test_a_reused_model_on_data_that_changed_is_refused_before_any_folder(built):
     original = (built / "series.csv").read_text()
     try:

@@ -201,7 +201,7 @@ def test_sweep_rows_are_the_estimates_of_their_points(shared):
     done = tsflow(cwd, "sweep", "tiny.yaml")
     assert done.returncode == 0, done.stderr
     assert header(done.stdout) == ["d_model", "bits", "heads", "all registers", "all lutram", "all bram", "all auto",
-                                   "latency us"]
+                                   "latency us, slowest policy"]
     rows = [[c.strip() for c in line.strip("│").split("│")] for line in done.stdout.splitlines()
             if line.startswith("│")]
     assert len(rows) == 4 * 3 * 2

@@ -216,7 +216,11 @@ def test_a_clock_above_the_global_clock_tree_limit_is_refused(part, ceiling):
     assert f"allowed: 0 < clock_mhz <= {ceiling}" in str(exc.value)
 
 
-def test_parts_without_a_data_sheet_clock_limit_at_hand_are_not_refused():
-    """DS181 (Artix-7) and DS191 (Z-7030 and up) are not in the table: their clocks are not checked."""
-    assert TargetConfig(part="xc7a35tcsg324-1", clock_mhz=700).clock_mhz == 700
-    assert TargetConfig(part="xc7z045ffg900-1", clock_mhz=700).clock_mhz == 700
+def test_parts_without_a_data_sheet_clock_limit_at_hand_are_held_to_the_fastest_known_one():
+    """DS181 (Artix-7) and DS191 (Z-7030 and up) are not in the table: their clocks are held to 628 MHz, the
+    fastest FMAX_BUFG of the grades that are (a -1 Artix-7 may well stop lower: not known here)."""
+    assert TargetConfig(part="xc7a35tcsg324-1", clock_mhz=600).clock_mhz == 600
+    with pytest.raises(ValueError) as exc:
+        TargetConfig(part="xc7z045ffg900-1", clock_mhz=700)
+    assert "faster than the global clock tree of any 7-series speed grade tsflow has a data-sheet figure for " \
+           "(628 MHz); allowed: 0 < clock_mhz <= 628 for xc7z045ffg900-1" in str(exc.value)

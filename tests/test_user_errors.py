@@ -191,6 +191,31 @@ CASES = [
          ["c.yaml", "top level must be a mapping, got list"]),
     Case("top-level-scalar", ["estimate", "c.yaml"], config(text="just words\n"),
          ["c.yaml", "top level must be a mapping, got str"]),
+    Case("yaml-octal-number", ["estimate", "c.yaml"], config(text="data:\n  window: 010\n"),
+         ["c.yaml", "line 2: 010 is read by YAML as the octal number 8", "write 10 (without the leading zero)"]),
+    Case("yaml-base-60-number", ["estimate", "c.yaml"], config(text="target:\n  clock_mhz: 1:40\n"),
+         ["line 2: 1:40 is read by YAML as the base-60 number 100", "write the number without the colon"]),
+    Case("qat-keys-without-qat", ["train", "c.yaml", "--out", "r"],
+         config(training={"qat_epochs": 0, "qat_learning_rate": 0.01, "qat_patience": 5}),
+         ["training.qat_epochs = 0, but training.qat_learning_rate, training.qat_patience are set",
+          "they do nothing"]),
+    Case("block-design-memory-without-axi-lite", ["build", "c.yaml", "--out", "b"],
+         config(export={"local_memory_kb": 64}),
+         ["export.local_memory_kb = 64 is set", "needs hls.interface: s_axilite", "'ap_vld'"]),
+    Case("clock-negative", ["estimate", "c.yaml"], config(target={"clock_mhz": -100}),
+         ["target.clock_mhz = -100: allowed: > 0"]),
+    Case("split-quoted-numbers", ["estimate", "c.yaml"],
+         config(text="data:\n  split: {train: '0.6', val: '0.2', test: '0.2'}\n"),
+         ["data.split.train = '0.6': a string (quoted in the YAML), not a number; write it without the quotes (0.6)"]),
+    Case("feature-named-on", ["estimate", "c.yaml"], config(text="data:\n  features: [temp, on]\n"),
+         ["data.features.1 = True: YAML reads an unquoted on, yes or true as the boolean True; quote it"]),
+    Case("section-keys-not-indented", ["estimate", "c.yaml"], config(text="data:\nwindow: 8\n"),
+         ["data = None: the section is empty; its keys", "go indented below it",
+          "window = 8: unknown key (window is a key of data: indent it below that section)"]),
+    Case("yaml-key-without-space", ["estimate", "c.yaml"], config(text="name: x\ndata:\n  window:8\n  target: t\n"),
+         ["line 3 writes 'window:8' without a space after the colon", "write 'window: 8'"]),
+    Case("date-column-is-the-target", ["train", "c.yaml", "--out", "r"], config(data={"date_column": "temp"}),
+         ["data.target and data.date_column both name the column 'temp'"]),
     Case("config-empty", ["build", "c.yaml", "--out", "b"], config(text=""),
          ["configuration c.yaml is empty", "configs/default.yaml"]),
     Case("config-only-comments", ["train", "c.yaml", "--out", "r"], config(text="# to do: my settings\n"),
@@ -206,7 +231,7 @@ CASES = [
     Case("unknown-key-depth-2", ["build", "c.yaml", "--out", "b"], config(model={"dmodel": 8}),
          ["model.dmodel = 8: unknown key", "d_model"]),
     Case("unknown-key-depth-3", ["estimate", "c.yaml"], config(data={"split": {"train": 0.6, "tset": 0.2}}),
-         ["data.split.tset = 0.2: unknown key", "allowed keys here: test, train, val"]),
+         ["data.split.tset = 0.2: unknown key", "allowed keys here: lookback, test, train, val"]),
     Case("unknown-key-depth-5", ["sweep", "c.yaml"],
          config(quantization={"layers": {"embed": {"weight": {"bitz": 4}}}}),
          ["quantization.layers.embed.weight.bitz = 4: unknown key", "bits, integer, overflow, rounding"]),
@@ -218,7 +243,7 @@ CASES = [
     Case("type-list", ["train", "c.yaml", "--out", "r"], config(data={"features": "temp"}),
          ["data.features = 'temp'", "valid list"]),
     Case("type-section", ["build", "c.yaml", "--out", "b"], config(quantization=[8, 4]),
-         ["quantization = [8, 4]", "dictionary"]),
+         ["quantization = [8, 4]", "a section, not a value: its keys go indented below it"]),
     Case("range-window", ["estimate", "c.yaml"], config(data={"window": 1}), ["data.window = 1: allowed: >= 2 and <= 512"]),
     Case("range-learning-rate", ["train", "c.yaml", "--out", "r"], config(training={"learning_rate": 5}),
          ["training.learning_rate = 5: allowed: > 0 and <= 1"]),
@@ -319,6 +344,9 @@ CASES = [
     Case("out-under-a-file", ["train", "c.yaml", "--out", "f/sub"], both(config(), file("f")),
          ["cannot create the output folder", "f/sub", "Not a directory"]),
     Case("out-is-a-file", ["build", "c.yaml", "--out", "f"], both(config(), file("f")), ["'--out'", "'f' is a file"]),
+    Case("out-inside-a-build-folder", ["train", "c.yaml", "--out", "b/model/mine"], both(config(), fake_build("b")),
+         ["output folder", "b/model/mine is inside", "b/model, a tsflow train folder",
+          "a run never writes into another run's folder"]),
     Case("out-is-the-root", ["train", "c.yaml", "--out", "/"], config(),
          ["output folder /: the root of the file system cannot be an output folder", "runs/NAME"]),
     Case("out-exists-no-force", ["train", "c.yaml", "--out", "r"], both(config(), fake_train("r")),
@@ -354,6 +382,16 @@ CASES = [
          both(config(), calibration(factors={"lut": "fast"})), ["--calibration cal.json", "factor of lut is 'fast'"]),
     Case("calibration-other-part", ["estimate", "c.yaml", "--calibration", "cal.json"],
          both(config(), calibration(part="xc7a35tcpg236-1")), ["--calibration cal.json", "xc7a35tcpg236-1", "target.part"]),
+    Case("calibration-of-another-design", ["estimate", "c.yaml", "--calibration", "cal.json"],
+         both(config(), calibration(config="other", design={"model.d_model": 32, "quantization.bits": 8})),
+         ["--calibration cal.json was fitted on another design ('other': model.d_model 32 (this configuration: 8))",
+          "run 'tsflow calibrate' with this design's reports"]),
+    Case("calibrate-over-its-config", ["calibrate", "notes.txt", "--config", "c.yaml", "--out", "c.yaml", "--force"],
+         both(config(), file("notes.txt")),
+         ["--out c.yaml is --config this command reads; the calibration would overwrite it"]),
+    Case("verify-a-build-that-failed", ["verify", "b.partial", "--synthesis", "notes.txt"],
+         both(fake_build("b.partial", extra={"FAILED": "DoesNotFit: the design does not fit\n"}), file("notes.txt")),
+         ["b.partial is the folder of a build that did not finish (DoesNotFit: the design does not fit)"]),
     Case("calibration-unknown-layer", ["estimate", "c.yaml", "--calibration", "cal.json"],
          both(config(), calibration(layers={"nonexistent_layer": 3.0})),
          ["--calibration cal.json: unknown layer 'nonexistent_layer'", "allowed: engine, input, embed, enc0.q"]),
@@ -509,3 +547,22 @@ def test_an_output_that_cannot_be_written_is_one_error_line(tmp_path):
                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=120, env=ENV)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.strip().splitlines() == ["error: cannot write the output: No space left on device"]
+
+
+def test_quantization_aware_training_from_an_untrained_model_is_told():
+    """``training.float_epochs: 0``: QAT starts from the initial weights and integer: auto places the binary
+    points from that untrained model's ranges; said as a warning, as the run begins."""
+    from flow.config import parse_config
+    from flow.data import load_dataset
+    from flow.training.fit import train
+
+    from .conftest import small_raw
+
+    raw = small_raw()
+    raw["training"] = {**raw["training"], "float_epochs": 0, "qat_epochs": 1}
+    cfg = parse_config(raw)
+    notes = []
+    train(cfg, load_dataset(cfg, note=lambda text: None), note=notes.append)
+    assert notes[0] == ("warning: training.float_epochs = 0: quantization-aware training starts from the untrained "
+                        "model, and integer: auto places its binary points from that model's ranges; a float phase "
+                        "(training.float_epochs) gives both a trained start")

@@ -135,6 +135,10 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
     n_features = ds.train.x.shape[2]
     history, seconds = {}, {}
     model = float_model or build_model(cfg, prec, False, n_features, ds.target_index)
+    if not tr.float_epochs and float_model is None and cfg.quantization.enabled and note:
+        note("warning: training.float_epochs = 0: quantization-aware training starts from the untrained model"
+             + (", and integer: auto places its binary points from that model's ranges" if prec.auto else "")
+             + "; a float phase (training.float_epochs) gives both a trained start")
     if tr.float_epochs and float_model is None:
         t0 = time.perf_counter()
         history["float"] = _fit(model, ds, tr.float_epochs, tr.learning_rate, tr.batch_size, tr.patience, "float",
