@@ -530,6 +530,8 @@ def write_report(folder: Path) -> Path:
     d = _Doc(docs, folder)
     estimate, plan = docs["estimate.json"], docs["plan.json"]
     figdir = folder / FIGURE_DIR
+    if figdir.is_symlink():  # the figures go into the build folder, not through a link to elsewhere
+        figdir.unlink()
     figdir.mkdir(exist_ok=True)
     for name in FIGURES:  # no figure of an earlier report survives to be mistaken for this one's
         (figdir / name).unlink(missing_ok=True)
@@ -619,6 +621,7 @@ def write_report(folder: Path) -> Path:
             f"<title>tsflow build report: {html.escape(cfg.name)}</title><style>{STYLE}</style></head>"
             f"<body>{body}</body></html>\n")
     out = folder / REPORT_HTML
+    out.unlink(missing_ok=True)  # a link placed there is replaced, never written through (to a file elsewhere)
     out.write_text(page, encoding="utf-8")
     return out
 

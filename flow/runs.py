@@ -376,6 +376,9 @@ def staged_output(out: Path, force: bool, note=None):
     not write is refused.
     """
     given, out = out, Path(out).resolve()
+    if out.name.endswith(".partial"):
+        raise OutputNotWritable(f"output folder {given}: a name ending in .partial is what tsflow gives a run that has "
+                                f"not finished (commands refuse such folders); choose a name without it")
     if not out.name:
         raise OutputNotWritable(f"output folder {given}: the root of the file system cannot be an output folder "
                                 f"(its work goes beside it, into NAME.partial); give a folder to create, such as "

@@ -20,6 +20,10 @@ STORAGES = ("registers", "lutram", "bram", "auto")
 def sweep(cfg, n_features: int, d_models=D_MODELS, bits=BITS, heads=HEADS, storages=STORAGES,
           step=None) -> list[dict]:
     """Every point's estimate; ``step(done, total)`` after each (a long window makes a point take seconds)."""
+    if not cfg.quantization.enabled:
+        raise ConfigError("invalid configuration: quantization.enabled = False: the sweep estimates the quantized "
+                          "design at each width (quantization.bits 4, 6, 8); a float model has no design to "
+                          "estimate: remove quantization.enabled: false")
     base = cfg.model_dump(mode="json")
     rows = []
     points = list(itertools.product(d_models, bits, heads, storages))

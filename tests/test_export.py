@@ -205,6 +205,7 @@ def make_build(folder: Path, **sections) -> tuple[Path, object]:
     (folder / "hls" / "boundaries.json").write_text('{"input": {"per_sample": 2}}')
     (folder / "model").mkdir()
     (folder / "model" / "config.yaml").write_text(dump_config(cfg))
+    (folder / "csim.json").write_text('{"bit_exact": true}\n')
     return folder, cfg
 
 
@@ -785,3 +786,17 @@ def test_registered_as_tsflow_export(build, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     result = CliRunner().invoke(cli, ["export", str(build_dir), "--run"])
     assert result.exit_code != 0 and "vivado -mode batch -source vivado_scripts/tsflow_vivado.tcl" in result.output
+
+
+@pytest.mark.parametrize("csim", [None, '{"bit_exact": false, "mismatches": 5}', "garbage"],
+                         ids=["csim-missing", "not-bit-exact", "csim-unreadable"])
+def test_a_project_the_c_simulation_did_not_prove_is_not_exported(tmp_path, csim):
+    folder, _ = make_build(tmp_path / "build")
+    if csim is None:
+        (folder / "csim.json").unlink()
+    else:
+        (folder / "csim.json").write_text(csim)
+    with pytest.raises(ExportError) as exc:
+        write_scripts(folder)
+    assert "csim.json does not record a bit-exact C simulation of this project" in str(exc.value)
+    assert not (folder / SCRIPTS).exists()

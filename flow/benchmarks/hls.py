@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import sys
 import time
 from pathlib import Path
 
@@ -82,6 +83,9 @@ def run(config: Path, trained_dir: Path | None, work: Path) -> dict:
     stage = work / cfg.name
     stage.mkdir(parents=True)
     trained = trained_dir / cfg.name if trained_dir else None
+    if trained is not None and not trained.exists():
+        print(f"--trained-dir {trained_dir}: no run named {cfg.name!r} in it ({trained}): training it",
+              file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     result = build(cfg, stage, trained if trained and trained.exists() else None)
     total = time.perf_counter() - t0

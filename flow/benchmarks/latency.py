@@ -30,6 +30,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from flow.benchmarks import load_config_or_exit  # noqa: E402
 from flow.config import load_config  # noqa: E402
 from flow.estimate.system import fit  # noqa: E402
 
@@ -109,6 +110,15 @@ def main():
     ap.add_argument("--before", default="1bcc68e", help="commit of the design to compare with")
     ap.add_argument("--csim", action="store_true", help="also build in both trees and time the C simulation")
     args = ap.parse_args()
+    for config in args.configs:  # every config read and checked before any worktree is made
+        load_config_or_exit(config)
+    if not (REPO / ".git").exists():
+        ap.error(f"this benchmark checks out --before {args.before} with git worktree: it runs from a git clone of "
+                 f"tsflow, and {REPO} is not one")
+    known = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--verify", "--quiet", f"{args.before}^{{commit}}"],
+                           capture_output=True, text=True)
+    if known.returncode != 0:
+        ap.error(f"--before {args.before}: not a commit of {REPO}; give a commit hash or tag of this repository")
     console = Console(width=220)
     rows = []
     with tempfile.TemporaryDirectory(prefix="tsflow-latency-") as tmp:

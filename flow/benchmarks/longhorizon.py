@@ -89,6 +89,14 @@ def main() -> int:
     args = ap.parse_args()
     if not args.data.is_file():
         ap.error(f"--data {args.data}: no such file; give the path of ETTh1.csv")
+    if min(args.lookbacks) < 2 or min(args.steps) < 1:
+        ap.error(f"--lookbacks {' '.join(map(str, args.lookbacks))} --steps {' '.join(map(str, args.steps))}: "
+                 f"look-backs of at least 2 steps, horizons of at least 1")
+    header = args.data.open(errors="replace").readline().strip().split(",")
+    missing = sorted({"date", "OT"} - set(header))
+    if missing:
+        ap.error(f"--data {args.data}: its header ({', '.join(header)}) has no {' or '.join(missing)} column; give "
+                 f"ETTh1.csv (date, HUFL, HULL, MUFL, MULL, LUFL, LULL, OT)")
     table = Table(title=f"ETTh1, univariate (OT), test split of the long-horizon protocol ({args.data.name})")
     for col in ("look-back L", "horizon H", "test windows", "forecaster", "MSE", "MAE", "estimate / source"):
         table.add_column(col, justify="left" if col in ("forecaster", "estimate / source") else "right")

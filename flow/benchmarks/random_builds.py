@@ -192,6 +192,8 @@ def main() -> int:
         ap.error(f"--n {args.n} --jobs {args.jobs}: each must be at least 1")
     if not 0 <= args.start < args.n:
         ap.error(f"--start {args.start}: allowed 0 .. {args.n - 1} (--n {args.n})")
+    if args.keep is not None and args.keep.exists() and not args.keep.is_dir():
+        ap.error(f"--keep {args.keep}: a file, not a folder; give a new or empty folder")
     if args.keep is not None and args.keep.exists() and any(args.keep.iterdir()):
         ap.error(f"--keep {args.keep}: the folder is not empty; give a new or empty one")
     rng = random.Random(args.seed)

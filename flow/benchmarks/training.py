@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -79,18 +80,36 @@ def fmt(values, digits=4):
 @click.option("--merge", "merge", type=click.Path(exists=True, dir_okay=False), multiple=True,
               help="Print the table from earlier --json-out files instead of training.")
 def main(config, seeds, json_out, heads, merge):
+    if seeds < 1 and not merge:
+        raise click.BadParameter(f"{seeds}: at least 1 seed", param_hint="--seeds")
+    try:
+        chosen = [HEADS[int(i)] for i in heads.split(",")]
+        if any(int(i) < 0 for i in heads.split(",")):
+            raise IndexError
+    except (ValueError, IndexError):
+        raise click.BadParameter(f"{heads!r}: comma-separated head variant indices, each 0 to {len(HEADS) - 1}",
+                                 param_hint="--heads") from None
+    if json_out and not Path(json_out).resolve().parent.is_dir():
+        raise click.BadParameter(f"{json_out}: its folder does not exist (checked before any training)",
+                                 param_hint="--json-out")
+    runs = []
+    for path in merge:
+        try:
+            doc = json.loads(Path(path).read_text())
+            runs += [dict(r) for r in doc["runs"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise click.BadParameter(f"{path}: not a file written by --json-out (a JSON object with a list of runs)",
+                                     param_hint="--merge") from None
     base = load_config_or_exit(config)
     ds = load_dataset(base)
     test_baselines = baselines(ds)["test"]
     baselines_named = {"persistence (last value)": test_baselines["persistence"],
                        "linear model on the window": test_baselines["linear"]}
     if merge:
-        results = [run for path in merge for run in json.load(open(path))["runs"]]
-        print_table(ds, baselines_named, results, len({r["seed"] for r in results}))
+        print_table(ds, baselines_named, runs, len({r.get("seed") for r in runs}))
         return
     results = []
     datasets = {}
-    chosen = [HEADS[int(i)] for i in heads.split(",")]
     for head_label, delta, features, inputs in chosen:
         for seed in range(seeds):
             float_model = None

@@ -108,6 +108,15 @@ def _check_project(build_dir: Path) -> None:
     if missing:
         raise ExportError(f"{build_dir} holds no complete HLS project (missing: {', '.join(missing)}); "
                           f"run 'tsflow build' again")
+    try:
+        verdict = json.loads((build_dir / "csim.json").read_text())
+        proven = verdict.get("bit_exact") is True
+    except (OSError, ValueError, AttributeError):
+        proven = False
+    if not proven:  # the IP is handed off only once the C simulation has proven it computes the model
+        raise ExportError(f"{build_dir / 'csim.json'} does not record a bit-exact C simulation of this project "
+                          f"(missing, unreadable, or not bit-exact): run 'tsflow csim {build_dir}' and export once "
+                          f"it says bit-exact")
 
 
 # -------------------------------------------------------------------------------------- the scripts

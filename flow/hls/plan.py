@@ -523,8 +523,16 @@ def _check_lane_counts(cfg) -> None:
         raise ConfigError(f"invalid configuration: hls.default_parallelism = {value}: lanes are a power of two "
                           f"(each layer takes the most of them that divide its rows); allowed: auto, 1, 2, 4, 8, ...")
     for shape in _layer_shapes(cfg, resolve_precisions(cfg), n_features=1):
-        if shape["name"] in h.parallelism and shape["name"] not in ("embed", "input"):
+        name = shape["name"]
+        if name in h.parallelism and name not in ("embed", "input"):
             _lanes(cfg, shape, Choice())
+            given, useful = h.parallelism[name], 1 << max(0, math.ceil(math.log2(max(1, shape.get("row", 1)))))
+            if given != "auto" and given > useful:  # the lanes past a row's (padded) words would only read padding
+                allowed = ", ".join(str(1 << i) for i in range(useful.bit_length()))
+                raise ConfigError(f"invalid configuration: hls.parallelism.{shown_key(name)} = {given}: more lanes "
+                                  f"than the {shape.get('row', 1)} value(s) its reads run along a clock (the lanes past "
+                                  f"{useful} would read only padding, and its tables grow with the lanes); allowed: "
+                                  f"{allowed}")
 
 
 def _stride(row: int, banks: int, storage: str) -> int:

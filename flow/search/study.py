@@ -132,6 +132,10 @@ def precheck(cfg: FlowConfig) -> None:
     """Before any study or training: some candidate is a valid configuration and fits the part."""
     from ..estimate import estimate
 
+    if not cfg.quantization.enabled:
+        raise ConfigError("invalid configuration: quantization.enabled = False: the search scores quantized "
+                          "candidates (their estimate, their QAT); a float model has no design to estimate: remove "
+                          "quantization.enabled: false")
     check_space(cfg)
     problems, fitting = [], 0
     for choice in sample(cfg, PRECHECK, cfg.search.seed):
