@@ -323,6 +323,9 @@ def sweep_cmd(config: Path, as_json: bool):
     try:
         cfg = load_config(config)
         n_features = n_features_of(cfg)
+        if "ffn" in cfg.model.model_fields_set and cfg.model.ffn is not None:
+            console.print(f"> warning: model.ffn = {cfg.model.ffn} is not swept: every point has an FFN of 4 x d_model",
+                          highlight=False)
         with Progress("estimating", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
                       transient=True) as bar:  # on stderr, gone once the table is printed
             task = bar.add_task("sweep", total=None)
@@ -371,6 +374,9 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
     from .search import study as search
 
     try:
+        if study_name is not None and not study_name.strip():
+            raise ConfigError(f"--study {study_name!r}: an empty name (an unset variable?); give the study's name, or "
+                              f"leave --study out for the configuration's name")
         cfg = load_config(config)
         search.precheck(cfg)  # the space, its choices and that something fits: before any storage or training
         if storage:  # reachable, before a folder is made

@@ -89,6 +89,9 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
     path = Path(data_cfg.path)  # absolute: flow.config resolved it
     if path.is_dir():
         raise ConfigError(f"invalid configuration: {data_cfg.path_origin()}: a folder, not a CSV file")
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"invalid configuration: {data_cfg.path_origin()}: not a regular file (a device, a pipe or "
+                          f"a socket); give the CSV file")
     if not path.is_file():
         raise ConfigError(f"invalid configuration: {data_cfg.path_origin()}: file not found")
     _refuse_nul(path, data_cfg)
@@ -107,6 +110,11 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
     except pd.errors.EmptyDataError:
         raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: the file is empty; the CSV needs a "
                           f"header row naming the columns, then one row per time step") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"invalid configuration: data.path = {str(path)!r}, line {line}: not UTF-8 text (byte "
+                          f"{exc.object[exc.start:exc.start + 1]!r}; a Latin-1 or Windows code page file?): save the "
+                          f"CSV as UTF-8") from None
     except Exception as exc:  # a user file: report, do not trace back
         reason = _shown(" ".join(str(exc).split()))  # pandas' parser errors end in a newline
         raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: cannot read CSV ({reason})") from None

@@ -379,6 +379,10 @@ def staged_output(out: Path, force: bool, note=None):
     if out.name.endswith(".partial"):
         raise OutputNotWritable(f"output folder {given}: a name ending in .partial is what tsflow gives a run that has "
                                 f"not finished (commands refuse such folders); choose a name without it")
+    if len(os.fsencode(out.name + ".partial")) > 255:  # NAME_MAX of every file system tsflow writes on
+        raise OutputNotWritable(f"output folder {given}: its name is {len(os.fsencode(out.name))} bytes long, too long "
+                                f"for the file system with the .partial tsflow adds while it works (255 at most); "
+                                f"choose a shorter name")
     if not out.name:
         raise OutputNotWritable(f"output folder {given}: the root of the file system cannot be an output folder "
                                 f"(its work goes beside it, into NAME.partial); give a folder to create, such as "

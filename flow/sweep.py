@@ -34,7 +34,10 @@ def sweep(cfg, n_features: int, d_models=D_MODELS, bits=BITS, heads=HEADS, stora
         try:
             est = estimate(parse_config(raw), n_features=n_features)
         except ConfigError as exc:  # e.g. a per-layer override that does not fit this width
-            raise ConfigError(f"sweep point d_model {d}, bits {b}, heads {h}, storage {s}: {exc}") from None
+            raise ConfigError(f"sweep point d_model {d}, bits {b}, heads {h}, storage {s}: {exc} (the sweep sets "
+                              f"model.d_model, model.heads and quantization.bits at each point; the configuration's "
+                              f"per-tensor integer bits and lanes must suit every point: remove those that do not)"
+                              ) from None
         rows.append({"d_model": d, "bits": b, "heads": h, "storage": s, "total": est.total, "budget": est.budget,
                      "fits": est.fits, "overflowing": est.overflowing, "latency_us": est.latency_us})
         if step:

@@ -226,6 +226,13 @@ CASES = [
     Case("lanes-past-the-row", ["estimate", "c.yaml"], config(hls={"parallelism": {"enc0.ffn1": 4096}}),
          ["hls.parallelism.enc0.ffn1 = 4096: more lanes than the 8 value(s) its reads run along a clock",
           "allowed: 1, 2, 4, 8"]),
+    Case("out-name-too-long", ["train", "c.yaml", "--out", "x" * 300], config(),
+         ["its name is 300 bytes long, too long for the file system"]),
+    Case("search-empty-study-name", ["search", "c.yaml", "--trials", "1", "--out", "s", "--study", ""],
+         config(search={"space": {"model.d_model": [8, 16]}}), ["--study '': an empty name"]),
+    Case("data-path-a-device", ["estimate", "c.yaml"],
+         config(data={"source": "csv", "path": "/dev/null", "features": None, "target": "v"}),
+         ["data.path = '/dev/null': not a regular file"]),
     Case("config-empty", ["build", "c.yaml", "--out", "b"], config(text=""),
          ["configuration c.yaml is empty", "configs/default.yaml"]),
     Case("config-only-comments", ["train", "c.yaml", "--out", "r"], config(text="# to do: my settings\n"),
@@ -518,6 +525,27 @@ def test_a_config_error_lists_every_problem_under_one_header(tmp_path):
                                         "  model.d_model = 0: allowed: >= 2 and <= 256",
                                         "  model.layer = 2: unknown key; allowed keys here: d_model, ffn, head, heads, "
                                         "layers, predict_delta"])
+
+
+@pytest.mark.parametrize("args, expect", [
+    (["training", "c.yaml", "--heads", "9"], "--heads: '9': comma-separated head variant indices"),
+    (["training", "c.yaml", "--seeds", "0"], "--seeds: 0: at least 1 seed"),
+    (["training", "c.yaml", "--merge", "runs.json"], "--merge: runs.json: not a file written by --json-out"),
+    (["training", "c.yaml", "--seeds", "1", "--json-out", "nowhere/x.json"], "--json-out: nowhere/x.json: its folder"),
+    (["search", "c.yaml", "--trials", "0"], "--trials 0: at least 1"),
+    (["random_builds", "--n", "1", "--keep", "c.yaml"], "--keep c.yaml: a file, not a folder"),
+    (["longhorizon", "--data", "c.yaml"], "--data c.yaml: its header"),
+    (["latency", "c.yaml", "--before", "deadbeef"], "--before deadbeef: not a commit"),
+], ids=["heads", "seeds", "merge-no-runs", "json-out-folder", "search-trials", "keep-a-file", "data-not-etth1",
+        "before-not-a-commit"])
+def test_a_benchmark_flag_is_checked_before_any_work(args, expect, tmp_path):
+    """Each refused with one line naming the flag, exit 2, no traceback, before any training or checkout."""
+    config()(tmp_path)
+    (tmp_path / "runs.json").write_text('{"runs": [{}]}')
+    done = subprocess.run([sys.executable, "-m", f"flow.benchmarks.{args[0]}", *args[1:]], cwd=tmp_path, env=ENV,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr + done.stdout, done.stderr
+    assert expect in " ".join(done.stderr.split()), done.stderr
 
 
 @pytest.mark.parametrize("module", ["training", "sensitivity", "hls", "search", "latency"])

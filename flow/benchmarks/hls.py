@@ -27,6 +27,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from flow.build import build  # noqa: E402
+from flow.config import ConfigError  # noqa: E402
 from flow.benchmarks import load_config_or_exit  # noqa: E402
 from flow.csim import default_jobs, run_testbench  # noqa: E402
 from flow.reference import output_of  # noqa: E402
@@ -116,7 +117,11 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory(prefix="tsflow-bench-") as tmp:
         for config in args.configs:
-            rows.append(run(config, args.trained_dir, Path(tmp)))
+            try:
+                rows.append(run(config, args.trained_dir, Path(tmp)))
+            except ConfigError as exc:  # a run in --trained-dir of another configuration, data that changed, ...
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
     table = Table(title=f"YAML -> verified C simulation (wall time, {default_jobs()} cores)")
     for col in ("config", "train s", "reference s", "convert s", "g++ s", "csim run s", "build+csim s",
                 "bit-exact", "C++ lines"):
@@ -144,4 +149,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -89,9 +89,9 @@ def main() -> int:
     args = ap.parse_args()
     if not args.data.is_file():
         ap.error(f"--data {args.data}: no such file; give the path of ETTh1.csv")
-    if min(args.lookbacks) < 2 or min(args.steps) < 1:
+    if min(args.lookbacks) < 2 or min(args.steps) < 1 or max(args.lookbacks) > 512 or max(args.steps) > 720:
         ap.error(f"--lookbacks {' '.join(map(str, args.lookbacks))} --steps {' '.join(map(str, args.steps))}: "
-                 f"look-backs of at least 2 steps, horizons of at least 1")
+                 f"look-backs of 2 to 512 steps (data.window), horizons of 1 to 720 (data.steps)")
     header = args.data.open(errors="replace").readline().strip().split(",")
     missing = sorted({"date", "OT"} - set(header))
     if missing:

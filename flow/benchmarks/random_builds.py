@@ -200,7 +200,10 @@ def main() -> int:
     refusals: dict = {}
     with tempfile.TemporaryDirectory(prefix="tsflow-random-") as tmp:
         work = args.keep or Path(tmp)
-        work.mkdir(parents=True, exist_ok=True)
+        try:
+            work.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            ap.error(f"--keep {work}: cannot make that folder ({exc.strerror or exc}); give a writable place")
         csv = write_csv(work)
         drawn = [draw_valid(rng, f"random{args.seed}-{i}", csv, refusals) for i in range(args.n)]
         built = range(args.start, args.n)

@@ -117,6 +117,8 @@ def main():
     ap.add_argument("config", type=Path)
     ap.add_argument("--trials", type=int, default=24, help="estimate-only trials of the weight-bits search")
     args = ap.parse_args()
+    if args.trials < 1:
+        ap.error(f"--trials {args.trials}: at least 1")
     import tempfile
 
     import tensorflow as tf

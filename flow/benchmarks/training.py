@@ -96,7 +96,10 @@ def main(config, seeds, json_out, heads, merge):
     for path in merge:
         try:
             doc = json.loads(Path(path).read_text())
-            runs += [dict(r) for r in doc["runs"]]
+            got = [dict(r) for r in doc["runs"]]
+            if not got or any(not {"head", "variant", "seed", "mse"} <= set(r) for r in got):
+                raise ValueError("no runs, or a run without head, variant, seed and mse")
+            runs += got
         except (OSError, ValueError, KeyError, TypeError):
             raise click.BadParameter(f"{path}: not a file written by --json-out (a JSON object with a list of runs)",
                                      param_hint="--merge") from None

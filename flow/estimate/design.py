@@ -278,11 +278,11 @@ def buffer_estimates(plan: HLSPlan) -> list[BufferEstimate]:
 def n_features_of(cfg) -> int:
     """Input channels of the model: the feature columns (plus the target level for differences)."""
     extra = 1 if cfg.data.inputs == "differences" else 0
-    if cfg.data.features:
+    if cfg.data.features and cfg.data.source == "builtin":
         return len(cfg.data.features) + extra
     from ..data import _columns, load_frame
 
-    frame, _ = load_frame(cfg.data)
+    frame, _ = load_frame(cfg.data)  # a user's CSV: its columns are checked (data.features names them)
     return len(_columns(frame, cfg.data)) + extra
 
 
