@@ -74,6 +74,7 @@ def fit(cfg, reports: list[Path]) -> dict:
     measured: dict[str, list[tuple[float, str]]] = {r: [] for r in (*RESOURCES, "latency")}
     hls_only: dict[str, list[tuple[float, str]]] = {r: [] for r in HLS_RESOURCES}
     loops: list[dict] = []
+    modules: list[str] = []  # HLS reports of modules inside the top: their loops only
     for path in reports:
         try:
             rep = detect_and_parse(path)
@@ -87,6 +88,7 @@ def fit(cfg, reports: list[Path]) -> dict:
         if isinstance(rep, HLSReport):
             loops += [{**asdict(lp), "module": rep.top} for lp in rep.loops]
             if _module_of(rep.top, cfg) or Path(path).parent.name == "modules":  # export's reports/modules/
+                modules.append(f"{path} (top {rep.top})")
                 continue
         if top is not None and not top.startswith((expected, cfg.export.ip_name)):
             raise ConfigError(f"{path}: report of another design: its top is {top} (on {rep.part}), this "
@@ -115,7 +117,11 @@ def fit(cfg, reports: list[Path]) -> dict:
         values[r] = mean
         sources[r] = [s for _, s in found]
     if not factors:
-        raise ConfigError("no resource or latency figure found in the reports given")
+        inside = (f"; {', '.join(modules)} {'is the report' if len(modules) == 1 else 'are reports'} of a module "
+                  f"inside this design's top function {top_function(cfg.hls.interface, SOURCE)} (hls.interface: "
+                  f"{cfg.hls.interface}), which gives loops only: add the report of the top function ('tsflow export "
+                  f"--run' writes it into the build folder)") if modules else ""
+        raise ConfigError(f"no resource or latency figure found in the reports given{inside}")
     layers = _layer_factors(est, loops, values.get("latency"), factors, warnings)
     return {"part": cfg.target.part, "config": cfg.name, "design": design_of(cfg), "factors": factors, "layers": layers,
             "estimated": {r: round(v, 2) for r, v in estimated.items()},

@@ -131,6 +131,23 @@ def test_calibrate_refuses_a_report_of_another_design(builds):
     assert not (builds / "c.json").exists()
 
 
+@needs_reports
+def test_calibrate_given_only_a_report_of_the_core_names_the_top_function_it_needs(builds):
+    """An s_axilite design's top function is its wrapper: a report whose top is the core (tsflow_model, a module
+    inside it) gives loops only, and the message says which report was read as that and what to add."""
+    raw = {**TINY, "target": {"part": "xc7z020clg400-1"}, "hls": {"interface": "s_axilite"}}
+    (builds / "axi-z020.yaml").write_text(yaml.safe_dump(raw))
+    (builds / "core.xml").write_text(AUTOENCODER.read_text().replace("<TopModelName>Autoencoder</TopModelName>",
+                                                                     "<TopModelName>tsflow_model</TopModelName>"))
+    done = tsflow(builds, "calibrate", "core.xml", "--config", "axi-z020.yaml", "--out", "c2.json")
+    assert done.returncode == 2, done.stderr
+    [line] = error_lines(done.stderr)
+    assert "no resource or latency figure found in the reports given; core.xml (top tsflow_model) is the report " \
+           "of a module inside this design's top function" in line
+    assert "(hls.interface: s_axilite)" in line and "add the report of the top function" in line
+    assert not (builds / "c2.json").exists()
+
+
 def test_a_calibration_naming_an_unknown_layer_is_refused(tmp_path):
     from flow.calibration import layer_names, load_calibration
     from flow.config import ConfigError, parse_config
