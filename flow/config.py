@@ -724,10 +724,10 @@ class UniqueKeyLoader(yaml.SafeLoader):
         if octal or re.fullmatch(r"[-+]?[1-9][0-9]*(:[0-5]?[0-9])+", text):
             value = super().construct_yaml_int(node)
             what = "the octal number" if octal else "the base-60 number"
-            fix = (f"write {text.lstrip('+-').lstrip('0') or 0} (without the leading zero)" if octal
+            fix = (f"write {text.lstrip('+-').lstrip('0') or 0}, without the leading zero" if octal
                    else "write the number without the colon")
             raise AmbiguousNumber(f"line {node.start_mark.line + 1}: {node.value} is read by YAML as {what} {value}, "
-                                  f"not as it reads; {fix} (or quote it, '{node.value}', for text)")
+                                  f"not as it reads; {fix}, or quote it ('{node.value}') for text")
         return super().construct_yaml_int(node)
 
     def _check_unique(self, node, path: tuple, seen_nodes: set) -> None:

@@ -192,7 +192,7 @@ CASES = [
     Case("top-level-scalar", ["estimate", "c.yaml"], config(text="just words\n"),
          ["c.yaml", "top level must be a mapping, got str"]),
     Case("yaml-octal-number", ["estimate", "c.yaml"], config(text="data:\n  window: 010\n"),
-         ["c.yaml", "line 2: 010 is read by YAML as the octal number 8", "write 10 (without the leading zero)"]),
+         ["c.yaml", "line 2: 010 is read by YAML as the octal number 8", "write 10, without the leading zero"]),
     Case("yaml-base-60-number", ["estimate", "c.yaml"], config(text="target:\n  clock_mhz: 1:40\n"),
          ["line 2: 1:40 is read by YAML as the base-60 number 100", "write the number without the colon"]),
     Case("qat-keys-without-qat", ["train", "c.yaml", "--out", "r"],
