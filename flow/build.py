@@ -159,6 +159,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     if trained is not None:
         checkpoint = load_trained(trained)
         check_same_training(cfg, checkpoint.cfg, trained)
+        check_same_data(ds, trained)
         shutil.copytree(trained, stage / "model")
         save_integer_params(stage / "model", checkpoint.model)  # from the weights, not the copied file
         # same data/model/quantization/training (checked above); target, hls and export are this build's

@@ -301,7 +301,9 @@ class TrainingConfig(Strict):
         return self
 
 
-UNCHECKED_CLOCK_MHZ = 628.0  # the clock limit of a part without its own figure in flow.parts.FMAX_BUFG
+# the clock limit of a part without its own figure in flow.parts.FMAX_BUFG: the fastest of those figures (its own
+# data sheet may well give less; not known here)
+UNCHECKED_CLOCK_MHZ = 628.0
 
 
 class TargetConfig(Strict):
@@ -336,10 +338,10 @@ class TargetConfig(Strict):
             raise ValueError(f"above {ceiling[0]:g} MHz, the most the global clock tree (FMAX_BUFG) of "
                              f"{part.part} (speed grade {part.speed_grade}) runs at ({ceiling[1]}); allowed: "
                              f"0 < clock_mhz <= {ceiling[0]:g}")
-        if ceiling is None and v > UNCHECKED_CLOCK_MHZ:  # no 7-series global clock tree runs faster (DS189, DS187)
+        if ceiling is None and v > UNCHECKED_CLOCK_MHZ:  # the fastest limit of the grades with a figure (flow.parts)
             raise ValueError(f"above {UNCHECKED_CLOCK_MHZ:g} MHz, faster than the global clock tree of any 7-series "
-                             f"speed grade tsflow has a data-sheet figure for (628 MHz); allowed: 0 < clock_mhz <= "
-                             f"{UNCHECKED_CLOCK_MHZ:g} for {part.part}")
+                             f"speed grade tsflow has a data-sheet figure for ({UNCHECKED_CLOCK_MHZ:g} MHz); allowed: "
+                             f"0 < clock_mhz <= {UNCHECKED_CLOCK_MHZ:g} for {part.part}")
         return v
 
 

@@ -42,13 +42,10 @@ def linear_forecast(train, split, ridge: float = 1e-6) -> np.ndarray:
 def nlinear_forecast(train, split, ridge: float = 1e-6) -> np.ndarray:
     """NLinear (arXiv 2205.13504) in closed form: each channel less its last value in the window, a
     least-squares linear map to the target's change from its last value, the last value added back."""
-    def design(s):
-        flat = (s.x - s.x[:, -1:, :]).reshape(len(s.x), -1)
-        return np.hstack([flat, np.ones((len(flat), 1))])
+    def last(s):
+        return s.last if s.y.ndim == 1 else s.last[:, None]
 
-    def change(s):
-        return s.y - (s.last if s.y.ndim == 1 else s.last[:, None])
+    def less_last(s):
+        return type(s)(x=s.x - s.x[:, -1:, :], y=s.y - last(s), last=s.last)
 
-    a = design(train)
-    coef = np.linalg.solve(a.T @ a + ridge * np.eye(a.shape[1]), a.T @ change(train))
-    return design(split) @ coef + (split.last if split.y.ndim == 1 else split.last[:, None])
+    return linear_forecast(less_last(train), less_last(split), ridge) + last(split)

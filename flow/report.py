@@ -83,7 +83,7 @@ def _lookup(doc, key: str):
     return doc
 
 
-def _model_outputs(folder: Path, cfg, ds, n: int) -> tuple[np.ndarray, str]:
+def _model_outputs(folder: Path, cfg, ds) -> tuple[np.ndarray, str]:
     """The quantized model's test outputs (scaled units): the C simulation's expected vector, which is
     the integer reference (equal to the quantized Keras model); recomputed from the integer
     parameters when the project's vectors are absent."""
@@ -119,8 +119,7 @@ def load_predictions(folder: Path, cfg) -> Predictions:
     from .metrics import linear_forecast, persistence_forecast
 
     ds = load_dataset(cfg, note=lambda text: None)  # told when the folder was built
-    n = len(ds.test.y)
-    model, source = _model_outputs(Path(folder), cfg, ds, n)
+    model, source = _model_outputs(Path(folder), cfg, ds)
     return Predictions(truth=ds.denormalise(ds.test.y), model=ds.denormalise(model),
                        persistence=ds.denormalise(persistence_forecast(ds.test)),
                        linear=ds.denormalise(linear_forecast(ds.train, ds.test)),

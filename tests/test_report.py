@@ -333,9 +333,8 @@ def test_without_the_hls_vectors_the_integer_reference_gives_the_same_forecasts(
 
     cfg = resolved_config(folder / "model", parse_config(yaml.safe_load((folder / "model" / "config.yaml").read_text())))
     ds = load_dataset(cfg)
-    n = len(ds.test.y)
-    from_vectors, source = _model_outputs(folder, cfg, ds, n)
-    recomputed, fallback = _model_outputs(tmp_path, cfg, ds, n)
+    from_vectors, source = _model_outputs(folder, cfg, ds)
+    recomputed, fallback = _model_outputs(tmp_path, cfg, ds)
     assert source == "hls/tb_data/expected.bin" and fallback.startswith("model/integer_params.npz")
     np.testing.assert_array_equal(from_vectors, recomputed)
 
