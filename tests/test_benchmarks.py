@@ -148,3 +148,20 @@ def test_the_long_horizon_benchmark_follows_the_protocol(tmp_path):
     ds = load_dataset(parse_config({"data": protocol_data(tmp_path / "ETTh1.csv", 8, 4)}), note=lambda text: None)
     assert ds.rows == {"train": 8_640, "val": 2_880, "test": 2_880}
     assert rows[0][4] == f"{errors(persistence_forecast(ds.test), ds.test.y)['mse']:.4f}"
+
+
+def test_the_latency_benchmark_reads_a_home_relative_data_path_as_tsflow_does(tmp_path, monkeypatch):
+    """``data.path: ~/...`` is the user's home, not a folder named '~' beside the config the benchmark copies."""
+    from flow.benchmarks.latency import _absolute_config
+
+    home = tmp_path / "home"
+    (home / "series").mkdir(parents=True)
+    (home / "series" / "s.csv").write_text("date,v\n")
+    monkeypatch.setenv("HOME", str(home))
+    config = tmp_path / "configs" / "c.yaml"
+    config.parent.mkdir()
+    config.write_text(yaml.safe_dump({"data": {"source": "csv", "path": "~/series/s.csv", "target": "v"}}))
+    work = tmp_path / "work"
+    work.mkdir()
+    copied = yaml.safe_load(_absolute_config(config, work).read_text())
+    assert copied["data"]["path"] == str(home / "series" / "s.csv")

@@ -80,8 +80,8 @@ def _absolute_config(config: Path, work: Path, **training) -> Path:
 
     raw = load_yaml(config.read_text())  # a key given twice is refused here as tsflow would refuse it
     data = raw.get("data", {})
-    if data.get("path") and not Path(data["path"]).is_absolute():  # relative to the config file's folder
-        data["path"] = str((config.parent / data["path"]).resolve())
+    if data.get("path"):  # '~' and a relative path resolved as tsflow resolves them from the config's folder
+        data["path"] = load_config(config).data.path
     if training:
         raw.setdefault("training", {}).update(training)
     out = work / f"{config.stem}{'-short' if training else ''}.yaml"
