@@ -166,7 +166,8 @@ def design_of(cfg) -> dict:
     m, h = cfg.model, cfg.hls
     return {"data.window": cfg.data.window, "data.steps": cfg.data.steps, "model.d_model": m.d_model,
             "model.heads": m.heads, "model.layers": m.layers, "model.ffn": m.ffn_width, "model.head": m.head,
-            "model.predict_delta": m.predict_delta, "quantization.bits": cfg.quantization.bits,
+            "model.predict_delta": m.predict_delta, "model.patch": [m.patch.length, m.patch.stride] if m.patch else None,
+            "quantization.bits": cfg.quantization.bits,
             "hls.default_parallelism": h.default_parallelism, "hls.default_storage": h.default_storage,
             "hls.default_multiplier": h.default_multiplier, "hls.interface": h.interface}
 

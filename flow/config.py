@@ -201,6 +201,13 @@ class DataConfig(Strict):
         return self
 
 
+class PatchConfig(Strict):
+    """Tokens of ``length`` consecutive steps (every input channel), ``stride`` steps apart (PatchTST)."""
+
+    length: int = Field(ge=1, le=512)
+    stride: int = Field(ge=1, le=512)
+
+
 class ModelConfig(Strict):
     d_model: int = Field(16, ge=2, le=256)
     heads: int = Field(1, ge=1, le=16)
@@ -208,6 +215,7 @@ class ModelConfig(Strict):
     ffn: Optional[int] = Field(None, ge=1, le=1024)
     head: Literal["mean", "mean_last"] = "mean"
     predict_delta: bool = True  # forecast = last observed target + the head's output (docs/benchmarks-accuracy.md)
+    patch: Optional[PatchConfig] = None  # one token per step when unset
 
     @model_validator(mode="after")
     def _heads_divide(self):
@@ -441,6 +449,35 @@ class FlowConfig(Strict):
         return v
 
     @model_validator(mode="after")
+    def _patches_tile_the_window(self):
+        """Patches cover every step of the window: none longer than it, no step between two patches, none
+        after the last."""
+        patch, window = self.model.patch, self.data.window
+        if patch is None:
+            return self
+        if patch.length > window:
+            raise ValueError(f"model.patch.length = {patch.length} is longer than data.window = {window}; allowed: "
+                             f"1 .. {window}")
+        if patch.stride > patch.length:
+            raise ValueError(f"model.patch.stride = {patch.stride} is longer than model.patch.length = "
+                             f"{patch.length}, so the steps between two patches would be left out; allowed: "
+                             f"1 .. {patch.length} (patches may overlap)")
+        left = (window - patch.length) % patch.stride
+        if left:
+            fits = [w for w in (window - left, window - left + patch.stride) if patch.length <= w <= 512]
+            raise ValueError(f"model.patch: data.window = {window} leaves its last {left} step(s) out of every patch "
+                             f"(patches of {patch.length} steps, {patch.stride} apart); data.window must be "
+                             f"model.patch.length plus a whole number of strides, e.g. "
+                             f"{' or '.join(map(str, fits))}")
+        return self
+
+    @property
+    def tokens(self) -> int:
+        """The Transformer's sequence length: the window's steps, or its patches."""
+        patch, window = self.model.patch, self.data.window
+        return window if patch is None else (window - patch.length) // patch.stride + 1
+
+    @model_validator(mode="after")
     def _something_to_train(self):
         if not self.quantization.enabled and self.training.float_epochs == 0:
             raise ValueError("quantization.enabled is false, so training.float_epochs must be >= 1")
@@ -549,6 +586,9 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
             continue
         _, field = _walk(loc)
         ctx = err.get("ctx") or {}
+        if not loc and err["type"] == "value_error":  # a check across sections: its message names the keys
+            lines.append(f"  {ctx['error']}")
+            continue
         if "expected" in ctx:
             detail = f"allowed: {ctx['expected']}"
         elif err["type"] in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") and field:

@@ -79,12 +79,12 @@ def layer_kinds(cfg) -> dict[str, str]:
     return kinds
 
 
-def probability_bits(bits: int, window: int) -> int:
+def probability_bits(bits: int, tokens: int) -> int:
     """Default width of the attention probabilities: ``bits``, but never fewer fraction bits than hold
-    1/window in 8 steps (ceil(log2 window) + 3). A row of near-equal probabilities narrower than that
+    1/tokens in 8 steps (ceil(log2 tokens) + 3). A row of near-equal probabilities narrower than that
     rounds mostly to 0 or one step; on every series measured it was the tensor whose rounding alone
     cost the most (docs/numerics.md)."""
-    return max(bits, math.ceil(math.log2(window)) + 3)
+    return max(bits, math.ceil(math.log2(tokens)) + 3)
 
 
 def _integer(value, source: str) -> int:
@@ -129,7 +129,7 @@ def _defaults(cfg, name: str, kind: str) -> dict[str, FixedType]:
         return {"table": FixedType(b, 2, True, **mode), "output": act}
     if kind == "softmax":
         exp_bits = q.softmax.exp_bits or b
-        prob_bits = q.softmax.prob_bits or probability_bits(b, cfg.data.window)
+        prob_bits = q.softmax.prob_bits or probability_bits(b, cfg.tokens)
         return {"table": FixedType(exp_bits, 1, False, **mode), "output": FixedType(prob_bits, 0, False, **mode)}
     if kind == "norm":
         return {"scale": FixedType(b, wi + 1, True, **mode), "shift": FixedType(2 * b, ai, True, **mode), "output": act}
@@ -149,7 +149,8 @@ def _default_keys(name: str, kind: str, role: str) -> str:
     if kind == "softmax":
         if role == "table":
             return "quantization.softmax.exp_bits (or quantization.bits)"
-        return "quantization.softmax.prob_bits (or quantization.bits and data.window, flow.precision.probability_bits)"
+        return ("quantization.softmax.prob_bits (or quantization.bits and the tokens: data.window, or its patches with "
+                "model.patch; flow.precision.probability_bits)")
     if kind == "pos" and role == "table":
         return "quantization.bits"
     width = "quantization.bits" + (" (twice it)" if role in ("bias", "shift") else "")
@@ -240,10 +241,11 @@ def _span(t_in: FixedType, t_w: FixedType, fan_in: int, t_b: FixedType) -> int:
 def _check_float64_exact(cfg, types) -> None:
     """The quantized Keras model computes in float64: every exact sum must fit in 53 bits."""
 
-    d, ffn, window = cfg.model.d_model, cfg.model.ffn_width, cfg.data.window
+    d, ffn, tokens = cfg.model.d_model, cfg.model.ffn_width, cfg.tokens
     dh = d // cfg.model.heads
     n_features = len(cfg.data.features) if cfg.data.features else 64
-    checks = [("embed", types["input"]["output"], types["embed"]["weight"], n_features, types["embed"]["bias"])]
+    per_token = n_features * (cfg.model.patch.length if cfg.model.patch else 1)
+    checks = [("embed", types["input"]["output"], types["embed"]["weight"], per_token, types["embed"]["bias"])]
     prev = types["pos"]["output"]
     for i in range(cfg.model.layers):
         p = f"enc{i}."
@@ -251,7 +253,7 @@ def _check_float64_exact(cfg, types) -> None:
             checks.append((p + n, prev, types[p + n]["weight"], d, types[p + n]["bias"]))
         q, k = types[p + "q"]["output"], types[p + "k"]["output"]
         checks.append((p + "scores", q, k, dh, FixedType(2, 1)))
-        checks.append((p + "context", types[p + "softmax"]["output"], types[p + "v"]["output"], window, FixedType(2, 1)))
+        checks.append((p + "context", types[p + "softmax"]["output"], types[p + "v"]["output"], tokens, FixedType(2, 1)))
         checks.append((p + "o", types[p + "context"]["output"], types[p + "o"]["weight"], d, types[p + "o"]["bias"]))
         checks.append((p + "ffn1", types[p + "norm1"]["output"], types[p + "ffn1"]["weight"], d, types[p + "ffn1"]["bias"]))
         checks.append((p + "ffn2", types[p + "ffn1"]["output"], types[p + "ffn2"]["weight"], ffn, types[p + "ffn2"]["bias"]))

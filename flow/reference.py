@@ -80,6 +80,16 @@ def _attention(h: Boundary, params: dict, prec: Precisions, i: int, heads: int, 
     return out
 
 
+def _patches(x: Boundary, patch) -> Boundary:
+    """The embedding's tokens: each patch's steps side by side (n, tokens, length * channels), or the steps."""
+    if patch is None:
+        return x
+    n, steps, channels = x.mantissa.shape
+    starts = range(0, steps - patch.length + 1, patch.stride)
+    tokens = np.stack([x.mantissa[:, s:s + patch.length, :].reshape(n, -1) for s in starts], axis=1)
+    return Boundary(tokens, x.type)
+
+
 def reference_forward(x: np.ndarray, params: dict, prec: Precisions, model_cfg, target_index: int) -> dict:
     """Run the integer model on float windows ``x`` (n, window, features); returns name -> Boundary.
 
@@ -89,7 +99,7 @@ def reference_forward(x: np.ndarray, params: dict, prec: Precisions, model_cfg, 
     trace = {}
     xin = Boundary(quantize(x, t["input"]["output"]), t["input"]["output"])
     trace["input"] = xin
-    h = _dense(xin, params["embed"]["weight"], params["embed"]["bias"], t["embed"])
+    h = _dense(_patches(xin, model_cfg.patch), params["embed"]["weight"], params["embed"]["bias"], t["embed"])
     trace["embed"] = h
     pe = Boundary(params["pos"]["table"], t["pos"]["table"])
     h = _add(h, Boundary(np.broadcast_to(pe.mantissa, h.mantissa.shape), pe.type), t["pos"]["output"])

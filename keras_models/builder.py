@@ -1,6 +1,6 @@
 """Builds the reference time-series Transformer from a flow config.
 
-input quantizer -> embed (Dense F->d) -> + positional table -> N x [attention -> add -> norm ->
+input quantizer -> embed (Dense F->d over each step, or over each patch of steps) -> + positional table -> N x [attention -> add -> norm ->
 FFN (ReLU) -> add -> norm] -> mean over time -> head (Dense -> data.steps) [-> + last observed target,
 added to every step].
 Layer names are the names used by ``flow.precision`` and the HLS writer.
@@ -27,7 +27,8 @@ def build_model(cfg, prec: Precisions, quantized: bool, n_features: int, target_
     t = prec.types
     inp = keras.Input((cfg.data.window, n_features), name="window")
     x_in = FixedQuant(t["input"]["output"], quantized, name="input_quant")(inp)  # "input" is reserved in hls4ml
-    h = SeqDense(d, t["embed"], quantized=quantized, name="embed")(x_in)
+    patch = (m.patch.length, m.patch.stride) if m.patch else None
+    h = SeqDense(d, t["embed"], quantized=quantized, patch=patch, name="embed")(x_in)
     h = PositionalAdd(t["pos"], quantized, name="pos")(h)
     for i in range(m.layers):
         p = f"enc{i}."

@@ -45,19 +45,24 @@ class SeqDense(keras.layers.Layer):
 
     Weights are quantized in the forward pass; the product sum is exact in float64; the only
     rounding is the output quantizer (for ReLU layers the unsigned output type clips at zero).
+    With ``patch`` = (length, stride) the input (batch, steps, channels) is read as patches: token n is
+    steps n*stride .. n*stride+length-1, all channels, step by step (a wire in hardware: the words of a
+    patch are consecutive in the window).
     """
 
-    def __init__(self, units, types, relu=False, quantized=True, kernel_initializer="glorot_uniform", **kw):
+    def __init__(self, units, types, relu=False, quantized=True, kernel_initializer="glorot_uniform", patch=None,
+                 **kw):
         super().__init__(**kw)
         self.units = units
+        self.patch = tuple(patch) if patch else None
         self.kernel_initializer = kernel_initializer
         self.types = {k: _ft(v) for k, v in types.items()}
         self.relu = relu
         self.quantized = quantized
 
     def build(self, input_shape):
-        self.kernel = self.add_weight("kernel", (int(input_shape[-1]), self.units),
-                                      initializer=self.kernel_initializer)
+        fan_in = int(input_shape[-1]) * (self.patch[0] if self.patch else 1)
+        self.kernel = self.add_weight("kernel", (fan_in, self.units), initializer=self.kernel_initializer)
         self.bias = self.add_weight("bias", (self.units,), initializer="zeros")
 
     def quantized_kernel(self):
@@ -66,7 +71,15 @@ class SeqDense(keras.layers.Layer):
     def quantized_bias(self):
         return fixed_quantize(self.bias, self.types["bias"]) if self.quantized else self.bias
 
+    def patches(self, x):
+        """(batch, tokens, length * channels): each token's steps side by side, as the window stores them."""
+        length, stride = self.patch
+        framed = tf.signal.frame(x, length, stride, axis=1)  # (batch, tokens, length, channels)
+        return tf.reshape(framed, (-1, framed.shape[1], length * int(x.shape[-1])))
+
     def call(self, x):
+        if self.patch:
+            x = self.patches(x)
         y = tf.tensordot(x, self.quantized_kernel(), axes=[[x.shape.rank - 1], [0]]) + self.quantized_bias()
         if self.relu:
             y = tf.nn.relu(y)  # before the output quantizer, so it holds under wrap-around overflow too
@@ -74,7 +87,7 @@ class SeqDense(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "types": _types_config(self.types),
-                "relu": self.relu, "quantized": self.quantized}
+                "relu": self.relu, "quantized": self.quantized, "patch": self.patch}
 
 
 class PositionalAdd(keras.layers.Layer):

@@ -37,7 +37,9 @@ The contract, as used here:
   ``floor(((e << F_p) + (sum >> 1)) / sum)``, saturated to the probability type; the context is
   ``q(P.V)``; the heads side by side go through the output projection.
 - Encoder layer: attention, ``add1 = q(h + attn)``, norm1, ffn1 (ReLU), ffn2, ``add2 = q(h + ffn)``, norm2.
-- Mean over time: the exact window sum times the unsigned constant ``round(2^16 / window)`` (its 16
+- Patch tokens (``model.patch``, length P, stride S): token n is the quantized input's steps n*S ..
+  n*S+P-1 one after another, every channel of each, the embedding's input; the encoder runs over the tokens.
+- Mean over time: the exact sum over the tokens times the unsigned constant ``round(2^16 / tokens)`` (its 16
   fraction bits), rounded once to the pool type.
 - Head ``mean``: dense on the pooled summary; ``mean_last``: dense on the pooled summary and the last
   step of the encoder output side by side (unrounded). ``predict_delta``: the output is
@@ -284,7 +286,16 @@ class OracleModel:
     dense: dict
     norms: dict
     softmax: dict
+    patch: tuple | None = None  # (length, stride): each token a patch of consecutive steps; None: a step
     _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def tokens(self) -> int:
+        """The sequence the encoder runs over: the window's steps, or its patches."""
+        if self.patch is None:
+            return self.window
+        length, stride = self.patch
+        return (self.window - length) // stride + 1
 
     def t(self, layer: str, role: str = "output") -> Fx:
         return self.types[layer][role]
@@ -314,7 +325,7 @@ class OracleModel:
 
     def pos_table(self) -> list[list[int]]:
         if "pos" not in self._cache:
-            self._cache["pos"] = positional_table(self.window, self.d_model, self.t("pos", "table"))
+            self._cache["pos"] = positional_table(self.tokens, self.d_model, self.t("pos", "table"))
         return self._cache["pos"]
 
     def index_frac(self, i: int) -> int:
@@ -393,12 +404,16 @@ def _softmax_row(scores: list[int], score_t: Fx, prob_t: Fx, table: list[int], i
 def forward(window: list[list[float]], model: OracleModel) -> Trace:
     """Every boundary of one window (``window[step][feature]``, real numbers) as the contract computes it."""
     tr = Trace()
-    L, d, H = model.window, model.d_model, model.heads
+    L, d, H = model.tokens, model.d_model, model.heads
     dh = d // H
-    assert len(window) == L and all(len(r) == model.n_features for r in window)
+    assert len(window) == model.window and all(len(r) == model.n_features for r in window)
     in_t = model.t("input")
     tr.record("input", in_t, [[mantissa(Fraction(v), in_t) for v in row] for row in window])
-    tr.record("embed", model.t("embed"), _dense(tr.value("input"), model, "embed"))
+    steps = tr.value("input")
+    if model.patch:  # token n: steps n*stride .. n*stride + length - 1, one after another, all channels each
+        length, stride = model.patch
+        steps = [[v for row in steps[n * stride:n * stride + length] for v in row] for n in range(L)]
+    tr.record("embed", model.t("embed"), _dense(steps, model, "embed"))
     pos_t = model.t("pos", "table")
     table = [[real(m, pos_t) for m in row] for row in model.pos_table()]
     tr.record("pos", model.t("pos"), _add(tr.value("embed"), table, model.t("pos")))
@@ -445,7 +460,7 @@ def forward(window: list[list[float]], model: OracleModel) -> Trace:
     head_in = tr.value("pool") + (enc[L - 1] if model.head == "mean_last" else [])
     tr.record("head", model.t("head"), _dense([head_in], model, "head")[0])
     if model.predict_delta:
-        last = tr.value("input")[L - 1][model.target_index]
+        last = tr.value("input")[model.window - 1][model.target_index]
         tr.record("delta", model.t("delta"), [mantissa(tr.value("head")[0] + last, model.t("delta"))])
     return tr
 

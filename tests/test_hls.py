@@ -19,10 +19,13 @@ from .conftest import assert_keras_equals_reference, small_raw
 
 
 def case(window=24, d_model=16, heads=1, n_layers=1, bits=8, storage="auto", tool="vitis", head="mean",
-         inputs="levels", predict_delta=False, lanes=None, interface="ap_vld", buffers=None, **quant):
+         inputs="levels", predict_delta=False, lanes=None, interface="ap_vld", buffers=None, patch=None, steps=1,
+         **quant):
     raw = small_raw(d_model=d_model, heads=heads, layers=n_layers, ffn=2 * d_model, head=head,
                     predict_delta=predict_delta)
-    raw["data"].update(window=window, inputs=inputs)
+    if patch:
+        raw["model"]["patch"] = dict(zip(("length", "stride"), patch))
+    raw["data"].update(window=window, inputs=inputs, steps=steps)
     raw["quantization"] = {"bits": bits, **quant}
     raw["training"].update(float_epochs=1, qat_epochs=1)
     lanes = {"enc0.ffn2": 4, "enc0.scores": 2} if lanes is None else lanes  # the rest: auto
@@ -61,6 +64,15 @@ CASES = {
     "mixedB-h2-d16-l1-w48-auto-vivado-meanlast-diff-delta-autolanes-axilite": case(
         window=48, heads=2, bits=6, tool="vivado", head="mean_last", inputs="differences", predict_delta=True,
         lanes={}, interface="s_axilite", **MIXED_B),
+    # patch tokens: 16 steps 8 apart over 40 steps of 2 channels (4 tokens of 32 words, read in place from
+    # the window's registers); and 4 steps 2 apart over a window written in chunks into BRAM, whose lanes
+    # (4: the channels of the 2 steps every patch starts on) read each token from bank 0 on
+    "patch16x8-h2-d8-l1-w40-diff-meanlast-delta-axis": case(window=40, d_model=8, heads=2, inputs="differences",
+                                                           head="mean_last", predict_delta=True, interface="axis",
+                                                           patch=(16, 8)),
+    "patch4x2-h1-d8-l1-w24-diff-input-bram-steps3": case(window=24, d_model=8, bits=6, inputs="differences",
+                                                        buffers={"input": "bram"}, lanes={}, patch=(4, 2),
+                                                        steps=3),
 }
 DEFAULT_CASE = "8bit-h1-d16-l1-w24-auto-delta"
 

@@ -41,13 +41,15 @@ INPUT_INTEGER, OUTPUT_INTEGER = 4, 6
 WINDOW = 8
 
 
-def raw_config(rounding="conv", overflow="sat", head="mean", predict_delta=False, layers=None):
+def raw_config(rounding="conv", overflow="sat", head="mean", predict_delta=False, layers=None, patch=None):
     """The user's route: a YAML mapping. d_model 4, one layer; ``mean`` uses 1 head (head_dim 4, score shift
     1), ``mean_last`` 2 heads (head_dim 2: the tie of the score shift) and differenced inputs (2 channels,
     the target's level last); without delta a 16-entry exp table, so the index drops score bits (rounded)
     and differences run past the table's end."""
     raw = small_raw(d_model=4, heads=2 if head == "mean_last" else 1, ffn=8, head=head, predict_delta=predict_delta)
     raw["data"].update(window=WINDOW, inputs="differences" if head == "mean_last" else "levels")
+    if patch:
+        raw["model"]["patch"] = patch
     raw["quantization"] = {"bits": BITS, "weight_integer": WEIGHT_INTEGER, "act_integer": ACT_INTEGER,
                            "input": {"bits": INPUT_BITS, "integer": INPUT_INTEGER},
                            "output": {"bits": OUTPUT_BITS, "integer": OUTPUT_INTEGER},
@@ -69,6 +71,17 @@ CASES = {f"{r}-{o}-{h}-{'delta' if d else 'nodelta'}": raw_config(r, o, h, d)
          for r, o, h, d in itertools.product(("conv", "rnd", "trn"), ("sat", "wrap"), ("mean", "mean_last"),
                                              (False, True))}
 CASES["mixed-rnd-sat-mean_last-delta"] = raw_config("rnd", "sat", "mean_last", True, MIXED_LAYERS)
+# patches of 3 steps, 1 apart (overlapping: 6 tokens) and of 2 steps, 2 apart (tiling: 4 tokens), each of
+# every channel of its steps
+CASES["patch3x1-conv-sat-mean_last-delta"] = raw_config("conv", "sat", "mean_last", True,
+                                                        patch={"length": 3, "stride": 1})
+CASES["patch2x2-trn-wrap-mean-nodelta"] = raw_config("trn", "wrap", "mean", False, patch={"length": 2, "stride": 2})
+
+
+def tokens(raw: dict) -> int:
+    """The encoder's sequence: the window's steps, or (window - length) / stride + 1 patches."""
+    patch = raw["model"].get("patch")
+    return WINDOW if patch is None else (WINDOW - patch["length"]) // patch["stride"] + 1
 
 
 # ---- the types the YAML asks for -----------------------------------------------------------------------
@@ -86,7 +99,7 @@ def expected_width(raw: dict, layer: str, role: str) -> int:
     if layer in ("head", "delta") and role == "output":
         return OUTPUT_BITS
     if layer.endswith("softmax"):
-        return q["bits"] if role == "table" else max(q["bits"], math.ceil(math.log2(WINDOW)) + 3)
+        return q["bits"] if role == "table" else max(q["bits"], math.ceil(math.log2(tokens(raw))) + 3)
     return 2 * q["bits"] if role in ("bias", "shift") else q["bits"]
 
 
@@ -192,6 +205,7 @@ def oracle_model(raw: dict, model, cfg, n_features: int, target_index: int, type
     return oracle.OracleModel(
         window=cfg.data.window, n_features=n_features, d_model=m.d_model, heads=m.heads, layers=m.layers,
         head=m.head, predict_delta=m.predict_delta, target_index=target_index,
+        patch=(raw["model"]["patch"]["length"], raw["model"]["patch"]["stride"]) if "patch" in raw["model"] else None,
         types=types if types is not None else oracle_types(raw, model, cfg), dense=dense, norms=norms,
         softmax=softmax)
 

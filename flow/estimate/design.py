@@ -209,7 +209,7 @@ def layer_estimates(cfg, prec, plan: HLSPlan) -> list[LayerEstimate]:
             elif n.endswith(".context"):
                 i = int(n.split(".")[0][3:])
                 acc = product_accumulator(prec.softmax[i].prob, t[n.removesuffix("context") + "v"]["output"],
-                                          cfg.data.window)
+                                          cfg.tokens)
                 out.append(_mac(cfg, prec, plan, loop, acc, t[n]["output"], False))
             else:
                 acc = dense_accumulator_bound(_input_type(cfg, prec, loop), t[n]["weight"], t[n]["bias"], loop.terms)
@@ -223,7 +223,7 @@ def layer_estimates(cfg, prec, plan: HLSPlan) -> list[LayerEstimate]:
             out.append(_elementwise(plan, loop, per_lane, 1, what))
         elif loop.kind == "pool":
             x = t[loop.reads[0]]["output"]
-            acc = pool_accumulator(x, cfg.data.window)
+            acc = pool_accumulator(x, cfg.tokens)
             est = _elementwise(plan, loop, adder(acc.width), MUL_STAGES[loop.mapping] + 2,
                                f"mean over time ({loop.mapping} multiplier), ")
             est.cost += multiplier(loop.a_width, loop.b_width, loop.mapping)
@@ -233,7 +233,7 @@ def layer_estimates(cfg, prec, plan: HLSPlan) -> list[LayerEstimate]:
             out.append(est)
         elif loop.kind == "softmax":
             i = int(n.split(".")[0][3:])
-            out.append(_softmax(plan, loop, prec.softmax[i], cfg.data.window))
+            out.append(_softmax(plan, loop, prec.softmax[i], cfg.tokens))
         elif loop.kind == "concat":
             last = t[f"enc{cfg.model.layers - 1}.norm2"]["output"]
             head_in = union_type(t["pool"]["output"], last)

@@ -160,10 +160,12 @@ def _base(keras_layer, input_names, class_name, out_type, out_shape) -> dict:
             "out_type": out_type, "out_shape": list(out_shape)}
 
 
-def _dense_fields(layer, params: dict, x_type: FixedType, n_steps: int) -> dict:
+def _dense_fields(layer, params: dict, x_type: FixedType, n_steps: int, x_step: int | None = None) -> dict:
+    """``x_step``: words between the first inputs of two output rows (a row of n_in, or a patch's stride)."""
     w, b = params["weight"], params["bias"]
     t = layer.types
-    return {"n_steps": n_steps, "n_in": w.shape[0], "n_out": w.shape[1], "relu": bool(getattr(layer, "relu", False)),
+    return {"n_steps": n_steps, "n_in": w.shape[0], "n_out": w.shape[1], "x_step": x_step or w.shape[0],
+            "relu": bool(getattr(layer, "relu", False)),
             "accum": dense_accumulator(x_type, w, b, t["weight"], t["bias"]), "product_frac": x_type.frac + t["weight"].frac,
             # stored transposed, w[o][i]: the P lanes of one output read P consecutive i, which a cyclic
             # partition by P puts in P different banks whatever n_out is
@@ -193,10 +195,13 @@ def parse_dense(keras_layer, input_names, input_shapes, reader):
     layer = _keras_layer(reader, keras_layer["config"]["name"])
     params = layer_parameters(layer)[layer.name]
     shape_in = input_shapes[0][1:]
-    n_steps = shape_in[0] if len(shape_in) == 2 else 1
-    out_shape = [*shape_in[:-1], layer.units]
+    n_steps, x_step = shape_in[0] if len(shape_in) == 2 else 1, None
+    if layer.patch:  # tokens of `length` steps, `stride` steps apart, read in place from the window
+        length, stride = layer.patch
+        n_steps, x_step = (n_steps - length) // stride + 1, stride * shape_in[-1]
+    out_shape = [n_steps, layer.units] if len(shape_in) == 2 else [layer.units]
     d = _base(keras_layer, input_names, "TSDense", layer.types["output"], out_shape)
-    d.update(_dense_fields(layer, params, _input_type(reader, layer), n_steps))
+    d.update(_dense_fields(layer, params, _input_type(reader, layer), n_steps, x_step))
     return d, [None, *out_shape]
 
 
@@ -347,7 +352,7 @@ def _dense_struct(node, name: str, fields: dict, loop_name: str, transpose_out: 
     return lanes_text + _struct(
         name, {"n_steps": fields["n_steps"], "n_in": fields["n_in"], "n_out": fields["n_out"],
                "lanes": node.lanes(loop_name), "shared": shared, "relu": fields["relu"], "transpose_out": transpose_out,
-               "word": word, "x_stride": source.get("stride") or fields["n_in"],
+               "word": word, "x_stride": source.get("stride") or fields["x_step"],
                "out_stride": stored["stride"] or (fields["n_steps"] if transpose_out else fields["n_out"]),
                "a_stride": residual or fields["n_out"],
                "w_stride": plan["roms"][loop_name + ".weight"]["stride"] or fields["n_in"], **(consts or {})},

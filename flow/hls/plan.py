@@ -216,13 +216,14 @@ POOL_RECIPROCAL = FixedType(POOL_RECIPROCAL_FRAC, 0, signed=False)
 
 def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
     """Every loop of the design in execution order, before lanes are chosen."""
-    m, T, t = cfg.model, cfg.data.window, prec.types
+    m, T, t = cfg.model, cfg.tokens, prec.types
     D, H, FF, S = m.d_model, m.heads, m.ffn_width, cfg.data.steps
     DH = D // H
-    out = [dict(name="input", kind="add", rows=1, cols=T * n_features, row=T * n_features, reads=()),
-           dict(name="embed", kind="mac", outputs=T * D, terms=n_features, row=n_features, nest=(D, T, 1),
+    W, F = cfg.data.window, n_features * (m.patch.length if m.patch else 1)  # words of the window, of a token
+    out = [dict(name="input", kind="add", rows=1, cols=W * n_features, row=W * n_features, reads=()),
+           dict(name="embed", kind="mac", outputs=T * D, terms=F, row=F, nest=(D, T, 1),
                 reads=("input",),
-                a=t["input"]["output"], b=t["embed"]["weight"], dense=(n_features, D), epilogue=("pos",),
+                a=t["input"]["output"], b=t["embed"]["weight"], dense=(F, D), epilogue=("pos",),
                 writes="pos")]
     prev = "pos"
     for i in range(m.layers):
@@ -284,12 +285,14 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
     # from registers and pads its weight rows), except a head's slice of the q and k rows the scores read
     # and a window the input writes in chunks
     pad = (s["kind"] in ("mac", "pool") and not name.endswith(".scores") and name != "embed") or \
-        (name == "embed" and input_at_once(cfg, s["terms"] * cfg.data.window))
+        (name == "embed" and input_at_once(cfg, cfg.data.window * n_channels(cfg, s)))
+    if name == "embed" and not pad:  # reading banked memory: its lanes start every token on bank 0
+        s = {**s, "row": chunk_words(cfg, n_channels(cfg, s))}
     if name in h.parallelism:
         return _explicit(h.parallelism[name], s, pad, f"hls.parallelism.{shown_key(name)}")
     if name == "input" and not input_at_once(cfg, s["cols"]):
         # a window not captured at once is written in the chunks of a step the embedding reads: its lanes
-        return aligned_lanes(s["cols"] // cfg.data.window, _most(cfg, "embed", choice))
+        return aligned_lanes(chunk_words(cfg, s["cols"] // cfg.data.window), _most(cfg, "embed", choice))
     if h.default_parallelism != "auto":
         value = h.default_parallelism
         return padded_lanes(s["row"], value) if pad else aligned_lanes(s["row"], value)
@@ -297,6 +300,18 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
         return s["cols"]
     most = _most(cfg, name, choice)
     return padded_lanes(s["row"], most) if pad else aligned_lanes(s["row"], most)
+
+
+def n_channels(cfg, embed: dict) -> int:
+    """Input channels, from the embedding's terms (a step's channels, or a patch's steps of them)."""
+    return embed["terms"] // (cfg.model.patch.length if cfg.model.patch else 1)
+
+
+def chunk_words(cfg, channels: int) -> int:
+    """Words that the lanes of a window written in chunks may span: a token starts every stride and spans
+    its length, so lanes that divide both (and the channels) read bank l at lane l (a step without patches)."""
+    patch = cfg.model.patch
+    return channels * (math.gcd(patch.length, patch.stride) if patch else 1)
 
 
 def _most(cfg, name: str, choice: Choice) -> int:
@@ -389,15 +404,15 @@ def row_length(cfg, name: str, n_features: int) -> int:
     if name in ("input", "pool", "head", "delta"):
         return {"input": cfg.data.window * n_features, "pool": cfg.model.d_model}.get(name, cfg.data.steps)
     if name.endswith((".v", ".scores", ".softmax")):
-        return cfg.data.window
+        return cfg.tokens
     return cfg.model.ffn_width if name.endswith(".ffn1") else cfg.model.d_model
 
 
 def _buffer_shapes(cfg, prec, n_features: int) -> dict:
     """Boundary buffer -> (words, width)."""
-    m, T, t = cfg.model, cfg.data.window, prec.types
+    m, T, t = cfg.model, cfg.tokens, prec.types
     D, H = m.d_model, m.heads
-    shapes = {"input": T * n_features, "embed": T * D, "pos": T * D, "pool": D, "head": cfg.data.steps,
+    shapes = {"input": cfg.data.window * n_features, "embed": T * D, "pos": T * D, "pool": D, "head": cfg.data.steps,
               "delta": cfg.data.steps}
     for i in range(m.layers):
         e = f"enc{i}."
@@ -607,14 +622,14 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
     _check_banks(cfg, loops, buffers)
     for i in range(cfg.model.layers):  # the softmax's row maxima, and its ring of two rows of exponentials
         e, spec = f"enc{i}.", prec.softmax[i]
-        rows, steps, lanes = cfg.model.heads * cfg.data.window, cfg.data.window, loops[f"enc{i}.softmax"].lanes
+        rows, steps, lanes = cfg.model.heads * cfg.tokens, cfg.tokens, loops[f"enc{i}.softmax"].lanes
         buffers[e + "rowmax"] = Memory(e + "rowmax", rows, spec.score.width, "lutram",
                                        _storage("lutram", rows, spec.score.width, 1), 1, internal=True)
         ring = _storage("lutram", 2 * steps, spec.exp_frac + 1, lanes)
         buffers[e + "ring"] = Memory(e + "ring", 2 * steps, spec.exp_frac + 1, "lutram", ring,
                                      2 * steps if ring == "registers" else lanes, internal=True)
     last = prec.types[f"enc{cfg.model.layers - 1}.norm2"]["output"]
-    acc = pool_accumulator(last, cfg.data.window)
+    acc = pool_accumulator(last, cfg.tokens)
     D = cfg.model.d_model
     buffers["pool.sum"] = Memory("pool.sum", D, acc.width, "registers", "registers", D, internal=True)
     if "head_in" in loops:

@@ -13,7 +13,7 @@ from .plan import INPUT_FUNCTION, POOL_FUNCTION
 from .pragmas import memory_pragmas
 
 
-DENSE_FIELDS = ("n_steps", "n_in", "n_out", "relu", "accum", "product_frac")
+DENSE_FIELDS = ("n_steps", "n_in", "n_out", "x_step", "relu", "accum", "product_frac")
 
 
 def is_fused(node) -> bool:
