@@ -213,7 +213,8 @@ class ModelConfig(Strict):
     heads: int = Field(1, ge=1, le=16)
     layers: int = Field(1, ge=1, le=8)
     ffn: Optional[int] = Field(None, ge=1, le=1024)
-    head: Literal["mean", "mean_last"] = "mean"
+    # mean: the head reads the mean over the tokens; mean_last: that and the last token; flatten: every token
+    head: Literal["mean", "mean_last", "flatten"] = "mean"
     predict_delta: bool = True  # forecast = last observed target + the head's output (docs/benchmarks-accuracy.md)
     patch: Optional[PatchConfig] = None  # one token per step when unset
 

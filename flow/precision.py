@@ -72,7 +72,8 @@ def layer_kinds(cfg) -> dict[str, str]:
                       p + "softmax": "softmax", p + "context": "act", p + "o": "dense",
                       p + "add1": "act", p + "norm1": "norm", p + "ffn1": "dense", p + "ffn2": "dense",
                       p + "add2": "act", p + "norm2": "norm"})
-    kinds["pool"] = "act"
+    if cfg.model.head != "flatten":  # the flatten head reads every token: no mean
+        kinds["pool"] = "act"
     kinds["head"] = "dense"
     if cfg.model.predict_delta:
         kinds["delta"] = "act"

@@ -93,7 +93,7 @@ def _patches(x: Boundary, patch) -> Boundary:
 def reference_forward(x: np.ndarray, params: dict, prec: Precisions, model_cfg, target_index: int) -> dict:
     """Run the integer model on float windows ``x`` (n, window, features); returns name -> Boundary.
 
-    The last entry (``delta`` or ``head``) is the model output, shape (n, 1).
+    The last entry (``delta`` or ``head``) is the model output, shape (n, data.steps).
     """
     t = prec.types
     trace = {}
@@ -114,12 +114,15 @@ def reference_forward(x: np.ndarray, params: dict, prec: Precisions, model_cfg, 
         f = trace[p + "ffn2"] = _dense(f, params[p + "ffn2"]["weight"], params[p + "ffn2"]["bias"], t[p + "ffn2"])
         h = trace[p + "add2"] = _add(h, f, t[p + "add2"]["output"])
         h = trace[p + "norm2"] = _affine(h, params[p + "norm2"]["scale"], params[p + "norm2"]["shift"], t[p + "norm2"])
-    window = h.mantissa.shape[1]
-    c = reciprocal_constant(window, POOL_RECIPROCAL_FRAC)
+    w, b, ht = params["head"]["weight"], params["head"]["bias"], t["head"]
+    if model_cfg.head == "flatten":  # every token's values, token after token
+        trace["head"] = y = _dense(Boundary(h.mantissa.reshape(h.mantissa.shape[0], -1), h.type), w, b, ht)
+        return _delta(trace, y, xin, model_cfg, t, target_index)
+    tokens = h.mantissa.shape[1]
+    c = reciprocal_constant(tokens, POOL_RECIPROCAL_FRAC)
     pt = t["pool"]["output"]
     pooled = Boundary(requantize(h.mantissa.sum(axis=1) * c, h.type.frac + POOL_RECIPROCAL_FRAC, pt), pt)
     trace["pool"] = pooled
-    w, b, ht = params["head"]["weight"], params["head"]["bias"], t["head"]
     if model_cfg.head == "mean_last":
         d = pooled.mantissa.shape[1]
         last = Boundary(h.mantissa[:, -1, :], h.type)
@@ -132,6 +135,11 @@ def reference_forward(x: np.ndarray, params: dict, prec: Precisions, model_cfg, 
     else:
         y = _dense(pooled, w, b, ht)
     trace["head"] = y
+    return _delta(trace, y, xin, model_cfg, t, target_index)
+
+
+def _delta(trace: dict, y: Boundary, xin: Boundary, model_cfg, t: dict, target_index: int) -> dict:
+    """With predict_delta: the window's last level of the target added to every step of the head."""
     if model_cfg.predict_delta:
         last_target = Boundary(xin.mantissa[:, -1, target_index:target_index + 1], xin.type)
         trace["delta"] = _add(y, last_target, t["delta"]["output"])

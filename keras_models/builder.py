@@ -1,7 +1,8 @@
 """Builds the reference time-series Transformer from a flow config.
 
 input quantizer -> embed (Dense F->d over each step, or over each patch of steps) -> + positional table -> N x [attention -> add -> norm ->
-FFN (ReLU) -> add -> norm] -> mean over time -> head (Dense -> data.steps) [-> + last observed target,
+FFN (ReLU) -> add -> norm] -> mean over the tokens (and the last token), or every token (flatten) -> head
+(Dense -> data.steps) [-> + last observed target,
 added to every step].
 Layer names are the names used by ``flow.precision`` and the HLS writer.
 """
@@ -40,13 +41,17 @@ def build_model(cfg, prec: Precisions, quantized: bool, n_features: int, target_
         f = SeqDense(d, t[p + "ffn2"], quantized=quantized, name=p + "ffn2")(f)
         h = QAdd(t[p + "add2"]["output"], quantized, name=p + "add2")([h, f])
         h = QNorm(t[p + "norm2"], quantized, name=p + "norm2")(h)
-    pooled = QAvgPool(t["pool"]["output"], quantized, name="pool")(h)
+    if m.head == "flatten":
+        head_in = h
+    else:
+        head_in = QAvgPool(t["pool"]["output"], quantized, name="pool")(h)
     if m.head == "mean_last":
-        head_in = union_type(t["pool"]["output"], t[f"enc{m.layers - 1}.norm2"]["output"])
-        pooled = HeadInput(head_in, name="head_in")([pooled, LastStep(name="last")(h)])
+        both = union_type(t["pool"]["output"], t[f"enc{m.layers - 1}.norm2"]["output"])
+        head_in = HeadInput(both, name="head_in")([head_in, LastStep(name="last")(h)])
     # with predict_delta the head starts at zero, so an untrained model is exactly persistence
     init = "zeros" if m.predict_delta else "glorot_uniform"
-    y = SeqDense(cfg.data.steps, t["head"], quantized=quantized, kernel_initializer=init, name="head")(pooled)
+    y = SeqDense(cfg.data.steps, t["head"], quantized=quantized, kernel_initializer=init, flatten=m.head == "flatten",
+                 name="head")(head_in)
     if m.predict_delta:
         last = LastStep(channel=target_index, name="last_target")(x_in)
         y = QAdd(t["delta"]["output"], quantized, name="delta")([y, last])

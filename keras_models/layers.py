@@ -45,23 +45,25 @@ class SeqDense(keras.layers.Layer):
 
     Weights are quantized in the forward pass; the product sum is exact in float64; the only
     rounding is the output quantizer (for ReLU layers the unsigned output type clips at zero).
+    With ``flatten`` the input (batch, tokens, d) is one row of tokens x d values (the flatten head).
     With ``patch`` = (length, stride) the input (batch, steps, channels) is read as patches: token n is
     steps n*stride .. n*stride+length-1, all channels, step by step (a wire in hardware: the words of a
     patch are consecutive in the window).
     """
 
     def __init__(self, units, types, relu=False, quantized=True, kernel_initializer="glorot_uniform", patch=None,
-                 **kw):
+                 flatten=False, **kw):
         super().__init__(**kw)
         self.units = units
         self.patch = tuple(patch) if patch else None
+        self.flatten = flatten  # (batch, tokens, d) read as one row of tokens x d values, token after token
         self.kernel_initializer = kernel_initializer
         self.types = {k: _ft(v) for k, v in types.items()}
         self.relu = relu
         self.quantized = quantized
 
     def build(self, input_shape):
-        fan_in = int(input_shape[-1]) * (self.patch[0] if self.patch else 1)
+        fan_in = int(input_shape[-1]) * (self.patch[0] if self.patch else int(input_shape[1]) if self.flatten else 1)
         self.kernel = self.add_weight("kernel", (fan_in, self.units), initializer=self.kernel_initializer)
         self.bias = self.add_weight("bias", (self.units,), initializer="zeros")
 
@@ -80,6 +82,8 @@ class SeqDense(keras.layers.Layer):
     def call(self, x):
         if self.patch:
             x = self.patches(x)
+        if self.flatten:
+            x = tf.reshape(x, (-1, int(x.shape[1]) * int(x.shape[2])))
         y = tf.tensordot(x, self.quantized_kernel(), axes=[[x.shape.rank - 1], [0]]) + self.quantized_bias()
         if self.relu:
             y = tf.nn.relu(y)  # before the output quantizer, so it holds under wrap-around overflow too
@@ -87,7 +91,8 @@ class SeqDense(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "types": _types_config(self.types),
-                "relu": self.relu, "quantized": self.quantized, "patch": self.patch}
+                "relu": self.relu, "quantized": self.quantized, "patch": self.patch,
+                "flatten": self.flatten}
 
 
 class PositionalAdd(keras.layers.Layer):

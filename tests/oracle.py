@@ -42,7 +42,8 @@ The contract, as used here:
 - Mean over time: the exact sum over the tokens times the unsigned constant ``round(2^16 / tokens)`` (its 16
   fraction bits), rounded once to the pool type.
 - Head ``mean``: dense on the pooled summary; ``mean_last``: dense on the pooled summary and the last
-  step of the encoder output side by side (unrounded). ``predict_delta``: the output is
+  step of the encoder output side by side (unrounded); ``flatten``: no mean, dense on every token's
+  encoder output, token after token. ``predict_delta``: the output is
   ``q(head + x_last[target])``, the quantized input's last step of the target channel.
 """
 from __future__ import annotations
@@ -453,11 +454,14 @@ def forward(window: list[list[float]], model: OracleModel) -> Trace:
         tr.record(p + "norm2", model.t(p + "norm2"), _norm(tr.value(p + "add2"), model, p + "norm2"))
         h = p + "norm2"
     enc = tr.value(h)
-    recip = Fraction(pool_reciprocal(L), 2 ** POOL_RECIPROCAL_FRAC)
-    pool_t = model.t("pool")
-    tr.record("pool", pool_t, [mantissa(sum((enc[a][c] for a in range(L)), Fraction(0)) * recip, pool_t)
-                               for c in range(d)])
-    head_in = tr.value("pool") + (enc[L - 1] if model.head == "mean_last" else [])
+    if model.head == "flatten":  # every token's values, token after token
+        head_in = [v for row in enc for v in row]
+    else:
+        recip = Fraction(pool_reciprocal(L), 2 ** POOL_RECIPROCAL_FRAC)
+        pool_t = model.t("pool")
+        tr.record("pool", pool_t, [mantissa(sum((enc[a][c] for a in range(L)), Fraction(0)) * recip, pool_t)
+                                   for c in range(d)])
+        head_in = tr.value("pool") + (enc[L - 1] if model.head == "mean_last" else [])
     tr.record("head", model.t("head"), _dense([head_in], model, "head")[0])
     if model.predict_delta:
         last = tr.value("input")[model.window - 1][model.target_index]

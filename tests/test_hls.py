@@ -31,7 +31,8 @@ def case(window=24, d_model=16, heads=1, n_layers=1, bits=8, storage="auto", too
     lanes = {"enc0.ffn2": 4, "enc0.scores": 2} if lanes is None else lanes  # the rest: auto
     raw["hls"] = {"tool": tool, "interface": interface, "default_storage": storage, "storage": buffers or {},
                   "parallelism": lanes,
-                  "multiplier": {"enc0.ffn1": "lut", "enc0.scores": "dsp", "enc0.norm1": "lut", "pool": "dsp"}}
+                  "multiplier": {"enc0.ffn1": "lut", "enc0.scores": "dsp", "enc0.norm1": "lut",
+                                 **({"pool": "dsp"} if head != "flatten" else {})}}  # the flatten head has no mean
     return raw
 
 
@@ -73,6 +74,11 @@ CASES = {
     "patch4x2-h1-d8-l1-w24-diff-input-bram-steps3": case(window=24, d_model=8, bits=6, inputs="differences",
                                                         buffers={"input": "bram"}, lanes={}, patch=(4, 2),
                                                         steps=3),
+    # the flatten head: 8 tokens x 8 values a forecast step, read from the last norm's buffer in LUTRAM
+    # by lanes that divide d_model (each token's row starts on bank 0)
+    "patch4x4-h1-d8-l2-w32-flatten-lutram-delta-steps2": case(window=32, d_model=8, n_layers=2, head="flatten",
+                                                             predict_delta=True, storage="lutram", lanes={},
+                                                             patch=(4, 4), steps=2),
 }
 DEFAULT_CASE = "8bit-h1-d16-l1-w24-auto-delta"
 
@@ -100,7 +106,9 @@ def test_csim_is_bit_exact_on_every_boundary(built, name):
     assert csim.samples >= 1000
     assert csim.mismatches == 0 and csim.boundary_mismatches == 0 and csim.bit_exact
     # every layer output and attention internal of every window was compared
-    expected_boundaries = 3 + 13 * cfg.model.layers + 2 + int(cfg.model.predict_delta)  # input embed pos, pool head
+    # input embed pos, each layer's 13, pool (not with the flatten head) head, delta
+    expected_boundaries = 3 + 13 * cfg.model.layers + 1 + int(cfg.model.head != "flatten") + \
+        int(cfg.model.predict_delta)
     assert csim.boundaries_compared == expected_boundaries
     saved = json.loads((stage / "csim.json").read_text())
     assert saved["samples"] == csim.samples and saved["bit_exact"] is True and saved["max_abs_diff"] == 0
@@ -137,7 +145,8 @@ def auto_tensors(raw: dict) -> list:
                   *((p + "norm1", r) for r in ("scale", "shift", "output")),
                   *((p + n, r) for n in ("ffn1", "ffn2") for r in dense), (p + "add2", "output"),
                   *((p + "norm2", r) for r in ("scale", "shift", "output"))]
-    pairs += [("pool", "output"), *(("head", r) for r in dense)] + ([("delta", "output")] if m["predict_delta"] else [])
+    pairs += [("pool", "output")] if m["head"] != "flatten" else []  # the flatten head reads every token: no mean
+    pairs += [*(("head", r) for r in dense)] + ([("delta", "output")] if m["predict_delta"] else [])
     fixed_by_default = {("pos", "table")} | {(f"enc{i}.softmax", r) for i in range(m["layers"]) for r in ("table", "output")}
     layers = q.get("layers", {})
 
@@ -154,7 +163,8 @@ def csim_boundaries(cfg) -> list:
     for i in range(cfg.model.layers):
         names += [f"enc{i}.{b}" for b in ("q", "k", "v", "scores", "softmax", "context", "o", "add1", "norm1",
                                           "ffn1", "ffn2", "add2", "norm2")]
-    return names + ["pool", "head"] + (["delta"] if cfg.model.predict_delta else [])
+    pool = ["pool"] if cfg.model.head != "flatten" else []  # the flatten head reads every token: no mean
+    return names + pool + ["head"] + (["delta"] if cfg.model.predict_delta else [])
 
 
 def _reference_of(built, name):

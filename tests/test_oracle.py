@@ -75,7 +75,9 @@ CASES["mixed-rnd-sat-mean_last-delta"] = raw_config("rnd", "sat", "mean_last", T
 # every channel of its steps
 CASES["patch3x1-conv-sat-mean_last-delta"] = raw_config("conv", "sat", "mean_last", True,
                                                         patch={"length": 3, "stride": 1})
-CASES["patch2x2-trn-wrap-mean-nodelta"] = raw_config("trn", "wrap", "mean", False, patch={"length": 2, "stride": 2})
+CASES["patch2x2-trn-wrap-flatten-nodelta"] = raw_config("trn", "wrap", "flatten", False,
+                                                        patch={"length": 2, "stride": 2})
+CASES["rnd-sat-flatten-delta"] = raw_config("rnd", "sat", "flatten", True)
 
 
 def tokens(raw: dict) -> int:
@@ -144,7 +146,7 @@ def model_types(model, cfg) -> dict:
     (fraction bits, table size): the layer keeps its entries' precision, not a type)."""
     types = {"input": {"output": model.get_layer("input_quant").out_type}}
     for name in ("embed", "pos", "pool", "head", "delta"):
-        if name == "delta" and not cfg.model.predict_delta:
+        if (name == "delta" and not cfg.model.predict_delta) or (name == "pool" and cfg.model.head == "flatten"):
             continue
         layer = model.get_layer(name)
         types[name] = dict(layer.types) if hasattr(layer, "types") else {"output": layer.out_type}

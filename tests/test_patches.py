@@ -93,3 +93,20 @@ def test_a_patch_without_its_keys_is_refused(patch):
     raw["model"]["patch"] = patch
     with pytest.raises(ConfigError, match=r"model\.patch\.(length|stride|size)"):
         parse_config(raw)
+
+
+def test_the_flatten_head_reads_every_token_and_has_no_mean():
+    """41 tokens of d_model 16 to 96 steps: 656 weights a step, 62,976 in all; its lanes divide d_model so
+    that every token's row starts on bank 0 of the last norm's buffer, which is therefore not padded."""
+    raw = patched(336, 16, 8, steps=96)
+    raw["model"].update(d_model=16, ffn=32, head="flatten")
+    cfg = parse_config(raw)
+    plan = estimate(cfg, n_features=1).plan_dict()
+    head = plan["layers"]["head"]
+    assert head["terms"] == 41 * 16 and head["outputs"] == 96 and 16 % head["lanes"] == 0
+    assert head["trips"] == 96 * (41 * 16 // head["lanes"])
+    assert "pool" not in plan["layers"] and "pool" not in plan["buffers"]
+    assert plan["roms"]["head.weight"]["words"] == 96 * 41 * 16
+    assert plan["buffers"]["enc0.norm2"]["words"] == 41 * 16
+    with pytest.raises(ConfigError, match=r"hls\.multiplier\.pool: unknown name"):
+        parse_config({**raw, "hls": {"multiplier": {"pool": "dsp"}}})

@@ -199,7 +199,9 @@ def parse_dense(keras_layer, input_names, input_shapes, reader):
     if layer.patch:  # tokens of `length` steps, `stride` steps apart, read in place from the window
         length, stride = layer.patch
         n_steps, x_step = (n_steps - length) // stride + 1, stride * shape_in[-1]
-    out_shape = [n_steps, layer.units] if len(shape_in) == 2 else [layer.units]
+    if layer.flatten:  # the flatten head: every token's values as one row
+        n_steps = 1
+    out_shape = [n_steps, layer.units] if len(shape_in) == 2 and not layer.flatten else [layer.units]
     d = _base(keras_layer, input_names, "TSDense", layer.types["output"], out_shape)
     d.update(_dense_fields(layer, params, _input_type(reader, layer), n_steps, x_step))
     return d, [None, *out_shape]

@@ -139,9 +139,9 @@ class HLSPlan:
             out.append(loop(INPUT_FUNCTION, "Cast", self.loops["input"].trips))
         out += [loop(lp.name.replace(".", "_") + "_rows", "SoftmaxRows", lp.trips)
                 for lp in self.loops.values() if lp.kind == "softmax"]
-        pool = self.loops["pool"]
-        channels = self.buffers["pool"].words
-        out += [loop(POOL_FUNCTION, "PoolSums", pool.trips - channels), loop(POOL_FUNCTION, "PoolScale", channels)]
+        if "pool" in self.loops:
+            pool, channels = self.loops["pool"], self.buffers["pool"].words
+            out += [loop(POOL_FUNCTION, "PoolSums", pool.trips - channels), loop(POOL_FUNCTION, "PoolScale", channels)]
         if "head_in" in self.loops:
             out.append(loop(POOL_FUNCTION, "HeadInput", self.loops["head_in"].trips))
         if self.interface != "ap_vld":  # the wrapper's capture of the window, and its forecast words
@@ -254,6 +254,10 @@ def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
                      norm=(t[e + "add2"]["output"], t[e + "norm2"]["scale"]))]
         prev = e + "norm2"
     x = t[prev]["output"]
+    if m.head == "flatten":  # every token's row, one after another: the lanes run along a token's d_model
+        out.append(dict(name="head", kind="mac", outputs=S, terms=T * D, row=D, nest=(S, 1, 1), reads=(prev,),
+                        a=x, b=t["head"]["weight"], dense=(T * D, S), flat=True))
+        return _delta_add(out, m, S)
     out.append(dict(name="pool", kind="pool", rows=T, cols=D, row=D, reads=(prev,),
                     a=pool_accumulator(x, T), b=POOL_RECIPROCAL))
     if m.head == "mean_last":
@@ -264,9 +268,13 @@ def _layer_shapes(cfg, prec, n_features: int) -> list[dict]:
     else:
         out.append(dict(name="head", kind="mac", outputs=S, terms=D, row=D, nest=(S, 1, 1), reads=("pool",),
                         a=t["pool"]["output"], b=t["head"]["weight"], dense=(D, S)))
+    return _delta_add(out, m, S)
+
+
+def _delta_add(shapes: list[dict], m, steps: int) -> list[dict]:
     if m.predict_delta:
-        out.append(dict(name="delta", kind="add", rows=1, cols=S, row=S, reads=()))
-    return out
+        shapes.append(dict(name="delta", kind="add", rows=1, cols=steps, row=steps, reads=()))
+    return shapes
 
 
 def _lanes(cfg, s: dict, choice: Choice) -> int:
@@ -284,7 +292,7 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
     # rows are padded to whole chunks of the lanes that read them (_stride; the embedding reads its window
     # from registers and pads its weight rows), except a head's slice of the q and k rows the scores read
     # and a window the input writes in chunks
-    pad = (s["kind"] in ("mac", "pool") and not name.endswith(".scores") and name != "embed") or \
+    pad = (s["kind"] in ("mac", "pool") and not name.endswith(".scores") and name != "embed" and not s.get("flat")) or \
         (name == "embed" and input_at_once(cfg, cfg.data.window * n_channels(cfg, s)))
     if name == "embed" and not pad:  # reading banked memory: its lanes start every token on bank 0
         s = {**s, "row": chunk_words(cfg, n_channels(cfg, s))}
@@ -387,7 +395,7 @@ def _engine(cfg, shapes: list[dict], lanes: dict, choice: Choice) -> tuple[Engin
         engine = Engine(lanes=max(lanes[n] for n in shared), a_width=max(widths[n][0] for n in shared),
                         b_width=max(widths[n][1] for n in shared), mapping=mapping, users=tuple(shared))
         how = {n: (True, mapping) for n in shared}
-    private = {n: widths[n] for n in [*wanted, *alone, "pool"] if n not in how}
+    private = {n: widths[n] for n in [*wanted, *alone, "pool"] if n in widths and n not in how}
     private.update({s["epilogue"][1]: tuple(signed_width(t) for t in s["norm"]) for s in shapes if "norm" in s})
     for n, (wa, wb) in private.items():
         w = h.multiplier.get(n, "auto") if n in h.multiplier or n not in wanted else wanted[n]
@@ -631,7 +639,8 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
     last = prec.types[f"enc{cfg.model.layers - 1}.norm2"]["output"]
     acc = pool_accumulator(last, cfg.tokens)
     D = cfg.model.d_model
-    buffers["pool.sum"] = Memory("pool.sum", D, acc.width, "registers", "registers", D, internal=True)
+    if "pool" in loops:
+        buffers["pool.sum"] = Memory("pool.sum", D, acc.width, "registers", "registers", D, internal=True)
     if "head_in" in loops:
         width = union_type(prec.types["pool"]["output"], last).width
         buffers["head_in"] = Memory("head_in", 2 * D, width, "registers", "registers", 2 * D, internal=True)

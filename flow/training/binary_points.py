@@ -56,7 +56,8 @@ def float_values(cfg, float_model, x_train: np.ndarray) -> dict:
     x = _windows(np.asarray(x_train, dtype=np.float32))
     m = float_model
     values = {("input", "output"): x}
-    boundaries = ["embed", "pos", "pool", "head"] + (["delta"] if cfg.model.predict_delta else [])
+    boundaries = ["embed", "pos", *(["pool"] if cfg.model.head != "flatten" else []), "head"] + \
+        (["delta"] if cfg.model.predict_delta else [])
     attn = []
     for i in range(cfg.model.layers):
         p = f"enc{i}."
