@@ -110,3 +110,17 @@ def test_the_flatten_head_reads_every_token_and_has_no_mean():
     assert plan["buffers"]["enc0.norm2"]["words"] == 41 * 16
     with pytest.raises(ConfigError, match=r"hls\.multiplier\.pool: unknown name"):
         parse_config({**raw, "hls": {"multiplier": {"pool": "dsp"}}})
+
+
+def test_the_search_space_takes_patches_and_heads_and_checks_each_choice():
+    from flow.search.space import candidate, check_space
+
+    raw = {"data": {"window": 32}, "search": {"space": {
+        "model.patch": [None, {"length": 8, "stride": 8}, {"length": 8, "stride": 4}], "model.head": ["mean", "flatten"]}}}
+    cfg = parse_config(raw)
+    check_space(cfg)
+    assert candidate(cfg, {"model.patch": {"length": 8, "stride": 4}, "model.head": "flatten"}).tokens == 7
+    raw["search"]["space"]["model.patch"].append({"length": 8, "stride": 5})
+    with pytest.raises(ConfigError, match=r"search\.space\.model\.patch = \{'length': 8, 'stride': 5\}: not a valid "
+                                          r"choice: model\.patch: data\.window = 32 leaves its last 4 step"):
+        check_space(parse_config(raw))
