@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .config import ConfigError
 from .estimate import RESOURCES, estimate
-from .hls.interface import top_function
+from .hls.interface import is_design_top, top_function
 from .parts import same_part
 from .reports import HLSReport, ReportError, detect_and_parse
 
@@ -90,7 +90,7 @@ def fit(cfg, reports: list[Path]) -> dict:
             if _module_of(rep.top, cfg) or Path(path).parent.name == "modules":  # export's reports/modules/
                 modules.append(f"{path} (top {rep.top})")
                 continue
-        if top is not None and not top.startswith((expected, cfg.export.ip_name)):
+        if top is not None and not is_design_top(top, cfg.hls.interface, SOURCE, cfg.export.ip_name):
             raise ConfigError(f"{path}: report of another design: its top is {top} (on {rep.part}), this "
                               f"configuration's is {expected} (hls.interface: {cfg.hls.interface}, IP "
                               f"{cfg.export.ip_name}); calibrate with the reports of this design ('tsflow export "

@@ -183,13 +183,12 @@ def _same_design(build_dir: Path, top_path: Path, top) -> None:
     if not config.is_file():
         return
     from .config import load_config
-    from .hls.interface import top_function
+    from .hls.interface import is_design_top, top_function
     from .parts import same_part
 
     cfg = load_config(config)
     expected = top_function(cfg.hls.interface, "tsflow_model")
-    ours = top.top is not None and (top.top == expected or top.top.startswith((f"{expected}_", cfg.export.ip_name)))
-    if not ours or (top.part and not same_part(top.part, cfg.target.part)):
+    if not is_design_top(top.top, cfg.hls.interface, "tsflow_model", cfg.export.ip_name) or (top.part and not same_part(top.part, cfg.target.part)):
         raise ConfigError(f"{top_path} is a report of another design: top {top.top} on {top.part}, not this "
                           f"build's top {expected} on {cfg.target.part} ({config}); give the C synthesis report "
                           f"of this build ('tsflow export {build_dir} --run' writes it into the build folder)")
