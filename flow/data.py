@@ -11,10 +11,14 @@ command prints on stderr); ``Dataset.warnings`` keeps the texts.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import sys
+import unicodedata
 import warnings
+import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +98,7 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
                           f"a socket); give the CSV file")
     if not path.is_file():
         raise ConfigError(f"invalid configuration: {data_cfg.path_origin()}: file not found")
+    _refuse_other_formats(path)
     _refuse_nul(path, data_cfg)
     _check_first_lines(path)
     first = _first_record(path)
@@ -124,6 +129,100 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
     return frame, path.stem
 
 
+# the first bytes of files that are not CSV text: compressed files and archives, spreadsheets, columnar formats
+_MAGIC = [(b"\x1f\x8b", "gzip-compressed", "gunzip it (gunzip -k {name})"),
+          (b"BZh", "bzip2-compressed", "decompress it (bunzip2 -k {name})"),
+          (b"\xfd7zXZ\x00", "xz-compressed", "decompress it (unxz -k {name})"),
+          (b"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it (unzstd {name})"),
+          (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract the CSV from it"),
+          (b"Rar!\x1a\x07", "a RAR archive", "extract the CSV from it"),
+          (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel workbook (.xls)", "save the sheet as CSV (CSV UTF-8)"),
+          (b"PAR1", "a Parquet file", "write it as CSV (pandas: pd.read_parquet(path).to_csv('data.csv', "
+                                      "index=False))")]
+
+
+# the first line of an HTML or XML file: <!DOCTYPE html>, <?xml ...?>, <html lang="en">, <table><tr>
+_MARKUP = re.compile(r"<[!?]|<[A-Za-z][\w:.-]*(\s[^>]*)?/?>\s*(<|$)")
+
+
+def _refuse_other_formats(path: Path) -> None:
+    """Refuse a file that is not CSV text, saying what it is instead of what pandas would make of it (a zip
+    archive's bytes as a header, a JSON file's keys as column names): archives and compressed files (tsflow reads
+    plain CSV text only, no archive, nor gzip), spreadsheets, JSON, HTML or XML; and a DOS end-of-file mark
+    (Ctrl-Z, 0x1A) after the last row, which pandas would read as a row of one cell."""
+    source = f"data.path = {str(path)!r}"
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(4096)
+        f.seek(max(0, size - 4096))
+        tail = f.read()
+    if head[:2] == b"PK" and head[2:4] in (b"\x03\x04", b"\x05\x06", b"\x07\x08"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                members = [m for m in z.namelist() if not m.endswith("/")]
+        except (zipfile.BadZipFile, OSError, ValueError):
+            members = []
+        if any(m.startswith("xl/") for m in members):
+            raise ConfigError(f"invalid configuration: {source}: an Excel workbook (.xlsx), not a CSV file; tsflow "
+                              f"reads CSV text only: save the sheet as CSV (CSV UTF-8) and set data.path to that file")
+        if "content.xml" in members and "mimetype" in members:
+            raise ConfigError(f"invalid configuration: {source}: an OpenDocument spreadsheet (.ods), not a CSV file; "
+                              f"tsflow reads CSV text only: save the sheet as CSV and set data.path to that file")
+        shown = ", ".join(members[:5]) + (", ..." if len(members) > 5 else "")
+        holding = (f" (holding {_plural(len(members), 'file')}: {_shown(shown)})" if len(members) > 1
+                   else f" (holding {_shown(members[0])})" if members else "")
+        which = "the CSV" if len(members) <= 1 else "the one CSV to read"
+        raise ConfigError(f"invalid configuration: {source}: a zip archive{holding}, not a CSV file; tsflow reads "
+                          f"plain CSV text, not archives (nor gzip or other compressed files): unzip it (unzip "
+                          f"{path.name}) and set data.path to {which}")
+    for magic, what, fix in _MAGIC:
+        if head.startswith(magic) and (magic != b"BZh" or head[4:10] == b"1AY&SY") and \
+                (magic != b"PAR1" or tail.endswith(magic)):  # a Parquet file ends as it starts
+            raise ConfigError(f"invalid configuration: {source}: {what}, not a CSV file; tsflow reads plain CSV "
+                              f"text only (no archive or compressed file): {fix.format(name=path.name)} and set "
+                              f"data.path to the CSV")
+    start = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    start = start.lstrip()
+    if start[:1] in (b"{", b"[", b"<"):
+        first = start.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+        shown = _shown(first[:60]) + ("..." if len(first) > 60 else "")
+        line = head[:len(head) - len(start)].count(b"\n") + 1
+        if _MARKUP.match(first):
+            raise ConfigError(f"invalid configuration: {source}: not a CSV file: line {line} starts with {shown!r}, "
+                              f"HTML or XML (a web page saved in place of the file?); data.source: csv reads "
+                              f"comma-separated text with a header row: download or export the data as CSV")
+        if _is_json(path):
+            raise ConfigError(f"invalid configuration: {source}: not a CSV file: it is JSON (line {line} starts with "
+                              f"{shown!r}); data.source: csv reads comma-separated text with a header row: export "
+                              f"the data as CSV (pandas: pd.read_json(path).to_csv('data.csv', index=False))")
+    end = tail.rstrip(b" \t\r\n")
+    if end.endswith(b"\x1a"):
+        data = path.read_bytes()
+        at = len(data) - len(tail) + len(end) - 1  # the last Ctrl-Z
+        at = len(data[:at + 1].rstrip(b"\x1a"))  # the first of a run of them
+        line = data.count(b"\n", 0, at) + 1
+        if b"\x1a" not in data[:at]:
+            last = "the file's last byte" if at == len(data) - 1 else "the end of the file"
+            raise ConfigError(f"invalid configuration: {source}, line {line}: a Ctrl-Z byte (0x1A, the DOS "
+                              f"end-of-file mark) after the last row; tsflow reads no end-of-file mark (pandas would "
+                              f"take it for a row): remove it ({last})")
+
+
+def _is_json(path: Path) -> bool:
+    """Whether the file is JSON, or JSON Lines (one JSON object or array a line)."""
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    try:
+        json.loads(text)
+        return True
+    except ValueError:
+        pass
+    first = next((t for t in text.splitlines() if t.strip()), "")
+    try:
+        return isinstance(json.loads(first), (dict, list))
+    except ValueError:
+        return False
+
+
 def _refuse_nul(path: Path, data_cfg) -> None:
     """Refuse a file with a NUL byte, naming its line, column and cell: pandas ends a cell at a NUL, so '1\\x007'
     would silently be read as 1. A file of NULs every other byte is UTF-16, named as such."""
@@ -138,7 +237,10 @@ def _refuse_nul(path: Path, data_cfg) -> None:
     start, line = data.rfind(b"\n", 0, at) + 1, data.count(b"\n", 0, at) + 1
     end = data.find(b"\n", at)
     text = data[start:end if end >= 0 else len(data)].decode("utf-8", errors="replace").rstrip("\r")
-    cells = next(csv.reader([text]), [])
+    try:
+        cells = next(csv.reader([text]), [])
+    except csv.Error:  # a carriage return inside the line, say
+        cells = []
     column = next((k for k, c in enumerate(cells) if "\0" in c), None)
     header = _first_record(path) or []
     where, cell = f"line {line}", text
@@ -310,7 +412,7 @@ _CONTROL_NAMES = {"\x00": "a NUL byte", "\t": "a tab", "\r": "a carriage return"
 def _control(text: str) -> str:
     """'' for a cell of printable characters, else what to say of its first control character: no value holds
     one, so the cell (and likely the file) is damaged."""
-    bad = next((ch for ch in text if not ch.isprintable() and ch != " "), None)
+    bad = next((ch for ch in text if not ch.isprintable() and unicodedata.category(ch) != "Zs"), None)
     if bad is None:
         return ""
     name = _CONTROL_NAMES.get(bad, "a control character")
@@ -334,29 +436,92 @@ def _decimal_comma(text: str) -> str:
             f"{point}{thousands}, every such value of the column (save the CSV with '.' as the decimal separator)")
 
 
+# a number with its thousands grouped: 5,827.0, 1 234 567, 5\u00a0827, 1'234.5, 5.827,0 (one separator throughout,
+# then maybe a decimal point or comma other than it)
+_THOUSANDS = re.compile(r"\s*(?P<sign>[+-]?)\d{1,3}(?P<sep>[,.'\u2019 \u00a0\u2009\u202f])\d{3}(?:(?P=sep)\d{3})*"
+                        r"(?P<fraction>[.,]\d+)?\s*")
+# dashes and minus signs other than the ASCII '-' that numbers are read with
+_DASHES = "\u2212\u2010\u2011\u2012\u2013\u2014\u2015\ufe58\ufe63\uff0d"
+
+
+def _char_name(ch: str) -> str:
+    """A character for a message: ',' as written, else its code point and Unicode name ('U+00A0 NO-BREAK SPACE')."""
+    if ch == " ":
+        return "a space"
+    if ch.isascii() and ch.isprintable():
+        return repr(ch)
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'an unnamed character')}"
+
+
+def _number_hint(text: str) -> str:
+    """'' unless ``text`` is a number but for a character tsflow does not read in one (a minus sign or dash other
+    than '-', a thousands separator); then what to say of it."""
+    dash = next((ch for ch in text if ch in _DASHES), None)
+    if dash is not None:
+        plain = "".join("-" if ch in _DASHES else ch for ch in text).strip()
+        if _is_number(plain) or _THOUSANDS.fullmatch(plain):
+            where = "starts with" if text.strip().startswith(dash) else "holds"
+            return (f"is not a number: it {where} {_char_name(dash)} ({dash!r}), not the ASCII '-' (hyphen-minus), "
+                    f"the only minus sign tsflow reads: write {plain} (replace every such character with '-')")
+    match = _THOUSANDS.fullmatch(text)
+    if match is None or (match["fraction"] or " ")[0] == match["sep"]:
+        return ""
+    digits = text.strip().replace(match["sep"], "")
+    plain = digits.replace(",", ".") if match["fraction"] else digits
+    return (f"is not a number: {_char_name(match['sep'])} separates its thousands, and tsflow reads no thousands "
+            f"separator: write {plain} (remove the separators from every such value, or save the CSV without "
+            f"thousands grouping)")
+
+
 def _names(columns) -> str:
-    """Column names for a message; a name with spaces around it (``date, v`` in the header) quoted, control
-    characters escaped."""
-    return ", ".join(repr(c) if str(c) != str(c).strip() or str(c) != _shown(c) else str(c)
+    """Column names for a message; a name with spaces around it (``date, v`` in the header) or quote characters
+    at its ends (``'date'``) quoted, so that they show, control characters escaped."""
+    return ", ".join(repr(c) if str(c) != str(c).strip() or str(c) != _shown(c) or _quoted(c) else str(c)
                      for c in columns) or "none"
+
+
+_QUOTES = {"'": "'", '"': '"', "\u2018": "\u2019", "\u201c": "\u201d", "`": "`"}
+
+
+def _quoted(name) -> bool:
+    """Whether a column's name is wrapped in quote characters: ``'date'``, as a header quoted with ' writes it."""
+    name = str(name).strip()
+    return len(name) >= 2 and _QUOTES.get(name[0]) == name[-1]
+
+
+def _quote_hint(cols) -> str:
+    """What to say of a header whose names carry quote characters, as one quoted with ' instead of \" is read."""
+    quoted = [c for c in cols if _quoted(c)]
+    if not quoted:
+        return ""
+    bare = ",".join(str(c).strip()[1:-1] if _quoted(c) else str(c) for c in cols[:6])
+    bare += ",..." if len(cols) > 6 else ""
+    why = "quoted twice over in the file" if str(quoted[0]).strip()[0] == '"' else \
+        "a CSV quotes with \" only, so other quotes are part of the name"
+    return (f" (the header's names carry quote characters, such as {quoted[0]!r}: {why}; write the header without "
+            f"them: {_shown(bare)})")
 
 
 def _not_numeric(frame: pd.DataFrame, column: str, data_cfg) -> str:
     """Why the column ``column`` is not numeric: where its first number with a decimal comma is, if it has one."""
     cells = frame[column].dropna().astype(str)
     at = cells.index[cells.str.fullmatch(_DECIMAL_COMMA)]
-    if len(at) == 0:
-        return "not a numeric column (most of its cells are not numbers)"
+    hint = _decimal_comma
+    if len(at) == 0:  # a thousands separator, a minus sign other than '-'
+        hint = _number_hint
+        at = cells.index[cells.map(lambda c: _number_hint(c) != "").astype(bool)]
+        if len(at) == 0:
+            return "not a numeric column (most of its cells are not numbers)"
     row = int(frame.index.get_loc(at[0]))
     where, text = _where(data_cfg, frame, row, column)
     many = "the only such cell" if len(at) == 1 else f"the first of {len(at):,} such cells of the {len(cells):,}"
-    return f"not a numeric column: {where} ({many}): {text!r} {_decimal_comma(text)}"
+    return f"not a numeric column: {where} ({many}): {text!r} {hint(text)}"
 
 
 def _separator_hint(cols) -> str:
     if len(cols) == 1 and any(sep in str(cols[0]) for sep in ";\t|"):
         return " (the header holds no comma: the file must be comma-separated, not split by ';', tabs or '|')"
-    return ""
+    return _quote_hint(cols)
 
 
 def _columns(frame: pd.DataFrame, data_cfg) -> list[str]:
@@ -382,6 +547,13 @@ def _columns(frame: pd.DataFrame, data_cfg) -> list[str]:
         what = _not_numeric(frame, data_cfg.target, data_cfg)
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: {what}; numeric columns "
                           f"in the file: {allowed}")
+    if not data_cfg.features:  # a column of numbers written with a decimal comma or thousands separators: not dropped
+        for c in cols:
+            what = _not_numeric(frame, c, data_cfg) if c != date and c not in numeric else ""
+            if what.startswith("not a numeric column:"):
+                raise ConfigError(f"invalid configuration: data.features is not given, so every numeric column is a "
+                                  f"feature, but column {c!r} is {what}; or list the features in data.features "
+                                  f"(numeric columns now: {allowed})")
     features = list(data_cfg.features) if data_cfg.features else numeric
     for f in features:
         if f not in numeric:
@@ -440,9 +612,9 @@ def _values(frame: pd.DataFrame, features: list[str], data_cfg) -> np.ndarray:
             what = "marks a missing value"  # NA, NaN, null, ...: pandas reads these as missing
         elif _is_number(text):
             what = "is infinite, not a finite number"
-        elif _control(text) or _decimal_comma(text):
+        elif _number_hint(text) or _control(text) or _decimal_comma(text):
             raise ConfigError(f"invalid configuration: {where}{_key(data_cfg, column)}: {text!r} "
-                              f"{_control(text) or _decimal_comma(text)}")
+                              f"{_number_hint(text) or _control(text) or _decimal_comma(text)}")
         else:
             what = "is not a number"
         raise ConfigError(f"invalid configuration: {where}: {text!r} {what}; every value of the feature "
@@ -512,6 +684,39 @@ def as_differences(s: Split, target_index: int, scale: np.ndarray) -> Split:
     return Split(x=np.concatenate([d, s.x[:, :, target_index:target_index + 1]], axis=2), y=s.y, last=s.last)
 
 
+def split_minimum(data_cfg, label: str) -> int:
+    """The fewest rows split ``label`` ('train', 'val', 'test') may have, for one window: the whole window and its
+    forecast (``window_span``), but with ``data.split.lookback: previous`` for val and test, whose windows look back
+    into the rows before their split (``load_dataset``'s bounds), only the rows one window forecasts (data.steps)."""
+    if label != "train" and data_cfg.split.lookback == "previous":
+        return data_cfg.steps
+    return window_span(data_cfg)
+
+
+def _check_split_rows(sizes, total: int, data_cfg) -> None:
+    """Refuse a split too short for one window, naming the rule of its data.split.lookback."""
+    steps = data_cfg.steps > 1
+    for label, n in zip(("train", "val", "test"), sizes):
+        need = split_minimum(data_cfg, label)
+        if n >= need:
+            continue
+        start = f"invalid configuration: data.split.{label}: {_plural(n, 'row')}, fewer than"
+        if label != "train" and data_cfg.split.lookback == "previous":
+            raise ConfigError(f"{start} data.steps ({need}), the rows one window forecasts (with data.split.lookback: "
+                              f"previous, the windows of val and test look back into the rows before their split, so "
+                              f"each needs only the rows it forecasts); the data has {total} rows: give "
+                              f"data.split.{label} more of them, or use a smaller data.steps")
+        keys = "data.window + data.horizon" + (" + data.steps - 1" if steps else "")
+        rule = ("the training windows lie inside the training rows" if label == "train" else
+                f"with data.split.lookback: {data_cfg.split.lookback}, each window and its forecast lie inside the "
+                f"split's own rows")
+        other = "" if label == "train" else (", or set data.split.lookback: previous (the windows of val and test "
+                                             "then look back into the rows before their split)")
+        raise ConfigError(f"{start} {keys} ({need}), the rows one window and its forecast take ({rule}); the data "
+                          f"has {total} rows: give data.split.{label} more of them, or use a smaller data.window"
+                          f"{' or data.steps' if steps else ''} or more data{other}")
+
+
 def _duration(td: pd.Timedelta) -> str:
     """'1 hour', '15 minutes', '7 days': a time step as a person writes it."""
     seconds = td.total_seconds()
@@ -546,10 +751,60 @@ def _stamps(frame: pd.DataFrame, data_cfg) -> pd.DatetimeIndex:
                               f"time stamps mix date formats: {line_a} {text_a!r} ({fmt_a}) and {line_b} {text!r} "
                               f"({fmt_b}); the format is taken from the first stamp, so {text!r} is not read as a "
                               f"date: write every time stamp in one format (such as {fmt_a})")
+        hint = _stamp_hint(frame[date], text)
+        if hint:
+            raise ConfigError(f"invalid configuration: {where} (data.date_column): {text!r} {hint}")
         raise ConfigError(f"invalid configuration: {where}: {text!r} is not a date (data.date_column = "
                           f"{date!r}); fill in or remove that row, or set data.date_column: null if the "
                           f"rows are in time order")
     return pd.DatetimeIndex(dates)
+
+
+# midnight written as the end of the day before (2016-06-30 24:00:00), as some loggers write it
+_HOUR_24 = re.compile(r"\s*(?P<day>.*\d)(?P<sep>[ T])24(?P<rest>(?::00){1,2}(?:\.0+)?\s*(?:Z|[+-]\d\d:?\d\d)?)\s*")
+# a time stamp ending in a time-zone abbreviation (2016-07-01 00:00:00 PST), which pandas does not read
+_ZONE_NAME = re.compile(r"\s*(?P<stamp>.*\d(?:\s*[AaPp]\.?[Mm]\.?)?)\s*(?P<zone>[A-Za-z]{2,5})\s*")
+_ZONE_OFFSETS = {"PST": "-08:00", "PDT": "-07:00", "MST": "-07:00", "MDT": "-06:00", "CST": "-06:00", "CDT": "-05:00",
+                 "EST": "-05:00", "EDT": "-04:00", "AKST": "-09:00", "AKDT": "-08:00", "HST": "-10:00",
+                 "WET": "+00:00", "WEST": "+01:00", "BST": "+01:00", "CET": "+01:00", "CEST": "+02:00",
+                 "EET": "+02:00", "EEST": "+03:00", "MSK": "+03:00", "JST": "+09:00", "KST": "+09:00",
+                 "AEST": "+10:00", "AEDT": "+11:00", "NZST": "+12:00", "NZDT": "+13:00"}
+
+
+def _stamp_hint(column: pd.Series, text: str) -> str:
+    """'' unless the time stamp ``text`` is written in a form tsflow does not read but could be rewritten to (24:00
+    for midnight, a time-zone abbreviation); then what to say of it, with how many stamps of ``column`` are so."""
+    cells = column.dropna().astype(str)
+
+    def count(pattern, keep=lambda m: True) -> str:
+        n = sum(1 for c in cells if (m := pattern.fullmatch(c)) is not None and keep(m))
+        if n <= 1:
+            return "it is the only one"
+        return f"{'all ' if n == len(cells) else ''}{n:,}{'' if n == len(cells) else f' of the {len(cells):,}'} " \
+               f"time stamps are written so"
+
+    hour = _HOUR_24.fullmatch(text)
+    if hour is not None and _is_date(hour["day"]):
+        fmt = _guess_format(hour["day"])
+        example = "00:00 of the next day"
+        if fmt:
+            try:
+                day = datetime.strptime(hour["day"], fmt) + timedelta(days=1)
+                example += f" ({day.strftime(fmt)}{hour['sep']}00{hour['rest']})"
+            except ValueError:
+                pass
+        return (f"writes midnight as 24:00, which tsflow does not read (the hours of a day run from 00 to 23): write "
+                f"it as {example}; {count(_HOUR_24)}")
+    zone = _ZONE_NAME.fullmatch(text)
+    if zone is not None and zone["zone"].upper() not in ("AM", "PM") and _is_date(zone["stamp"]):
+        name = zone["zone"]
+        offset = _ZONE_OFFSETS.get(name.upper())
+        example = (f"{zone['stamp']}{offset}, {name} being UTC{offset}" if offset
+                   else f"such as {zone['stamp']}+01:00 for a zone at UTC+01:00")
+        return (f"ends in a time-zone abbreviation ({name!r}), which tsflow does not read (one abbreviation can name "
+                f"several zones): write the UTC offset instead ({example}), or drop the suffix if every stamp is on "
+                f"the same clock; {count(_ZONE_NAME, lambda m: m['zone'].upper() not in ('AM', 'PM'))}")
+    return ""
 
 
 def _to_datetime(column: pd.Series, **how) -> pd.Series:
@@ -645,6 +900,48 @@ def _refuse_numbers(frame: pd.DataFrame, data_cfg) -> None:
                       f"({text!r}); tsflow does not read numbers as dates (pandas would read each as nanoseconds "
                       f"since 1970-01-01): write them as dates ({example}), or set data.date_column: null if the "
                       f"rows are in time order")
+
+
+def _tell_unsorted_stamps(frame: pd.DataFrame, features: list[str], data_cfg, tell) -> None:
+    """With ``data.date_column: null`` the rows are used in file order; a column that is not a feature but holds time
+    stamps (every cell read as one) out of time order, newest first above all, is told, as the rows would silently
+    run backwards or out of order in time: the first such column, with the fix, data.date_column naming it."""
+    for column in frame.columns:
+        series = frame[column]
+        if column in features or pd.api.types.is_bool_dtype(series):
+            continue
+        if pd.api.types.is_datetime64_any_dtype(series):
+            dates = series
+        else:
+            if pd.api.types.is_numeric_dtype(series):
+                continue  # numbers are not read as dates (see _refuse_numbers)
+            present = series.dropna().astype(str).str.strip()
+            present = present[present != ""]
+            if len(present) < 3 or not _is_date(present.iloc[0]):
+                continue
+            dates = _read_dates(series)[1]
+            if dates.notna().sum() < len(present):
+                continue  # not a column of time stamps only
+        rows = np.flatnonzero(dates.notna().to_numpy())
+        if len(rows) < 3:
+            continue
+        stamps = pd.DatetimeIndex(dates.iloc[rows]).asi8
+        back = np.flatnonzero(np.diff(stamps) < 0)
+        if len(back) == 0:
+            continue
+        if len(back) > len(stamps) // 2:
+            (line_a, text_a), (line_b, text_b) = (_place(data_cfg, frame, int(rows[r]), column) for r in (0, -1))
+            how = f"they run backwards in time, newest first ({line_a}: {text_a!r}; {line_b}: {text_b!r})"
+            learns = "the model learns the series backwards in time"
+        else:
+            (line_a, text_a), (line_b, text_b) = (_place(data_cfg, frame, int(rows[r]), column)
+                                                  for r in (back[0], back[0] + 1))
+            how = (f"they are not in time order ({_plural(len(back), 'row')} earlier than the row above; the first: "
+                   f"{line_b}, {text_b!r}, after {line_a}, {text_a!r})")
+            learns = "the model learns from rows out of time order"
+        tell(f"data.date_column is null, but column {column!r} of {_source(data_cfg)} holds time stamps, and {how}: "
+             f"the rows are used in file order, so {learns}; set data.date_column: {column} to sort the rows by it")
+        return
 
 
 def _refuse_repeated(stamps: pd.DatetimeIndex, frame: pd.DataFrame, data_cfg) -> None:
@@ -833,20 +1130,16 @@ def load_dataset(cfg, note=None) -> Dataset:
     features = _columns(frame, data_cfg)
     values = _values(frame, features, data_cfg)  # in file order, so a bad cell is named by its line
     gap_before, gaps_allowed = np.zeros(len(values), dtype=bool), None
-    if data_cfg.date_column is not None:
+    if data_cfg.date_column is None:
+        _tell_unsorted_stamps(frame, features, data_cfg, tell)
+    else:
         stamps = _stamps(frame, data_cfg)
         _refuse_repeated(stamps, frame, data_cfg)
         order = np.argsort(stamps.asi8, kind="stable")
         values = values[order]  # time order, whatever the file's
         values, gap_before, gaps_allowed = _gaps(stamps[order], order, values, frame, data_cfg, tell)
     n_train, n_val, n_test = split_rows(len(values), data_cfg.split)
-    span = window_span(data_cfg)
-    keys = "data.window + data.horizon" + (" + data.steps - 1" if data_cfg.steps > 1 else "")
-    for label, n in (("train", n_train), ("val", n_val), ("test", n_test)):
-        if n < span:
-            raise ConfigError(f"invalid configuration: data.split.{label}: {n} rows, fewer than {keys} ({span}); "
-                              f"the data has {len(values)} rows: give data.split.{label} more of them, or use a "
-                              f"smaller data.window{' or data.steps' if data_cfg.steps > 1 else ''} or more data")
+    _check_split_rows((n_train, n_val, n_test), len(values), data_cfg)
     used = n_train + n_val + n_test
     if data_cfg.split.is_rows and used < len(values):
         tell(f"data.split: the row counts {n_train:,} + {n_val:,} + {n_test:,} = {used:,} use {used:,} of the "

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from flow.config import ConfigError, dump_config, load_config, parse_config
-from flow.data import load_dataset, make_windows
+from flow.data import DataWarning, load_dataset, make_windows
 
 from .conftest import ETTH1, REPO, small_raw
 
@@ -333,3 +333,227 @@ def test_cli_prints_a_csv_error_on_one_line_and_exits_2(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "looks like data" in lines[0]
     assert str(csv) in lines[0]
+
+
+# --- tour 5's mistaken files: each named for what it is, with the fix -----------------------------------
+
+
+def _rows(n=60, start="2020-01-01T00"):
+    """(stamp, a, v) of ``n`` hourly rows: a = the row, v = twice the row."""
+    stamps = np.datetime64(start) + np.arange(n).astype("timedelta64[h]")
+    return [(str(t).replace("T", " ") + ":00:00", i, 2 * i) for i, t in enumerate(stamps)]
+
+
+def _write_rows(path, rows, header="date,a,v"):
+    path.write_text(header + "\n" + "".join(f"{t},{a},{v}\n" for t, a, v in rows))
+    return path
+
+
+def test_newest_first_stamps_with_date_column_null_are_told(tmp_path):
+    """b07: data.date_column: null uses the rows in file order; a column of time stamps running newest first (or
+    out of order) is told with the fix, data.date_column naming it, as a warning (the run goes on, as the config
+    says): a file in time order is not."""
+    told = []
+    csv = _write_rows(tmp_path / "newest_first.csv", _rows()[::-1])
+    ds = load_dataset(parse_config(_csv_raw(csv, date_column=None)), note=told.append)
+    assert ds.rows == {"train": 40, "val": 10, "test": 10}
+    assert len(told) == 1 and told[0].startswith("warning: data.date_column is null, but column 'date'")
+    assert str(csv) in told[0] and "newest first (line 2: '2020-01-03 11:00:00'; line 61: '2020-01-01 00:00:00')" \
+        in told[0] and "set data.date_column: date to sort the rows by it" in told[0]
+    # without a note: a DataWarning
+    with pytest.warns(DataWarning, match="run backwards in time, newest first"):
+        load_dataset(parse_config(_csv_raw(csv, date_column=None)))
+    # out of order, not reversed
+    rows = _rows()
+    rows[10], rows[11] = rows[11], rows[10]
+    told.clear()
+    load_dataset(parse_config(_csv_raw(_write_rows(tmp_path / "swapped.csv", rows), date_column=None)),
+                 note=told.append)
+    assert len(told) == 1 and "not in time order (1 row earlier than the row above; the first: line 13, " \
+        "'2020-01-01 10:00:00', after line 12, '2020-01-01 11:00:00')" in told[0]
+    # in time order: nothing to tell
+    told.clear()
+    load_dataset(parse_config(_csv_raw(_write_rows(tmp_path / "ordered.csv", _rows()), date_column=None)),
+                 note=told.append)
+    assert told == []
+
+
+@pytest.mark.parametrize("lookback", ["own", "previous"])
+def test_the_rows_a_split_needs_follow_its_lookback(tmp_path, lookback):
+    """c15: with data.split.lookback: previous the windows of val and test look back into the rows before their
+    split, so a split needs only the rows one window forecasts (data.steps): val 1, test 1 is one window each;
+    with own, the whole window and its forecast. Each refusal says which rule applies."""
+    csv = _write_rows(tmp_path / "s.csv", _rows(27))
+    raw = _csv_raw(csv, window=8, split={"train": 25, "val": 1, "test": 1, "lookback": lookback})
+    if lookback == "previous":
+        ds = load_dataset(parse_config(raw))
+        assert len(ds.val.y) == 1 and len(ds.test.y) == 1
+        assert np.rint(ds.denormalise([ds.val.y[0], ds.test.y[0]])).tolist() == [50, 52]  # rows 25 and 26
+        raw["data"].update(steps=2, split={"train": 24, "val": 1, "test": 2, "lookback": "previous"})
+        msg = _error(raw)
+        assert "data.split.val: 1 row, fewer than data.steps (2), the rows one window forecasts (with " \
+               "data.split.lookback: previous" in msg and "use a smaller data.steps" in msg
+    else:
+        msg = _error(raw)
+        assert "data.split.val: 1 row, fewer than data.window + data.horizon (9), the rows one window and its " \
+               "forecast take (with data.split.lookback: own, each window" in msg
+        assert "or set data.split.lookback: previous" in msg
+
+
+@pytest.mark.parametrize("kind", ["records", "lines", "html"])
+def test_a_json_or_html_file_is_not_read_as_csv(tmp_path, kind):
+    """a14: a JSON file given as data.path is named as such (not a header of odd column names), and so are JSON
+    Lines and a web page saved in place of the CSV."""
+    records = [{"date": t, "a": a, "v": v} for t, a, v in _rows()]
+    import json
+    path = tmp_path / ("data.html" if kind == "html" else "data.json")
+    path.write_text("<!DOCTYPE html>\n<html><body>date,a,v</body></html>\n" if kind == "html" else
+                    json.dumps(records) if kind == "records" else "".join(json.dumps(r) + "\n" for r in records))
+    msg = _error(_csv_raw(path))
+    assert f"data.path = '{path}': not a CSV file" in msg and "header names column" not in msg
+    if kind == "html":
+        assert "line 1 starts with '<!DOCTYPE html>', HTML or XML" in msg
+    else:
+        assert "it is JSON (line 1 starts with '" + ("[" if kind == "records" else "") + '{"date": "2020-01-01' in msg
+        assert "export the data as CSV" in msg
+
+
+@pytest.mark.parametrize("sep, name", [(",", "','"), ("\u00a0", "U+00A0 NO-BREAK SPACE"),
+                                       ("\u202f", "U+202F NARROW NO-BREAK SPACE"), ("'", '"\'"')])
+@pytest.mark.parametrize("cells", ["all", "one"])
+def test_thousands_separators_are_named_with_file_line_column_and_cell(tmp_path, sep, name, cells):
+    """b11, m04: 5,827.0 (or with a no-break space, as a spreadsheet writes it) is not read as a number: the
+    message names the file, line, column, the cell and the separator, and says to remove them; whether every cell
+    of the column is so (the column is then not numeric) or one."""
+    rows = [(t, f'"{1 + a}{sep}{500 + a:03d}.5"' if cells == "all" or a == 7 else a, v) for t, a, v in _rows()]
+    csv = _write_rows(tmp_path / "t.csv", rows)
+    msg = _error(_csv_raw(csv, features=["a", "v"]))
+    assert f"data.path = '{csv}', line {2 if cells == 'all' else 9}, column 'a'" in msg
+    first = 0 if cells == "all" else 7
+    assert f"{f'{1 + first}{sep}{500 + first:03d}.5'!r} is not a number: {name} separates its thousands, and " \
+           f"tsflow reads no thousands separator: write {1 + first}{500 + first:03d}.5 (remove the separators" in msg
+    if cells == "all":
+        assert "data.features: 'a' is not a numeric column" in msg and "the first of 60 such cells of the 60" in msg
+        # without data.features the column is not silently left out of the features (every numeric column)
+        msg = _error(_csv_raw(csv))
+        assert "data.features is not given, so every numeric column is a feature, but column 'a' is not a numeric " \
+               f"column: data.path = '{csv}', line 2, column 'a'" in msg and "separates its thousands" in msg
+
+
+@pytest.mark.parametrize("dash, name", [("\u2212", "U+2212 MINUS SIGN"), ("\u2013", "U+2013 EN DASH")])
+def test_a_minus_sign_other_than_hyphen_minus_is_named(tmp_path, dash, name):
+    """m03: '−8.774' looks like a number; the character that is not the ASCII '-' is named."""
+    rows = _rows()
+    rows[30] = (rows[30][0], f"{dash}8.774", rows[30][2])
+    csv = _write_rows(tmp_path / "m.csv", rows)
+    msg = _error(_csv_raw(csv, features=["a", "v"]))
+    assert f"data.path = '{csv}', line 32, column 'a' (data.features): '{dash}8.774' is not a number: it starts " \
+           f"with {name} ('{dash}'), not the ASCII '-' (hyphen-minus), the only minus sign tsflow reads: write " \
+           f"-8.774" in msg
+
+
+def test_a_time_zone_abbreviation_is_named_with_the_offset_to_write(tmp_path):
+    """b13: every stamp ends in 'PST': the column, the cell, that abbreviations are not read and the offset to
+    write instead, and how many stamps are so (not 'remove that row')."""
+    csv = _write_rows(tmp_path / "pst.csv", [(f"{t} PST", a, v) for t, a, v in _rows()])
+    msg = _error(_csv_raw(csv))
+    assert f"data.path = '{csv}', line 2, column 'date' (data.date_column): '2020-01-01 00:00:00 PST' ends in a " \
+           f"time-zone abbreviation ('PST'), which tsflow does not read" in msg
+    assert "write the UTC offset instead (2020-01-01 00:00:00-08:00, PST being UTC-08:00), or drop the suffix" in msg
+    assert "all 60 time stamps are written so" in msg and "remove that row" not in msg
+    # the fix works: the offset
+    csv = _write_rows(tmp_path / "offset.csv", [(f"{t}-08:00", a, v) for t, a, v in _rows()])
+    assert load_dataset(parse_config(_csv_raw(csv))).rows["train"] == 40
+
+
+def test_midnight_written_as_24_00_is_named_with_the_next_day(tmp_path):
+    """m19: a logger's '2020-01-01 24:00:00' for midnight: that form is named, with the stamp to write (00:00:00 of
+    the next day) and how many rows use it."""
+    rows = []
+    for t, a, v in _rows():
+        day, time = t.split(" ")
+        if time == "00:00:00":
+            day, time = str(np.datetime64(day) - np.timedelta64(1, "D")), "24:00:00"
+        rows.append((f"{day} {time}", a, v))
+    csv = _write_rows(tmp_path / "h24.csv", rows)
+    msg = _error(_csv_raw(csv))
+    assert f"data.path = '{csv}', line 2, column 'date' (data.date_column): '2019-12-31 24:00:00' writes midnight " \
+           f"as 24:00, which tsflow does not read" in msg
+    assert "write it as 00:00 of the next day (2020-01-01 00:00:00); 3 of the 60 time stamps are written so" in msg
+    assert "remove that row" not in msg
+
+
+@pytest.mark.parametrize("kind", ["zip", "zip2", "xlsx", "gzip"])
+def test_archives_and_compressed_files_are_named(tmp_path, kind):
+    """c03, c04: a zip archive (of one CSV or two) is named as such, with what it holds and to unzip it, not
+    dumped as a damaged line of raw bytes; a gzip file too (tsflow reads plain CSV only, no decompression: it was
+    read as a damaged file), and an Excel workbook (a zip archive of xl/...)."""
+    import gzip
+    import zipfile
+    text = "date,a,v\n" + "".join(f"{t},{a},{v}\n" for t, a, v in _rows())
+    path = tmp_path / {"zip": "d.zip", "zip2": "two.zip", "xlsx": "book.xlsx", "gzip": "d.csv.gz"}[kind]
+    if kind == "gzip":
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        with zipfile.ZipFile(path, "w") as z:
+            for member in {"zip": ["d.csv"], "zip2": ["a.csv", "b.csv"], "xlsx": ["xl/workbook.xml"]}[kind]:
+                z.writestr(member, text)
+    msg = _error(_csv_raw(path))
+    assert msg.isprintable() and "PK" not in msg and "control character" not in msg
+    want = {"zip": f"'{path}': a zip archive (holding d.csv), not a CSV file; tsflow reads plain CSV text, not "
+                   f"archives (nor gzip or other compressed files): unzip it (unzip d.zip) and set data.path to the "
+                   f"CSV",
+            "zip2": "a zip archive (holding 2 files: a.csv, b.csv), not a CSV file",
+            "xlsx": "an Excel workbook (.xlsx), not a CSV file; tsflow reads CSV text only: save the sheet as CSV",
+            "gzip": "gzip-compressed, not a CSV file; tsflow reads plain CSV text only (no archive or compressed "
+                    "file): gunzip it (gunzip -k d.csv.gz) and set data.path to the CSV"}[kind]
+    assert want in msg
+
+
+def test_a_zip_archive_is_refused_by_the_cli_on_one_line(tmp_path):
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "d.zip", "w") as z:
+        z.writestr("d.csv", "date,a,v\n" + "".join(f"{t},{a},{v}\n" for t, a, v in _rows()))
+    config = _write_config(tmp_path / "c.yaml", _csv_raw("d.zip"))
+    proc = subprocess.run([sys.executable, "-m", "flow", "train", str(config), "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "a zip archive (holding d.csv)" in lines[0]
+
+
+def test_header_names_in_single_quotes_show_their_quotes(tmp_path):
+    """m01: a header written 'date','a','v': the columns found are shown as repr shows them ("'date'"), so the
+    quote characters are seen, and the message says the names carry them."""
+    csv = _write_rows(tmp_path / "q.csv", _rows(), header="'date','a','v'")
+    msg = _error(_csv_raw(csv))
+    assert "data.date_column = 'date': no such column" in msg
+    assert "columns found: \"'date'\", \"'a'\", \"'v'\" (the header's names carry quote characters, such as " \
+           "\"'date'\": a CSV quotes with \" only, so other quotes are part of the name; write the header without " \
+           "them: date,a,v)" in msg
+    msg = _error(_csv_raw(csv, date_column=None))
+    assert "data.target = 'v': not a column; numeric columns in the file: \"'a'\", \"'v'\" (the header's names " \
+           "carry quote characters" in msg
+
+
+def test_a_trailing_ctrl_z_is_named_and_refused(tmp_path):
+    """m07: a DOS end-of-file mark (Ctrl-Z, 0x1A) after the last line. Refused, not ignored: pandas would read it
+    as a row of one cell, and tsflow reads the file as it is, so the byte is named with its line and the fix
+    (remove it), instead of the empty cells of that row."""
+    csv = _write_rows(tmp_path / "dos.csv", _rows())
+    csv.write_bytes(csv.read_bytes() + b"\x1a")
+    msg = _error(_csv_raw(csv))
+    assert f"data.path = '{csv}', line 62: a Ctrl-Z byte (0x1A, the DOS end-of-file mark) after the last row; " \
+           f"tsflow reads no end-of-file mark (pandas would take it for a row): remove it (the file's last byte)" in msg
+    assert "is empty" not in msg
+
+
+def test_a_nul_beside_a_carriage_return_is_named_not_traced_back(tmp_path):
+    """A NUL in a line that also holds a lone carriage return (as a gzip file's bytes can): the NUL is named with
+    its line; the line used to end in the csv module's 'new-line character seen in unquoted field' traceback."""
+    csv = _write_rows(tmp_path / "cr.csv", _rows())
+    lines = csv.read_bytes().split(b"\n")
+    lines[5] = lines[5].replace(b",4,", b",4\x00\r1,")
+    csv.write_bytes(b"\n".join(lines))
+    msg = _error(_csv_raw(csv))
+    assert f"data.path = '{csv}', line 6: " in msg and "1 other NUL byte" not in msg
