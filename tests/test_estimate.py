@@ -356,3 +356,15 @@ def test_shared_lanes_that_only_a_layer_asking_for_the_other_kind_uses_take_its_
     assert {n: (lp.shared, lp.mapping) for n, lp in plan.loops.items() if lp.kind == "mac" and n != "embed"} == {
         n: (False, "lut") for n in ("enc0.q", "enc0.k", "enc0.v", "enc0.scores", "enc0.context", "enc0.o",
                                     "enc0.ffn1", "enc0.ffn2", "head")}
+
+
+def test_auto_multipliers_do_no_worse_than_every_multiplier_on_dsp():
+    """A long window where the LUTs bind (a 672-word window in registers) and DSPs sit idle: auto must find
+    the all-DSP design when it fits and is faster, not stop at shared DSP lanes beside LUT multipliers of the
+    norms and the mean (over the headroom there) or at LUT lanes."""
+    raw = {"data": {"window": 336, "steps": 96, "inputs": "differences"},
+           "model": {"d_model": 16, "head": "mean_last", "patch": {"length": 16, "stride": 8}}}
+    auto = estimate(parse_config(raw), n_features=2)
+    dsp = estimate(parse_config({**raw, "hls": {"default_multiplier": "dsp"}}), n_features=2)
+    assert dsp.fits and auto.fits
+    assert auto.latency_cycles <= dsp.latency_cycles

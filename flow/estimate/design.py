@@ -405,8 +405,9 @@ def plan_design(cfg, prec=None, n_features: int | None = None, calibration: dict
     n_features = n_features or n_features_of(cfg)
     if cfg.hls.default_parallelism != "auto":
         return estimate_plan(cfg, prec, hls_plan(cfg, prec, n_features), calibration)
-    # the layers off the shared lanes take the other kind of multiplier, leaving the shared lanes the most
-    combos = [("dsp", "lut"), ("lut", "dsp")] if cfg.hls.default_multiplier == "auto" else [(None, None)]
+    # the layers off the shared lanes take the other kind of multiplier, leaving the shared lanes the most, or
+    # DSPs too where the shared DSP lanes leave DSPs idle and the LUTs are what binds
+    combos = [("dsp", "lut"), ("lut", "dsp"), ("dsp", "dsp")] if cfg.hls.default_multiplier == "auto" else [(None, None)]
     candidates = _lane_candidates(hls_plan(cfg, prec, n_features, Choice(auto_lanes=MAX_AUTO_LANES)))
     best = closest = None
     for engine_mapping, private_mapping in combos:
