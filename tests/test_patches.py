@@ -124,3 +124,15 @@ def test_the_search_space_takes_patches_and_heads_and_checks_each_choice():
     with pytest.raises(ConfigError, match=r"search\.space\.model\.patch = \{'length': 8, 'stride': 5\}: not a valid "
                                           r"choice: model\.patch: data\.window = 32 leaves its last 4 step"):
         check_space(parse_config(raw))
+
+
+def test_explicit_embedding_lanes_past_a_patch_are_refused_when_the_design_is_planned():
+    """A patch of 2 steps of 1 channel is 2 words a token: 4 lanes would read only padding past them. The
+    embedding's row depends on the data's channels, so the plan refuses it (estimate with the channels)."""
+    raw = patched(8, 2, 2)
+    raw["hls"] = {"parallelism": {"embed": 4}}
+    with pytest.raises(ConfigError, match=r"hls\.parallelism\.embed = 4: more lanes than the 2 value\(s\) its reads "
+                                          r"run along a clock .* allowed: 1, 2$"):
+        estimate(parse_config(raw), n_features=1)
+    raw["hls"] = {"parallelism": {"embed": 2}}
+    assert estimate(parse_config(raw), n_features=1).plan_dict()["layers"]["embed"]["lanes"] == 2

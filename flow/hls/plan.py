@@ -341,6 +341,11 @@ def _explicit(value: int, s: dict, pad: bool, key: str) -> int:
         raise ConfigError(f"invalid configuration: {key} = {value}: the lanes must be {what}, so every lane "
                           f"reads its own bank at an index fixed at compile time; allowed: "
                           f"{'1, 2, 4, 8, ...' if pad else ', '.join(allowed)}")
+    useful = 1 << max(0, math.ceil(math.log2(max(1, s["row"]))))
+    if value > useful:  # the lanes past a row's (padded) words would only read padding
+        raise ConfigError(f"invalid configuration: {key} = {value}: more lanes than the {s['row']} value(s) its reads "
+                          f"run along a clock (the lanes past {useful} would read only padding, and its tables grow "
+                          f"with the lanes); allowed: {', '.join(str(1 << i) for i in range(useful.bit_length()))}")
     return value
 
 
@@ -538,7 +543,8 @@ def check_names(cfg) -> None:
 def _check_lane_counts(cfg) -> None:
     """The lane counts of the YAML that the data does not decide, refused when the config is read (before
     any folder or training) as the plan would refuse them: powers of two, and a divisor of the row where the
-    row is not padded (a head's slice of q and k the scores read, the adds). The embedding's and the input's
+    row is not padded (a head's slice of q and k the scores read, the adds), and no more than the row's words
+    (the lanes past them read only padding). The embedding's and the input's
     depend on the data's channels and are checked when the design is planned."""
     h = cfg.hls
     value = h.default_parallelism
@@ -548,14 +554,7 @@ def _check_lane_counts(cfg) -> None:
     for shape in _layer_shapes(cfg, resolve_precisions(cfg), n_features=1):
         name = shape["name"]
         if name in h.parallelism and name not in ("embed", "input"):
-            _lanes(cfg, shape, Choice())
-            given, useful = h.parallelism[name], 1 << max(0, math.ceil(math.log2(max(1, shape.get("row", 1)))))
-            if given != "auto" and given > useful:  # the lanes past a row's (padded) words would only read padding
-                allowed = ", ".join(str(1 << i) for i in range(useful.bit_length()))
-                raise ConfigError(f"invalid configuration: hls.parallelism.{shown_key(name)} = {given}: more lanes "
-                                  f"than the {shape.get('row', 1)} value(s) its reads run along a clock (the lanes past "
-                                  f"{useful} would read only padding, and its tables grow with the lanes); allowed: "
-                                  f"{allowed}")
+            _lanes(cfg, shape, Choice())  # refuses what _explicit refuses
 
 
 def _stride(row: int, banks: int, storage: str) -> int:
