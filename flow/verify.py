@@ -104,10 +104,70 @@ def read_plan(build_dir) -> Plan:
                         "label": _need(loop, "label", f"loops[{i}].", path),
                         "trips": tuple(_need(trips, key, f"loops[{i}].trips.", path) for key in ("min", "max")),
                         "ii": _need(loop, "ii", f"loops[{i}].", path)})
-    estimate, path = _read_json(build_dir, "estimate.json")
-    total = _need(estimate, "total", "", path)
-    return Plan(dsp=_need(total, "dsp", "total.", path), bram18=_need(total, "bram18", "total.", path),
-                calibrated=bool(estimate.get("calibrated")), engine=engine, loops=planned)
+    estimate, estimate_path = _read_json(build_dir, "estimate.json")
+    total = _need(estimate, "total", "", estimate_path)
+    out = Plan(dsp=_need(total, "dsp", "total.", estimate_path), bram18=_need(total, "bram18", "total.", estimate_path),
+               calibrated=bool(estimate.get("calibrated")), engine=engine, loops=planned)
+    check_plan_is_the_builds(build_dir, plan, estimate)
+    return out
+
+
+REBUILD = "it was changed after the build; run 'tsflow build' again (--force replaces the folder)"
+# what the plan check reads of the written C++ (flow/hls/check.py); a folder without them (made by hand) is not
+# checked against its C++
+CHECKED_CPP = ("tsflow_model.cpp", "tsflow_engine.h", "tsflow_lanes.h", "nnet_utils/tsflow_layers.h")
+
+
+def check_plan_is_the_builds(build_dir, plan: dict, estimate: dict) -> None:
+    """Refuse (ConfigError) a ``plan.json`` or ``estimate.json`` that no longer describes the build: the plan
+    against the C++ in ``hls/`` (``flow.hls.check``, as the build checked it), the estimate's engine and
+    loops against the plan's, and its DSP and BRAM18 totals against its own rows (an uncalibrated estimate's
+    totals are their sums). A plan or an estimate edited by hand would otherwise be what a synthesis report
+    is judged against."""
+    from .hls.check import PlanMismatch, check_written
+
+    build_dir = Path(build_dir)
+    plan_path, estimate_path, hls = build_dir / "plan.json", build_dir / "estimate.json", build_dir / "hls"
+    firmware = hls / "firmware"
+    if all((firmware / name).is_file() for name in CHECKED_CPP):
+        try:
+            check_written(firmware, plan, "tsflow_model")
+        except PlanMismatch as exc:
+            found = str(exc).split(": ", 1)[-1]
+            raise ConfigError(f"{plan_path} does not describe the C++ in {hls} ({found}): {REBUILD}") from None
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ConfigError(f"{plan_path} cannot be checked against the C++ in {hls} (no or a malformed "
+                              f"{exc.args[0] if isinstance(exc, KeyError) else 'entry'}): {REBUILD}") from None
+        except OSError as exc:
+            raise ConfigError(f"{hls} cannot be read ({exc.filename}: {exc.strerror or exc}); run 'tsflow build' "
+                              f"again") from None
+        unplanned = [f"loops[{i}] ({lp.get('label')}) has II {lp.get('ii')!r}" for i, lp in enumerate(plan["loops"])
+                     if isinstance(lp, dict) and lp.get("ii") != 1]
+        if unplanned:
+            raise ConfigError(f"{plan_path} does not describe the C++ in {hls} ({'; '.join(unplanned)}; the C++ "
+                              f"pipelines every planned loop at II=1): {REBUILD}")
+    differ = []
+    if isinstance(estimate, dict) and "engine" in estimate and estimate["engine"] != plan.get("engine"):
+        differ.append("engine (plan.json: engine, estimate.json: engine)")
+    if isinstance(estimate, dict) and "pipelined_loops" in estimate and estimate["pipelined_loops"] != plan.get("loops"):
+        differ.append("the pipelined loops (plan.json: loops)")
+    rows = [r for r in [*(estimate.get("layers") or []), *(estimate.get("buffers") or [])] if isinstance(r, dict)] \
+        if isinstance(estimate, dict) else []
+    engine_row = next((r for r in rows if r.get("name") == "engine" and "what" in r), None)
+    if isinstance(plan.get("engine"), dict) and engine_row is not None and plan["engine"].get("dsp") != engine_row.get("dsp"):
+        differ.append(f"the engine's DSP ({plan['engine'].get('dsp')!r} in plan.json, {engine_row.get('dsp')!r} "
+                      f"in the estimate's engine row)")
+    if differ:
+        raise ConfigError(f"{plan_path} and {estimate_path} differ in {'; '.join(differ)}, though the build writes "
+                          f"both from one plan: one of them was changed after the build; run 'tsflow build' again "
+                          f"(--force replaces the folder)")
+    total = estimate.get("total") if isinstance(estimate, dict) else None
+    if rows and isinstance(total, dict) and not estimate.get("calibrated"):
+        for r in ("dsp", "bram18"):
+            summed = sum(row.get(r, 0) for row in rows if isinstance(row.get(r, 0), (int, float)))
+            if r in total and total[r] != summed:
+                raise ConfigError(f"{estimate_path}: total.{r} is {total[r]!r}, but its layers and buffers add up "
+                                  f"to {summed:g}: {REBUILD}")
 
 
 def find_reports(path) -> tuple[Path, list]:
@@ -176,6 +236,35 @@ def _loop_checks(planned: dict, loops: dict) -> list:
                   all((lp.trip_min, lp.trip_max) == planned["trips"] for _, lp in found))]
 
 
+def check_config_is_the_builds(build_dir, cfg) -> None:
+    """Refuse (ConfigError) a build folder whose ``model/config.yaml`` no longer names the design its C++ and
+    plan were made for: ``hls.tool`` and ``hls.interface`` (``plan.json``), ``target.part`` (``estimate.json``).
+    Export writes its scripts, and verify judges a report, from that file; a folder without those files (made
+    by hand) is not checked."""
+    from .parts import same_part
+
+    build_dir = Path(build_dir)
+    config = build_dir / "model" / "config.yaml"
+    differ = []
+    for name, keys in (("plan.json", (("hls.tool", "tool", cfg.hls.tool), ("hls.interface", "interface",
+                                                                          cfg.hls.interface))),
+                       ("estimate.json", (("target.part", "part", cfg.target.part),))):
+        try:
+            doc = json.loads((build_dir / name).read_text())
+        except (OSError, ValueError):
+            continue  # missing or unreadable: what reads it says so
+        if not isinstance(doc, dict):
+            continue
+        for key, field, now in keys:
+            built = doc.get(field)
+            if isinstance(built, str) and not (same_part(built, now) if field == "part" else built == now):
+                differ.append(f"{key} is {now} there, but the C++ and {name} were made for {built}")
+    if differ:
+        raise ConfigError(f"{config} differs from the build ({'; '.join(differ)}): it was edited after the build; "
+                          f"set it back, or build again with the new configuration ('tsflow build YOUR.yaml --out NEW --trained "
+                          f"{build_dir}' reuses the trained model)")
+
+
 def _same_design(build_dir: Path, top_path: Path, top) -> None:
     """Refuse a report of another design (another top function, or another part) than the build folder's,
     before its figures are set beside the plan. A folder without its configuration is not checked."""
@@ -187,6 +276,7 @@ def _same_design(build_dir: Path, top_path: Path, top) -> None:
     from .parts import same_part
 
     cfg = load_config(config)
+    check_config_is_the_builds(build_dir, cfg)
     expected = top_function(cfg.hls.interface, "tsflow_model")
     if not is_design_top(top.top, cfg.hls.interface, "tsflow_model", cfg.export.ip_name) or (top.part and not same_part(top.part, cfg.target.part)):
         raise ConfigError(f"{top_path} is a report of another design: top {top.top} on {top.part}, not this "

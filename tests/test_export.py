@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shlex
 import shutil
 import stat
 import subprocess
@@ -303,7 +304,7 @@ def test_vitis_script_default_config(build, prelude):
     # the testbench gets its vectors as argv[1], an absolute path into this build
     assert Path(opt(only(rec, "csim_design"), "-argv")) == (build_dir / "hls" / "tb_data").resolve()
     for a in adds[:2]:
-        flags = opt(a, "-cflags").split()
+        flags = shlex.split(opt(a, "-cflags"))  # the tools split -cflags into words as a shell does
         assert "-std=c++14" in flags
         includes = [Path(f[2:]) for f in flags if f.startswith("-I")]
         assert build_dir.resolve() / "hls" / "firmware" in includes
@@ -354,7 +355,7 @@ def test_cosim_only_when_asked(tmp_path, prelude):
     assert steps == HLS_STEPS[:-1] + ["cosim_design", "export_design"]
     # the first export.cosim_windows (default 16; the stub vectors hold 10) test windows, no trace, through
     # the same testbench
-    tb_data, trace, first, count = opt(only(rec, "cosim_design"), "-argv").split()
+    tb_data, trace, first, count = shlex.split(opt(only(rec, "cosim_design"), "-argv"))
     assert Path(tb_data) == (build_dir / "hls" / "tb_data").resolve() and (trace, first, count) == ("-", "0", "10")
 
 
@@ -404,6 +405,46 @@ def test_failing_testbench_stops_before_synthesis(build, prelude, mode):
     assert done.returncode == 1
     assert names(rec)[-1] == "csim_design" and "csynth_design" not in names(rec)
     assert ("nonzero return value" if mode == "error" else "2 test windows differ") in done.stderr
+
+
+def test_a_build_folder_path_with_spaces_is_one_word_in_cflags_and_argv(tmp_path, prelude):
+    """b58: the absolute paths the HLS script passes in -cflags (-I) and -argv (the test vectors) are split into
+    words by the tools, as a shell splits them: a path with spaces is passed as one quoted word. A path without
+    white space is passed as it is (checked by test_vitis_script_default_config)."""
+    build_dir, _ = make_build(tmp_path / "runs" / "ü b57", export={"cosim": True})
+    done, rec = hls_run(build_dir, prelude)
+    assert done.returncode == 0, done.stderr
+    firmware, hls = (build_dir / "hls" / "firmware").resolve(), (build_dir / "hls").resolve()
+    adds = [r[1:] for r in rec if r[0] == "add_files" and "-cflags" in r]
+    assert [shlex.split(opt(a, "-cflags")) for a in adds] == [["-std=c++14", f"-I{firmware}"],
+                                                             ["-std=c++14", f"-I{hls}", f"-I{firmware}"]]
+    assert shlex.split(opt(only(rec, "csim_design"), "-argv")) == [str(hls / "tb_data")]
+    assert shlex.split(opt(only(rec, "cosim_design"), "-argv")) == [str(hls / "tb_data"), "-", "0", "10"]
+
+
+def test_a_build_folder_path_a_shell_word_cannot_hold_stops_the_script(tmp_path, prelude):
+    build_dir, _ = make_build(tmp_path / 'say "hi"')
+    done, rec = hls_run(build_dir, prelude)
+    assert done.returncode == 1 and rec == []
+    assert "holds a quote, backslash" in done.stderr and "move the build folder" in done.stderr
+
+
+def test_a_tool_whose_interpreter_is_missing_is_named_with_its_interpreter(build, tmp_path, monkeypatch):
+    """b25: a tool on PATH whose #! interpreter does not exist: the OS says 'No such file or directory' of the
+    tool itself, which exists; the error names the interpreter."""
+    build_dir, _ = build
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("vitis_hls", "vivado"):
+        (bin_dir / tool).write_text("#!/nonexistent/interp -x\nexit 0\n")
+        (bin_dir / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    with pytest.raises(StepFailed) as info:
+        run_scripts(build_dir)
+    message = str(info.value)
+    assert message.startswith(f"step hls: cannot start {bin_dir / 'vitis_hls'}: it exists, but its interpreter "
+                              f"/nonexistent/interp (its first line: #!/nonexistent/interp -x) does not"), message
+    assert "Errno" not in message
 
 
 def test_script_refuses_to_run_outside_the_build_folder(build, prelude, tmp_path):

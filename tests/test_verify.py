@@ -285,3 +285,95 @@ def test_calibrate_and_verify_take_the_reports_of_this_design_only(top, interfac
     from flow.hls.interface import is_design_top
 
     assert is_design_top(top, interface, "tsflow_model", "tsflow_forecaster") is ours
+
+
+# ------------------------------------------------------------------ a real build whose files were edited after it
+
+@pytest.fixture(scope="module")
+def real_build(tmp_path_factory):
+    """One real build of the tiny configuration (window 8, d_model 8, 1 + 1 epochs): its C++, plan.json and
+    estimate.json as the build wrote them."""
+    from flow.build import build as run_build
+    from flow.config import parse_config
+
+    from .conftest import TINY
+
+    stage = tmp_path_factory.mktemp("real") / "b"
+    stage.mkdir()
+    run_build(parse_config(TINY), stage, allow_overflow=True)
+    return stage
+
+
+def edited(real_build: Path, folder: Path, name: str, change) -> Path:
+    shutil.copytree(real_build, folder, symlinks=True)
+    doc = json.loads((folder / name).read_text())
+    change(doc)
+    (folder / name).write_text(json.dumps(doc))
+    return folder
+
+
+def test_the_plan_and_estimate_of_a_real_build_are_its_own(real_build):
+    from flow.verify import read_plan
+
+    plan = read_plan(real_build)  # the checks below find nothing to refuse in what the build wrote
+    assert plan.engine["call_sites"] == 1 and plan.loops
+
+
+@pytest.mark.parametrize("name, change, expect", [
+    # b36: the engine said to have no call site, no DSP, no loop
+    ("plan.json", lambda d: (d["engine"].update(call_sites=0, dsp=0), d.update(loops=[])),
+     ["b/plan.json does not describe the C++ in b/hls", "tsflow_engine is called from 1 place(s)", "the plan says 0"]),
+    # b37: no engine and no loops
+    ("plan.json", lambda d: d.update(engine=None, loops=[]),
+     ["b/plan.json does not describe the C++ in b/hls", "a pipelined loop the plan does not have: Clocks"]),
+    ("plan.json", lambda d: d["loops"][0].update(ii=2), ["loops[0] (Clocks) has II 2"]),
+    ("plan.json", lambda d: d["engine"].update(dsp=3), ["the engine's DSP (3 in plan.json, 16"]),
+    ("estimate.json", lambda d: d["total"].update(dsp=0), ["b/estimate.json: total.dsp is 0, but its layers and "
+                                                           "buffers add up to 16"]),
+    ("estimate.json", lambda d: d.update(pipelined_loops=[]), ["differ in the pipelined loops"]),
+], ids=["b36-no-call-site", "b37-no-engine", "loop-ii", "engine-dsp", "b37-estimate-total", "estimate-loops"])
+def test_a_plan_or_estimate_edited_after_the_build_is_refused(real_build, tmp_path, name, change, expect):
+    """b36/b37: verify judged a report against a hand-edited plan.json / estimate.json and said 'ok' to invented
+    figures; now the plan is checked against the C++ in hls/ (as the build checked it) and the estimate against
+    the plan and its own rows, before any report is read."""
+    tsflow_like(tmp_path / "syn")
+    edited(real_build, tmp_path / "b", name, change)
+    done = tsflow(tmp_path, "verify", "b", "--synthesis", "syn/csynth.xml")
+    output = done.stdout + done.stderr
+    assert done.returncode == 2 and "Traceback" not in output, output
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0] == output.strip(), output
+    for text in [*expect, "was changed after the build; run 'tsflow build' again"]:
+        assert text in errors[0], output
+
+
+def test_export_run_refuses_an_edited_plan_before_any_tool_runs(real_build, tmp_path):
+    from flow.config import ConfigError
+    from flow.export import export
+
+    folder = edited(real_build, tmp_path / "b", "plan.json", lambda d: d.update(loops=[]))
+    with pytest.raises(ConfigError, match="plan.json does not describe the C.. in .*changed after the build"):
+        export(folder, run=True)
+    assert not (folder / "reports").exists() and not (folder / "logs").exists()
+
+
+@pytest.mark.parametrize("old, new, expect", [
+    ("interface: ap_vld", "interface: s_axilite", "hls.interface is s_axilite there, but the C++ and plan.json were "
+                                                  "made for ap_vld"),
+    ("part: xc7s15ftgb196-2", "part: xc7s25ftgb196-2", "target.part is xc7s25ftgb196-2 there, but the C++ and "
+                                                       "estimate.json were made for xc7s15ftgb196-2"),
+], ids=["b99-interface", "b100-part"])
+def test_a_config_edited_after_the_build_is_refused_by_export_and_verify(real_build, tmp_path, old, new, expect):
+    """b99/b100: export wrote scripts for an interface the C++ does not have, or a part the plan was not made for."""
+    shutil.copytree(real_build, tmp_path / "b", symlinks=True)
+    config = tmp_path / "b" / "model" / "config.yaml"
+    assert old in config.read_text()
+    config.write_text(config.read_text().replace(old, new))
+    tsflow_like(tmp_path / "syn")
+    for args in (["export", "b"], ["verify", "b", "--synthesis", "syn/csynth.xml"]):
+        done = tsflow(tmp_path, *args)
+        output = done.stdout + done.stderr
+        assert done.returncode == 2 and "Traceback" not in output, output
+        assert output.startswith("error: b/model/config.yaml differs from the build (") and expect in output, output
+        assert "edited after the build" in output
+    assert not (tmp_path / "b" / "vivado_scripts").exists()

@@ -25,7 +25,7 @@ from ..config import ConfigError, load_config
 from ..hls.files import TB_DATA
 from ..hls.interface import top_function
 from ..parts import same_part
-from ..verify import read_plan, table, verify
+from ..verify import check_config_is_the_builds, read_plan, table, verify
 from .templates import (CALIBRATION_JSON, CSYNTH_XML, HLS_PROJECT, HLS_SCRIPT, HOWTO, IP_DIR, IP_REPO, LOGS,
                         MODULE_REPORTS, POWER_RPT, REPORTS, SCRIPTS, SOLUTION, SOURCE, SYNTHESIS_JSON, TAIL_LINES,
                         TESTBENCH, VIVADO_SCRIPT, XDC, ExportError, fill_template, tcl_quote, vlnv)
@@ -98,7 +98,9 @@ def load_build_config(build_dir: Path):
     if not config.is_file():
         raise ExportError(f"{build_dir} is not a build folder ({config.relative_to(build_dir)} missing); "
                           f"run 'tsflow build' first")
-    return load_config(config)
+    cfg = load_config(config)
+    check_config_is_the_builds(build_dir, cfg)  # the file the scripts are written from names the built design
+    return cfg
 
 
 def _check_project(build_dir: Path) -> None:
@@ -249,6 +251,29 @@ def missing_tools_message(cfg, build_dir: Path, which=shutil.which, block_design
             f"or put the tools on PATH and run 'tsflow export {shlex.quote(str(build_dir))} --run' again")
 
 
+def _cannot_start(program: str, exc: OSError) -> str:
+    """Why a tool on PATH did not start. A program that exists but whose ``#!`` interpreter (or loader) does not
+    is reported by the OS as the program itself missing (ENOENT): name the interpreter instead."""
+    import errno
+
+    path = Path(program)
+    if exc.errno == errno.ENOENT and path.is_file():
+        try:
+            with path.open("rb") as f:
+                first = f.readline(256)
+        except OSError:
+            first = b""
+        if first.startswith(b"#!"):
+            line = first[2:].decode(errors="replace").strip()
+            interpreter = line.split()[0] if line.split() else ""
+            if interpreter and not Path(interpreter).exists():
+                return (f"cannot start {program}: it exists, but its interpreter {interpreter} (its first line: "
+                        f"#!{line}) does not; install it, or fix that line of {program}")
+        return (f"cannot start {program}: it exists, but the system cannot run it (its interpreter or loader was "
+                f"not found: {exc.strerror})")
+    return f"cannot start {program}: {exc.strerror or exc}"
+
+
 def _tail(log: Path, lines: int = TAIL_LINES) -> str:
     text = log.read_text(errors="replace").splitlines() if log.is_file() else []
     return "\n".join(text[-lines:])
@@ -302,7 +327,8 @@ def run_scripts(build_dir: Path, cfg=None, force: bool = False, which=shutil.whi
                 done = subprocess.run([which(argv[0]) or argv[0], *argv[1:]], cwd=build_dir, stdout=out,
                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             except OSError as exc:  # on PATH but not executable, bad interpreter line, ...
-                raise StepFailed(f"step {step.name}: cannot start {argv[0]}: {exc}", step.name, log) from None
+                raise StepFailed(f"step {step.name}: {_cannot_start(which(argv[0]) or argv[0], exc)}", step.name,
+                                 log) from None
         seconds[step.name] = round(time.perf_counter() - t0, 3)
         ran.append(shlex.join(argv))
         if done.returncode != 0:
