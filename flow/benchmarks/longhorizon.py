@@ -1,6 +1,7 @@
 """Benchmark: the long-horizon protocol on ETTh1, univariate ("S": OT in, OT out).
 
     python -m flow.benchmarks.longhorizon [CONFIG ...] [--data ETTh1.csv] [--lookbacks 96 336] [--steps 24 96 336]
+        [--seeds 1]
 
 The protocol of the LTSF-Linear and PatchTST repositories (``data_provider/data_loader.py``,
 ``Dataset_ETT_hour``): rows 0-8639 train, 8640-11519 validation, 11520-14399 test, the validation and test
@@ -10,8 +11,8 @@ every window and every step. For each look-back L and horizon H: persistence (th
 the least-squares linear map of the window (which is also DLinear in closed form: its trend and remainder
 maps are linear in the window, so the least-squares fit of the two is that of the window), NLinear in
 closed form, each CONFIG's float and quantized model trained on the same windows (its data section
-replaced by the protocol's, its model, quantization and training kept) with its estimate, and the
-published figures. Prints the figures; not a test.
+replaced by the protocol's, its model, quantization and training kept; with ``--seeds N`` N times, the mean
+printed with each seed's MSE) with its estimate, and the published figures. Prints the figures; not a test.
 """
 from __future__ import annotations
 
@@ -58,26 +59,30 @@ def baselines(path: Path, lookback: int, steps: int) -> tuple[int, dict]:
     return len(ds.test.y), out
 
 
-def model_rows(config: Path, path: Path, lookback: int, steps: int) -> dict:
-    """A config's float and quantized models on the protocol's windows, and the estimate of its design."""
+def model_rows(config: Path, path: Path, lookback: int, steps: int, seeds: int = 1) -> dict:
+    """A config's float and quantized models on the protocol's windows, trained with ``seeds`` seeds (the
+    config's, then the next ones): label -> [(MSE, MAE) a seed]; and the estimate of its design."""
     from flow.estimate import estimate
     from flow.training.fit import train
 
     given = load_config_or_exit(config)
     raw = given.model_dump(mode="json")
     raw["data"] = {**protocol_data(path, lookback, steps), "inputs": given.data.inputs, "scaling": "standard"}
-    cfg = parse_config(raw)
-    ds = load_dataset(cfg, note=lambda text: None)
-    result = train(cfg, ds, note=lambda text: None)
+    rows: dict[str, list] = {}
+    for k in range(seeds):
+        raw["training"]["seed"] = given.training.seed + k
+        cfg = parse_config(raw)
+        ds = load_dataset(cfg, note=lambda text: None)
+        result = train(cfg, ds, note=lambda text: None)
+        for label, metrics in ((f"{given.name}: float", result.metrics.get("float", {}).get("test")),
+                               (f"{given.name}: quantized, {cfg.quantization.bits} bits"
+                                + (" (mixed)" if cfg.quantization.layers else ""), result.metrics["test"])):
+            if metrics:
+                rows.setdefault(label, []).append((metrics["scaled"]["mse"], metrics["scaled"]["mae"]))
     est = estimate(result.config, n_features=len(ds.features))
-    rows = {}
-    for label, metrics in ((f"{given.name}: float", result.metrics.get("float", {}).get("test")),
-                           (f"{given.name}: quantized, {cfg.quantization.bits} bits"
-                            + (" (mixed)" if cfg.quantization.layers else ""), result.metrics["test"])):
-        if metrics:
-            rows[label] = (metrics["scaled"]["mse"], metrics["scaled"]["mae"])
     fits = "fits" if est.fits else "does not fit: " + ", ".join(est.overflowing)
-    return {"rows": rows, "estimate": f"{fits} {cfg.target.part}, {est.latency_us:,.1f} us (estimate)"}
+    return {"rows": rows, "estimate": f"{fits} {cfg.target.part}, {est.latency_us:,.1f} us (estimate)",
+            "seeds": [given.training.seed + k for k in range(seeds)]}
 
 
 def main() -> int:
@@ -86,7 +91,11 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=SHARED_ETTH1, help="ETTh1.csv (date, HUFL, ..., OT)")
     ap.add_argument("--lookbacks", type=int, nargs="+", default=[96, 336])
     ap.add_argument("--steps", type=int, nargs="+", default=[24, 96, 336])
+    ap.add_argument("--seeds", type=int, default=1, help="seeds each CONFIG is trained with (the config's, then the "
+                                                         "next ones); the table gives their mean and each seed's MSE")
     args = ap.parse_args()
+    if args.seeds < 1:
+        ap.error(f"--seeds {args.seeds}: train each config with at least 1 seed")
     if not args.data.is_file():
         ap.error(f"--data {args.data}: no such file; give the path of ETTh1.csv")
     if min(args.lookbacks) < 2 or min(args.steps) < 1 or max(args.lookbacks) > 512 or max(args.steps) > 720:
@@ -107,10 +116,13 @@ def main() -> int:
                 for name, (mse, mae) in rows.items():
                     table.add_row(str(lookback), str(steps), f"{n:,}", name, f"{mse:.4f}", f"{mae:.4f}", "this run")
                 for config in args.configs:
-                    got = model_rows(config, args.data, lookback, steps)
-                    for name, (mse, mae) in got["rows"].items():
+                    got = model_rows(config, args.data, lookback, steps, args.seeds)
+                    for name, runs in got["rows"].items():
+                        mse, mae = (sum(r[i] for r in runs) / len(runs) for i in (0, 1))
+                        each = ("" if len(runs) == 1 else "seeds " + ", ".join(map(str, got["seeds"])) + ": "
+                                + " / ".join(f"{r[0]:.4f}" for r in runs) + "; ")
                         table.add_row(str(lookback), str(steps), f"{n:,}", name, f"{mse:.4f}", f"{mae:.4f}",
-                                      got["estimate"])
+                                      each + got["estimate"])
                 for (model, pl, ph), (mse, source) in PUBLISHED.items():
                     if (pl, ph) == (lookback, steps):
                         table.add_row(str(lookback), str(steps), "", f"{model} (published)", f"{mse:.3f}", "", source)
