@@ -165,3 +165,78 @@ def test_the_latency_benchmark_reads_a_home_relative_data_path_as_tsflow_does(tm
     work.mkdir()
     copied = yaml.safe_load(_absolute_config(config, work).read_text())
     assert copied["data"]["path"] == str(home / "series" / "s.csv")
+
+
+# --------------------------------------------------------------------------------- the benchmarks' user errors
+
+def _refused(module: str, args, cwd, **kwargs) -> str:
+    done = subprocess.run([sys.executable, "-m", f"flow.benchmarks.{module}", *map(str, args)], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=300, **kwargs)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert done.returncode == 2 and "Traceback" not in done.stderr and len(errors) == 1, done.stderr
+    assert not done.stdout.strip(), done.stdout  # no table, no training
+    return errors[0]
+
+
+def test_merge_refuses_runs_of_another_configuration_or_series(benchmark_run, tmp_path):
+    """b97: runs of sf-temps merged under the seattle-temps config printed the one series' baselines beside the
+    other's runs. A file names its configuration and data now; an older one is judged by its baselines."""
+    folder, _, written = benchmark_run
+    assert (written["config"], written["dataset"]) == ("small", "small")  # what --json-out records now
+    other = {**written, "config": "tinysf", "dataset": "sf-temps"}
+    (folder / "sf.json").write_text(json.dumps(other))
+    assert _refused("training", ["tiny.yaml", "--merge", "sf.json"], folder) == (
+        "error: --merge sf.json: runs of 'tinysf' (sf-temps), not of tiny.yaml ('small', small); merge the files "
+        "written with this configuration, or give its own configuration to print them")
+    older = {"baselines": {name: {**e, "mse": 2 * e["mse"]} for name, e in written["baselines"].items()},
+             "runs": written["runs"]}
+    (folder / "older.json").write_text(json.dumps(older))
+    message = _refused("training", ["tiny.yaml", "--merge", "older.json"], folder)
+    assert message.startswith("error: --merge older.json: its runs were scored on other test windows than tiny.yaml's "
+                              "data gives (persistence (last value): MSE "), message
+
+
+def test_a_json_out_that_cannot_be_written_is_refused_before_any_training(tmp_path):
+    """b95: --json-out into a folder that could not be written failed after the first training, with a
+    PermissionError traceback."""
+    from .conftest import as_unprivileged, require_mode_bits
+
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(small_raw()))
+    (tmp_path / "notes.txt").write_text("")
+    assert _refused("training", ["c.yaml", "--seeds", 1, "--heads", 0, "--json-out", "notes.txt/runs.json"],
+                    tmp_path) == ("error: --json-out notes.txt/runs.json: notes.txt is a file, not a folder (checked "
+                                  "before any training); choose another file")
+    require_mode_bits()
+    (tmp_path / "imm").mkdir(mode=0o555)
+    assert _refused("training", ["c.yaml", "--seeds", 1, "--heads", 0, "--json-out", "imm/runs.json"], tmp_path,
+                    preexec_fn=as_unprivileged) == (
+        "error: --json-out imm/runs.json: cannot write there (Permission denied; checked before any training); "
+        "choose a file in a folder you can write")
+
+
+def test_two_configs_of_one_name_are_refused_before_any_build(tmp_path):
+    """b93: the second config's build folder (named after the config) existed: a FileExistsError traceback
+    after the first config's whole benchmark."""
+    raw = small_raw()
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(raw))
+    raw["data"]["window"] = 12
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(raw))
+    assert _refused("hls", ["a.yaml", "b.yaml"], tmp_path) == (
+        "error: a.yaml and b.yaml are both named 'small'; give each config its own name (each builds into a folder, "
+        "and reuses a --trained-dir run, under its name)")
+
+
+def test_the_trained_dir_takes_a_build_folder_as_build_trained_does(tmp_path):
+    """b94: a build folder in --trained-dir (its model/ inside) was refused as holding no trained model."""
+    from flow.benchmarks.hls import trained_run
+    from flow.config import ConfigError
+
+    (tmp_path / "td" / "tiny" / "model").mkdir(parents=True)  # a build folder: its model/ is the trained model
+    (tmp_path / "td" / "tr").mkdir()
+    (tmp_path / "td" / "tr" / "model.weights.h5").write_bytes(b"")  # a 'tsflow train' folder: as it is
+    (tmp_path / "td" / "junk").mkdir()
+    assert trained_run(tmp_path / "td", "tiny") == tmp_path / "td" / "tiny" / "model"
+    assert trained_run(tmp_path / "td", "tr") == tmp_path / "td" / "tr"
+    assert trained_run(tmp_path / "td", "absent") is None and trained_run(None, "tiny") is None
+    with pytest.raises(ConfigError, match=r"^--trained-dir .*/td: .*/td/junk: holds no trained model"):
+        trained_run(tmp_path / "td", "junk")

@@ -2,7 +2,7 @@
 
     python -m flow.benchmarks.hls configs/default.yaml configs/etth1.yaml [--trained-dir DIR]
 
-For each config: trains (or reuses ``DIR/<config name>`` from an earlier ``tsflow train``), builds
+For each config: trains (or reuses ``DIR/<config name>``, an earlier ``tsflow train`` or ``tsflow build``), builds
 and verifies the project, then runs the same firmware four ways over the whole test split: our
 testbench binary in one process, the testbench as one shard per core, the same shards also writing
 the trace of every boundary (what ``tsflow build`` and ``tsflow csim`` run), and hls4ml's
@@ -73,6 +73,26 @@ def _throughput(folder: Path, hls_model, reference: dict) -> dict:
             "predict_mismatches": predict_mismatches}
 
 
+def trained_run(trained_dir: Path | None, name: str) -> Path | None:
+    """The trained model ``trained_dir/name`` holds, as ``tsflow build --trained`` takes it: a ``tsflow train``
+    folder, or a finished build folder (its ``model/``); None (said) when there is no such run, ConfigError
+    for anything else there."""
+    from flow.runs import trained_model
+
+    if trained_dir is None:
+        return None
+    trained = Path(trained_dir) / name
+    if not trained.exists():
+        print(f"--trained-dir {trained_dir}: no run named {name!r} in it ({trained}): training it",
+              file=sys.stderr, flush=True)
+        return None
+    try:
+        return trained_model(trained)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace(f"--trained {trained}", f"--trained-dir {trained_dir}: {trained}", 1)) \
+            from None
+
+
 def run(config: Path, trained_dir: Path | None, work: Path) -> dict:
     import hls4ml
 
@@ -83,12 +103,9 @@ def run(config: Path, trained_dir: Path | None, work: Path) -> dict:
     cfg = load_config_or_exit(config)
     stage = work / cfg.name
     stage.mkdir(parents=True)
-    trained = trained_dir / cfg.name if trained_dir else None
-    if trained is not None and not trained.exists():
-        print(f"--trained-dir {trained_dir}: no run named {cfg.name!r} in it ({trained}): training it",
-              file=sys.stderr, flush=True)
+    trained = trained_run(trained_dir, cfg.name)
     t0 = time.perf_counter()
-    result = build(cfg, stage, trained if trained and trained.exists() else None)
+    result = build(cfg, stage, trained)
     total = time.perf_counter() - t0
     checkpoint = load_trained(stage / "model")
     ds = load_dataset(cfg)
@@ -111,8 +128,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("configs", nargs="+", type=Path)
     ap.add_argument("--trained-dir", type=Path, default=None,
-                    help="folder holding 'tsflow train' runs named after each config's name, to skip training")
+                    help="folder holding 'tsflow train' (or 'tsflow build') runs named after each config's name, to skip "
+                         "training")
     args = ap.parse_args()
+    names = {}
+    for config in args.configs:  # each config builds into (and reuses a --trained-dir run under) its name
+        cfg = load_config_or_exit(config)
+        if cfg.name in names:
+            print(f"error: {names[cfg.name]} and {config} are both named {cfg.name!r}; give each config its own name "
+                  f"(each builds into a folder, and reuses a --trained-dir run, under its name)", file=sys.stderr)
+            return 2
+        names[cfg.name] = config
     console = Console(width=220)
     rows = []
     with tempfile.TemporaryDirectory(prefix="tsflow-bench-") as tmp:

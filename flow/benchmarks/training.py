@@ -89,10 +89,9 @@ def main(config, seeds, json_out, heads, merge):
     except (ValueError, IndexError):
         raise click.BadParameter(f"{heads!r}: comma-separated head variant indices, each 0 to {len(HEADS) - 1}",
                                  param_hint="--heads") from None
-    if json_out and not Path(json_out).resolve().parent.is_dir():
-        raise click.BadParameter(f"{json_out}: its folder does not exist (checked before any training)",
-                                 param_hint="--json-out")
-    runs = []
+    if json_out:
+        _check_json_out(Path(json_out))
+    runs, docs = [], []
     for path in merge:
         try:
             doc = json.loads(Path(path).read_text())
@@ -100,6 +99,7 @@ def main(config, seeds, json_out, heads, merge):
             if not got or any(not {"head", "variant", "seed", "mse"} <= set(r) for r in got):
                 raise ValueError("no runs, or a run without head, variant, seed and mse")
             runs += got
+            docs.append((path, doc))
         except (OSError, ValueError, KeyError, TypeError):
             raise click.BadParameter(f"{path}: not a file written by --json-out (a JSON object with a list of runs)",
                                      param_hint="--merge") from None
@@ -109,6 +109,8 @@ def main(config, seeds, json_out, heads, merge):
     baselines_named = {"persistence (last value)": test_baselines["persistence"],
                        "linear model on the window": test_baselines["linear"]}
     if merge:
+        for path, doc in docs:
+            _check_same_series(path, doc, config, base, ds, baselines_named)
         print_table(ds, baselines_named, runs, len({r.get("seed") for r in runs}))
         return
     results = []
@@ -134,8 +136,58 @@ def main(config, seeds, json_out, heads, merge):
                       f"({seconds:.0f} s)", file=sys.stderr, flush=True)
                 if json_out:
                     with open(json_out, "w") as f:
-                        json.dump({"baselines": baselines_named, "runs": results}, f, indent=2)
+                        json.dump({"config": base.name, "dataset": ds.name, "baselines": baselines_named,
+                                   "runs": results}, f, indent=2)
     print_table(ds, baselines_named, results, seeds)
+
+
+def _fail(message: str) -> None:
+    """A user error: one ``error:`` line, exit 2, as ``tsflow`` gives it."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _check_json_out(path: Path) -> None:
+    """``--json-out`` can be written: checked before any training (the file is written after each run)."""
+    from flow.locks import not_writable
+
+    folder = path.resolve().parent
+    if path.is_dir():
+        _fail(f"--json-out {path}: a folder; give a file to write (such as {path / 'runs.json'})")
+    if folder.exists() and not folder.is_dir():
+        _fail(f"--json-out {path}: {path.parent} is a file, not a folder (checked before any training); choose "
+              f"another file")
+    if not folder.is_dir():
+        _fail(f"--json-out {path}: its folder {path.parent} does not exist (checked before any training); create it "
+              f"or choose another file")
+    blocked = not_writable(folder)
+    if blocked is None and path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))  # opened and closed: nothing written
+        except OSError as exc:
+            blocked = exc
+    if blocked is not None:
+        _fail(f"--json-out {path}: cannot write there ({blocked.strerror or blocked}; checked before any training); "
+              f"choose a file in a folder you can write")
+
+
+def _check_same_series(path, doc: dict, config, base, ds, baselines_named: dict) -> None:
+    """A ``--merge`` file holds runs of this configuration on this data: its baselines would otherwise be
+    printed beside runs of another series (the file names its configuration and data since they are
+    recorded; an older file is judged by its baselines, those of its data's test windows)."""
+    theirs = (doc.get("config"), doc.get("dataset"))
+    if theirs != (None, None) and theirs != (base.name, ds.name):
+        _fail(f"--merge {path}: runs of {theirs[0]!r} ({theirs[1]}), not of {config} ({base.name!r}, {ds.name}); "
+              f"merge the files written with this configuration, or give its own configuration to print them")
+    recorded = doc.get("baselines")
+    if not isinstance(recorded, dict):
+        return
+    for name, now in baselines_named.items():
+        then = recorded.get(name, {}).get("mse") if isinstance(recorded.get(name), dict) else None
+        if isinstance(then, (int, float)) and not np.isclose(then, now["mse"], rtol=1e-6, atol=0):
+            _fail(f"--merge {path}: its runs were scored on other test windows than {config}'s data gives ({name}: "
+                  f"MSE {then:.4g} there, {now['mse']:.4g} here): runs of another series or split; merge the files "
+                  f"written with this configuration")
 
 
 def print_table(ds, baselines_named, results, seeds):
