@@ -122,10 +122,32 @@ def fit(cfg, reports: list[Path]) -> dict:
                   f"{cfg.hls.interface}), which gives loops only: add the report of the top function ('tsflow export "
                   f"--run' writes it into the build folder)") if modules else ""
         raise ConfigError(f"no resource or latency figure found in the reports given{inside}")
+    _check_plausible(est, values, factors, sources, estimated, warnings)
     layers = _layer_factors(est, loops, values.get("latency"), factors, warnings)
     return {"part": cfg.target.part, "config": cfg.name, "design": design_of(cfg), "factors": factors, "layers": layers,
             "estimated": {r: round(v, 2) for r, v in estimated.items()},
-            "measured": values, "sources": sources, "warnings": warnings}
+            "measured": values, "sources": sources, "warnings": warnings, "dsp_bound_cycles": est.dsp_bound_cycles}
+
+
+PLAUSIBLE = (0.1, 10.0)  # a factor outside this range says the reports are of another design more likely than not
+
+
+def _check_plausible(est, values: dict, factors: dict, sources: dict, estimated: dict, warnings: list) -> None:
+    """A measured latency below the design's DSP bound (its MACs on every DSP of the part, each clock) is not a
+    synthesis of this design: refused. A factor outside ``PLAUSIBLE`` is said loudly, naming its reports."""
+    latency, bound = values.get("latency"), est.dsp_bound_cycles
+    if latency is not None and bound and latency < bound:
+        raise ConfigError(f"{', '.join(sources['latency'])}: the report{'s give' if len(sources['latency']) > 1 else ' gives'} "
+                          f"a latency of {latency:,.0f} cycles, below this design's DSP bound of {bound:,} cycles "
+                          f"({est.macs:,} MACs on the part's DSPs, all busy every clock): no synthesis of this design "
+                          f"is that fast, so the reports are not of it (another tsflow build?); calibrate with this "
+                          f"design's reports ('tsflow export DIR --run' writes them into its build folder)")
+    low, high = PLAUSIBLE
+    for r, f in factors.items():
+        if not low <= f <= high:
+            warnings.append(f"the {r} factor is {f:.3g} (measured {values[r]:,.0f} in {', '.join(sources[r])}, "
+                            f"estimated {estimated[r]:,.0f}), outside {low:g}..{high:g}: check that the report is of "
+                            f"this design before using it")
 
 
 def _layer_factors(est, loops: list[dict], latency: float | None, factors: dict, warnings: list) -> dict:
@@ -172,6 +194,30 @@ def design_of(cfg) -> dict:
             "hls.default_multiplier": h.default_multiplier, "hls.interface": h.interface}
 
 
+def _check_latency(path: Path, calibration: dict, factors: dict) -> None:
+    """A calibration whose latency no synthesis of its design can have (below the DSP bound it records, or,
+    in a file without it, a latency factor below ``PLAUSIBLE``) is refused: the estimate it makes is absurd."""
+    measured = calibration.get("measured") if isinstance(calibration.get("measured"), dict) else {}
+    sources = calibration.get("sources") if isinstance(calibration.get("sources"), dict) else {}
+    latency, bound = measured.get("latency"), calibration.get("dsp_bound_cycles")
+    factor = factors.get("latency")
+    reports = ", ".join(map(str, sources.get("latency") or [])) or "its reports"
+    if isinstance(latency, (int, float)) and isinstance(bound, (int, float)) and latency < bound:
+        why = (f"its latency, {latency:,.0f} cycles from {reports}, is below the design's DSP bound of {bound:,.0f} "
+               f"cycles: no synthesis of this design is that fast")
+    elif isinstance(factor, (int, float)) and factor < PLAUSIBLE[0]:
+        estimated = calibration.get("estimated") if isinstance(calibration.get("estimated"), dict) else {}
+        shown = (f" ({latency:,.0f} cycles from {reports}, {estimated['latency']:,.0f} estimated)"
+                 if isinstance(latency, (int, float)) and isinstance(estimated.get("latency"), (int, float))
+                 else f" ({reports})")
+        why = (f"its latency factor is {factor:.3g}{shown}, a latency {1 / factor:,.0f} times below the estimate's: "
+               f"not plausible for this design (below {PLAUSIBLE[0]:g}), its reports are likely of another design")
+    else:
+        return
+    raise ConfigError(f"--calibration {path}: {why}; run 'tsflow calibrate' with this design's reports ('tsflow "
+                      f"export DIR --run' writes them into its build folder)")
+
+
 def load_calibration(path: Path, part: str, layer_names=None, design: dict | None = None) -> dict:
     """The calibration file at ``path``, checked against ``part``, (given) the estimate's layer names and the
     design it was fitted on (``design_of``); ConfigError naming the file and what is wrong."""
@@ -212,6 +258,7 @@ def load_calibration(path: Path, part: str, layer_names=None, design: dict | Non
     if not same_part(calibration["part"], part):
         raise ConfigError(f"--calibration {path} was fitted on {calibration.get('part')}, the configuration "
                           f"targets {part} (target.part)")
+    _check_latency(path, calibration, factors)
     fitted = calibration.get("design")
     if design is not None and isinstance(fitted, dict):
         differ = [k for k in design if k in fitted and fitted[k] != design[k]]

@@ -841,3 +841,55 @@ def test_a_project_the_c_simulation_did_not_prove_is_not_exported(tmp_path, csim
         write_scripts(folder)
     assert "csim.json does not record a bit-exact C simulation of this project" in str(exc.value)
     assert not (folder / SCRIPTS).exists()
+
+
+# ------------------------------------------------------------------------ calibration from another design's report
+
+def forged_report(folder: Path, latency: int = 6) -> Path:
+    """The real Vitis HLS 2020.2 top_dfg csynth.xml with its top renamed tsflow_model and its part the XC7S15's
+    (what a report of another tsflow build looks like to the top and part checks), its latency ``latency``."""
+    text = CSYNTH_XML.read_text().replace("top_dfg", "tsflow_model").replace("xc7z020-clg484-1", "xc7s15ftgb196-2")
+    text = text.replace("<Worst-caseLatency>6</Worst-caseLatency>", f"<Worst-caseLatency>{latency}</Worst-caseLatency>")
+    path = folder / "forged.xml"
+    path.write_text(text)
+    return path
+
+
+def test_a_report_faster_than_the_dsp_bound_does_not_calibrate(tmp_path):
+    """b110: 6 cycles for a tiny design's 5,192 MACs on 20 DSPs (DSP bound 260 cycles) is no synthesis of it;
+    the calibration made the build print 'latency 6 cycles, 0.02x the bound'."""
+    from flow.calibration import fit
+    from flow.estimate import estimate
+
+    from .conftest import TINY
+
+    if not CSYNTH_XML.is_file():
+        pytest.skip(f"real tool report {CSYNTH_XML} not found")
+    cfg = parse_config(TINY)
+    assert (estimate(cfg).macs, estimate(cfg).dsp_bound_cycles) == (5_192, 260)
+    with pytest.raises(ConfigError, match=r"forged.xml: the report gives a latency of 6 cycles, below this design's "
+                                          r"DSP bound of 260 cycles .*the reports are not of it"):
+        fit(cfg, [forged_report(tmp_path)])
+    cal = fit(cfg, [forged_report(tmp_path, latency=1000)])  # above the bound: fitted, the odd factors said
+    assert cal["dsp_bound_cycles"] == 260
+    assert any(w.startswith("the lut factor is 0.07") and "forged.xml" in w and "outside 0.1..10" in w
+               for w in cal["warnings"]), cal["warnings"]
+
+
+@pytest.mark.parametrize("extra, expect", [
+    ({}, "its latency factor is 0.0058 (6 cycles from misc/forged.xml, 1,035 estimated), a latency 172 times below "
+         "the estimate's: not plausible"),  # a file of an earlier tsflow: no bound recorded
+    ({"dsp_bound_cycles": 366}, "its latency, 6 cycles from misc/forged.xml, is below the design's DSP bound of 366 "
+                                "cycles: no synthesis of this design is that fast"),
+], ids=["factor", "bound"])
+def test_a_calibration_that_makes_the_latency_absurd_is_refused_when_applied(tmp_path, extra, expect):
+    from flow.calibration import load_calibration
+
+    path = tmp_path / "b43.json"
+    path.write_text(json.dumps({"part": "xc7s15ftgb196-2", "config": "tiny", "factors": {"latency": 6 / 1035},
+                                "estimated": {"latency": 1035}, "measured": {"latency": 6},
+                                "sources": {"latency": ["misc/forged.xml"]}, **extra}))
+    with pytest.raises(ConfigError) as caught:
+        load_calibration(path, "xc7s15ftgb196-2")
+    assert str(caught.value).startswith(f"--calibration {path}: {expect}"), caught.value
+    assert "run 'tsflow calibrate' with this design's reports" in str(caught.value)
