@@ -625,12 +625,51 @@ def write_report(folder: Path) -> Path:
     return out
 
 
+def main(argv: list[str] | None = None) -> int:
+    """``python -m flow.report FOLDER``: (re)write the report of a build folder. A user error (no such folder,
+    not a build folder, one that cannot be written) is one ``error:`` line and exit 2, as ``tsflow`` gives it."""
+    import os
+    import shlex
+    import sys
+
+    from .locks import not_writable
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the model's configuration is read through keras_models
+    args = sys.argv[1:] if argv is None else argv
+
+    def fail(message: str) -> int:
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+    if len(args) != 1 or args[0] in ("-h", "--help"):
+        if args in (["-h"], ["--help"]):
+            print("usage: python -m flow.report BUILD_FOLDER\n\n(Re)write BUILD_FOLDER/report.html and its figures.")
+            return 0
+        return fail("usage: python -m flow.report BUILD_FOLDER (one build folder, the --out of 'tsflow build')")
+    folder = Path(args[0])
+    if not folder.is_dir():
+        return fail(f"{folder}: no such folder; give the folder 'tsflow build --out' wrote")
+    if (folder / "metrics.json").is_file() and not (folder / "model").is_dir():
+        return fail(f"{folder} is a 'tsflow train' folder; a report is of a build folder: build one from it "
+                    f"('tsflow build CONFIG --out DIR --trained {folder}') and its report is written with it")
+    copy = (f"or copy the folder (cp -r {shlex.quote(str(folder))} COPY) and run 'python -m flow.report COPY' to "
+            f"write the report there")
+    blocked = not_writable(folder)
+    if blocked is not None:
+        return fail(f"the report cannot be written into {folder} ({blocked.strerror or blocked}): make it writable, "
+                    f"{copy}")
+    try:
+        print(write_report(folder))
+    except ConfigError as exc:
+        return fail(str(exc))
+    except OSError as exc:  # a file or the figures' folder in it that cannot be replaced
+        where = exc.filename or folder
+        return fail(f"cannot write {where} ({exc.strerror or exc}): the report goes into {folder}; make it writable, "
+                    f"{copy}")
+    return 0
+
+
 if __name__ == "__main__":
     import sys
 
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m flow.report BUILD_FOLDER")
-    try:
-        print(write_report(Path(sys.argv[1])))
-    except ConfigError as exc:
-        sys.exit(str(exc))
+    sys.exit(main())

@@ -374,3 +374,63 @@ def test_number_check_is_not_vacuous():
     assert not shown_equals("3.629", 3.64)
     assert shown_equals("1,743", 1743) and not shown_equals("1,743", 1744)
     assert shown_equals("52.0", 52.0) and not shown_equals("52.0", 52.1)
+
+
+# ------------------------------------------------------------------------- python -m flow.report: user errors
+
+def _report_command(*args, cwd, **kwargs):
+    import subprocess
+    import sys
+
+    from .conftest import CLI_ENV
+
+    return subprocess.run([sys.executable, "-m", "flow.report", *map(str, args)], cwd=cwd, env=CLI_ENV,
+                          capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def _one_error(done) -> str:
+    output = done.stdout + done.stderr
+    assert done.returncode == 2 and "Traceback" not in output, output
+    assert output.startswith("error: ") and output.count("\n") == 1, output
+    return output.strip()
+
+
+@pytest.mark.parametrize("make, arg, expect", [
+    (lambda d: None, "nowhere", "error: nowhere: no such folder; give the folder 'tsflow build --out' wrote"),
+    (lambda d: (d / "tr").mkdir() or (d / "tr" / "metrics.json").write_text("{}"), "tr",
+     "error: tr is a 'tsflow train' folder; a report is of a build folder"),
+    (lambda d: (d / "empty").mkdir(), "empty", "error: empty is not a finished build folder (model/metrics.json "
+                                               "missing)"),
+], ids=["no-folder", "b113-train-folder", "empty-folder"])
+def test_the_report_command_says_a_user_error_in_one_line(tmp_path, make, arg, expect):
+    """b113: exit 1 without 'error:' for a folder that is not a build's."""
+    make(tmp_path)
+    assert _one_error(_report_command(arg, cwd=tmp_path)).startswith(expect)
+    assert _one_error(_report_command(cwd=tmp_path)).startswith("error: usage: python -m flow.report BUILD_FOLDER")
+
+
+def test_the_report_of_a_folder_that_cannot_be_written_is_one_error_saying_what_to_do(built, tmp_path):
+    """b111: the command csim's own message suggests, on a folder that still cannot be written, ended in a
+    PermissionError traceback; now one line: where it cannot write and what to do."""
+    from .conftest import as_unprivileged, require_mode_bits
+
+    require_mode_bits()
+    folder = tmp_path / "b15"
+    shutil.copytree(built[0], folder)
+    before = (folder / "report.html").read_bytes()
+    folder.chmod(0o555)
+    try:
+        done = _report_command("b15", cwd=tmp_path, preexec_fn=as_unprivileged)
+    finally:
+        folder.chmod(0o755)
+    assert _one_error(done) == ("error: the report cannot be written into b15 (Permission denied): make it writable, "
+                                "or copy the folder (cp -r b15 COPY) and run 'python -m flow.report COPY' to write the "
+                                "report there")
+    assert (folder / "report.html").read_bytes() == before
+    (folder / "report").chmod(0o555)  # the folder writable, its figures' folder not
+    try:
+        done = _report_command("b15", cwd=tmp_path, preexec_fn=as_unprivileged)
+    finally:
+        (folder / "report").chmod(0o755)
+    assert _one_error(done).startswith("error: cannot write b15/report/forecast.png (Permission denied): the report "
+                                       "goes into b15; make it writable, or copy the folder")
