@@ -31,6 +31,19 @@ class NotBitExact(Exception):
         self.result = result
 
 
+def _flags(**flags) -> None:
+    """A flag is True or False: a string such as "no" would be read as true."""
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name}={value!r}: {name} takes True or False, not a {type(value).__name__}")
+
+
+def _jobs(jobs) -> None:
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ConfigError(f"jobs={jobs!r}: the number of testbench processes is a whole number, at least 1 (or None: "
+                          f"one per core)")
+
+
 def load_config(source: ConfigSource, config_dir: str | Path | None = None) -> FlowConfig:
     """A validated configuration from a YAML path, a dict (relative ``data.path`` read from
     ``config_dir``, default the working folder) or an existing ``FlowConfig``."""
@@ -67,6 +80,7 @@ def train(config: ConfigSource, out: str | Path, force: bool = False, report: Re
     from .data import load_dataset
     from .runs import staged_output
 
+    _flags(force=force)
     cfg = load_config(config)
     note = note or (lambda text: None)
     ds = load_dataset(cfg, note=note)  # bad data is refused before any folder
@@ -91,6 +105,8 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
     ``checked(estimate)`` sees the estimate when the fit check runs, before any training."""
     from .runs import staged_output, trained_model
 
+    _flags(force=force, allow_overflow=allow_overflow)
+    _jobs(jobs)
     cfg = load_config(config)
     factors = calibration_of(calibration, cfg)
     if trained is not None:
@@ -125,6 +141,7 @@ def csim(folder: str | Path, jobs: int | None = None, verdict: Callable[[CSimRep
     from .locks import using_folder
     from .runs import check_build_folder
 
+    _jobs(jobs)
     check_build_folder(Path(folder))  # before TensorFlow loads: a wrong or damaged folder is refused at once
     with using_folder(Path(folder)):
         from .build import rerun_csim
@@ -148,4 +165,8 @@ def export(folder: str | Path, run: bool = False, force: bool = False, report: N
     raises ``flow.export.NotWritable`` before anything is written."""
     from .export import export as export_stage
 
+    _flags(run=run, force=force, block_design=block_design, allow_over_headroom=allow_over_headroom)
+    if allow_over_headroom and not block_design:  # as the command refuses --allow-over-headroom alone
+        raise ConfigError("allow_over_headroom=True only applies with block_design=True (it lets the block design be "
+                          "written over target.headroom); pass block_design=True, or leave allow_over_headroom out")
     return export_stage(folder, run, force, report, block_design, allow_over_headroom)

@@ -45,3 +45,49 @@ def test_a_build_that_is_not_bit_exact_stays_partial(tmp_path, monkeypatch):
     csim = caught.value.result.csim
     assert not csim.bit_exact and csim.first_divergence["layer"] == "enc0.norm1"
     assert not (tmp_path / "b").exists() and (tmp_path / "b.partial" / "FAILED").is_file()
+
+
+def test_a_flag_that_is_not_a_bool_is_refused_naming_it(tmp_path):
+    """b80: force="no" is true to Python, and replaced earlier work; each flag of the API takes True or False
+    (checked before anything is read or written)."""
+    import pytest
+
+    from flow import api
+
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "metrics.json").write_text("{}")
+    with pytest.raises(api.ConfigError, match=r"^force='no': force takes True or False, not a str$"):
+        api.train("cfg.yaml", earlier, force="no")
+    with pytest.raises(api.ConfigError, match=r"^allow_overflow=1: allow_overflow takes True or False, not a int$"):
+        api.build("cfg.yaml", tmp_path / "b", allow_overflow=1)
+    with pytest.raises(api.ConfigError, match=r"^block_design='yes': block_design takes True or False"):
+        api.export(tmp_path, block_design="yes")
+    assert (earlier / "metrics.json").read_text() == "{}"
+
+
+def test_allow_over_headroom_without_block_design_is_refused_as_the_command_refuses_it(tmp_path):
+    """b82: the command refuses --allow-over-headroom without --block-design; the API ignored it."""
+    import pytest
+
+    from flow import api
+
+    with pytest.raises(api.ConfigError, match=r"^allow_over_headroom=True only applies with block_design=True .*; "
+                                              r"pass block_design=True, or leave allow_over_headroom out$"):
+        api.export(tmp_path, allow_over_headroom=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_jobs_that_is_not_a_whole_number_is_refused_naming_it(tmp_path):
+    """b85: jobs="2" ended in a TypeError from deep inside the testbench's sharding."""
+    import pytest
+
+    from flow import api
+
+    for jobs in ("2", 0, 1.5, True):
+        with pytest.raises(api.ConfigError) as caught:
+            api.csim(tmp_path, jobs=jobs)
+        assert str(caught.value) == (f"jobs={jobs!r}: the number of testbench processes is a whole number, at least "
+                                     f"1 (or None: one per core)")
+    with pytest.raises(api.ConfigError, match="^jobs='2'"):
+        api.build("cfg.yaml", tmp_path / "b", jobs="2")
