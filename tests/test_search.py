@@ -443,3 +443,173 @@ def test_a_search_resumed_with_another_recipe_is_refused_and_the_folder_left_as_
     done = tsflow("search", config, "--trials", 2, "--out", out, "--study", "s")
     assert done.returncode == 0, done.stderr
     assert len(load(f"sqlite:///{out / 'study.db'}", "s").get_trials()) == 2
+
+
+# ------------------------------------------------------------- a folder resumed with the wrong storage, at once, ...
+
+def searched_folder(tmp_path: Path, config: Path, storage: str | None = None, trial_config: str | None = None):
+    """A search folder as a finished run leaves it, made without training: search.json, and (without
+    ``storage``) study.db holding the study with one complete trial whose YAML ``trial_config`` is."""
+    import optuna
+
+    from flow.config import load_config
+    from flow.search.study import MARKER, OWN_STORAGE, load_study
+
+    cfg = load_config(config)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MARKER).write_text(json.dumps({"config": cfg.name, "study": cfg.name,
+                                          "storage": storage or OWN_STORAGE}))
+    if storage is None:
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        study = load_study(cfg, out, None, None)
+        dist = optuna.distributions.CategoricalDistribution([4, 8])
+        study.add_trial(optuna.trial.create_trial(params={"quantization.bits": 4},
+                                                  distributions={"quantization.bits": dist}, values=[1.0, 100.0],
+                                                  user_attrs={"config": trial_config or "name: t\n"}))
+    return out
+
+
+def refused(*args, cwd=None) -> str:
+    done = tsflow(*args, cwd=cwd, timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode == 2 and "Traceback" not in output, output
+    assert output.startswith("error: ") and output.count("error:") == 1, output
+    return " ".join(output.split())
+
+
+def test_a_folder_resumed_without_the_storage_it_recorded_is_refused(tmp_path):
+    """b49: the first run kept its study at --storage sqlite:///b48.db; a rerun without --storage started another
+    study in OUT/study.db and trained everything again."""
+    config = search_yaml(tmp_path, space={"quantization.bits": [4, 8]})
+    out = searched_folder(tmp_path, config, storage="sqlite:///b48.db")
+    before = sorted(p.name for p in out.iterdir())
+    message = refused("search", config.name, "--trials", 3, "--out", "out", cwd=tmp_path)
+    assert ("error: --out out holds the search 's' whose study is at sqlite:///b48.db (out/search.json); without "
+            "--storage this run would start another study in out/study.db: pass --storage sqlite:///b48.db to "
+            "resume it, or give a new --out") in message, message
+    assert sorted(p.name for p in out.iterdir()) == before  # no study.db made
+    message = refused("search", config.name, "--trials", 3, "--out", "out", "--storage", "sqlite:///other.db",
+                      cwd=tmp_path)
+    assert "whose study is at sqlite:///b48.db" in message and "--storage sqlite:///other.db would start another" \
+        in message, message
+    assert not (tmp_path / "other.db").exists()
+
+
+def test_a_folder_of_its_own_study_resumed_with_a_new_storage_is_refused(tmp_path):
+    """b51: --storage given to a folder whose search kept its study in its own study.db: a new study elsewhere,
+    the folder's one orphaned. The same file spelled as a URL is the same storage."""
+    config = search_yaml(tmp_path, space={"quantization.bits": [4, 8]})
+    out = searched_folder(tmp_path, config)
+    message = refused("search", config.name, "--trials", 2, "--out", "out", "--storage", "sqlite:///b51.db",
+                      cwd=tmp_path)
+    assert ("error: --out out holds the search 's' whose study is out/study.db (out/search.json: no --storage); "
+            "--storage sqlite:///b51.db would start another study there: leave --storage out to resume it, or give "
+            "a new --out for a study at sqlite:///b51.db") in message, message
+    assert not (tmp_path / "b51.db").exists()
+    from flow.search.study import check_same_storage
+
+    check_same_storage(out, f"sqlite:///{out.resolve() / 'study.db'}")  # the same file: no refusal
+
+
+def test_a_damaged_study_database_of_the_folder_is_named(tmp_path):
+    """b52: no --storage was given, so the error names the folder's own study.db and what to do."""
+    config = search_yaml(tmp_path, space={"quantization.bits": [4, 8]})
+    out = searched_folder(tmp_path, config)
+    (out / "study.db").write_bytes(os.urandom(3000))
+    message = refused("search", config.name, "--trials", 2, "--out", "out", cwd=tmp_path)
+    assert message.startswith("error: out/study.db (the study database of --out out) cannot be opened: "
+                              "(sqlite3.DatabaseError) file is not a database"), message
+    assert "move it away to start the search anew in out, or give a new --out" in message
+    assert "--storage" not in message
+
+
+@pytest.mark.parametrize("url, message", [
+    ("sqlite:///~/b55.db", "error: --storage 'sqlite:///~/b55.db': ~ is not expanded in a URL (it would name a "
+                           "folder '~' in {cwd}); write the absolute path: sqlite:///{home}/b55.db"),
+    ("sqlite:///dbdir", "error: --storage 'sqlite:///dbdir': dbdir is a folder; name a file in it, such as "
+                        "sqlite:///dbdir/study.db"),
+    ("sqlite:///nowhere/x.db", "error: --storage 'sqlite:///nowhere/x.db': the folder nowhere does not exist"),
+], ids=["b55-tilde", "b107-folder", "no-folder"])
+def test_an_sqlite_url_sqlite_cannot_open_is_refused_saying_why(tmp_path, url, message):
+    (tmp_path / "dbdir").mkdir()
+    config = search_yaml(tmp_path, space={"quantization.bits": [4, 8]})
+    got = refused("search", config.name, "--trials", 1, "--out", "out", "--storage", url, cwd=tmp_path)
+    assert message.format(cwd=tmp_path, home=Path.home()) in got, got
+    assert not (tmp_path / "out").exists() and not (tmp_path / "~").exists()
+
+
+def test_a_second_search_on_a_folder_another_search_holds_is_refused(tmp_path):
+    """b54: two searches on one --out wrote one folder's pareto files by turns; the second is refused while the
+    first holds the folder, naming it."""
+    config = search_yaml(tmp_path, space={"quantization.bits": [4, 8]})
+    out = searched_folder(tmp_path, config)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from flow.locks import hold, in_use; "
+                               "from pathlib import Path; p = Path(sys.argv[1]); "
+                               "cm = hold(p, in_use(p)); cm.__enter__(); print('held', flush=True); time.sleep(120)",
+                               str(out)], stdout=subprocess.PIPE, text=True, env=CLI_ENV)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        message = refused("search", config.name, "--trials", 2, "--out", "out", cwd=tmp_path)
+        assert message.startswith(f"error: --out out is in use by another search (pid {holder.pid}"), message
+        assert "give this worker its own --out (workers share a study through --storage)" in message
+        assert f"kill {holder.pid}" in message
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_search_holds_its_folder_until_it_ends(tmp_path):
+    from flow.config import load_config
+    from flow.locks import lock_holder
+    from flow.search.study import prepare_folder
+
+    config = search_yaml(tmp_path, space={"quantization.bits": [4, 8]})
+    out = tmp_path / "new"
+    prepare_folder(out, load_config(config), None, None)  # this process holds it now
+    probe = subprocess.run([sys.executable, "-c", "import sys; from flow.locks import lock_holder; "
+                            "print(lock_holder(sys.argv[1]))", str(out)], capture_output=True, text=True, env=CLI_ENV)
+    assert f"'pid': {os.getpid()}" in probe.stdout, probe
+    assert lock_holder(out) is None  # not to this process itself
+
+
+def test_a_rerun_does_not_overwrite_a_pareto_yaml_edited_by_hand(tmp_path):
+    """b108: the rerun wrote pareto/trial-0.yaml again over the user's edit; now it is refused up front, naming
+    the file (a file the search did not write, such as notes.txt, is no matter)."""
+    config = search_yaml(tmp_path, space={"quantization.bits": [4, 8]})
+    out = searched_folder(tmp_path, config, trial_config="name: t\nmodel: {d_model: 8}\n")
+    (out / "pareto").mkdir()
+    (out / "pareto" / "trial-0.yaml").write_text("name: t\nmodel: {d_model: 8}\n")
+    (out / "pareto" / "notes.txt").write_text("notes\n")
+    from flow.config import load_config
+    from flow.search.study import edited_pareto_files, prepare_folder, stored_study
+
+    assert edited_pareto_files(out, stored_study(out, None, None, load_config(config))) == []  # as written
+    (out / "pareto" / "trial-0.yaml").write_text("name: t\nmodel: {d_model: 8}\n# edited\n")
+    message = refused("search", config.name, "--trials", 2, "--out", "out", cwd=tmp_path)
+    assert ("error: out/pareto/trial-0.yaml was edited (differs from what the search wrote), and this run writes the "
+            "Pareto front's YAMLs again: move it out of out/pareto (keep your edits under another name) and run "
+            "again") in message, message
+    assert (out / "pareto" / "trial-0.yaml").read_text().endswith("# edited\n")
+    prepare_folder(out, load_config(config), None, None, force=True)
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path):
+    """b105: resumed in a read-only folder, the search failed with a PermissionError traceback writing
+    search.json; now it is one line naming the folder, before any storage is opened or model trained."""
+    from .conftest import as_unprivileged, require_mode_bits
+
+    require_mode_bits()
+    config = search_yaml(tmp_path, space={"quantization.bits": [4, 8]})
+    out = searched_folder(tmp_path, config)
+    out.chmod(0o555)
+    try:
+        done = subprocess.run([sys.executable, "-m", "flow", "search", config.name, "--trials", "2", "--out", "out"],
+                              cwd=tmp_path, capture_output=True, text=True, env=CLI_ENV, timeout=120,
+                              preexec_fn=as_unprivileged)
+    finally:
+        out.chmod(0o755)
+    output = done.stdout + done.stderr
+    assert done.returncode == 2 and "Traceback" not in output, output
+    assert output.startswith("error: --out out cannot be written (Permission denied); make it writable, or copy "
+                             "it (cp -a out COPY) and resume the copy (--out COPY)"), output

@@ -2,7 +2,8 @@
 
 ``DIR/pareto.json`` (every Pareto trial: choices, objectives, validation and test error, estimate,
 its YAML), ``DIR/pareto.png`` (the first two objectives of every complete trial, the front marked) and
-``DIR/pareto/trial-N.yaml`` (a configuration ``tsflow build`` takes as it is).
+``DIR/pareto/trial-N.yaml`` (a configuration ``tsflow build`` takes as it is; where that file was edited by hand
+while the search ran, the search's own is written beside it as ``trial-N.search.yaml``).
 """
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ def pareto(study, cfg, out: Path) -> list[dict]:
         text = t.user_attrs["config"]
         cand = parse_config(yaml.safe_load(text))
         path = out / "pareto" / f"trial-{t.number}.yaml"
+        if path.is_file() and path.read_text(errors="replace") != text:  # edited while the search ran: kept
+            path = path.with_name(f"trial-{t.number}.search.yaml")
         path.write_text(text)
         test = _test_error(cand, t.user_attrs["weights"])
         rows.append({"trial": t.number, "choice": t.params,

@@ -64,7 +64,9 @@ def shown_url(url: str) -> str:
 
 def storage_url(out: Path, url: str | None) -> str:
     """SQLite in ``out`` by default; ``postgresql://`` is read through psycopg 3. Anything but a sqlite or
-    postgresql URL is refused before any connection is tried."""
+    postgresql URL is refused before any connection is tried, and so is another storage than the one the
+    search in ``out`` recorded (``search.json``)."""
+    check_same_storage(out, url)
     if url is None:
         return f"sqlite:///{(Path(out) / 'study.db').resolve()}"
     if "://" not in url:
@@ -84,7 +86,52 @@ def storage_url(out: Path, url: str | None) -> str:
                           f"needs one that its heartbeat, its workers and a later resume can open; give a file "
                           f"(sqlite:///path/study.db), a postgresql:// URL, or leave --storage out (study.db in "
                           f"--out)")
+    _check_sqlite_file(url)
     return url
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file a ``sqlite:///PATH`` URL names (relative to here; ``sqlite:////abs`` absolute), or None."""
+    if not url.lower().startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///"):].split("?", 1)[0]
+    return Path(path) if path and not path.startswith("file:") and path != ":memory:" else None
+
+
+def _check_sqlite_file(url: str) -> None:
+    """What SQLite would only say as 'unable to open database file': ``~`` (not expanded in a URL), a folder
+    where the file should be, a folder that does not exist."""
+    path = _sqlite_path(url)
+    if path is None:
+        return
+    if path.parts and path.parts[0].startswith("~"):
+        absolute = path.expanduser()
+        hint = (f"write the absolute path: sqlite:///{absolute}" if absolute.is_absolute()
+                else "write the absolute path (sqlite:////home/you/study.db)")
+        raise ConfigError(f"--storage {url!r}: ~ is not expanded in a URL (it would name a folder '{path.parts[0]}' "
+                          f"in {Path.cwd()}); {hint}")
+    if path.is_dir():
+        raise ConfigError(f"--storage {url!r}: {path} is a folder; name a file in it, such as "
+                          f"sqlite:///{path / 'study.db'}")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--storage {url!r}: the folder {path.parent} does not exist (SQLite makes the file, "
+                          f"not its folder); create it, or name a file in an existing folder")
+
+
+def open_own_storage(out: Path, storage: str | None):
+    """The study storage of this search: ``--storage``, or ``out/study.db``, whose damage is named as the
+    folder's own database (no --storage was given to blame)."""
+    url = storage_url(out, storage)
+    if storage is not None:
+        return open_storage(url)
+    try:
+        return open_storage(url)
+    except ConfigError as exc:
+        db = Path(out) / "study.db"
+        reason = str(exc).split(f"{url}: ", 1)[-1]
+        raise ConfigError(f"{db} (the study database of --out {out}) cannot be opened: {reason} (damaged, or not "
+                          f"written by tsflow search?); move it away to start the search anew in {out}, or give a "
+                          f"new --out") from None
 
 
 def open_storage(url: str):
@@ -285,8 +332,7 @@ def load_study(cfg: FlowConfig, out: Path, storage: str | None, study_name: str 
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # progress is ours; a failing trial raises anyway
     name = study_name or cfg.name
-    url = storage_url(out, storage)
-    store = open_storage(url)
+    store = open_own_storage(out, storage)
     sampler = optuna.samplers.NSGAIISampler(seed=cfg.search.seed + os.getpid() if storage else cfg.search.seed)
     try:
         study = optuna.create_study(study_name=name, storage=store, sampler=sampler,
@@ -336,6 +382,18 @@ def config_changes(earlier: dict, now: dict) -> list[str]:
             for k in sorted(set(a) | set(b)) if a.get(k, missing) != b.get(k, missing)]
 
 
+def _with_defaults(earlier: dict, cfg: FlowConfig) -> dict:
+    """The configuration a study recorded, read again as this tsflow reads it: a key added since, at its
+    default, is what that study ran with too (no change). As recorded where it no longer reads."""
+    raw = json.loads(json.dumps(earlier))
+    try:
+        raw["name"] = cfg.name
+        raw.setdefault("search", {})["seed"] = cfg.search.seed
+        return recorded_config(parse_config(raw))
+    except (ConfigError, ValueError, TypeError, KeyError, AttributeError):
+        return earlier
+
+
 def check_same_search(study, cfg: FlowConfig, out: Path, storage: str | None) -> None:
     """A study is resumed (or joined) only by the search it was started with: another space, other
     objectives or any other setting that decides a trial's result would mix two searches in one front."""
@@ -349,7 +407,7 @@ def check_same_search(study, cfg: FlowConfig, out: Path, storage: str | None) ->
     earlier = study.user_attrs.get("config")
     if earlier is None:
         return
-    changes = config_changes(earlier, recorded_config(cfg))
+    changes = config_changes(_with_defaults(earlier, cfg), recorded_config(cfg))
     if changes:
         where = f"--storage {shown_url(storage)}" if storage else f"--out {out}"
         shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
@@ -366,7 +424,7 @@ def stored_study(out: Path, storage: str | None, study_name: str | None, cfg: Fl
     if storage is None and not (Path(out) / "study.db").is_file():
         return None
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    store = open_storage(storage_url(out, storage))
+    store = open_own_storage(out, storage)
     try:
         return optuna.load_study(study_name=study_name or cfg.name, storage=store)
     except KeyError:
@@ -448,29 +506,158 @@ def run(cfg: FlowConfig, out: Path, trials: int, storage: str | None = None, stu
 
 
 MARKER = "search.json"
+OWN_STORAGE = "sqlite (study.db here)"  # what search.json records when --storage was left out
+_held = None  # the search folders this process holds (flow.locks), until it ends
 
 
-def prepare_folder(out: Path, cfg: FlowConfig, storage: str | None, study_name: str | None) -> None:
-    """``out`` is new, empty, or an earlier search's folder (resumed); anything else is left alone."""
+def _recorded(out: Path) -> dict | None:
+    """What ``out/search.json`` records (config, study, storage), or None without one."""
+    try:
+        doc = json.loads((Path(out) / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _storage_key(storage: str | None, out: Path):
+    """What identifies a study storage, for comparing two spellings of it: an SQLite file by its absolute path
+    (the folder's own study.db for no --storage), a server by host and database (never the password)."""
+    if storage is None or storage == OWN_STORAGE:
+        return ("sqlite", (Path(out) / "study.db").resolve())
+    path = _sqlite_path(storage)
+    if path is not None:
+        return ("sqlite", path.expanduser().resolve())
+    return ("server", storage.split("://", 1)[-1].split("@")[-1])
+
+
+def check_same_storage(out: Path, storage: str | None) -> None:
+    """A search folder is resumed with the storage its search.json records: another one would start another
+    study beside it without a word (trained from scratch, the folder's study left behind)."""
+    earlier = _recorded(out)
+    if earlier is None or not isinstance(earlier.get("storage"), str):
+        return
+    recorded = earlier["storage"]
+    if _storage_key(recorded, out) == _storage_key(storage, out):
+        return
+    name = earlier.get("study")
+    where = Path(out) / MARKER
+    if recorded == OWN_STORAGE:
+        raise ConfigError(f"--out {out} holds the search {name!r} whose study is {Path(out) / 'study.db'} ({where}: "
+                          f"no --storage); --storage {shown_url(storage)} would start another study there: leave "
+                          f"--storage out to resume it, or give a new --out for a study at {shown_url(storage)}")
+    now = (f"--storage {shown_url(storage)} would start another study there" if storage
+           else f"without --storage this run would start another study in {Path(out) / 'study.db'}")
+    resume = (f"pass --storage {recorded} to resume it" if "://" in recorded
+              else f"pass the same --storage (...@{recorded}) to resume it")
+    raise ConfigError(f"--out {out} holds the search {name!r} whose study is at {recorded} ({where}); {now}: "
+                      f"{resume}, or give a new --out")
+
+
+def _busy(out: Path):
+    from ..locks import FolderBusy, describe, stop_hint
+
+    def busy(holder):
+        return FolderBusy(f"--out {out} is in use by another search ({describe(holder)}): give this worker its own "
+                          f"--out (workers share a study through --storage), or {stop_hint(holder)}", holder)
+    return busy
+
+
+def _hold(out: Path) -> None:
+    """Hold ``out`` until this process ends: one search writes a folder at a time (its pareto files, its
+    trainings log, its study.db)."""
+    from contextlib import ExitStack
+
+    from ..locks import hold
+
+    global _held
+    if _held is None:
+        _held = ExitStack()
+    _held.enter_context(hold(out, _busy(out)))
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse a search folder (or a file or folder in it a resume writes) that cannot be written, before any
+    work. Asked with access(2) first, which changes nothing (no probe file, no new modification time); only
+    what it says cannot be written is tried, for the reason."""
+    import errno as errnos
+
+    from ..locks import not_writable
+
+    for path in (out, *(out / name for name in (MARKER, "study.db", "trainings.log", "pareto.json", "pareto.txt",
+                                                "pareto.png", "float", "pareto"))):
+        if not path.exists() or os.access(path, os.W_OK):
+            continue
+        if path.is_dir():
+            blocked = not_writable(path)
+        else:
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_APPEND))  # fails as access(2) said: nothing written
+                blocked = None
+            except OSError as exc:
+                blocked = exc
+        if blocked is None:
+            continue
+        why = blocked.strerror or errnos.errorcode.get(blocked.errno, str(blocked))
+        what = "" if path == out else f"{path.relative_to(out)}: "
+        raise ConfigError(f"--out {out} cannot be written ({what}{why}); make it writable, or copy it "
+                          f"(cp -a {out} COPY) and resume the copy (--out COPY)")
+
+
+def edited_pareto_files(out: Path, study) -> list[str]:
+    """The ``pareto/trial-N.yaml`` files of ``out`` that differ from what the search wrote for trial N (edited
+    by hand): a rerun would write them again."""
+    found = []
+    by_number = {t.number: t for t in study.get_trials(deepcopy=False)} if study is not None else {}
+    for path in sorted((Path(out) / "pareto").glob("trial-*.yaml")):
+        number = path.stem.removeprefix("trial-")
+        trial = by_number.get(int(number)) if number.isdigit() else None
+        if trial is None or "config" not in trial.user_attrs:
+            continue
+        try:
+            same = path.read_text() == trial.user_attrs["config"]
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if not same:
+            found.append(str(path))
+    return found
+
+
+def prepare_folder(out: Path, cfg: FlowConfig, storage: str | None, study_name: str | None, force: bool = False) -> None:
+    """``out`` is new, empty, or an earlier search's folder (resumed); anything else is left alone. Another
+    search's folder, another storage than the one it recorded, a folder another process searches in, one that
+    cannot be written, and pareto YAMLs edited since the search wrote them (unless ``force``) are refused.
+    The process holds ``out`` (``flow.locks``) from here until it ends."""
     out = Path(out)
     marker = out / MARKER
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not marker.is_file():
         raise ConfigError(f"--out {out}: the folder holds files a search did not write; give a new or empty folder")
+    shown = shown_url(storage) if storage else OWN_STORAGE
+    info = {"config": cfg.name, "study": study_name or cfg.name, "storage": shown}
+    if out.is_dir():
+        _hold(out)
+        _check_writable(out)
+    if marker.is_file():
+        earlier = _recorded(out) or {}
+        if earlier.get("study") != info["study"]:
+            raise ConfigError(f"--out {out}: the folder of search {earlier.get('study')!r}; give another folder "
+                              f"for study {info['study']!r}")
+        check_same_storage(out, storage)
     if marker.is_file() or storage:  # a resume, or a study other workers may have started: the same search?
         study = stored_study(out, storage, study_name, cfg)
         if study is not None:
             check_same_search(study, cfg, out, storage)
+            edited = [] if force else edited_pareto_files(out, study)
+            if edited:
+                one = len(edited) == 1
+                raise ConfigError(f"{', '.join(edited)} {'was' if one else 'were'} edited (differ{'s' if one else ''} "
+                                  f"from what the search wrote), and this run writes the Pareto front's YAMLs again: "
+                                  f"move {'it' if one else 'them'} out of {out / 'pareto'} (keep your edits under "
+                                  f"another name) and run again")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"--out {out}: cannot create the folder: {exc.strerror or exc}") from None
-    shown = storage.split("@")[-1] if storage else "sqlite (study.db here)"
-    info = {"config": cfg.name, "study": study_name or cfg.name, "storage": shown}
-    if marker.is_file():
-        earlier = json.loads(marker.read_text())
-        if earlier.get("study") != info["study"]:
-            raise ConfigError(f"--out {out}: the folder of search {earlier.get('study')!r}; give another folder "
-                              f"for study {info['study']!r}")
+    _hold(out)
     marker.write_text(json.dumps(info, indent=1) + "\n")
