@@ -85,8 +85,9 @@ def train(config: ConfigSource, out: str | Path, force: bool = False, report: Re
     note = note or (lambda text: None)
     ds = load_dataset(cfg, note=note)  # bad data is refused before any folder
     with staged_output(Path(out), force, note=note) as stage:
-        note(f"data {ds.name}: {len(ds.features)} feature(s) -> {ds.target}; windows train {len(ds.train.y):,}, "
-             f"val {len(ds.val.y):,}, test {len(ds.test.y):,}")
+        from .training.summary import data_line
+
+        note(data_line(ds, cfg))  # the words build uses
         from .training.checkpoint import save_trained
         from .training.fit import train as run_training
 

@@ -19,6 +19,7 @@ import yaml
 from keras_models.export import integer_parameters
 
 from .training.checkpoint import load_trained, save_integer_params, save_trained
+from .training.summary import data_line
 from .config import ConfigError, dump_config
 from .hls.project import write_project
 from .report import write_report
@@ -59,10 +60,28 @@ def with_target(trained_cfg, cfg):
 def check_same_training(cfg, trained_cfg, source: Path) -> None:
     """A checkpoint is reused only if data, model, quantization and training are those of ``cfg``."""
     want, have = _training_part(cfg), _training_part(trained_cfg)
-    differ = [k for k in TRAINING_SECTIONS if want[k] != have[k]]
+    differ = _differences(have, want)
     if differ:
-        raise ConfigError(f"--trained {source}: that model was trained from a different configuration "
-                          f"(differs in: {', '.join(differ)}); train it again or pass the matching run")
+        shown = "; ".join(f"{key} = {_shown(then)} in that run, {_shown(now)} in this configuration"
+                          for key, then, now in differ[:4])
+        more = f" (and {len(differ) - 4} more)" if len(differ) > 4 else ""
+        raise ConfigError(f"--trained {source}: that model was trained from a different configuration: {shown}{more}; "
+                          f"train it again with this configuration, or pass the run trained from it")
+
+
+def _differences(have, want, path: str = "") -> list[tuple[str, object, object]]:
+    """(dotted key, value in ``have``, value in ``want``) for every leaf that differs, in key order."""
+    if isinstance(have, dict) and isinstance(want, dict):
+        found = []
+        for key in list(dict.fromkeys([*have, *want])):
+            found += _differences(have.get(key), want.get(key), f"{path}.{key}" if path else str(key))
+        return found
+    return [] if have == want else [(path, have, want)]
+
+
+def _shown(value) -> str:
+    return "{...}" if isinstance(value, dict) else repr(value) if isinstance(value, str) else \
+        json.dumps(value) if value is None or isinstance(value, bool) else str(value)
 
 
 def check_same_data(ds, trained: Path, built: bool = False) -> None:
@@ -143,9 +162,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     t0 = time.perf_counter()
     ds = ds if ds is not None else load_dataset(cfg, note=note)
     seconds["data"] = time.perf_counter() - t0
-    note(f"data {ds.name}: {len(ds.features)} input channel(s) -> {ds.target}, window {cfg.data.window}, "
-         f"horizon {cfg.data.horizon}; windows train {len(ds.train.y):,}, val {len(ds.val.y):,}, "
-         f"test {len(ds.test.y):,}")
+    note(data_line(ds, cfg))
     est = estimate(cfg, n_features=len(ds.features), calibration=calibration)
     (stage / "estimate.json").write_text(json.dumps(est.to_dict(), indent=2))
     (stage / "plan.json").write_text(json.dumps(est.plan_dict(), indent=1))

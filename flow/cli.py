@@ -22,6 +22,19 @@ from .export import export_command  # noqa: E402
 console = Console(stderr=True, soft_wrap=True)
 
 
+class GivenPath(click.Path):
+    """``click.Path`` that refuses an empty value (``--out ""``, ``--out $UNSET``), which ``Path('')`` would take for
+    the current folder."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            name = (param.opts[0] if param.param_type_name == "option" else param.human_readable_name) \
+                if param is not None else "the path"
+            self.fail(f"{value!r} is empty (an unset shell variable?); give {name} a "
+                      f"{'file' if self.dir_okay is False else 'folder'} name", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def _fail(exc: Exception, code: int = 2) -> None:
     """One error line, no traceback: exit 2 for a user error, 1 for C++ that is not proven bit-exact."""
     console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
@@ -66,8 +79,8 @@ def cli():
 
 
 @cli.command()
-@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.argument("config", type=GivenPath(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=GivenPath(file_okay=False, path_type=Path),
               help="Folder for the trained model, metrics.json and the config it came from.")
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
 def train(config: Path, out: Path, force: bool):
@@ -120,15 +133,15 @@ _jobs_option = click.option(
 
 
 @cli.command()
-@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.argument("config", type=GivenPath(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=GivenPath(file_okay=False, path_type=Path),
               help="Build folder: model/, hls/ (the HLS project), csim.json, build.json.")
-@click.option("--trained", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--trained", type=GivenPath(file_okay=False, path_type=Path), default=None,
               help="Reuse the model of a 'tsflow train' folder (or of a build folder: its model/) trained "
                    "from the same configuration.")
 @click.option("--force", is_flag=True, help="Replace an existing build folder.")
 @click.option("--allow-overflow", is_flag=True, help="Build even if the estimate exceeds the target part.")
-@click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--calibration", type=GivenPath(dir_okay=False, path_type=Path), default=None,
               help="Corrections written by 'tsflow calibrate', applied to the estimate.")
 @_jobs_option
 def build(config: Path, out: Path, trained: Path | None, force: bool, allow_overflow: bool, calibration: Path | None,
@@ -166,7 +179,7 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
 
 
 @cli.command()
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", type=GivenPath(file_okay=False, path_type=Path))
 @_jobs_option
 def csim(folder: Path, jobs: int | None):
     """Re-run the C simulation of a build folder over the whole test split."""
@@ -231,10 +244,10 @@ def _estimate_table(est, per_layer: bool = True) -> Table:
 
 
 @cli.command("estimate")
-@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("config", type=GivenPath(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True,
               help="Print the totals, budget, fit, latency, engine and pipelined loops as JSON.")
-@click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--calibration", type=GivenPath(dir_okay=False, path_type=Path), default=None,
               help="Corrections written by 'tsflow calibrate'.")
 def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
     """Resources (LUT, LUTRAM, FF, BRAM18, DSP) and latency of the generated design on the target part."""
@@ -256,10 +269,10 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
 
 @cli.command()
 @click.argument("reports", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--config", "config", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--config", "config", required=True, type=GivenPath(dir_okay=False, path_type=Path),
               help="The configuration whose design the reports come from.")
 @click.option("--out", "out", default=Path("calibration.json"), show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="Where to store the corrections.")
+              type=GivenPath(dir_okay=False, path_type=Path), help="Where to store the corrections.")
 @click.option("--force", is_flag=True, help="Replace an existing calibration file.")
 def calibrate(reports: tuple[Path, ...], config: Path, out: Path, force: bool):
     """Fit per-resource corrections of the estimate to Vitis HLS / Vivado reports of the same design."""
@@ -288,7 +301,7 @@ def calibrate(reports: tuple[Path, ...], config: Path, out: Path, force: bool):
 
 
 @cli.command("verify")
-@click.argument("build_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("build_dir", type=GivenPath(file_okay=False, path_type=Path))
 @click.option("--synthesis", "synthesis", required=True, type=click.Path(exists=True, path_type=Path),
               help="A csynth.xml, or the Vitis HLS / Vivado HLS solution folder holding syn/report/csynth.xml.")
 def verify_cmd(build_dir: Path, synthesis: Path):
@@ -309,7 +322,7 @@ def verify_cmd(build_dir: Path, synthesis: Path):
 
 
 @cli.command("sweep")
-@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("config", type=GivenPath(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print every point as JSON.")
 def sweep_cmd(config: Path, as_json: bool):
     """Estimate d_model {8,16,32,64} x bits {4,6,8} x heads {1,2} x storage policy on the configured part."""
@@ -360,10 +373,10 @@ def sweep_cmd(config: Path, as_json: bool):
 
 
 @cli.command("search")
-@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("config", type=GivenPath(dir_okay=False, path_type=Path))
 @click.option("--trials", required=True, type=click.IntRange(min=1),
               help="Finished (trained or pruned) trials the study should hold; a rerun resumes up to this.")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out", required=True, type=GivenPath(file_okay=False, path_type=Path),
               help="Folder for the study (study.db), the float models, pareto.json, pareto.png and pareto/*.yaml.")
 @click.option("--storage", default=None, help="Study storage shared by workers, e.g. postgresql://user@host/db "
               "(default: SQLite in OUT).")

@@ -36,6 +36,14 @@ def _admits(annotation, kind) -> bool:
     return any(_admits(a, kind) for a in args)
 
 
+def _takes_list(annotation) -> bool:
+    """Whether an annotation is a list (or an Optional / Annotated one)."""
+    if getattr(annotation, "__origin__", None) is list:
+        return True
+    return getattr(annotation, "__origin__", None) is not dict and any(
+        _takes_list(a) for a in getattr(annotation, "__args__", ()) or ())
+
+
 def _number_kind(annotation) -> str:
     return "an integer" if not _admits(annotation, float) else "a number"
 
@@ -49,6 +57,13 @@ class Strict(BaseModel):
         """YAML's true / false are booleans, and Python takes them for 1 / 0: refused where a number is meant."""
         field = cls.model_fields[info.field_name]
         annotation = field.annotation
+        if isinstance(v, (set, frozenset)) and _takes_list(annotation):  # YAML's !!set {a, b}: ordered by hash
+            written = "[" + ", ".join(sorted(map(str, v))) + "]"
+            why = (" and the order of data.features is the IP's input layout (one input channel each, in that order)"
+                   if cls.__name__ == "DataConfig" and info.field_name == "features" else " and this list's order counts")
+            raise PydanticCustomError(
+                "yaml_set", f"a YAML set (!!set) has no order,{why}; write a list in the order you mean, such as "
+                            f"{written}")
         values = v.items() if isinstance(v, dict) and getattr(annotation, "__origin__", None) is dict else [(None, v)]
         inner = annotation.__args__[1] if isinstance(v, dict) and getattr(annotation, "__origin__", None) is dict \
             else annotation
@@ -84,7 +99,7 @@ class SplitConfig(Strict):
         if isinstance(v, float) and not math.isfinite(v):
             raise PydanticCustomError("split_nan", f"{'NaN' if math.isnan(v) else 'an infinity'} is not a fraction or "
                                                    f"a row count; {allowed}")
-        if isinstance(v, str) and re.fullmatch(r"\s*[0-9]+(\.[0-9]*)?\s*", v):
+        if isinstance(v, str) and re.fullmatch(r"\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*", v):
             raise PydanticCustomError("split_text", f"a string (quoted in the YAML), not a number; write it without "
                                                     f"the quotes ({v.strip()}); {allowed}")
         if isinstance(v, str):
@@ -324,6 +339,21 @@ class TargetConfig(Strict):
     # defaults differ, Vitis HLS 27 %, Vivado HLS 12.5 %)
     clock_uncertainty: float = Field(12.5, ge=0, lt=100)
 
+    @field_validator("clock_uncertainty")
+    @classmethod
+    def _a_percentage(cls, v: float, info) -> float:
+        """A percentage: between 0 and 1 it is a fraction or nanoseconds written where percent is meant (0.125 for
+        12.5 %), which would leave the scheduler almost no margin; refused (0, no margin at all, is allowed)."""
+        if 0 < v < 1:
+            clock = info.data.get("clock_mhz")
+            period = f"the {1e3 / clock:g} ns period ({v * 1e4 / clock:g} ps)" if clock else "the period"
+            raise PydanticCustomError(
+                "uncertainty_fraction", f"a percentage of the clock period, so {v:g} keeps {v:g} % of {period} free "
+                                        f"for the tool: likely a fraction written where percent is meant; write "
+                                        f"{v * 100:g} for {v * 100:g} % (the default is 12.5); allowed: 0, or "
+                                        f">= 1 and < 100")
+        return v
+
     @field_validator("part")
     @classmethod
     def _real_part(cls, v: str) -> str:
@@ -332,7 +362,7 @@ class TargetConfig(Strict):
         try:
             return parse_part(v).part
         except UnknownPart as exc:
-            raise ValueError(str(exc)) from None
+            raise PydanticCustomError("unknown_part", str(exc)) from None
 
     @field_validator("clock_mhz")
     @classmethod
@@ -546,17 +576,115 @@ def _keys_of(loc: tuple, raw) -> list:
     return keys
 
 
+def _raw_at(raw, keys):
+    node = raw
+    for k in keys:
+        if not isinstance(node, dict) or k not in node:
+            return None
+        node = node[k]
+    return node
+
+
+def _nested(keys: list, value):
+    for k in reversed(keys):
+        value = {k: value}
+    return value
+
+
 def _glued_role(loc: list, raw) -> Optional[str]:
-    """``quantization.layers.enc0.q.weight: {bits: 4}``: a layer name with a tensor role glued on by a dot."""
-    if len(loc) != 4 or tuple(loc[:2]) != ("quantization", "layers") or not isinstance(loc[2], str):
+    """A layer name with its tensor (and the tensor's field) glued on by dots, ``quantization.layers.enc0.q.weight:
+    {bits: 4}`` or ``enc0.q.weight.bits: 4``, or a tensor with its field glued on, ``enc0.q: {weight.bits: 4}``:
+    the nesting to write."""
+    if len(loc) < 3 or tuple(loc[:2]) != ("quantization", "layers") or not isinstance(loc[2], str):
         return None
-    layer, _, role = loc[2].rpartition(".")
-    if not layer or role not in LayerOverride.model_fields:
+    roles, fields = LayerOverride.model_fields, TensorSpec.model_fields
+    layers = ((raw or {}).get("quantization") or {}).get("layers") if isinstance(raw, dict) else None
+    key = loc[2]
+    parts = key.split(".")
+    at = next((i for i, part in enumerate(parts) if i and part in roles), None)
+    if at is not None:
+        layer, role, rest = ".".join(parts[:at]), parts[at], parts[at + 1:]
+        if rest and not all(r in fields for r in rest):
+            return None
+        glued = f"the tensor {role!r}" + (f" and its field {'.'.join(rest)!r}" if rest else "")
+        what = f"{key!r} is the layer name {layer!r} with {glued} glued on by {'dots' if rest else 'a dot'}"
+    elif len(parts) > 1 and parts[-1] in fields:  # enc0.q.bits: a field with no tensor
+        layer, role, rest = ".".join(parts[:-1]), "weight", parts[-1:]
+        what = (f"{key!r} is the layer name {layer!r} with the field {parts[-1]!r} glued on by a dot, and a field "
+                f"belongs to one tensor of the layer (weight, bias, output, ...)")
+    elif len(loc) >= 4 and isinstance(loc[3], str) and "." in loc[3] and loc[3].split(".")[0] in roles:
+        role, *rest = loc[3].split(".")
+        if not all(r in fields for r in rest):
+            return None
+        layer, key = loc[2], loc[3]
+        spec = _raw_at(layers, [loc[2], loc[3]])
+        written = _nested(rest, spec) if spec is not None else "{...}"
+        return (f"  quantization.layers.{shown_key(loc[2])}.{shown_key(key)}: {key!r} is the tensor {role!r} with its "
+                f"field {'.'.join(rest)!r} glued on by a dot; write it as {layer}: {{{role}: {_flow_yaml(written)}}}")
+    else:
         return None
-    spec = ((raw or {}).get("quantization") or {}).get("layers", {}).get(loc[2]) if isinstance(raw, dict) else None
-    shown = ("{" + ", ".join(f"{k}: {v}" for k, v in spec.items()) + "}") if isinstance(spec, dict) else "{...}"
-    return (f"  quantization.layers.{shown_key(loc[2])}: {loc[2]!r} is the layer name {layer!r} with the tensor "
-            f"{role!r} glued on by a dot; write it as {layer}: {{{role}: {shown}}}")
+    spec = _raw_at(layers, [key])
+    written = _flow_yaml(_nested(rest, spec)) if spec is not None else "{...}"
+    return f"  quantization.layers.{shown_key(key)}: {what}; write it as {layer}: {{{role}: {written}}}"
+
+
+def _sections(model: type[BaseModel] = None, path: tuple = ()) -> dict:
+    """Every section of the schema (not the free-form mappings, such as quantization.layers): path -> its model."""
+    model = model or FlowConfig
+    found = {path: model}
+    for name, f in model.model_fields.items():
+        sub = _model_in(f.annotation)
+        if sub is not None and getattr(f.annotation, "__origin__", None) is not dict and not _takes_dict(f.annotation):
+            found.update(_sections(sub, path + (name,)))
+    return found
+
+
+def _takes_dict(annotation) -> bool:
+    if getattr(annotation, "__origin__", None) is dict:
+        return True
+    return any(_takes_dict(a) for a in getattr(annotation, "__args__", ()) or ())
+
+
+def _flow_yaml(value) -> str:
+    """A value as YAML's flow style writes it, on one line: previous, 0.6, [a, b], {bits: 4}."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+    return text.removesuffix("...").strip()
+
+
+def _home_hint(loc: list, model, value) -> str:
+    """`` (lookback is a key of data.split: write split: {lookback: previous})``: where an unknown key belongs when
+    another section of the schema has it (one below this one first, else anywhere), or ''."""
+    key, section = loc[-1], tuple(loc[:-1])
+    if not isinstance(key, str):
+        return ""
+    if model is LayerOverride and key in TensorSpec.model_fields and len(section) == 3:  # enc0.q: {bits: 4}
+        layer = shown_key(section[2])
+        return (f" ({key} is a key of one tensor of the layer, such as its weight, output or bias: write "
+                f"{layer}: {{weight: {_flow_yaml({key: value})}}})")
+    sections = _sections()
+    if section not in sections:
+        return ""
+    homes = [p for p, m in sections.items() if p != section and key in m.model_fields]
+    below = [p for p in homes if p[:len(section)] == section]
+    if not homes:
+        return ""
+    dotted = [".".join(p) for p in (below or homes)][:4]
+    if not section:  # a top-level key that belongs to a section
+        return (f" ({key} is a key of {' and '.join(h + ':' for h in dotted)} indent it below "
+                f"{'that section' if len(dotted) == 1 else 'one of them'})")
+    if below:
+        forms = []
+        for p in below[:4]:
+            text = _flow_yaml({key: value}) if not isinstance(value, dict) else f"{{{key}: ...}}"
+            for part in reversed(p[len(section) + 1:]):
+                text = f"{{{part}: {text}}}"
+            forms.append(f"{p[len(section)]}: {text}")
+        return f" ({key} is a key of {_and(dotted)}: write {' or '.join(forms)} under {'.'.join(section)})"
+    return f" ({key} is a key of {_and(dotted)}, not of {'.'.join(section)}: move it there)"
+
+
+def _and(items: list) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
@@ -566,18 +694,16 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
         loc = _keys_of(err["loc"], raw) if raw is not None else [p for p in err["loc"] if not _is_tag(p)]
         path = ".".join(map(shown_key, loc)) or "(top level)"
         value = err.get("input")
-        shown = "{...}" if isinstance(value, dict) else repr(value)
+        shown = ("{...}" if isinstance(value, dict) else "!!set {" + ", ".join(sorted(map(str, value))) + "}"
+                 if isinstance(value, (set, frozenset)) else repr(value))
+        glued = _glued_role(loc, raw)
+        if glued:
+            lines.append(glued)
+            continue
         if err["type"] == "extra_forbidden":
-            glued = _glued_role(loc, raw)
-            if glued:
-                lines.append(glued)
-                continue
             model, _ = _walk(loc[:-1])
             allowed = ", ".join(sorted(model.model_fields)) if model else ""
-            homes = [name for name, f in FlowConfig.model_fields.items() if len(loc) == 1 and _model_in(f.annotation)
-                     and str(loc[0]) in _model_in(f.annotation).model_fields]
-            home = f" ({shown_key(loc[0])} is a key of {' and '.join(h + ':' for h in homes)} indent it below " \
-                   f"{'that section' if len(homes) == 1 else 'one of them'})" if homes else ""
+            home = _home_hint(loc, model, value)
             lines.append(f"  {path} = {shown}: unknown key{home}; allowed keys here: {allowed}")
             continue
         rest = list(loc)
@@ -594,8 +720,13 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
             detail = f"allowed: {ctx['expected']}"
         elif err["type"] in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") and field:
             detail = f"allowed: {_range_of(field)}"
-        elif err["type"] == "model_type" and field is not None and _model_in(field.annotation):
-            detail = _section_detail(path, value, _model_in(field.annotation))
+        elif err["type"] == "model_type" and (_walk(loc)[0] or (field is not None and _model_in(field.annotation))):
+            detail = _section_detail(path, value, _walk(loc)[0] or _model_in(field.annotation))
+        elif err["type"] in ("dict_type", "list_type"):  # a mapping (hls.storage) or a list given one value
+            kind = "mapping (name: value, one per line below it)" if err["type"] == "dict_type" else "list"
+            got = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else "a single value"
+            detail = f"a {kind}, not {got}" + (f"; write it as [{value}]" if err["type"] == "list_type"
+                                               and isinstance(value, (str, int, float)) else "")
         elif err["type"] == "string_type" and isinstance(value, bool):  # on, off, yes, no, true, false
             detail = (f"YAML reads an unquoted {'on, yes or true' if value else 'off, no or false'} as the boolean "
                       f"{value}; quote it ('on', 'yes', ...) for the text")
@@ -651,6 +782,15 @@ def _check_ignored_keys(cfg: FlowConfig) -> None:
                               f" ignored; remove quantization.enabled: false to quantize, or remove {keys} to build "
                               f"the float model")
     tr = cfg.training
+    if not q.enabled and not tr.model_fields_set >= set(TrainingConfig.model_fields):  # not a dump
+        idle = [k for k in ("qat_epochs", "qat_learning_rate", "qat_patience") if k in tr.model_fields_set
+                and not (k == "qat_epochs" and tr.qat_epochs == 0)]  # qat_epochs: 0 says there is no QAT: true
+        if idle:
+            shown = ", ".join(f"training.{k}" for k in idle)
+            raise ConfigError(f"invalid configuration: quantization.enabled = False, but {shown} "
+                              f"{'is' if len(idle) == 1 else 'are'} set: without quantization there is no "
+                              f"quantization-aware phase, so {'it does' if len(idle) == 1 else 'they do'} nothing; "
+                              f"remove {shown}, or remove quantization.enabled: false to quantize")
     if not tr.model_fields_set >= set(TrainingConfig.model_fields):  # not a dump
         for phase, keys in (("qat", ("qat_learning_rate", "qat_patience")), ("float", ("learning_rate", "patience"))):
             idle = [k for k in keys if k in tr.model_fields_set]
@@ -803,6 +943,13 @@ class UniqueKeyLoader(yaml.SafeLoader):
 
 
 UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", UniqueKeyLoader.construct_yaml_int)
+# A number in scientific notation without a dot (1e-3, 6e-1) or without a sign in its exponent (1.0e3): YAML 1.1
+# reads it as text, YAML 1.2 and every person as a number. Read as a number wherever it is written, so that
+# split: {train: 6e-1} means 0.6 as learning_rate: 1e-3 means 0.001 (pydantic made number fields take the text)
+UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
 
 
 def load_yaml(text: str):

@@ -144,7 +144,53 @@ OTHER_FAMILIES = (("xczu", "a Zynq UltraScale+"), ("xcku", "a Kintex UltraScale 
 
 
 def parse_part(text: str) -> Part:
-    """The :class:`Part` named by a Vivado part string such as ``xc7s15ftgb196-2`` (any letter case)."""
+    """The :class:`Part` named by a Vivado part string such as ``xc7s15ftgb196-2`` (any letter case). An orderable
+    part number (``XC7S50-1CSGA324C``) is refused with the part string to write (``reordered``)."""
+    try:
+        return _parse_part(text)
+    except UnknownPart:
+        meant = reordered(text)
+        if meant is None:
+            raise
+    raise UnknownPart(f"{text!r} is the orderable part number of {meant} (the speed grade before the package, a "
+                      f"temperature grade after it); tsflow takes Vivado's part string, <device><package>-<speed "
+                      f"grade>: write {meant}") from None
+
+
+# temperature grades of an orderable part number (C commercial, I industrial, E extended, Q expanded, A automotive)
+_TEMPERATURE = "ciqea"
+
+
+def reordered(text: str) -> str | None:
+    """The Vivado part string of an orderable part number, which puts the speed grade before the package and may
+    add a temperature grade (``XC7S50-1CSGA324C`` is ``xc7s50csga324-1``, ``XC7A35T-L1CSG324I`` is
+    ``xc7a35ticsg324-1L``), or None: where the string is not one, or names no single part of the table."""
+    low = text.lower()
+    device = next((d for d in sorted(PARTS, key=len, reverse=True)
+                   if low.startswith(d + "-") and not low[len(d) + 1:len(d) + 2] in ("", "-")), None)
+    if device is None:
+        return None
+    spec = PARTS[device]
+    packages = "|".join(sorted(spec.packages, key=len, reverse=True))
+    shape = re.fullmatch(rf"(l?)([0-9])(l?)({packages})([{_TEMPERATURE}]?)(l?)", low[len(device) + 1:])
+    if shape is None:
+        return None
+    low_power, digit, low_power_after, package, temperature, low_power_last = shape.groups()
+    low_power = bool(low_power or low_power_after or low_power_last)
+    found = []
+    for variant, grades in spec.speed_grades.items():
+        for grade in grades:
+            g = grade.lower()
+            if g[1] != digit or ("l" in g[2:]) != low_power or ("i" in g[2:] and temperature != "i"):
+                continue
+            found.append(f"{device}{variant}{package}{grade}")
+    expanded = [f for f in found if f.endswith("Q")]  # -1Q: the expanded (Q) temperature grade's own speed grade
+    found = list(dict.fromkeys(expanded if temperature == "q" and expanded else
+                               [f for f in found if not f.endswith("Q")]))
+    return found[0] if len(found) == 1 else None
+
+
+def _parse_part(text: str) -> Part:
     other = next((name for prefix, name in OTHER_FAMILIES if text.lower().startswith(prefix)), None)
     if other:
         raise UnknownPart(f"{text!r} is {other} part, a family tsflow does not price or build for; known devices: "

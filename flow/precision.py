@@ -159,6 +159,53 @@ def _default_keys(name: str, kind: str, role: str) -> str:
     return f"{width} and {integer}"
 
 
+# what a default type takes of its integer setting, where it is not the setting itself: (kind, role) -> (words, offset)
+_DERIVED = {("norm", "scale"): ("the LayerNorm scales", 1), ("act", "scores"): ("the attention scores", 1),
+            ("dense", "ffn1"): ("the ReLU outputs of the FFN (unsigned)", -1)}
+_SETTINGS = {"weight": ("quantization.weight_integer", "quantization.bits", (-4, 8)),
+             "act": ("quantization.act_integer", "quantization.bits", (-4, 10)),
+             "input": ("quantization.input.integer", "quantization.input.bits", (1, 16)),
+             "output": ("quantization.output.integer", "quantization.output.bits", (1, 16))}
+
+
+def _setting_message(cfg, kinds: dict, name: str, kind: str, role: str, t: FixedType) -> str | None:
+    """A default type left with fewer than 0 or more than 30 fraction bits by an integer setting (weight_integer,
+    act_integer, input / output integer): the setting, what this tensor takes of it (the norm scales one integer
+    bit more), and the range of the setting that every tensor following it allows at these widths."""
+    source = _source(name, kind, role)
+    if source is None or source not in _SETTINGS:
+        return None
+    key, width_key, (lo, hi) = _SETTINGS[source]
+    q = cfg.quantization
+    value = {"weight": q.weight_integer, "act": q.act_integer, "input": q.input.integer, "output": q.output.integer}[
+        source]
+    if value == "auto":
+        return None
+    overrides = cfg.quantization.layers
+    for other, other_kind in kinds.items():  # the setting's range: every default type that follows it
+        ov = overrides.get(other)
+        for r, d in _defaults(cfg, other, other_kind).items():
+            if _source(other, other_kind, r) != source or (ov is not None and getattr(ov, r) is not None):
+                continue
+            offset = d.integer - value
+            lo, hi = max(lo, d.width - 30 - offset), min(hi, d.width - offset)
+    offset = t.integer - value
+    short = key.rsplit(".", 1)[1]
+    derived = next((words for (k, part), (words, off) in _DERIVED.items()
+                    if k == kind and off == offset and (part == role or name.endswith(part))), None)
+    their = "their" if derived and offset else "its"
+    takes = (f"{derived} ({name}.{role}, ...) take {short} {'+' if offset > 0 else '-'} {abs(offset)} = {t.integer} "
+             f"integer bits" if derived and offset else f"quantization.layers.{name}.{role} takes {t.integer} integer "
+                                                        f"bits")
+    room = (f"more than {their} {t.width} bits" if t.frac < 0
+            else f"leaving {t.frac} fraction bits of {their} {t.width}, more than the 30 a type may have")
+    width = q.bits if width_key == "quantization.bits" else t.width
+    allowed = (f"{key} from {lo} to {hi} at {width} bits" if lo <= hi
+               else f"no {key} at {width_key} = {width}: change {width_key}")
+    return (f"invalid configuration: {key} = {value} with {width_key} = {width}: {takes}, {room}; allowed: "
+            f"{allowed}, or set quantization.layers.{name}.{role}.integer")
+
+
 def _apply(base: FixedType, spec) -> FixedType:
     if spec is None:
         return base
@@ -210,6 +257,10 @@ def resolve_precisions(cfg) -> Precisions:
                 roles[role] = t = FixedType(t.width, t.width, t.signed, t.rounding, t.overflow)
             if t.frac < 0 or t.frac > 30:
                 overridden = ov is not None and getattr(ov, role) is not None
+                if not overridden:
+                    setting = _setting_message(cfg, kinds, name, kind, role, t)
+                    if setting:
+                        raise ConfigError(setting)
                 raise ConfigError(
                     f"invalid configuration: quantization.layers.{name}.{role}: bits {t.width} with "
                     f"integer {t.integer} leaves {t.frac} fraction bits; allowed: 0..30"

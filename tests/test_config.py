@@ -262,3 +262,129 @@ def test_quantization_off_alone_and_a_dumped_config_set_to_float_are_accepted():
     raw = parse_config(_tour(quantization={"bits": 4})).model_dump(mode="json")  # every key, as tsflow dumps
     raw["quantization"]["enabled"] = False  # what the search's float models and the benchmarks do
     assert parse_config(raw).quantization.bits == 4
+
+
+# ------------------------------------------------------------------ tour 5: keys, numbers and types a user mistakes
+
+@pytest.mark.parametrize("section, key, value, said", [
+    ("data", "lookback", "previous", "data.lookback = 'previous': unknown key (lookback is a key of data.split: write "
+                                     "split: {lookback: previous} under data)"),
+    ("data", "train", 0.6, "data.train = 0.6: unknown key (train is a key of data.split: write split: {train: 0.6} "
+                           "under data)"),
+    ("quantization", "exp_bits", 8, "quantization.exp_bits = 8: unknown key (exp_bits is a key of "
+                                    "quantization.softmax: write softmax: {exp_bits: 8} under quantization)"),
+    ("quantization", "integer", 4, "(integer is a key of quantization.input and quantization.output: write input: "
+                                   "{integer: 4} or output: {integer: 4} under quantization)"),
+    ("model", "window", 8, "model.window = 8: unknown key (window is a key of data, not of model: move it there)"),
+])
+def test_a_key_written_in_the_wrong_section_says_where_it_belongs(section, key, value, said):
+    """Tour 5 a04: the hint for a top-level key that belongs to a section, for keys of every depth."""
+    msg = _tour_error(_tour(**{section: {key: value}}))
+    assert said in msg, msg
+    assert "allowed keys here:" in msg
+
+
+def test_weight_integer_too_wide_for_the_norm_scales_names_the_setting_and_its_range():
+    """Tour 5 d14: the LayerNorm scales take weight_integer + 1 integer bits: said, with the range that fits."""
+    msg = _tour_error(_tour(quantization={"bits": 4, "weight_integer": 4}))
+    assert ("quantization.weight_integer = 4 with quantization.bits = 4: the LayerNorm scales (enc0.norm1.scale, ...) "
+            "take weight_integer + 1 = 5 integer bits, more than their 4 bits; allowed: quantization.weight_integer "
+            "from -4 to 3 at 4 bits, or set quantization.layers.enc0.norm1.scale.integer") in msg, msg
+    assert parse_config(_tour(quantization={"bits": 4, "weight_integer": 3})).quantization.weight_integer == 3
+    msg = _tour_error(_tour(quantization={"bits": 4, "act_integer": 4}))  # the scores: act_integer + 1
+    assert "the attention scores (enc0.scores.output, ...) take act_integer + 1 = 5 integer bits" in msg
+    assert "quantization.act_integer from -4 to 3 at 4 bits" in msg
+
+
+@pytest.mark.parametrize("layers, said", [
+    ({"enc0.q.weight.bits": 4}, "quantization.layers.enc0.q.weight.bits: 'enc0.q.weight.bits' is the layer name "
+                                "'enc0.q' with the tensor 'weight' and its field 'bits' glued on by dots; write it "
+                                "as enc0.q: {weight: {bits: 4}}"),
+    ({"enc0.q": {"weight.bits": 4}}, "'weight.bits' is the tensor 'weight' with its field 'bits' glued on by a dot; "
+                                     "write it as enc0.q: {weight: {bits: 4}}"),
+    ({"enc0.q.bits": 4}, "'enc0.q.bits' is the layer name 'enc0.q' with the field 'bits' glued on by a dot"),
+    ({"enc0.q": 4}, "quantization.layers.enc0.q = 4: a section, not a value: its keys go indented below it (bias, "
+                    "output, scale, shift, table, weight)"),
+])
+def test_a_fully_dotted_layer_key_says_how_to_nest_it_and_never_names_a_class(layers, said):
+    """Tour 5 d16: no pydantic class name (LayerOverride) in any message."""
+    msg = _tour_error(_tour(quantization={"layers": layers}))
+    assert said in msg, msg
+    assert "LayerOverride" not in msg and "Input should be" not in msg
+
+
+def test_an_orderable_part_number_is_refused_with_the_vivado_part_string():
+    """Tour 5 f02: XC7S50-1CSGA324C (speed grade before the package, temperature grade C) is xc7s50csga324-1."""
+    msg = _tour_error(_tour(target={"part": "XC7S50-1CSGA324C"}))
+    assert "target.part = 'XC7S50-1CSGA324C'" in msg and "orderable part number of xc7s50csga324-1" in msg, msg
+    assert "write xc7s50csga324-1" in msg
+    from flow.parts import reordered
+
+    assert reordered("XC7A35T-L1CSG324I") == "xc7a35ticsg324-1L" and reordered("XC7Z020-1CLG400C") == "xc7z020clg400-1"
+    assert reordered("xc7s50csga324-1") is None and reordered("XC7S50-3CSGA324C") is None  # a part string; no -3
+
+
+def test_scientific_notation_without_a_dot_is_a_number_in_every_key(tmp_path):
+    """Tour 5 o17: YAML 1.1 reads 6e-1 and 1e-3 as text; tsflow's loader reads them as numbers everywhere (pydantic
+    took learning_rate: 1e-3 as a number already, the split refused 6e-1), so the two agree."""
+    from flow.config import load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text("data:\n  window: 8\n  split: {train: 6e-1, val: 2e-1, test: 2E-1}\nmodel: {d_model: 4}\n"
+                    "training: {learning_rate: 1e-3, qat_learning_rate: 3.0e-4, batch_size: 1e2}\n")
+    cfg = load_config(path)
+    assert (cfg.data.split.train, cfg.data.split.val, cfg.data.split.test) == (0.6, 0.2, 0.2)
+    assert cfg.training.learning_rate == 0.001 and cfg.training.qat_learning_rate == 3e-4
+    assert cfg.training.batch_size == 100
+    path.write_text("data:\n  split: {train: '6e-1', val: 0.2, test: 0.2}\n")  # quoted: text, as every quoted number
+    with pytest.raises(ConfigError, match=r"data.split.train = '6e-1': a string \(quoted in the YAML\), not a number; "
+                                          r"write it without the quotes \(6e-1\)"):
+        load_config(path)
+
+
+def test_qat_settings_with_quantization_off_are_refused():
+    """Tour 5 v02: as the same keys with qat_epochs: 0 are; a dumped configuration set to float is not refused."""
+    msg = _tour_error(_tour(quantization={"enabled": False},
+                            training={"qat_epochs": 5, "qat_learning_rate": 1e-4, "qat_patience": 3}))
+    assert ("quantization.enabled = False, but training.qat_epochs, training.qat_learning_rate, training.qat_patience "
+            "are set: without quantization there is no quantization-aware phase, so they do nothing") in msg, msg
+    assert not parse_config(_tour(quantization={"enabled": False}, training={"qat_epochs": 0})).quantization.enabled
+    raw = parse_config(_tour(training={"qat_patience": 3})).model_dump(mode="json")
+    raw["quantization"]["enabled"] = False  # the search's float models: every key written
+    assert parse_config(raw).training.qat_patience == 3
+
+
+def test_a_yaml_set_of_features_is_refused_with_the_list_to_write():
+    """Tour 5 r14: !!set {HUFL, OT} has the order of string hashes; the features' order is the IP's input layout."""
+    from flow.config import load_yaml
+
+    msg = _tour_error(_tour(data=load_yaml("features: !!set {temp, dew}")))
+    assert ("data.features = !!set {dew, temp}: a YAML set (!!set) has no order, and the order of data.features is "
+            "the IP's input layout") in msg, msg
+    assert "write a list in the order you mean, such as [dew, temp]" in msg
+
+
+@pytest.mark.parametrize("value", [0.125, 0.5])
+def test_a_clock_uncertainty_below_one_percent_is_refused_as_a_fraction(value):
+    """Tour 5 f10: target.clock_uncertainty is a percentage; below 1 it is a fraction (or ns) written where percent is
+    meant, which would leave the scheduler next to no margin: refused (chosen over a warning: no HLS flow keeps
+    under 1 % of the period free on purpose). 0, no margin at all, is allowed."""
+    msg = _tour_error(_tour(target={"clock_uncertainty": value}))
+    assert f"target.clock_uncertainty = {value}: a percentage of the clock period" in msg, msg
+    assert f"write {value * 100:g} for {value * 100:g} %" in msg and "allowed: 0, or >= 1 and < 100" in msg
+    assert parse_config(_tour(target={"clock_uncertainty": 0})).target.clock_uncertainty == 0
+    assert parse_config(_tour(target={"clock_uncertainty": 1})).target.clock_uncertainty == 1
+
+
+def test_a_model_trained_from_another_configuration_names_the_keys_that_differ(tmp_path):
+    """Tour 5 j01 / j02: not only the section (data), the keys and both values."""
+    from flow.build import check_same_training
+
+    trained = parse_config(_tour())
+    for change, said in [({"steps": 3}, "data.steps = 1 in that run, 3 in this configuration"),
+                         ({"split": {"lookback": "previous"}},
+                          "data.split.lookback = 'own' in that run, 'previous' in this configuration")]:
+        with pytest.raises(ConfigError) as exc:
+            check_same_training(parse_config(_tour(data=change)), trained, tmp_path / "run")
+        assert f"--trained {tmp_path / 'run'}: that model was trained from a different configuration: {said}" in \
+            str(exc.value), str(exc.value)

@@ -148,8 +148,8 @@ def report(name: str, part: str = PART, top: str = "tsflow_model", lut: str = "2
     <TargetClockPeriod>10.00</TargetClockPeriod><FlowTarget>vivado</FlowTarget></UserAssignments>
   <PerformanceEstimates>
     <SummaryOfTimingAnalysis><EstimatedClockPeriod>7.0</EstimatedClockPeriod></SummaryOfTimingAnalysis>
-    <SummaryOfOverallLatency><Best-caseLatency>100</Best-caseLatency><Worst-caseLatency>120</Worst-caseLatency>
-      <Interval-min>101</Interval-min><Interval-max>121</Interval-max></SummaryOfOverallLatency>
+    <SummaryOfOverallLatency><Best-caseLatency>1000</Best-caseLatency><Worst-caseLatency>1200</Worst-caseLatency>
+      <Interval-min>1001</Interval-min><Interval-max>1201</Interval-max></SummaryOfOverallLatency>
   </PerformanceEstimates>
   <AreaEstimates>
     <Resources><BRAM_18K>2</BRAM_18K><DSP>3</DSP><FF>1000</FF><LUT>{lut}</LUT></Resources>
@@ -258,7 +258,7 @@ CASES = [
     Case("type-int", ["estimate", "c.yaml"], config(model={"d_model": "eight"}),
          ["model.d_model = 'eight'", "valid integer"]),
     Case("type-list", ["train", "c.yaml", "--out", "r"], config(data={"features": "temp"}),
-         ["data.features = 'temp'", "valid list"]),
+         ["data.features = 'temp': a list, not a single value; write it as [temp]"]),
     Case("type-section", ["build", "c.yaml", "--out", "b"], config(quantization=[8, 4]),
          ["quantization = [8, 4]", "a section, not a value: its keys go indented below it"]),
     Case("range-window", ["estimate", "c.yaml"], config(data={"window": 1}), ["data.window = 1: allowed: >= 2 and <= 512"]),
@@ -472,6 +472,34 @@ CASES = [
     Case("calibrate-config-missing", ["calibrate", "csynth.xml", "--config", "c.yaml"], report("csynth.xml"),
          ["configuration file not found: c.yaml"]),
     Case("calibrate-no-config-flag", ["calibrate", "csynth.xml"], report("csynth.xml"), ["Missing option '--config'"]),
+    # --- tour 5
+    Case("key-one-level-too-high", ["estimate", "c.yaml"], config(data={"lookback": "previous"}),
+         ["data.lookback = 'previous': unknown key (lookback is a key of data.split: write split: {lookback: previous} "
+          "under data)"]),
+    Case("norm-scales-wider-than-the-bits", ["estimate", "c.yaml"], config(quantization={"bits": 4, "weight_integer": 4}),
+         ["quantization.weight_integer = 4 with quantization.bits = 4: the LayerNorm scales", "weight_integer + 1 = 5",
+          "allowed: quantization.weight_integer from -4 to 3 at 4 bits"]),
+    Case("layer-key-fully-dotted", ["estimate", "c.yaml"],
+         config(text="quantization:\n  layers:\n    enc0.q.weight.bits: 4\n"),
+         ["'enc0.q.weight.bits' is the layer name 'enc0.q' with the tensor 'weight' and its field 'bits' glued on by "
+          "dots; write it as enc0.q: {weight: {bits: 4}}"]),
+    Case("orderable-part-number", ["estimate", "c.yaml"], config(target={"part": "XC7S50-1CSGA324C"}),
+         ["target.part = 'XC7S50-1CSGA324C'", "write xc7s50csga324-1"]),
+    Case("features-a-yaml-set", ["estimate", "c.yaml"], config(text="data: {features: !!set {temp}}\n"),
+         ["data.features = !!set {temp}: a YAML set (!!set) has no order", "write a list"]),
+    Case("clock-uncertainty-a-fraction", ["estimate", "c.yaml"], config(target={"clock_uncertainty": 0.125}),
+         ["target.clock_uncertainty = 0.125: a percentage of the clock period", "write 12.5 for 12.5 %"]),
+    Case("qat-keys-with-quantization-off", ["train", "c.yaml", "--out", "r"],
+         config(text="quantization: {enabled: false}\ntraining: {float_epochs: 1, qat_epochs: 5, "
+                     "qat_learning_rate: 0.0001, qat_patience: 3}\n"),
+         ["quantization.enabled = False, but training.qat_epochs, training.qat_learning_rate, training.qat_patience "
+          "are set", "they do nothing"]),
+    *[Case(f"{args[0]}-{args[-2].strip('-')}-empty", args, both(config(), report("csynth.xml")),
+           [f"Invalid value for '{args[-2]}': '' is empty (an unset shell variable?); give {args[-2]} a"])
+      for args in (["train", "c.yaml", "--out", ""], ["build", "c.yaml", "--out", ""],
+                   ["search", "c.yaml", "--trials", "1", "--out", ""],
+                   ["calibrate", "csynth.xml", "--config", "c.yaml", "--out", ""],
+                   ["build", "c.yaml", "--out", "b", "--trained", ""])],
 ]
 
 
@@ -524,14 +552,14 @@ def test_a_config_error_lists_every_problem_under_one_header(tmp_path):
     assert sorted(lines[1:]) == sorted(["  data.window = 1: allowed: >= 2 and <= 512",
                                         "  model.d_model = 0: allowed: >= 2 and <= 256",
                                         "  model.layer = 2: unknown key; allowed keys here: d_model, ffn, head, heads, "
-                                        "layers, predict_delta"])
+                                        "layers, patch, predict_delta"])
 
 
 @pytest.mark.parametrize("args, expect", [
     (["training", "c.yaml", "--heads", "9"], "--heads: '9': comma-separated head variant indices"),
     (["training", "c.yaml", "--seeds", "0"], "--seeds: 0: at least 1 seed"),
     (["training", "c.yaml", "--merge", "runs.json"], "--merge: runs.json: not a file written by --json-out"),
-    (["training", "c.yaml", "--seeds", "1", "--json-out", "nowhere/x.json"], "--json-out: nowhere/x.json: its folder"),
+    (["training", "c.yaml", "--seeds", "1", "--json-out", "nowhere/x.json"], "--json-out nowhere/x.json: its folder"),
     (["search", "c.yaml", "--trials", "0"], "--trials 0: at least 1"),
     (["random_builds", "--n", "1", "--keep", "c.yaml"], "--keep c.yaml: a file, not a folder"),
     (["longhorizon", "--data", "c.yaml"], "--data c.yaml: its header"),
@@ -604,3 +632,35 @@ def test_quantization_aware_training_from_an_untrained_model_is_told():
     assert notes[0] == ("warning: training.float_epochs = 0: quantization-aware training starts from the untrained "
                         "model, and integer: auto places its binary points from that model's ranges; a float phase "
                         "(training.float_epochs) gives both a trained start")
+
+
+def test_forecasts_the_output_type_saturates_are_warned_and_train_and_build_describe_the_data_alike(tmp_path):
+    """Tour 5 u01: quantization.output {bits: 8, integer: 1} holds -1 .. 0.99 of the scaled target, which the float
+    model's forecasts leave on many training windows: warned with the share, the range and integer: auto. Tour 5 o01:
+    with data.inputs: differences train said '1 feature(s)' for 2 input channels; train and build now print one
+    line. Tour 5 j01: a build reusing that run with data.steps: 2 names the key."""
+    from flow import api
+    from flow.config import ConfigError, parse_config
+
+    from .conftest import small_raw
+
+    raw = small_raw(predict_delta=True)
+    raw["data"]["inputs"] = "differences"
+    raw["quantization"] = {"bits": 8, "output": {"bits": 8, "integer": 1}}
+    raw["training"] = {**raw["training"], "float_epochs": 2, "qat_epochs": 0}
+    notes = []
+    api.train(parse_config(raw), tmp_path / "r", note=notes.append)
+    line = ("data seattle-temps: 2 input channel(s) (the changes of 1 feature(s), temp, and the level of temp) -> "
+            "temp, window 8, horizon 1")
+    assert any(n.startswith(line + "; windows train ") for n in notes), notes
+    warned = [n for n in notes if n.startswith("warning: quantization.output")]
+    assert len(warned) == 1, notes
+    assert warned[0].startswith("warning: quantization.output (8 bits, integer 1: -1 .. 0.9922 on the scaled target) "
+                                "saturates ") and "% of the float model's forecasts on the training windows" in warned[0]
+    assert "set quantization.output.integer: auto (placed from these values) or at least " in warned[0]
+    raw["data"]["steps"] = 2
+    built = []
+    with pytest.raises(ConfigError) as exc:
+        api.build(parse_config(raw), tmp_path / "b", trained=tmp_path / "r", note=built.append)
+    assert any(n.startswith(line + ", steps 2; windows train ") for n in built), built
+    assert "data.steps = 1 in that run, 2 in this configuration" in str(exc.value)

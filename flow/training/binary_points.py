@@ -128,3 +128,45 @@ def points_yaml(points: dict) -> str:
         layers.setdefault(layer, {})[role] = {"integer": int(integer)}
     return ("# integer bits chosen by `integer: auto` (flow/training/binary_points.py); paste under quantization:\n"
             + yaml.safe_dump({"layers": layers}, sort_keys=False))
+
+
+SATURATION_WARNED = 0.01  # share of the float model's forecasts outside the output type that gets a warning
+
+
+def fixed_outputs(prec) -> list[tuple[str, str]]:
+    """The forecast tensors (the head's output, and the delta head's sum) whose integer bits the user set: what
+    ``output_saturation`` checks (``integer: auto`` places them from these very values)."""
+    return [(layer, "output") for layer in ("head", "delta") if layer in prec.types and (layer, "output") not in prec.auto]
+
+
+def output_saturation(cfg, prec, values: dict, fixed: list) -> str | None:
+    """A warning when the float model's forecasts on the training windows (``values``: ``float_values``) fall
+    outside the range of an output type whose integer bits were set (``fixed``: ``fixed_outputs``) for
+    ``SATURATION_WARNED`` of them or more: the quantized model's forecasts stop at that range. None otherwise."""
+    worst = None
+    for layer, role in fixed:
+        t = prec.types[layer][role]
+        v = np.asarray(values[(layer, role)], dtype=np.float64).ravel()
+        if not v.size:
+            continue
+        share = float(np.mean((v < t.min_value) | (v > t.max_value)))
+        if share >= SATURATION_WARNED and (worst is None or share > worst[0]):
+            worst = (share, layer, role, t, v)
+    if worst is None:
+        return None
+    share, layer, role, t, v = worst
+    override = cfg.quantization.layers.get(layer)
+    spec = getattr(override, role, None) if override is not None else None
+    key = f"quantization.layers.{layer}.{role}" if spec is not None and spec.integer is not None else \
+        "quantization.output"
+    need = next((i for i in range(t.integer, INTEGER_RANGE[1] + 1)
+                 if FixedType(t.width, i, t.signed).min_value <= v.min() and FixedType(t.width, i, t.signed).max_value
+                 >= v.max()), None)
+    what = ("outputs of the head (the forecast change the delta head adds to the last value)"
+            if layer == "head" and "delta" in prec.types else "forecasts")
+    effect = "saturates" if t.overflow == "sat" else "wraps around"
+    least = f" or at least {need}" if need is not None and need <= 16 else ""
+    return (f"{key} ({t.width} bits, integer {t.integer}: {t.min_value:.4g} .. {t.max_value:.4g} on the scaled target) "
+            f"{effect} {share:.0%} of the float model's {what} on the training windows, which reach {v.min():.3g} .. "
+            f"{v.max():.3g}: the quantized model's {what} stop at that range; set {key}.integer: auto (placed from "
+            f"these values){least}")

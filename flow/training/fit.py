@@ -13,6 +13,7 @@ from tensorflow import keras
 
 from keras_models.builder import build_model, copy_weights
 
+from .binary_points import fixed_outputs, float_values, output_saturation
 from ..metrics import errors, linear_forecast, persistence_forecast, split_metrics
 from ..precision import Precisions, resolve_precisions
 
@@ -148,6 +149,8 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
     float_metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)
                      for name in splits}
     points = {}
+    fixed = fixed_outputs(prec) if quantized else []  # forecast types whose integer bits the user set
+    given = cfg
     if quantized and prec.auto:  # the binary points of `integer: auto`, from the float model on train windows
         from .binary_points import choose, with_points
 
@@ -157,6 +160,9 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
         if note:
             note(f"binary points: {len(points)} tensors with integer: auto placed from the float model "
                  f"on the training windows")
+    saturated = output_saturation(given, prec, float_values(cfg, model, ds.train.x), fixed) if fixed else None
+    if saturated and note:
+        note(f"warning: {saturated}")
     if quantized:
         qmodel = build_model(cfg, prec, True, n_features, ds.target_index)
         copy_weights(model, qmodel)
