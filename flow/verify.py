@@ -136,8 +136,10 @@ def check_plan_is_the_builds(build_dir, plan: dict, estimate: dict) -> None:
             found = str(exc).split(": ", 1)[-1]
             raise ConfigError(f"{plan_path} does not describe the C++ in {hls} ({found}): {REBUILD}") from None
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
-            raise ConfigError(f"{plan_path} cannot be checked against the C++ in {hls} (no or a malformed "
-                              f"{exc.args[0] if isinstance(exc, KeyError) else 'entry'}): {REBUILD}") from None
+            what = f"no {exc.args[0]!r}" if isinstance(exc, KeyError) else "a malformed entry"
+            raise ConfigError(f"{plan_path} cannot be checked against the C++ in {hls} ({what}: edited after the "
+                              f"build, or written by an older tsflow); run 'tsflow build' again (--force replaces the "
+                              f"folder)") from None
         except OSError as exc:
             raise ConfigError(f"{hls} cannot be read ({exc.filename}: {exc.strerror or exc}); run 'tsflow build' "
                               f"again") from None
