@@ -132,13 +132,23 @@ def test_the_long_horizon_benchmark_follows_the_protocol(tmp_path):
     ot = 10 + np.sin(2 * np.pi * t / 24) + 0.01 * t + np.random.default_rng(0).normal(0, 0.1, t.size)
     pd.DataFrame({"date": pd.date_range("2016-07-01", periods=t.size, freq="h"), "OT": ot}).to_csv(
         tmp_path / "ETTh1.csv", index=False)
-    done = subprocess.run([sys.executable, "-m", "flow.benchmarks.longhorizon", "--data", str(tmp_path / "ETTh1.csv"),
-                           "--lookbacks", "8", "--steps", "4"], cwd=tmp_path, env=ENV, capture_output=True, text=True,
-                          timeout=300)
+    # a config of patch tokens (2 steps, 2 apart: the look-back of 8 is 4 tokens), trained with two seeds
+    raw = small_raw(patch={"length": 2, "stride": 2})
+    raw["training"].update(float_epochs=1, qat_epochs=1, seed=3)
+    (tmp_path / "patch.yaml").write_text(yaml.safe_dump(raw))
+    done = subprocess.run([sys.executable, "-m", "flow.benchmarks.longhorizon", "patch.yaml", "--data",
+                           str(tmp_path / "ETTh1.csv"), "--lookbacks", "8", "--steps", "4", "--seeds", "2"],
+                          cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
     rows = [[c.strip() for c in line.split("│")[1:-1]] for line in done.stdout.splitlines() if line.startswith("│")]
-    assert [r[3] for r in rows] == ["persistence", "linear = DLinear, closed form", "NLinear, closed form"]
+    assert [r[3] for r in rows] == ["persistence", "linear = DLinear, closed form", "NLinear, closed form",
+                                    "small: float", "small: quantized, 8 bits"]
     assert all(r[:3] == ["8", "4", "2,877"] for r in rows)
+    for row in rows[3:]:  # the mean of the two seeds' MSEs (seeds 3 and 4), each printed
+        assert row[6].startswith("seeds 3, 4: ") and row[6].endswith("(estimate)"), row
+        per_seed = [float(v) for v in row[6].removeprefix("seeds 3, 4: ").split(";")[0].split(" / ")]
+        assert len(per_seed) == 2 and per_seed[0] != per_seed[1]
+        assert float(row[4]) == pytest.approx(sum(per_seed) / 2, abs=1e-4)
 
     from flow.config import parse_config
     from flow.data import load_dataset
