@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -23,15 +24,35 @@ console = Console(stderr=True, soft_wrap=True)
 
 
 class GivenPath(click.Path):
-    """``click.Path`` that refuses an empty value (``--out ""``, ``--out $UNSET``), which ``Path('')`` would take for
-    the current folder."""
+    """``click.Path`` for every path a command is given, read as the shell would have read it unquoted and as
+    ``data.path`` is read: a leading ``~`` or ``~NAME`` is the home folder. Refused, naming the flag: an empty
+    value (``--out ""``, ``--out $UNSET``), which ``Path('')`` would take for the current folder; a name that
+    holds a control character (a newline, a tab, ...); a name that ends in whitespace (``--out 'o/run '``) unless
+    such a path exists."""
 
     def convert(self, value, param, ctx):
-        if isinstance(value, str) and not value.strip():
+        if isinstance(value, str):
             name = (param.opts[0] if param.param_type_name == "option" else param.human_readable_name) \
                 if param is not None else "the path"
-            self.fail(f"{value!r} is empty (an unset shell variable?); give {name} a "
-                      f"{'file' if self.dir_okay is False else 'folder'} name", param, ctx)
+            kind = "file" if self.dir_okay is False else "folder"
+            if not value.strip():
+                self.fail(f"{value!r} is empty (an unset shell variable?); give {name} a {kind} name", param, ctx)
+            control = next((c for c in value if unicodedata.category(c) == "Cc"), None)
+            if control is not None:
+                self.fail(f"{value!r} holds the control character {control!r} (a line break or tab pasted into "
+                          f"it?); give a {kind} name without control characters", param, ctx)
+            if value.startswith("~"):
+                expanded = os.path.expanduser(value)
+                if expanded.startswith("~"):  # '~someone' without such a user: never a folder named so
+                    user = value[1:].split("/", 1)[0]
+                    self.fail(f"{value!r} starts with ~{user}, but there is no user {user!r} whose home folder it "
+                              f"would be; give the path without ~ (or ./{value} for a folder named so)", param, ctx)
+                value = expanded
+            parts = value.split("/")
+            for i, part in enumerate(parts):  # a folder or file to be made so, never one that exists so
+                if part and part[-1].isspace() and not os.path.lexists("/".join(parts[:i + 1])):
+                    self.fail(f"{value!r}: the name {part!r} ends with whitespace (a quoting slip?); remove it",
+                              param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -268,7 +289,7 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
 
 
 @cli.command()
-@click.argument("reports", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("reports", nargs=-1, required=True, type=GivenPath(exists=True, dir_okay=False, path_type=Path))
 @click.option("--config", "config", required=True, type=GivenPath(dir_okay=False, path_type=Path),
               help="The configuration whose design the reports come from.")
 @click.option("--out", "out", default=Path("calibration.json"), show_default=True,
@@ -302,7 +323,7 @@ def calibrate(reports: tuple[Path, ...], config: Path, out: Path, force: bool):
 
 @cli.command("verify")
 @click.argument("build_dir", type=GivenPath(file_okay=False, path_type=Path))
-@click.option("--synthesis", "synthesis", required=True, type=click.Path(exists=True, path_type=Path),
+@click.option("--synthesis", "synthesis", required=True, type=GivenPath(exists=True, path_type=Path),
               help="A csynth.xml, or the Vitis HLS / Vivado HLS solution folder holding syn/report/csynth.xml.")
 def verify_cmd(build_dir: Path, synthesis: Path):
     """Check a C synthesis report against the build's plan: DSP and BRAM18, the shared engine's instances,
@@ -490,6 +511,10 @@ def main():
 
 
 cli.add_command(export_command, "export")
+for _param in export_command.params:  # its FOLDER is read like every path of the other commands (~, slips)
+    if isinstance(_param, click.Argument) and type(_param.type) is click.Path:
+        _param.type = GivenPath(file_okay=_param.type.file_okay, dir_okay=_param.type.dir_okay,
+                                path_type=_param.type.type)
 
 
 if __name__ == "__main__":

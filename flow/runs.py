@@ -29,8 +29,10 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import secrets
 import shutil
+import struct
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -45,8 +47,11 @@ MARKERS = (FAILED, RUNNING, MANIFEST)
 TRAINED_FILES = ("metrics.json", "model.weights.h5", "config.yaml")
 BUILD_RESULTS = ("build.json", "csim.json")  # beside hls/ in a build folder
 # what re-running the C simulation reads of a build folder (flow/training/checkpoint.py and flow/hls/project.py write them)
+# (and what those two sources include, followed by csim_includes_missing); plan.json and estimate.json: the plan the C++
+# was written from, which the report, export and verify read
 CSIM_NEEDS = ("model/config.yaml", "model/dataset.json", "model/model.weights.h5", "hls/firmware/tsflow_model.cpp",
-              "hls/tsflow_tb.cpp", "hls/tb_data/inputs.bin", "hls/tb_data/expected.bin")
+              "hls/tsflow_tb.cpp", "hls/tb_data/inputs.bin", "hls/tb_data/expected.bin", "plan.json", "estimate.json")
+CSIM_SOURCES = ("hls/tsflow_tb.cpp", "hls/firmware/tsflow_model.cpp")  # what g++ compiles (flow/csim.py)
 # a folder without a manifest: the top-level names tsflow train / build / csim / export (and the vendor tools
 # export --run starts) write; what is below them is taken as theirs
 KNOWN_NAMES = (
@@ -211,10 +216,66 @@ def check_build_folder(folder: Path) -> None:
     if not (folder / "hls").is_dir():
         raise ConfigError(f"{folder} is not a build folder (no hls/ project); run 'tsflow build' first")
     missing = [name for name in CSIM_NEEDS if not (folder / name).is_file()]
+    if not missing:
+        missing = _grouped(folder, csim_includes_missing(folder))
     if missing:
         raise ConfigError(f"{folder} is an incomplete build folder (missing: {', '.join(missing)}); run "
                           f"'tsflow build' again (--force replaces this folder)")
     _check_vectors(folder / "hls")
+
+
+_INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"', re.M)
+
+
+def csim_includes_missing(folder: Path) -> list[str]:
+    """The files the C simulation's sources include (``#include "..."``, followed through every file of the
+    build folder they reach) that are not there, relative to ``folder``: where g++ looks first (the including
+    file's folder). Headers found in hls4ml's ap_types (installed, or the build's copy) are not followed."""
+    folder = Path(folder)
+    firmware = folder / "hls" / "firmware"
+    outside = [firmware / "ap_types"]
+    try:
+        from .csim import _ap_types_dir
+
+        outside.insert(0, _ap_types_dir())
+    except Exception:  # hls4ml not installed: the C simulation says so itself
+        pass
+    seen, missing = set(), []
+    todo = [folder / name for name in CSIM_SOURCES]
+    while todo:
+        source = todo.pop()
+        if source in seen:
+            continue
+        seen.add(source)
+        try:
+            text = source.read_text(errors="replace")
+        except OSError:
+            continue  # unreadable: g++ names it
+        for name in _INCLUDE.findall(text):
+            first = source.parent / name
+            found = next((c for c in (first, firmware / name) if c.is_file()), None)
+            if found is not None:
+                todo.append(Path(os.path.normpath(found)))
+            elif not any((base / name).is_file() for base in outside):
+                where = Path(os.path.normpath(first))
+                try:
+                    missing.append(where.relative_to(folder).as_posix())
+                except ValueError:  # an include that leaves the folder: as written
+                    missing.append(name)
+    return sorted(set(missing))
+
+
+def _grouped(folder: Path, missing: list[str]) -> list[str]:
+    """Missing files, those below a folder that is gone as one entry (``hls/firmware/weights/ (22 files)``)."""
+    out, groups = [], {}
+    for name in missing:
+        parts = name.split("/")
+        gone = next((i for i in range(1, len(parts)) if not (folder / "/".join(parts[:i])).is_dir()), None)
+        key = "/".join(parts[:gone]) + "/" if gone is not None else name
+        groups.setdefault(key, []).append(name)
+    for key, names in groups.items():
+        out.append(f"{key} ({len(names)} file{'s' if len(names) > 1 else ''})" if key.endswith("/") else key)
+    return out
 
 
 def check_finished(folder: Path) -> None:
@@ -278,10 +339,12 @@ def _busy_staging(staging: Path):
     return busy
 
 
-def check_output(out: Path, force: bool) -> list[str]:
+def check_output(out: Path, force: bool, shown: Path | None = None) -> list[str]:
     """Refuse (raise) unless ``out`` and ``out.partial`` may be written; returns the notes for the user
-    about what will be replaced. Touches nothing. With ``force``, a tsflow folder that holds files tsflow
-    did not write is refused (``foreign_files``)."""
+    about what will be replaced. Touches nothing (but for a probe file made and removed at once). With
+    ``force``, a tsflow folder that holds files tsflow did not write is refused (``foreign_files``); one that
+    cannot be removed (immutable, read-only) is refused too, as is a place the run cannot make its folder in:
+    before the run does any work. ``shown``: the path as the user gave it, for the messages."""
     out = Path(out)
     staging = out.with_name(out.name + ".partial")
     notes = []
@@ -325,7 +388,77 @@ def check_output(out: Path, force: bool) -> list[str]:
                 raise OutputExists(f"output folder {staging} already exists: another tsflow run may still be "
                                    f"writing it{who}; if none is, pass --force to replace it")
             notes.append(f"replacing {staging}, of a run that may still be working{who} (--force)")
+    _check_writable(out, shown if shown is not None else out)
     return notes
+
+
+# linux/fs.h: _IOR('f', 1, long), and the two inode flags that keep a file or what a folder holds from removal
+FS_IOC_GETFLAGS, FS_IMMUTABLE_FL, FS_APPEND_FL = 0x80006601 | (struct.calcsize("l") << 16), 0x10, 0x20
+
+
+def _pinned(path: Path) -> str | None:
+    """'immutable' or 'append-only' for a file or folder whose inode flags forbid removing it or what it holds
+    (``chattr +i`` / ``+a``); None otherwise, or where the flags cannot be read (not Linux, another file system)."""
+    import fcntl
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode) and not stat.S_ISDIR(os.lstat(path).st_mode):
+            return None  # a symlink (its own flags do not matter), a device or a FIFO: never opened
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        flags = struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return "immutable" if flags & FS_IMMUTABLE_FL else "append-only" if flags & FS_APPEND_FL else None
+
+
+def _check_writable(out: Path, shown: Path) -> None:
+    """Before any work: the folder the staging folder is made in can be written, and an ``out`` the run will
+    replace (an empty one, or earlier work with --force) can be removed: every folder below it written, nothing
+    in it immutable or append-only. Else OutputNotWritable, one line with the fix."""
+    from .locks import not_writable
+
+    out = Path(out)
+    place = out.absolute().parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    if place.is_dir():  # a file on the way: making the folder names it
+        reason = _pinned(place)
+        blocked = not_writable(place)
+        relative = os.path.relpath(place)
+        where = place if Path(shown).is_absolute() or relative.startswith("..") else relative
+        if reason:
+            raise OutputNotWritable(f"cannot create the output folder {shown}: {where} is {reason} (chattr "
+                                    f"+{reason[0]}), so nothing can be made in it; make it writable (chattr "
+                                    f"-{reason[0]} {where}), or choose another --out")
+        if blocked is not None:
+            raise OutputNotWritable(f"cannot create the output folder {shown}: {where} cannot be written "
+                                    f"({blocked.strerror or blocked}); make it writable, or choose another --out")
+    if not out.is_dir() or out.is_symlink():
+        return
+
+    def named(path: Path) -> Path:  # as the user would write it
+        return Path(shown, path.relative_to(out)) if path != out else Path(shown)
+
+    for root, dirs, names in os.walk(out):
+        base = Path(root)
+        for path in [base, *(base / n for n in names)]:
+            reason = _pinned(path)
+            if reason:
+                raise OutputNotWritable(
+                    f"cannot replace the output folder {shown}: {named(path)} is {reason} (chattr +{reason[0]}), so it "
+                    f"cannot be removed; nothing was done: make it removable (chattr -R -{reason[0]} {shown}), or "
+                    f"choose another --out")
+        blocked = not_writable(base) if dirs or names else None  # an empty folder needs no writing to go
+        if blocked is not None:
+            raise OutputNotWritable(
+                f"cannot replace the output folder {shown}: {named(base)} cannot be written ({blocked.strerror or blocked}), "
+                f"so what it holds cannot be removed; nothing was done: make it writable, or choose another --out")
 
 
 def _remove(folder: Path) -> None:
@@ -395,7 +528,7 @@ def staged_output(out: Path, force: bool, note=None):
                     locks.enter_context(hold(folder, busy))
                 except FileNotFoundError:  # removed meanwhile
                     pass
-        for text in check_output(out, force):
+        for text in check_output(out, force, given):
             if note:
                 note(text)
         _claim(staging, out, locks)

@@ -217,3 +217,92 @@ def test_a_reused_model_carries_its_integer_parameters_from_its_weights(built):
         assert sorted(got.files) == sorted(want.files) and len(want.files) > 0
         for name in want.files:
             assert np.array_equal(got[name], want[name]), name
+
+
+def test_csim_of_a_build_whose_weights_folder_was_removed_names_it_as_an_incomplete_folder(built):
+    """Tour 5 b14: ``rm -r hls/firmware/weights`` then ``tsflow csim`` was a raw g++ 'No such file' and exit 1;
+    what the C++ includes is now checked as the other files of the folder are: exit 2, before anything runs."""
+    cwd = built
+    damaged = cwd / "runs" / "noweights"
+    shutil.copytree(cwd / "runs" / "x", damaged)
+    weights = len(list((damaged / "hls" / "firmware" / "weights").glob("*.h")))
+    assert weights > 10
+    shutil.rmtree(damaged / "hls" / "firmware" / "weights")
+    before = snapshot(damaged)
+    done = tsflow(cwd, "csim", "runs/noweights")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: runs/noweights is an incomplete build folder (missing: hls/firmware/weights/ ({weights} files)); run "
+        f"'tsflow build' again (--force replaces this folder)"]
+    assert snapshot(damaged) == before
+
+
+def _pin(folder):
+    """Make ``folder`` impossible to remove for this test's tsflow: ``chattr -R +i`` (immutable, binds root too);
+    where chattr cannot be used, ``hls/`` read-only for a process whose mode bits bind. Returns (how, undo)."""
+    if shutil.which("chattr"):
+        if subprocess.run(["chattr", "-R", "+i", str(folder)], capture_output=True).returncode == 0:
+            return "immutable", lambda: subprocess.run(["chattr", "-R", "-i", str(folder)], check=True)
+        subprocess.run(["chattr", "-R", "-i", str(folder)], capture_output=True)  # what a partial +i set
+    _read_only(folder / "hls")
+    return "read-only", lambda: _writable(folder / "hls")
+
+
+def test_build_force_over_a_folder_it_cannot_remove_is_refused_before_any_work(built):
+    """Tour 5 b71: ``chattr -R +i f/b71; tsflow build cfg --out f/b71 --force`` trained, converted and simulated,
+    then said the result stays in f/b71.partial (marked FAILED, refused by csim and --trained). Now one line before
+    the run makes its folder, as export does (b18)."""
+    cwd = built
+    pinned = cwd / "runs" / "pinned"
+    shutil.copytree(cwd / "runs" / "x", pinned)
+    how, undo = _pin(pinned)
+    try:
+        before = snapshot(pinned)
+        args = ["build", "tiny.yaml", "--out", "runs/pinned", "--force", "--trained", "runs/x"]
+        done = tsflow(cwd, *args) if how == "immutable" else tsflow_unprivileged(cwd, *args)
+        assert done.returncode == 2, done.stderr
+        [line] = error_lines(done.stderr)
+        if how == "immutable":
+            assert line == ("error: cannot replace the output folder runs/pinned: runs/pinned is immutable (chattr +i), "
+                            "so it cannot be removed; nothing was done: make it removable (chattr -R -i runs/pinned), "
+                            "or choose another --out")
+        else:
+            assert line == ("error: cannot replace the output folder runs/pinned: runs/pinned/hls cannot be written "
+                            "(Permission denied), so what it holds cannot be removed; nothing was done: make it "
+                            "writable, or choose another --out")
+        assert "C simulation" not in done.stderr and "hls4ml conversion" not in done.stderr  # no work was done
+        assert not (cwd / "runs" / "pinned.partial").exists() and snapshot(pinned) == before
+    finally:
+        undo()
+    if how == "immutable":  # one file that cannot be removed is enough, and is named
+        subprocess.run(["chattr", "+i", str(pinned / "estimate.json")], check=True)
+        try:
+            done = tsflow(cwd, "build", "tiny.yaml", "--out", "runs/pinned", "--force", "--trained", "runs/x")
+            assert done.returncode == 2 and error_lines(done.stderr) == [
+                "error: cannot replace the output folder runs/pinned: runs/pinned/estimate.json is immutable (chattr "
+                "+i), so it cannot be removed; nothing was done: make it removable (chattr -R -i runs/pinned), or "
+                "choose another --out"], done.stderr
+        finally:
+            subprocess.run(["chattr", "-i", str(pinned / "estimate.json")], check=True)
+    # nor can the run make its folder where nothing can be made
+    locked = cwd / "locked"
+    locked.mkdir()
+    if how == "immutable":
+        subprocess.run(["chattr", "+i", str(locked)], check=True)
+    else:
+        locked.chmod(0o500)
+    try:
+        args = ["build", "tiny.yaml", "--out", "locked/sub/run", "--trained", "runs/x"]
+        done = tsflow(cwd, *args) if how == "immutable" else tsflow_unprivileged(cwd, *args)
+        assert done.returncode == 2 and len(error_lines(done.stderr)) == 1, done.stderr
+        assert error_lines(done.stderr)[0] == (
+            "error: cannot create the output folder locked/sub/run: locked is immutable (chattr +i), so nothing can be "
+            "made in it; make it writable (chattr -i locked), or choose another --out" if how == "immutable" else
+            "error: cannot create the output folder locked/sub/run: locked cannot be written (Permission denied); make "
+            "it writable, or choose another --out")
+        assert "hls4ml conversion" not in done.stderr and os.listdir(locked) == []
+    finally:
+        if how == "immutable":
+            subprocess.run(["chattr", "-i", str(locked)], check=True)
+        else:
+            locked.chmod(0o700)

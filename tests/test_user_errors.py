@@ -104,8 +104,8 @@ def _tiny_points() -> str:
 
 def fake_build(name: str = "b", without: tuple[str, ...] = (), extra: dict | None = None):
     """Setup: a build folder as ``tsflow build`` leaves it, as far as ``csim`` and ``export`` look
-    (the files of ``runs.CSIM_NEEDS`` and ``export._check_project``), without the files or folders in
-    ``without``; the weights are not a real model."""
+    (the files of ``runs.CSIM_NEEDS``, what the C simulation's sources include, and ``export._check_project``),
+    without the files or folders in ``without``; the weights are not a real model."""
     def write(cwd: Path):
         files = {
             "model/config.yaml": yaml.safe_dump(TINY),
@@ -114,9 +114,14 @@ def fake_build(name: str = "b", without: tuple[str, ...] = (), extra: dict | Non
             "model/model.weights.h5": "not HDF5\n",
             "model/binary_points.yaml": _tiny_points(),
             "model/metrics.json": "{}\n",
-            "hls/firmware/tsflow_model.cpp": "// firmware\n",
-            "hls/firmware/tsflow_model.h": "// firmware\n",
-            "hls/tsflow_tb.cpp": "// testbench\n",
+            "hls/firmware/tsflow_model.cpp": '// firmware\n#include "tsflow_model.h"\n#include "parameters.h"\n',
+            "hls/firmware/tsflow_model.h": '// firmware\n#include "ap_fixed.h"\n',  # from hls4ml's ap_types
+            "hls/firmware/parameters.h": '#include "weights/embed_weight.h"\n#include "weights/embed_bias.h"\n',
+            "hls/firmware/weights/embed_weight.h": "// weights\n",
+            "hls/firmware/weights/embed_bias.h": "// weights\n",
+            "hls/tsflow_tb.cpp": '// testbench\n#include "firmware/tsflow_model.h"\n',
+            "plan.json": '{"engine": null, "loops": []}\n',
+            "estimate.json": '{"total": {"dsp": 0, "bram18": 0}}\n',
             "hls/tb_data/inputs.bin": b"\0" * 16,
             "hls/tb_data/expected.bin": b"\0" * 16,
             "hls/csim.bin": b"\x7fELF garbage",
@@ -432,6 +437,14 @@ CASES = [
          ["incomplete build folder", "hls/firmware/tsflow_model.cpp"]),
     Case("csim-model-config-missing", ["csim", "b"], fake_build(without=("model/config.yaml",)),
          ["incomplete build folder", "model/config.yaml"]),
+    # tour 5 b14: what the C++ includes is checked as the other files are (it was a raw g++ error, exit 1)
+    Case("csim-weights-folder-removed", ["csim", "b"], fake_build(without=("hls/firmware/weights",)),
+         ["error: b is an incomplete build folder (missing: hls/firmware/weights/ (2 files)); run 'tsflow build' "
+          "again (--force replaces this folder)"]),
+    Case("csim-included-header-removed", ["csim", "b"], fake_build(without=("hls/firmware/parameters.h",)),
+         ["b is an incomplete build folder (missing: hls/firmware/parameters.h)"]),
+    Case("csim-plan-removed", ["csim", "b"], fake_build(without=("plan.json", "estimate.json")),
+         ["b is an incomplete build folder (missing: plan.json, estimate.json)"]),
     Case("csim-unfinished-build", ["csim", "b.partial"],
          fake_build("b.partial", extra={"FAILED": "KeyboardInterrupt: \n"}), ["b.partial", "did not finish"]),
     Case("csim-model-config-broken", ["csim", "b"], fake_build(extra={"model/config.yaml": "model: {d_model: 8\n"}),
@@ -494,6 +507,26 @@ CASES = [
                      "qat_learning_rate: 0.0001, qat_patience: 3}\n"),
          ["quantization.enabled = False, but training.qat_epochs, training.qat_learning_rate, training.qat_patience "
           "are set", "they do nothing"]),
+    # tour 5 b63 / b109: a name ending in whitespace or holding a control character was made as given
+    Case("out-ends-with-a-space", ["build", "c.yaml", "--out", "o/b63 "], config(),
+         ["Invalid value for '--out': 'o/b63 ': the name 'b63 ' ends with whitespace (a quoting slip?); remove it"]),
+    Case("out-folder-ends-with-a-space", ["train", "c.yaml", "--out", "o /r"], config(),
+         ["Invalid value for '--out': 'o /r': the name 'o ' ends with whitespace"]),
+    Case("out-holds-a-newline", ["build", "c.yaml", "--out", "o/b109\nx"], config(),
+         ["Invalid value for '--out': 'o/b109\\nx' holds the control character '\\n' (a line break or tab pasted "
+          "into it?); give a folder name without control characters"]),
+    Case("trained-holds-a-tab", ["build", "c.yaml", "--out", "b", "--trained", "r\t"], both(config(), fake_train("r")),
+         ["Invalid value for '--trained': 'r\\t' holds the control character '\\t'"]),
+    Case("csim-folder-ends-with-a-space", ["csim", "b "], fake_build(), ["Invalid value for 'FOLDER': 'b ': the name "
+                                                                       "'b ' ends with whitespace"]),
+    Case("export-folder-holds-a-newline", ["export", "b\n"], fake_build(),
+         ["Invalid value for 'FOLDER': 'b\\n' holds the control character '\\n'"]),
+    Case("calibration-ends-with-a-space", ["estimate", "c.yaml", "--calibration", "cal.json "],
+         both(config(), calibration()), ["Invalid value for '--calibration': 'cal.json ': the name 'cal.json ' ends "
+                                         "with whitespace"]),
+    # a folder that exists so named was made on purpose: taken as it is
+    Case("csim-existing-folder-ending-in-a-space", ["csim", "b "], fake_build("b ", without=("plan.json",)),
+         ["error: b  is an incomplete build folder (missing: plan.json)"]),
     *[Case(f"{args[0]}-{args[-2].strip('-')}-empty", args, both(config(), report("csynth.xml")),
            [f"Invalid value for '{args[-2]}': '' is empty (an unset shell variable?); give {args[-2]} a"])
       for args in (["train", "c.yaml", "--out", ""], ["build", "c.yaml", "--out", ""],
@@ -664,3 +697,45 @@ def test_forecasts_the_output_type_saturates_are_warned_and_train_and_build_desc
         api.build(parse_config(raw), tmp_path / "b", trained=tmp_path / "r", note=built.append)
     assert any(n.startswith(line + ", steps 2; windows train ") for n in built), built
     assert "data.steps = 1 in that run, 2 in this configuration" in str(exc.value)
+
+
+def test_a_path_starting_with_a_tilde_is_the_home_folder_as_in_data_path(tmp_path):
+    """Tour 5 b56: ``--out '~/b56'`` (quoted, so the shell left the ~) made a folder named ``~`` in the current
+    folder and said 'build written to ~/b56'. Every path a command is given reads a leading ~ as data.path does:
+    the home folder; a ~NAME without such a user is refused."""
+    home, cwd = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    cwd.mkdir()
+    config()(home)  # home/c.yaml
+    fake_train("r")(home)
+    fake_build("b", without=("plan.json",))(home)
+    calibration("cal.json", part="xc7a35tcpg236-1")(home)
+    env = {**ENV, "HOME": str(home)}
+
+    def tsflow(*args):
+        done = subprocess.run([sys.executable, "-m", "flow", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert "Traceback" not in done.stdout + done.stderr, done.stderr
+        return done
+
+    done = tsflow("estimate", "~/c.yaml", "--json")
+    assert done.returncode == 0, done.stderr
+    done = tsflow("export", "~/b")
+    assert done.returncode == 0 and f"written in {home / 'b'}: " in done.stdout + done.stderr, done.stderr
+    assert (home / "b" / "vivado_scripts").is_dir()
+    for args, message in (
+            (["train", "~/c.yaml", "--out", "~/r"], f"error: output folder {home / 'r'} already exists; pass --force "
+                                                    f"to replace it"),
+            (["csim", "~/b"], f"error: {home / 'b'} is an incomplete build folder (missing: plan.json)"),
+            (["build", "~/c.yaml", "--out", "~/new", "--trained", "~/none"],
+             f"error: --trained {home / 'none'}: no such folder"),
+            (["estimate", "~/c.yaml", "--calibration", "~/cal.json"], f"error: --calibration {home / 'cal.json'}"),
+            (["train", "c.yaml", "--out", "~nosuchuser0/r"],
+             "error: Invalid value for '--out': '~nosuchuser0/r' starts with ~nosuchuser0, but there is no user "
+             "'nosuchuser0' whose home folder it would be; give the path without ~ (or ./~nosuchuser0/r for a folder "
+             "named so)")):
+        done = tsflow(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        [line] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+        assert line.startswith(message), (args, line)
+    assert not (cwd / "~").exists() and not (cwd / "~nosuchuser0").exists() and not (home / "new").exists()
