@@ -44,6 +44,11 @@ def _jobs(jobs) -> None:
                           f"one per core)")
 
 
+def _path(path: str | Path) -> Path:
+    """A path argument as the commands read theirs: a leading ``~`` is the home folder (as in data.path)."""
+    return Path(path).expanduser()
+
+
 def load_config(source: ConfigSource, config_dir: str | Path | None = None) -> FlowConfig:
     """A validated configuration from a YAML path, a dict (relative ``data.path`` read from
     ``config_dir``, default the working folder) or an existing ``FlowConfig``."""
@@ -52,7 +57,7 @@ def load_config(source: ConfigSource, config_dir: str | Path | None = None) -> F
     if isinstance(source, dict):
         return parse_config(source, config_dir=config_dir)
     if isinstance(source, (str, Path)):
-        return _load_yaml(source)
+        return _load_yaml(_path(source))
     raise ConfigError(f"a configuration is a YAML path, a dict or a FlowConfig, not {type(source).__name__}")
 
 
@@ -62,7 +67,7 @@ def calibration_of(path: str | Path | None, cfg: FlowConfig) -> dict | None:
         return None
     from .calibration import design_of, layer_names, load_calibration
 
-    return load_calibration(Path(path), cfg.target.part, layer_names(cfg), design_of(cfg))
+    return load_calibration(_path(path), cfg.target.part, layer_names(cfg), design_of(cfg))
 
 
 def estimate(config: ConfigSource, calibration: str | Path | None = None) -> Estimate:
@@ -84,7 +89,7 @@ def train(config: ConfigSource, out: str | Path, force: bool = False, report: Re
     cfg = load_config(config)
     note = note or (lambda text: None)
     ds = load_dataset(cfg, note=note)  # bad data is refused before any folder
-    with staged_output(Path(out), force, note=note) as stage:
+    with staged_output(_path(out), force, note=note) as stage:
         from .training.summary import data_line
 
         note(data_line(ds, cfg))  # the words build uses
@@ -111,7 +116,8 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
     cfg = load_config(config)
     factors = calibration_of(calibration, cfg)
     if trained is not None:
-        given, trained = Path(trained), trained_model(Path(trained))
+        given = _path(trained)
+        trained = trained_model(given)
         if trained != given and note:
             note(f"reusing the trained model of the build folder {given} ({trained})")
     from .data import load_dataset
@@ -121,14 +127,14 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
         from .build import check_same_data
 
         check_same_data(ds, trained)  # a model reused on other data: refused before any folder too
-    with staged_output(Path(out), force, note=note) as stage:
+    with staged_output(_path(out), force, note=note) as stage:
         from .build import build as run_build  # TensorFlow, loaded once config and folder are good
 
         result = run_build(cfg, stage, trained, report=report, allow_overflow=allow_overflow, calibration=factors,
                            jobs=jobs, note=note, checked=checked, ds=ds)
         if not result.csim.bit_exact:
             raise NotBitExact(f"C simulation is not bit-exact; details in {stage / 'csim.json'}", result)
-    result.hls_model.config.config["OutputDir"] = str(Path(out).resolve() / "hls")  # OUT.partial became OUT
+    result.hls_model.config.config["OutputDir"] = str(_path(out).resolve() / "hls")  # OUT.partial became OUT
     return result
 
 
@@ -143,11 +149,12 @@ def csim(folder: str | Path, jobs: int | None = None, verdict: Callable[[CSimRep
     from .runs import check_build_folder
 
     _jobs(jobs)
-    check_build_folder(Path(folder))  # before TensorFlow loads: a wrong or damaged folder is refused at once
-    with using_folder(Path(folder)):
+    folder = _path(folder)
+    check_build_folder(folder)  # before TensorFlow loads: a wrong or damaged folder is refused at once
+    with using_folder(folder):
         from .build import rerun_csim
 
-        return rerun_csim(Path(folder), jobs, verdict=verdict, note=note)
+        return rerun_csim(folder, jobs, verdict=verdict, note=note)
 
 
 def export(folder: str | Path, run: bool = False, force: bool = False, report: Note | None = None,
@@ -170,4 +177,4 @@ def export(folder: str | Path, run: bool = False, force: bool = False, report: N
     if allow_over_headroom and not block_design:  # as the command refuses --allow-over-headroom alone
         raise ConfigError("allow_over_headroom=True only applies with block_design=True (it lets the block design be "
                           "written over target.headroom); pass block_design=True, or leave allow_over_headroom out")
-    return export_stage(folder, run, force, report, block_design, allow_over_headroom)
+    return export_stage(_path(folder), run, force, report, block_design, allow_over_headroom)

@@ -27,6 +27,7 @@ What an existing folder may be replaced with:
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import re
@@ -133,17 +134,40 @@ def read_manifest(folder: Path) -> dict | None:
     return doc
 
 
+# the files a synthesis report is judged against (tsflow verify, export): their digests go into the manifest,
+# so an edit after the build shows even where the files still agree with each other
+SEALED = ("plan.json", "estimate.json")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def write_manifest(folder: Path) -> None:
-    """``folder/manifest.json``: every file now below ``folder`` (the run wrote them all)."""
+    """``folder/manifest.json``: every file now below ``folder`` (the run wrote them all), and the digests of
+    the ``SEALED`` ones."""
     files = [f for f in _files(folder) if f not in MARKERS]
-    _dump_manifest(folder, {"files": files, "trees": []})
+    sealed = {name: _digest(Path(folder, name)) for name in SEALED if Path(folder, name).is_file()}
+    _dump_manifest(folder, {"files": files, "trees": [], "sha256": sealed})
 
 
 def _dump_manifest(folder: Path, doc: dict) -> None:
     doc = {"about": "the files tsflow wrote in this folder; 'tsflow build/train --force' replaces the folder "
-                    "only when it holds nothing else ('trees': folders written as a whole)",
-           "files": sorted(set(doc["files"])), "trees": sorted(set(doc.get("trees", [])))}
+                    "only when it holds nothing else ('trees': folders written as a whole); 'sha256': the "
+                    "digests of the files 'tsflow verify' and 'tsflow export' trust as the build wrote them",
+           "files": sorted(set(doc["files"])), "trees": sorted(set(doc.get("trees", []))),
+           **({"sha256": doc["sha256"]} if isinstance(doc.get("sha256"), dict) else {})}
     Path(folder, MANIFEST).write_text(json.dumps(doc, indent=0) + "\n")
+
+
+def edited_since_written(folder: Path) -> list[str]:
+    """The ``SEALED`` files of a folder whose digest differs from the one its manifest records (none for a
+    folder whose manifest records no digests: one made before there were any)."""
+    sealed = (read_manifest(folder) or {}).get("sha256")
+    if not isinstance(sealed, dict):
+        return []
+    return [name for name, digest in sealed.items()
+            if Path(folder, name).is_file() and _digest(Path(folder, name)) != digest]
 
 
 def record_written(folder: Path, files=(), trees=()) -> None:

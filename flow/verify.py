@@ -125,9 +125,14 @@ def check_plan_is_the_builds(build_dir, plan: dict, estimate: dict) -> None:
     totals are their sums). A plan or an estimate edited by hand would otherwise be what a synthesis report
     is judged against."""
     from .hls.check import PlanMismatch, check_written
+    from .runs import MANIFEST, edited_since_written
 
     build_dir = Path(build_dir)
     plan_path, estimate_path, hls = build_dir / "plan.json", build_dir / "estimate.json", build_dir / "hls"
+    edited = edited_since_written(build_dir)
+    if edited:
+        raise ConfigError(f"{' and '.join(str(build_dir / name) for name in edited)} differ from what the build wrote "
+                          f"(their digests in {build_dir / MANIFEST}): {REBUILD}")
     firmware = hls / "firmware"
     if all((firmware / name).is_file() for name in CHECKED_CPP):
         try:

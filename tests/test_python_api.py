@@ -91,3 +91,23 @@ def test_jobs_that_is_not_a_whole_number_is_refused_naming_it(tmp_path):
                                      f"1 (or None: one per core)")
     with pytest.raises(api.ConfigError, match="^jobs='2'"):
         api.build("cfg.yaml", tmp_path / "b", jobs="2")
+
+
+def test_a_path_starting_with_a_tilde_is_the_home_folder_as_the_commands_read_it(tmp_path, monkeypatch):
+    """As ``data.path`` and every path option of the commands: ``~/x`` is ``$HOME/x``, not a folder named '~'."""
+    import pytest
+    import yaml
+
+    from flow import api
+
+    from .conftest import small_raw
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "c.yaml").write_text(yaml.safe_dump(small_raw()))
+    monkeypatch.chdir(tmp_path)
+    assert api.load_config("~/c.yaml").name == "small"
+    assert api.estimate("~/c.yaml").latency_cycles > 0
+    with pytest.raises(api.ConfigError, match=str(tmp_path / "home" / "nope")):
+        api.csim("~/nope")
+    assert not (tmp_path / "~").exists()

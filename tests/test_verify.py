@@ -385,3 +385,30 @@ def test_a_config_edited_after_the_build_is_refused_by_export_and_verify(real_bu
         assert output.startswith("error: b/model/config.yaml differs from the build (") and expect in output, output
         assert "edited after the build" in output
     assert not (tmp_path / "b" / "vivado_scripts").exists()
+
+
+def test_a_plan_and_estimate_edited_alike_are_refused_by_the_digests_the_build_recorded(real_build, tmp_path):
+    """The engine's DSPs raised by 4 in plan.json and in the estimate (its row and its total): the two files
+    still agree with each other and with the C++'s structure, so only the digests the build's manifest
+    records show the edit."""
+    from flow.config import ConfigError
+    from flow.runs import write_manifest
+    from flow.verify import read_plan
+
+    folder = tmp_path / "b"
+    shutil.copytree(real_build, folder, symlinks=True)
+    write_manifest(folder)  # what a tsflow build writes last, with the digests of plan.json and estimate.json
+    assert read_plan(folder).dsp == json.loads((real_build / "estimate.json").read_text())["total"]["dsp"]
+
+    plan, estimate = (json.loads((folder / n).read_text()) for n in ("plan.json", "estimate.json"))
+    plan["engine"]["dsp"] += 4
+    next(r for r in estimate["layers"] if r["name"] == "engine")["dsp"] += 4
+    estimate["engine"] = plan["engine"]
+    estimate["total"]["dsp"] += 4
+    for name, doc in (("plan.json", plan), ("estimate.json", estimate)):
+        (folder / name).write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match=r"plan\.json and .*estimate\.json differ from what the build wrote \(their "
+                                          r"digests in .*manifest\.json\)"):
+        read_plan(folder)
+    (folder / "manifest.json").unlink()  # a folder from before the digests: the edit agrees with itself
+    assert read_plan(folder).dsp == estimate["total"]["dsp"]
