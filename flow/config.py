@@ -500,6 +500,11 @@ class FlowConfig(Strict):
                              f"(patches of {patch.length} steps, {patch.stride} apart); data.window must be "
                              f"model.patch.length plus a whole number of strides, e.g. "
                              f"{' or '.join(map(str, fits))}")
+        if self.tokens < 2:  # as data.window >= 2: attention and the mean need a sequence
+            raise ValueError(f"model.patch = {{length: {patch.length}, stride: {patch.stride}}} makes data.window = "
+                             f"{window} one token: attention over one token and a mean of one are no sequence model; "
+                             f"allowed: at least 2 tokens, model.patch.length + model.patch.stride at most {window} "
+                             f"(e.g. {{length: {window // 2}, stride: {window // 2}}})")
         return self
 
     @property

@@ -136,3 +136,13 @@ def test_explicit_embedding_lanes_past_a_patch_are_refused_when_the_design_is_pl
         estimate(parse_config(raw), n_features=1)
     raw["hls"] = {"parallelism": {"embed": 2}}
     assert estimate(parse_config(raw), n_features=1).plan_dict()["layers"]["embed"]["lanes"] == 2
+
+
+@pytest.mark.parametrize("length, stride", [(8, 1), (8, 8)])
+def test_a_patch_that_makes_the_window_one_token_is_refused(length, stride):
+    """Tour 6 (a86): a window that is one patch is one token: a mean of one came out 0 in the C++. As a window
+    of one step is refused, so is one token."""
+    with pytest.raises(ConfigError, match=rf"model\.patch = \{{length: {length}, stride: {stride}\}} makes data\.window "
+                                          rf"= 8 one token: .* allowed: at least 2 tokens, model\.patch\.length \+ "
+                                          rf"model\.patch\.stride at most 8 \(e\.g\. \{{length: 4, stride: 4\}}\)"):
+        parse_config(patched(8, length, stride))
