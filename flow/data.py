@@ -791,7 +791,7 @@ def _stamp_hint(column: pd.Series, text: str) -> str:
             try:
                 day = datetime.strptime(hour["day"], fmt) + timedelta(days=1)
                 example += f" ({day.strftime(fmt)}{hour['sep']}00{hour['rest']})"
-            except ValueError:
+            except ValueError:  # a day the guessed format cannot read: the advice goes without the example
                 pass
         return (f"writes midnight as 24:00, which tsflow does not read (the hours of a day run from 00 to 23): write "
                 f"it as {example}; {count(_HOUR_24)}")

@@ -258,11 +258,11 @@ def csim_includes_missing(folder: Path) -> list[str]:
     folder = Path(folder)
     firmware = folder / "hls" / "firmware"
     outside = [firmware / "ap_types"]
-    try:
-        from .csim import _ap_types_dir
+    from .csim import CSimError, _ap_types_dir
 
+    try:
         outside.insert(0, _ap_types_dir())
-    except Exception:  # hls4ml not installed: the C simulation says so itself
+    except CSimError:  # hls4ml not installed: the C simulation names it when it compiles
         pass
     seen, missing = set(), []
     todo = [folder / name for name in CSIM_SOURCES]
