@@ -9,6 +9,7 @@ functions and prints the same message. ``docs/python-api.md`` shows them at work
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable, Union
 
@@ -21,6 +22,7 @@ from .runs import NotRecorded  # noqa: F401 (api.NotRecorded)
 ConfigSource = Union[FlowConfig, str, Path, dict]
 Report = Callable[[str, int, int, dict], None]  # (phase, epoch, epochs, logs) after each epoch
 Note = Callable[[str], None]  # a stage starting, how training ended
+REPORT_TAKES, NOTE_TAKES = "(phase, epoch, epochs, logs)", "(text)"  # how a refused callback is described
 
 
 class NotBitExact(Exception):
@@ -44,21 +46,51 @@ def _jobs(jobs) -> None:
                           f"one per core)")
 
 
-def _path(path: str | Path) -> Path:
-    """A path argument as the commands read theirs: a leading ``~`` is the home folder (as in data.path)."""
+def _callables(**callbacks) -> None:
+    """A callback is a function or None: a string would fail deep inside the run, after its folder was made."""
+    for name, (value, takes) in callbacks.items():
+        if value is not None and not callable(value):
+            raise ConfigError(f"{name}={value!r}: {name} takes a function {takes} or None, not a "
+                              f"{type(value).__name__}")
+
+
+def _path(path, name: str, what: str, optional: bool = False) -> Path:
+    """A path argument as the commands read theirs: a leading ``~`` is the home folder (as in data.path).
+    Refused naming the argument: another type (pathlib's TypeError would name neither), and an empty string,
+    which ``Path('')`` would take for the working folder (the commands refuse an empty value too)."""
+    alternative = ", or None" if optional else ""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(f"{name}={path!r}: give {what} as a str or Path{alternative}, not a {type(path).__name__}")
+    if isinstance(path, str) and not path.strip():
+        raise ConfigError(f"{name}={path!r}: an empty path (an unset variable?); give {what}{alternative}")
     return Path(path).expanduser()
 
 
 def load_config(source: ConfigSource, config_dir: str | Path | None = None) -> FlowConfig:
     """A validated configuration from a YAML path, a dict (relative ``data.path`` read from
-    ``config_dir``, default the working folder) or an existing ``FlowConfig``."""
+    ``config_dir``, default the working folder) or an existing ``FlowConfig``. ``config_dir`` with a YAML
+    path or a ``FlowConfig`` is refused: their ``data.path`` was read from the YAML's own folder."""
+    return _configuration(source, "source", config_dir)
+
+
+def _configuration(source, name: str, config_dir=None) -> FlowConfig:
+    if config_dir is not None:
+        if not isinstance(source, dict):
+            raise ConfigError(f"config_dir={config_dir!r} applies to a dict only (the folder its relative data.path "
+                              f"is read from); a YAML's relative data.path is read from the YAML's own folder: leave "
+                              f"config_dir out")
+        config_dir = _path(config_dir, "config_dir", "the folder a relative data.path is read from", optional=True)
+        if not config_dir.is_dir():
+            raise ConfigError(f"config_dir={str(config_dir)!r}: no such folder; give the folder the dict's relative "
+                              f"data.path is read from, or None (the working folder)")
     if isinstance(source, FlowConfig):
         return source
     if isinstance(source, dict):
         return parse_config(source, config_dir=config_dir)
-    if isinstance(source, (str, Path)):
-        return _load_yaml(_path(source))
-    raise ConfigError(f"a configuration is a YAML path, a dict or a FlowConfig, not {type(source).__name__}")
+    if isinstance(source, (str, os.PathLike)):
+        return _load_yaml(_path(source, name, "the YAML file"))
+    raise ConfigError(f"{name}={source!r}: a configuration is a YAML path, a dict or a FlowConfig, not a "
+                      f"{type(source).__name__}")
 
 
 def calibration_of(path: str | Path | None, cfg: FlowConfig) -> dict | None:
@@ -67,14 +99,15 @@ def calibration_of(path: str | Path | None, cfg: FlowConfig) -> dict | None:
         return None
     from .calibration import design_of, layer_names, load_calibration
 
-    return load_calibration(_path(path), cfg.target.part, layer_names(cfg), design_of(cfg))
+    given = _path(path, "calibration", "the file 'tsflow calibrate' wrote", optional=True)
+    return load_calibration(given, cfg.target.part, layer_names(cfg), design_of(cfg))
 
 
 def estimate(config: ConfigSource, calibration: str | Path | None = None) -> Estimate:
     """Resources and latency of the design ``build`` would generate, on ``target.part`` (no training)."""
     from .estimate import estimate as run_estimate
 
-    cfg = load_config(config)
+    cfg = _configuration(config, "config")
     return run_estimate(cfg, calibration=calibration_of(calibration, cfg))
 
 
@@ -86,10 +119,12 @@ def train(config: ConfigSource, out: str | Path, force: bool = False, report: Re
     from .runs import staged_output
 
     _flags(force=force)
-    cfg = load_config(config)
+    _callables(report=(report, REPORT_TAKES), note=(note, NOTE_TAKES))
+    out = _path(out, "out", "the folder to write")
+    cfg = _configuration(config, "config")
     note = note or (lambda text: None)
     ds = load_dataset(cfg, note=note)  # bad data is refused before any folder
-    with staged_output(_path(out), force, note=note) as stage:
+    with staged_output(out, force, note=note) as stage:
         from .training.summary import data_line
 
         note(data_line(ds, cfg))  # the words build uses
@@ -113,10 +148,12 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
 
     _flags(force=force, allow_overflow=allow_overflow)
     _jobs(jobs)
-    cfg = load_config(config)
+    _callables(report=(report, REPORT_TAKES), note=(note, NOTE_TAKES), checked=(checked, "(estimate)"))
+    out = _path(out, "out", "the build folder to write")
+    cfg = _configuration(config, "config")
     factors = calibration_of(calibration, cfg)
     if trained is not None:
-        given = _path(trained)
+        given = _path(trained, "trained", "the train or build folder", optional=True)
         trained = trained_model(given)
         if trained != given and note:
             note(f"reusing the trained model of the build folder {given} ({trained})")
@@ -127,14 +164,14 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
         from .build import check_same_data
 
         check_same_data(ds, trained)  # a model reused on other data: refused before any folder too
-    with staged_output(_path(out), force, note=note) as stage:
+    with staged_output(out, force, note=note) as stage:
         from .build import build as run_build  # TensorFlow, loaded once config and folder are good
 
         result = run_build(cfg, stage, trained, report=report, allow_overflow=allow_overflow, calibration=factors,
                            jobs=jobs, note=note, checked=checked, ds=ds)
         if not result.csim.bit_exact:
             raise NotBitExact(f"C simulation is not bit-exact; details in {stage / 'csim.json'}", result)
-    result.hls_model.config.config["OutputDir"] = str(_path(out).resolve() / "hls")  # OUT.partial became OUT
+    result.hls_model.config.config["OutputDir"] = str(out.resolve() / "hls")  # OUT.partial became OUT
     return result
 
 
@@ -149,7 +186,8 @@ def csim(folder: str | Path, jobs: int | None = None, verdict: Callable[[CSimRep
     from .runs import check_build_folder
 
     _jobs(jobs)
-    folder = _path(folder)
+    _callables(verdict=(verdict, "(report)"), note=(note, NOTE_TAKES))
+    folder = _path(folder, "folder", "the build folder")
     check_build_folder(folder)  # before TensorFlow loads: a wrong or damaged folder is refused at once
     with using_folder(folder):
         from .build import rerun_csim
@@ -174,7 +212,9 @@ def export(folder: str | Path, run: bool = False, force: bool = False, report: N
     from .export import export as export_stage
 
     _flags(run=run, force=force, block_design=block_design, allow_over_headroom=allow_over_headroom)
+    _callables(report=(report, NOTE_TAKES))
+    folder = _path(folder, "folder", "the build folder")
     if allow_over_headroom and not block_design:  # as the command refuses --allow-over-headroom alone
         raise ConfigError("allow_over_headroom=True only applies with block_design=True (it lets the block design be "
                           "written over target.headroom); pass block_design=True, or leave allow_over_headroom out")
-    return export_stage(_path(folder), run, force, report, block_design, allow_over_headroom)
+    return export_stage(folder, run, force, report, block_design, allow_over_headroom)

@@ -111,3 +111,76 @@ def test_a_path_starting_with_a_tilde_is_the_home_folder_as_the_commands_read_it
     with pytest.raises(api.ConfigError, match=str(tmp_path / "home" / "nope")):
         api.csim("~/nope")
     assert not (tmp_path / "~").exists()
+
+
+def test_a_path_argument_of_another_type_or_empty_is_refused_naming_it(tmp_path, monkeypatch):
+    """b54, b86, b57, b85: None or 5 as a folder raised pathlib's TypeError; an empty string was read as '.' and
+    named as a command's flag ('--trained .'). Each is refused naming the argument, before any folder is made."""
+    import pytest
+
+    from flow import api
+
+    from .conftest import small_raw
+
+    monkeypatch.chdir(tmp_path)
+    refused = [
+        (lambda: api.csim(None), "folder=None: give the build folder as a str or Path, not a NoneType"),
+        (lambda: api.export(3), "folder=3: give the build folder as a str or Path, not a int"),
+        (lambda: api.build(small_raw(), 5), "out=5: give the build folder to write as a str or Path, not a int"),
+        (lambda: api.train(small_raw(), None), "out=None: give the folder to write as a str or Path, not a NoneType"),
+        (lambda: api.build(small_raw(), "b", trained=""),
+         "trained='': an empty path (an unset variable?); give the train or build folder, or None"),
+        (lambda: api.estimate(small_raw(), calibration=" "),
+         "calibration=' ': an empty path (an unset variable?); give the file 'tsflow calibrate' wrote, or None"),
+        (lambda: api.estimate(""), "config='': an empty path (an unset variable?); give the YAML file"),
+    ]
+    for call, message in refused:
+        with pytest.raises(api.ConfigError) as caught:
+            call()
+        assert str(caught.value) == message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_callback_that_is_not_a_function_is_refused_before_any_folder(tmp_path):
+    """b56, b59: report="progress" failed with "'str' object is not callable" once the data had loaded, and
+    left OUT.partial behind."""
+    import pytest
+
+    from flow import api
+
+    from .conftest import small_raw
+
+    with pytest.raises(api.ConfigError, match=r"^report='progress': report takes a function \(phase, epoch, epochs, "
+                                              r"logs\) or None, not a str$"):
+        api.train(small_raw(), tmp_path / "t", report="progress")
+    with pytest.raises(api.ConfigError, match=r"^checked='yes': checked takes a function \(estimate\) or None"):
+        api.build(small_raw(), tmp_path / "b", checked="yes")
+    with pytest.raises(api.ConfigError, match=r"^note=1: note takes a function \(text\) or None, not a int$"):
+        api.build(small_raw(), tmp_path / "b", note=1)
+    with pytest.raises(api.ConfigError, match=r"^verdict='x': verdict takes a function \(report\)"):
+        api.csim(tmp_path, verdict="x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_config_dir_applies_to_a_dict_only_and_must_exist(tmp_path, monkeypatch):
+    """b60: load_config(PATH, config_dir=...) ignored config_dir without a word (a YAML's relative data.path
+    is read from the YAML's folder); a config_dir that does not exist was not checked."""
+    import pytest
+    import yaml
+
+    from flow import api
+
+    from .conftest import small_raw
+
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(small_raw()))
+    with pytest.raises(api.ConfigError, match=r"^config_dir='elsewhere' applies to a dict only .*: leave config_dir "
+                                              r"out$"):
+        api.load_config(tmp_path / "c.yaml", config_dir="elsewhere")
+    with pytest.raises(api.ConfigError, match=r"^config_dir='/nonexistent/dir': no such folder"):
+        api.load_config(small_raw(), config_dir="/nonexistent/dir")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "s.csv").write_text("temp\n" + "\n".join(str(i % 7) for i in range(200)) + "\n")
+    raw = {**small_raw(), "data": {"source": "csv", "path": "s.csv", "features": ["temp"], "target": "temp",
+                                   "window": 8}}
+    monkeypatch.chdir(tmp_path)
+    assert api.load_config(raw, config_dir="d").data.path == str(tmp_path / "d" / "s.csv")
