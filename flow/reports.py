@@ -2,7 +2,7 @@
 
 The resource estimator is calibrated against real results, and a finished build is read back from
 what synthesis wrote, so these parsers take the tools' own files: Vivado HLS / Vitis HLS
-``csynth.xml`` and ``*_csynth.rpt`` and Vivado ``report_utilization`` text. Standard library only,
+``csynth.xml`` and ``*_csynth.rpt``, Vivado ``report_utilization`` and ``report_power`` text. Standard library only,
 so importing this module never loads TensorFlow or hls4ml.
 
 Units: clock periods in ns; latency and interval in clock cycles; ``bram18`` in 18 Kb block-RAM
@@ -27,6 +27,7 @@ _UNDEFINED = ("undef", "?", "-")
 _HLS_TITLE = re.compile(r"^== (Vivado HLS|Vitis HLS) Report for '([^']+)'|^== Synthesis Summary Report of '([^']+)'",
                         re.M)
 _UTILIZATION_COMMAND = re.compile(r"^\|\s*Command\s*:\s*report_utilization\b", re.M)
+_POWER_TITLE = re.compile(r"^Power Report\s*$", re.M)
 
 # report_utilization "Site Type" rows, 7-series name first, then UltraScale(+)
 _SITE_ROWS = {
@@ -100,6 +101,41 @@ class UtilizationReport:
     dsp: int
     uram: int
     available: dict[str, int]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class PowerComponent:
+    """One row of ``1.1 On-Chip Components``: ``power_w`` is None where the report prints ``<0.001``
+    (below its 1 mW resolution); ``used`` None where it prints nothing."""
+
+    name: str
+    power_w: float | None
+    used: float | None
+    indent: int  # 0 for a component, 1 for a part of the row above (LUT as Logic under Slice Logic)
+
+
+@dataclass
+class PowerReport:
+    """One Vivado ``report_power``: on-chip power in W, the junction temperature in C, the clocks'
+    periods in ns and whether switching activity came from simulation (``activity_file``)."""
+
+    tool_version: str | None
+    part: str
+    design: str | None
+    state: str | None  # routed | synthesized, as the report writes it
+    total_w: float
+    dynamic_w: float
+    static_w: float
+    junction_c: float | None
+    activity_file: str | None
+    components: list
+    clocks: dict
+
+    def component(self, name: str) -> PowerComponent | None:
+        return next((c for c in self.components if c.name == name), None)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -502,9 +538,68 @@ def _site_rows(lines: list[str]) -> dict[str, tuple[str, str]]:
     return rows
 
 
+# ------------------------------------------------------------------------------- Vivado report_power
+
+def _watts(cell: str) -> float | None:
+    return None if cell.startswith("<") else float(cell)
+
+
+def _power_section(lines: list[str], title: str, required: bool = True) -> tuple[list, list, list]:
+    """The table under the section title ``title`` (the title line underlined with dashes, not its
+    entry in the table of contents): header rows, body rows and the body's lines as written."""
+    at = next((i for i in range(len(lines) - 1)
+               if lines[i].strip() == title and lines[i + 1].startswith("---")), None)
+    border = None if at is None else next((i for i in range(at + 2, len(lines)) if lines[i].strip()), None)
+    if border is None or not _is_border(lines[border]):
+        if required:
+            raise ReportError(f"no table under the '{title}' section")
+        return [], [], []
+    header, body, end = _table(lines, border)
+    written = [line for line in lines[border:end] if not _is_border(line)][len(header):]
+    return header, body, written
+
+
+def parse_vivado_power(path) -> PowerReport:
+    """Vivado ``report_power`` text (7-series, any version from 2018 on that was read here)."""
+    path = Path(path)
+    with _reading(path):
+        text = _read_text(path)
+        if not _POWER_TITLE.search(text):
+            raise ReportError("not a Vivado report_power report: no 'Power Report' title")
+        head = {m.group(1).strip(): m.group(2).strip()
+                for m in re.finditer(r"^\|\s*([A-Za-z ]+?)\s*:\s*(.*?)\s*$", text.split("Power Report")[0], re.M)}
+        if "Device" not in head:
+            raise ReportError("no '| Device :' header line")
+        lines = text.splitlines()
+        summary = sum(_power_section(lines, "1. Summary")[:2], [])  # a table of rows between two borders
+        values = {row[0]: row[1] for row in summary if len(row) >= 2}
+        for key in ("Total On-Chip Power (W)", "Dynamic (W)", "Device Static (W)"):
+            if key not in values:
+                raise ReportError(f"no '{key}' row in the summary")
+        header, body, written = _power_section(lines, "1.1 On-Chip Components")
+        columns = header[0] if header else []
+        if columns[:3] != ["On-Chip", "Power (W)", "Used"]:
+            raise ReportError(f"the On-Chip Components table has columns {columns}, not On-Chip, Power (W), Used")
+        components = [PowerComponent(cells[0], _watts(cells[1]), float(cells[2]) if cells[2] else None,
+                                     1 if line.startswith("|   ") else 0)  # a part of the row above is indented
+                      for cells, line in zip(body, written) if cells[0] not in ("Static Power", "Total")]
+        _, clock_rows, _ = _power_section(lines, "2.2 Clock Constraints", required=False)
+        clocks = {row[0]: float(row[2]) for row in clock_rows if len(row) >= 3 and row[2]}
+        junction = values.get("Junction Temperature (C)")
+        activity = values.get("Simulation Activity File")
+        return PowerReport(
+            tool_version=(head.get("Tool Version") or "").removeprefix("Vivado v.").split()[0] or None,
+            part=head["Device"], design=head.get("Design"), state=head.get("Design State"),
+            total_w=float(values["Total On-Chip Power (W)"]), dynamic_w=float(values["Dynamic (W)"]),
+            static_w=float(values["Device Static (W)"]),
+            junction_c=float(junction) if junction and junction != "NA" else None,
+            activity_file=None if activity in (None, "---") else activity,
+            components=components, clocks=clocks)
+
+
 # --------------------------------------------------------------------------------------- detection
 
-def detect_and_parse(path) -> HLSReport | UtilizationReport:
+def detect_and_parse(path) -> HLSReport | UtilizationReport | PowerReport:
     """Parse ``path`` with the parser its content calls for (XML root or report title)."""
     path = Path(path)
     text = _read_text(path)
@@ -514,4 +609,7 @@ def detect_and_parse(path) -> HLSReport | UtilizationReport:
         return parse_csynth_rpt(path)
     if _UTILIZATION_COMMAND.search(text):
         return parse_vivado_utilization(path)
-    raise ReportError(f"{path}: not an HLS csynth.xml, an HLS csynth.rpt or a Vivado report_utilization report")
+    if _POWER_TITLE.search(text):
+        return parse_vivado_power(path)
+    raise ReportError(f"{path}: not an HLS csynth.xml, an HLS csynth.rpt, a Vivado report_utilization or a "
+                      f"report_power report")
