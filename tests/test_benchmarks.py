@@ -250,3 +250,42 @@ def test_the_trained_dir_takes_a_build_folder_as_build_trained_does(tmp_path):
     assert trained_run(tmp_path / "td", "absent") is None and trained_run(None, "tiny") is None
     with pytest.raises(ConfigError, match=r"^--trained-dir .*/td: .*/td/junk: holds no trained model"):
         trained_run(tmp_path / "td", "junk")
+
+
+@pytest.mark.parametrize("given, what", [("runz", "no such folder"), ("a.yaml", "a file, not a folder"),
+                                         ("", "an empty path (an unset variable?)")], ids=["typo", "file", "empty"])
+def test_a_trained_dir_that_is_not_a_folder_is_refused_before_any_training(tmp_path, given, what):
+    """b48: a mistyped --trained-dir was taken as a folder holding no run of the config: every config was trained,
+    with a note that read as if the folder were there."""
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(small_raw()))
+    assert _refused("hls", ["a.yaml", "--trained-dir", given], tmp_path) == (
+        f"error: --trained-dir {given!r}: {what}; give the folder that holds the runs named after each config's name "
+        f"(DIR/NAME: a 'tsflow train' or 'tsflow build' --out), or leave --trained-dir out to train each config")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml"]
+
+
+def test_the_benchmarks_package_lists_every_benchmark_with_its_purpose(tmp_path):
+    """b97: 'python -m flow.benchmarks --help' said the package cannot be executed; it lists each benchmark module
+    (every one that 'python -m flow.benchmarks.NAME' runs) with the first paragraph of its docstring."""
+    from pathlib import Path
+
+    import flow.benchmarks
+
+    modules = sorted(p.stem for p in Path(flow.benchmarks.__file__).parent.glob("*.py") if not p.stem.startswith("_"))
+    assert {"hls", "latency", "longhorizon", "random_builds", "search", "sensitivity", "training"} <= set(modules)
+    for args in (["--help"], []):
+        done = subprocess.run([sys.executable, "-m", "flow.benchmarks", *args], cwd=tmp_path, env=ENV,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and not done.stderr, done.stderr
+        rows = {line.split()[0]: " ".join(line.split()[1:]) for line in done.stdout.splitlines()
+                if line.startswith("  ")}
+        assert sorted(rows) == modules, done.stdout
+        assert rows["hls"] == ("Benchmark: YAML -> verified C simulation, time per stage, csim throughput against "
+                               "hls4ml predict().")
+        assert "'python -m flow.benchmarks.NAME --help' tells one's arguments" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "flow.benchmarks", "hls", "a.yaml"], cwd=tmp_path, env=ENV,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.startswith(
+        "error: python -m flow.benchmarks takes no arguments (given: hls a.yaml): it lists the benchmarks; run one as "
+        "python -m flow.benchmarks.NAME (here: python -m flow.benchmarks.hls a.yaml)"), done.stderr
+    assert not done.stdout

@@ -1,4 +1,5 @@
-"""Benchmarks that print figures (accuracy, latency, HLS, search, sensitivity); run with ``python -m``."""
+"""Benchmarks that print figures (accuracy, latency, HLS, search, sensitivity); each runs as ``python -m
+flow.benchmarks.NAME``, and ``python -m flow.benchmarks`` lists them."""
 from __future__ import annotations
 
 import sys

@@ -127,10 +127,18 @@ def run(config: Path, trained_dir: Path | None, work: Path) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("configs", nargs="+", type=Path)
-    ap.add_argument("--trained-dir", type=Path, default=None,
+    ap.add_argument("--trained-dir", default=None,
                     help="folder holding 'tsflow train' (or 'tsflow build') runs named after each config's name, to skip "
                          "training")
     args = ap.parse_args()
+    trained_dir = None if args.trained_dir is None else Path(args.trained_dir)
+    if trained_dir is not None and (not args.trained_dir or not trained_dir.is_dir()):  # a typo: every config trained
+        what = ("an empty path (an unset variable?)" if not args.trained_dir else
+                "a file, not a folder" if trained_dir.exists() else "no such folder")
+        print(f"error: --trained-dir {args.trained_dir!r}: {what}; give the folder that holds the runs named after each "
+              f"config's name (DIR/NAME: a 'tsflow train' or 'tsflow build' --out), or leave --trained-dir out to "
+              f"train each config", file=sys.stderr)
+        return 2
     names = {}
     for config in args.configs:  # each config builds into (and reuses a --trained-dir run under) its name
         cfg = load_config_or_exit(config)
@@ -144,7 +152,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="tsflow-bench-") as tmp:
         for config in args.configs:
             try:
-                rows.append(run(config, args.trained_dir, Path(tmp)))
+                rows.append(run(config, trained_dir, Path(tmp)))
             except ConfigError as exc:  # a run in --trained-dir of another configuration, data that changed, ...
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
