@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import sys
 import unicodedata
@@ -97,7 +98,7 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
         raise ConfigError(f"invalid configuration: {data_cfg.path_origin()}: not a regular file (a device, a pipe or "
                           f"a socket); give the CSV file")
     if not path.is_file():
-        raise ConfigError(f"invalid configuration: {data_cfg.path_origin()}: file not found")
+        raise ConfigError(f"invalid configuration: {data_cfg.path_origin()}: file not found{_not_found_hint(data_cfg)}")
     _refuse_other_formats(path)
     _refuse_nul(path, data_cfg)
     _check_first_lines(path)
@@ -110,6 +111,7 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
                           f"data.features and data.target")
     if first is not None:
         _check_header(path, first)
+        _refuse_extra_fields(path, first, whole=False)
     try:
         frame = pd.read_csv(path)
     except pd.errors.EmptyDataError:
@@ -121,12 +123,38 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
                           f"{exc.object[exc.start:exc.start + 1]!r}; a Latin-1 or Windows code page file?): save the "
                           f"CSV as UTF-8") from None
     except Exception as exc:  # a user file: report, do not trace back
+        if isinstance(exc, pd.errors.ParserError) and first is not None:
+            _refuse_extra_fields(path, first, whole=True)
         reason = _shown(" ".join(str(exc).split()))  # pandas' parser errors end in a newline
         raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: cannot read CSV ({reason})") from None
     if frame.empty:
         raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: no data rows below the header "
                           f"({_shown(','.join(map(str, frame.columns)))}); the CSV needs one row per time step")
     return frame, path.stem
+
+
+def _not_found_hint(data_cfg) -> str:
+    """What explains a data.path not found, if a slip in writing it does: '~name' at its start with no user 'name'
+    (so it was read as a folder named so), or a name in it with whitespace at an end (a quoting slip), named with
+    the path without that whitespace when that one exists."""
+    given = data_cfg._path_given or data_cfg.path  # the path as written (flow.config keeps it for messages)
+    if given.startswith("~"):
+        user = given[1:].split("/", 1)[0]
+        if user and os.path.expanduser(f"~{user}") == f"~{user}":
+            return (f"; it starts with ~{user}, but there is no user {user!r} whose home folder that would be, so it "
+                    f"was read as a folder named {'~' + user!r}: give the path without ~{user} (~/ for your own "
+                    f"home folder)")
+    parts = given.split("/")
+    odd = next((p for p in parts if p != p.strip()), None)
+    if odd is None:
+        return ""
+    end = "ends" if odd != odd.rstrip() else "starts"
+    space = odd[len(odd.rstrip()):] if end == "ends" else odd[:len(odd) - len(odd.lstrip())]
+    what = "a space" if space == " " else "spaces" if set(space) == {" "} else f"whitespace ({space!r})"
+    fixed = "/".join(p.strip() for p in parts)
+    exists = Path(*(p.strip() for p in Path(data_cfg.path).parts)).resolve().is_file()
+    there = f", and {fixed!r} exists" if exists else ""
+    return f"; the name {odd!r} {end} with {what} (a quoting slip?){there}: write the path as {fixed!r}"
 
 
 # the first bytes of files that are not CSV text: compressed files and archives, spreadsheets, columnar formats
@@ -342,6 +370,44 @@ def _check_header(path: Path, header: list[str]) -> None:
         seen[name] = at
 
 
+def _refuse_extra_fields(path: Path, header: list[str], whole: bool) -> None:
+    """Refuse data lines with more fields than the header names columns, as a trailing comma on every data line
+    makes: pandas would take the first column of such a file for row labels and shift each name one column (so
+    the last column reads the empty fields, and a number is called missing), or stop at such a line in the middle
+    with its own words. Unless ``whole``, the lines are read only when the first data line is such a line."""
+    longer, rows = [], 0
+    try:
+        records = _records(path)
+        header_line = next(records)[0]
+        for line, cells in records:
+            rows += 1
+            if len(cells) > len(header):
+                longer.append((line, cells))
+            elif rows == 1 and not whole:
+                return
+    except (csv.Error, StopIteration):
+        return
+    if not longer:
+        return
+    line, cells = longer[0]
+    extra = cells[len(header):]
+    shown = _shown(",".join(header[:6])) + (",..." if len(header) > 6 else "")
+    count = ("it is the only such line" if len(longer) == 1 else
+             f"{'all ' if len(longer) == rows else ''}{len(longer):,}"
+             f"{'' if len(longer) == rows else f' of the {rows:,}'} data lines have more fields than the header")
+    start = (f"invalid configuration: data.path = {str(path)!r}: cannot read CSV: line {line} has {len(cells)} "
+             f"fields, but the header (line {header_line}: {shown}) names {len(header)} columns")
+    if not any(c.strip() for c in extra):
+        commas = "a comma" if len(extra) == 1 else f"{len(extra)} commas"
+        raise ConfigError(f"{start}: the line ends with {commas} (a trailing comma) that the header does not, so "
+                          f"no column is there for the empty last field; {count}: remove the trailing commas from "
+                          f"the data lines")
+    raise ConfigError(f"{start}: {_shown(','.join(extra))!r} stands beyond the last column: a cell holding a comma "
+                      f"outside quotes (a decimal comma, as in 2,5?) splits in two, or the header misses the name "
+                      f"of a column; {count}: put such cells in double quotes (\"2,5\") or write them with a "
+                      f"decimal point, or name every column in the header")
+
+
 def _records(path: Path):
     """(line number, cells) of each record of the CSV that pandas reads, header first: blank and
     whitespace-only lines are skipped as ``pd.read_csv`` skips them; the line is the record's last one."""
@@ -524,20 +590,35 @@ def _separator_hint(cols) -> str:
     return _quote_hint(cols)
 
 
+def _lookalike(key: str, name: str, cols) -> str:
+    """'' unless a column's name differs from ``name`` (given in ``key``) only where one of the two has a character
+    outside ASCII and the other an ASCII one (a Cyrillic O for a Latin O, a no-break space for a space): the names
+    then print alike; else the column and each such character by its code point."""
+    for col in map(str, cols):
+        pairs = [(i, a, b) for i, (a, b) in enumerate(zip(name, col)) if a != b]
+        if len(col) != len(name) or not pairs or any(a.isascii() == b.isascii() for _, a, b in pairs):
+            continue
+        which = ", ".join(f"character {i + 1} is {_char_name(b)} where {key} has {_char_name(a)}" for i, a, b in pairs)
+        return (f"; the file has column {_shown(col)!r}, whose {which}: the two names print alike but differ; retype "
+                f"the column's name in the file's header, or copy it from there into {key}")
+    return ""
+
+
 def _columns(frame: pd.DataFrame, data_cfg) -> list[str]:
     cols = list(frame.columns)
     date = data_cfg.date_column
     if date is not None and date not in cols:
         where = f"{data_cfg.path!r}" if data_cfg.source == "csv" else f"the built-in {data_cfg.dataset!r}"
         raise ConfigError(f"invalid configuration: data.date_column = {date!r}: no such column in {where}; "
-                          f"columns found: {_names(cols)}{_separator_hint(cols)}; name the column that holds the "
+                          f"columns found: {_names(cols)}{_separator_hint(cols)}"
+                          f"{_lookalike('data.date_column', date, cols)}; name the column that holds the "
                           f"time stamps, or set data.date_column: null if the file has none (rows are then taken "
                           f"in file order)")
     numeric = [c for c in cols if c != date and _mostly_numeric(frame[c])]
     allowed = _names(numeric) + _separator_hint(cols)
     if data_cfg.target not in cols:
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: not a column; "
-                          f"numeric columns in the file: {allowed}")
+                          f"numeric columns in the file: {allowed}{_lookalike('data.target', data_cfg.target, cols)}")
     if data_cfg.target == date:
         raise ConfigError(f"invalid configuration: data.target and data.date_column both name the column {date!r}: "
                           f"one column cannot be the time stamps and the value forecast; set data.date_column to the "
@@ -558,7 +639,8 @@ def _columns(frame: pd.DataFrame, data_cfg) -> list[str]:
     for f in features:
         if f not in numeric:
             what = "not a numeric column" if f not in cols or f == date else _not_numeric(frame, f, data_cfg)
-            raise ConfigError(f"invalid configuration: data.features: {f!r} is {what}; allowed: {allowed}")
+            like = _lookalike("data.features", f, cols) if f not in cols else ""
+            raise ConfigError(f"invalid configuration: data.features: {f!r} is {what}; allowed: {allowed}{like}")
     if data_cfg.target not in features:
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: must also be one "
                           f"of data.features ({_names(features)}); the model reads its past values")
@@ -598,8 +680,43 @@ def _first_bad_cell(bad: np.ndarray, columns: list, frame: pd.DataFrame) -> tupl
     return row, min(in_row, key=list(frame.columns).index)
 
 
+def _no_value(frame: pd.DataFrame, column: str, data_cfg) -> str:
+    """'' unless ``column`` holds no value on any row; then how it is so, such as 'is empty on every row (2,000 of
+    2,000 cells)': of such a column, 'fill in that row' names the wrong fix."""
+    if len(frame) == 0 or frame[column].notna().any():
+        return ""
+    n = len(frame)
+    cells = set()
+    if data_cfg.source == "csv":
+        at = list(frame.columns).index(column)
+        cells = {c[at].strip() if at < len(c) else "" for _, c in list(_records(Path(data_cfg.path)))[1:]}
+    if cells == {""}:
+        return f"is empty on every row ({n:,} of {n:,} cells)"
+    marks = sorted(c for c in cells if c)
+    such = f" such as {marks[0]!r}" if marks else ""
+    return f"holds no value on any row (each of its {n:,} cells is empty or a missing-value mark{such})"
+
+
+def _refuse_empty_feature(frame: pd.DataFrame, features: list[str], data_cfg) -> None:
+    """Refuse a feature column without a single value, naming the key that made it a feature."""
+    column = next((f for f in features if _no_value(frame, f, data_cfg)), None)
+    if column is None:
+        return
+    what = f"column {column!r} of {_source(data_cfg)} {_no_value(frame, column, data_cfg)}"
+    if column == data_cfg.target:
+        raise ConfigError(f"invalid configuration: data.target = {column!r}: {what}: there is nothing to forecast; "
+                          f"choose a column that holds the values to forecast")
+    if not data_cfg.features:
+        rest = _names([f for f in features if f != column and not _no_value(frame, f, data_cfg)])
+        raise ConfigError(f"invalid configuration: data.features is not given, so every numeric column is a feature, "
+                          f"but {what}; leave it out by listing the features in data.features (such as [{rest}]), or "
+                          f"remove the column from the file")
+    raise ConfigError(f"invalid configuration: data.features: {what}: remove it from data.features")
+
+
 def _values(frame: pd.DataFrame, features: list[str], data_cfg) -> np.ndarray:
     """The feature columns as float64, refusing any missing, non-numeric or infinite cell by its place."""
+    _refuse_empty_feature(frame, features, data_cfg)
     values = np.column_stack([pd.to_numeric(frame[f], errors="coerce").to_numpy(dtype=np.float64)
                               for f in features])
     bad = ~np.isfinite(values)
@@ -735,6 +852,11 @@ def _stamps(frame: pd.DataFrame, data_cfg) -> pd.DatetimeIndex:
     """The date column as time stamps in file order (in UTC when the file mixes UTC offsets); a cell that is
     not a date is refused with its line, and so is a column of numbers."""
     date = data_cfg.date_column
+    empty = _no_value(frame, date, data_cfg)
+    if empty:
+        raise ConfigError(f"invalid configuration: {_source(data_cfg)}, column {date!r} (data.date_column = "
+                          f"{date!r}) {empty}: there are no time stamps to read; set data.date_column: null if the "
+                          f"rows are in time order, or fill in the time stamps")
     _refuse_numbers(frame, data_cfg)
     fmt, dates = _read_dates(frame[date])
     if dates.isna().any():
@@ -952,12 +1074,41 @@ def _refuse_repeated(stamps: pd.DatetimeIndex, frame: pd.DataFrame, data_cfg) ->
     second = int(np.argmax(repeated))
     first = int(np.argmax(stamps == stamps[second]))
     date = data_cfg.date_column
+    _refuse_split_stamps(stamps, first, frame, data_cfg)
     (line_a, text_a), (line_b, text_b) = (_place(data_cfg, frame, r, date) for r in (first, second))
     same = f"{stamps[second]}" + (" once converted to UTC" if stamps.tz is not None and text_a != text_b else "")
     more = f" ({_plural(int(repeated.sum()), 'row')} repeat an earlier one)" if repeated.sum() > 1 else ""
     raise ConfigError(f"invalid configuration: {_source(data_cfg)}, column {date!r}: {line_a} ({text_a!r}) and "
                       f"{line_b} ({text_b!r}) hold the same time stamp, {same}{more}; each time step must be one "
                       f"row: remove or merge the repeated rows")
+
+
+# a time of day by itself: 00:00, 7:30:00, 13:45:10.5, 07:30 PM
+_TIME_OF_DAY = re.compile(r"\s*\d{1,2}:\d\d(:\d\d(\.\d+)?)?(\s*[AaPp]\.?[Mm]\.?)?\s*")
+
+
+def _refuse_split_stamps(stamps: pd.DatetimeIndex, first: int, frame: pd.DataFrame, data_cfg) -> None:
+    """Refuse dates repeated because the time of day is in another column (date,time,... as the UCI household power
+    file is written): the fix is to join the two, not to remove rows. ``first``: the first row whose stamp repeats."""
+    if (stamps != stamps.normalize()).any():
+        return
+    date = data_cfg.date_column
+    cols = list(frame.columns)
+    at = cols.index(date)
+    near = sorted((c for c in cols if c != date), key=lambda c: abs(cols.index(c) - at))  # the next column first
+    time = next((c for c in near if pd.api.types.is_string_dtype(frame[c]) and frame[c].notna().all()
+                 and frame[c].astype(str).str.fullmatch(_TIME_OF_DAY).all()), None)
+    if time is None:
+        return
+    same = np.flatnonzero(stamps == stamps[first])
+    (line_a, text_a), (line_b, _) = (_place(data_cfg, frame, int(r), date) for r in (same[0], same[-1]))
+    _, time_a = _place(data_cfg, frame, int(same[0]), time)
+    raise ConfigError(f"invalid configuration: {_source(data_cfg)}, column {date!r} (data.date_column): the time "
+                      f"stamps are dates only ({text_a!r} on {_plural(len(same), 'line')}, from {line_a} to "
+                      f"{line_b}), and column {time!r} holds the time of day ({line_a}: {time_a!r}): each time stamp "
+                      f"is split over two columns, and tsflow reads it from one: join them into one column of time "
+                      f"stamps (date + ' ' + time, such as '{text_a.strip()} {time_a.strip()}') and name it in "
+                      f"data.date_column")
 
 
 def _gaps(stamps: pd.DatetimeIndex, order: np.ndarray, values: np.ndarray, frame: pd.DataFrame, data_cfg,
