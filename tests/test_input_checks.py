@@ -785,3 +785,42 @@ def test_a_search_key_that_changes_no_candidate_is_refused(key, why):
     with pytest.raises(ConfigError) as err:
         check_space(parse_config({"search": {"space": {key: values}}}))
     assert f"search.space.{key}: {why}" in str(err.value)
+
+
+# --- tour 6: a batch larger than the training set; the long-horizon benchmark's own split ------------------------
+
+@pytest.mark.parametrize("batch, told", [(113, True), (112, False)])
+def test_a_batch_size_above_the_training_windows_is_told_as_one_step_an_epoch(tmp_path, batch, told):
+    """a80: batch_size 4096 on 1,792 training windows trained without a word, one step an epoch."""
+    from flow.data import load_dataset
+    from flow.training.fit import train
+
+    # 200 rows, the default split: 120 training rows, windows of 8 steps and the 1 forecast: 120 - 9 + 1 = 112
+    raw = _raw(_csv(tmp_path / "s.csv", _hours(200), [(i * 7) % 13 for i in range(200)]))
+    raw["training"].update(float_epochs=1, qat_epochs=1, batch_size=batch)
+    cfg = parse_config(raw)
+    ds = load_dataset(cfg, note=lambda text: None)
+    notes = []
+    train(cfg, ds, note=notes.append)
+    warned = [n for n in notes if "training.batch_size" in n]
+    if not told:
+        assert warned == []
+        return
+    assert warned == ["warning: training.batch_size = 113 is more than the 112 training windows: every epoch is one "
+                      "step on one batch of all 112 (as batch_size 112 would be), so the epochs and the patience of "
+                      "early stopping count single steps; a batch_size below 112 (the default is 64) makes several "
+                      "steps an epoch"]
+
+
+def test_the_long_horizon_benchmark_names_its_own_split_for_a_short_file(tmp_path):
+    """b50: a 2,000-row ETTh1 was refused as 'data.split asks for 14400 rows', a key the user never set."""
+    rows = "".join(f"{t},{i % 7}.5,{i % 5},1,2,3,4,{i % 11}\n"
+                   for i, t in enumerate(str(s).replace("T", " ") for s in _hours(2000)))
+    (tmp_path / "short.csv").write_text("date,HUFL,HULL,MUFL,MULL,LUFL,LULL,OT\n" + rows)
+    done = subprocess.run([sys.executable, "-m", "flow.benchmarks.longhorizon", "--data", "short.csv", "--lookbacks",
+                           "8", "--steps", "4"], cwd=tmp_path, env=CLI_ENV, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr, done.stderr
+    msg = " ".join(done.stderr.split())
+    assert "--data short.csv: 2,000 rows below its header; the long-horizon protocol takes rows 0-14,399 of ETTh1 " \
+           "(8,640 train, 2,880 validation, 2,880 test: 14,400 rows" in msg
+    assert "give the full ETTh1.csv" in msg and "data.split" not in msg

@@ -17,6 +17,7 @@ printed with each seed's MSE) with its estimate, and the published figures. Prin
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import sys
 from pathlib import Path
@@ -106,6 +107,13 @@ def main() -> int:
     if missing:
         ap.error(f"--data {args.data}: its header ({', '.join(header)}) has no {' or '.join(missing)} column; give "
                  f"ETTh1.csv (date, HUFL, HULL, MUFL, MULL, LUFL, LULL, OT)")
+    with args.data.open(newline="", errors="replace") as f:
+        rows = sum(1 for cells in csv.reader(f) if any(c.strip() for c in cells)) - 1  # below the header
+    need = SPLIT["train"] + SPLIT["val"] + SPLIT["test"]
+    if rows < need:
+        ap.error(f"--data {args.data}: {rows:,} rows below its header; the long-horizon protocol takes rows 0-"
+                 f"{need - 1:,} of ETTh1 ({SPLIT['train']:,} train, {SPLIT['val']:,} validation, {SPLIT['test']:,} "
+                 f"test: {need:,} rows, whatever the look-back and horizon): give the full ETTh1.csv (17,420 rows)")
     table = Table(title=f"ETTh1, univariate (OT), test split of the long-horizon protocol ({args.data.name})")
     for col in ("look-back L", "horizon H", "test windows", "forecaster", "MSE", "MAE", "estimate / source"):
         table.add_column(col, justify="left" if col in ("forecaster", "estimate / source") else "right")

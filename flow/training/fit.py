@@ -117,6 +117,17 @@ def _fit(model, ds, epochs, lr, batch, patience, phase, report, note, keep_start
             "val_loss": [float(v) for v in hist.history["val_loss"]], "best_epoch": cb.best_epoch}
 
 
+def _tell_one_batch(batch: int, windows: int, note) -> None:
+    """A batch larger than the training set is one batch of all of it: valid (full-batch training), but every epoch
+    is then a single step, which the epochs and the patience of early stopping count without saying so."""
+    if batch <= windows:
+        return
+    note(f"warning: training.batch_size = {batch:,} is more than the {windows:,} training windows: every epoch is "
+         f"one step on one batch of all {windows:,} (as batch_size {windows:,} would be), so the epochs and the "
+         f"patience of early stopping count single steps; a batch_size below {windows:,} (the default is 64) makes "
+         f"several steps an epoch")
+
+
 def predict(model, x) -> np.ndarray:
     return model.predict(x, batch_size=1024, verbose=0).reshape(-1)
 
@@ -140,6 +151,9 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
         note("warning: training.float_epochs = 0: quantization-aware training starts from the untrained model"
              + (", and integer: auto places its binary points from that model's ranges" if prec.auto else "")
              + "; a float phase (training.float_epochs) gives both a trained start")
+    fits = (tr.float_epochs and float_model is None) or (cfg.quantization.enabled and tr.qat_epochs)
+    if fits and note:
+        _tell_one_batch(tr.batch_size, len(ds.train.y), note)
     if tr.float_epochs and float_model is None:
         t0 = time.perf_counter()
         history["float"] = _fit(model, ds, tr.float_epochs, tr.learning_rate, tr.batch_size, tr.patience, "float",
