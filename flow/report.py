@@ -9,7 +9,9 @@ from, so a reader (and the tests) can check it. Resources and latency are the es
 synthesis result. Only numpy, pandas and matplotlib (Agg, no pyplot) are used: no TensorFlow, a
 report takes about a second.
 
-Run ``python -m flow.report FOLDER`` to (re)write the report of a build folder.
+Run ``python -m flow.report FOLDER`` to (re)write the report of a build folder; like every command that
+writes into one, it holds the folder's lock, so it is refused while a build, a C simulation or an export
+writes there.
 """
 from __future__ import annotations
 
@@ -625,14 +627,19 @@ def write_report(folder: Path) -> Path:
     return out
 
 
+USAGE = "usage: python -m flow.report BUILD_FOLDER (one build folder, the --out of 'tsflow build')"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m flow.report FOLDER``: (re)write the report of a build folder. A user error (no such folder,
-    not a build folder, one that cannot be written) is one ``error:`` line and exit 2, as ``tsflow`` gives it."""
+    """``python -m flow.report FOLDER``: (re)write the report of a build folder, holding its lock as every
+    command that writes into a build folder does (``flow.locks``). A user error (no such folder, not a build
+    folder, an option, one that cannot be written, one another process holds) is one ``error:`` line and exit
+    2, as ``tsflow`` gives it."""
     import os
     import shlex
     import sys
 
-    from .locks import not_writable
+    from .locks import not_writable, using_folder
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the model's configuration is read through keras_models
     args = sys.argv[1:] if argv is None else argv
@@ -641,11 +648,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {message}", file=sys.stderr)
         return 2
 
-    if len(args) != 1 or args[0] in ("-h", "--help"):
-        if args in (["-h"], ["--help"]):
-            print("usage: python -m flow.report BUILD_FOLDER\n\n(Re)write BUILD_FOLDER/report.html and its figures.")
-            return 0
-        return fail("usage: python -m flow.report BUILD_FOLDER (one build folder, the --out of 'tsflow build')")
+    if args in (["-h"], ["--help"]):
+        print("usage: python -m flow.report BUILD_FOLDER\n\n(Re)write BUILD_FOLDER/report.html and its figures.")
+        return 0
+    options = [a for a in args if a.startswith("-") and a != "-"]
+    if options:
+        one = len(options) == 1
+        return fail(f"no such option{'' if one else 's'}: {' '.join(options)} (the only argument is the build folder, "
+                    f"and the report is written into it); {USAGE}")
+    if len(args) != 1:
+        return fail(USAGE)
     folder = Path(args[0])
     if not folder.is_dir():
         return fail(f"{folder}: no such folder; give the folder 'tsflow build --out' wrote")
@@ -654,13 +666,14 @@ def main(argv: list[str] | None = None) -> int:
                     f"('tsflow build CONFIG --out DIR --trained {folder}') and its report is written with it")
     copy = (f"or copy the folder (cp -r {shlex.quote(str(folder))} COPY) and run 'python -m flow.report COPY' to "
             f"write the report there")
-    blocked = not_writable(folder)
-    if blocked is not None:
-        return fail(f"the report cannot be written into {folder} ({blocked.strerror or blocked}): make it writable, "
-                    f"{copy}")
     try:
-        print(write_report(folder))
-    except ConfigError as exc:
+        with using_folder(folder):  # not under a build replacing it, a C simulation or an export writing it
+            blocked = not_writable(folder)
+            if blocked is not None:
+                return fail(f"the report cannot be written into {folder} ({blocked.strerror or blocked}): make it "
+                            f"writable, {copy}")
+            print(write_report(folder))
+    except ConfigError as exc:  # FolderBusy too: the process that holds the folder, named
         return fail(str(exc))
     except OSError as exc:  # a file or the figures' folder in it that cannot be replaced
         where = exc.filename or folder

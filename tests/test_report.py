@@ -434,3 +434,40 @@ def test_the_report_of_a_folder_that_cannot_be_written_is_one_error_saying_what_
         (folder / "report").chmod(0o755)
     assert _one_error(done).startswith("error: cannot write b15/report/forecast.png (Permission denied): the report "
                                        "goes into b15; make it writable, or copy the folder")
+
+
+def test_an_option_is_named_as_no_such_option(tmp_path):
+    """b23: '--out x' was answered with the usage alone; the option is named, and nothing is written."""
+    assert _one_error(_report_command("b", "--out", "x", cwd=tmp_path)) == (
+        "error: no such option: --out (the only argument is the build folder, and the report is written into it); "
+        "usage: python -m flow.report BUILD_FOLDER (one build folder, the --out of 'tsflow build')")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_report_is_not_written_into_a_folder_another_process_holds(built, tmp_path):
+    """b24, b84: the report was rewritten under a running csim (which writes report.html at its end) or a
+    build --force replacing the folder; it is refused naming the holder, as csim and export are, and the
+    folder's report is left as it was."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "b24"
+    shutil.copytree(built[0], folder)
+    before = {p.relative_to(folder): (p.read_bytes(), p.stat().st_mtime_ns)
+              for p in [folder / "report.html", *(folder / "report").iterdir()]}
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDONLY);"
+                               " fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(120)",
+                               str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        message = _one_error(_report_command("b24", cwd=tmp_path))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert message.startswith(f"error: b24 is in use by another process (pid {holder.pid}"), message
+    assert message.endswith(f"it is left untouched: wait for it to finish, or stop it (kill {holder.pid}), then run "
+                            f"this again"), message
+    assert {p.relative_to(folder): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in [folder / "report.html", *(folder / "report").iterdir()]} == before
+    done = _report_command("b24", cwd=tmp_path)  # let go: written
+    assert done.returncode == 0 and done.stdout.strip() == "b24/report.html", done.stderr
