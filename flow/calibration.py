@@ -171,10 +171,30 @@ def layer_names(cfg) -> list[str]:
     return [e.name for e in estimate(cfg).layers]
 
 
-def save_calibration(calibration: dict, path: Path, force: bool) -> None:
+def check_out(path: Path, force: bool) -> None:
+    """Refuse (ConfigError) an ``--out`` for ``tsflow calibrate`` before any report is read: a file a tsflow run
+    wrote (a build's estimate.json or manifest.json: replacing it would falsify that run's record, so not even
+    with ``force``), or an existing file without ``force``."""
+    from .runs import as_given, written_by_run
+
     path = Path(path)
+    found = written_by_run(path.resolve())
+    if found:
+        folder, kind, why = found
+        raise ConfigError(f"--out {path} is a file of {as_given(folder, path)}, {kind} ({why}); the calibration would "
+                          f"replace what that run wrote, which --force does not allow: choose an --out outside that "
+                          f"folder")
+    _check_new(path, force)
+
+
+def _check_new(path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists; pass --force to replace it")
+
+
+def save_calibration(calibration: dict, path: Path, force: bool) -> None:
+    path = Path(path)
+    _check_new(path, force)
     try:
         path.write_text(json.dumps(calibration, indent=2))
     except OSError as exc:  # no such folder, a file in the way, no permission

@@ -297,13 +297,14 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
 @click.option("--force", is_flag=True, help="Replace an existing calibration file.")
 def calibrate(reports: tuple[Path, ...], config: Path, out: Path, force: bool):
     """Fit per-resource corrections of the estimate to Vitis HLS / Vivado reports of the same design."""
-    from .calibration import fit, save_calibration
+    from .calibration import check_out, fit, save_calibration
 
     try:
         inputs = {Path(p).resolve(): flag for p, flag in [(config, "--config"), *((r, "a report") for r in reports)]}
         if Path(out).resolve() in inputs:
             raise ConfigError(f"--out {out} is {inputs[Path(out).resolve()]} this command reads; the calibration "
                               f"would overwrite it: give another file (such as calibration.json)")
+        check_out(out, force)
         cfg = load_config(config)
         calibration = fit(cfg, list(reports))
         save_calibration(calibration, out, force)
@@ -411,6 +412,9 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
         if study_name is not None and not study_name.strip():
             raise ConfigError(f"--study {study_name!r}: an empty name (an unset variable?); give the study's name, or "
                               f"leave --study out for the configuration's name")
+        from .runs import check_not_inside
+
+        check_not_inside(out.resolve(), shown=out)  # a search never writes into a build's (or another run's) folder
         cfg = load_config(config)
         search.precheck(cfg)  # the space, its choices and that something fits: before any storage or training
         if storage:  # reachable, before a folder is made

@@ -16,9 +16,10 @@ What an existing folder may be replaced with:
 * ``DIR`` that tsflow made (a build folder or a train folder) only with ``force``; an empty ``DIR`` is
   simply used; anything else is never touched, even with ``force``. A run writes ``DIR/manifest.json``,
   the files it wrote; with ``force`` it refuses a folder holding files that tsflow did not write
-  (``foreign_files``), naming them. A folder
+  (``foreign_files``), naming them, and one whose manifest is damaged (it tells nothing). A folder
   without a manifest (made before there was one) is judged by its top-level names: what a build or a
-  training writes, and the vendor tools' outputs of ``tsflow export --run``.
+  training writes, and the vendor tools' outputs of ``tsflow export --run``. A search's folder is never
+  replaced by a build or a training, and no run writes inside another run's folder (``check_not_inside``).
 * ``DIR.partial`` of tsflow's own failed run (``FAILED``), or of a run whose process no longer exists
   (the lock is free and, on this machine, no such pid), is replaced by the rerun without ``force``
   (``note`` is told so). One whose marker names a live process but that nobody locks (a run of an older
@@ -63,9 +64,11 @@ KNOWN_NAMES = (
 KNOWN_PATTERNS = ("vivado*.jou", "vivado*.log", "vivado*.str", "vitis_hls*.log", "vivado_hls*.log")  # the tools' own
 SHOWN = 5  # foreign files named in a refusal; the rest are counted
 
-BUILD, TRAIN, FAILED_RUN, RUNNING_RUN, ABANDONED_RUN, EMPTY = (
-    "a tsflow build folder", "a tsflow train folder", "a failed tsflow run", "a tsflow run in progress",
-    "a tsflow run that ended without finishing", "empty")
+SEARCH_MARKER = "search.json"  # what flow.search.study writes first into a search's --out (its MARKER)
+
+BUILD, TRAIN, SEARCH, FAILED_RUN, RUNNING_RUN, ABANDONED_RUN, EMPTY = (
+    "a tsflow build folder", "a tsflow train folder", "a tsflow search folder", "a failed tsflow run",
+    "a tsflow run in progress", "a tsflow run that ended without finishing", "empty")
 
 
 class OutputExists(ConfigError):
@@ -111,7 +114,87 @@ def folder_kind(folder: Path, partial: bool = False) -> str | None:
         return BUILD
     if all((folder / name).is_file() for name in TRAINED_FILES):
         return TRAIN
+    if _is_search(folder):
+        return SEARCH
     return None
+
+
+def _is_search(folder: Path) -> bool:
+    """The --out of a 'tsflow search': its search.json records the study and the storage (a file of that name
+    the user wrote does not make the folder one)."""
+    try:
+        doc = json.loads((folder / SEARCH_MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and {"study", "storage"} <= doc.keys()
+
+
+def enclosing_run(path: Path) -> tuple[Path, str] | None:
+    """The nearest folder above ``path`` that a tsflow run wrote (a build, train or search folder, or a run's
+    ``DIR.partial``), and what it is; None where there is none."""
+    for parent in Path(path).absolute().parents:
+        if not parent.name:
+            continue
+        if parent.name.endswith(".partial"):
+            kind = folder_kind(parent, partial=True)
+            if kind is not None:
+                return parent, kind if kind != EMPTY else "an empty folder named as a tsflow run's unfinished one"
+        kind = folder_kind(parent)
+        if kind in (BUILD, TRAIN, SEARCH):
+            return parent, kind
+    return None
+
+
+def as_given(folder: Path, shown: Path | None) -> Path | str:
+    """An absolute ``folder`` as the user would read it beside the path they gave (``shown``): relative to the
+    working folder when theirs was relative and it lies below, absolute otherwise."""
+    relative = os.path.relpath(folder)
+    return folder if shown is None or Path(shown).is_absolute() or relative.startswith("..") else relative
+
+
+def written_by_run(path: Path) -> tuple[Path, str, str] | None:
+    """The run folder ``path`` is one of the files of, what that folder is, and how that is known; None: ``path``
+    is in no run's folder, or is a new name there that the run does not write. A file a run wrote is its
+    record (the build's manifest holds the digests of plan.json and estimate.json): no other command may
+    replace it, not even with --force."""
+    found = enclosing_run(path)
+    if found is None:
+        return None
+    folder, kind = found
+    relative = Path(path).absolute().relative_to(folder).as_posix()
+    if kind in (BUILD, TRAIN):
+        doc, damage = _manifest(folder)
+        if relative in MARKERS:
+            return folder, kind, "tsflow's own record of the run"
+        if damage:
+            if Path(path).exists() or relative.split("/")[0] in KNOWN_NAMES:
+                return folder, kind, f"its {MANIFEST} is damaged ({damage}), so which files tsflow wrote is unknown"
+            return None
+        if doc is None:
+            from fnmatch import fnmatch
+
+            if relative.split("/")[0] in KNOWN_NAMES or any(fnmatch(relative, p) for p in KNOWN_PATTERNS):
+                return folder, kind, "a name tsflow writes there"
+            return None
+        trees = [str(t).rstrip("/") + "/" for t in doc.get("trees", [])]
+        if relative in doc["files"] or any(relative.startswith(t) for t in trees):
+            return folder, kind, f"its {MANIFEST} lists it as written by tsflow"
+        return None
+    if kind == SEARCH:
+        return (folder, kind, "a file already there; a search keeps no list of the files it wrote") \
+            if Path(path).exists() else None
+    return folder, kind, "the folder of a run that did not finish"  # DIR.partial: all of it is that run's
+
+
+def check_not_inside(out: Path, shown: Path | None = None) -> None:
+    """Refuse (OutputExists) an ``--out`` inside another run's folder: that run's files are what it wrote and
+    checks, and its --force replaces only those."""
+    found = enclosing_run(out)
+    if found:
+        parent, kind = found
+        raise OutputExists(f"output folder {shown or out} is inside {as_given(parent, shown)}, {kind}; a run never "
+                           f"writes into another run's folder (its files are what that run wrote and checks): choose "
+                           f"an --out outside it")
 
 
 def _files(folder: Path) -> list[str]:
@@ -125,13 +208,43 @@ def _files(folder: Path) -> list[str]:
 
 
 def read_manifest(folder: Path) -> dict | None:
+    """The folder's manifest; None where there is none, or where it is damaged (``manifest_damage``)."""
+    doc, damage = _manifest(folder)
+    return None if damage else doc
+
+
+def manifest_damage(folder: Path) -> str | None:
+    """What is wrong with a folder's ``manifest.json`` (None: there is none, or it is sound). A damaged one
+    cannot tell tsflow's files from the user's: judging the folder by its top-level names instead would
+    take a user's file below ``hls/`` for tsflow's."""
+    return _manifest(folder)[1]
+
+
+def _manifest(folder: Path) -> tuple[dict | None, str | None]:
+    path = Path(folder) / MANIFEST
+    if not (path.exists() or path.is_symlink()):
+        return None, None
     try:
-        doc = json.loads((Path(folder) / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
-        return None
-    return doc
+        doc = json.loads(path.read_text())
+    except OSError as exc:
+        return None, f"cannot be read: {exc.strerror or exc}"
+    except ValueError:
+        return None, "not JSON"
+    if not isinstance(doc, dict):
+        return None, f"a JSON {type(doc).__name__}, not an object"
+    for key in ("files", "trees"):
+        entries = doc.get(key, [] if key == "trees" else None)
+        if not isinstance(entries, list):
+            return None, f"{key!r} is {'missing' if entries is None else f'{entries!r}'}, not a list of paths"
+        for entry in entries:  # a tree as foreign_files reads it: a trailing '/' is allowed
+            if not _inside_path(entry.rstrip("/") if key == "trees" and isinstance(entry, str) else entry):
+                return None, f"{key!r} holds {entry!r}, not a relative path inside the folder"
+    return doc, None
+
+
+def _inside_path(entry) -> bool:
+    """A path as the manifest records one: relative, POSIX, without '.', '..' or empty parts."""
+    return isinstance(entry, str) and bool(entry) and all(p not in ("", ".", "..") for p in entry.split("/"))
 
 
 # the files a synthesis report is judged against (tsflow verify, export): their digests go into the manifest,
@@ -188,7 +301,8 @@ def record_written(folder: Path, files=(), trees=()) -> None:
 
 def foreign_files(folder: Path) -> list[str]:
     """The files below a tsflow folder that tsflow did not write: not in its manifest (nor below a folder
-    the manifest holds as a whole); without a manifest, those whose top-level name tsflow never writes."""
+    the manifest holds as a whole); without a manifest, those whose top-level name tsflow never writes. A
+    damaged manifest tells nothing: ``_not_replaceable`` refuses the folder before this is asked."""
     from fnmatch import fnmatch
 
     folder = Path(folder)
@@ -200,6 +314,18 @@ def foreign_files(folder: Path) -> list[str]:
     known = set(doc["files"]) | set(MARKERS)
     trees = [str(t).rstrip("/") + "/" for t in doc.get("trees", [])]
     return [f for f in files if f not in known and not any(f.startswith(t) for t in trees)]
+
+
+def _not_replaceable(folder: Path) -> str | None:
+    """Why ``--force`` may not replace a tsflow folder: its manifest is damaged, or it holds files tsflow did not
+    write (None: it may be replaced)."""
+    damage = manifest_damage(folder)
+    if damage:
+        return (f"output folder {folder}: its {MANIFEST} is damaged ({damage}); tsflow cannot tell the files it "
+                f"wrote from yours, so --force does not replace the folder: repair {MANIFEST}, or move the folder "
+                f"away (or choose another --out)")
+    foreign = foreign_files(folder)
+    return _foreign_message(folder, foreign) if foreign else None
 
 
 def _foreign_message(folder: Path, foreign: list[str]) -> str:
@@ -342,6 +468,9 @@ def _not_tsflow(folder: Path) -> NotTsflowFolder:
     if folder.exists() and not folder.is_dir():
         return NotTsflowFolder(f"output folder {folder} exists and is not a folder; it is left untouched, even "
                                f"with --force: choose another --out")
+    if folder_kind(folder) == SEARCH:
+        return NotTsflowFolder(f"output folder {folder} is a tsflow search folder ({SEARCH_MARKER}); a build or a "
+                               f"training never replaces it, even with --force: choose another --out")
     what = ("no FAILED or RUNNING marker of a tsflow run" if folder.name.endswith(".partial") else
             "neither hls/ with build.json or csim.json, nor a trained model with metrics.json")
     return NotTsflowFolder(f"output folder {folder} already exists and does not look like a tsflow folder ({what}); "
@@ -372,15 +501,10 @@ def check_output(out: Path, force: bool, shown: Path | None = None) -> list[str]
     out = Path(out)
     staging = out.with_name(out.name + ".partial")
     notes = []
-    for parent in Path(out).absolute().parents:
-        inside = folder_kind(parent) if parent.name else None
-        if inside in (BUILD, TRAIN) or (parent.name.endswith(".partial") and folder_kind(parent, partial=True)):
-            raise OutputExists(f"output folder {out} is inside {parent}, {inside or 'a tsflow run'}; a run never "
-                               f"writes into another run's folder (its files are what that run wrote and "
-                               f"checks): choose an --out outside it")
+    check_not_inside(out)
     kind = folder_kind(out)
     if out.exists() or out.is_symlink():
-        if kind is None:
+        if kind in (None, SEARCH):
             raise _not_tsflow(out)
         holder = lock_holder(out)
         if holder is not None:
@@ -388,9 +512,9 @@ def check_output(out: Path, force: bool, shown: Path | None = None) -> list[str]
         if kind != EMPTY:
             if not force:
                 raise OutputExists(f"output folder {out} already exists; pass --force to replace it")
-            foreign = foreign_files(out)
-            if foreign:
-                raise OutputExists(_foreign_message(out, foreign))
+            refused = _not_replaceable(out)
+            if refused:
+                raise OutputExists(refused)
             notes.append(f"replacing {kind} {out} (--force); it stays as it is until this run finishes")
     if staging.exists() or staging.is_symlink():
         holder = lock_holder(staging)
@@ -577,11 +701,11 @@ def staged_output(out: Path, force: bool, note=None):
                         else "appeared while this run worked")
                 _mark_failed(staging, f"OutputExists: {out} {what}; the finished result is in this folder")
                 raise OutputExists(f"output folder {out} {what}; its result stays in {staging}")
-            foreign = foreign_files(out) if kind != EMPTY else []
-            if foreign:
-                _mark_failed(staging, f"OutputExists: {out} holds files tsflow did not write; the finished result "
-                                      f"is in this folder")
-                raise OutputExists(f"{_foreign_message(out, foreign)}; this run's result stays in {staging}")
+            refused = _not_replaceable(out) if kind != EMPTY else None
+            if refused:
+                _mark_failed(staging, f"OutputExists: {out} holds files tsflow did not write (or a damaged "
+                                      f"{MANIFEST}); the finished result is in this folder")
+                raise OutputExists(f"{refused}; this run's result stays in {staging}")
         try:
             if out.exists() or out.is_symlink():
                 _remove(out)

@@ -204,3 +204,61 @@ def test_tsflow_train_refuses_a_users_folder_even_with_force(tmp_path):
     assert done.exit_code == 2 and "does not look like a tsflow folder" in done.output
     assert "Traceback" not in done.output and "epoch" not in done.output
     assert sorted(os.listdir(out)) == ["thesis.tex"] and not (tmp_path / "results.partial").exists()
+
+
+@pytest.mark.parametrize("manifest", ['{"files": "all"}', '{"files": ["../elsewhere.txt"]}', "not json",
+                                      '{"files": [], "trees": ["hls", ".."]}', '["hls/NOTES.txt"]'])
+def test_force_refuses_a_folder_whose_manifest_is_damaged_and_keeps_the_users_file(tmp_path, manifest):
+    """b66: a manifest whose 'files' was not a list was taken for none, and the folder judged by its top-level
+    names: --force then took hls/NOTES.txt, below a name tsflow writes, for tsflow's and deleted it."""
+    out = made_by_tsflow("build", tmp_path / "run")
+    (out / "hls" / "NOTES.txt").write_text("my notes")
+    (out / "manifest.json").write_text(manifest)
+    with pytest.raises(OutputExists) as err:
+        run(out, force=True)
+    assert re.search(r"its manifest\.json is damaged \(.+\); tsflow cannot tell the files it wrote from yours, so "
+                     r"--force does not replace the folder: repair manifest\.json", str(err.value))
+    assert (out / "hls" / "NOTES.txt").read_text() == "my notes" and not (tmp_path / "run.partial").exists()
+
+
+def test_a_sound_manifest_still_lets_force_replace_what_tsflow_wrote(tmp_path):
+    out = made_by_tsflow("build", tmp_path / "run")
+    (out / "manifest.json").write_text(json.dumps({"files": ["build.json", "csim.json"], "trees": ["hls"]}))
+    run(out, force=True)
+    assert (out / "result.txt").read_text() == "new"
+
+
+def test_a_run_never_writes_into_a_search_folder_nor_replaces_one(tmp_path):
+    """b13's rule, for build and train: a search's --out (its search.json records study and storage) is another
+    run's folder; a file named search.json of the user's does not make a folder one."""
+    search = tmp_path / "srch"
+    search.mkdir()
+    (search / "search.json").write_text(json.dumps({"config": "s", "study": "s", "storage": "sqlite (study.db here)"}))
+    with pytest.raises(OutputExists, match=r"output folder .*srch/float is inside .*srch, a tsflow search folder; a "
+                                           r"run never writes into another run's folder"):
+        run(search / "float", force=True)
+    with pytest.raises(NotTsflowFolder, match=r"srch is a tsflow search folder \(search.json\); a build or a training "
+                                              r"never replaces it, even with --force"):
+        run(search, force=True)
+    assert sorted(os.listdir(search)) == ["search.json"] and not (tmp_path / "srch.partial").exists()
+    mine = user_folder(tmp_path / "mine", "search.json")
+    run(mine / "sub")
+    assert (mine / "sub" / "result.txt").is_file()
+
+
+def test_the_files_a_run_wrote_are_told_from_new_names_in_its_folder(tmp_path):
+    """What calibrate's --out may not replace (b29, b30): a file a build's manifest lists, the manifest itself,
+    any file of a folder whose manifest is damaged, a name tsflow writes in a folder without a manifest."""
+    from flow.runs import BUILD, written_by_run
+
+    out = made_by_tsflow("build", tmp_path / "b")
+    (out / "estimate.json").write_text("{}")
+    (out / "manifest.json").write_text(json.dumps({"files": ["build.json", "csim.json", "estimate.json"]}))
+    assert written_by_run(out / "estimate.json") == (out, BUILD, "its manifest.json lists it as written by tsflow")
+    assert written_by_run(out / "manifest.json")[2] == "tsflow's own record of the run"
+    assert written_by_run(out / "mine.json") is None and written_by_run(tmp_path / "elsewhere.json") is None
+    (out / "manifest.json").unlink()
+    assert written_by_run(out / "plan.json")[2] == "a name tsflow writes there"
+    assert written_by_run(out / "mine.json") is None
+    (out / "manifest.json").write_text('{"files": "all"}')
+    assert "damaged" in written_by_run(out / "build.json")[2]

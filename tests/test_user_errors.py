@@ -485,6 +485,33 @@ CASES = [
     Case("calibrate-config-missing", ["calibrate", "csynth.xml", "--config", "c.yaml"], report("csynth.xml"),
          ["configuration file not found: c.yaml"]),
     Case("calibrate-no-config-flag", ["calibrate", "csynth.xml"], report("csynth.xml"), ["Missing option '--config'"]),
+    Case("calibrate-over-a-builds-file", ["calibrate", "csynth.xml", "--config", "c.yaml", "--out", "b/estimate.json",
+                                          "--force"],  # tour 6, b29: it falsified the build's record
+         both(config(), report("csynth.xml"), fake_build("b", extra={"manifest.json": json.dumps(
+             {"files": ["build.json", "csim.json", "estimate.json", "plan.json"]})})),
+         ["--out b/estimate.json is a file of b, a tsflow build folder (its manifest.json lists it as written by "
+          "tsflow); the calibration would replace what that run wrote, which --force does not allow: choose an --out "
+          "outside that folder"]),
+    Case("calibrate-over-a-builds-manifest", ["calibrate", "csynth.xml", "--config", "c.yaml", "--out",
+                                              "b/manifest.json"],  # b30: the advice was to pass --force
+         both(config(), report("csynth.xml"), fake_build("b", extra={"manifest.json": '{"files": []}'})),
+         ["--out b/manifest.json is a file of b, a tsflow build folder (tsflow's own record of the run)",
+          "which --force does not allow"]),
+    # --- a run's folder inside another's (tour 6, b13)
+    Case("search-out-inside-a-build-folder", ["search", "c.yaml", "--trials", "1", "--out", "b/search"],
+         both(config(), fake_build("b")),
+         ["output folder b/search is inside b, a tsflow build folder; a run never writes into another run's folder",
+          "choose an --out outside it"]),
+    Case("build-out-inside-a-search-folder", ["build", "c.yaml", "--out", "srch/b1"],
+         both(config(), file("srch/search.json", '{"config": "s", "study": "s", "storage": "sqlite (study.db here)"}')),
+         ["srch/b1 is inside", "srch, a tsflow search folder", "a run never writes into another run's folder"]),
+    Case("build-force-over-a-search-folder", ["build", "c.yaml", "--out", "srch", "--force"],
+         both(config(), file("srch/search.json", '{"config": "s", "study": "s", "storage": "sqlite (study.db here)"}')),
+         ["srch is a tsflow search folder (search.json); a build or a training never replaces it, even with --force"]),
+    Case("force-over-a-damaged-manifest", ["build", "c.yaml", "--out", "b", "--force"],  # b66: NOTES.txt was deleted
+         both(config(), fake_build("b", extra={"manifest.json": '{"files": "all"}', "hls/NOTES.txt": "mine\n"})),
+         ["b: its manifest.json is damaged ('files' is 'all', not a list of paths); tsflow cannot tell the files it "
+          "wrote from yours, so --force does not replace the folder"]),
     # --- tour 5
     Case("key-one-level-too-high", ["estimate", "c.yaml"], config(data={"lookback": "previous"}),
          ["data.lookback = 'previous': unknown key (lookback is a key of data.split: write split: {lookback: previous} "
@@ -708,7 +735,8 @@ def test_a_path_starting_with_a_tilde_is_the_home_folder_as_in_data_path(tmp_pat
     cwd.mkdir()
     config()(home)  # home/c.yaml
     fake_train("r")(home)
-    fake_build("b", without=("plan.json",))(home)
+    fake_build("b")(home)
+    fake_build("inc", without=("plan.json",))(home)  # export and csim refuse it alike (tour 6, b95)
     calibration("cal.json", part="xc7a35tcpg236-1")(home)
     env = {**ENV, "HOME": str(home)}
 
@@ -726,7 +754,7 @@ def test_a_path_starting_with_a_tilde_is_the_home_folder_as_in_data_path(tmp_pat
     for args, message in (
             (["train", "~/c.yaml", "--out", "~/r"], f"error: output folder {home / 'r'} already exists; pass --force "
                                                     f"to replace it"),
-            (["csim", "~/b"], f"error: {home / 'b'} is an incomplete build folder (missing: plan.json)"),
+            (["csim", "~/inc"], f"error: {home / 'inc'} is an incomplete build folder (missing: plan.json)"),
             (["build", "~/c.yaml", "--out", "~/new", "--trained", "~/none"],
              f"error: --trained {home / 'none'}: no such folder"),
             (["estimate", "~/c.yaml", "--calibration", "~/cal.json"], f"error: --calibration {home / 'cal.json'}"),
