@@ -679,9 +679,10 @@ def test_design_b_totals_by_hand(est_b):
 # What auto settles to, and why (plan_design, _fit, _moves):
 #  lane candidates (_lane_candidates): the terms carrying >= 10 % of the 92560 MACs are 16 (q k v o, scores,
 #  ffn1, head: 58384) and 64 (ffn2: 24576; context's 24 terms carry 9216 < 9256): ceil(16 / k) and
-#  ceil(64 / k) -> 64, 32, 22, 16, 13, 11, 10, 8, ...  DSP shared lanes first: 64 and 32 lanes (ffn2 aligned
-#  to 64 / 32, the context padded) take more than 16 DSPs (no move gives DSPs back); 22 gives every layer
-#  pow2_floor(22) = 16 lanes at most: the plan below, 16 DSPs, but 6460.25 -> 6461 LUT > 6400 (the tables
+#  ceil(64 / k) -> 64, 32, 22, 16, 13, 11, 10, 8, ..., each the power of two the plan makes of it
+#  (pow2_floor): 64, 32, 16, 8, 4, 2, 1.  DSP shared lanes first: 64 and 32 lanes (ffn2 aligned
+#  to 64 / 32, the context padded) take more than 16 DSPs (no move gives DSPs back); 16 gives every layer
+#  16 lanes at most: the plan below, 16 DSPs, but 6460.25 -> 6461 LUT > 6400 (the tables
 #  of this plan before the move: the ones below with ffn1 in LUTRAM, 16 banks of 96: 512 LUT, 384 LUTRAM,
 #  and ffn1 without its row).  The moves: ffn1, the softmax buffer, v, pos to BRAM (the largest LUTRAM
 #  buffers), ffn1.weight, ffn2.weight, pos.table, ffn1.bias to BRAM (LUT ROMs deeper than 32 a bank),
@@ -693,6 +694,10 @@ def test_design_b_totals_by_hand(est_b):
 #  clocks.  So ffn1 goes to BRAM and the design fits.  The LUT shared lanes cannot beat it: 16 LUT lanes
 #  add about 1600 LUT (less 556 for the private multipliers moved to DSPs), so they fit, if at all, only
 #  after the softmax's lanes are halved (+150 clocks, more than 1 % of the 6685 below).
+#  The second start, every auto buffer in registers (_hopeless): their flip-flops alone, 43440 at any lane
+#  count (pos q k v norm1 norm2 context 384 x 8 each = 21504, scores and softmax 576 x 8 each = 9216, ffn1
+#  1536 x 8 = 12288, input 24 x 12 = 288, pool 16 x 8 = 128, head 1 x 16 = 16), are over the 12800 FF of
+#  the headroom, and no move takes a buffer out of registers: never fitted.
 #  Hence: 16 shared DSP lanes, 9 x 8, used by every MAC layer but embed (1 term: 1 lane, so it keeps a LUT
 #  multiplier of its own); the layers off the shared lanes (embed, the norms, pool) on LUTs; input captured
 #  at once (24 lanes, registers); context 16 lanes padded (24 -> 2 chunks of 16: probabilities and v rows

@@ -15,11 +15,12 @@ call of the engine costs 2 clocks.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import asdict, dataclass, field, replace
 
 from ..fixedpoint import FixedType, exact_sum_type, product_accumulator, union_type
-from ..hls.plan import POOL_RECIPROCAL, Choice, HLSPlan, hls_plan, pool_accumulator
+from ..hls.plan import POOL_RECIPROCAL, Choice, HLSPlan, hls_plan, pool_accumulator, pow2_floor
 from ..precision import resolve_precisions
 from ..tables import score_shift
 from .costs import (MUL_STAGES, READ_LATENCY, RESOURCES, Cost, adder, cast, clog2, counter, lane_tree, memory_cost,
@@ -329,13 +330,15 @@ def _overflow(est: Estimate, headroom: float) -> float:
 
 def _lane_candidates(plan: HLSPlan) -> list[int]:
     """Shared lane counts worth trying, largest first: for the layers that carry most of the MACs, the
-    counts at which they need fewer clocks than with one lane less."""
+    counts at which they need fewer clocks than with one lane less, each as the power of two the plan
+    makes of it (``flow.hls.plan.pow2_floor``): counts between two powers give the same design, and
+    estimating it once for each made a long window's search take minutes."""
     macs = {}
     for loop in plan.loops.values():
         if loop.kind == "mac":
             macs[loop.terms] = macs.get(loop.terms, 0) + loop.macs
     heavy = [t for t, m in macs.items() if m >= 0.1 * plan.macs]
-    counts = {math.ceil(t / k) for t in heavy for k in range(1, t + 1)}
+    counts = {pow2_floor(math.ceil(t / k)) for t in heavy for k in range(1, t + 1)}
     return sorted((n for n in counts if n <= MAX_AUTO_LANES), reverse=True)
 
 
@@ -361,11 +364,11 @@ def _moves(cfg, est: Estimate, choice: Choice) -> list[Choice]:
     return out
 
 
-def _fit(cfg, prec, n_features: int, choice: Choice) -> Estimate:
-    """The estimate for ``choice``, then the move that removes most overflow per clock added, until it fits
-    within the headroom or no move helps."""
+def _fit(cfg, prec, n_features: int, choice: Choice, est: Estimate | None = None) -> Estimate:
+    """The estimate for ``choice`` (``est``, where the caller has it), then the move that removes most
+    overflow per clock added, until it fits within the headroom or no move helps."""
     headroom = cfg.target.headroom
-    est = estimate_plan(cfg, prec, hls_plan(cfg, prec, n_features, choice))
+    est = est or estimate_plan(cfg, prec, hls_plan(cfg, prec, n_features, choice))
     if est.budget["dsp"] is not None and est.total["dsp"] > (1 - headroom) * est.budget["dsp"]:
         return est  # no move gives DSPs back: the lanes themselves are too many
     while not within_headroom(est, headroom):
@@ -389,15 +392,29 @@ def _better(a: Estimate, b: Estimate) -> bool:
     return a.latency_cycles <= 1.01 * b.latency_cycles and a.total["lut"] < b.total["lut"]
 
 
+def _hopeless(est: Estimate, registers: dict, best: Estimate | None, headroom: float) -> bool:
+    """A start with ``registers`` that cannot be kept: no move of ``_fit`` takes a buffer out of registers, so
+    their flip-flops stay and the moves only add clocks (too slow to beat ``best``, or never within the
+    headroom). Skipping it keeps the second start from doubling the search where it cannot win."""
+    if best is not None and est.latency_cycles > 1.01 * best.latency_cycles:
+        return True
+    ff = sum(b.cost.ff for b in est.buffers if b.name in registers and b.storage == "registers")
+    return est.budget["ff"] is not None and ff > (1 - headroom) * est.budget["ff"]
+
+
 def plan_design(cfg, prec=None, n_features: int | None = None, calibration: dict | None = None) -> Estimate:
     """The design ``cfg`` asks for and its estimate.
 
     With ``hls.parallelism: auto``: for DSP and for LUT shared lanes (where ``hls.default_multiplier`` is
-    auto), the most shared lanes at which the design can be fitted within ``target.headroom`` (``_fit``;
-    the useful lane counts tried from the most down: the cost is not monotonic in the lanes, as lanes
-    that divide the layers' widths bank and align better) are found, and the design with the lowest
-    estimated latency is kept; when
-    nothing fits, the one that overflows least (the fit check then names what overflows). The choice is made on the
+    auto) and for two starting points of the auto buffers' storage, the most shared lanes at which the
+    design can be fitted within ``target.headroom`` (``_fit``; the useful lane counts tried from the most
+    down: the cost is not monotonic in the lanes, as lanes that divide the layers' widths bank and align
+    better) are found, and the design with the lowest estimated latency is kept; when nothing fits, the
+    one that overflows least (the fit check then names what overflows). The storage starts from the rule
+    (LUTRAM, BRAM for deep banks), which ``_fit`` moves between LUTRAM and BRAM, and from every auto buffer
+    in registers: no read latency, a clock less for each layer that reads them, which a small design can
+    afford and the rule never picks; that start is the search ``hls.default_storage: registers`` runs, so
+    auto is never slower than it where it fits (beyond the 1 % of ``_better``). The choice is made on the
     uncalibrated model, so a calibration (factors measured on the design this choice gives) scales the
     figures of the same design it was measured on.
     """
@@ -408,11 +425,19 @@ def plan_design(cfg, prec=None, n_features: int | None = None, calibration: dict
     # the layers off the shared lanes take the other kind of multiplier, leaving the shared lanes the most, or
     # DSPs too where the shared DSP lanes leave DSPs idle and the LUTs are what binds
     combos = [("dsp", "lut"), ("lut", "dsp"), ("dsp", "dsp")] if cfg.hls.default_multiplier == "auto" else [(None, None)]
-    candidates = _lane_candidates(hls_plan(cfg, prec, n_features, Choice(auto_lanes=MAX_AUTO_LANES)))
+    widest = hls_plan(cfg, prec, n_features, Choice(auto_lanes=MAX_AUTO_LANES))
+    candidates = _lane_candidates(widest)
+    registers = {m.name: "registers" for m in widest.buffers.values()
+                 if m.requested == "auto" and m.storage not in ("fused", "port") and not m.internal}
     best = closest = None
-    for engine_mapping, private_mapping in combos:
+    for storage, (engine_mapping, private_mapping) in itertools.product([{}, registers] if registers else [{}],
+                                                                        combos):
         for lanes in candidates:  # most lanes first: the first that fits needs the fewest clocks
-            est = _fit(cfg, prec, n_features, Choice(lanes, engine_mapping, private_mapping))
+            choice = Choice(lanes, engine_mapping, private_mapping, storage=storage)
+            est = estimate_plan(cfg, prec, hls_plan(cfg, prec, n_features, choice))
+            if storage and _hopeless(est, storage, best, cfg.target.headroom):
+                continue
+            est = _fit(cfg, prec, n_features, choice, est)
             if within_headroom(est, cfg.target.headroom):
                 if best is None or _better(est, best):
                     best = est

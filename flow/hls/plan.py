@@ -529,18 +529,19 @@ def allowed_names(cfg) -> dict:
     return {"storage": buffers, "rom": rom_names(cfg), "parallelism": loops, "multiplier": multiplying}
 
 
-def check_names(cfg) -> None:
-    """Every name under hls.storage / rom / parallelism / multiplier exists in this model."""
+def check_names(cfg, shapes: list[dict] | None = None) -> None:
+    """Every name under hls.storage / rom / parallelism / multiplier exists in this model (``shapes``: its
+    loops, where the caller has them: the auto search plans a design hundreds of times)."""
     h = cfg.hls
     for key, allowed in allowed_names(cfg).items():
         unknown = sorted(set(getattr(h, key)) - set(allowed))
         if unknown:
             raise ConfigError(f"invalid configuration: hls.{key}.{shown_key(unknown[0])}: unknown name; "
                               f"allowed for this model: {', '.join(allowed)}")
-    _check_lane_counts(cfg)
+    _check_lane_counts(cfg, shapes or _layer_shapes(cfg, resolve_precisions(cfg), n_features=1))
 
 
-def _check_lane_counts(cfg) -> None:
+def _check_lane_counts(cfg, shapes: list[dict]) -> None:
     """The lane counts of the YAML that the data does not decide, refused when the config is read (before
     any folder or training) as the plan would refuse them: powers of two, and a divisor of the row where the
     row is not padded (a head's slice of q and k the scores read, the adds), and no more than the row's words
@@ -551,7 +552,7 @@ def _check_lane_counts(cfg) -> None:
     if value != "auto" and value & (value - 1):
         raise ConfigError(f"invalid configuration: hls.default_parallelism = {value}: lanes are a power of two "
                           f"(each layer takes the most of them that divide its rows); allowed: auto, 1, 2, 4, 8, ...")
-    for shape in _layer_shapes(cfg, resolve_precisions(cfg), n_features=1):
+    for shape in shapes:
         name = shape["name"]
         if name in h.parallelism and name not in ("embed", "input"):
             _lanes(cfg, shape, Choice())  # refuses what _explicit refuses
@@ -584,8 +585,8 @@ def _check_banks(cfg, loops: dict, buffers: dict) -> None:
 
 def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
     """The design for ``cfg``, with what ``auto`` leaves open settled by ``choice``."""
-    check_names(cfg)
     shapes = _layer_shapes(cfg, prec, n_features)
+    check_names(cfg, shapes)
     lanes = {s["name"]: _lanes(cfg, s, choice) for s in shapes}
     for s in shapes:  # the softmax writes the probabilities into the context's banks, no more a clock
         if s["kind"] == "softmax":
