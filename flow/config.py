@@ -5,20 +5,22 @@ is allowed; the CLI prints them and exits with code 2.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Literal, Optional, Union
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, ValidationInfo,
+                      field_serializer, field_validator, model_validator)
 from pydantic_core import PydanticCustomError
 
 from .errors import ConfigError, shown_key
 from .fixedpoint import OVERFLOW_MODES, ROUNDING_MODES
 from .hls.plan import check_names
-from .precision import resolve_precisions  # layer names depend on the model shape
+from .precision import layer_kinds, resolve_precisions  # layer names depend on the model shape
 
 BUILTIN_DATASETS = ("seattle-temps", "sf-temps", "seattle-weather")
 
@@ -150,9 +152,12 @@ class DataConfig(Strict):
     source: Literal["builtin", "csv"] = "builtin"
     dataset: Literal[BUILTIN_DATASETS] = "seattle-temps"  # type: ignore[valid-type]
     path: Optional[str] = None
-    date_column: Optional[str] = "date"
-    features: Optional[list[str]] = Field(None, min_length=1)
-    target: str = "temp"
+    # a column is named as the header row has it; "null" in json_schema_extra: what null means (error messages)
+    date_column: Optional[str] = Field("date", json_schema_extra={
+        "column": True, "null": "a file without time stamps (rows in file order)"})
+    features: Optional[list[str]] = Field(None, min_length=1, json_schema_extra={
+        "column": True, "null": "every numeric column of the file but the date column"})
+    target: str = Field("temp", json_schema_extra={"column": True})
     window: int = Field(24, ge=2, le=512)
     horizon: int = Field(1, ge=1, le=512)
     # future values forecast at once: the target at horizon, horizon + 1, ... horizon + steps - 1 steps after
@@ -219,8 +224,11 @@ class DataConfig(Strict):
 class PatchConfig(Strict):
     """Tokens of ``length`` consecutive steps (every input channel), ``stride`` steps apart (PatchTST)."""
 
-    length: int = Field(ge=1, le=512)
-    stride: int = Field(ge=1, le=512)
+    # description: what a missing key is, in its message; {length} is the length given beside it
+    length: int = Field(ge=1, le=512, description="the steps of one patch, 1 .. data.window")
+    stride: int = Field(ge=1, le=512, description="the steps from the start of one patch to the next, 1 .. {length} "
+                                                  "(the length: patches that do not overlap; less: patches that "
+                                                  "overlap)")
 
 
 class ModelConfig(Strict):
@@ -328,6 +336,9 @@ class TrainingConfig(Strict):
 # the clock limit of a part without its own figure in flow.parts.FMAX_BUFG: the fastest of those figures (its own
 # data sheet may well give less; not known here)
 UNCHECKED_CLOCK_MHZ = 628.0
+# a target.clock_uncertainty written as a plain number below this (but not 0) is refused as unsure: a fraction or
+# nanoseconds read as percent; tools schedule with 12.5 % (Vivado HLS) or 27 % (Vitis HLS) of the period by default
+UNCERTAINTY_UNSURE = 5
 
 
 class TargetConfig(Strict):
@@ -336,23 +347,49 @@ class TargetConfig(Strict):
     # share of every resource that `hls.parallelism: auto` leaves free (routing, the tool's own logic)
     headroom: float = Field(0.2, ge=0, lt=1)
     # percent of the clock period the HLS tool keeps free when it schedules (set in both dialects: their own
-    # defaults differ, Vitis HLS 27 %, Vivado HLS 12.5 %)
+    # defaults differ, Vitis HLS 27 %, Vivado HLS 12.5 %); written as a number (percent) or with its unit, '12.5%'
+    # or '1.25ns' (held as percent)
     clock_uncertainty: float = Field(12.5, ge=0, lt=100)
 
-    @field_validator("clock_uncertainty")
+    @field_validator("clock_uncertainty", mode="before")
     @classmethod
-    def _a_percentage(cls, v: float, info) -> float:
-        """A percentage: between 0 and 1 it is a fraction or nanoseconds written where percent is meant (0.125 for
-        12.5 %), which would leave the scheduler almost no margin; refused (0, no margin at all, is allowed)."""
-        if 0 < v < 1:
-            clock = info.data.get("clock_mhz")
-            period = f"the {1e3 / clock:g} ns period ({v * 1e4 / clock:g} ps)" if clock else "the period"
+    def _a_percentage(cls, v, info):
+        """A number is a percentage; below ``UNCERTAINTY_UNSURE`` (but not 0) it reads as well as a fraction (0.125
+        for 12.5 %) or as nanoseconds (1.25 at 100 MHz for 12.5 %), which would leave the scheduler next to no
+        margin: refused, with each reading; the value with its unit ('1.25%', '1.25ns') says which is meant."""
+        clock = info.data.get("clock_mhz")
+        period = 1e3 / clock if clock else None
+        if isinstance(v, str):
+            m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(%|ns)\s*", v)
+            if not m:
+                raise PydanticCustomError("uncertainty_text", "a percentage of the clock period: a number, or the "
+                                                              "value with its unit, such as '12.5%' or '1.25ns'")
+            value = float(m.group(1))
+            if m.group(2) == "%" or period is None:  # no clock (refused): its own error is the one to read
+                return value
+            if value >= period:
+                raise PydanticCustomError(
+                    "uncertainty_period", f"{value:g} ns is the whole {period:g} ns clock period or more "
+                                          f"(target.clock_mhz = {clock:g}); allowed: less than {period:g} ns")
+            return value / period * 100
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < UNCERTAINTY_UNSURE:
+            of = f" of the {period:g} ns period ({v * period * 10:g} ps)" if period else " of the period"
+            readings = ([f"write {v * 100:g} for {v * 100:g} % (a fraction)"] if v < 1 else []) + (
+                [f"write {v / period * 100:.3g} (or '{v:g}ns') for {v:g} ns"] if period and v < period else [])
             raise PydanticCustomError(
-                "uncertainty_fraction", f"a percentage of the clock period, so {v:g} keeps {v:g} % of {period} free "
-                                        f"for the tool: likely a fraction written where percent is meant; write "
-                                        f"{v * 100:g} for {v * 100:g} % (the default is 12.5); allowed: 0, or "
-                                        f">= 1 and < 100")
+                "uncertainty_unsure", f"a percentage of the clock period, so {v:g} keeps {v:g} %{of} free for the "
+                                      f"tool, far below both tools' defaults (Vivado HLS 12.5 %, Vitis HLS 27 %): "
+                                      f"likely {'a fraction or ' if v < 1 else ''}nanoseconds written where percent "
+                                      f"is meant; {', '.join(readings)}, or '{v:g}%' for {v:g} % itself; allowed: 0, "
+                                      f"a number from {UNCERTAINTY_UNSURE} to below 100 (percent), or the value with "
+                                      f"its unit")
         return v
+
+    @field_serializer("clock_uncertainty", when_used="json")
+    def _with_its_unit(self, v: float):
+        """A dumped configuration reads back as it was meant: a percentage that would be refused as a plain
+        number is written with its unit."""
+        return f"{v:g}%" if 0 < v < UNCERTAINTY_UNSURE else v
 
     @field_validator("part")
     @classmethod
@@ -652,8 +689,13 @@ def _takes_dict(annotation) -> bool:
 
 def _flow_yaml(value) -> str:
     """A value as YAML's flow style writes it, on one line: previous, 0.6, [a, b], {bits: 4}."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip()
     return text.removesuffix("...").strip()
+
+
+def _flow_keys(mapping: dict) -> str:
+    """Keys and values as written in a mapping, on one line: ``window: 96``, ``model: {d_model: 8}``."""
+    return _flow_yaml(mapping)[1:-1]
 
 
 def _home_hint(loc: list, model, value) -> str:
@@ -669,10 +711,14 @@ def _home_hint(loc: list, model, value) -> str:
     sections = _sections()
     if section not in sections:
         return ""
-    homes = [p for p, m in sections.items() if p != section and key in m.model_fields]
+    homes = [p for p, m in sections.items() if p != section and key in m.model_fields
+             and _fits(m.model_fields[key], value)]
     below = [p for p in homes if p[:len(section)] == section]
-    if not homes:
-        return ""
+    if not homes:  # a key of another section, which this value does not fit: said, unless another tool's name
+        misfits = [(".".join(p), m.model_fields[key]) for p, m in sections.items() if p != section
+                   and key in m.model_fields]
+        said = [f"{key} is a key of {where}, which takes {_takes(f)}, not {_flow_yaml(value)}" for where, f in misfits]
+        return "" if key in OTHER_NAMES or not misfits else f" ({'; '.join(said)})"
     dotted = [".".join(p) for p in (below or homes)][:4]
     if not section:  # a top-level key that belongs to a section
         return (f" ({key} is a key of {' and '.join(h + ':' for h in dotted)} indent it below "
@@ -686,6 +732,133 @@ def _home_hint(loc: list, model, value) -> str:
             forms.append(f"{p[len(section)]}: {text}")
         return f" ({key} is a key of {_and(dotted)}: write {' or '.join(forms)} under {'.'.join(section)})"
     return f" ({key} is a key of {_and(dotted)}, not of {'.'.join(section)}: move it there)"
+
+
+def _dotted_path(model, parts: list) -> list:
+    """A dotted key's parts as the nested keys of the YAML: the sections it runs through, then a name of a
+    mapping whole (``hls.storage.enc0.q`` -> hls, storage, 'enc0.q'; a layer name keeps its dot, its tensor and
+    field are keys below it)."""
+    out = []
+    for i, name in enumerate(parts):
+        out.append(name)
+        field = model.model_fields.get(name) if model is not None else None
+        if field is not None and _takes_dict(field.annotation):
+            rest = parts[i + 1:]
+            at = next((j for j, p in enumerate(rest) if j and p in LayerOverride.model_fields), len(rest)) \
+                if (model, name) == (QuantConfig, "layers") else len(rest)
+            return out + ([".".join(rest[:at])] if rest[:at] else []) + rest[at:]
+        model = _model_in(field.annotation) if field is not None else None
+    return out
+
+
+def _dotted_key(loc: list, model, raw) -> Optional[str]:
+    """Keys written with dots where the YAML nests (``model.d_model: 8`` at the top level, ``patch.length: 4`` in
+    model; the form of search.space keys): one line for the keys of one section, with the nesting to write."""
+    key, section = loc[-1], list(loc[:-1])
+    if model is None or not isinstance(key, str) or "." not in key:
+        return None
+    head = key.split(".")[0]
+    field = model.model_fields.get(head)
+    if field is None or not (_model_in(field.annotation) or _takes_dict(field.annotation)):
+        return None
+    here = _raw_at(raw, section) if section else raw
+    group = [k for k in (here or {}) if isinstance(k, str) and k.split(".")[0] == head and "." in k]
+    written: dict = {}
+    for k in group:
+        node = written
+        *parents, last = _dotted_path(model, k.split("."))
+        for part in parents:
+            if not isinstance(node.get(part, {}), dict):  # 'model.patch: x' beside 'model.patch.length': x shown
+                break
+            node = node.setdefault(part, {})
+        else:
+            node[last] = here[k]
+    where = f" under {'.'.join(map(shown_key, section))}" if section else ""
+    already = f" (in the {head} section the file already has{where})" if head in (here or {}) else where
+    names = ", ".join(repr(".".join(map(str, section + [k]))) for k in group)
+    what = "a key with dots in its name, which YAML reads as one key" if len(group) == 1 else \
+        "keys with dots in their names, which YAML reads as one key each"
+    return (f"  {names}: {what}, not as a path (dotted keys are the form of search.space); sections are nested: "
+            f"write {_flow_keys(written)}{already}")
+
+
+@functools.cache
+def _layer_parts() -> frozenset:
+    """The part after 'enc<i>.' of every encoder layer name: q, k, v, scores, ..., norm2."""
+    shape = SimpleNamespace(model=SimpleNamespace(layers=1, head="mean", predict_delta=True))
+    return frozenset(name.split(".", 1)[1] for name in layer_kinds(shape) if "." in name)
+
+
+def _nested_layer(loc: list, raw) -> Optional[str]:
+    """A layer name split at its dot into nested keys (``layers: {enc0: {q: {weight: ...}}}``): layer names hold
+    their dot and are one key each; one line per outer key, with the keys to write."""
+    if len(loc) != 4 or tuple(loc[:2]) != ("quantization", "layers") or not all(isinstance(p, str) for p in loc[2:]):
+        return None
+    outer, inner = loc[2], loc[3]
+    if inner not in _layer_parts():
+        return None
+    given = _raw_at(raw, ["quantization", "layers", outer]) or {}
+    parts = [k for k in given if k in _layer_parts()]
+    forms = " and ".join(_flow_keys({f"{outer}.{k}": given[k]}) for k in parts)
+    return (f"  quantization.layers.{shown_key(outer)}: not a layer: layer names hold their dot "
+            f"({', '.join(f'{outer}.{k}' for k in parts)}) and are one key each; write {forms} directly under "
+            f"quantization.layers")
+
+
+def _fits(field, value) -> bool:
+    """Whether ``value`` is valid for ``field`` on its own (its type and bounds; not the checks across keys)."""
+    try:
+        TypeAdapter(Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+                    ).validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _takes(field) -> str:
+    """What a field allows, in a few words: its choices or its range."""
+    args = getattr(field.annotation, "__args__", ())
+    if getattr(field.annotation, "__origin__", None) is Literal:
+        return " or ".join(map(repr, args))
+    return _range_of(field)
+
+
+# keys other tools (LTSF-Linear, PatchTST, Hugging Face time-series models, Keras) name these settings by:
+# other name -> (the tsflow key, what it is)
+OTHER_NAMES = {
+    **dict.fromkeys(("lookback", "look_back", "seq_len", "context_length", "input_length", "input_len",
+                     "lookback_window", "history"), ("data.window", "a look-back length")),
+    **dict.fromkeys(("pred_len", "prediction_length", "n_steps", "output_length"),
+                    ("data.steps", "the number of values forecast at once")),
+    **dict.fromkeys(("n_heads", "num_heads", "nhead"), ("model.heads", "the number of attention heads")),
+    **dict.fromkeys(("e_layers", "n_layers", "num_layers", "num_encoder_layers"),
+                    ("model.layers", "the number of encoder layers")),
+    **dict.fromkeys(("d_ff", "dim_feedforward", "ffn_dim"), ("model.ffn", "the width of the feed-forward layer")),
+    **dict.fromkeys(("patch_len", "patch_length"), ("model.patch.length", "the steps of one patch")),
+    **dict.fromkeys(("lr",), ("training.learning_rate", "the float phase's learning rate")),
+}
+
+
+def _other_name_hint(loc: list, value) -> str:
+    """`` (a look-back length is data.window: write window: 96 under data)``: a key another tool names a setting by,
+    with the tsflow key that is that setting; and, where a section of tsflow has a key of that name the value does
+    not fit, what that one is."""
+    key, section = loc[-1], tuple(loc[:-1])
+    if not isinstance(key, str) or key not in OTHER_NAMES:
+        return ""
+    home, what = OTHER_NAMES[key]
+    *parents, leaf = home.split(".")
+    if tuple(parents) == section:
+        form = f"write {_flow_keys({leaf: value})} instead"
+    elif not section:
+        form = f"write {_flow_keys(_nested(parents, {leaf: value}))}"
+    elif tuple(parents[:len(section)]) == section:
+        form = f"write {_flow_keys(_nested(parents[len(section):], {leaf: value}))} under {'.'.join(section)}"
+    else:
+        form = f"write {_flow_keys(_nested(parents, {leaf: value}))} at the top level, not under {'.'.join(section)}"
+    same = [(".".join(p + (key,)), m.model_fields[key]) for p, m in _sections().items() if key in m.model_fields]
+    other = "".join(f"; {where} is another setting, which takes {_takes(f)}" for where, f in same)
+    return f" ({what} is {home}: {form}{other})"
 
 
 def _and(items: list) -> str:
@@ -707,8 +880,12 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
             continue
         if err["type"] == "extra_forbidden":
             model, _ = _walk(loc[:-1])
+            nested = _dotted_key(loc, model, raw) or _nested_layer(loc, raw)
+            if nested:
+                lines.append(nested)
+                continue
             allowed = ", ".join(sorted(model.model_fields)) if model else ""
-            home = _home_hint(loc, model, value)
+            home = _home_hint(loc, model, value) or _other_name_hint(loc, value)
             lines.append(f"  {path} = {shown}: unknown key{home}; allowed keys here: {allowed}")
             continue
         rest = list(loc)
@@ -720,6 +897,13 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
         ctx = err.get("ctx") or {}
         if not loc and err["type"] == "value_error":  # a check across sections: its message names the keys
             lines.append(f"  {ctx['error']}")
+            continue
+        if err["type"] == "missing":
+            lines.append(f"  {path}: {_missing_detail(loc, field, raw)}")
+            continue
+        named = _name_detail(err["type"], _walk([p for p in loc if not isinstance(p, int)])[1], value, loc, raw)
+        if named:
+            lines.append(f"  {path} = {shown}: {named}")
             continue
         if "expected" in ctx:
             detail = f"allowed: {ctx['expected']}"
@@ -736,11 +920,88 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
             detail = (f"YAML reads an unquoted {'on, yes or true' if value else 'off, no or false'} as the boolean "
                       f"{value}; quote it ('on', 'yes', ...) for the text")
         else:
-            detail = err["msg"]
+            detail = _type_detail(err, field, value)
         lines.append(f"  {path} = {shown}: {detail}")
     for path, (shown, members) in unions.items():
         lines.append(f"  {path} = {shown}: allowed: {' or '.join(dict.fromkeys(members))}")
     return "\n".join(dict.fromkeys(lines))
+
+
+# pydantic's error types said as what the key takes: (what is wrong, what is allowed; its range added where the
+# schema has one)
+_TYPE_WORDS = {"int_type": ("not a valid integer", "an integer"), "int_parsing": ("not a valid integer", "an integer"),
+               "int_from_float": ("not a whole number", "an integer"), "float_type": ("not a number", "a number"),
+               "float_parsing": ("not a number", "a number"), "bool_type": ("not true or false", "true or false"),
+               "bool_parsing": ("not true or false", "true or false")}
+
+
+def _type_detail(err: dict, field, value) -> str:
+    """A value of the wrong type or length, said without pydantic's wording: what the key takes instead."""
+    kind = err["type"]
+    if kind in _TYPE_WORDS:
+        wrong, allowed = _TYPE_WORDS[kind]
+        bounds = _range_of(field) if field is not None else ""
+        return f"{wrong}; allowed: {allowed}{' ' + bounds if bounds else ''}"
+    if kind == "string_type":
+        got = ("a number" if isinstance(value, (int, float)) else "a list" if isinstance(value, list)
+               else "a mapping" if isinstance(value, dict) else "null" if value is None else type(value).__name__)
+        return f"text, not {got}" + (f"; quote it ('{value}') to use it as text" if got == "a number" else "")
+    if kind in ("too_short", "string_too_short"):
+        extra = field.json_schema_extra if field is not None and isinstance(field.json_schema_extra, dict) else {}
+        null = f"; leave the key out (or write null) for {extra['null']}" if extra.get("null") else ""
+        least = (err.get("ctx") or {}).get("min_length", 1)
+        unit = ("item" if kind == "too_short" else "character") + ("s" if least > 1 else "")
+        return f"empty: give at least {least} {unit}{null}"
+    return err["msg"]
+
+
+class _Given(dict):
+    """Keys given beside a missing one, for its description's ``{key}`` fields; a key not given reads as its path."""
+
+    def __init__(self, values: dict, section: str):
+        super().__init__(values)
+        self.section = section
+
+    def __missing__(self, key):
+        return f"{self.section}.{key}"
+
+
+def _missing_detail(loc: list, field, raw) -> str:
+    """A required key left out: the keys given beside it, what it is (its description) and its range."""
+    section = ".".join(map(shown_key, loc[:-1]))
+    given = _raw_at(raw, loc[:-1]) if raw is not None else None
+    given = {k: v for k, v in given.items() if isinstance(k, str)} if isinstance(given, dict) else {}
+    beside = f" with {', '.join(f'{section}.{k} = {_flow_yaml(v)}' for k, v in given.items())}" if given else ""
+    if field is not None and field.description:
+        values = _Given({k: _flow_yaml(v) for k, v in given.items()}, section)
+        return f"required{beside}: {field.description.format_map(values)}"
+    return f"required{beside}" + (f"; allowed: {_range_of(field)}" if field is not None and _range_of(field) else "")
+
+
+# words other tools take for "every column"; here that is a column key left out (null)
+EVERY = ("all", "*", "every", "any", "auto")
+
+
+def _name_detail(kind: str, field, value, loc: list, raw) -> Optional[str]:
+    """A key that names a column (``json_schema_extra`` ``column``) given a position, a boolean or a word for every
+    column: a column is named as the header row has it; what null means there, where it means something."""
+    extra = field.json_schema_extra if field is not None and isinstance(field.json_schema_extra, dict) else {}
+    if not extra.get("column"):
+        return None
+    key = next(p for p in reversed(loc) if isinstance(p, str))
+    null = extra.get("null") if not isinstance(loc[-1], int) else None  # not for one item of a list
+    or_null = f"; for {null} write {key}: null" if null else ""
+    if kind == "string_type" and value is False and null:
+        return (f"false is YAML's boolean (so are no and off, unquoted), not a column name{or_null} (quote the word, "
+                f"'no', if a column has that name)")
+    if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        path = _raw_at(raw, ["data", "path"])
+        header = f"the first line of {path}" if isinstance(path, str) else "the file's first line"
+        return f"a column is named as the header row ({header}) has it, not by its position: write its name{or_null}"
+    if kind == "list_type" and isinstance(value, str) and value.strip().lower() in EVERY and null:
+        return (f"{value!r} is no keyword here: for {null} leave data.{key} out (or write {key}: null); a list names "
+                f"the columns as the header row has them, such as [{value}] for a column named {value}")
+    return None
 
 
 def _section_detail(path: str, value, model: type[BaseModel]) -> str:

@@ -218,6 +218,67 @@ def _apply(base: FixedType, spec) -> FixedType:
     )
 
 
+def _section_keys(cfg, name: str, kind: str, role: str) -> dict[str, str]:
+    """The section keys a tensor's default type takes each field from: TensorSpec field -> quantization key (the
+    keys ``_defaults`` reads; a softmax's width follows exp_bits / prob_bits where they are set, else bits)."""
+    q = cfg.quantization
+    if kind == "input":
+        width = "quantization.input.bits"
+    elif role == "output" and name in ("head", "delta"):
+        width = "quantization.output.bits"
+    elif kind == "softmax":
+        own = "quantization.softmax." + ("exp_bits" if role == "table" else "prob_bits")
+        width = own if getattr(q.softmax, own.rsplit(".", 1)[1]) is not None else "quantization.bits"
+    else:
+        width = "quantization.bits"
+    source = _source(name, kind, role)
+    keys = {"bits": width}
+    if source is not None:
+        keys["integer"] = _SETTINGS[source][0]
+    for field in ("rounding", "overflow"):
+        if field not in IGNORED_FIELDS.get((kind, role), {}):
+            keys[field] = f"quantization.{field}"
+    return keys
+
+
+def _written(cfg) -> dict:
+    """The quantization keys the user wrote (dotted) -> value; none for a configuration tsflow dumped (every key
+    written, so none tells what the user meant)."""
+    q = cfg.quantization
+    if q.model_fields_set >= set(type(q).model_fields):
+        return {}
+    out = {f"quantization.{k}": getattr(q, k) for k in ("bits", "weight_integer", "act_integer", "rounding",
+                                                         "overflow") if k in q.model_fields_set}
+    for section in ("input", "output", "softmax"):
+        if section in q.model_fields_set:
+            sub = getattr(q, section)
+            out |= {f"quantization.{section}.{k}": getattr(sub, k) for k in sub.model_fields_set
+                    if getattr(sub, k) is not None}
+    return out
+
+
+def _check_shadowed(cfg, kinds: dict) -> None:
+    """A quantization key every tensor it sets has overridden (``quantization.input.bits`` beside
+    ``layers.input.output.bits``) does nothing: refused, naming the overrides, as other keys that would do nothing."""
+    feeds: dict[str, list] = {}
+    for name, kind in kinds.items():
+        for role in _defaults(cfg, name, kind):
+            for field, key in _section_keys(cfg, name, kind, role).items():
+                feeds.setdefault(key, []).append((name, role, field))
+    overrides = cfg.quantization.layers
+    for key, value in _written(cfg).items():
+        tensors = feeds.get(key)
+        if not tensors or not all(getattr(getattr(overrides.get(n), r, None), f, None) is not None
+                                  for n, r, f in tensors):
+            continue
+        shown = [f"quantization.layers.{n}.{r}.{f} = {getattr(getattr(overrides[n], r), f)!r}" for n, r, f in tensors]
+        which = f"the only tensor it sets ({tensors[0][0]}.{tensors[0][1]})" if len(tensors) == 1 else \
+            f"every tensor it sets ({', '.join(f'{n}.{r}' for n, r, _ in tensors)})"
+        raise ConfigError(f"invalid configuration: {key} = {value!r} is set, but {', '.join(shown)} "
+                          f"{'overrides' if len(shown) == 1 else 'override'} it in {which}, so {key} does nothing; "
+                          f"remove one of them")
+
+
 def resolve_precisions(cfg) -> Precisions:
 
     kinds = layer_kinds(cfg)
@@ -227,6 +288,7 @@ def resolve_precisions(cfg) -> Precisions:
         raise ConfigError(
             f"invalid configuration: quantization.layers.{shown_key(unknown[0])}: unknown layer name; "
             f"allowed for this model: {', '.join(kinds)}")
+    _check_shadowed(cfg, kinds)
     types, auto = {}, set()
     auto_sources = _auto_sources(cfg)
     for name, kind in kinds.items():
