@@ -6,8 +6,10 @@ and its field), ``hls.storage.enc0.ffn1`` (the name is the rest), ``hls.default_
 ``data.inputs``, ... A candidate is the configuration with one choice per key. A per-tensor key must end in
 the tensor's field (``...weight.bits``, not ``...weight``); keys that change nothing a trial is scored on are
 refused (``NO_EFFECT``), and so are ``training.float_epochs`` / ``training.qat_epochs``, which the search's own
-recipe (``search.float_epochs`` / ``search.qat_epochs``) replaces (``RECIPE``). Every choice is categorical:
-the space has ``size`` points.
+recipe (``search.float_epochs`` / ``search.qat_epochs``) replaces (``RECIPE``); so are the data keys that change
+the task, which would make the candidates' val_mse incomparable (``TASK``; ``data.window`` only with
+``data.split.lookback: previous``), and a key below a section the configuration leaves unset. Every choice is
+categorical: the space has ``size`` points.
 """
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ import copy
 import itertools
 import json
 import random
+import typing
+
+from pydantic import BaseModel
 
 from ..config import ConfigError, FlowConfig, LayerOverride, TensorSpec, parse_config
 
@@ -57,6 +62,13 @@ def candidate(cfg: FlowConfig, choice: dict) -> FlowConfig:
     return parse_config(candidate_raw(base_raw(cfg), choice))
 
 
+# data keys that decide what a candidate is scored on -> what they set: candidates with different choices would
+# forecast another value, another step or other rows, and their val_mse would not compare
+TASK = {"data.source": "which series is forecast", "data.dataset": "which series is forecast",
+        "data.path": "which series is forecast", "data.target": "which column is forecast",
+        "data.horizon": "how far ahead the forecast is", "data.steps": "how many values are forecast",
+        "data.date_column": "the order of the rows and where the gaps are",
+        "data.gaps": "which rows the series has (fill adds rows)", "data.split": "which rows are the validation split"}
 # top-level keys whose choices change nothing a candidate is scored on
 NO_EFFECT = {"name": "the name only names the run", "search": "the search's own settings are not a candidate's",
              "export": "export settings only shape the vendor scripts"}
@@ -85,8 +97,66 @@ def check_layer_key(key: str, choices: list) -> None:
                           f"of {', '.join(FIELDS)}, e.g. quantization.layers.enc0.ffn1.weight.bits: [4, 8]")
 
 
+def check_task(cfg: FlowConfig) -> None:
+    """Every candidate is scored on the same task: the same values forecast from the same validation rows. A key
+    that changes them is refused, and so is data.window with data.split.lookback: own, where each split's first
+    rows are look-back only, so a longer window forecasts fewer validation rows."""
+    space = cfg.search.space
+    task = [(key, t) for key in space for t in TASK if key == t or key.startswith(t + ".")]
+    task += [(key, f"{key} (its {', '.join(t.removeprefix(key + '.') for t in TASK if t.startswith(key + '.'))})")
+             for key in space if any(t.startswith(key + ".") for t in TASK)]
+    if task:
+        keys = ", ".join(dict.fromkeys(f"search.space.{key}" for key, _ in task))
+        what = "; ".join(dict.fromkeys(f"{t} sets {TASK.get(t, 'what is forecast and from which rows')}"
+                                       for _, t in task))
+        raise ConfigError(f"invalid configuration: {keys}: {what}, so candidates with different choices would be "
+                          f"scored on different tasks and their val_mse could not be compared; set "
+                          f"{'it' if len(task) == 1 else 'them'} in the data section and search one task at a time "
+                          f"(a search for each)")
+    if "data.window" in space and cfg.data.split.lookback == "own":
+        raise ConfigError(f"invalid configuration: search.space.data.window = {shown_choices(space['data.window'])}: "
+                          f"with data.split.lookback: own (the default) the first data.window rows of the validation "
+                          f"split are look-back only, so each window would be scored on other validation rows and "
+                          f"their val_mse could not be compared; set data.split.lookback: previous (the validation "
+                          f"and test windows look back into the rows before their split: every window forecasts "
+                          f"every validation row)")
+
+
+def is_section(path) -> bool:
+    """Whether a path of keys names a section of the schema (a mapping of keys, such as model.patch)."""
+    model = FlowConfig
+    for part in path:
+        field = model.model_fields.get(part) if model is not None else None
+        if field is None:
+            return False
+        model = next((a for a in (field.annotation, *typing.get_args(field.annotation))
+                      if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return model is not None
+
+
+def check_sections(cfg: FlowConfig, raw: dict) -> None:
+    """A key below a section the configuration leaves unset (``model.patch.length`` without ``model.patch``) would
+    set one key of a section whose other keys have no value: the section is set in the configuration, or searched
+    whole."""
+    for key, choices in cfg.search.space.items():
+        path, node = key_path(key), raw
+        for i, part in enumerate(path[:-1]):
+            if not isinstance(node, dict):
+                break
+            if part in node and node[part] is None and is_section(path[:i + 1]):
+                section, leaf = ".".join(path[:i + 1]), path[i + 1]
+                raise ConfigError(
+                    f"invalid configuration: search.space.{key}: {section} is not set in this configuration (null, "
+                    f"its default), so a searched {leaf} has no section to go in, nor values for the section's other "
+                    f"keys; set {section} in the configuration (each choice then replaces its {leaf}), or search "
+                    f"{section} itself with whole sections as choices, such as {section}: "
+                    f"[{{{leaf}: {shown_choices(choices[0])}, ...}}, ...]")
+            node = node.get(part)
+
+
 def check_space(cfg: FlowConfig) -> None:
-    """Every key exists and every choice is valid on its own, before any work."""
+    """Every key exists and every choice is valid on its own, and the candidates are scored on one task, before
+    any work."""
     space = cfg.search.space
     if not space:
         raise ConfigError("invalid configuration: search.space is empty; give the settings to search and their "
@@ -104,6 +174,8 @@ def check_space(cfg: FlowConfig) -> None:
                               f"{getattr(cfg.search, recipe.split('.')[1])}), so {key} changes nothing a trial is "
                               f"scored on; set {recipe} instead (one value for the whole search)")
         check_layer_key(key, space[key])
+    check_task(cfg)
+    check_sections(cfg, raw)
     for key, choices in space.items():
         seen = set()
         for value in choices:

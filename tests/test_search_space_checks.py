@@ -1,0 +1,75 @@
+"""search.space keys refused before any work: a key below a section the configuration leaves unset, and keys that
+change the forecasting task, so that the candidates' val_mse would not compare (tour 6 a43, a47)."""
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from flow.config import ConfigError, parse_config
+from flow.search.space import check_space
+
+from .conftest import CLI_ENV, TINY
+
+
+def _config(space: dict, **data) -> dict:
+    raw = json.loads(json.dumps(TINY))
+    raw["data"].update(data)
+    raw["search"] = {"space": space, "float_epochs": 1, "qat_epochs": 1}
+    return raw
+
+
+def _refusal(space: dict, **data) -> str:
+    with pytest.raises(ConfigError) as exc:
+        check_space(parse_config(_config(space, **data)))
+    return str(exc.value)
+
+
+def test_a_key_below_an_unset_section_says_to_set_the_section_or_search_it_whole():
+    msg = _refusal({"model.patch.length": [2, 4]})
+    assert ("search.space.model.patch.length: model.patch is not set in this configuration (null, its default), so a "
+            "searched length has no section to go in") in msg, msg
+    assert "set model.patch in the configuration" in msg and "such as model.patch: [{length: 2, ...}, ...]" in msg
+    assert "is not a section" not in msg
+    with_patch = _config({"model.patch.length": [2, 4]})
+    with_patch["model"]["patch"] = {"length": 2, "stride": 2}
+    check_space(parse_config(with_patch))  # each choice replaces the length of the configured patch
+    check_space(parse_config(_config({"model.patch": [{"length": 2, "stride": 2}, {"length": 4, "stride": 4}]})))
+
+
+@pytest.mark.parametrize("space, said", [
+    ({"data.steps": [1, 4], "data.horizon": [1, 12]},
+     "search.space.data.steps, search.space.data.horizon: data.steps sets how many values are forecast; data.horizon "
+     "sets how far ahead the forecast is, so candidates with different choices would be scored on different tasks and "
+     "their val_mse could not be compared; set them in the data section and search one task at a time"),
+    ({"data.target": ["temp"]}, "search.space.data.target: data.target sets which column is forecast"),
+    ({"data.split.lookback": ["own", "previous"]},
+     "search.space.data.split.lookback: data.split sets which rows are the validation split"),
+    ({"data.gaps": ["allow", "fill"]}, "search.space.data.gaps: data.gaps sets which rows the series has"),
+], ids=["steps-horizon", "target", "split", "gaps"])
+def test_a_key_that_changes_the_forecasting_task_is_refused(space, said):
+    assert said in _refusal(space)
+
+
+def test_the_window_is_searched_only_where_every_window_forecasts_the_same_validation_rows():
+    msg = _refusal({"data.window": [8, 16]})
+    assert ("search.space.data.window = [8, 16]: with data.split.lookback: own (the default) the first data.window "
+            "rows of the validation split are look-back only") in msg, msg
+    assert "set data.split.lookback: previous" in msg
+    check_space(parse_config(_config({"data.window": [8, 16]}, split={"lookback": "previous"})))
+
+
+def test_data_keys_that_leave_the_task_as_it_is_may_be_searched():
+    check_space(parse_config(_config({"data.inputs": ["levels", "differences"],
+                                      "data.scaling": ["standard", "minmax"]})))
+
+
+def test_cli_a_search_over_the_task_exits_2_before_any_folder(tmp_path):
+    config = tmp_path / "s.yaml"
+    config.write_text(yaml.safe_dump(_config({"data.steps": [1, 4]})))
+    done = subprocess.run([sys.executable, "-m", "flow", "search", str(config), "--trials", "2", "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, env=CLI_ENV, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "search.space.data.steps: data.steps sets how many values are forecast" in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
