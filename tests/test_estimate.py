@@ -6,6 +6,7 @@ RAMB18 shapes, RAM64X1D = 2 LUTs per 64x1, RAM32M = 4 LUTs per 32x6, one FF per 
 DSP48E1 = one 25x18 signed product.
 """
 import json
+import math
 
 import pytest
 from click.testing import CliRunner
@@ -391,3 +392,43 @@ def test_auto_storage_and_lanes_do_no_worse_than_every_explicit_choice_within_th
             within[str(hls)] = est.latency_cycles
     assert "{'default_storage': 'registers'}" in within  # the case this guards: registers fit here
     assert auto.latency_cycles <= min(within.values()), within
+
+
+LONG_WINDOW = {"data": {"window": 336, "steps": 96, "features": ["temp"], "target": "temp",  # tour 6, a66
+                        "split": {"train": 0.6, "val": 0.2, "test": 0.2, "lookback": "previous"}},
+               "model": {"d_model": 16, "heads": 2, "head": "flatten", "patch": {"length": 16, "stride": 8}},
+               "quantization": {"bits": 4}}
+
+
+def test_auto_that_cannot_keep_the_headroom_says_which_resources_exceed_it_and_by_how_much():
+    """tour 6, a66: a design that fits the part but not the 80 % auto promises read as 'fits' and nothing more;
+    only a design over the part stops a build, so the estimate says what was not kept and what was chosen."""
+    est = estimate(parse_config(LONG_WINDOW))  # the temperature and its differences: 2 channels
+    assert est.fits and est.headroom == 0.2 and est.over_headroom == ["lut", "bram18"]
+    lut, bram = est.total["lut"], est.total["bram18"]
+    assert 6400 < lut <= 8000 and 16 < bram <= 20
+    warning = est.headroom_warning()
+    assert warning.startswith("hls.default_parallelism auto could not keep target.headroom 0.2 on xc7s15ftgb196-2: ")
+    assert f"LUT {lut:,} of 8,000 ({100 * lut / 8000:.0f}%, limit 6,400)" in warning
+    assert f"BRAM18 {bram} of 20 ({100 * bram / 20:.0f}%, limit 16)" in warning
+    assert f"took the design that exceeds it least ({est.plan.engine.lanes} shared DSP lane(s))" in warning
+    assert "make the model smaller (model.d_model, data.window, data.steps) or choose a larger target.part" in warning
+    d = est.to_dict()
+    assert (d["fits"], d["headroom"], d["over_headroom"]) == (True, 0.2, ["lut", "bram18"])
+
+
+def test_the_headroom_binds_auto_only_and_a_calibration_that_passes_it_says_so():
+    small = {"data": {"window": 16}, "model": {"d_model": 8, "head": "flatten", "patch": {"length": 4, "stride": 4}}}
+    auto = estimate(parse_config(small), n_features=1)
+    assert auto.over_headroom == [] and auto.headroom_warning() is None  # kept: nothing to say
+    calibrated = estimate(parse_config(small), n_features=1, calibration={"factors": {"lut": 1.2}})
+    assert calibrated.fits and calibrated.total["lut"] == math.ceil(1.2 * auto.uncalibrated["lut"]) > 6400
+    assert calibrated.over_headroom == ["lut"]
+    assert calibrated.headroom_warning().startswith("the calibrated estimate exceeds target.headroom 0.2 on ")
+    assert "auto chose this design (16 shared LUT lane(s)) within the headroom on the uncalibrated" in \
+        calibrated.headroom_warning()
+    lut_x2_5 = {"factors": {"lut": 2.5}}  # 2643 LUT of 8 explicit lanes -> 6608: 83 %
+    explicit = estimate(parse_config({**small, "hls": {"default_parallelism": 8}}), n_features=1,
+                        calibration=lut_x2_5)
+    assert explicit.fits and explicit.total["lut"] > 6400  # lanes the user chose: the headroom is auto's
+    assert explicit.headroom is None and explicit.over_headroom == [] and explicit.headroom_warning() is None

@@ -48,10 +48,38 @@ class Estimate:
     uncalibrated: dict = field(default_factory=dict)  # unrounded totals and cycles before any calibration
     calibrated: bool = False
     overflowing: list = field(default_factory=list)
+    headroom: float | None = None  # target.headroom, where auto chose the design (explicit lanes are not held to it)
 
     @property
     def fits(self) -> bool:
         return not self.overflowing
+
+    @property
+    def over_headroom(self) -> list[str]:
+        """The resources past ``1 - headroom`` of the part in a design auto chose."""
+        if self.headroom is None:
+            return []
+        return [r for r in RESOURCES if self.budget[r] and self.total[r] > (1 - self.headroom) * self.budget[r]]
+
+    def headroom_warning(self) -> str | None:
+        """What a design that fits the part but not ``target.headroom`` means, where auto chose it: only a
+        design over the part stops a build, so without this it reads as fitting with the headroom kept."""
+        if not self.fits or not self.over_headroom:
+            return None
+        keep = 1 - self.headroom
+        figures = "; ".join(f"{r.upper()} {self.total[r]:,} of {self.budget[r]:,} ({100 * self.total[r] / self.budget[r]:.0f}%, "
+                            f"limit {int(keep * self.budget[r]):,})" for r in self.over_headroom)
+        e = self.plan.engine
+        chosen = f"{e.lanes} shared {e.mapping.upper()} lane(s)" if e else "no shared lanes"
+        if any(math.ceil(self.uncalibrated[r]) > keep * self.budget[r] for r in self.over_headroom):
+            head = (f"hls.default_parallelism auto could not keep target.headroom {self.headroom:g} on {self.part}: "
+                    f"{figures}; auto found no lanes, multipliers and storage that keep every resource within "
+                    f"{100 * keep:.0f}% of the part, and took the design that exceeds it least ({chosen})")
+        else:
+            head = (f"the calibrated estimate exceeds target.headroom {self.headroom:g} on {self.part}: {figures}; "
+                    f"auto chose this design ({chosen}) within the headroom on the uncalibrated estimate")
+        return (f"{head}; it fits the part, so tsflow build goes on; to keep the headroom, make the model smaller "
+                f"(model.d_model, data.window, data.steps) or choose a larger target.part")
 
     @property
     def latency_us(self) -> float:
@@ -73,7 +101,8 @@ class Estimate:
         return {"part": self.part, "clock_mhz": self.clock_mhz, "total": self.total, "budget": self.budget,
                 "percent": {r: round(100 * self.total[r] / self.budget[r], 1) if self.budget[r] else None
                             for r in RESOURCES},  # None: the data sheet gives no budget (LUTRAM of some Zynq parts)
-                "fits": self.fits, "overflowing": self.overflowing, "latency_cycles": self.latency_cycles,
+                "fits": self.fits, "overflowing": self.overflowing, "headroom": self.headroom,
+                "over_headroom": self.over_headroom, "latency_cycles": self.latency_cycles,
                 "latency_us": round(self.latency_us, 3), "macs": self.macs, "dsp_bound_cycles": self.dsp_bound_cycles,
                 "bound_ratio": round(self.bound_ratio, 3), "calibrated": self.calibrated,
                 "engine": self.plan_dict()["engine"] if engine else None,
@@ -315,7 +344,8 @@ def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> 
     return Estimate(part=cfg.target.part, clock_mhz=cfg.target.clock_mhz, layers=layers, buffers=buffers,
                     total=total, budget=budget, latency_cycles=cycles, macs=plan.macs,
                     dsp_bound_cycles=math.ceil(plan.macs / part.dsp) if part.dsp else 0, plan=plan,
-                    uncalibrated=raw, calibrated=bool(factors or per_layer), overflowing=overflowing)
+                    uncalibrated=raw, calibrated=bool(factors or per_layer), overflowing=overflowing,
+                    headroom=cfg.target.headroom if cfg.hls.default_parallelism == "auto" else None)
 
 
 def within_headroom(est: Estimate, headroom: float) -> bool:
