@@ -22,11 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import ConfigError
 from .hls.files import PROJECT, TB_DATA, TB_FILE
 
 CSIM_BINARY = "csim.bin"
 # beside the binary: a hash of everything the binary was compiled from (see testbench_stamp)
 CSIM_STAMP = CSIM_BINARY + ".stamp"
+# beside the testbench: every traced boundary's type and values per window (flow/hls/project.py writes it)
+BOUNDARIES = "boundaries.json"
 # -O3, as hls4ml's build_lib.sh compiles the library behind predict(). -Wno-free-nonheap-object:
 # with that warning on, GCC 12 runs an access analysis over the large top function that takes
 # half the compile (10.0 s -> 4.9 s for configs/default.yaml); the firmware frees nothing.
@@ -276,14 +279,60 @@ def run_testbench(folder: Path, samples: int, jobs: int, trace_root: Path | None
     return merged, trace_dirs
 
 
+def described_boundaries(reference: dict) -> dict:
+    """What ``BOUNDARIES`` holds for ``reference``: each boundary's type and how many values a window has."""
+    return {name: {"type": b.type.to_dict(), "per_sample": int(np.prod(b.mantissa.shape[1:]))}
+            for name, b in reference.items()}
+
+
+_ABSENT = object()
+
+
+def _difference(got, want, key: str = "") -> tuple[str, object, object] | None:
+    """The first (dotted key, value in ``got``, value in ``want``) where two JSON documents differ."""
+    if isinstance(got, dict) and isinstance(want, dict):
+        for k in [*want, *(k for k in got if k not in want)]:
+            found = _difference(got.get(k, _ABSENT), want.get(k, _ABSENT), f"{key}.{k}" if key else str(k))
+            if found is not None:
+                return found
+        return None
+    return None if got == want else (key, got, want)
+
+
+def _shown(value) -> str:
+    return "absent" if value is _ABSENT else json.dumps(value)
+
+
+def check_boundaries(folder: Path, reference: dict) -> None:
+    """Refuse (ConfigError) a ``BOUNDARIES`` of ``folder`` that describes other boundaries than ``reference``
+    (computed from ``model/`` now, as the build computed the file): the report scales the C++'s integers by
+    its types, so an edited one would plot a bit-exact run's forecast at the wrong scale. One that cannot be
+    read is left to the report, which names it after the verdict."""
+    path = Path(folder) / BOUNDARIES
+    try:
+        written = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if not isinstance(written, dict):  # not a description at all: the report names it too
+        return
+    found = _difference(written, json.loads(json.dumps(described_boundaries(reference))))
+    if found is not None:
+        key, got, want = found[0], _shown(found[1]), _shown(found[2])
+        raise ConfigError(f"{path} differs from what the build wrote ({key}: {got} there, {want} from model/): it "
+                          f"was changed after the build; the C++ was not run; run 'tsflow build' again (--force "
+                          f"replaces the folder)")
+
+
 def run_csim(folder: Path, reference: dict, recompile: bool | None = None, jobs: int | None = None) -> CSimReport:
-    """Compile the testbench if needed and run it; compare output and every boundary.
+    """Compile the testbench if needed and run it; compare output and every boundary (``BOUNDARIES`` first
+    against ``reference``: ``check_boundaries``).
 
     ``recompile``: True compiles always; False only when there is no binary; None (the default) when
     there is no binary or anything it is compiled from changed (``testbench_is_current``). The report's
     ``reused_binary`` says whether the compile was skipped.
     """
     folder = Path(folder)
+    check_boundaries(folder, reference)
     seconds = {}
     if recompile is None:
         recompile = not testbench_is_current(folder)

@@ -131,8 +131,10 @@ def check_plan_is_the_builds(build_dir, plan: dict, estimate: dict) -> None:
     plan_path, estimate_path, hls = build_dir / "plan.json", build_dir / "estimate.json", build_dir / "hls"
     edited = edited_since_written(build_dir)
     if edited:
-        raise ConfigError(f"{' and '.join(str(build_dir / name) for name in edited)} differ from what the build wrote "
-                          f"(their digests in {build_dir / MANIFEST}): {REBUILD}")
+        one = len(edited) == 1
+        raise ConfigError(f"{' and '.join(str(build_dir / name) for name in edited)} differ{'s' if one else ''} from "
+                          f"what the build wrote ({'its digest' if one else 'their digests'} in {build_dir / MANIFEST}): "
+                          f"{REBUILD}")
     firmware = hls / "firmware"
     if all((firmware / name).is_file() for name in CHECKED_CPP):
         try:

@@ -245,3 +245,78 @@ def test_every_stamped_input_changes_the_stamp(tmp_path, monkeypatch, change):
     }
     edits[change]()
     assert testbench_stamp(hls) != before
+
+
+# ---------------------------------------------------------------- boundaries.json against the reference
+
+def _typed_reference(samples=5):
+    """A reference of two boundaries with real types: the window (3 values) and the forecast (1 value)."""
+    import numpy as np
+
+    from flow.fixedpoint import FixedType
+    from flow.reference import Boundary
+
+    return {"input": Boundary(np.zeros((samples, 3), dtype=np.int64), FixedType(12, 3)),
+            "delta": Boundary(np.zeros((samples, 1), dtype=np.int64), FixedType(16, 4))}
+
+
+def _described(folder, change=None):
+    from flow.csim import BOUNDARIES, described_boundaries
+
+    doc = json.loads(json.dumps(described_boundaries(_typed_reference())))
+    if change:
+        change(doc)
+    (folder / BOUNDARIES).write_text(json.dumps(doc, indent=1))
+    return folder / BOUNDARIES
+
+
+def test_boundaries_as_the_build_wrote_them_pass(tmp_path):
+    from flow.csim import check_boundaries
+
+    _described(tmp_path)
+    check_boundaries(tmp_path, _typed_reference(samples=9))  # the window count is not in the file
+
+
+@pytest.mark.parametrize("change, shown", [
+    (lambda d: d["delta"]["type"].update(integer=6), "delta.type.integer: 6 there, 4 from model/"),
+    (lambda d: d["input"].update(per_sample=2), "input.per_sample: 2 there, 3 from model/"),
+    (lambda d: d["delta"]["type"].update(rounding="trn"), 'delta.type.rounding: "trn" there, "conv" from model/'),
+    (lambda d: d.pop("delta"), "delta: absent there, {"),
+    (lambda d: d.update(extra={"per_sample": 1}), 'extra: {"per_sample": 1} there, absent from model/'),
+], ids=["integer", "per-sample", "rounding", "boundary-removed", "boundary-added"])
+def test_boundaries_edited_after_the_build_are_refused_naming_the_file_and_key(tmp_path, change, shown):
+    """Tour 6 b88: boundaries.json with the forecast's integer bits raised gave a 'bit-exact' csim whose report
+    plotted the forecast at 4 times its scale."""
+    from flow.config import ConfigError
+    from flow.csim import check_boundaries
+
+    path = _described(tmp_path, change)
+    with pytest.raises(ConfigError) as caught:
+        check_boundaries(tmp_path, _typed_reference())
+    message = str(caught.value)
+    assert message.startswith(f"{path} differs from what the build wrote ({shown}"), message
+    assert message.endswith("it was changed after the build; the C++ was not run; run 'tsflow build' again "
+                            "(--force replaces the folder)")
+
+
+@pytest.mark.parametrize("content", ['{"input":\n', "[1, 2]\n", None], ids=["truncated", "a-list", "missing"])
+def test_boundaries_that_cannot_be_read_are_left_to_the_report(tmp_path, content):
+    """The report names an unreadable boundaries.json after the verdict (tests/test_damaged_folders.py)."""
+    from flow.csim import BOUNDARIES, check_boundaries
+
+    if content is not None:
+        (tmp_path / BOUNDARIES).write_text(content)
+    check_boundaries(tmp_path, _typed_reference())
+
+
+def test_run_csim_refuses_edited_boundaries_before_compiling(tmp_path, counted_compiles):
+    from flow.config import ConfigError
+    from flow.csim import CSIM_BINARY, run_csim
+
+    hls = _stamped_project(tmp_path / "hls")
+    _described(hls, lambda d: d["delta"]["type"].update(integer=6))
+    with pytest.raises(ConfigError, match="boundaries.json differs from what the build wrote"):
+        run_csim(hls, _typed_reference(), jobs=1)
+    assert counted_compiles == [] and not (hls / CSIM_BINARY).exists()
+    _described(hls)
+    assert run_csim(hls, _typed_reference(), jobs=1).bit_exact

@@ -4,11 +4,13 @@ tiny s_axilite build), asserting the one ``error:`` line (exit 2, no traceback),
 is on disk afterwards."""
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 import yaml
 
-from .conftest import REPORTS, TINY
+from .conftest import CLI_ENV, REPORTS, TINY
 from .test_cli_e2e import error_lines, tsflow
 
 AUTOENCODER = REPORTS / "vitis_hls_2022.1_xc7z020_accel_autoencoder_csynth.xml"
@@ -68,6 +70,106 @@ def test_block_design_names_a_garbage_estimate(builds):
     [line] = error_lines(done.stderr)
     assert line.startswith("error: copy/estimate.json cannot be read (") and line.endswith("run 'tsflow build' again")
     assert not (folder / "vivado_scripts").exists()  # nothing written
+
+
+REBUILD = "it was changed after the build; run 'tsflow build' again (--force replaces the folder)"
+EXPORTED = ("vivado_scripts", "sw", "system_estimate.json", "logs", "reports", "synthesis.json")
+
+
+def exported(folder) -> list[str]:
+    """What an export left in ``folder``."""
+    return [name for name in EXPORTED if (folder / name).exists()]
+
+
+def pipelined_at_ii_2(folder):
+    """The engine's loop pipelined at II=2 by hand (tour 6 b03): the C++ no longer matches plan.json."""
+    engine = folder / "hls" / "firmware" / "tsflow_engine.h"
+    assert "#pragma HLS PIPELINE II=1" in engine.read_text()
+    engine.write_text(engine.read_text().replace("#pragma HLS PIPELINE II=1", "#pragma HLS PIPELINE II=2", 1))
+
+
+def test_plain_export_refuses_cpp_the_plan_does_not_describe_before_writing(builds):
+    """b03: plain export wrote scripts for hand-edited C++ that export --run and verify refuse."""
+    folder = copy_of(builds)
+    shutil.rmtree(folder / "vivado_scripts", ignore_errors=True)
+    pipelined_at_ii_2(folder)
+    done = tsflow(builds, "export", "copy")
+    assert done.returncode == 2, done.stderr
+    assert error_lines(done.stderr) == [f"error: copy/plan.json does not describe the C++ in copy/hls (tsflow_engine: "
+                                        f"no loop Clocks pipelined at II=1): {REBUILD}"]
+    assert exported(folder) == []
+
+
+def test_export_run_refuses_before_any_script_is_written(builds, tmp_path):
+    """b108: export --run refused the edited C++ only after writing a complete vivado_scripts/; the tools (stand-ins
+    that would succeed) are never started."""
+    folder = copy_of(builds)
+    shutil.rmtree(folder / "vivado_scripts", ignore_errors=True)
+    pipelined_at_ii_2(folder)
+    started = tmp_path / "started"
+    for tool in ("vitis_hls", "vivado"):
+        (tmp_path / tool).write_text(f"#!/bin/sh\necho {tool} >> {started}\n")
+        (tmp_path / tool).chmod(0o755)
+    env = {**CLI_ENV, "PATH": f"{tmp_path}:{CLI_ENV.get('PATH', '')}"}
+    done = subprocess.run([sys.executable, "-m", "flow", "export", "copy", "--run"], cwd=builds, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert error_lines(done.stderr) == [f"error: copy/plan.json does not describe the C++ in copy/hls (tsflow_engine: "
+                                        f"no loop Clocks pipelined at II=1): {REBUILD}"]
+    assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1  # no "written in", no tool's line
+    assert exported(folder) == [] and not started.exists()
+
+
+@pytest.mark.parametrize("removed", [("plan.json",), ("estimate.json",), ("plan.json", "estimate.json")],
+                         ids=["plan", "estimate", "both"])
+def test_plain_export_refuses_a_build_without_its_plan(builds, removed):
+    """b95: plain export wrote scripts for a build whose plan.json was deleted; csim calls it incomplete."""
+    folder = copy_of(builds)
+    shutil.rmtree(folder / "vivado_scripts", ignore_errors=True)
+    for name in removed:
+        (folder / name).unlink()
+    done = tsflow(builds, "export", "copy")
+    assert done.returncode == 2, done.stderr
+    assert error_lines(done.stderr) == [f"error: copy is an incomplete build folder (missing: {', '.join(removed)}); "
+                                        f"run 'tsflow build' again (--force replaces this folder)"]
+    assert exported(folder) == []
+
+
+def test_block_design_refuses_an_estimate_edited_after_the_build(builds):
+    """b09: export --block-design read a hand-lowered estimate.json (the manifest keeps its digest) and said the
+    system fits."""
+    folder = copy_of(builds, "axi")
+    shutil.rmtree(folder / "vivado_scripts", ignore_errors=True)
+    estimate = json.loads((folder / "estimate.json").read_text())
+    estimate["total"].update(dsp=4, lut=2000)
+    (folder / "estimate.json").write_text(json.dumps(estimate))
+    done = tsflow(builds, "export", "copy", "--block-design")
+    assert done.returncode == 2, done.stderr
+    assert error_lines(done.stderr) == [f"error: copy/estimate.json differs from what the build wrote (its digest in "
+                                        f"copy/manifest.json): {REBUILD}"]
+    assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1  # no system table of the edited figures
+    assert exported(folder) == []
+
+
+def test_csim_refuses_boundaries_edited_after_the_build(builds):
+    """b88: an output type raised by 2 integer bits in hls/boundaries.json gave a 'bit-exact' csim whose report
+    plotted the forecast at 4 times its scale; now refused before the C++ runs, the verdict and report kept."""
+    folder = copy_of(builds)
+    path = folder / "hls" / "boundaries.json"
+    doc = json.loads(path.read_text())
+    output = "delta" if "delta" in doc else "head"
+    integer = doc[output]["type"]["integer"]
+    doc[output]["type"]["integer"] += 2
+    path.write_text(json.dumps(doc))
+    kept = {name: (folder / name).read_bytes() for name in ("csim.json", "report.html", "report/forecast.png")}
+    done = tsflow(builds, "csim", "copy")
+    assert done.returncode == 2, done.stderr
+    assert error_lines(done.stderr) == [
+        f"error: copy/hls/boundaries.json differs from what the build wrote ({output}.type.integer: {integer + 2} "
+        f"there, {integer} from model/): it was changed after the build; the C++ was not run; run 'tsflow build' "
+        f"again (--force replaces the folder)"]
+    assert "bit-exact" not in done.stdout + done.stderr
+    assert {name: (folder / name).read_bytes() for name in kept} == kept
 
 
 def test_a_file_where_the_scripts_folder_goes_is_named(builds):

@@ -191,7 +191,8 @@ TIMING_NONE = timing_report("inf 0.000 0 0 inf 0.000 0 0 NA NA NA NA",
 # ------------------------------------------------------------------------------------- fixtures
 
 def make_build(folder: Path, **sections) -> tuple[Path, object]:
-    """A build folder with the files `tsflow build` writes that the scripts read (stub contents)."""
+    """A build folder with the files `tsflow build` writes that the scripts read (stub contents; plan.json and
+    estimate.json planning nothing)."""
     raw = {"name": "fake"}
     raw.update(sections)
     cfg = parse_config(raw)
@@ -207,6 +208,7 @@ def make_build(folder: Path, **sections) -> tuple[Path, object]:
     (folder / "model").mkdir()
     (folder / "model" / "config.yaml").write_text(dump_config(cfg))
     (folder / "csim.json").write_text('{"bit_exact": true}\n')
+    planned(folder)
     return folder, cfg
 
 
@@ -650,7 +652,8 @@ def test_synthesis_json_sets_the_tools_loops_beside_the_estimates_layers(build, 
     build_dir, _ = build
     module = REPORTS / "vitis_hls_2022.1_xc7z020_hdc_maxi_pipeline_loop_csynth.xml"
     monkeypatch.setenv("TSFLOW_TEST_MODULE", str(module))
-    estimate = {"layers": [{"name": "engine", "cycles": 0, "what": "lanes", "loops": []},
+    estimate = {"total": {"dsp": 0, "bram18": 0},
+                "layers": [{"name": "engine", "cycles": 0, "what": "lanes", "loops": []},
                            {"name": "embed", "cycles": 1011, "what": "1000 outputs", "loops": [1000]},
                            {"name": "enc0.q", "cycles": 394, "what": "384 outputs", "loops": [384]},
                            {"name": "enc0.k", "cycles": 394, "what": "384 outputs", "loops": [384]}]}
@@ -743,6 +746,25 @@ def test_command_user_errors(build, tmp_path):
     result = runner.invoke(export_command, [str(build_dir), "--force"])
     assert result.exit_code == 0
     assert "-period 10.000" in (build_dir / SCRIPTS / XDC).read_text()
+
+
+@pytest.mark.parametrize("args", [[], ["--run"]], ids=["plain", "run"])
+def test_a_build_without_its_plan_gets_no_scripts(build, tmp_path, monkeypatch, args):
+    """Tour 6 b95: plain export wrote scripts for a build whose plan.json was deleted (csim, verify and --run
+    refuse it); now every export checks the plan before it writes anything, and no tool is started."""
+    build_dir, _ = build
+    (build_dir / "plan.json").unlink()
+    bin_dir, log = tmp_path / "bin", tmp_path / "started.log"
+    bin_dir.mkdir()
+    for tool in ("vitis_hls", "vivado"):
+        (bin_dir / tool).write_text(f"#!/bin/sh\necho {tool} >> {log}\n")
+        (bin_dir / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    result = CliRunner().invoke(export_command, [str(build_dir), *args])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (f"error: {build_dir} is an incomplete build folder (missing: plan.json); run "
+                                     f"'tsflow build' again (--force replaces this folder)")
+    assert not (build_dir / SCRIPTS).exists() and not log.exists()
 
 
 def test_command_run_with_fake_tools(build, fake_tools, monkeypatch):

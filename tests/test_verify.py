@@ -360,9 +360,11 @@ def test_export_run_refuses_an_edited_plan_before_any_tool_runs(real_build, tmp_
     from flow.export import export
 
     folder = edited(real_build, tmp_path / "b", "plan.json", lambda d: d.update(loops=[]))
-    with pytest.raises(ConfigError, match="plan.json does not describe the C.. in .*changed after the build"):
-        export(folder, run=True)
-    assert not (folder / "reports").exists() and not (folder / "logs").exists()
+    for run in (True, False):  # tour 6 b108 / b03: --run wrote the scripts first, plain export wrote them all
+        with pytest.raises(ConfigError, match="plan.json does not describe the C.. in .*changed after the build"):
+            export(folder, run=run)
+        assert not (folder / "reports").exists() and not (folder / "logs").exists()
+        assert not (folder / "vivado_scripts").exists()
 
 
 @pytest.mark.parametrize("old, new, expect", [

@@ -30,6 +30,10 @@ from .templates import (CALIBRATION_JSON, CSYNTH_XML, HLS_PROJECT, HLS_SCRIPT, H
                         MODULE_REPORTS, POWER_RPT, REPORTS, SCRIPTS, SOLUTION, SOURCE, SYNTHESIS_JSON, TAIL_LINES,
                         TESTBENCH, VIVADO_SCRIPT, XDC, ExportError, fill_template, tcl_quote, vlnv)
 
+# what the plan check reads (flow/verify.py): the scripts of a build whose plan is gone are not written
+PLAN_FILES = ("plan.json", "estimate.json")
+
+
 class ToolsMissing(ExportError):
     """The vendor tools needed to run the scripts are not on PATH."""
 
@@ -103,7 +107,11 @@ def load_build_config(build_dir: Path):
     return cfg
 
 
-def _check_project(build_dir: Path) -> None:
+def _check_build(build_dir: Path) -> None:
+    """Everything export trusts of a build folder, checked before anything is written into it (a refused
+    folder must not be left looking exported): the HLS project, a bit-exact C simulation of it, and its plan
+    as ``tsflow verify`` reads it (``plan.json`` describing the C++ in ``hls/``, ``plan.json`` and
+    ``estimate.json`` as the build wrote them: ``flow.verify.read_plan``)."""
     needed = [f"hls/firmware/{SOURCE}.cpp", f"hls/firmware/{SOURCE}.h", f"hls/{TESTBENCH}",
               f"hls/{TB_DATA}/inputs.bin", f"hls/{TB_DATA}/expected.bin"]
     missing = [p for p in needed if not (build_dir / p).is_file()]
@@ -119,6 +127,11 @@ def _check_project(build_dir: Path) -> None:
         raise ExportError(f"{build_dir / 'csim.json'} does not record a bit-exact C simulation of this project "
                           f"(missing, unreadable, or not bit-exact): run 'tsflow csim {build_dir}' and export once "
                           f"it says bit-exact")
+    missing = [name for name in PLAN_FILES if not (build_dir / name).is_file()]
+    if missing:
+        raise ExportError(f"{build_dir} is an incomplete build folder (missing: {', '.join(missing)}); run 'tsflow "
+                          f"build' again (--force replaces this folder)")
+    read_plan(build_dir)
 
 
 # -------------------------------------------------------------------------------------- the scripts
@@ -184,15 +197,15 @@ def write_scripts(build_dir: Path, cfg=None, force: bool = False, block_design: 
     the MicroBlaze system's script and ``sw/``: ``flow.export.block_design``); returns their paths.
 
     ``cfg`` defaults to the build's own configuration. A file that exists with other content is not
-    replaced unless ``force`` (an identical file is left as it is). A block design whose IP and processor
-    system leave less than ``target.headroom`` free is refused (``block_design.OverHeadroom``) and nothing is
-    written, unless ``allow_over_headroom``."""
+    replaced unless ``force`` (an identical file is left as it is). A folder ``_check_build`` refuses gets
+    nothing written. A block design whose IP and processor system leave less than ``target.headroom`` free is
+    refused (``block_design.OverHeadroom``) and nothing is written, unless ``allow_over_headroom``."""
     from . import block_design as system
 
     build_dir = Path(build_dir)
     if cfg is None:
         cfg = load_build_config(build_dir)
-    _check_project(build_dir)
+    _check_build(build_dir)
     out = build_dir / SCRIPTS
     files = {out / name: text for name, text in render(cfg, _test_windows(build_dir)).items()}
     if block_design:
@@ -503,7 +516,6 @@ def export(folder: Path, run: bool = False, force: bool = False, report=None, bl
         if block_design:
             out["system"] = json.loads((folder / SYSTEM_JSON).read_text())
         if run:
-            plan = read_plan(folder)  # a plan the check cannot read is refused now, not after hours of synthesis
             before = {p.name for p in folder.iterdir()}
             try:
                 out["synthesis"] = run_scripts(folder, cfg, force=force, report=report, block_design=block_design,
@@ -515,7 +527,7 @@ def export(folder: Path, run: bool = False, force: bool = False, report=None, bl
                 record_written(folder, [SYNTHESIS_JSON, CALIBRATION_JSON, *(p.name for p in added if not p.is_dir())],
                                [HLS_PROJECT, IP_DIR, REPORTS, LOGS, BD_DIR, *(p.name for p in added if p.is_dir())])
             # the report the scripts just wrote, of this build: not checked for another design's top and part
-            out["verification"] = verify(folder, folder / CSYNTH_XML, plan, same_design=False)
+            out["verification"] = verify(folder, folder / CSYNTH_XML, same_design=False)
     return out
 
 
