@@ -121,9 +121,13 @@ def check_vectors_match(folder: Path, ref: dict, data_cfg) -> None:
         differ = np.flatnonzero((stored.reshape(now.shape) != now).any(axis=1))
         if differ.size:
             w = int(differ[0])
-            origin = data_cfg.path_origin() if data_cfg.source == "csv" else f"the built-in {data_cfg.dataset}"
-            cause = (f"the data changed since the build ({origin})" if name == "inputs.bin"
-                     else "model/ or hls/tb_data/expected.bin changed since the build")
+            if name == "expected.bin":
+                cause = "model/ or hls/tb_data/expected.bin changed since the build"
+            elif data_cfg.source == "csv":
+                cause = f"the data changed since the build ({data_cfg.path_origin()}), or hls/tb_data/inputs.bin did"
+            else:  # a built-in series does not change: the file did
+                cause = (f"hls/tb_data/inputs.bin changed since the build (the built-in {data_cfg.dataset} it was "
+                         f"written from is the same)")
             raise ConfigError(f"{folder}: the {what} differ from hls/tb_data/{name} in {differ.size:,} of "
                               f"{now.shape[0]:,} windows, the first window {w}: {cause}; {rebuild}")
 

@@ -172,6 +172,21 @@ def test_csim_refuses_boundaries_edited_after_the_build(builds):
     assert {name: (folder / name).read_bytes() for name in kept} == kept
 
 
+def test_csim_of_a_damaged_inputs_file_blames_the_file_not_the_built_in_data(builds):
+    folder = copy_of(builds)
+    inputs = folder / "hls" / "tb_data" / "inputs.bin"
+    inputs.write_bytes(bytes(inputs.stat().st_size))  # zeroed: same size, every window differs
+    verdict = (folder / "csim.json").read_text()
+    done = tsflow(builds, "csim", "copy")
+    [line] = error_lines(done.stderr)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "differ from hls/tb_data/inputs.bin" in line and "the C++ was not run" in line
+    assert ("hls/tb_data/inputs.bin changed since the build (the built-in seattle-temps it was written from is "
+            "the same)") in line
+    assert "the data changed" not in line
+    assert (folder / "csim.json").read_text() == verdict
+
+
 def test_a_file_where_the_scripts_folder_goes_is_named(builds):
     folder = copy_of(builds)
     shutil.rmtree(folder / "vivado_scripts", ignore_errors=True)

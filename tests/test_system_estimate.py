@@ -67,7 +67,9 @@ def test_the_default_ip_and_the_system_overflow_the_headroom_of_the_xc7s15():
 def test_the_block_design_is_refused_over_the_headroom_with_exit_2(tmp_path):
     build_dir, _ = axilite_build(tmp_path / "b", ip=DEFAULT_IP)
     estimate = json.loads((build_dir / "estimate.json").read_text())  # hls.default_parallelism: auto chose 16 lanes
-    (build_dir / "estimate.json").write_text(json.dumps({**estimate, "engine": {"lanes": 16}}))
+    engine = {"function": "tsflow_engine", "call_sites": 1, "lanes": 16, "dsp": 16}
+    (build_dir / "estimate.json").write_text(json.dumps({**estimate, "engine": engine}))
+    (build_dir / "plan.json").write_text(json.dumps({"engine": engine, "loops": []}))  # both from one plan
     result = CliRunner().invoke(export_command, [str(build_dir), "--block-design"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
