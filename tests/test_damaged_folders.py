@@ -151,6 +151,21 @@ def test_block_design_refuses_an_estimate_edited_after_the_build(builds):
     assert exported(folder) == []
 
 
+def test_block_design_refuses_boundaries_edited_after_the_build(builds):
+    """The block design's sw/ vectors take their types from hls/boundaries.json: its digest is checked too."""
+    folder = copy_of(builds, "axi")
+    shutil.rmtree(folder / "vivado_scripts", ignore_errors=True)
+    path = folder / "hls" / "boundaries.json"
+    doc = json.loads(path.read_text())
+    doc["input"]["type"]["integer"] += 1
+    path.write_text(json.dumps(doc))
+    done = tsflow(builds, "export", "copy", "--block-design")
+    assert done.returncode == 2, done.stderr
+    assert error_lines(done.stderr) == [f"error: copy/hls/boundaries.json differs from what the build wrote (its "
+                                        f"digest in copy/manifest.json): {REBUILD}"]
+    assert exported(folder) == []
+
+
 def test_csim_refuses_boundaries_edited_after_the_build(builds):
     """b88: an output type raised by 2 integer bits in hls/boundaries.json gave a 'bit-exact' csim whose report
     plotted the forecast at 4 times its scale; now refused before the C++ runs, the verdict and report kept."""
