@@ -613,3 +613,141 @@ def test_a_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path):
     assert done.returncode == 2 and "Traceback" not in output, output
     assert output.startswith("error: --out out cannot be written (Permission denied); make it writable, or copy "
                              "it (cp -a out COPY) and resume the copy (--out COPY)"), output
+
+
+# ------------------------------------------------------------------ tour 6: storage URLs, folders, workers
+
+@pytest.mark.parametrize("url, message", [
+    ("sqlite://b38.db", "error: --storage 'sqlite://b38.db': a SQLite file URL has three slashes before a relative "
+                        "path and four before an absolute one: sqlite:///b38.db (relative to here) or "
+                        "sqlite:////abs/path/b38.db (absolute)"),
+    ("SQLITE:///b39.db", "error: --storage 'SQLITE:///b39.db': the scheme SQLITE:// is written in lower case: "
+                         "sqlite:///b39.db"),
+    ("PostgreSQL://me:secret@db/x", "error: --storage 'PostgreSQL://me@db/x': the scheme PostgreSQL:// is written in "
+                                    "lower case: postgresql://me@db/x"),
+], ids=["b38-two-slashes", "b39-upper-case", "postgresql-mixed-case"])
+def test_a_storage_url_sqlalchemy_would_misread_says_what_to_write(tmp_path, url, message):
+    """b38, b39: SQLAlchemy's own words ('Invalid SQLite URL', "Can't load plugin: sqlalchemy.dialects:SQLITE")
+    did not say what to change; now the URL to write, before any connection (no database file made)."""
+    config = search_yaml(tmp_path, space={"quantization.bits": [4, 8]})
+    got = refused("search", config.name, "--trials", 1, "--out", "out", "--storage", url, cwd=tmp_path)
+    assert got == message, got
+    assert "secret" not in got and sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+def test_a_search_folder_without_its_search_json_says_so_and_how_to_resume(tmp_path):
+    """b42: a search folder whose search.json was deleted was refused as holding 'files a search did not write'.
+    Now the message lists what the search wrote, names the missing file and gives it back to resume; the
+    folder is left as it was. A study.db of another study, or --storage beside the folder's own study.db,
+    is said as such."""
+    from flow.config import load_config
+    from flow.search.study import prepare_folder
+
+    config = search_yaml(tmp_path, space={"quantization.bits": [4, 8]})
+    out = searched_folder(tmp_path, config)
+    (out / "float").mkdir()
+    (out / "trainings.log").write_text("")
+    (out / "search.json").unlink()
+    before = sorted(p.name for p in out.iterdir())
+    start = ("error: --out out holds a search's float/, study.db, trainings.log but no search.json (deleted?), which "
+             "records the study and storage a rerun resumes")
+    message = refused("search", config.name, "--trials", 2, "--out", "out", cwd=tmp_path)
+    assert message == (f"{start}: to resume the study 's' in out/study.db, write it back (echo '{{\"config\": \"s\", "
+                       f"\"study\": \"s\", \"storage\": \"sqlite (study.db here)\"}}' > out/search.json) and run this "
+                       f"again, or give a new --out to start a search there"), message
+    message = refused("search", config.name, "--trials", 2, "--out", "out", "--study", "t", cwd=tmp_path)
+    assert message == (f"{start}; its study.db holds the study 's', not 't' (--study, or the configuration's name): "
+                       f"give that --study to resume it, or give a new --out to start a search there"), message
+    message = refused("search", config.name, "--trials", 2, "--out", "out", "--storage", "sqlite:///b42.db",
+                      cwd=tmp_path)
+    assert message.startswith(f"{start}; its study is in its own study.db (a search without --storage): leave "
+                              f"--storage out to resume it"), message
+    assert sorted(p.name for p in out.iterdir()) == before
+    command = refused("search", config.name, "--trials", 2, "--out", "out", cwd=tmp_path).split(
+        "write it back (", 1)[1].split(") and run this again", 1)[0]
+    subprocess.run(command, shell=True, cwd=tmp_path, check=True)  # what the message says to do: the folder resumes
+    prepare_folder(out, load_config(config), None, None)
+
+
+def test_a_damaged_cached_float_model_is_trained_again_and_said(tmp_path):
+    """b43: a truncated float/*.weights.h5 (the search's own cache of an architecture's float model) ended the
+    resumed search in an OSError traceback. It is the search's cache, a function of its name: trained again,
+    replacing the damaged file, and said."""
+    import h5py
+
+    config = search_yaml(tmp_path, space={"quantization.bits": [4, 8]})
+    first = tsflow("search", config.name, "--trials", 1, "--out", "out", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    [cache] = (tmp_path / "out" / "float").glob("*.weights.h5")
+    size = cache.stat().st_size
+    cache.write_bytes(cache.read_bytes()[:3000])
+    study = load(f"sqlite:///{tmp_path / 'out' / 'study.db'}", "s")
+    other = {4: 8, 8: 4}[study.trials[0].params["quantization.bits"]]
+    study.enqueue_trial({"quantization.bits": other})  # a point not trained yet: its trial needs the float model
+    done = tsflow("search", config.name, "--trials", 2, "--out", "out", cwd=tmp_path)
+    output = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 0 and "Traceback" not in output, output
+    assert (f"> out/float/{cache.name} cannot be read (Unable to synchronously open file (truncated file: eof = 3000"
+            in output), output
+    assert "the cached float model is damaged; training it again (1 epochs) and replacing it" in output
+    assert cache.stat().st_size == size
+    with h5py.File(cache):  # whole again
+        pass
+    assert [t["choice"]["quantization.bits"] for t in trainings(tmp_path / "out")][1:] == [other]
+
+
+def test_a_point_scored_twice_at_once_is_listed_once_on_the_front():
+    """b46: two workers that drew one point within the same instant both train it; the front (the table,
+    pareto.json, its count) lists it once, as the trial that scored it first."""
+    import optuna
+
+    from flow.search.study import front_trials, progress
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.create_study(directions=["minimize", "minimize"])
+    dist = optuna.distributions.CategoricalDistribution([4, 8])
+    for bits, values in ((4, [2.0, 900.0]), (8, [1.0, 1000.0]), (4, [2.0, 900.0])):
+        study.add_trial(optuna.trial.create_trial(params={"quantization.bits": bits},
+                                                  distributions={"quantization.bits": dist}, values=values))
+    assert len(study.best_trials) == 3
+    assert [t.number for t in front_trials(study)] == [0, 1] and progress(study).front == 2
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+def test_two_workers_on_one_sqlite_study_train_a_point_once_and_stop_at_the_trials_asked(tmp_path):
+    """b46: two workers on one SQLite study: the second drew the point the first was training and trained it
+    too (both listed on the front), and each started a trial while the other's would reach --trials ('finished
+    5 of 4'). Here the second worker's first trial is the point the first worker is training (queued twice, the
+    sampler's draw made certain): it waits for that result and copies it, and no third trial is started."""
+    from optuna.trial import TrialState
+
+    from flow.config import load_config
+    from flow.search.study import load_study
+
+    # a float phase of 60 epochs keeps the first worker's trial running while the second starts
+    config = search_yaml(tmp_path, name="conc", space={"quantization.bits": [4, 8]}, search={"float_epochs": 60},
+                         training={**TINY["training"], "patience": 1000})
+    url = f"sqlite:///{tmp_path / 'conc.db'}"
+    study = load_study(load_config(config), tmp_path / "wa", url, None)
+    for _ in range(2):
+        study.enqueue_trial({"quantization.bits": 4})
+    args = ["search", config, "--trials", 2, "--storage", url, "--study", "conc"]
+    first = start(*args, "--out", tmp_path / "wa")
+    assert wait_for_running(url, first.pid, first) == 0
+    second = start(*args, "--out", tmp_path / "wb")
+    outputs = {}
+    for name, worker in (("wa", first), ("wb", second)):
+        out, err = worker.communicate(timeout=900)
+        assert worker.returncode == 0, err
+        outputs[name] = " ".join((out + err).split())
+    trials = load(url, "conc").get_trials()
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.COMPLETE]  # not a third
+    assert trials[0].user_attrs["worker"].endswith(f":{first.pid}")
+    assert trials[1].user_attrs["worker"].endswith(f":{second.pid}") and trials[1].user_attrs["same_as"] == 0
+    assert trials[1].values == trials[0].values
+    assert (f"trial 1: the choices of trial 0, which worker {socket.gethostname()}:{first.pid} is scoring: waiting "
+            f"for its result (a point is trained once)") in outputs["wb"], outputs["wb"]
+    assert [t["trial"] for t in trainings(tmp_path / "wa") + trainings(tmp_path / "wb")] == [0]  # trained once
+    for name in ("wa", "wb"):
+        assert [r["trial"] for r in json.loads((tmp_path / name / "pareto.json").read_text())] == [0]
+        assert "of 2, pruned" in outputs[name] and "finished 3 of 2" not in outputs[name]

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from ..config import parse_config
-from .study import unpack_weights
+from .study import front_trials, unpack_weights
 
 OBJECTIVE_LABEL = {"val_mse": "validation MSE", "latency": "latency (cycles)", "lut": "LUT", "lutram": "LUTRAM",
                    "ff": "FF", "bram18": "BRAM18", "dsp": "DSP", "resources": "resources (sum of fractions)"}
@@ -37,7 +37,7 @@ def _test_error(cand, weights: str) -> dict:
 def pareto(study, cfg, out: Path) -> list[dict]:
     """Write the front's files into ``out``; returns its rows, best first by the first objective."""
     out = Path(out)
-    front = sorted((t for t in study.best_trials if "same_as" not in t.user_attrs), key=lambda t: t.values)
+    front = sorted(front_trials(study), key=lambda t: t.values)
     (out / "pareto").mkdir(exist_ok=True)
     rows = []
     for t in front:

@@ -10,11 +10,14 @@ is scored on the validation split only; its weights go into the study, so any wo
 The study lives in ``DIR/study.db`` (SQLite) or at ``--storage`` (PostgreSQL shared by workers on
 several machines). Each worker sends a heartbeat; a trial whose worker died is marked failed once its
 heartbeat is older than ``GRACE_S`` and retried once with the same choices (Optuna's
-``RetryHeartbeatStaleTrialCallback``). Choices a complete trial already had are not trained again. A worker stops when the study holds ``trials`` finished (complete or
-pruned) trials, or once finished trials have tried every point of the (finite) space; running the command
-again resumes the same study, and only with the configuration the study was started with (``recorded_config``:
-all of it but the name and ``search.seed``), so that no front mixes trials of two recipes. ``--storage`` is
-a sqlite or postgresql URL; anything else is refused before a connection is tried.
+``RetryHeartbeatStaleTrialCallback``). Choices a complete trial already had, or that another worker's trial is
+scoring, are not trained again (``scored_elsewhere``); a damaged float model in the cache is trained again. A
+worker starts no trial that other workers' running ones would take past ``trials``, and stops when the study
+holds ``trials`` finished (complete or pruned) trials, or once finished trials have tried every point of the
+(finite) space; running the command again resumes the same study, and only with the configuration the study
+was started with (``recorded_config``: all of it but the name and ``search.seed``), so that no front mixes
+trials of two recipes. ``--storage`` is a sqlite or postgresql URL; anything else is refused before a
+connection is tried, and so is one SQLAlchemy would misread (two slashes, a scheme in capitals).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ import json
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +81,9 @@ def storage_url(out: Path, url: str | None) -> str:
     if scheme.lower() not in ("sqlite", "postgresql", "postgres") and not scheme.lower().startswith("postgresql+"):
         raise ConfigError(f"--storage {shown_url(url)!r}: {scheme}:// is not a study storage tsflow can use; allowed: "
                           f"{STORAGE_FORMS}")
+    if scheme != scheme.lower():  # SQLAlchemy's dialect names are lower case ("Can't load plugin")
+        raise ConfigError(f"--storage {shown_url(url)!r}: the scheme {scheme}:// is written in lower case: "
+                          f"{shown_url(scheme.lower() + '://' + url.split('://', 1)[1])}")
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite") and url.split("?", 1)[0] in ("sqlite://", "sqlite:///", "sqlite:///:memory:"):
@@ -86,6 +93,11 @@ def storage_url(out: Path, url: str | None) -> str:
                           f"needs one that its heartbeat, its workers and a later resume can open; give a file "
                           f"(sqlite:///path/study.db), a postgresql:// URL, or leave --storage out (study.db in "
                           f"--out)")
+    if url.startswith("sqlite://") and not url.startswith("sqlite:///"):  # SQLAlchemy: "Invalid SQLite URL"
+        path = url[len("sqlite://"):]
+        raise ConfigError(f"--storage {url!r}: a SQLite file URL has three slashes before a relative path and four "
+                          f"before an absolute one: sqlite:///{path} (relative to here) or "
+                          f"sqlite:////abs/path/{Path(path.split('?', 1)[0]).name} (absolute)")
     _check_sqlite_file(url)
     return url
 
@@ -226,13 +238,20 @@ def float_model(cand: FlowConfig, ds, out: Path, float_epochs: int, note=None):
 
     cache = Path(out) / "float" / f"{architecture_key(cand, float_epochs)}.weights.h5"
     model = build_model(cand, resolve_precisions(cand), False, len(ds.features), ds.target_index)
+    damaged = None
     if cache.is_file():
-        model.load_weights(str(cache))
-        return model
+        try:
+            model.load_weights(str(cache))
+            return model
+        except (OSError, ValueError) as exc:  # truncated, not HDF5, weights of another shape
+            damaged = " ".join(str(exc).split())[:200]
     raw = cand.model_dump(mode="json")
     raw["quantization"]["enabled"] = False
     raw["training"].update(float_epochs=float_epochs, qat_epochs=0)
-    if note:
+    if note and damaged:  # the search's own cache, a function of its name: rebuilt, never guessed around
+        note(f"{cache} cannot be read ({damaged}): the cached float model is damaged; training it again "
+             f"({float_epochs} epochs) and replacing it")
+    elif note:
         note(f"float model of architecture {cache.stem}: {float_epochs} epochs (cached for every later trial)")
     trained = train(parse_config(raw), ds, report=stop_if_asked, splits=("val",)).model
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -275,8 +294,7 @@ def make_objective(cfg: FlowConfig, out: Path, note=None):
         stop_if_asked()
         trial.set_user_attr("worker", worker)
         choice = {key: trial.suggest_categorical(key, choices) for key, choices in cfg.search.space.items()}
-        same = next((t for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-                     if t.params == trial.params), None)
+        same = scored_elsewhere(trial, note)
         if same is not None:  # NSGA-II draws a small space's points again: score them once
             for key in ("estimate", "val_mse", "weights", "config"):
                 trial.set_user_attr(key, same.user_attrs[key])
@@ -315,6 +333,34 @@ def make_objective(cfg: FlowConfig, out: Path, note=None):
     return objective
 
 
+def scored_elsewhere(trial, note=None):
+    """The complete trial of ``trial``'s choices, if there is one; a trial of them that another worker is
+    scoring is waited for first (its worker's trial marked ``scoring``), so that two workers sharing a study
+    do not train one point twice. None when this trial scores them (now marked so itself). Two trials that
+    both look within the same instant, before either is marked, still both score."""
+    from optuna.storages import fail_stale_trials
+    from optuna.trial import TrialState
+
+    study, told = trial.study, False
+    while True:
+        same = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+                if t.number != trial.number and t.params == trial.params]
+        done = next((t for t in same if t.state == TrialState.COMPLETE), None)
+        if done is not None:
+            return done
+        busy = next((t for t in same if t.user_attrs.get("scoring")), None)
+        if busy is None:  # none, or one that failed or was pruned (estimated again here: cheap)
+            trial.set_user_attr("scoring", True)
+            return None
+        if note and not told:
+            note(f"trial {trial.number}: the choices of trial {busy.number}, which worker {busy.user_attrs.get('worker')} "
+                 f"is scoring: waiting for its result (a point is trained once)")
+            told = True
+        time.sleep(HEARTBEAT_S)
+        stop_if_asked()
+        fail_stale_trials(study)  # a worker that died is not waited for past GRACE_S
+
+
 def progress(study) -> Progress:
     from optuna.trial import TrialState
 
@@ -322,8 +368,19 @@ def progress(study) -> Progress:
     count = {s: sum(t.state == s for t in trials) for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)}
     complete, pruned, failed = count[TrialState.COMPLETE], count[TrialState.PRUNED], count[TrialState.FAIL]
     trained = sum(t.state == TrialState.COMPLETE and "same_as" not in t.user_attrs for t in trials)
-    front = sum("same_as" not in t.user_attrs for t in study.best_trials) if complete else 0
-    return Progress(complete + pruned, complete, trained, pruned, failed, front)
+    return Progress(complete + pruned, complete, trained, pruned, failed, len(front_trials(study)) if complete else 0)
+
+
+def front_trials(study) -> list:
+    """The trials of the Pareto front, each point of the space once: the first that scored it (a repeat
+    copies its scores; of two workers that scored one point at the same instant, the later is left out)."""
+    seen, front = set(), []
+    for t in sorted(study.best_trials, key=lambda t: t.number):
+        point = json.dumps(t.params, sort_keys=True, default=str)
+        if "same_as" not in t.user_attrs and point not in seen:
+            seen.add(point)
+            front.append(t)
+    return front
 
 
 def load_study(cfg: FlowConfig, out: Path, storage: str | None, study_name: str | None):
@@ -469,6 +526,7 @@ def run(cfg: FlowConfig, out: Path, trials: int, storage: str | None = None, stu
         note=None, on_trial=None):
     """Run trials until the study holds ``trials`` finished ones; returns the study."""
     import optuna
+    from optuna.storages import fail_stale_trials
 
     from ..data import load_dataset
 
@@ -478,8 +536,6 @@ def run(cfg: FlowConfig, out: Path, trials: int, storage: str | None = None, stu
     again = requeue_interrupted(study)
     if again:
         note(f"{again} trial(s) stopped before they finished queued again")
-    if progress(study).finished >= trials:
-        return study
     points = size(cfg)
 
     def every_point_tried() -> bool:
@@ -489,24 +545,34 @@ def run(cfg: FlowConfig, out: Path, trials: int, storage: str | None = None, stu
              f"{progress(study).finished} trials")
         return True
 
-    if every_point_tried():
-        return study
-
     def callback(study, trial):
-        stop = optuna.study.MaxTrialsCallback(trials, states=(optuna.trial.TrialState.COMPLETE,
-                                                              optuna.trial.TrialState.PRUNED))
-        stop(study, trial)
         if on_trial:
             on_trial(study, trial, progress(study))
-        if progress(study).finished < trials and every_point_tried():
-            study.stop()
 
-    study.optimize(make_objective(cfg, out, note), callbacks=[callback], gc_after_trial=True)
-    return study
+    objective, waiting = make_objective(cfg, out, note), False
+    while True:  # one trial at a time: none is started that other workers' running trials make one too many
+        fail_stale_trials(study)  # a worker that died is not counted on past GRACE_S
+        p = progress(study)
+        if p.finished >= trials or every_point_tried():
+            return study
+        running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        if p.finished + len(running) < trials:
+            waiting = False
+            study.optimize(objective, n_trials=1, callbacks=[callback], gc_after_trial=True)
+            continue
+        if not waiting:
+            note(f"{p.finished} of {trials} trials finished and other workers run the rest ("
+                 + ", ".join(f"trial {t.number} on {t.user_attrs.get('worker', 'a worker')}" for t in running)
+                 + "): waiting for them (should one fail, this worker runs another)")
+            waiting = True
+        time.sleep(HEARTBEAT_S)
+        stop_if_asked()
 
 
 MARKER = "search.json"
 OWN_STORAGE = "sqlite (study.db here)"  # what search.json records when --storage was left out
+WRITTEN = (MARKER, "study.db", "trainings.log", "pareto.json", "pareto.txt", "pareto.png", "float", "pareto")
+SQLITE_SIDE = ("study.db-journal", "study.db-wal", "study.db-shm")  # what SQLite keeps beside study.db a while
 _held = None  # the search folders this process holds (flow.locks), until it ends
 
 
@@ -583,8 +649,7 @@ def _check_writable(out: Path) -> None:
 
     from ..locks import not_writable
 
-    for path in (out, *(out / name for name in (MARKER, "study.db", "trainings.log", "pareto.json", "pareto.txt",
-                                                "pareto.png", "float", "pareto"))):
+    for path in (out, *(out / name for name in WRITTEN)):
         if not path.exists() or os.access(path, os.W_OK):
             continue
         if path.is_dir():
@@ -622,6 +687,53 @@ def edited_pareto_files(out: Path, study) -> list[str]:
     return found
 
 
+def _study_names(db: Path) -> list[str] | None:
+    """The names of the studies an SQLite study database holds, read without writing to it (None without
+    one; empty where it cannot be read)."""
+    import sqlite3
+    from contextlib import closing
+
+    if not db.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            return [row[0] for row in connection.execute("SELECT study_name FROM studies")]
+    except sqlite3.Error:
+        return []
+
+
+def _unmarked(out: Path, cfg: FlowConfig, storage: str | None, study: str) -> ConfigError:
+    """Why ``out`` (not empty, no search.json) is not used: a folder of other files, or a search's folder
+    whose search.json is gone, which records the study and storage a rerun would resume: never guessed,
+    said with how to write it back."""
+    import shlex
+
+    names = sorted(p.name for p in out.iterdir())
+    if not set(names) <= {*WRITTEN, *SQLITE_SIDE}:
+        return ConfigError(f"--out {out}: the folder holds files a search did not write; give a new or empty folder")
+    shown = ", ".join(f"{n}/" if (out / n).is_dir() else n for n in names)
+    start = (f"--out {out} holds a search's {shown} but no {MARKER} (deleted?), which records the study and storage "
+             f"a rerun resumes")
+    anew = "give a new --out to start a search there"
+    studies = _study_names(out / "study.db")
+    if studies is None and storage is None:
+        return ConfigError(f"{start}; without a study.db, its study is at the --storage that search was given: pass "
+                           f"that --storage (and its --study) to resume it, or {anew}")
+    if studies is not None and storage is not None:
+        return ConfigError(f"{start}; its study is in its own study.db (a search without --storage): leave --storage "
+                           f"out to resume it, or {anew}")
+    if studies == []:
+        return ConfigError(f"{start}; its study.db holds no study that can be read (damaged?): {anew}")
+    if studies is not None and study not in studies:
+        return ConfigError(f"{start}; its study.db holds the study {', '.join(map(repr, studies))}, not {study!r} "
+                           f"(--study, or the configuration's name): give that --study to resume it, or {anew}")
+    info = {"config": cfg.name, "study": study, "storage": shown_url(storage) if storage else OWN_STORAGE}
+    where = f"at {shown_url(storage)}" if storage else f"in {out / 'study.db'}"
+    return ConfigError(f"{start}: to resume the study {study!r} {where}, write it back "
+                       f"(echo {shlex.quote(json.dumps(info))} > {shlex.quote(str(out / MARKER))}) and run this again, "
+                       f"or {anew}")
+
+
 def prepare_folder(out: Path, cfg: FlowConfig, storage: str | None, study_name: str | None, force: bool = False) -> None:
     """``out`` is new, empty, or an earlier search's folder (resumed); anything else is left alone. Another
     search's folder, another storage than the one it recorded, a folder another process searches in, one that
@@ -632,7 +744,7 @@ def prepare_folder(out: Path, cfg: FlowConfig, storage: str | None, study_name: 
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not marker.is_file():
-        raise ConfigError(f"--out {out}: the folder holds files a search did not write; give a new or empty folder")
+        raise _unmarked(out, cfg, storage, study_name or cfg.name)
     shown = shown_url(storage) if storage else OWN_STORAGE
     info = {"config": cfg.name, "study": study_name or cfg.name, "storage": shown}
     if out.is_dir():
