@@ -67,8 +67,9 @@ class Estimate:
         if not self.fits or not self.over_headroom:
             return None
         keep = 1 - self.headroom
-        figures = "; ".join(f"{r.upper()} {self.total[r]:,} of {self.budget[r]:,} ({100 * self.total[r] / self.budget[r]:.0f}%, "
-                            f"limit {int(keep * self.budget[r]):,})" for r in self.over_headroom)
+        figures = "; ".join(f"{r.upper()} {self.total[r]:,} of {self.budget[r]:,} "
+                            f"({100 * self.total[r] / self.budget[r]:.0f}%, limit {int(keep * self.budget[r]):,})"
+                            for r in self.over_headroom)
         e = self.plan.engine
         chosen = f"{e.lanes} shared {e.mapping.upper()} lane(s)" if e else "no shared lanes"
         if any(math.ceil(self.uncalibrated[r]) > keep * self.budget[r] for r in self.over_headroom):
