@@ -171,6 +171,7 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
     def checked(est):  # printed when the fit check runs, before any training
         console.print(_estimate_table(est, per_layer=False))
         console.print(plan_summary(est), highlight=False)
+        _headroom_warning(est)
 
     try:
         cfg = load_config(config)
@@ -258,10 +259,18 @@ def _estimate_table(est, per_layer: bool = True) -> Table:
                           *(str(c[r]) for r in RESOURCES), "")
     table.add_row("total", "", *(str(est.total[r]) for r in RESOURCES), f"{est.latency_cycles:,}", style="bold")
     table.add_row("budget", est.part, *(str(est.budget[r] or "n/a") for r in RESOURCES), "")
-    table.add_row("used", "fits" if est.fits else "DOES NOT FIT: " + ", ".join(est.overflowing),
-                  *(_percent(est.total[r], est.budget[r]) for r in RESOURCES), "",
-                  style="green" if est.fits else "bold red")
+    over = est.over_headroom
+    verdict = ("DOES NOT FIT: " + ", ".join(est.overflowing) if not est.fits else
+               "fits, over the headroom: " + ", ".join(over) if over else "fits")
+    table.add_row("used", verdict, *(_percent(est.total[r], est.budget[r]) for r in RESOURCES), "",
+                  style="bold red" if not est.fits else "yellow" if over else "green")
     return table
+
+
+def _headroom_warning(est) -> None:
+    """A design auto chose that fits the part but not target.headroom: said, as the fit check lets it pass."""
+    if est.headroom_warning():
+        console.print(f"warning: {est.headroom_warning()}", highlight=False)
 
 
 @cli.command("estimate")
@@ -280,12 +289,14 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
         _fail(exc)
     if as_json:
         d = est.to_dict()
-        click.echo(json.dumps({k: d[k] for k in ("part", "total", "budget", "fits", "overflowing", "latency_cycles",
-                                                  "latency_us", "macs", "dsp_bound_cycles", "bound_ratio",
-                                                  "engine", "pipelined_loops", "calibrated")}, indent=2))
+        click.echo(json.dumps({k: d[k] for k in ("part", "total", "budget", "fits", "overflowing", "headroom",
+                                                  "over_headroom", "latency_cycles", "latency_us", "macs",
+                                                  "dsp_bound_cycles", "bound_ratio", "engine", "pipelined_loops",
+                                                  "calibrated")}, indent=2))
     else:
         Console(width=160).print(_estimate_table(est))
         console.print(plan_summary(est), highlight=False)
+    _headroom_warning(est)
 
 
 @cli.command()
@@ -351,7 +362,7 @@ def sweep_cmd(config: Path, as_json: bool):
     import json
 
     from .estimate import RESOURCES, n_features_of
-    from .sweep import sweep
+    from .sweep import lanes, sweep
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -364,7 +375,8 @@ def sweep_cmd(config: Path, as_json: bool):
         with Progress("estimating", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
                       transient=True) as bar:  # on stderr, gone once the table is printed
             task = bar.add_task("sweep", total=None)
-            rows = sweep(cfg, n_features, step=lambda done, total: bar.update(task, completed=done, total=total))
+            rows = sweep(cfg, n_features, step=lambda done, total: bar.update(task, completed=done, total=total),
+                         note=_note)
     except ConfigError as exc:
         _fail(exc)
     if as_json:
@@ -373,8 +385,8 @@ def sweep_cmd(config: Path, as_json: bool):
     from .sweep import STORAGES
 
     table = Table(title=f"deployability on {cfg.target.part} at {cfg.target.clock_mhz:g} MHz (estimates; window "
-                        f"{cfg.data.window}, {cfg.model.layers} layer(s), FFN 4 x d_model): the fullest resource, "
-                        f"or every one that overflows")
+                        f"{cfg.data.window}, {cfg.model.layers} layer(s), FFN 4 x d_model, {lanes(cfg)}): the fullest "
+                        f"resource, or every one that overflows")
     for col in ("d_model", "bits", "heads", *(f"all {s}" for s in STORAGES), "latency us, slowest policy"):
         table.add_column(col, justify="right")
     cells = {}
@@ -382,7 +394,8 @@ def sweep_cmd(config: Path, as_json: bool):
         used = {k: r["total"][k] / r["budget"][k] for k in RESOURCES if r["budget"][k]}
         if r["fits"]:
             top = max(used, key=used.get)
-            cells[r["d_model"], r["bits"], r["heads"], r["storage"]] = f"fits ({top} {100 * used[top]:.0f}%)"
+            over = ", over the headroom" if r["over_headroom"] else ""
+            cells[r["d_model"], r["bits"], r["heads"], r["storage"]] = f"fits{over} ({top} {100 * used[top]:.0f}%)"
         else:
             over = ", ".join(f"{k} {100 * used[k]:.0f}%" for k in r["overflowing"])
             cells[r["d_model"], r["bits"], r["heads"], r["storage"]] = f"[red]NO: {over}[/]"
@@ -391,7 +404,9 @@ def sweep_cmd(config: Path, as_json: bool):
         table.add_row(str(d), str(b), str(h), *(cells[d, b, h, s] for s in STORAGES), f"{latency:,.0f}")
     Console(width=200).print(table)
     fit = sum(r["fits"] for r in rows)
-    console.print(f"{fit} of {len(rows)} points fit {cfg.target.part}", highlight=False)
+    over = sum(r["fits"] and bool(r["over_headroom"]) for r in rows)
+    past = f"; {over} of them past target.headroom {cfg.target.headroom:g}, which auto could not keep" if over else ""
+    console.print(f"{fit} of {len(rows)} points fit {cfg.target.part}{past}", highlight=False)
 
 
 @cli.command("search")
@@ -412,13 +427,17 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
         if study_name is not None and not study_name.strip():
             raise ConfigError(f"--study {study_name!r}: an empty name (an unset variable?); give the study's name, or "
                               f"leave --study out for the configuration's name")
-        from .runs import check_not_inside
-
-        check_not_inside(out.resolve(), shown=out)  # a search never writes into a build's (or another run's) folder
         cfg = load_config(config)
-        search.precheck(cfg)  # the space, its choices and that something fits: before any storage or training
-        if storage:  # reachable, before a folder is made
-            search.open_storage(search.storage_url(out, storage))
+        try:
+            search.precheck(cfg)  # the space, its choices and that something fits: before any storage or training
+        except ConfigError as exc:
+            prefix = "invalid configuration:"
+            if not str(exc).startswith(prefix):
+                raise
+            raise ConfigError(f"invalid configuration {config}:{str(exc)[len(prefix):]}") from None
+        url = search.storage_url(out, storage) if storage else None
+        if url and not url.startswith("sqlite"):  # a server reachable before a folder is made (a SQLite file would
+            search.open_storage(url)              # be created here, before the folder checks)
         search.prepare_folder(out, cfg, storage, study_name)
         search.load_study(cfg, out, storage, study_name)  # the storage holds this search, or none yet
     except ConfigError as exc:

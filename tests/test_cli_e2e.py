@@ -133,7 +133,8 @@ def _check_table_matches(table: str, est: dict) -> None:
     assert budget[0].startswith(PART[:10])
     assert [int(v) for v in budget[1:6]] == [est["budget"][r] for r in RESOURCE_COLUMNS]
     assert used[1:6] == [f"{100 * est['total'][r] / est['budget'][r]:.0f}%" for r in RESOURCE_COLUMNS]
-    assert used[0] == ("fits" if est["fits"] else "DOES NOT FIT: " + ", ".join(est["overflowing"]))
+    assert used[0] == ("DOES NOT FIT: " + ", ".join(est["overflowing"]) if not est["fits"] else
+                       "fits, over the headroom: " + ", ".join(est["over_headroom"]) if est["over_headroom"] else "fits")
     latency = re.search(r"at 100 MHz: latency ([\d,]+) cycles = ([\d,.]+) us", table)
     assert int(latency.group(1).replace(",", "")) == est["latency_cycles"]
     assert abs(float(latency.group(2).replace(",", "")) - est["latency_us"]) <= 0.05
@@ -217,7 +218,8 @@ def test_sweep_rows_are_the_estimates_of_their_points(shared):
             used = {r: 100 * est.total[r] / est.budget[r] for r in est.total if est.budget[r]}
             if est.fits:
                 fitting += 1
-                name, pct = re.fullmatch(r"fits \((\w+) (\d+)%\)", cell).groups()
+                over, name, pct = re.fullmatch(r"fits(, over the headroom)? \((\w+) (\d+)%\)", cell).groups()
+                assert bool(over) == bool(est.over_headroom), (d, b, h, cell)
                 assert f"{used[name]:.0f}" == pct == f"{max(used.values()):.0f}", (d, b, h, cell)
             else:
                 listed = dict(re.findall(r"(\w+) (\d+)%", re.fullmatch(r"NO: (.*)", cell).group(1)))
@@ -226,6 +228,9 @@ def test_sweep_rows_are_the_estimates_of_their_points(shared):
         assert latency == f"{max(e.latency_us for e in points.values()):,.0f}"
     assert 0 < fitting < 96  # the tiny window fits small models and refuses the largest
     assert f"{fitting} of 96 points fit {PART}" in done.stderr
+    assert "FFN 4 x d_model, lanes auto)" in " ".join(done.stdout.split())  # TINY leaves its lanes to auto
+    told = [line for line in done.stderr.splitlines() if line.startswith("> sweep point ")]
+    assert [line.split(" (")[0] for line in told] == [f"> sweep point {i} of 96" for i in range(1, 97)]
 
 
 def test_export_writes_the_scripts_export_names(shared):

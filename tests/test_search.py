@@ -158,15 +158,15 @@ def test_a_storage_that_is_not_a_sqlite_or_postgresql_url_is_refused_with_the_fo
 @pytest.mark.parametrize("space, message", [
     # a tensor override is a mapping: the key without its field was read as layer enc0, tensor q, field weight
     ({"quantization.layers.enc0.q.weight": [4, 8]},
-     ("error: invalid configuration: search.space.quantization.layers.enc0.q.weight = [4, 8]: a tensor override is "
+     ("search.space.quantization.layers.enc0.q.weight = [4, 8]: a tensor override is "
       "a mapping (bits, integer, rounding, overflow), so the space key must name the field it searches: "
       "quantization.layers.enc0.q.weight.bits: [4, 8] (or .integer, .rounding, .overflow)")),
     ({"quantization.layers.enc0.q.bits": [4, 8]},
-     ("error: invalid configuration: search.space.quantization.layers.enc0.q.bits: a per-tensor key is "
+     ("search.space.quantization.layers.enc0.q.bits: a per-tensor key is "
       "quantization.layers.LAYER.TENSOR.FIELD, TENSOR one of weight, bias, output, scale, shift, table")),
     # the search trains every candidate with search.float_epochs / search.qat_epochs: these change nothing
     ({"training.qat_epochs": [1, 50]},
-     ("error: invalid configuration: search.space.training.qat_epochs = [1, 50]: the search trains every candidate "
+     ("search.space.training.qat_epochs = [1, 50]: the search trains every candidate "
       "with its own recipe (search.qat_epochs = 1), so training.qat_epochs changes nothing a trial is scored on; set "
       "search.qat_epochs instead")),
     ({"model.d_model": [8, 16], "training.float_epochs": [1, 5]},
@@ -175,8 +175,10 @@ def test_a_storage_that_is_not_a_sqlite_or_postgresql_url_is_refused_with_the_fo
       "search.float_epochs instead")),
 ], ids=["tensor-without-field", "layer-without-tensor", "training.qat_epochs", "training.float_epochs"])
 def test_a_space_key_the_search_would_misread_or_ignore_is_refused_with_what_to_write(tmp_path, space, message):
-    done = tsflow("search", search_yaml(tmp_path, space=space), "--trials", 3, "--out", tmp_path / "out", timeout=120)
+    config = search_yaml(tmp_path, space=space)
+    done = tsflow("search", config, "--trials", 3, "--out", tmp_path / "out", timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"error: invalid configuration {config}: " in done.stderr  # the file is named, as for any config error
     assert message in " ".join(done.stderr.split()), done.stderr
     assert not (tmp_path / "out").exists()
 

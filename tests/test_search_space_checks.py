@@ -73,3 +73,24 @@ def test_cli_a_search_over_the_task_exits_2_before_any_folder(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "search.space.data.steps: data.steps sets how many values are forecast" in done.stderr, done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_mapping_choices_raise_no_optuna_warning_once_the_storage_is_open(tmp_path):
+    """tour 6, a44: search.space choices such as model.patch: [{length: 2, stride: 2}, ...] are YAML values the
+    storage keeps as JSON; Optuna's warning about non-primitive choices is not shown to the user."""
+    import warnings
+
+    import optuna
+
+    from flow.search.study import open_storage
+
+    def warned() -> bool:
+        with warnings.catch_warnings(record=True) as caught:
+            optuna.distributions.CategoricalDistribution([{"length": 2, "stride": 2}, {"length": 4, "stride": 4}])
+        return any("Choices for a categorical distribution" in str(w.message) for w in caught)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert warned()  # Optuna does warn about such choices
+        open_storage(f"sqlite:///{tmp_path / 'study.db'}")
+        assert not warned()

@@ -310,6 +310,9 @@ CASES = [
          ["hls.parallelism.enc1.q: unknown name", "enc0.q"]),
     Case("multiplier-name", ["train", "c.yaml", "--out", "r"], config(hls={"multiplier": {"softmax": "dsp"}}),
          ["hls.multiplier.softmax: unknown name", "enc0.scores"]),
+    Case("rom-name-under-storage", ["estimate", "c.yaml"], config(hls={"storage": {"enc0.exp_table": "bram"}}),
+         ["hls.storage.enc0.exp_table: unknown name (enc0.exp_table is a name of hls.rom, not of hls.storage: move it "
+          "there)"]),
     Case("layer-named-like-a-type", ["estimate", "c.yaml"], config(hls={"storage": {"int": "flash"}}),
          ["hls.storage.int = 'flash'"]),
     # --- the part

@@ -533,10 +533,15 @@ def check_names(cfg, shapes: list[dict] | None = None) -> None:
     """Every name under hls.storage / rom / parallelism / multiplier exists in this model (``shapes``: its
     loops, where the caller has them: the auto search plans a design hundreds of times)."""
     h = cfg.hls
-    for key, allowed in allowed_names(cfg).items():
+    names = allowed_names(cfg)
+    for key, allowed in names.items():
         unknown = sorted(set(getattr(h, key)) - set(allowed))
         if unknown:
-            raise ConfigError(f"invalid configuration: hls.{key}.{shown_key(unknown[0])}: unknown name; "
+            name = unknown[0]
+            homes = [f"hls.{other}" for other, there in names.items() if other != key and name in there]
+            home = (f" ({shown_key(name)} is a name of {' and '.join(homes)}, not of hls.{key}: move it there)"
+                    if homes else "")
+            raise ConfigError(f"invalid configuration: hls.{key}.{shown_key(name)}: unknown name{home}; "
                               f"allowed for this model: {', '.join(allowed)}")
     _check_lane_counts(cfg, shapes or _layer_shapes(cfg, resolve_precisions(cfg), n_features=1))
 

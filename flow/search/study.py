@@ -154,6 +154,9 @@ def open_storage(url: str):
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    # search.space choices are YAML values, which the storage keeps as JSON (mappings and lists included):
+    # Optuna's warning about choices other than None, bool, int, float and str does not apply to them
+    warnings.filterwarnings("ignore", message="Choices for a categorical distribution should be", category=UserWarning)
     try:
         return RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
                           heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
@@ -739,7 +742,10 @@ def prepare_folder(out: Path, cfg: FlowConfig, storage: str | None, study_name: 
     search's folder, another storage than the one it recorded, a folder another process searches in, one that
     cannot be written, and pareto YAMLs edited since the search wrote them (unless ``force``) are refused.
     The process holds ``out`` (``flow.locks``) from here until it ends."""
+    from ..runs import check_not_inside
+
     out = Path(out)
+    check_not_inside(out.resolve(), shown=out)  # a search never writes into a build's (or another run's) folder
     marker = out / MARKER
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: a file, not a folder")
