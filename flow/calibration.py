@@ -19,11 +19,14 @@ from pathlib import Path
 
 from .config import ConfigError
 from .estimate import RESOURCES, estimate
+from .estimate.energy import dynamic_power
 from .hls.interface import is_design_top, top_function
 from .parts import same_part
-from .reports import HLSReport, ReportError, detect_and_parse
+from .reports import HLSReport, PowerReport, ReportError, detect_and_parse
 
 HLS_RESOURCES = ("lut", "ff", "bram18", "dsp")
+# report_power rows that are the IP's own dynamic power: not the I/O, clock managers or processor around it
+IP_POWER_ROWS = ("Clocks", "Slice Logic", "Signals", "Block RAM", "DSPs")
 SOURCE = "tsflow_model"  # the core; hls.interface may wrap it (flow/hls/interface.py)
 
 
@@ -75,6 +78,7 @@ def fit(cfg, reports: list[Path]) -> dict:
     hls_only: dict[str, list[tuple[float, str]]] = {r: [] for r in HLS_RESOURCES}
     loops: list[dict] = []
     modules: list[str] = []  # HLS reports of modules inside the top: their loops only
+    power: list[tuple[PowerReport, str]] = []
     for path in reports:
         try:
             rep = detect_and_parse(path)
@@ -95,7 +99,9 @@ def fit(cfg, reports: list[Path]) -> dict:
                               f"configuration's is {expected} (hls.interface: {cfg.hls.interface}, IP "
                               f"{cfg.export.ip_name}); calibrate with the reports of this design ('tsflow export "
                               f"--run' writes them into the build folder)")
-        if isinstance(rep, HLSReport):
+        if isinstance(rep, PowerReport):
+            power.append((rep, str(path)))
+        elif isinstance(rep, HLSReport):
             for r in HLS_RESOURCES:
                 hls_only[r].append((rep.resources[r], str(path)))
             if rep.latency_max_cycles is not None:
@@ -116,7 +122,7 @@ def fit(cfg, reports: list[Path]) -> dict:
         factors[r] = mean / estimated[r]
         values[r] = mean
         sources[r] = [s for _, s in found]
-    if not factors:
+    if not factors and not power:
         inside = (f"; {', '.join(modules)} {'is the report' if len(modules) == 1 else 'are reports'} of a module "
                   f"inside this design's top function {top_function(cfg.hls.interface, SOURCE)} (hls.interface: "
                   f"{cfg.hls.interface}), which gives loops only: add the report of the top function ('tsflow export "
@@ -124,9 +130,33 @@ def fit(cfg, reports: list[Path]) -> dict:
         raise ConfigError(f"no resource or latency figure found in the reports given{inside}")
     _check_plausible(est, values, factors, sources, estimated, warnings)
     layers = _layer_factors(est, loops, values.get("latency"), factors, warnings)
-    return {"part": cfg.target.part, "config": cfg.name, "design": design_of(cfg), "factors": factors, "layers": layers,
-            "estimated": {r: round(v, 2) for r, v in estimated.items()},
-            "measured": values, "sources": sources, "warnings": warnings, "dsp_bound_cycles": est.dsp_bound_cycles}
+    out = {"part": cfg.target.part, "config": cfg.name, "design": design_of(cfg), "factors": factors, "layers": layers,
+           "estimated": {r: round(v, 2) for r, v in estimated.items()},
+           "measured": values, "sources": sources, "warnings": warnings, "dsp_bound_cycles": est.dsp_bound_cycles}
+    if power:
+        out["power"] = _power(cfg, est, power, warnings)
+    return out
+
+
+def _power(cfg, est, power: list, warnings: list) -> dict:
+    """The static power report_power gives and the ratio of the IP's dynamic power it gives to the estimate's
+    (the rows of ``IP_POWER_ROWS``; a row below 1 mW counts 0), averaged over the reports."""
+    estimated = sum(dynamic_power(est.total, est.clock_mhz, cfg.target.toggle_rate).values())
+    statics, dynamics = [], []
+    for rep, path in power:
+        statics.append(rep.static_w)
+        dynamics.append(sum(c.power_w or 0.0 for c in rep.components if c.indent == 0 and c.name in IP_POWER_ROWS))
+        if rep.activity_file is None:
+            warnings.append(f"{path}: report_power ran without a simulation activity file, so its dynamic power is "
+                            f"Vivado's vectorless guess (12.5 % toggle on inputs), as the estimate's is; a SAIF from "
+                            f"C/RTL co-simulation measures this design's own activity")
+    static, dynamic = sum(statics) / len(statics), sum(dynamics) / len(dynamics)
+    if not dynamic:
+        raise ConfigError(f"{', '.join(p for _, p in power)}: the design's own rows ({', '.join(IP_POWER_ROWS)}) "
+                          f"read 0 W (each below report_power's 1 mW), so no dynamic power can be fitted; give the "
+                          f"report of the synthesised or routed IP")
+    return {"static_w": static, "dynamic_w": dynamic, "estimated_dynamic_w": estimated,
+            "dynamic_scale": dynamic / estimated, "sources": [p for _, p in power]}
 
 
 PLAUSIBLE = (0.1, 10.0)  # a factor outside this range says the reports are of another design more likely than not
@@ -273,6 +303,12 @@ def load_calibration(path: Path, part: str, layer_names=None, design: dict | Non
             raise ConfigError(f"--calibration {path}: unknown layer {unknown[0]!r} (not a layer of this "
                               f"configuration's estimate); allowed: {', '.join(layer_names) or 'none'}. Run "
                               f"'tsflow calibrate' again with this design's reports")
+    power = calibration.get("power")
+    if power is not None and not (isinstance(power, dict) and all(
+            isinstance(power.get(k), (int, float)) and not isinstance(power.get(k), bool) and 0 < power[k] < float("inf")
+            for k in ("static_w", "dynamic_scale"))):
+        raise ConfigError(f"--calibration {path}: power is not a mapping with a positive static_w and dynamic_scale "
+                          f"(run 'tsflow calibrate' again to rewrite the file)")
     if not isinstance(calibration.get("part"), str):
         raise ConfigError(f"--calibration {path}: names no part; not a file written by 'tsflow calibrate'")
     if not same_part(calibration["part"], part):

@@ -195,6 +195,7 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
                      for r in est.total)
     console.print(f"estimate on {est.part}: {used}; latency {est.latency_cycles:,} cycles = {est.latency_us:,.1f} us "
                   f"at {est.clock_mhz:g} MHz ({est.bound_ratio:.2f}x the DSP bound)", highlight=False)
+    console.print(_energy_line(est), highlight=False)
     times = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     console.print(f"build written to {out} ({result.cpp_lines} lines of C++; {times}); report: {out / 'report.html'}",
                   highlight=False)
@@ -267,6 +268,19 @@ def _estimate_table(est, per_layer: bool = True) -> Table:
     return table
 
 
+def _energy_line(est) -> str:
+    """Energy per inference as the estimate prices it (flow/estimate/energy.py), or why it is not priced."""
+    e = est.energy
+    if e is None:
+        return (f"energy per inference: not estimated: no static power figure of {est.part} is known (the estimate "
+                f"has one for the XC7S15); 'tsflow calibrate' with this design's report_power output gives it")
+    source = "measured by report_power, scaled to this design" if e.measured else "estimate"
+    dynamic = sum(e.dynamic_w.values())
+    return (f"energy per inference ({source}): {e.energy_uj:,.2f} uJ = {e.energy_uj / 1000:.4g} mJ: {e.total_w:.3f} W "
+            f"(static {e.static_w:.3f} W, dynamic {dynamic:.3f} W at a {e.toggle_rate:g} % toggle rate) x "
+            f"{e.latency_us:,.1f} us")
+
+
 def _headroom_warning(est) -> None:
     """A design auto chose that fits the part but not target.headroom: said, as the fit check lets it pass."""
     if est.headroom_warning():
@@ -291,11 +305,12 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
         d = est.to_dict()
         click.echo(json.dumps({k: d[k] for k in ("part", "total", "budget", "fits", "overflowing", "headroom",
                                                   "over_headroom", "latency_cycles", "latency_us", "macs",
-                                                  "dsp_bound_cycles", "bound_ratio", "engine", "pipelined_loops",
-                                                  "calibrated")}, indent=2))
+                                                  "dsp_bound_cycles", "bound_ratio", "energy", "engine",
+                                                  "pipelined_loops", "calibrated")}, indent=2))
     else:
         Console(width=160).print(_estimate_table(est))
         console.print(plan_summary(est), highlight=False)
+        console.print(_energy_line(est), highlight=False)
     _headroom_warning(est)
 
 
@@ -307,7 +322,8 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
               type=GivenPath(dir_okay=False, path_type=Path), help="Where to store the corrections.")
 @click.option("--force", is_flag=True, help="Replace an existing calibration file.")
 def calibrate(reports: tuple[Path, ...], config: Path, out: Path, force: bool):
-    """Fit per-resource corrections of the estimate to Vitis HLS / Vivado reports of the same design."""
+    """Fit per-resource corrections of the estimate (and its power, from report_power) to Vitis HLS / Vivado
+    reports of the same design."""
     from .calibration import check_out, fit, save_calibration
 
     try:
@@ -327,6 +343,12 @@ def calibrate(reports: tuple[Path, ...], config: Path, out: Path, force: bool):
     for r, f in calibration["factors"].items():
         table.add_row(r, f"{calibration['estimated'][r]:,}", f"{calibration['measured'][r]:,.0f}", f"{f:.3f}",
                       ", ".join(Path(s).name for s in calibration["sources"][r]))
+    power = calibration.get("power")
+    if power:
+        table.add_row("dynamic power (W)", f"{power['estimated_dynamic_w']:.4f}", f"{power['dynamic_w']:.4f}",
+                      f"{power['dynamic_scale']:.3f}", ", ".join(Path(s).name for s in power["sources"]))
+        table.add_row("static power (W)", "", f"{power['static_w']:.4f}", "replaces",
+                      ", ".join(Path(s).name for s in power["sources"]))
     Console(width=160).print(table)
     for warning in calibration["warnings"]:
         console.print(f"warning: {warning}", highlight=False)

@@ -350,6 +350,9 @@ class TargetConfig(Strict):
     # defaults differ, Vitis HLS 27 %, Vivado HLS 12.5 %); written as a number (percent) or with its unit, '12.5%'
     # or '1.25ns' (held as percent)
     clock_uncertainty: float = Field(12.5, ge=0, lt=100)
+    # percent of the clock at which the design's signals toggle, for the energy estimate (flow/estimate/energy.py):
+    # 12.5, Vivado's vectorless default, is the activity the energy coefficients were read at
+    toggle_rate: float = Field(12.5, gt=0, le=200)
 
     @field_validator("clock_uncertainty", mode="before")
     @classmethod
@@ -470,7 +473,7 @@ class ExportConfig(Strict):
         return v
 
 
-OBJECTIVES = ("val_mse", "latency", "lut", "lutram", "ff", "bram18", "dsp", "resources")
+OBJECTIVES = ("val_mse", "latency", "lut", "lutram", "ff", "bram18", "dsp", "resources", "energy")
 
 
 class SearchConfig(Strict):

@@ -468,7 +468,23 @@ def _latency_section(d: _Doc) -> str:
     return (f"<h2>Latency (estimate)</h2><p>{d.num(e, 'latency_cycles')} clock cycles = "
             f"{d.num(e, 'latency_us', 'g')} µs per forecast at {d.num(e, 'clock_mhz', 'g')} MHz. "
             f"DSP bound (every DSP busy every clock): {d.num(e, 'dsp_bound_cycles')} cycles for "
-            f"{d.num(e, 'macs')} multiply-accumulates; latency / bound = {d.num(e, 'bound_ratio', 'g')}.{engine}</p>")
+            f"{d.num(e, 'macs')} multiply-accumulates; latency / bound = {d.num(e, 'bound_ratio', 'g')}.{engine}</p>"
+            + _energy_sentence(d))
+
+
+def _energy_sentence(d: _Doc) -> str:
+    e = "estimate.json"
+    if not d.has(e, "energy"):  # a build from before energy was estimated
+        return ""
+    if not d.get(e, "energy"):
+        return ("<p>Energy per inference: not estimated (no static power figure of this part is known; "
+                "<code>tsflow calibrate</code> with the design's <code>report_power</code> output gives it).</p>")
+    source = ("static and dynamic power from <code>report_power</code>" if d.get(e, "energy/measured")
+              else "static power from Vivado reports of the part, dynamic per resource from reports of 7-series designs")
+    return (f"<p>Energy per inference (estimate): {d.num(e, 'energy/energy_uj', 'g')} µJ = "
+            f"{d.num(e, 'energy/total_w', 'g')} W (static {d.num(e, 'energy/static_w', 'g')} W) × "
+            f"{d.num(e, 'energy/latency_us', 'g')} µs, at a {d.num(e, 'energy/toggle_rate', 'g')} % toggle rate "
+            f"({source}; docs/estimate.md).</p>")
 
 
 def _build_section(d: _Doc) -> str:

@@ -116,3 +116,85 @@ def test_measured_power_replaces_the_static_figure_and_scales_the_dynamic_one():
     dyn = sum(dynamic_power(RESOURCES, 100.0, VIVADO_DEFAULT_TOGGLE).values())
     assert e.measured and e.static_w == 0.05
     assert e.total_w == pytest.approx(0.05 + 1.5 * dyn)
+
+
+def _forged_for(cfg, report: Path, to: Path) -> Path:
+    """``report`` with its Design and Device header lines set to ``cfg``'s top function and part: the real
+    report's figures, claimed for this design (as a user's report_power of this IP would name them)."""
+    from flow.calibration import SOURCE
+    from flow.hls.interface import top_function
+
+    text = report.read_text()
+    text = re.sub(r"^\| Design( +): \S+", lambda m: f"| Design{m.group(1)}: {top_function(cfg.hls.interface, SOURCE)}",
+                  text, count=1, flags=re.M)
+    text = re.sub(r"^\| Device( +): \S+", lambda m: f"| Device{m.group(1)}: {cfg.target.part}", text, count=1,
+                  flags=re.M)
+    to.write_text(text)
+    return to
+
+
+def test_calibrating_with_report_power_gives_back_its_figures_for_this_design(tmp_path):
+    import json
+
+    from flow import api
+    from flow.calibration import fit
+
+    from .conftest import TINY
+
+    cfg = api.load_config(TINY)
+    gyro = next(p for p in REPORTS if "gyroscope" in p.name)
+    forged = _forged_for(cfg, gyro, tmp_path / "power.rpt")
+    calibration = fit(cfg, [forged])
+    power = calibration["power"]
+    # the IP's own rows of that report: Clocks 0.010 + Slice Logic 0.003 + Signals 0.004 (Block RAM "<0.001", the
+    # MMCM and the I/O are not the IP's), read by hand from the file
+    assert power["dynamic_w"] == pytest.approx(0.017)
+    assert power["static_w"] == pytest.approx(0.020)
+    assert calibration["factors"] == {}  # a power report gives no resource or latency figure
+    assert any("without a simulation activity file" in w for w in calibration["warnings"])
+    path = tmp_path / "cal.json"
+    path.write_text(json.dumps(calibration))
+    plain, calibrated = api.estimate(TINY), api.estimate(TINY, path)
+    assert not plain.energy.measured and calibrated.energy.measured
+    # the calibrated estimate of the design the report measured gives the report's own power back
+    assert sum(calibrated.energy.dynamic_w.values()) == pytest.approx(0.017)
+    assert calibrated.energy.total_w == pytest.approx(0.037)
+    assert calibrated.latency_cycles == plain.latency_cycles  # nothing else is corrected
+
+
+def test_a_power_report_of_another_design_or_part_is_refused(tmp_path):
+    from flow import api
+    from flow.calibration import fit
+    from flow.config import ConfigError
+
+    from .conftest import TINY
+
+    cfg = api.load_config(TINY)
+    with pytest.raises(ConfigError, match="report is for part xc7s15ftgb196-1"):
+        fit(cfg, [REPORTS[0]])
+    other = _forged_for(cfg, REPORTS[0], tmp_path / "p.rpt")
+    other.write_text(re.sub(r"^\| Design( +): \S+", r"| Design\1: system_wrapper", other.read_text(), count=1,
+                            flags=re.M))
+    with pytest.raises(ConfigError, match="report of another design: its top is system_wrapper"):
+        fit(cfg, [other])
+    idle = _forged_for(cfg, next(p for p in REPORTS if "peripherals" in p.name), tmp_path / "idle.rpt")
+    with pytest.raises(ConfigError, match="read 0 W"):  # every row of the IP's is "<0.001" there
+        fit(cfg, [idle])
+
+
+def test_energy_is_a_search_objective_where_the_part_is_priced():
+    from flow import api
+    from flow.config import ConfigError
+    from flow.search.study import objective_values, precheck
+
+    from .conftest import TINY
+
+    search = {"space": {"quantization.bits": [4, 8]}, "objectives": ["val_mse", "energy"], "float_epochs": 1,
+              "qat_epochs": 1}
+    cfg = api.load_config({**TINY, "search": search})
+    est = api.estimate(cfg)
+    assert objective_values(cfg, est, 0.5) == [0.5, est.energy.energy_uj]
+    unpriced = api.load_config({**TINY, "search": search, "target": {"part": "xc7a35tcpg236-1"}})
+    with pytest.raises(ConfigError, match="search.objectives has energy, but no static power figure of "
+                                          "xc7a35tcpg236-1 is known"):
+        precheck(unpriced)

@@ -8,7 +8,8 @@ runs ``tsflow estimate --json`` twice: with this tree, and with the tree of comm
 default the shared lanes merged by an ALLOCATION pragma, one loop nest per layer), checked out with
 ``git worktree`` into a temporary folder. It prints MACs, the DSP bound (MACs / DSPs of the part, in
 cycles), both designs' estimated cycles, latency and ratio to the bound, both designs' resources in
-percent of the part, this design's engine (its call sites and lanes) and pipelined loops, and the
+percent of the part, this design's energy per inference (``flow.estimate.energy``), its engine (its call
+sites and lanes) and pipelined loops, and the
 MicroBlaze system of ``tsflow export --block-design`` around this design's IP (``flow.estimate.system``).
 With ``--csim`` it also builds each config in both trees (1 float + 1 QAT epoch: the C simulation's
 speed does not depend on the weights) and times the testbench over the whole test split in one process
@@ -143,7 +144,7 @@ def main():
                         "estimates until synthesised")
     for col in ("config", "MACs", "DSP bound", "before: cycles (us)", "before / bound", "before % (" +
                 " / ".join(r.upper() for r in RESOURCES) + ")", "after: cycles (us)", "after / bound",
-                "after % (" + " / ".join(r.upper() for r in RESOURCES) + ")", "fits"):
+                "after % (" + " / ".join(r.upper() for r in RESOURCES) + ")", "fits", "after: energy (uJ)"):
         table.add_column(col, justify="right")
     if args.csim:
         table.add_column("C sim windows/s before / after", justify="right")
@@ -153,7 +154,8 @@ def main():
         cells = [r["config"], f"{a['macs']:,}", f"{bound:,}",
                  f"{b['latency_cycles']:,} ({b['latency_us']:,.1f})", f"{b['latency_cycles'] / bound:.2f}x",
                  _percent(b), f"{a['latency_cycles']:,} ({a['latency_us']:,.1f})", f"{a['bound_ratio']:.2f}x",
-                 _percent(a), "yes" if a["fits"] else "NO"]
+                 _percent(a), "yes" if a["fits"] else "NO",
+                 f"{a['energy']['energy_uj']:,.2f}" if a.get("energy") else "n/a"]
         if args.csim:
             cells.append(f"{r['csim_before']:,.0f} / {r['csim_after']:,.0f}")
         table.add_row(*cells)

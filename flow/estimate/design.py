@@ -25,6 +25,7 @@ from ..precision import resolve_precisions
 from ..tables import score_shift
 from .costs import (MUL_STAGES, READ_LATENCY, RESOURCES, Cost, adder, cast, clog2, counter, lane_tree, memory_cost,
                     multiplier, mux)
+from .energy import Energy, energy_of
 from .interface import interface_estimates
 from .rows import CONTROL_FF, CONTROL_LUT, WRITE_STAGES, BufferEstimate, LayerEstimate
 
@@ -49,6 +50,7 @@ class Estimate:
     calibrated: bool = False
     overflowing: list = field(default_factory=list)
     headroom: float | None = None  # target.headroom, where auto chose the design (explicit lanes are not held to it)
+    energy: Energy | None = None  # None where no static power figure of the device is known (flow/estimate/energy.py)
 
     @property
     def fits(self) -> bool:
@@ -106,6 +108,7 @@ class Estimate:
                 "over_headroom": self.over_headroom, "latency_cycles": self.latency_cycles,
                 "latency_us": round(self.latency_us, 3), "macs": self.macs, "dsp_bound_cycles": self.dsp_bound_cycles,
                 "bound_ratio": round(self.bound_ratio, 3), "calibrated": self.calibrated,
+                "energy": self.energy.to_dict() if self.energy else None,
                 "engine": self.plan_dict()["engine"] if engine else None,
                 "pipelined_loops": self.plan.pipelined_loops() if self.plan else [],
                 "layers": [{"name": e.name, "what": e.what, "cycles": e.cycles, "loops": list(e.loops),
@@ -342,11 +345,13 @@ def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> 
     cycles = int(math.ceil(round(scaled, 6)))  # a calibrated estimate of the measured design gives its figure
     budget = _budget(part)
     overflowing = [r for r in RESOURCES if budget[r] is not None and total[r] > budget[r]]
+    energy = energy_of(part.device, total, cfg.target.clock_mhz, cycles, cfg.target.toggle_rate,
+                       (calibration or {}).get("power"))
     return Estimate(part=cfg.target.part, clock_mhz=cfg.target.clock_mhz, layers=layers, buffers=buffers,
                     total=total, budget=budget, latency_cycles=cycles, macs=plan.macs,
                     dsp_bound_cycles=math.ceil(plan.macs / part.dsp) if part.dsp else 0, plan=plan,
                     uncalibrated=raw, calibrated=bool(factors or per_layer), overflowing=overflowing,
-                    headroom=cfg.target.headroom if cfg.hls.default_parallelism == "auto" else None)
+                    headroom=cfg.target.headroom if cfg.hls.default_parallelism == "auto" else None, energy=energy)
 
 
 def within_headroom(est: Estimate, headroom: float) -> bool:

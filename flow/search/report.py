@@ -16,7 +16,8 @@ from ..config import parse_config
 from .study import front_trials, unpack_weights
 
 OBJECTIVE_LABEL = {"val_mse": "validation MSE", "latency": "latency (cycles)", "lut": "LUT", "lutram": "LUTRAM",
-                   "ff": "FF", "bram18": "BRAM18", "dsp": "DSP", "resources": "resources (sum of fractions)"}
+                   "ff": "FF", "bram18": "BRAM18", "dsp": "DSP", "resources": "resources (sum of fractions)",
+                   "energy": "energy per inference (uJ, estimate)"}
 
 
 def _test_error(cand, weights: str) -> dict:

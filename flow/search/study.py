@@ -174,7 +174,8 @@ def open_storage(url: str):
 def objective_values(cfg: FlowConfig, est, val_mse: float | None) -> list[float]:
     figures = {"val_mse": val_mse, "latency": float(est.latency_cycles),
                **{r: float(est.total[r]) for r in RESOURCES},
-               "resources": sum(est.total[r] / est.budget[r] for r in RESOURCES if est.budget[r])}
+               "resources": sum(est.total[r] / est.budget[r] for r in RESOURCES if est.budget[r]),
+               "energy": est.energy.energy_uj if est.energy else None}  # precheck: priced for every part searched
     return [figures[o] for o in cfg.search.objectives]
 
 
@@ -190,6 +191,22 @@ def _fits(est, cfg) -> bool:
     return within_headroom(est, cfg.target.headroom)
 
 
+def _check_energy_priced(cfg: FlowConfig) -> None:
+    """The energy objective needs a static power figure of every part the search may estimate on."""
+    from ..estimate.energy import STATIC_W
+    from ..parts import parse_part
+
+    if "energy" not in cfg.search.objectives:
+        return
+    parts = cfg.search.space.get("target.part", [cfg.target.part])
+    unpriced = [p for p in parts if isinstance(p, str) and parse_part(p).device not in STATIC_W]
+    if unpriced:
+        raise ConfigError(f"invalid configuration: search.objectives has energy, but no static power figure of "
+                          f"{', '.join(unpriced)} is known (target.part; the energy estimate has one for "
+                          f"{', '.join(sorted(STATIC_W))}); leave energy out of search.objectives or search on "
+                          f"{' or '.join(sorted(STATIC_W))}")
+
+
 def precheck(cfg: FlowConfig) -> None:
     """Before any study or training: some candidate is a valid configuration and fits the part."""
     from ..estimate import estimate
@@ -199,6 +216,7 @@ def precheck(cfg: FlowConfig) -> None:
                           "candidates (their estimate, their QAT); a float model has no design to estimate: remove "
                           "quantization.enabled: false")
     check_space(cfg)
+    _check_energy_priced(cfg)
     problems, fitting = [], 0
     for choice in sample(cfg, PRECHECK, cfg.search.seed):
         try:
