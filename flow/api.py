@@ -9,6 +9,7 @@ functions and prints the same message. ``docs/python-api.md`` shows them at work
 """
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 from typing import Callable, Union
@@ -47,11 +48,25 @@ def _jobs(jobs) -> None:
 
 
 def _callables(**callbacks) -> None:
-    """A callback is a function or None: a string would fail deep inside the run, after its folder was made."""
+    """A callback is a function of the arguments it will be called with, or None: a string, or a function of
+    other arguments, would fail deep inside the run, after its folder was made."""
     for name, (value, takes) in callbacks.items():
-        if value is not None and not callable(value):
+        if value is None:
+            continue
+        if not callable(value):
             raise ConfigError(f"{name}={value!r}: {name} takes a function {takes} or None, not a "
                               f"{type(value).__name__}")
+        try:
+            signature = inspect.signature(value)
+        except (TypeError, ValueError):  # a builtin without a signature: called as it is
+            continue
+        arguments = takes.strip("()").split(", ")
+        try:
+            signature.bind(*arguments)
+        except TypeError:
+            raise ConfigError(f"{name}={getattr(value, '__name__', value)!r}: {name} is called with "
+                              f"{len(arguments)} argument{'s' if len(arguments) > 1 else ''} {takes}, which a "
+                              f"function of {signature} does not take") from None
 
 
 def _path(path, name: str, what: str, optional: bool = False) -> Path:
@@ -87,6 +102,9 @@ def _configuration(source, name: str, config_dir=None) -> FlowConfig:
         return source
     if isinstance(source, dict):
         return parse_config(source, config_dir=config_dir)
+    if isinstance(source, str) and "\n" in source.strip():
+        raise ConfigError(f"{name}: a string of {len(source.splitlines())} lines, YAML text rather than a path; "
+                          f"give the path of the YAML file, or the configuration as a dict (yaml.safe_load(text))")
     if isinstance(source, (str, os.PathLike)):
         return _load_yaml(_path(source, name, "the YAML file"))
     raise ConfigError(f"{name}={source!r}: a configuration is a YAML path, a dict or a FlowConfig, not a "

@@ -53,6 +53,15 @@ def _number_kind(annotation) -> str:
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def __setattr__(self, name, value):
+        """A loaded configuration was checked as a whole (keys against each other, the data, the part): a
+        field set afterwards would skip those checks, so it is refused with the way to change it."""
+        if name.startswith("_"):  # private attributes (where the YAML was read from) are not fields
+            return super().__setattr__(name, value)
+        raise ConfigError(f"{type(self).__name__}.{name} = {value!r}: a loaded configuration is read-only (it was "
+                          f"checked as a whole when it was loaded); change it by loading a changed copy, as "
+                          f"api.load_config({{**cfg.model_dump(mode='json'), 'section': {{...}}}}), or edit the YAML")
+
     @field_validator("*", mode="before")
     @classmethod
     def _no_boolean_numbers(cls, v, info: ValidationInfo):
@@ -1232,10 +1241,13 @@ EXAMPLE_CONFIG = "configs/default.yaml"  # in the repository: every section, com
 
 def load_config(path: str | Path) -> FlowConfig:
     path = Path(path)
-    if path.is_dir():
-        raise ConfigError(f"configuration {path} is a folder; give the YAML file")
-    if not path.exists():  # a pipe (<(...)) or a device is read as the file it streams
-        raise ConfigError(f"configuration file not found: {path}")
+    try:
+        if path.is_dir():
+            raise ConfigError(f"configuration {path} is a folder; give the YAML file")
+        if not path.exists():  # a pipe (<(...)) or a device is read as the file it streams
+            raise ConfigError(f"configuration file not found: {path}")
+    except OSError as exc:  # a name too long for the file system, a folder that cannot be searched
+        raise ConfigError(f"configuration {str(path)[:200]!r}: cannot look it up ({exc.strerror or exc})") from None
     try:
         text = path.read_text(encoding="utf-8")
         raw = load_yaml(text)

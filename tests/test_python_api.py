@@ -184,3 +184,32 @@ def test_config_dir_applies_to_a_dict_only_and_must_exist(tmp_path, monkeypatch)
                                    "window": 8}}
     monkeypatch.chdir(tmp_path)
     assert api.load_config(raw, config_dir="d").data.path == str(tmp_path / "d" / "s.csv")
+
+
+def test_a_callback_of_other_arguments_yaml_text_and_a_set_field_are_refused_with_the_way_out(tmp_path):
+    """tour 7, b39: a one-argument report failed inside Keras's fit after the folder was made; b38: YAML text
+    given as the path died in os.stat (File name too long); b37: a field set on a loaded config raised
+    pydantic's 'Instance is frozen'."""
+    import pytest
+
+    from flow import api
+
+    from .conftest import small_raw
+
+    def progress(logs):
+        pass
+
+    with pytest.raises(api.ConfigError, match=r"^report='progress': report is called with 4 arguments \(phase, epoch, "
+                                              r"epochs, logs\), which a function of \(logs\) does not take$"):
+        api.train(small_raw(), tmp_path / "t", report=progress)
+    with pytest.raises(api.ConfigError, match=r"note is called with 1 argument \(text\), which a function of \(\)"):
+        api.build(small_raw(), tmp_path / "b", note=lambda: None)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(api.ConfigError, match=r"^source: a string of 2 lines, YAML text rather than a path"):
+        api.load_config("name: x\nmodel: {d_model: 8}\n")
+    with pytest.raises(api.ConfigError, match=r"^configuration 'xxx.*cannot look it up \(File name too long\)"):
+        api.load_config("x" * 5000)
+    cfg = api.load_config(small_raw())
+    with pytest.raises(api.ConfigError, match=r"^ModelConfig.heads = 3: a loaded configuration is read-only"):
+        cfg.model.heads = 3
+    assert cfg.model.heads == small_raw()["model"]["heads"]
