@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import socket
+import struct
 import sys
 import time
 from contextlib import contextmanager
@@ -187,16 +188,54 @@ def using_folder(folder: Path):
         yield
 
 
+# linux/fs.h: _IOR('f', 1, long), and the two inode flags that keep a file or what a folder holds from removal
+FS_IOC_GETFLAGS, FS_IMMUTABLE_FL, FS_APPEND_FL = 0x80006601 | (struct.calcsize("l") << 16), 0x10, 0x20
+
+
+def pinned(path: Path) -> str | None:
+    """'immutable' or 'append-only' for a file or folder whose inode flags forbid removing it or what it holds
+    (``chattr +i`` / ``+a``); None otherwise, or where the flags cannot be read (not Linux, another file system)."""
+    import fcntl
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode) and not stat.S_ISDIR(os.lstat(path).st_mode):
+            return None  # a symlink (its own flags do not matter), a device or a FIFO: never opened
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        flags = struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return "immutable" if flags & FS_IMMUTABLE_FL else "append-only" if flags & FS_APPEND_FL else None
+
+
 def not_writable(folder: Path) -> OSError | None:
-    """Why nothing can be written into ``folder`` (read-only file system, immutable, permissions), or
-    None; tried for real (a file made and removed: the mode bits do not tell for root)."""
+    """Why tsflow cannot write into ``folder`` (read-only file system, immutable, append-only, permissions),
+    or None. tsflow replaces and removes what it wrote, so a folder where files can be made but not removed
+    is not writable. The inode flags are read first (no probe file is left in an append-only folder), then
+    a file is made and removed for real (the mode bits do not tell for root)."""
+    flag = pinned(folder)
+    if flag == "immutable":
+        return OSError(errno.EPERM, f"it is immutable (chattr +i): nothing can be made in it; chattr -i {folder} "
+                                    f"undoes it", str(folder))
+    if flag == "append-only":
+        return OSError(errno.EPERM, f"it is append-only (chattr +a): files can be made in it but not removed or "
+                                    f"replaced, as tsflow must; chattr -a {folder} undoes it", str(folder))
     probe = Path(folder, f".tsflow-probe-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         return OSError(exc.errno, exc.strerror, str(folder))
     os.close(fd)
-    probe.unlink(missing_ok=True)
+    try:
+        probe.unlink()
+    except OSError as exc:  # flags this process cannot read (another file system): the probe cannot go
+        return OSError(exc.errno, f"files can be made in it but not removed ({exc.strerror}), as tsflow must; "
+                                  f"remove the file {probe.name} it left once it can", str(folder))
     return None
 
 

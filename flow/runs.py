@@ -34,13 +34,12 @@ import os
 import re
 import secrets
 import shutil
-import struct
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from .config import ConfigError
-from .locks import (RUNNING, FolderBusy, describe, hold, lock_holder, process_gone, running_info, running_marker,
-                    stop_hint)
+from .locks import (RUNNING, FolderBusy, describe, hold, lock_holder, pinned, process_gone, running_info,
+                    running_marker, stop_hint)
 
 FAILED = "FAILED"
 MANIFEST = "manifest.json"  # the files tsflow wrote in a build or train folder
@@ -540,31 +539,6 @@ def check_output(out: Path, force: bool, shown: Path | None = None) -> list[str]
     return notes
 
 
-# linux/fs.h: _IOR('f', 1, long), and the two inode flags that keep a file or what a folder holds from removal
-FS_IOC_GETFLAGS, FS_IMMUTABLE_FL, FS_APPEND_FL = 0x80006601 | (struct.calcsize("l") << 16), 0x10, 0x20
-
-
-def _pinned(path: Path) -> str | None:
-    """'immutable' or 'append-only' for a file or folder whose inode flags forbid removing it or what it holds
-    (``chattr +i`` / ``+a``); None otherwise, or where the flags cannot be read (not Linux, another file system)."""
-    import fcntl
-    import stat
-
-    try:
-        if not stat.S_ISREG(os.lstat(path).st_mode) and not stat.S_ISDIR(os.lstat(path).st_mode):
-            return None  # a symlink (its own flags do not matter), a device or a FIFO: never opened
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        flags = struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return "immutable" if flags & FS_IMMUTABLE_FL else "append-only" if flags & FS_APPEND_FL else None
-
-
 def _check_writable(out: Path, shown: Path) -> None:
     """Before any work: the folder the staging folder is made in can be written, and an ``out`` the run will
     replace (an empty one, or earlier work with --force) can be removed: every folder below it written, nothing
@@ -576,14 +550,16 @@ def _check_writable(out: Path, shown: Path) -> None:
     while not place.exists() and place != place.parent:
         place = place.parent
     if place.is_dir():  # a file on the way: making the folder names it
-        reason = _pinned(place)
-        blocked = not_writable(place)
+        reason = pinned(place)
         relative = os.path.relpath(place)
         where = place if Path(shown).is_absolute() or relative.startswith("..") else relative
         if reason:
+            consequence = ("nothing can be made in it" if reason == "immutable" else
+                           "the run's folder could be made in it but not renamed into place")
             raise OutputNotWritable(f"cannot create the output folder {shown}: {where} is {reason} (chattr "
-                                    f"+{reason[0]}), so nothing can be made in it; make it writable (chattr "
+                                    f"+{reason[0]}), so {consequence}; make it writable (chattr "
                                     f"-{reason[0]} {where}), or choose another --out")
+        blocked = not_writable(place)
         if blocked is not None:
             raise OutputNotWritable(f"cannot create the output folder {shown}: {where} cannot be written "
                                     f"({blocked.strerror or blocked}); make it writable, or choose another --out")
@@ -596,7 +572,7 @@ def _check_writable(out: Path, shown: Path) -> None:
     for root, dirs, names in os.walk(out):
         base = Path(root)
         for path in [base, *(base / n for n in names)]:
-            reason = _pinned(path)
+            reason = pinned(path)
             if reason:
                 raise OutputNotWritable(
                     f"cannot replace the output folder {shown}: {named(path)} is {reason} (chattr +{reason[0]}), so it "

@@ -248,6 +248,70 @@ def _pin(folder):
     return "read-only", lambda: _writable(folder / "hls")
 
 
+def _append_only(*folders):
+    """``chattr +a`` on each folder (files can be made in it, none removed or renamed); skip where it cannot be set
+    (not root, or a file system without inode flags). Returns the undo."""
+    def undo():
+        for folder in folders:
+            subprocess.run(["chattr", "-a", str(folder)], capture_output=True)
+    for folder in folders:
+        if not shutil.which("chattr") or subprocess.run(["chattr", "+a", str(folder)], capture_output=True).returncode:
+            undo()
+            pytest.skip("chattr +a cannot be set here (it needs root and a file system with inode flags)")
+    return undo
+
+
+def test_an_append_only_folder_is_refused_before_any_work_and_leaves_no_probe(built):
+    """Tour 7 b58/b59: in a folder under ``chattr +a`` the writability probe could be made but not removed: a
+    PermissionError traceback from build, export and the report, and a ``.tsflow-probe-*`` file left each time."""
+    cwd = built
+    apparent = cwd / "apparent"
+    apparent.mkdir()
+    kept = cwd / "runs" / "appended"
+    shutil.copytree(cwd / "runs" / "x", kept)
+    undo = _append_only(apparent, kept)
+    try:
+        done = tsflow(cwd, "build", "tiny.yaml", "--out", "apparent/run", "--trained", "runs/x")
+        assert done.returncode == 2 and error_lines(done.stderr) == [
+            "error: cannot create the output folder apparent/run: apparent is append-only (chattr +a), so the run's "
+            "folder could be made in it but not renamed into place; make it writable (chattr -a apparent), or choose "
+            "another --out"], done.stderr
+        assert "hls4ml conversion" not in done.stderr and os.listdir(apparent) == []
+        before = snapshot(kept)
+        why = ("(it is append-only (chattr +a): files can be made in it but not removed or replaced, as tsflow must; "
+               "chattr -a runs/appended undoes it)")
+        done = tsflow(cwd, "export", "runs/appended")
+        assert done.returncode == 2 and error_lines(done.stderr) == [
+            f"error: cannot write in the build folder runs/appended {why}: export writes its scripts (and with --run "
+            f"the tools' outputs) into it; make it writable, or copy it (cp -r runs/appended COPY) and run 'tsflow "
+            f"export COPY'"], done.stderr
+        done = subprocess.run([sys.executable, "-m", "flow.report", "runs/appended"], cwd=cwd, env=ENV,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2 and error_lines(done.stderr) == [
+            f"error: the report cannot be written into runs/appended {why}: make it writable, or copy the folder "
+            f"(cp -r runs/appended COPY) and run 'python -m flow.report COPY' to write the report there"], done.stderr
+        assert snapshot(kept) == before  # no probe file left, nothing rewritten
+    finally:
+        undo()
+
+
+def test_where_the_flags_cannot_be_read_a_probe_that_cannot_be_removed_is_named(tmp_path, monkeypatch):
+    """Tour 7 b58: the probe's removal raised; where the inode flags are not readable (another file system) the
+    probe is the only test: the folder is refused as one where files cannot be removed, naming the file left."""
+    from flow import locks
+
+    undo = _append_only(tmp_path)
+    try:
+        monkeypatch.setattr(locks, "pinned", lambda path: None)
+        why = locks.not_writable(tmp_path)
+        left = [p.name for p in tmp_path.iterdir()]
+        assert why is not None and why.filename == str(tmp_path) and len(left) == 1
+        assert why.strerror == (f"files can be made in it but not removed (Operation not permitted), as tsflow must; "
+                                f"remove the file {left[0]} it left once it can")
+    finally:
+        undo()
+
+
 def test_build_force_over_a_folder_it_cannot_remove_is_refused_before_any_work(built):
     """Tour 5 b71: ``chattr -R +i f/b71; tsflow build cfg --out f/b71 --force`` trained, converted and simulated,
     then said the result stays in f/b71.partial (marked FAILED, refused by csim and --trained). Now one line before
