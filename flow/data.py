@@ -1186,6 +1186,7 @@ def _refuse_off_grid(stamps: pd.DatetimeIndex, order: np.ndarray, step: int, fra
     rows = order[off]  # their rows in file order
     row = int(rows.min())
     at = int(off[np.argmin(rows)])  # the sorted position of the first in file order
+    _refuse_jitter(stamps, order, frame, data_cfg, step_td)
     date = data_cfg.date_column
     where, text = _where(data_cfg, frame, row, date)
     unit = step_td / step  # one unit of asi8
@@ -1203,6 +1204,49 @@ def _refuse_off_grid(stamps: pd.DatetimeIndex, order: np.ndarray, step: int, fra
                       f"not a whole number of steps from the other stamps{near}; {count}; whatever data.gaps says, a "
                       f"row must fall on a step (neither a fill nor a window can place it): correct or remove that "
                       f"row, or resample the file to one row every {every}")
+
+
+# the steps a logger is set to; stamps within JITTER of a step's grid are that step's, scattered by the clock
+ROUND_STEPS = [pd.Timedelta(s) for s in ("1s", "2s", "5s", "10s", "15s", "30s", "1min", "2min", "5min", "10min",
+                                         "15min", "20min", "30min", "1h", "2h", "3h", "4h", "6h", "12h", "1D", "7D")]
+JITTER = 0.05  # share of the step
+
+
+def _refuse_jitter(stamps: pd.DatetimeIndex, order: np.ndarray, frame: pd.DataFrame, data_cfg,
+                   common: pd.Timedelta) -> None:
+    """Refuse stamps off the grid that all lie within ``JITTER`` of the grid of a round step (hourly stamps a
+    logger's clock writes seconds late or early: 00:00:28, 01:00:11, 02:59:41): the most common difference is then
+    3603 seconds (``common``), and resampling to it is no fix; rounding each stamp to the step is."""
+    ns = stamps.as_unit("ns").asi8  # pandas keeps the file's resolution (seconds, say) in asi8
+    median = pd.Timedelta(int(np.median(np.diff(ns))), "ns")
+    step = min(ROUND_STEPS, key=lambda s: abs(s - median))
+    if abs(median - step) > JITTER * step:
+        return
+    size = step.value
+
+    def apart(phase: int) -> np.ndarray:  # each stamp's distance from the nearest point of the grid through phase
+        return (ns - phase + size // 2) % size - size // 2
+
+    dev = apart(0)  # the step's round grid (00:00, 01:00, ...) first: the one pandas rounds to
+    on_round = np.abs(dev).max() <= JITTER * size and step < pd.Timedelta(days=7)  # weeks round from a Thursday
+    if not on_round:
+        dev = apart(ns[0] + int(np.median(apart(ns[0]))))
+    off = np.flatnonzero(dev)
+    if np.abs(dev).max() > JITTER * size or len(off) == 0:
+        return
+    row = int(order[off].min())
+    at = int(off[np.argmin(order[off])])
+    where, text = _where(data_cfg, frame, row, data_cfg.date_column)
+    worst, by = (_duration(pd.Timedelta(int(abs(d)), "ns")) for d in (np.abs(dev).max(), dev[at]))
+    unit = next(u for u in ("D", "h", "min", "s") if size % pd.Timedelta(1, u).value == 0)
+    how = (f" (pandas: pd.to_datetime(df[{data_cfg.date_column!r}]).dt.round('{step // pd.Timedelta(1, unit)}{unit}'))"
+           if on_round else "")
+    raise ConfigError(f"invalid configuration: {where} (data.date_column): {text!r} is {by} "
+                      f"{'after' if dev[at] > 0 else 'before'} the grid of a {_duration(step)} step: the time stamps "
+                      f"scatter around a step of {_duration(step)} by up to {worst} ({len(off):,} of the "
+                      f"{len(stamps):,} are off it), as a logger's clock writes them; a row must fall on a step (neither "
+                      f"a fill nor a window can place it), and resampling to their most common difference, "
+                      f"{_duration(common)}, is no fix: round the time stamps to the step of {_duration(step)}{how}")
 
 
 def _stray_stamps(stamps: pd.DatetimeIndex, order: np.ndarray, frame: pd.DataFrame, data_cfg) -> str:

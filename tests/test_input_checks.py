@@ -749,6 +749,33 @@ def test_the_grid_is_the_stamps_not_the_first_one(tmp_path):
     assert "it lies 10 minutes after a step" in msg and "it is the only row off the grid" in msg
 
 
+def test_stamps_a_logger_clock_scatters_around_the_hour_are_told_to_be_rounded(tmp_path):
+    """Tour 7 a38: hourly stamps jittered by up to 40 s were refused as off the grid of a 3603 s step (their most
+    common difference), with the advice to resample to one row every 3603 seconds."""
+    from datetime import datetime, timedelta
+
+    jitter = [((i * 37) % 81) - 40 for i in range(300)]  # -40 .. +40 seconds; i = 0 is -40, i = 1 is -3
+    t0 = datetime(2021, 1, 1)
+    stamps = [(t0 + timedelta(hours=h, seconds=j)).strftime("%Y-%m-%d %H:%M:%S") for h, j in enumerate(jitter)]
+    msg = _temps_error(tmp_path, _temps(stamps))
+    assert "line 2, column 'date' (data.date_column): '2020-12-31 23:59:20' is 40 seconds before the grid of a " \
+           "1 hour step" in msg
+    assert "scatter around a step of 1 hour by up to 40 seconds" in msg
+    assert "round the time stamps to the step of 1 hour (pandas: pd.to_datetime(df['date']).dt.round('1h'))" in msg
+    assert "resample" not in msg
+    # one late stamp among exact ones: the same advice, naming it
+    stamps = _hourly()
+    stamps[5] = "2021-01-01 05:00:28"  # line 7
+    msg = _temps_error(tmp_path, _temps(stamps))
+    assert "line 7, column 'date' (data.date_column): '2021-01-01 05:00:28' is 28 seconds after the grid of a " \
+           "1 hour step" in msg and "(1 of the 300 are off it)" in msg and ".dt.round('1h')" in msg
+    # hourly at half past: no pandas round to the hour, which would move every stamp
+    stamps = [(t0 + timedelta(hours=h, minutes=30, seconds=j)).strftime("%Y-%m-%d %H:%M:%S")
+              for h, j in enumerate(jitter)]
+    msg = _temps_error(tmp_path, _temps(stamps))
+    assert "the grid of a 1 hour step" in msg and msg.endswith("round the time stamps to the step of 1 hour")
+
+
 def test_local_days_across_summer_time_are_on_the_grid(tmp_path):
     """Days written with their UTC offset (+01:00, then +02:00 from 28 March) are 23 hours apart once in UTC."""
     from datetime import date, timedelta
