@@ -1288,21 +1288,43 @@ def _windows_across(gap_before: np.ndarray, bounds: list, span: int) -> tuple[in
     return across, every
 
 
-def _check_constant(train: np.ndarray, features: list[str], data_cfg, tell) -> None:
+def _check_constant(parts: list, features: list[str], data_cfg, tell) -> None:
     """A target that never changes on the training rows is refused (nothing to learn, every error 0); a feature
-    that never changes there is told (it carries nothing; its scale is taken as 1)."""
-    flat = [(f, float(train[0, j])) for j, f in enumerate(features) if np.ptp(train[:, j]) == 0]
-    for f, value in flat:
+    that never changes there is told (its scale is taken as 1): constant on every split, it carries nothing; varying
+    on the validation or test rows (``parts``: the rows of each split), those values reach the model unscaled, far
+    from the 0 it saw in training."""
+    train = parts[0]
+    flat = [(j, f, float(train[0, j])) for j, f in enumerate(features) if np.ptp(train[:, j]) == 0]
+    for _, f, value in flat:
         if f == data_cfg.target:
             raise ConfigError(f"invalid configuration: data.target = {f!r}: the column is constant on the "
                               f"{len(train):,} training rows of {_source(data_cfg)} (every value is {value:g}); a "
                               f"model of a constant learns nothing and every error would read 0: choose a target "
                               f"that varies, or give data.split.train rows where it does")
-    for f, value in flat:
-        if f != data_cfg.target:
-            tell(f"data.features: column {f!r} of {_source(data_cfg)} is constant on the {len(train):,} training rows "
-                 f"(every value is {value:g}): it carries no information to the model (its scale is taken as 1); "
-                 f"remove it from data.features")
+    for j, f, value in flat:
+        if f == data_cfg.target:
+            continue
+        said = (f"data.features: column {f!r} of {_source(data_cfg)} is constant on the {len(train):,} training rows "
+                f"(every value is {value:g})")
+        after = [(name, part[:, j]) for name, part in zip(("validation", "test"), parts[1:])
+                 if len(part) and np.any(part[:, j] != value)]
+        if not after:
+            tell(f"{said}: it carries no information to the model (its scale is taken as 1); remove it from "
+                 f"data.features")
+            continue
+        ranges = " and ".join(f"{name} rows {v.min():g} .. {v.max():g}" for name, v in after)
+        if data_cfg.inputs == "differences":
+            reach = max(float(np.abs(np.diff(v)).max()) for _, v in after)
+            seen = f"its changes reach the model unscaled (up to {reach:g} a step) where training only ever showed 0"
+        else:
+            low = min(float(v.min()) for _, v in after) - value
+            high = max(float(v.max()) for _, v in after) - value
+            seen = (f"those values reach the model unscaled, as {low:g} .. {high:g} (less the training rows' "
+                    f"{value:g}), where every training row showed 0")
+        tell(f"{said} but not after them ({ranges}): its scale is taken as 1, so {seen}: the model never learnt "
+             f"what the column does, and its forecasts of the windows holding those rows can be far off (their "
+             f"errors many times the others'); remove it from data.features, or give data.split.train rows where it "
+             f"varies")
 
 
 def load_dataset(cfg, note=None) -> Dataset:
@@ -1349,7 +1371,7 @@ def load_dataset(cfg, note=None) -> Dataset:
         tell(f"{gaps_allowed}; {across:,} of the {every:,} windows span a gap, as if the rows around it were one step "
              f"apart (data.gaps: allow, the default); set data.gaps: fill to fill in the missing steps by linear "
              f"interpolation, or data.gaps: refuse to stop at gaps")
-    _check_constant(train, features, data_cfg, tell)
+    _check_constant(np.split(values[:used], [n_train, n_train + n_val]), features, data_cfg, tell)
     with np.errstate(over="ignore", invalid="ignore"):
         if data_cfg.scaling == "standard":
             offset, scale = train.mean(axis=0), train.std(axis=0)

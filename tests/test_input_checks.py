@@ -363,6 +363,23 @@ def test_a_constant_feature_is_told_and_kept(tmp_path):
     assert "carries no information" in notes[0] and "remove it from data.features" in notes[0]
 
 
+@pytest.mark.parametrize("inputs", ["levels", "differences"])
+def test_a_feature_constant_on_the_training_rows_only_is_told_to_reach_the_model_unscaled(tmp_path, inputs):
+    """Tour 7 a83: HULL, 2 on the training rows and 167 .. 764 after them, was told to carry no information, while
+    its values reached the model unscaled (scale 1) and the float test MSE was 15.3 against 0.76."""
+    w = [2.0] * 120 + [100 + 5 * i for i in range(40)] + [50 - i for i in range(40)]  # val 100 .. 295, test 11 .. 50
+    csv = _csv(tmp_path / "s.csv", _hours(200), [(i * 7) % 13 for i in range(200)], w=w)
+    ds, notes = _load(_raw(csv, inputs=inputs))
+    assert len(notes) == 1 and "data.features: column 'w'" in notes[0]
+    assert "constant on the 120 training rows (every value is 2) but not after them (validation rows 100 .. 295 " \
+           "and test rows 11 .. 50): its scale is taken as 1" in notes[0]
+    reach = "its changes reach the model unscaled (up to 5 a step)" if inputs == "differences" else \
+        "those values reach the model unscaled, as 9 .. 293 (less the training rows' 2)"
+    assert reach in notes[0] and "carries no information" not in notes[0]
+    assert "remove it from data.features, or give data.split.train rows where it varies" in notes[0]
+    assert ds.scaler.scale[1] == 1.0  # what the warning says: the run goes on with the column unscaled
+
+
 # --- 5. the time stamps: gaps, repeats, UTC offsets ---------------------------------------------------------------
 
 def _with_a_gap(tmp_path, v=None):
