@@ -27,8 +27,8 @@ class GivenPath(click.Path):
     """``click.Path`` for every path a command is given, read as the shell would have read it unquoted and as
     ``data.path`` is read: a leading ``~`` or ``~NAME`` is the home folder. Refused, naming the flag: an empty
     value (``--out ""``, ``--out $UNSET``), which ``Path('')`` would take for the current folder; a name that
-    holds a control character (a newline, a tab, ...); a name that ends in whitespace (``--out 'o/run '``) unless
-    such a path exists."""
+    holds a control character (a newline, a tab, ...); a name that starts or ends in whitespace (``--out 'o/run '``)
+    unless such a path exists; a lone ``-``, which other tools read as standard input or output."""
 
     def convert(self, value, param, ctx):
         if isinstance(value, str):
@@ -48,11 +48,15 @@ class GivenPath(click.Path):
                     self.fail(f"{value!r} starts with ~{user}, but there is no user {user!r} whose home folder it "
                               f"would be; give the path without ~ (or ./{value} for a folder named so)", param, ctx)
                 value = expanded
+            if value == "-":  # standard input or output to most tools: tsflow reads and writes named files only
+                self.fail(f"'-' is a dash, which reads as standard input or output, but {name} takes a {kind} "
+                          f"name; give one (./- for a {kind} named '-')", param, ctx)
             parts = value.split("/")
             for i, part in enumerate(parts):  # a folder or file to be made so, never one that exists so
-                if part and part[-1].isspace() and not os.path.lexists("/".join(parts[:i + 1])):
-                    self.fail(f"{value!r}: the name {part!r} ends with whitespace (a quoting slip?); remove it",
-                              param, ctx)
+                ends = [end for end, ch in (("starts", part[:1]), ("ends", part[-1:])) if ch.isspace()]
+                if ends and not os.path.lexists("/".join(parts[:i + 1])):
+                    self.fail(f"{value!r}: the name {part!r} {' and '.join(ends)} with whitespace (a quoting slip?); "
+                              f"remove it", param, ctx)
         return super().convert(value, param, ctx)
 
 

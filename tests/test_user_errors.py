@@ -554,6 +554,21 @@ CASES = [
     Case("calibration-ends-with-a-space", ["estimate", "c.yaml", "--calibration", "cal.json "],
          both(config(), calibration()), ["Invalid value for '--calibration': 'cal.json ': the name 'cal.json ' ends "
                                          "with whitespace"]),
+    # tour 7 b69: the same slip at the start of a name; b29: '-' is standard output to most tools, not a file
+    Case("out-starts-with-a-space", ["build", "c.yaml", "--out", "o/ b69"], config(),
+         ["Invalid value for '--out': 'o/ b69': the name ' b69' starts with whitespace (a quoting slip?); remove it"]),
+    Case("out-folder-starts-and-ends-with-a-space", ["train", "c.yaml", "--out", " o /r"], config(),
+         ["Invalid value for '--out': ' o /r': the name ' o ' starts and ends with whitespace"]),
+    Case("calibrate-out-a-dash", ["calibrate", "csynth.xml", "--config", "c.yaml", "--out", "-"],
+         both(config(), report("csynth.xml")),
+         ["Invalid value for '--out': '-' is a dash, which reads as standard input or output, but --out takes a "
+          "file name; give one (./- for a file named '-')"]),
+    Case("build-out-a-dash", ["build", "c.yaml", "--out", "-"], config(),
+         ["Invalid value for '--out': '-' is a dash", "--out takes a folder name; give one (./- for a folder named "
+          "'-')"]),
+    Case("estimate-config-a-dash", ["estimate", "-"], None,
+         ["Invalid value for 'CONFIG': '-' is a dash, which reads as standard input or output, but CONFIG takes a "
+          "file name"]),
     # a folder that exists so named was made on purpose: taken as it is
     Case("csim-existing-folder-ending-in-a-space", ["csim", "b "], fake_build("b ", without=("plan.json",)),
          ["error: b  is an incomplete build folder (missing: plan.json)"]),
@@ -603,6 +618,27 @@ def test_a_users_mistake_is_one_clear_message(case: Case, tmp_path):
         assert all(line.startswith("  ") for line in message.splitlines()[1:] if line.strip()), output
     for text in case.expect:
         assert text in message, f"{text!r} not in the message:\n{message}"
+
+
+@pytest.mark.parametrize("out", ["-", "o/ b69", "o/b69 "])
+def test_a_refused_path_is_made_nowhere(out, tmp_path):
+    """Tour 7 b29 / b69: 'calibrate --out -' wrote a file named '-' and '--out "o/ b69"' a folder ' b69'."""
+    config()(tmp_path)
+    report("csynth.xml")(tmp_path)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for args in (["calibrate", "csynth.xml", "--config", "c.yaml", "--out", out], ["train", "c.yaml", "--out", out]):
+        done = run(tmp_path, *args)
+        assert done.returncode == 2 and "Invalid value for '--out'" in done.stderr, done.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_a_path_named_with_a_leading_dot_slash_is_taken_as_named(tmp_path):
+    """The way out the refusal of '-' names: './-' is a file so named."""
+    config()(tmp_path)
+    report("csynth.xml")(tmp_path)
+    done = run(tmp_path, "calibrate", "csynth.xml", "--config", "c.yaml", "--out", "./-")
+    assert done.returncode == 0, done.stderr
+    assert "factors" in json.loads((tmp_path / "-").read_text())
 
 
 def test_a_config_error_lists_every_problem_under_one_header(tmp_path):
