@@ -94,6 +94,8 @@ def _metrics_table(metrics: dict, target: str) -> Table:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tsflow", prog_name="tsflow", message="%(prog)s %(version)s",
+                      help="Show the installed version of tsflow and exit.")
 def cli():
     """YAML in, trained integer-only Transformer forecaster and bit-exact HLS project out."""
     try:

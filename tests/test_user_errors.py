@@ -806,3 +806,11 @@ def test_a_path_starting_with_a_tilde_is_the_home_folder_as_in_data_path(tmp_pat
         [line] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
         assert line.startswith(message), (args, line)
     assert not (cwd / "~").exists() and not (cwd / "~nosuchuser0").exists() and not (home / "new").exists()
+
+
+def test_version_is_an_option_not_an_error(tmp_path):
+    """Tour 7 b01: 'tsflow --version' was "error: No such option '--version'"; it prints the installed version."""
+    from importlib.metadata import version
+
+    done = run(tmp_path, "--version")
+    assert done.returncode == 0 and done.stdout == f"tsflow {version('tsflow')}\n", done.stdout + done.stderr
