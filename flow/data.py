@@ -1327,6 +1327,72 @@ def _check_constant(parts: list, features: list[str], data_cfg, tell) -> None:
              f"varies")
 
 
+OUTLIER_IQR = 50  # a value this many inter-quartile ranges from its column's median is far outside the rest
+# (on ETTh1 the farthest value of any column is 6 ranges out; a normal variable's would be 67 standard deviations)
+
+
+def _spread(column: np.ndarray) -> float:
+    """The column's inter-quartile range; where most values are one (a rain gauge's zeros), that of the others;
+    where those are one value too, the size of the median (0: no measure of far)."""
+    median = np.median(column)
+    for values in (column, column[column != median]):
+        if len(values) > 1:
+            q1, q3 = np.percentile(values, [25, 75])
+            if q3 > q1:
+                return float(q3 - q1)
+    return float(abs(median))
+
+
+def _tell_outliers(raw: np.ndarray, parts: list, features: list[str], scaler: Scaler, frame: pd.DataFrame,
+                   data_cfg, tell) -> None:
+    """Tell of values far outside the rest of their column (``OUTLIER_IQR``; ``raw``: the file's rows in file order,
+    ``parts``: each split's rows), such as the 1e20 or -9999 a logger writes for a missing reading: on the training
+    rows they set the scale, and every other value of the column scales to almost one number; on the validation or
+    test rows they reach the model far beyond anything it was trained on."""
+    names = ("training", "validation", "test")
+    for j, f in enumerate(features):
+        median, spread = float(np.median(raw[:, j])), _spread(raw[:, j])
+        if spread == 0:
+            continue
+        far = np.abs(raw[:, j] - median) > OUTLIER_IQR * spread
+        if not far.any():
+            continue
+        bad = np.unique(raw[far, j])
+        rows = np.flatnonzero(far)
+        where = [name for name, part in zip(names, parts) if np.isin(part[:, j], bad).any()]
+        if not where:
+            continue  # rows no split uses
+        (line, text), value = _place(data_cfg, frame, int(rows[0]), f), raw[rows[0], j]
+        more = f" and {_plural(len(rows) - 1, 'other row')} so far out" if len(rows) > 1 else ""
+        key = "data.target" if f == data_cfg.target else "data.features"
+        said = (f"{key}: column {f!r} of {_source(data_cfg)}: {line} holds {text.strip()!r}{more} (on the "
+                f"{' and '.join(where)} rows), {abs(value - median) / spread:.3g} times the column's inter-quartile "
+                f"range ({spread:.3g}) from its median ({median:.4g}): a fill value a logger writes for a missing "
+                f"reading?")
+        train = parts[0][:, j]
+        if "training" in where:
+            rest = train[~np.isin(train, bad)]
+            fair = (rest.std() if data_cfg.scaling == "standard" else np.ptp(rest)) if len(rest) else 0.0
+            without = f" instead of {fair:.3g} without {'it' if len(rows) == 1 else 'them'}" if fair > 0 else ""
+            what = ("the forecasts and their errors, in units of that scale, are dominated by it"
+                    if f == data_cfg.target else "the column carries almost nothing to the model")
+            cost = (f" It sets the column's {data_cfg.scaling} scale, {scaler.scale[j]:.3g}{without}: every other "
+                    f"training value scales to within {np.ptp(rest) / scaler.scale[j]:.2g} of one another, and {what}."
+                    if len(rest) else "")
+        else:
+            scaled = (bad - scaler.offset[j]) / scaler.scale[j]
+            low, high = ((g(train) - scaler.offset[j]) / scaler.scale[j] for g in (np.min, np.max))
+            part = " and ".join(where)
+            cost = (f" The training rows' scale takes it to {scaled[np.argmax(np.abs(scaled))]:.3g} (the training "
+                    f"rows scale to {low:.3g} .. {high:.3g}): " +
+                    (f"the {part} errors of the windows forecasting it are dominated by it." if f == data_cfg.target
+                     else f"the model never saw such an input, and its {part} forecasts of the windows holding it "
+                          f"are meaningless."))
+        tell(f"{said}{cost} Replace {'it' if len(rows) == 1 else 'them'} with {'a reading' if len(rows) == 1 else 'readings'}"
+             f" in the file, or remove {'that row' if len(rows) == 1 else 'those rows'} (data.gaps: fill then fills in "
+             f"the missing steps)")
+
+
 def load_dataset(cfg, note=None) -> Dataset:
     """The windows of every split, scaled on the training rows. ``note(text)`` is told what the run goes on with
     but the user should know, as ``warning: ...``; without ``note`` that is a ``DataWarning``."""
@@ -1345,7 +1411,7 @@ def load_dataset(cfg, note=None) -> Dataset:
 
     frame, name = load_frame(data_cfg)
     features = _columns(frame, data_cfg)
-    values = _values(frame, features, data_cfg)  # in file order, so a bad cell is named by its line
+    values = raw = _values(frame, features, data_cfg)  # in file order, so a bad cell is named by its line
     gap_before, gaps_allowed = np.zeros(len(values), dtype=bool), None
     if data_cfg.date_column is None:
         _tell_unsorted_stamps(frame, features, data_cfg, tell)
@@ -1384,6 +1450,7 @@ def load_dataset(cfg, note=None) -> Dataset:
                           f"power of ten in the file")
     scale = np.where(scale > 0, scale, 1.0)
     scaler = Scaler(offset, scale)
+    _tell_outliers(raw, np.split(values[:used], [n_train, n_train + n_val]), features, scaler, frame, data_cfg, tell)
     target_index = features.index(data_cfg.target)
     splits = [make_windows(scaler.transform(p), target_index, data_cfg.window, data_cfg.horizon, data_cfg.steps)
               for p in parts]

@@ -380,6 +380,47 @@ def test_a_feature_constant_on_the_training_rows_only_is_told_to_reach_the_model
     assert ds.scaler.scale[1] == 1.0  # what the warning says: the run goes on with the column unscaled
 
 
+def test_a_fill_value_among_the_training_rows_is_told_with_what_it_does_to_the_scale(tmp_path):
+    """Tour 7 a39: one HULL value 1e20 (a logger's fill value) among the training rows went through without a word;
+    its scale became 2.9e18 and every other value of the column scaled to one number."""
+    w = [float(i % 5) for i in range(200)]  # 0 .. 4: median 2, inter-quartile range 2
+    text_w = [f"{x:g}" for x in w]
+    text_w[30] = "1e20"  # line 32, a training row (the first 120)
+    csv = _csv(tmp_path / "s.csv", _hours(200), [(i * 7) % 13 for i in range(200)], w=text_w)
+    ds, notes = _load(_raw(csv, inputs="levels"))
+    assert len(notes) == 1, notes
+    assert f"data.features: column 'w' of data.path = {str(csv)!r}: line 32 holds '1e20' (on the training rows), " \
+           "5e+19 times the column's inter-quartile range (2) from its median (2)" in notes[0]
+    assert "a fill value a logger writes for a missing reading?" in notes[0]
+    # the scale is that of the training rows with it: the standard deviation of 119 values in 0 .. 4 and one 1e20
+    assert f"It sets the column's standard scale, {ds.scaler.scale[1]:.3g} instead of 1.4" in notes[0]
+    assert 1e18 < ds.scaler.scale[1] < 1e19 and "the column carries almost nothing to the model" in notes[0]
+    assert "Replace it with a reading in the file, or remove that row" in notes[0]
+
+
+def test_a_fill_value_on_the_test_rows_is_told_with_what_the_model_reads(tmp_path):
+    w = [f"{i % 5}" for i in range(200)]
+    w[180] = w[190] = "-9999"  # lines 182 and 192, test rows (the last 40)
+    csv = _csv(tmp_path / "s.csv", _hours(200), [(i * 7) % 13 for i in range(200)], w=w)
+    ds, notes = _load(_raw(csv, inputs="levels"))
+    assert len(notes) == 1, notes
+    assert "line 182 holds '-9999' and 1 other row so far out (on the test rows)" in notes[0]
+    # the training rows 0 .. 4, mean 2 and standard deviation sqrt(2): -9999 scales to (-9999 - 2) / 1.414
+    assert "The training rows' scale takes it to -7.07e+03 (the training rows scale to -1.41 .. 1.41)" in notes[0]
+    assert "its test forecasts of the windows holding it are meaningless" in notes[0]
+    assert "Replace them with readings in the file, or remove those rows" in notes[0]
+
+
+def test_rain_and_other_long_tailed_columns_are_not_told_as_fill_values(tmp_path):
+    rain = [0.0] * 200
+    for i, r in zip(range(3, 200, 11), [0.2, 1.5, 7.0, 0.4, 22.0, 3.1, 0.8, 12.5, 0.1, 5.5, 2.0, 9.0, 0.3, 4.2, 1.1,
+                                       6.6, 0.9, 15.0]):
+        rain[i] = r
+    csv = _csv(tmp_path / "s.csv", _hours(200), [(i * 7) % 13 for i in range(200)], w=rain)
+    _, notes = _load(_raw(csv, inputs="levels"))
+    assert notes == []
+
+
 # --- 5. the time stamps: gaps, repeats, UTC offsets ---------------------------------------------------------------
 
 def _with_a_gap(tmp_path, v=None):
