@@ -505,6 +505,7 @@ def check_output(out: Path, force: bool, shown: Path | None = None) -> list[str]
     if out.exists() or out.is_symlink():
         if kind in (None, SEARCH):
             raise _not_tsflow(out)
+        _check_not_working_folder(out, shown if shown is not None else out)
         holder = lock_holder(out)
         if holder is not None:
             raise _busy_out(out)(holder)
@@ -537,6 +538,24 @@ def check_output(out: Path, force: bool, shown: Path | None = None) -> list[str]
             notes.append(f"replacing {staging}, of a run that may still be working{who} (--force)")
     _check_writable(out, shown if shown is not None else out)
     return notes
+
+
+def _check_not_working_folder(out: Path, shown: Path) -> None:
+    """Refuse (OutputExists) to replace the folder the command runs in, or one that holds it: the run renames
+    its result into place, so the shell would be left in a removed folder that looks empty."""
+    try:
+        cwd = Path.cwd().resolve()
+        here = out.resolve()
+    except OSError:
+        return
+    if cwd == here:
+        raise OutputExists(f"output folder {shown} is the current folder: a run replaces its output folder as a whole, "
+                           f"which would leave the shell in a removed folder; nothing was done: cd .. and give --out "
+                           f"{here.name}, or choose another --out")
+    if here in cwd.parents:
+        raise OutputExists(f"output folder {shown} holds the current folder ({cwd}): a run replaces its output folder "
+                           f"as a whole, which would leave the shell in a removed folder; nothing was done: run the "
+                           f"command from outside {shown}, or choose another --out")
 
 
 def _check_writable(out: Path, shown: Path) -> None:

@@ -814,3 +814,27 @@ def test_version_is_an_option_not_an_error(tmp_path):
 
     done = run(tmp_path, "--version")
     assert done.returncode == 0 and done.stdout == f"tsflow {version('tsflow')}\n", done.stdout + done.stderr
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+@pytest.mark.parametrize("command", ["train", "build"])
+def test_the_working_folder_or_one_that_holds_it_is_never_replaced(command, tmp_path):
+    """Tour 7 b56: 'cd f/b56 && tsflow train ../../cfg.yaml --out . --force' replaced the folder the shell was in
+    (renamed over it): 'ls' then showed nothing. Refused before any work, the folder left as it was."""
+    config()(tmp_path)
+    _fake_train(tmp_path / "r")
+    (tmp_path / "r" / "sub").mkdir()
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    done = run(tmp_path / "r", command, "../c.yaml", "--out", ".", "--force")
+    assert done.returncode == 2 and error_lines(done.stderr) == [
+        "error: output folder . is the current folder: a run replaces its output folder as a whole, which would leave "
+        "the shell in a removed folder; nothing was done: cd .. and give --out r, or choose another --out"], done.stderr
+    done = run(tmp_path / "r" / "sub", command, "../../c.yaml", "--out", "..", "--force")
+    assert done.returncode == 2 and error_lines(done.stderr) == [
+        f"error: output folder .. holds the current folder ({(tmp_path / 'r' / 'sub').resolve()}): a run replaces its "
+        f"output folder as a whole, which would leave the shell in a removed folder; nothing was done: run the command "
+        f"from outside .., or choose another --out"], done.stderr
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
