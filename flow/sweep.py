@@ -2,7 +2,8 @@
 
 Every point is the estimator's answer for the configuration given with ``model.d_model``,
 ``model.heads``, ``quantization.bits`` and ``hls.default_storage`` replaced (FFN width 4 x d_model,
-per-buffer storage overrides dropped). Everything else is the configuration's, its lanes too: with
+per-buffer storage overrides dropped). Everything else is the configuration's, its per-tensor bits
+(``quantization.layers``, said as ``kept_bits``) and its lanes too: with
 ``hls.default_parallelism: auto`` each point is the fastest design auto finds, with explicit lanes each has
 those (``lanes`` says which). Nothing is trained or synthesised.
 """
@@ -13,6 +14,7 @@ import time
 
 from .config import ConfigError, parse_config
 from .estimate import estimate
+from .estimate.design import require_quantized
 
 D_MODELS = (8, 16, 32, 64)
 BITS = (4, 6, 8)
@@ -31,14 +33,33 @@ def lanes(cfg) -> str:
     return f"lanes hls.default_parallelism {h.default_parallelism}{also} from the configuration at every point, not auto"
 
 
+def kept_bits(cfg) -> dict:
+    """The per-tensor bits of quantization.layers (layer.tensor -> bits), which every point keeps: a point sets
+    quantization.bits, the default of the tensors not overridden."""
+    return {f"{layer}.{tensor}": spec.bits for layer, override in cfg.quantization.layers.items()
+            for tensor, spec in override if spec is not None and spec.bits is not None}
+
+
+def precision(cfg) -> str:
+    """How every point's precision is set, in words for the sweep's heading."""
+    kept = kept_bits(cfg)
+    if not kept:
+        return "every tensor at the point's bits"
+    return (f"the point's bits except quantization.layers {', '.join(f'{k} {b}' for k, b in kept.items())} "
+            f"(from the configuration) at every point")
+
+
 def sweep(cfg, n_features: int, d_models=D_MODELS, bits=BITS, heads=HEADS, storages=STORAGES,
           step=None, note=None) -> list[dict]:
     """Every point's estimate; ``step(done, total)`` after each, and ``note(text)`` with the point's verdict
     and its seconds (a long window makes a point take seconds, and a sweep minutes)."""
-    if not cfg.quantization.enabled:
-        raise ConfigError("invalid configuration: quantization.enabled = False: the sweep estimates the quantized "
-                          "design at each width (quantization.bits 4, 6, 8); a float model has no design to "
-                          "estimate: remove quantization.enabled: false")
+    require_quantized(cfg, "the sweep estimates the quantized design at each width (quantization.bits 4, 6, 8)")
+    kept = kept_bits(cfg)
+    if kept and note:
+        note(f"warning: quantization.layers sets {', '.join(f'{k} {b} bits' for k, b in kept.items())}, which every "
+             f"point keeps: a point's bits ({', '.join(str(b) for b in bits)}) set quantization.bits, the width of the "
+             f"other tensors, so a point at other bits is a mixed design; remove those bits from quantization.layers "
+             f"to sweep uniform widths")
     base = cfg.model_dump(mode="json")
     rows = []
     points = list(itertools.product(d_models, bits, heads, storages))
@@ -58,7 +79,7 @@ def sweep(cfg, n_features: int, d_models=D_MODELS, bits=BITS, heads=HEADS, stora
         rows.append({"d_model": d, "bits": b, "heads": h, "storage": s, "total": est.total, "budget": est.budget,
                      "fits": est.fits, "overflowing": est.overflowing, "over_headroom": est.over_headroom,
                      "latency_us": est.latency_us, "parallelism": cfg.hls.default_parallelism,
-                     "shared_lanes": engine.lanes if engine else 0})
+                     "shared_lanes": engine.lanes if engine else 0, "kept_bits": kept})
         if note:
             verdict = ("fits" + (", over the headroom: " + ", ".join(est.over_headroom) if est.over_headroom else "")
                        if est.fits else "does not fit: " + ", ".join(est.overflowing))

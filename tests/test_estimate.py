@@ -340,7 +340,61 @@ def test_a_bank_conflict_the_default_makes_names_the_default():
     with pytest.raises(ConfigError) as err:
         estimate(parse_config(raw_with(default_parallelism=8, default_storage="lutram",
                                        parallelism={"enc0.k": 16})), n_features=1)
-    assert "hls.parallelism.enc0.q (left to hls.default_parallelism = 8: 8 lanes): it reads pos" in str(err.value)
+    msg = str(err.value)
+    assert "pos has 16 banks (hls.parallelism.enc0.q (left to hls.default_parallelism = 8: 8 lanes); " \
+           "hls.parallelism.enc0.k = 16; hls.parallelism.enc0.v (left to hls.default_parallelism = 8: " \
+           "8 lanes))" in msg  # every reader of pos, each with where its lanes come from, in one message
+    assert "allowed hls.parallelism.enc0.q: 1 or 16, hls.parallelism.enc0.v: 1 or 16" in msg
+
+
+def test_auto_takes_the_lanes_of_an_explicit_reader_of_the_same_buffer():
+    """enc0.q on 8 lanes by hand, the rest auto (tour 7 a112/a110): enc0.k and enc0.v read pos too, so at
+    every lane count auto tries they take 8 (or 1), never a count the explicit 8 banks of pos forbid."""
+    from flow.hls.plan import Choice, hls_plan
+    from flow.precision import resolve_precisions
+
+    cfg = parse_config(raw_with(default_storage="bram", parallelism={"enc0.q": 8}))
+    for auto in (1, 2, 4, 16, 64):
+        plan = hls_plan(cfg, resolve_precisions(cfg), 2, Choice(auto_lanes=auto))
+        assert {plan.loops[n].lanes for n in ("enc0.k", "enc0.v")} <= {1, 8}
+        assert plan.loops["enc0.k"].lanes == (1 if auto == 1 else 8)
+    assert estimate(cfg, n_features=2).plan.loops["enc0.q"].lanes == 8
+
+
+def test_two_explicit_counts_that_clash_are_named_together_with_what_each_may_take():
+    from flow.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        estimate(parse_config(raw_with(default_storage="lutram",
+                                       parallelism={"enc0.q": 8, "enc0.k": 4, "enc0.v": 2})), n_features=1)
+    assert str(err.value) == (
+        "invalid configuration: pos has 8 banks (hls.parallelism.enc0.q = 8; hls.parallelism.enc0.k = 4; "
+        "hls.parallelism.enc0.v = 2), and a layer reading it with several lanes must take as many as its banks "
+        "(lane l reads bank l): allowed hls.parallelism.enc0.k: 1 or 8, hls.parallelism.enc0.v: 1 or 8, or one "
+        "count for every layer that reads pos")
+
+
+def test_a_default_above_the_window_captures_it_at_once_for_the_embedding():
+    """hls.default_parallelism 32 over a window of 24 words (tour 7 a58): the window is captured at once
+    (registers), as with auto, so the embedding pads its rows over it: no bank clash with the input."""
+    raw = raw_with(default_parallelism=32)
+    raw["data"]["window"] = 8
+    est = estimate(parse_config(raw), n_features=3)
+    assert est.plan.loops["input"].lanes == 24 and est.plan.buffers["input"].storage == "registers"
+    assert est.plan.loops["embed"].lanes == 4
+
+
+def test_an_estimate_of_a_float_configuration_is_refused():
+    """quantization.enabled false (tour 7 a35): build refuses it, so the estimate does not price an 8-bit
+    design it would never produce."""
+    from flow.config import ConfigError
+
+    raw = raw_with()
+    raw["quantization"] = {"enabled": False}
+    raw["training"].pop("qat_epochs", None)
+    with pytest.raises(ConfigError, match=r"quantization.enabled = False: the estimate prices the 8-bit integer "
+                                          r"design tsflow build generates; a float model has no design"):
+        estimate(parse_config(raw), n_features=1)
 
 
 def test_shared_lanes_that_only_a_layer_asking_for_the_other_kind_uses_take_its_kind():

@@ -65,3 +65,34 @@ def test_a_point_auto_cannot_keep_within_the_headroom_says_so():
                   note=told.append)
     assert row["fits"] and row["over_headroom"] == ["lut", "bram18"]
     assert ": fits, over the headroom: lut, bram18, " in told[0]
+
+
+def test_per_layer_bits_are_kept_at_every_point_and_said_in_the_warning_heading_and_rows():
+    """tour 7 a69: quantization.layers' bits stay at every point, so a bits 4 point is a mixed design: the
+    warning, the heading's words and each row's kept_bits say so; the point is that mixed design."""
+    from flow.sweep import kept_bits, precision
+
+    raw = small_raw()
+    raw["quantization"]["layers"] = {"enc0.ffn1": {"weight": {"bits": 8}}, "enc0.ffn2": {"weight": {"bits": 8}}}
+    cfg = parse_config(raw)
+    assert kept_bits(cfg) == {"enc0.ffn1.weight": 8, "enc0.ffn2.weight": 8}
+    assert precision(cfg) == ("the point's bits except quantization.layers enc0.ffn1.weight 8, enc0.ffn2.weight 8 "
+                              "(from the configuration) at every point")
+    assert precision(_cfg()) == "every tensor at the point's bits"
+    told = []
+    rows = sweep(cfg, n_features=1, d_models=(8,), bits=(4,), heads=(1,), storages=("auto",), note=told.append)
+    assert told[0] == ("warning: quantization.layers sets enc0.ffn1.weight 8 bits, enc0.ffn2.weight 8 bits, which "
+                       "every point keeps: a point's bits (4) set quantization.bits, the width of the other tensors, "
+                       "so a point at other bits is a mixed design; remove those bits from quantization.layers to "
+                       "sweep uniform widths")
+    assert rows[0]["kept_bits"] == {"enc0.ffn1.weight": 8, "enc0.ffn2.weight": 8}
+    uniform = sweep(_cfg(), n_features=1, d_models=(8,), bits=(4,), heads=(1,), storages=("auto",))
+    assert uniform[0]["kept_bits"] == {} and uniform[0]["total"] != rows[0]["total"]
+
+
+def test_explicit_lanes_of_one_reader_do_not_abort_the_sweep_on_autos_lanes_for_the_others():
+    """tour 7 a110: hls.parallelism enc0.q 8, the rest auto; auto used to give enc0.k 4 lanes at some points,
+    which pos's 8 banks forbid, and the whole sweep stopped; every point is now a design."""
+    rows = sweep(_cfg(parallelism={"enc0.q": 8}), n_features=1, d_models=(8, 16), bits=(4,), heads=(1,),
+                 storages=("bram", "auto"))
+    assert len(rows) == 4

@@ -19,6 +19,7 @@ import itertools
 import math
 from dataclasses import asdict, dataclass, field, replace
 
+from ..errors import ConfigError
 from ..fixedpoint import FixedType, exact_sum_type, product_accumulator, union_type
 from ..hls.plan import POOL_RECIPROCAL, Choice, HLSPlan, hls_plan, pool_accumulator, pow2_floor
 from ..precision import resolve_precisions
@@ -483,6 +484,17 @@ def plan_design(cfg, prec=None, n_features: int | None = None, calibration: dict
     return estimate_plan(cfg, prec, (best or closest).plan, calibration)
 
 
+def require_quantized(cfg, what: str) -> None:
+    """``what`` prices the integer design, which only a quantized configuration has: a float one is refused
+    as ``tsflow build`` refuses it, not priced as a design at quantization.bits it will never produce."""
+    if not cfg.quantization.enabled:
+        raise ConfigError(f"invalid configuration: quantization.enabled = False: {what}; a float model has no "
+                          f"design to estimate (tsflow build refuses it too: an HLS build needs the quantized "
+                          f"model); allowed: true (remove quantization.enabled: false)")
+
+
 def estimate(cfg, n_features: int | None = None, calibration: dict | None = None) -> Estimate:
     """The estimate of the design ``tsflow build`` generates for ``cfg``."""
+    require_quantized(cfg, f"the estimate prices the {cfg.quantization.bits}-bit integer design tsflow build "
+                           f"generates")
     return plan_design(cfg, n_features=n_features, calibration=calibration)

@@ -289,25 +289,64 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
             return 1  # a table placed by hand has one read port
         most = min(SOFTMAX_LANES, choice.lanes.get(name, SOFTMAX_LANES), max(1, s["row"] // RING_DISTANCE))
         return aligned_lanes(s["row"], most)
-    # rows are padded to whole chunks of the lanes that read them (_stride; the embedding reads its window
-    # from registers and pads its weight rows), except a head's slice of the q and k rows the scores read
-    # and a window the input writes in chunks
-    pad = (s["kind"] in ("mac", "pool") and not name.endswith(".scores") and name != "embed" and not s.get("flat")) or \
-        (name == "embed" and input_at_once(cfg, cfg.data.window * n_channels(cfg, s)))
-    if name == "embed" and not pad:  # reading banked memory: its lanes start every token on bank 0
-        s = {**s, "row": chunk_words(cfg, n_channels(cfg, s))}
+    s, pad = _row_of(cfg, s)
     if name in h.parallelism:
         return _explicit(h.parallelism[name], s, pad, f"hls.parallelism.{shown_key(name)}")
     if name == "input" and not input_at_once(cfg, s["cols"]):
         # a window not captured at once is written in the chunks of a step the embedding reads: its lanes
         return aligned_lanes(chunk_words(cfg, s["cols"] // cfg.data.window), _most(cfg, "embed", choice))
+    if name == "input":  # the window is captured from the port at once (registers), whatever the default
+        return s["cols"]
     if h.default_parallelism != "auto":
         value = h.default_parallelism
         return padded_lanes(s["row"], value) if pad else aligned_lanes(s["row"], value)
-    if name == "input":  # the window is captured from the port at once (registers)
-        return s["cols"]
     most = _most(cfg, name, choice)
     return padded_lanes(s["row"], most) if pad else aligned_lanes(s["row"], most)
+
+
+def _row_of(cfg, s: dict) -> tuple[dict, bool]:
+    """The loop with the row its lanes run along, and whether that row is padded to whole chunks of them.
+
+    Rows are padded to whole chunks of the lanes that read them (_stride; the embedding reads its window
+    from registers and pads its weight rows), except a head's slice of the q and k rows the scores read
+    and a window the input writes in chunks."""
+    name = s["name"]
+    pad = (s["kind"] in ("mac", "pool") and not name.endswith(".scores") and name != "embed" and not s.get("flat")) or \
+        (name == "embed" and input_at_once(cfg, cfg.data.window * n_channels(cfg, s)))
+    if name == "embed" and not pad:  # reading banked memory: its lanes start every token on bank 0
+        s = {**s, "row": chunk_words(cfg, n_channels(cfg, s))}
+    return s, pad
+
+
+def allowed_lanes(row: int, pad: bool) -> list[int]:
+    """The lane counts a loop over ``row`` values can take: powers of two up to the row's (padded) words
+    where the row is padded to whole chunks, else the powers of two that divide it."""
+    if pad:
+        useful = 1 << max(0, math.ceil(math.log2(max(1, row))))
+        return [1 << i for i in range(useful.bit_length())]
+    return [1 << k for k in range(row.bit_length()) if row % (1 << k) == 0]
+
+
+def _follow_explicit(cfg, shapes: list[dict], lanes: dict) -> None:
+    """With hls.default_parallelism auto, a layer left to auto that reads a buffer which a layer with explicit
+    lanes reads with several takes those lanes, or one lane where its row does not allow them: every reader
+    with several lanes reads a buffer bank by bank (lanes = banks), and auto would otherwise pick counts the
+    explicit one then forbids. A numeric default is the user's: a clash with it is refused (_check_banks)."""
+    h = cfg.hls
+    if h.default_parallelism != "auto":
+        return
+    fixed = {}
+    for s in shapes:
+        if s["name"] in h.parallelism and s["kind"] in MULTIPLYING and lanes[s["name"]] > 1:
+            for buffer in s["reads"]:  # two explicit counts that differ are the user's: _check_banks names both
+                fixed.setdefault(buffer, lanes[s["name"]])
+    for s in shapes:
+        name, counts = s["name"], {fixed[b] for b in s["reads"] if b in fixed}
+        if name in h.parallelism or s["kind"] not in MULTIPLYING or lanes[name] == 1 or counts <= {lanes[name]}:
+            continue
+        row, pad = _row_of(cfg, s)
+        (p,) = counts if len(counts) == 1 else (1,)  # two buffers read with different counts: one lane
+        lanes[name] = p if p in allowed_lanes(row["row"], pad) else 1
 
 
 def n_channels(cfg, embed: dict) -> int:
@@ -334,7 +373,7 @@ def _most(cfg, name: str, choice: Choice) -> int:
 
 def _explicit(value: int, s: dict, pad: bool, key: str) -> int:
     """An explicit lane count, honoured exactly if the tool can bank it at compile time."""
-    allowed = [str(1 << k) for k in range(s["row"].bit_length()) if s["row"] % (1 << k) == 0]
+    allowed = [str(n) for n in allowed_lanes(s["row"], False)]
     if value & (value - 1) or (not pad and s["row"] % value):
         what = ("a power of two" if pad else
                 f"a power of two that divides the {s['row']} values each clock's reads run along")
@@ -345,7 +384,7 @@ def _explicit(value: int, s: dict, pad: bool, key: str) -> int:
     if value > useful:  # the lanes past a row's (padded) words would only read padding
         raise ConfigError(f"invalid configuration: {key} = {value}: more lanes than the {s['row']} value(s) its reads "
                           f"run along a clock (the lanes past {useful} would read only padding, and its tables grow "
-                          f"with the lanes); allowed: {', '.join(str(1 << i) for i in range(useful.bit_length()))}")
+                          f"with the lanes); allowed: {', '.join(str(n) for n in allowed_lanes(s['row'], True))}")
     return value
 
 
@@ -572,20 +611,41 @@ def _stride(row: int, banks: int, storage: str) -> int:
     return math.ceil(row / banks) * banks
 
 
-def _check_banks(cfg, loops: dict, buffers: dict) -> None:
+def _check_banks(cfg, shapes: list[dict], loops: dict, buffers: dict) -> None:
     """Every layer that reads a buffer with several lanes finds exactly one word in each bank (lanes =
-    banks): fewer lanes than banks would pick banks at run time."""
-    for lp in loops.values():
-        for name in lp.reads if lp.lanes > 1 and lp.kind in ("mac", "pool") else ():
-            mem = buffers.get(name)
-            if mem and mem.storage not in ("registers", "fused") and mem.banks != lp.lanes:
-                other = next((o.name for o in loops.values() if name in o.reads and o.lanes == mem.banks), None)
-                why = f"{other} reads with {mem.banks} lanes" if other else f"is written {mem.banks} words a clock"
-                key = (f"hls.parallelism.{shown_key(lp.name)} = {lp.lanes}" if lp.name in cfg.hls.parallelism else
-                       f"hls.parallelism.{shown_key(lp.name)} (left to hls.default_parallelism = "
-                       f"{cfg.hls.default_parallelism}: {lp.lanes} lanes)")
-                raise ConfigError(f"invalid configuration: {key}: it reads {name}, which {why} (so it has "
-                                  f"{mem.banks} banks); allowed: 1 or {mem.banks}")
+    banks): fewer lanes than banks would pick banks at run time. Every such buffer is named at once, with
+    each of its readers' lanes and where they come from, and what each layer that must change may take."""
+    rows = {s["name"]: _row_of(cfg, s) for s in shapes}
+    problems = []
+    for name, mem in buffers.items():
+        if mem.storage in ("registers", "fused"):
+            continue
+        readers = [lp for lp in loops.values() if name in lp.reads and lp.lanes > 1 and lp.kind in MULTIPLYING]
+        wrong = [lp for lp in readers if lp.lanes != mem.banks]
+        if not wrong:
+            continue
+        writer = next((lp for lp in loops.values() if lp.writes == name and lp.writes_per_clock == mem.banks), None)
+        how = [_source(cfg, lp) for lp in readers]
+        if writer and all(lp.lanes != mem.banks for lp in readers):
+            how.append(f"written {mem.banks} words a clock by {shown_key(writer.name)}")
+        fixes = []
+        for lp in wrong:
+            row, pad = rows[lp.name]
+            counts = [1] + ([mem.banks] if mem.banks in allowed_lanes(row["row"], pad) else [])
+            fixes.append(f"hls.parallelism.{shown_key(lp.name)}: {' or '.join(map(str, counts))}")
+        problems.append(f"{name} has {mem.banks} banks ({'; '.join(how)}), and a layer reading it with several "
+                        f"lanes must take as many as its banks (lane l reads bank l): allowed {', '.join(fixes)}, or one "
+                        f"count for every layer that reads {name}")
+    if problems:
+        raise ConfigError("invalid configuration: " + "; ".join(problems))
+
+
+def _source(cfg, lp) -> str:
+    """A loop's lanes and where they come from: the YAML key that sets them, or what left them to auto."""
+    if lp.name in cfg.hls.parallelism:
+        return f"hls.parallelism.{shown_key(lp.name)} = {lp.lanes}"
+    return (f"hls.parallelism.{shown_key(lp.name)} (left to hls.default_parallelism = "
+            f"{cfg.hls.default_parallelism}: {lp.lanes} lanes)")
 
 
 def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
@@ -593,6 +653,7 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
     shapes = _layer_shapes(cfg, prec, n_features)
     check_names(cfg, shapes)
     lanes = {s["name"]: _lanes(cfg, s, choice) for s in shapes}
+    _follow_explicit(cfg, shapes, lanes)
     for s in shapes:  # the softmax writes the probabilities into the context's banks, no more a clock
         if s["kind"] == "softmax":
             lanes[s["name"]] = min(lanes[s["name"]], lanes[s["name"].removesuffix("softmax") + "context"])
@@ -632,7 +693,7 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
         reshaped = not stride and _whole_words(name, storage, words, banks, transposed, loops)
         buffers[name] = Memory(name, words, width, req, storage, banks, transposed=transposed, reshaped=reshaped,
                                stride=stride)
-    _check_banks(cfg, loops, buffers)
+    _check_banks(cfg, shapes, loops, buffers)
     for i in range(cfg.model.layers):  # the softmax's row maxima, and its ring of two rows of exponentials
         e, spec = f"enc{i}.", prec.softmax[i]
         rows, steps, lanes = cfg.model.heads * cfg.tokens, cfg.tokens, loops[f"enc{i}.softmax"].lanes
