@@ -99,6 +99,19 @@ class SplitConfig(Strict):
     # of the long-horizon benchmark: LTSF-Linear's and PatchTST's data_loader.py, Dataset_ETT_hour)
     lookback: Literal["own", "previous"] = "own"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_row_counts(cls, data):
+        """Row counts written as floats (1200.0, as pandas prints them) are row counts when no value is a
+        fraction: one sensible meaning, taken as window: 8.0 is taken as 8."""
+        if not isinstance(data, dict):
+            return data
+        given = {k: data.get(k, cls.model_fields[k].default) for k in ("train", "val", "test")}
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 1
+               and float(v).is_integer() for v in given.values()):
+            return {**data, **{k: int(v) for k, v in given.items() if k in data}}
+        return data
+
     @field_validator("train", "val", "test", mode="before")
     @classmethod
     def _a_number(cls, v, info: ValidationInfo):
@@ -131,11 +144,15 @@ class SplitConfig(Strict):
         if not (fractions or rows):
             def kind(v):
                 return ("a row count" if isinstance(v, int) else "a fraction" if v < 1
+                        else "a whole number, so a row count" if v.is_integer()
                         else "neither a fraction (< 1) nor a row count (not an integer)")
-            shown = ", ".join(f"{k}: {v!r} ({kind(v)}{'' if k in self.model_fields_set else ', the default'})"
-                              for k, v in given.items())
+            kinds = [kind(v) for v in given.values()]
+            shown = ", ".join(f"{k}: {v!r} ({what}{'' if k in self.model_fields_set else ', the default'})"
+                              for (k, v), what in zip(given.items(), kinds))
+            mixed = "a fraction" in kinds and any(k.endswith("a row count") for k in kinds)
             raise PydanticCustomError(
-                "split_mix", f"{shown}: use fractions (all < 1, summing to 1) or row counts (all integers), not a mix")
+                "split_mix", f"{shown}: use fractions (all < 1, summing to 1) or row counts (all integers)"
+                             f"{', not a mix' if mixed else ''}")
         total = sum(vals)
         if fractions and abs(total - 1.0) > 1e-6:
             unused = (f"{(1 - total) * 100:.3g}% of the rows would be in no split" if total < 1
@@ -372,18 +389,25 @@ class TargetConfig(Strict):
         clock = info.data.get("clock_mhz")
         period = 1e3 / clock if clock else None
         if isinstance(v, str):
-            m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(%|ns)\s*", v)
+            m = re.fullmatch(r"\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(%|ns)?\s*", v)
             if not m:
                 raise PydanticCustomError("uncertainty_text", "a percentage of the clock period: a number, or the "
                                                               "value with its unit, such as '12.5%' or '1.25ns'")
-            value = float(m.group(1))
-            if m.group(2) == "%" or period is None:  # no clock (refused): its own error is the one to read
+            value, unit = float(m.group(1)), m.group(2)
+            if value < 0:
+                raise cls._negative(period, clock)
+            if unit is None:  # a quoted number is the number, as clock_mhz: '100' is: checked as one below
+                v = value
+            elif unit == "%" or period is None:  # no clock (refused): its own error is the one to read
                 return value
-            if value >= period:
+            elif value >= period:
                 raise PydanticCustomError(
                     "uncertainty_period", f"{value:g} ns is the whole {period:g} ns clock period or more "
                                           f"(target.clock_mhz = {clock:g}); allowed: less than {period:g} ns")
-            return value / period * 100
+            else:
+                return value / period * 100
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+            raise cls._negative(period, clock)
         if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < UNCERTAINTY_UNSURE:
             of = f" of the {period:g} ns period ({v * period * 10:g} ps)" if period else " of the period"
             readings = ([f"write {v * 100:g} for {v * 100:g} % (a fraction)"] if v < 1 else []) + (
@@ -396,6 +420,14 @@ class TargetConfig(Strict):
                                       f"a number from {UNCERTAINTY_UNSURE} to below 100 (percent), or the value with "
                                       f"its unit")
         return v
+
+    @staticmethod
+    def _negative(period, clock) -> PydanticCustomError:
+        """The margin the tool keeps free is a length of time: below 0 it is no margin at all."""
+        ns = f", or 0 ns to below {period:g} ns (the period at target.clock_mhz = {clock:g})" if period else ""
+        return PydanticCustomError("uncertainty_negative", f"negative: it is the part of the clock period the HLS "
+                                                           f"tool keeps free, 0 at the least; allowed: 0 to below "
+                                                           f"100 (percent){ns}")
 
     @field_serializer("clock_uncertainty", when_used="json")
     def _with_its_unit(self, v: float):
@@ -473,12 +505,20 @@ class ExportConfig(Strict):
 
     @field_validator("version", mode="before")
     @classmethod
-    def _quoted_version(cls, v):
+    def _quoted_version(cls, v, info: ValidationInfo):
+        """A version written unquoted is a YAML number, which drops a trailing zero (1.10 is 1.1): the fix quotes
+        it as the file has it (``load_config`` passes each number's text), else as the number reads."""
         if isinstance(v, (int, float)) and not isinstance(v, bool):
+            text, line = ((info.context or {}).get(WRITTEN) or {}).get(("export", "version"), (None, None))
+            if text is not None:
+                raise PydanticCustomError(
+                    "version_number", f"line {line} writes version: {text}, which YAML reads as the number {v!r}, "
+                                      f"not as the text of a version; quote it as written: version: '{text}'")
             quoted = repr(v) if isinstance(v, float) else f"{v}.0"
             raise PydanticCustomError(
-                "version_number", f"YAML read this as the number {v!r}, not the text of a version (1.10 would read as "
-                                  f"1.1); quote it: version: '{quoted}'")
+                "version_number", f"YAML read this as the number {v!r}, not the text of a version; quote it: version: "
+                                  f"'{quoted}' (as written: a number drops a trailing zero, so 1.10 reads as 1.1 and "
+                                  f"is written '1.10')")
         return v
 
 
@@ -992,6 +1032,9 @@ def _missing_detail(loc: list, field, raw) -> str:
 
 # words other tools take for "every column"; here that is a column key left out (null)
 EVERY = ("all", "*", "every", "any", "auto")
+# LTSF-Linear's and Informer's --features: M (every column in, every column out), S (the target alone), MS (every
+# column in, the target out); tsflow forecasts data.target from data.features
+LTSF_FEATURES = ("M", "S", "MS")
 
 
 def _name_detail(kind: str, field, value, loc: list, raw) -> Optional[str]:
@@ -1009,7 +1052,18 @@ def _name_detail(kind: str, field, value, loc: list, raw) -> Optional[str]:
     if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
         path = _raw_at(raw, ["data", "path"])
         header = f"the first line of {path}" if isinstance(path, str) else "the file's first line"
-        return f"a column is named as the header row ({header}) has it, not by its position: write its name{or_null}"
+        written = value if isinstance(value, int) else f"{value:g}"
+        return (f"a column is named as the header row ({header}) has it, not by its position: write its name"
+                f"{or_null}; YAML reads an unquoted {written} as a number: if the header does name a column {written}, "
+                f"write '{written}' (quoted)")
+    target = _raw_at(raw, ["data", "target"])
+    if kind == "list_type" and isinstance(value, str) and value.strip().upper() in LTSF_FEATURES and null:
+        only = f"[{target}]" if isinstance(target, str) else "[the target column]"
+        return (f"{value!r} reads as the --features flag of LTSF-Linear / Informer (M, S or MS), which is no keyword "
+                f"here: data.features names the input columns and data.target is the one column forecast; for M or "
+                f"MS (every column in) leave data.features out (or write {key}: null: {null}), for S (the target "
+                f"alone) write {key}: {only}; a list names the columns as the header row has them, [{value}] only "
+                f"for a column named {value}")
     if kind == "list_type" and isinstance(value, str) and value.strip().lower() in EVERY and null:
         return (f"{value!r} is no keyword here: for {null} leave data.{key} out (or write {key}: null); a list names "
                 f"the columns as the header row has them, such as [{value}] for a column named {value}")
@@ -1039,8 +1093,10 @@ def _model_in(annotation) -> Optional[type[BaseModel]]:
     return None
 
 
-# validation-context key: the folder a relative data.path is read against (default: the current directory)
+# validation-context keys: the folder a relative data.path is read against (default: the current directory), and
+# the text and line of each number as the YAML file writes it (path of keys -> (text, line); load_config)
 CONFIG_DIR = "config_dir"
+WRITTEN = "written"
 
 
 def _check_ignored_keys(cfg: FlowConfig) -> None:
@@ -1104,17 +1160,19 @@ def _check_ignored_keys(cfg: FlowConfig) -> None:
                           f"of time stamps in data.date_column, or remove data.gaps")
 
 
-def parse_config(raw: dict, source: str = "", config_dir: str | Path | None = None) -> FlowConfig:
+def parse_config(raw: dict, source: str = "", config_dir: str | Path | None = None,
+                 written: dict | None = None) -> FlowConfig:
     """Validate a mapping; raises ConfigError with every problem listed.
 
     A relative ``data.path`` is made absolute against ``config_dir`` (``load_config`` passes the
-    configuration file's folder) or, when it is None, against the current directory.
+    configuration file's folder) or, when it is None, against the current directory. ``written`` (from
+    ``load_yaml``) holds the numbers as the file writes them, for messages.
     """
     if not isinstance(raw, dict):
         raise ConfigError(f"invalid configuration{' ' + source if source else ''}: the top level must be a mapping, "
                           f"got {type(raw).__name__}")
     try:
-        cfg = FlowConfig.model_validate(raw, context={CONFIG_DIR: config_dir})
+        cfg = FlowConfig.model_validate(raw, context={CONFIG_DIR: config_dir, WRITTEN: written or {}})
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, source, raw)) from None
     try:
@@ -1175,6 +1233,10 @@ class UniqueKeyLoader(yaml.SafeLoader):
     Read every YAML file a user writes with it (``load_yaml``); keys merged in with ``<<`` may be overridden, as
     YAML intends."""
 
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.written: dict = {}  # path of keys -> (text, line) of each number written unquoted
+
     def construct_document(self, node):
         self._check_unique(node, (), set())
         return super().construct_document(node)
@@ -1195,6 +1257,9 @@ class UniqueKeyLoader(yaml.SafeLoader):
         if id(node) in seen_nodes:  # an alias seen before (aliases may even be recursive)
             return
         seen_nodes.add(id(node))
+        if isinstance(node, yaml.ScalarNode) and node.style is None and node.tag in (
+                "tag:yaml.org,2002:float", "tag:yaml.org,2002:int"):
+            self.written[path] = (node.value, node.start_mark.line + 1)
         if isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 self._check_unique(item, path + (i,), seen_nodes)
@@ -1230,10 +1295,19 @@ UniqueKeyLoader.add_implicit_resolver(
     list("-+0123456789."))
 
 
-def load_yaml(text: str):
+def load_yaml(text: str, written: dict | None = None):
     """The data of a YAML document a user wrote: ``yaml.safe_load``, but a key given twice in one mapping raises
-    ``DuplicateKey`` (a ``yaml.YAMLError``) naming the key and both lines."""
-    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    ``DuplicateKey`` (a ``yaml.YAMLError``) naming the key and both lines. ``written``, if given, is filled with
+    each unquoted number's text and line (path of keys -> (text, line)): YAML drops what the number does not keep
+    (1.10 reads as 1.1)."""
+    loader = UniqueKeyLoader(text)
+    try:
+        data = loader.get_single_data()
+    finally:
+        loader.dispose()
+    if written is not None:
+        written.update(loader.written)
+    return data
 
 
 EXAMPLE_CONFIG = "configs/default.yaml"  # in the repository: every section, commented
@@ -1249,8 +1323,8 @@ def load_config(path: str | Path) -> FlowConfig:
     except OSError as exc:  # a name too long for the file system, a folder that cannot be searched
         raise ConfigError(f"configuration {str(path)[:200]!r}: cannot look it up ({exc.strerror or exc})") from None
     try:
-        text = path.read_text(encoding="utf-8")
-        raw = load_yaml(text)
+        text, written = path.read_text(encoding="utf-8"), {}
+        raw = load_yaml(text, written)
     except DuplicateKey as exc:
         raise ConfigError(f"invalid configuration {path}: {exc}") from None
     except yaml.YAMLError as exc:
@@ -1265,7 +1339,7 @@ def load_config(path: str | Path) -> FlowConfig:
         raise ConfigError(f"configuration {path} {what}; it would build the whole default configuration without a "
                           f"word. Write the settings to use (an example with every section: {EXAMPLE_CONFIG} in the "
                           f"tsflow repository), or write {{}} to build the defaults on purpose")
-    return parse_config(raw, str(path), config_dir=path.absolute().parent.resolve())
+    return parse_config(raw, str(path), config_dir=path.absolute().parent.resolve(), written=written)
 
 
 def dump_config(cfg: FlowConfig) -> str:

@@ -516,3 +516,70 @@ def test_cli_a_column_position_exits_2_with_the_key_and_leaves_no_folder(tmp_pat
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "data.target = 7: a column is named as the header row" in proc.stderr, proc.stderr
     assert not (tmp_path / "r").exists() and not (tmp_path / "r.partial").exists()
+
+
+# --- tour 7: numbers as the user wrote them ------------------------------------------------------------------------
+
+def test_split_row_counts_written_as_whole_floats_are_row_counts_and_a_real_mix_is_said():
+    """Tour 7 a04: 1200.0 / 400.0 / 400.0 (as pandas prints row counts) were refused as 'not a mix'."""
+    split = parse_config(_tour(data={"split": {"train": 1200.0, "val": 400.0, "test": 400.0}})).data.split
+    assert (split.train, split.val, split.test) == (1200, 400, 400) and split.is_rows
+    assert all(type(v) is int for v in (split.train, split.val, split.test))
+    msg = _tour_error(_tour(data={"split": {"train": 1200.0, "val": 0.2, "test": 0.2}}))
+    assert ("train: 1200.0 (a whole number, so a row count), val: 0.2 (a fraction), test: 0.2 (a fraction): use "
+            "fractions (all < 1, summing to 1) or row counts (all integers), not a mix") in msg, msg
+    msg = _tour_error(_tour(data={"split": {"train": 0.6, "val": 0.2, "test": 1.5}}))
+    assert "test: 1.5 (neither a fraction (< 1) nor a row count (not an integer))" in msg and "not a mix" not in msg
+
+
+def test_a_quoted_clock_uncertainty_is_the_number_as_other_quoted_numbers_are():
+    """Tour 7 a10: '12.5' was refused though clock_mhz: '100' and headroom: '0.3' are taken as numbers."""
+    target = parse_config(_tour(target={"clock_mhz": "100", "clock_uncertainty": "12.5"})).target
+    assert target.clock_uncertainty == 12.5 and target.clock_mhz == 100
+    msg = _tour_error(_tour(target={"clock_uncertainty": "1.25"}))  # checked as the number is: unsure, both readings
+    assert "target.clock_uncertainty = '1.25': a percentage of the clock period, so 1.25 keeps 1.25 %" in msg, msg
+    assert "write 12.5 (or '1.25ns') for 1.25 ns" in msg
+
+
+@pytest.mark.parametrize("value", ["-1ns", -1, "-5%", "-12.5"])
+def test_a_negative_clock_uncertainty_says_it_is_negative_and_the_range(value):
+    """Tour 7 a108: '-1ns' was told to be written with its unit, as it was."""
+    msg = _tour_error(_tour(target={"clock_uncertainty": value}))
+    assert (f"target.clock_uncertainty = {value!r}: negative: it is the part of the clock period the HLS tool keeps "
+            f"free, 0 at the least; allowed: 0 to below 100 (percent), or 0 ns to below 10 ns (the period at "
+            f"target.clock_mhz = 100)") in msg, msg
+
+
+@pytest.mark.parametrize("flag", ["M", "S", "ms"])
+def test_ltsf_feature_modes_say_what_to_write_instead(flag):
+    """Tour 7 a18: features: M (LTSF-Linear's --features) was told to be written [M], which names no column."""
+    msg = _tour_error(_tour(data={"source": "csv", "path": "e.csv", "features": flag, "target": "OT"}))
+    assert (f"data.features = {flag!r}: {flag!r} reads as the --features flag of LTSF-Linear / Informer (M, S or "
+            f"MS), which is no keyword here") in msg, msg
+    assert ("for M or MS (every column in) leave data.features out (or write features: null: every numeric column of "
+            "the file but the date column), for S (the target alone) write features: [OT]") in msg
+    assert f"[{flag}] only for a column named {flag}" in msg and f"write it as [{flag}]" not in msg
+
+
+def test_a_column_key_given_a_number_says_to_quote_it_if_the_header_has_that_name():
+    """Tour 7 a92: the header named columns 1 and 2; the message only said to name columns, not to quote them."""
+    msg = _tour_error(_tour(data={"source": "csv", "path": "e.csv", "features": [1, 2, "OT"], "target": "OT"}))
+    for n in (1, 2):
+        assert (f"data.features.{n - 1} = {n}: a column is named as the header row (the first line of e.csv) has it, "
+                f"not by its position: write its name; YAML reads an unquoted {n} as a number: if the header does "
+                f"name a column {n}, write '{n}' (quoted)") in msg, msg
+
+
+def test_an_export_version_is_quoted_as_the_file_writes_it(tmp_path):
+    """Tour 7 a57: version: 1.10 (read by YAML as 1.1) was told to be quoted as '1.1', another version."""
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(_tour()) + "export: {version: 1.10}\n")
+    proc = subprocess.run([sys.executable, "-m", "flow", "train", str(config), "--out", str(tmp_path / "r")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    line = len(config.read_text().splitlines())
+    assert (f"export.version = 1.1: line {line} writes version: 1.10, which YAML reads as the number 1.1, not as the "
+            f"text of a version; quote it as written: version: '1.10'") in proc.stderr, proc.stderr
+    assert not (tmp_path / "r").exists() and not (tmp_path / "r.partial").exists()
+    msg = _tour_error(_tour(export={"version": 1.1}))  # a mapping has no text: what a trailing zero does is said
+    assert "quote it: version: '1.1' (as written: a number drops a trailing zero, so 1.10 reads as 1.1" in msg, msg

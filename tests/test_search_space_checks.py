@@ -94,3 +94,58 @@ def test_mapping_choices_raise_no_optuna_warning_once_the_storage_is_open(tmp_pa
         assert warned()  # Optuna does warn about such choices
         open_storage(f"sqlite:///{tmp_path / 'study.db'}")
         assert not warned()
+
+
+def test_a_tensor_key_with_mappings_as_choices_gets_the_field_keys_with_their_values():
+    """Tour 7 a115: the fix kept the mappings as choices under .bits ([{"bits": 4}, ...]), refused again."""
+    msg = _refusal({"quantization.layers.enc0.q.weight": [{"bits": 4}, {"bits": 8}]})
+    assert msg.endswith("so the space key must name the field it searches: quantization.layers.enc0.q.weight.bits: "
+                        "[4, 8]"), msg
+    fixed = parse_config(_config({"quantization.layers.enc0.q.weight.bits": [4, 8]}))
+    check_space(fixed)
+    msg = _refusal({"quantization.layers.enc0.q.weight": [{"bits": 4, "integer": 2}, {"bits": 8, "integer": 2}]})
+    assert ("quantization.layers.enc0.q.weight.bits: [4, 8], quantization.layers.enc0.q.weight.integer: [2] (each "
+            "key's choices are drawn with every choice of the others)") in msg, msg
+
+
+def test_a_layer_override_for_a_layer_some_choice_of_model_layers_has_is_accepted_with_a_warning():
+    """Tour 7 a117: enc1 exists at model.layers 2, a choice of the same space; it was refused as an unknown layer.
+    The candidates drawn with model.layers 1 are invalid (pruned): said as a warning."""
+    warned = check_space(parse_config(_config({"model.layers": [1, 2],
+                                               "quantization.layers.enc1.q.weight.bits": [4, 8]})))
+    assert warned == ["search.space.quantization.layers.enc1.q.weight.bits = 4 or 8 is valid only with some choices "
+                      "of the other keys (such as model.layers = 2), not with the configuration's own "
+                      "(quantization.layers.enc1.q: unknown layer name): the candidates that draw it without such a "
+                      "choice are not valid configurations and are pruned untrained (each counts as a trial)"], warned
+    assert check_space(parse_config(_config({"model.layers": [1, 2]}))) == []
+    msg = _refusal({"model.layers": [1, 2], "quantization.layers.enc2.q.weight.bits": [4, 8]})  # no choice has enc2
+    assert ("search.space.quantization.layers.enc2.q.weight.bits = 4: not a valid choice: "
+            "quantization.layers.enc2.q: unknown layer name") in msg, msg
+
+
+@pytest.mark.parametrize("space, said", [
+    ({"quantization.enabled": [True, False]},
+     "search.space.quantization.enabled = False: not a valid choice: it sets quantization.enabled = False, and the "
+     "search scores quantized candidates (their estimate, their QAT): a float candidate has no design to estimate; "
+     "remove quantization.enabled from search.space"),
+    ({"quantization": [{"bits": 8}, {"enabled": False}]},
+     "search.space.quantization = {'enabled': False}: not a valid choice: it sets quantization.enabled = False, and "
+     "the search scores quantized candidates (their estimate, their QAT): a float candidate has no design to "
+     "estimate; remove enabled: false from this choice"),
+], ids=["key", "section"])
+def test_a_float_candidate_in_the_space_is_refused(space, said):
+    """Tour 7 a30: quantization.enabled: [true, false] trained a float model scored with the 8-bit design's
+    estimate."""
+    msg = _refusal(space)
+    assert said in msg, msg
+    check_space(parse_config(_config({"quantization.enabled": [True]})))
+
+
+def test_cli_a_float_candidate_exits_2_before_any_folder(tmp_path):
+    config = tmp_path / "s.yaml"
+    config.write_text(yaml.safe_dump(_config({"quantization.enabled": [True, False]})))
+    done = subprocess.run([sys.executable, "-m", "flow", "search", str(config), "--trials", "2", "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, env=CLI_ENV, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "search.space.quantization.enabled = False: not a valid choice" in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()

@@ -8,8 +8,10 @@ the tensor's field (``...weight.bits``, not ``...weight``); keys that change not
 refused (``NO_EFFECT``), and so are ``training.float_epochs`` / ``training.qat_epochs``, which the search's own
 recipe (``search.float_epochs`` / ``search.qat_epochs``) replaces (``RECIPE``); so are the data keys that change
 the task, which would make the candidates' val_mse incomparable (``TASK``; ``data.window`` only with
-``data.split.lookback: previous``), and a key below a section the configuration leaves unset. Every choice is
-categorical: the space has ``size`` points.
+``data.split.lookback: previous``), and a key below a section the configuration leaves unset, and a choice
+that makes a candidate float (``quantization.enabled: false``: it has no design to estimate). A choice valid only
+with some choice of another key (an override of layer enc1 beside ``model.layers: [1, 2]``) is kept, with a
+warning: the other candidates are pruned as invalid. Every choice is categorical: the space has ``size`` points.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import itertools
 import json
 import random
 import typing
+from typing import Optional
 
 from pydantic import BaseModel
 
@@ -81,6 +84,17 @@ def shown_choices(choices: list) -> str:
     return json.dumps(choices, default=str)
 
 
+def field_keys(key: str, choices: list) -> str:
+    """The space keys that search what a tensor key's choices set: one key per field, with that field's values."""
+    if all(isinstance(c, dict) and c and set(c) <= set(FIELDS) for c in choices):
+        fields = [f for f in FIELDS if any(f in c for c in choices)]
+        keys = {f: list({repr(c[f]): c[f] for c in choices if f in c}.values()) for f in fields}
+        written = ", ".join(f"{key}.{f}: {shown_choices(values)}" for f, values in keys.items())
+        return written + ("" if len(fields) == 1 else " (each key's choices are drawn with every choice of the "
+                                                          "others)")
+    return f"{key}.bits: {shown_choices(choices)} (or .{', .'.join(FIELDS[1:])})"
+
+
 def check_layer_key(key: str, choices: list) -> None:
     """A per-tensor key names the layer, the tensor and one of its fields (layer names hold dots, so the
     last two parts are read as the tensor and the field: a key without its field would be misread)."""
@@ -90,7 +104,7 @@ def check_layer_key(key: str, choices: list) -> None:
     if parts[-1] in TENSORS and len(parts) >= 4:
         raise ConfigError(f"invalid configuration: search.space.{key} = {shown_choices(choices)}: a tensor override "
                           f"is a mapping ({', '.join(FIELDS)}), so the space key must name the field it searches: "
-                          f"{key}.bits: {shown_choices(choices)} (or .{', .'.join(FIELDS[1:])})")
+                          f"{field_keys(key, choices)}")
     if len(parts) < 5 or parts[-2] not in TENSORS or parts[-1] not in FIELDS:
         raise ConfigError(f"invalid configuration: search.space.{key}: a per-tensor key is "
                           f"quantization.layers.LAYER.TENSOR.FIELD, TENSOR one of {', '.join(TENSORS)} and FIELD one "
@@ -154,9 +168,26 @@ def check_sections(cfg: FlowConfig, raw: dict) -> None:
             node = node.get(part)
 
 
-def check_space(cfg: FlowConfig) -> None:
-    """Every key exists and every choice is valid on its own, and the candidates are scored on one task, before
-    any work."""
+def valid_with_others(cfg: FlowConfig, raw: dict, key: str, value) -> Optional[dict]:
+    """Choices of the other keys with which a choice that is not valid with the configuration's own settings is
+    one (a layer override of enc1 beside model.layers: [1, 2]), or None: first one other key at a time, then up
+    to ``PRECHECK`` combinations of them all."""
+    others = {k: c for k, c in cfg.search.space.items() if k != key}
+    tries = [{k: v} for k, c in others.items() for v in c]
+    tries += [dict(zip(others, combo)) for combo in itertools.islice(itertools.product(*others.values()), PRECHECK)]
+    for other in tries:
+        try:
+            parse_config(candidate_raw(raw, {**other, key: value}))
+        except ConfigError:
+            continue
+        return other
+    return None
+
+
+def check_space(cfg: FlowConfig) -> list[str]:
+    """Every key exists and every choice is valid on its own (or with some choice of the other keys), and the
+    candidates are scored on one task, before any work. Returns warnings: the choices valid only with some choices
+    of other keys, whose other candidates are pruned as invalid configurations."""
     space = cfg.search.space
     if not space:
         raise ConfigError("invalid configuration: search.space is empty; give the settings to search and their "
@@ -176,6 +207,7 @@ def check_space(cfg: FlowConfig) -> None:
         check_layer_key(key, space[key])
     check_task(cfg)
     check_sections(cfg, raw)
+    partly: dict = {}  # key -> (its choices valid only with other keys' choices, such choices, why not without)
     for key, choices in space.items():
         seen = set()
         for value in choices:
@@ -184,11 +216,26 @@ def check_space(cfg: FlowConfig) -> None:
                 raise ConfigError(f"invalid configuration: search.space.{key}: {shown} is listed twice")
             seen.add(shown)
             try:
-                parse_config(candidate_raw(raw, {key: value}))
+                cand = parse_config(candidate_raw(raw, {key: value}))
             except ConfigError as exc:
                 reason = str(exc).removeprefix("invalid configuration:").strip()
-                raise ConfigError(f"invalid configuration: search.space.{key} = {shown}: not a valid choice: "
-                                  f"{reason}") from None
+                other = valid_with_others(cfg, raw, key, value)
+                if other is None:
+                    raise ConfigError(f"invalid configuration: search.space.{key} = {shown}: not a valid choice: "
+                                      f"{reason}") from None
+                partly.setdefault(key, ([], other, reason.split("; ")[0]))[0].append(shown)
+                continue
+            if not cand.quantization.enabled:
+                fix = ("quantization.enabled from search.space" if key == "quantization.enabled"
+                       else "enabled: false from this choice")
+                raise ConfigError(f"invalid configuration: search.space.{key} = {shown}: not a valid choice: it sets "
+                                  f"quantization.enabled = False, and the search scores quantized candidates (their "
+                                  f"estimate, their QAT): a float candidate has no design to estimate; remove {fix} "
+                                  f"(every candidate is quantized)")
+    return [f"search.space.{key} = {' or '.join(shown)} is valid only with some choices of the other keys (such as "
+            f"{', '.join(f'{k} = {v!r}' for k, v in other.items())}), not with the configuration's own ({reason}): "
+            f"the candidates that draw it without such a choice are not valid configurations and are pruned untrained "
+            f"(each counts as a trial)" for key, (shown, other, reason) in partly.items()]
 
 
 def size(cfg: FlowConfig) -> int:
