@@ -897,6 +897,33 @@ def test_a_batch_size_above_the_training_windows_is_told_as_one_step_an_epoch(tm
                       "steps an epoch"]
 
 
+@pytest.mark.parametrize("overflow", ["wrap", "sat"])
+def test_values_that_wrap_around_are_told_with_the_windows_and_the_error_they_cost(tmp_path, overflow):
+    """Tour 7 a62: overflow: wrap gave a test MSE of 25 against 0.72 with sat, and nothing said so."""
+    from flow.data import load_dataset
+    from flow.training.fit import train
+
+    # training rows 0 .. 12; the test rows (the last 40) 40 higher: their windows go past the binary points the
+    # training windows placed, and wrap. 40 test rows, windows of 8 and the forecast: 40 - 9 + 1 = 32 windows
+    v = [(i * 7) % 13 for i in range(160)] + [40 + (i * 7) % 13 for i in range(40)]
+    raw = _raw(_csv(tmp_path / "s.csv", _hours(200), v), inputs="levels")
+    raw["training"].update(float_epochs=1, qat_epochs=1)
+    raw["quantization"] = {"bits": 6, "rounding": "trn", "overflow": overflow}
+    cfg = parse_config(raw)
+    ds = load_dataset(cfg, note=lambda text: None)
+    notes = []
+    result = train(cfg, ds, note=notes.append)
+    warned = [n for n in notes if "wrapped around" in n]
+    if overflow == "sat":
+        assert warned == []
+        return
+    assert len(warned) == 1 and warned[0].startswith("warning: quantization.overflow = 'wrap' (on ")
+    found = re.search(r"test: (\d+) of the 32 windows, MSE (\S+) against (\S+?)[ ;]", warned[0])
+    assert found and int(found[1]) > 0, warned[0]
+    assert found[2] == f"{result.metrics['test']['mse']:.4g}"  # the quantized test MSE the run reports
+    assert "the same weights with overflow sat" in warned[0] and "set quantization.overflow: sat" in warned[0]
+
+
 def test_the_long_horizon_benchmark_names_its_own_split_for_a_short_file(tmp_path):
     """b50: a 2,000-row ETTh1 was refused as 'data.split asks for 14400 rows', a key the user never set."""
     rows = "".join(f"{t},{i % 7}.5,{i % 5},1,2,3,4,{i % 11}\n"

@@ -5,7 +5,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import tensorflow as tf
@@ -188,11 +188,49 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
             seconds["qat"] = time.perf_counter() - t0
     metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)
                for name in splits}
+    if quantized and note:
+        _tell_wraps(cfg, prec, model, ds, splits, note)
     if "test" in splits:
         metrics["baselines"] = baselines(ds)
     if quantized:
         metrics["float"] = float_metrics
     return TrainResult(model, quantized, prec, history, seconds, metrics, cfg, points)
+
+
+def _tell_wraps(cfg, prec: Precisions, model, ds, splits, note) -> None:
+    """With overflow wrap, a value past its type's range lands at the other end of it: the binary points are placed
+    on the training windows, and validation or test windows can go past them. Told when it happened: the same
+    weights with every type saturating instead forecast those windows differently (nothing else differs)."""
+    wrapping = [(layer, role) for layer, roles in prec.types.items() for role, t in roles.items() if t.overflow == "wrap"]
+    if not wrapping:
+        return
+    sat = Precisions({layer: {role: replace(t, overflow="sat") for role, t in roles.items()}
+                      for layer, roles in prec.types.items()}, prec.kinds, prec.softmax, prec.auto)
+    saturating = build_model(cfg, sat, True, ds.train.x.shape[2], ds.target_index)
+    copy_weights(model, saturating)
+    told = []
+    for name in (*splits, "train"):
+        split = getattr(ds, name)
+        got, instead = (predict(m, split.x).reshape(len(split.y), -1) for m in (model, saturating))
+        differ = int(np.count_nonzero(np.any(got != instead, axis=1)))
+        if differ:
+            mse, mse_sat = (split_metrics(p, split, ds)["mse"] for p in (got, instead))
+            ratio = mse / mse_sat if mse_sat > 0 else 1.0
+            told.append((ratio, f"{name}: {differ:,} of the {len(split.y):,} windows, MSE {mse:.4g} against "
+                                f"{mse_sat:.4g}{f' ({ratio:.3g} times)' if ratio >= 1.5 else ''}"))
+    if not told:
+        return
+    told.sort(key=lambda t: -t[0])
+    q = cfg.quantization
+    keys = (["quantization.overflow = 'wrap'"] if q.overflow == "wrap" else []) + \
+        [f"quantization.layers.{layer}.{role}.overflow = 'wrap'" for layer, spec in q.layers.items()
+         for role in ("weight", "bias", "output", "scale", "shift", "table")
+         if getattr(getattr(spec, role, None), "overflow", None) == "wrap"]
+    note(f"warning: {' and '.join(keys)} (on {len(wrapping)} of the model's types): values past their type's range wrapped "
+         f"around to the other end of it, and the quantized model forecast otherwise than the same weights with "
+         f"overflow sat on {'; '.join(text for _, text in told)}; the binary points were placed for the training "
+         f"windows, and windows that go beyond them wrap: set quantization.overflow: sat, or give the tensors more "
+         f"integer bits")
 
 
 def baselines(ds) -> dict:
