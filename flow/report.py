@@ -39,6 +39,7 @@ FIGURES = {
     "resources_layers.png": "Estimated resources per layer in percent of the part's budget",
     "cycles.png": "Estimated clock cycles per layer",
 }
+DATA_FIGURES = ("forecast.png", "steps.png", "errors.png")  # drawn from the data, the others from estimate.json
 
 COLORS = {"truth": "#222222", "model": "#1f77b4", "persistence": "#d62728", "linear": "#2ca02c"}
 CATEGORY_COLORS = {"shared multiply engine": "#1f77b4", "layer logic": "#ff7f0e", "activation buffers": "#2ca02c",
@@ -86,23 +87,11 @@ def _lookup(doc, key: str):
 
 
 def _model_outputs(folder: Path, cfg, ds) -> tuple[np.ndarray, str]:
-    """The quantized model's test outputs (scaled units): the C simulation's expected vector, which is
-    the integer reference (equal to the quantized Keras model); recomputed from the integer
-    parameters when the project's vectors are absent."""
-    from .fixedpoint import FixedType
-
-    expected = folder / "hls" / "tb_data" / "expected.bin"
-    boundaries = folder / "hls" / "boundaries.json"
-    if expected.is_file() and boundaries.is_file():
-        try:
-            types = json.loads(boundaries.read_text())
-            t = FixedType(**types["delta" if "delta" in types else "head"]["type"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            why = f"it has no {exc.args[0]}" if isinstance(exc, KeyError) and exc.args else str(exc)
-            raise _damaged(boundaries, why) from None
-        mantissa = np.fromfile(expected, dtype=np.int32)
-        if mantissa.size == ds.test.y.size:
-            return mantissa.reshape(ds.test.y.shape).astype(np.float64) * t.lsb, "hls/tb_data/expected.bin"
+    """The quantized model's test outputs (scaled units), the integer reference forward of
+    ``model/integer_params.npz`` (equal to the quantized Keras model). When the C simulation's vectors are
+    there they must hold these windows and outputs, checked as ``tsflow csim`` checks them: otherwise the
+    data or ``model/`` changed since the build and the figures would not be this build's (ConfigError)."""
+    from .build import check_vectors_match  # the check csim makes, not a second one
     from .precision import resolve_precisions
     from .reference import output_of, reference_forward
 
@@ -112,15 +101,26 @@ def _model_outputs(folder: Path, cfg, ds) -> tuple[np.ndarray, str]:
             layer, role = key.rsplit("/", 1)
             params.setdefault(layer, {})[role] = z[key]
     trace = reference_forward(ds.test.x, params, resolve_precisions(cfg), cfg.model, ds.target_index)
-    return output_of(trace).values.reshape(ds.test.y.shape), "model/integer_params.npz (integer reference forward)"
+    outputs = output_of(trace).values.reshape(ds.test.y.shape)
+    tb = folder / "hls" / "tb_data"
+    if (tb / "inputs.bin").is_file() and (tb / "expected.bin").is_file():
+        check_vectors_match(folder, trace, cfg.data)
+        return outputs, "hls/tb_data/expected.bin"
+    return outputs, "model/integer_params.npz (integer reference forward)"
 
 
 def load_predictions(folder: Path, cfg) -> Predictions:
-    """The test split and the forecasts on it, de-normalised (raises ConfigError if the data is gone)."""
+    """The test split and the forecasts on it, de-normalised. Raises ConfigError if the data is gone or is
+    not the build's any more (its scaler or its test windows), as ``tsflow csim`` refuses it. ``cfg``: the
+    folder's ``model/config.yaml``; the binary points training chose are read in here."""
+    from .build import check_same_data
     from .data import load_dataset
     from .metrics import linear_forecast, persistence_forecast
+    from .training.checkpoint import resolved_config
 
+    cfg = resolved_config(Path(folder) / "model", cfg)  # the types the vectors were computed with
     ds = load_dataset(cfg, note=lambda text: None)  # told when the folder was built
+    check_same_data(ds, Path(folder) / "model", built=True)
     model, source = _model_outputs(Path(folder), cfg, ds)
     return Predictions(truth=ds.denormalise(ds.test.y), model=ds.denormalise(model),
                        persistence=ds.denormalise(persistence_forecast(ds.test)),
@@ -526,11 +526,14 @@ figcaption { font-size: 0.9em; color: #444; }
 """
 
 
-def write_report(folder: Path) -> Path:
+def write_report(folder: Path, note=None) -> Path:
     """Write ``folder/report.html`` and its figures (``folder/report/*.png``) for a finished build
     folder; returns the HTML's path. Raises ConfigError if ``folder`` is not a build folder, or one of
-    its JSON files is damaged (naming the file)."""
+    its JSON files is damaged (naming the file). When the data is gone or changed since the build, the
+    figures drawn from it are not redrawn: those an earlier report drew are kept (they cannot be drawn
+    again), and ``note(text)`` is told why, as a ``warning:``."""
     folder = Path(folder)
+    note = note or (lambda text: None)
     docs = {name: _read_json(folder, name, required)
             for name, required in (("model/metrics.json", True), ("model/dataset.json", True),
                                    ("estimate.json", True), ("csim.json", False), ("build.json", False),
@@ -550,16 +553,27 @@ def write_report(folder: Path) -> Path:
     if figdir.is_symlink():  # the figures go into the build folder, not through a link to elsewhere
         figdir.unlink()
     figdir.mkdir(exist_ok=True)
-    for name in FIGURES:  # no figure of an earlier report survives to be mistaken for this one's
-        (figdir / name).unlink(missing_ok=True)
-
     target, horizon = cfg.data.target, cfg.data.horizon
     captions, notes = {}, []
     try:
         pred = load_predictions(folder, cfg)
     except (ConfigError, OSError) as exc:
         pred = None
-        notes.append(f"The forecast and error figures are left out: the test data could not be loaded ({exc}).")
+        kept = [name for name in DATA_FIGURES if (figdir / name).is_file()]
+        if kept:
+            notes.append(f"The forecast and error figures are those an earlier report of this build drew, not "
+                         f"redrawn: the test data could not be loaded as the build's ({exc}).")
+            captions.update((name, "Drawn by an earlier report of this build from its data; not redrawn now (see "
+                                   "the note above).") for name in kept)
+            note(f"warning: {exc}; the forecast and error figures are not redrawn (those an earlier report drew "
+                 f"are kept: {', '.join(f'{FIGURE_DIR}/{name}' for name in kept)})")
+        else:
+            notes.append(f"The forecast and error figures are left out: the test data could not be loaded as the "
+                         f"build's ({exc}).")
+            note(f"warning: {exc}; the forecast and error figures are left out of the report")
+    for name in FIGURES:  # no figure of an earlier report survives to be mistaken for this one's
+        if name not in captions:
+            (figdir / name).unlink(missing_ok=True)
     if pred is not None:
         bit_exact = bool((docs["csim.json"] or {}).get("bit_exact"))
         n = forecast_figure(pred, target, horizon, figdir / "forecast.png", bit_exact)
@@ -667,14 +681,20 @@ def main(argv: list[str] | None = None) -> int:
     if args in (["-h"], ["--help"]):
         print("usage: python -m flow.report BUILD_FOLDER\n\n(Re)write BUILD_FOLDER/report.html and its figures.")
         return 0
-    options = [a for a in args if a.startswith("-") and a != "-"]
+    end = args.index("--") if "--" in args else len(args)  # '--': what follows is the folder, even '-x'
+    options = [a for a in args[:end] if a.startswith("-") and a != "-"]
     if options:
         one = len(options) == 1
         return fail(f"no such option{'' if one else 's'}: {' '.join(options)} (the only argument is the build folder, "
                     f"and the report is written into it); {USAGE}")
+    args = args[:end] + args[end + 1:]
     if len(args) != 1:
         return fail(USAGE)
-    folder = Path(args[0])
+    folder = Path(os.path.expanduser(args[0]))  # '~' and '~NAME' as every tsflow command reads them
+    if args[0].startswith("~") and str(folder).startswith("~"):
+        user = args[0][1:].split("/", 1)[0]
+        return fail(f"{args[0]!r} starts with ~{user}, but there is no user {user!r} whose home folder it would be; "
+                    f"give the path without ~ (or ./{args[0]} for a folder named so)")
     if not folder.is_dir():
         return fail(f"{folder}: no such folder; give the folder 'tsflow build --out' wrote")
     if (folder / "metrics.json").is_file() and not (folder / "model").is_dir():
@@ -688,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
             if blocked is not None:
                 return fail(f"the report cannot be written into {folder} ({blocked.strerror or blocked}): make it "
                             f"writable, {copy}")
-            print(write_report(folder))
+            print(write_report(folder, note=lambda text: print(text, file=sys.stderr)))
     except ConfigError as exc:  # FolderBusy too: the process that holds the folder, named
         return fail(str(exc))
     except OSError as exc:  # a file or the figures' folder in it that cannot be replaced

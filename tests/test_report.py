@@ -385,8 +385,8 @@ def _report_command(*args, cwd, **kwargs):
 
     from .conftest import CLI_ENV
 
-    return subprocess.run([sys.executable, "-m", "flow.report", *map(str, args)], cwd=cwd, env=CLI_ENV,
-                          capture_output=True, text=True, timeout=300, **kwargs)
+    return subprocess.run([sys.executable, "-m", "flow.report", *map(str, args)], cwd=cwd,
+                          env=kwargs.pop("env", CLI_ENV), capture_output=True, text=True, timeout=300, **kwargs)
 
 
 def _one_error(done) -> str:
@@ -402,7 +402,9 @@ def _one_error(done) -> str:
      "error: tr is a 'tsflow train' folder; a report is of a build folder"),
     (lambda d: (d / "empty").mkdir(), "empty", "error: empty is not a finished build folder (model/metrics.json "
                                                "missing)"),
-], ids=["no-folder", "b113-train-folder", "empty-folder"])
+    (lambda d: None, "~nosuchuser7/b", "error: '~nosuchuser7/b' starts with ~nosuchuser7, but there is no user "
+                                       "'nosuchuser7' whose home folder it would be; give the path without ~"),
+], ids=["no-folder", "b113-train-folder", "empty-folder", "b33-no-such-user"])
 def test_the_report_command_says_a_user_error_in_one_line(tmp_path, make, arg, expect):
     """b113: exit 1 without 'error:' for a folder that is not a build's."""
     make(tmp_path)
@@ -472,3 +474,81 @@ def test_the_report_is_not_written_into_a_folder_another_process_holds(built, tm
             for p in [folder / "report.html", *(folder / "report").iterdir()]} == before
     done = _report_command("b24", cwd=tmp_path)  # let go: written
     assert done.returncode == 0 and done.stdout.strip() == "b24/report.html", done.stderr
+
+
+def _build_copy(built, to: Path) -> Path:
+    shutil.copytree(built[0], to)
+    return to
+
+
+def _point_at_csv(folder: Path, csv: Path) -> None:
+    """The copy's model/config.yaml reads its series from ``csv`` (the built-in series' date and temp columns)."""
+    raw = yaml.safe_load((folder / "model" / "config.yaml").read_text())
+    raw["data"].update(source="csv", path=str(csv), date_column="date")
+    (folder / "model" / "config.yaml").write_text(yaml.safe_dump(raw))
+
+
+def _figures(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in (folder / "report").iterdir()}
+
+
+def test_the_report_without_its_data_keeps_the_figures_the_build_drew_and_says_why(built, tmp_path):
+    """b34: with the build's CSV gone the report deleted forecast.png and errors.png (which cannot be drawn
+    again) and said why only inside the HTML; they are kept, shown, and a warning says why."""
+    folder = _build_copy(built, tmp_path / "b34")
+    _point_at_csv(folder, tmp_path / "gone.csv")
+    before = _figures(folder)
+    done = _report_command("b34", cwd=tmp_path)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout == "b34/report.html\n"
+    assert done.stderr == (f"warning: invalid configuration: data.path = '{tmp_path / 'gone.csv'}': file not found; the "
+                           f"forecast and error figures are not redrawn (those an earlier report drew are kept: "
+                           f"report/forecast.png, report/errors.png)\n")
+    assert _figures(folder)["forecast.png"] == before["forecast.png"]
+    assert _figures(folder)["errors.png"] == before["errors.png"]
+    assert parse_page(folder / "report.html").images == list(EXPECTED_FIGURES.items())
+    assert "not redrawn: the test data could not be loaded as the build&#x27;s" in (folder / "report.html").read_text()
+
+
+@pytest.mark.parametrize("change, why", [
+    ("scaled", "b36/model/dataset.json holds another scaler than the data gives"),
+    ("test-rows", "b36: the test windows made from the data now differ from hls/tb_data/inputs.bin in "),
+], ids=["b36-scaled", "test-rows-changed"])
+def test_the_report_does_not_draw_from_data_that_changed_since_the_build(built, tmp_path, change, why):
+    """b36: the report drew its forecast figures from a CSV that changed since the build (truth in other
+    units beside metrics.json's errors) where 'tsflow csim' refuses the folder; the same checks (the scaler,
+    the test windows against hls/tb_data) now keep it from redrawing them, and a warning says why."""
+    from vega_datasets import local_data
+
+    frame = local_data.seattle_temps()
+    folder = _build_copy(built, tmp_path / "b36")
+    (folder / "report" / "errors.png").unlink()  # an earlier report without it: it is not drawn either
+    if change == "scaled":
+        frame["temp"] = frame["temp"] * 2 + 5
+    else:
+        frame.loc[frame.index[-50:], "temp"] += 1.0
+    frame.to_csv(tmp_path / "b36.csv", index=False)
+    _point_at_csv(folder, tmp_path / "b36.csv")
+    before = _figures(folder)
+    done = _report_command("b36", cwd=tmp_path)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"warning: {why}"), line
+    assert line.endswith("; the forecast and error figures are not redrawn (those an earlier report drew are kept: "
+                         "report/forecast.png)"), line
+    assert _figures(folder) == before
+    assert [src for src, _ in parse_page(folder / "report.html").images] == [
+        s for s in EXPECTED_FIGURES if "errors" not in s]
+
+
+def test_the_report_reads_a_leading_tilde_and_takes_double_dash_as_the_end_of_options(built, tmp_path):
+    """b33: '~/runs/base' was 'no such folder'; b92: '--' was 'no such option: --', so a folder named '-x'
+    could not be given."""
+    from .conftest import CLI_ENV
+
+    _build_copy(built, tmp_path / "-x")
+    done = _report_command("--", "-x", cwd=tmp_path)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "-x/report.html\n", "")
+    done = _report_command("~/-x", cwd=tmp_path, env={**CLI_ENV, "HOME": str(tmp_path)})
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{tmp_path}/-x/report.html\n", "")
+    assert _one_error(_report_command("-x", "--", cwd=tmp_path)).startswith("error: no such option: -x ")
