@@ -41,6 +41,7 @@ STOP = threading.Event()  # set by Ctrl-C (the command's SIGINT handler): trials
 HEARTBEAT_S = 5
 GRACE_S = 15
 RESOURCES = ("lut", "lutram", "ff", "bram18", "dsp")
+INTERRUPTED = "interrupted"
 
 
 @dataclass
@@ -49,8 +50,9 @@ class Progress:
     complete: int
     trained: int  # complete trials that trained (the rest repeat an earlier trial's choices)
     pruned: int
-    failed: int
+    failed: int  # crashed, or its worker died: not the trials stopped by Ctrl-C
     front: int
+    interrupted: int  # stopped by Ctrl-C, each queued again with its choices when the search resumes
 
 
 STORAGE_FORMS = ("sqlite:///study.db (a file, relative to here; sqlite:////abs/path/study.db for an absolute path), "
@@ -86,6 +88,8 @@ def storage_url(out: Path, url: str | None) -> str:
                           f"{shown_url(scheme.lower() + '://' + url.split('://', 1)[1])}")
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if scheme.startswith("postgresql+"):
+        _check_driver(url, scheme.split("+", 1)[1])
     if url.startswith("sqlite") and url.split("?", 1)[0] in ("sqlite://", "sqlite:///", "sqlite:///:memory:"):
         # each connection would open a database of its own: the heartbeat thread's has no tables, and a
         # search that stops cannot be resumed or joined by a worker
@@ -99,7 +103,48 @@ def storage_url(out: Path, url: str | None) -> str:
                           f"before an absolute one: sqlite:///{path} (relative to here) or "
                           f"sqlite:////abs/path/{Path(path.split('?', 1)[0]).name} (absolute)")
     _check_sqlite_file(url)
+    _check_not_in_a_run(url, out)
     return url
+
+
+def _check_driver(url: str, driver: str) -> None:
+    """A driver-qualified PostgreSQL URL names a module SQLAlchemy imports: one that is not installed is said as
+    such, with the URL tsflow reads through psycopg 3 (what it installs)."""
+    import importlib.util
+
+    if driver and importlib.util.find_spec(driver) is not None:
+        return
+    plain = "postgresql://" + shown_url(url).split("://", 1)[1]
+    raise ConfigError(f"--storage {shown_url(url)!r}: the driver {driver or '(empty)'} is not installed; tsflow reads "
+                      f"postgresql:// URLs through psycopg 3 (postgresql+psycopg://): write {plain}")
+
+
+def _check_not_in_a_run(url: str, out: Path) -> None:
+    """An SQLite file inside another run's folder (a build's, another search's) would be a file that run did not
+    write: its --force and checks would stumble on it. The search's own --out may hold it."""
+    from ..runs import as_given, enclosing_run
+
+    path = _sqlite_path(url)
+    found = enclosing_run(path.absolute()) if path is not None else None
+    if found is None or found[0].resolve() == Path(out).resolve():
+        return
+    parent, kind = found
+    raise ConfigError(f"--storage {url}: the file is inside {as_given(parent, path)}, {kind}; a run never writes into "
+                      f"another run's folder (its files are what that run wrote and checks): put the study database "
+                      f"elsewhere, or leave --storage out (study.db in --out)")
+
+
+def recorded_storage(storage: str | None) -> str:
+    """What search.json records of ``--storage``: no password, and an SQLite file by its absolute path, so that a
+    resume from another working folder names the same file (``sqlite:///misc/s.db`` from ``w/`` is
+    ``sqlite:///w/misc/s.db`` from its parent)."""
+    if storage is None:
+        return OWN_STORAGE
+    path = _sqlite_path(storage)
+    if path is None or path.is_absolute():
+        return shown_url(storage)
+    query = storage.split("?", 1)[1] if "?" in storage else None
+    return f"sqlite:///{path.absolute()}" + (f"?{query}" if query is not None else "")
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -207,6 +252,21 @@ def _check_energy_priced(cfg: FlowConfig) -> None:
                           f"{' or '.join(sorted(STATIC_W))}")
 
 
+SEEN_ONLY_BY = {"target.clock_mhz": "energy", "target.toggle_rate": "energy"}  # the estimate counts cycles
+
+
+def _check_seen(cfg: FlowConfig) -> None:
+    """A space key no objective depends on would train one model once per choice and keep every copy on the
+    front (equal scores): the clock changes no cycle count, resource or error, only the energy per inference."""
+    for key, objective in SEEN_ONLY_BY.items():
+        if key in cfg.search.space and objective not in cfg.search.objectives:
+            raise ConfigError(f"invalid configuration: search.space.{key}: no objective in search.objectives "
+                              f"({', '.join(cfg.search.objectives)}) depends on it (latency is in clock cycles; "
+                              f"resources and val_mse do not change with it), so every choice would train the same "
+                              f"model and score the same; of the objectives only {objective} depends on {key}: add "
+                              f"{objective} to search.objectives, or set {key} in the target section")
+
+
 def precheck(cfg: FlowConfig) -> None:
     """Before any study or training: some candidate is a valid configuration and fits the part."""
     from ..estimate import estimate
@@ -217,6 +277,7 @@ def precheck(cfg: FlowConfig) -> None:
                           "quantization.enabled: false")
     check_space(cfg)
     _check_energy_priced(cfg)
+    _check_seen(cfg)
     problems, fitting = [], 0
     for choice in sample(cfg, PRECHECK, cfg.search.seed):
         try:
@@ -312,6 +373,13 @@ def make_objective(cfg: FlowConfig, out: Path, note=None):
     worker = f"{socket.gethostname()}:{os.getpid()}"
 
     def objective(trial):
+        try:
+            return score(trial)
+        except KeyboardInterrupt:  # Optuna fails the trial: marked as stopped, not as a failure
+            trial.set_user_attr(INTERRUPTED, True)
+            raise
+
+    def score(trial):
         stop_if_asked()
         trial.set_user_attr("worker", worker)
         choice = {key: trial.suggest_categorical(key, choices) for key, choices in cfg.search.space.items()}
@@ -387,9 +455,11 @@ def progress(study) -> Progress:
 
     trials = study.get_trials(deepcopy=False)
     count = {s: sum(t.state == s for t in trials) for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)}
-    complete, pruned, failed = count[TrialState.COMPLETE], count[TrialState.PRUNED], count[TrialState.FAIL]
+    complete, pruned = count[TrialState.COMPLETE], count[TrialState.PRUNED]
+    interrupted = sum(t.state == TrialState.FAIL and INTERRUPTED in t.user_attrs for t in trials)
     trained = sum(t.state == TrialState.COMPLETE and "same_as" not in t.user_attrs for t in trials)
-    return Progress(complete + pruned, complete, trained, pruned, failed, len(front_trials(study)) if complete else 0)
+    return Progress(complete + pruned, complete, trained, pruned, count[TrialState.FAIL] - interrupted,
+                    len(front_trials(study)) if complete else 0, interrupted)
 
 
 def front_trials(study) -> list:
@@ -477,21 +547,32 @@ def check_same_search(study, cfg: FlowConfig, out: Path, storage: str | None) ->
     objectives or any other setting that decides a trial's result would mix two searches in one front."""
     name = study.study_name
     what = "give another --study name (and its own --out folder)" if storage else "give a new --out folder"
-    stored = study.user_attrs.get("search")
-    mine = {"space": cfg.search.space, "objectives": cfg.search.objectives}
-    if stored is not None and json.loads(json.dumps(stored)) != json.loads(json.dumps(mine)):
-        raise ConfigError(f"--study {name}: the study in the storage searches another space or other objectives "
-                          f"than {cfg.name}'s search section; give another --study name or --out folder")
+    changes = search_changes(study.user_attrs.get("search"), cfg)
     earlier = study.user_attrs.get("config")
-    if earlier is None:
-        return
-    changes = config_changes(_with_defaults(earlier, cfg), recorded_config(cfg))
+    if earlier is not None:
+        changes += [c for c in config_changes(_with_defaults(earlier, cfg), recorded_config(cfg))
+                    if not c.startswith(("search.space.", "search.objectives"))]  # said above, key by key
     if changes:
-        where = f"--storage {shown_url(storage)}" if storage else f"--out {out}"
+        where = f"--storage {shown_url(storage)}" if storage else f"--out {out} (its study.db)"
         shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
         raise ConfigError(f"{where}: study {name!r} was started with another configuration ({shown}); its trials "
                           f"were trained and scored with the first, and resuming would mix both in one front: "
                           f"{what} for the changed configuration, or set those keys back to resume")
+
+
+def search_changes(stored: dict | None, cfg: FlowConfig) -> list[str]:
+    """How ``search.space`` and ``search.objectives`` differ from what a study recorded, key by key."""
+    if not isinstance(stored, dict):
+        return []
+    was = json.loads(json.dumps(stored))
+    space, now = was.get("space") or {}, json.loads(json.dumps(cfg.search.space))
+    changes = [f"search.space.{k}: {json.dumps(space[k])} -> {json.dumps(now[k])}" if k in space and k in now
+               else f"search.space.{k} added ({json.dumps(now[k])})" if k in now
+               else f"search.space.{k} removed (was {json.dumps(space[k])})"
+               for k in sorted(set(space) | set(now)) if space.get(k) != now.get(k)]
+    if was.get("objectives") != cfg.search.objectives:
+        changes.append(f"search.objectives: {json.dumps(was.get('objectives'))} -> {json.dumps(cfg.search.objectives)}")
+    return changes
 
 
 def stored_study(out: Path, storage: str | None, study_name: str | None, cfg: FlowConfig):
@@ -531,8 +612,9 @@ def retried(study) -> set:
     return out
 
 
-def requeue_interrupted(study) -> int:
-    """A trial stopped by Ctrl-C is failed without a retry: queue its choices again (once)."""
+def requeue_interrupted(study) -> list[int]:
+    """A trial stopped by Ctrl-C (or by a crash) is failed without a retry: queue its choices again (once);
+    the numbers of those queued."""
     from optuna.trial import TrialState
 
     done = retried(study)
@@ -540,7 +622,7 @@ def requeue_interrupted(study) -> int:
               and t.user_attrs.get("retry_of") is None]
     for t in failed:
         study.enqueue_trial(t.params, user_attrs={"retry_of": t.number}, skip_if_exists=False)
-    return len(failed)
+    return [t.number for t in failed]
 
 
 def run(cfg: FlowConfig, out: Path, trials: int, storage: str | None = None, study_name: str | None = None,
@@ -555,8 +637,12 @@ def run(cfg: FlowConfig, out: Path, trials: int, storage: str | None = None, stu
     load_dataset(cfg, note=note)  # what the data costs, told once (the trials load it quietly)
     study = load_study(cfg, out, storage, study_name)
     again = requeue_interrupted(study)
-    if again:
-        note(f"{again} trial(s) stopped before they finished queued again")
+    stopped = {t.number for t in study.get_trials(deepcopy=False) if INTERRUPTED in t.user_attrs}
+    for numbers, why in (([n for n in again if n in stopped], "stopped by Ctrl-C (interrupted, not failed)"),
+                         ([n for n in again if n not in stopped], "failed")):
+        if numbers:
+            note(f"{'trial' if len(numbers) == 1 else 'trials'} {', '.join(map(str, numbers))} {why} before "
+                 f"finishing: queued again with the same choices")
     points = size(cfg)
 
     def every_point_tried() -> bool:
@@ -748,11 +834,19 @@ def _unmarked(out: Path, cfg: FlowConfig, storage: str | None, study: str) -> Co
     if studies is not None and study not in studies:
         return ConfigError(f"{start}; its study.db holds the study {', '.join(map(repr, studies))}, not {study!r} "
                            f"(--study, or the configuration's name): give that --study to resume it, or {anew}")
-    info = {"config": cfg.name, "study": study, "storage": shown_url(storage) if storage else OWN_STORAGE}
+    info = {"config": cfg.name, "study": study, "storage": recorded_storage(storage)}
     where = f"at {shown_url(storage)}" if storage else f"in {out / 'study.db'}"
     return ConfigError(f"{start}: to resume the study {study!r} {where}, write it back "
                        f"(echo {shlex.quote(json.dumps(info))} > {shlex.quote(str(out / MARKER))}) and run this again, "
                        f"or {anew}")
+
+
+def check_study_name(name: str | None) -> None:
+    """A name with spaces around it is a quoting slip more often than a name: Optuna would keep it as typed, a
+    second study beside the one meant (``'pg '`` beside ``pg``)."""
+    if name is not None and name.strip() and name != name.strip():
+        raise ConfigError(f"--study {name!r}: the name starts or ends with whitespace (a quoting slip?); write "
+                          f"--study {name.strip()}")
 
 
 def prepare_folder(out: Path, cfg: FlowConfig, storage: str | None, study_name: str | None, force: bool = False) -> None:
@@ -763,22 +857,25 @@ def prepare_folder(out: Path, cfg: FlowConfig, storage: str | None, study_name: 
     from ..runs import check_not_inside
 
     out = Path(out)
+    check_study_name(study_name)
     check_not_inside(out.resolve(), shown=out)  # a search never writes into a build's (or another run's) folder
     marker = out / MARKER
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not marker.is_file():
         raise _unmarked(out, cfg, storage, study_name or cfg.name)
-    shown = shown_url(storage) if storage else OWN_STORAGE
-    info = {"config": cfg.name, "study": study_name or cfg.name, "storage": shown}
+    info = {"config": cfg.name, "study": study_name or cfg.name, "storage": recorded_storage(storage)}
     if out.is_dir():
         _hold(out)
         _check_writable(out)
     if marker.is_file():
         earlier = _recorded(out) or {}
         if earlier.get("study") != info["study"]:
-            raise ConfigError(f"--out {out}: the folder of search {earlier.get('study')!r}; give another folder "
-                              f"for study {info['study']!r}")
+            held = earlier.get("study")
+            resume = ("leave --study out" if held == cfg.name else f"add --study {held}") if isinstance(held, str) \
+                else "give its --study"
+            raise ConfigError(f"--out {out} holds the study {held!r} ({marker}); to resume it {resume}, or give "
+                              f"another --out for the study {info['study']!r}")
         check_same_storage(out, storage)
     if marker.is_file() or storage:  # a resume, or a study other workers may have started: the same search?
         study = stored_study(out, storage, study_name, cfg)
