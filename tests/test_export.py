@@ -715,6 +715,38 @@ def test_run_without_tools(build, tmp_path, monkeypatch):
     assert (build_dir / SCRIPTS / HLS_SCRIPT).is_file()  # the scripts are written all the same
 
 
+def _on_path(folder: Path, *programs: str) -> str:
+    """A PATH of one folder holding stand-ins named ``programs`` (never run: only found)."""
+    folder.mkdir()
+    for name in programs:
+        (folder / name).write_text("#!/bin/sh\nexit 1\n")
+        (folder / name).chmod(0o755)
+    return str(folder)
+
+
+@pytest.mark.parametrize("tool, present, other", [("vivado", "vitis_hls", "vitis"), ("vitis", "vivado_hls", "vivado")])
+def test_the_missing_hls_tool_names_the_other_one_on_path_and_how_to_use_it(tmp_path, monkeypatch, tool, present,
+                                                                            other):
+    """b85: a build with hls.tool: vivado where only vitis_hls (Vivado HLS is no longer installed anew) and
+    vivado are on PATH: the error named vivado_hls only; it says vitis_hls runs a build with hls.tool: vitis
+    and how to make one from this model."""
+    build_dir, _ = make_build(tmp_path / "b85", hls={"tool": tool})
+    monkeypatch.setenv("PATH", _on_path(tmp_path / "bin", present, "vivado"))
+    with pytest.raises(ToolsMissing) as info:
+        run_scripts(build_dir)
+    [missing, *_, hint] = str(info.value).splitlines()
+    wanted = "vivado_hls" if tool == "vivado" else "vitis_hls or vitis-run"
+    assert missing.startswith(f"cannot run the vendor scripts: {wanted} not on PATH")
+    assert hint == (f"{present} is on PATH: it runs the scripts of a build with hls.tool: {other} (this one has "
+                    f"hls.tool: {tool}); to use it, set hls.tool: {other} in the configuration and build again from "
+                    f"this model: 'tsflow build CONFIG --out NEW --trained {build_dir.resolve()}', then 'tsflow "
+                    f"export NEW --run'")
+    monkeypatch.setenv("PATH", _on_path(tmp_path / "bin2", "vivado"))  # neither HLS tool: nothing to suggest
+    with pytest.raises(ToolsMissing) as info:
+        run_scripts(build_dir)
+    assert "is on PATH" not in str(info.value)
+
+
 # ------------------------------------------------------------------------------- the command
 
 def test_command_without_tools(build, tmp_path, monkeypatch):

@@ -71,15 +71,19 @@ def steps(cfg, block_design: bool = False) -> list[Step]:
     """The tool runs, in order (``block_design``: the MicroBlaze system of ``export --block-design`` last)."""
     from .block_design import BD_SCRIPT
 
-    hls_script, vivado_script = f"{SCRIPTS}/{HLS_SCRIPT}", f"{SCRIPTS}/{VIVADO_SCRIPT}"
-    if cfg.hls.tool == "vitis":
-        hls = Step("hls", (("vitis_hls", "-f", hls_script), ("vitis-run", "--mode", "hls", "--tcl", hls_script)))
-    else:
-        hls = Step("hls", (("vivado_hls", "-f", hls_script),))
-    out = [hls, Step("vivado", (("vivado", "-mode", "batch", "-source", vivado_script),))]
+    vivado_script = f"{SCRIPTS}/{VIVADO_SCRIPT}"
+    out = [_hls_step(cfg.hls.tool), Step("vivado", (("vivado", "-mode", "batch", "-source", vivado_script),))]
     if block_design:
         out.append(Step("block_design", (("vivado", "-mode", "batch", "-source", f"{SCRIPTS}/{BD_SCRIPT}"),)))
     return out
+
+
+def _hls_step(tool: str) -> Step:
+    """The C synthesis run of ``hls.tool`` (``vitis``: Vitis HLS; ``vivado``: Vivado HLS, 2020.1 and older)."""
+    hls_script = f"{SCRIPTS}/{HLS_SCRIPT}"
+    if tool == "vitis":
+        return Step("hls", (("vitis_hls", "-f", hls_script), ("vitis-run", "--mode", "hls", "--tcl", hls_script)))
+    return Step("hls", (("vivado_hls", "-f", hls_script),))
 
 
 def commands_text(cfg, build_dir: Path, block_design: bool = False) -> str:
@@ -261,7 +265,23 @@ def missing_tools_message(cfg, build_dir: Path, which=shutil.which, block_design
         return None
     return (f"cannot run the vendor scripts: {' and '.join(missing)} not on PATH. Run these commands "
             f"(from the build folder):\n{commands_text(cfg, build_dir, block_design)}\n"
-            f"or put the tools on PATH and run 'tsflow export {shlex.quote(str(build_dir))} --run' again")
+            f"or put the tools on PATH and run 'tsflow export {shlex.quote(str(build_dir))} --run' again"
+            + _other_hls_tool(cfg, build_dir, which))
+
+
+def _other_hls_tool(cfg, build_dir: Path, which) -> str:
+    """When the HLS tool of ``hls.tool`` is missing and the other one is on PATH (Vivado HLS is no longer
+    installed anew; Vitis HLS replaced it): how to get a build that runs with that one."""
+    if resolve_tools(cfg, which)[0][1] is not None:
+        return ""
+    other = "vivado" if cfg.hls.tool == "vitis" else "vitis"
+    found = next((c[0] for c in _hls_step(other).choices if which(c[0])), None)
+    if found is None:
+        return ""
+    folder = shlex.quote(str(build_dir))
+    return (f"\n{found} is on PATH: it runs the scripts of a build with hls.tool: {other} (this one has hls.tool: "
+            f"{cfg.hls.tool}); to use it, set hls.tool: {other} in the configuration and build again from this "
+            f"model: 'tsflow build CONFIG --out NEW --trained {folder}', then 'tsflow export NEW --run'")
 
 
 def _cannot_start(program: str, exc: OSError) -> str:
