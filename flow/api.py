@@ -69,16 +69,33 @@ def _callables(**callbacks) -> None:
                               f"function of {signature} does not take") from None
 
 
+def whitespace_slip(path: str) -> str | None:
+    """What is wrong with a path a name of which starts or ends with whitespace (``'o/run '``, ``'o/ run'``):
+    a quoting slip more often than a name, and invisible in a message. None for a path that exists so named
+    (made on purpose), or one without such a name. The commands' paths and the API's are read alike."""
+    parts = path.split("/")
+    for i, part in enumerate(parts):
+        ends = [end for end, ch in (("starts", part[:1]), ("ends", part[-1:])) if ch.isspace()]
+        if ends and not os.path.lexists("/".join(parts[:i + 1])):
+            return f"the name {part!r} {' and '.join(ends)} with whitespace (a quoting slip?); remove it"
+    return None
+
+
 def _path(path, name: str, what: str, optional: bool = False) -> Path:
     """A path argument as the commands read theirs: a leading ``~`` is the home folder (as in data.path).
-    Refused naming the argument: another type (pathlib's TypeError would name neither), and an empty string,
-    which ``Path('')`` would take for the working folder (the commands refuse an empty value too)."""
+    Refused naming the argument: another type (pathlib's TypeError would name neither), an empty string,
+    which ``Path('')`` would take for the working folder, and a name with whitespace at an end (the commands
+    refuse both too)."""
     alternative = ", or None" if optional else ""
     if not isinstance(path, (str, os.PathLike)):
         raise ConfigError(f"{name}={path!r}: give {what} as a str or Path{alternative}, not a {type(path).__name__}")
     if isinstance(path, str) and not path.strip():
         raise ConfigError(f"{name}={path!r}: an empty path (an unset variable?); give {what}{alternative}")
-    return Path(path).expanduser()
+    expanded = Path(path).expanduser()
+    slip = whitespace_slip(str(expanded))
+    if slip:
+        raise ConfigError(f"{name}={str(path)!r}: {slip}")
+    return expanded
 
 
 def load_config(source: ConfigSource, config_dir: str | Path | None = None) -> FlowConfig:
@@ -98,8 +115,12 @@ def _configuration(source, name: str, config_dir=None) -> FlowConfig:
         if not config_dir.is_dir():
             raise ConfigError(f"config_dir={str(config_dir)!r}: no such folder; give the folder the dict's relative "
                               f"data.path is read from, or None (the working folder)")
-    if isinstance(source, FlowConfig):
-        return source
+    if isinstance(source, FlowConfig):  # model_copy(update=...) skips validation: checked again, as a dict is
+        checked = parse_config(source.model_dump(exclude_unset=True))
+        if checked.data.path == source.data.path:  # how data.path was written, for the messages that name it
+            for name in ("_path_given", "_path_base", "_path_base_is_config_dir"):
+                setattr(checked.data, name, getattr(source.data, name))
+        return checked
     if isinstance(source, dict):
         return parse_config(source, config_dir=config_dir)
     if isinstance(source, str) and "\n" in source.strip():
@@ -111,22 +132,25 @@ def _configuration(source, name: str, config_dir=None) -> FlowConfig:
                       f"{type(source).__name__}")
 
 
-def calibration_of(path: str | Path | None, cfg: FlowConfig) -> dict | None:
-    """The corrections ``tsflow calibrate`` wrote to ``path`` (checked against the target part)."""
+def calibration_of(path: str | Path | None, cfg: FlowConfig, note: Note | None = None) -> dict | None:
+    """The corrections ``tsflow calibrate`` wrote to ``path`` (checked against the target part); a factor
+    outside the plausible range is told to ``note`` (else a ``flow.calibration.CalibrationWarning``)."""
     if path is None:
         return None
     from .calibration import design_of, layer_names, load_calibration
 
     given = _path(path, "calibration", "the file 'tsflow calibrate' wrote", optional=True)
-    return load_calibration(given, cfg.target.part, layer_names(cfg), design_of(cfg))
+    return load_calibration(given, cfg.target.part, layer_names(cfg), design_of(cfg), note=note)
 
 
-def estimate(config: ConfigSource, calibration: str | Path | None = None) -> Estimate:
-    """Resources and latency of the design ``build`` would generate, on ``target.part`` (no training)."""
+def estimate(config: ConfigSource, calibration: str | Path | None = None, note: Note | None = None) -> Estimate:
+    """Resources and latency of the design ``build`` would generate, on ``target.part`` (no training).
+    ``note(text)`` is told what the estimate goes on with but the user should know (``warning: ...``)."""
     from .estimate import estimate as run_estimate
 
+    _callables(note=(note, NOTE_TAKES))
     cfg = _configuration(config, "config")
-    return run_estimate(cfg, calibration=calibration_of(calibration, cfg))
+    return run_estimate(cfg, calibration=calibration_of(calibration, cfg, note))
 
 
 def train(config: ConfigSource, out: str | Path, force: bool = False, report: Report | None = None,
@@ -169,7 +193,7 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
     _callables(report=(report, REPORT_TAKES), note=(note, NOTE_TAKES), checked=(checked, "(estimate)"))
     out = _path(out, "out", "the build folder to write")
     cfg = _configuration(config, "config")
-    factors = calibration_of(calibration, cfg)
+    factors = calibration_of(calibration, cfg, note)
     if trained is not None:
         given = _path(trained, "trained", "the train or build folder", optional=True)
         trained = trained_model(given)

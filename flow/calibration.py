@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from warnings import warn
 
 from .config import ConfigError
 from .estimate import RESOURCES, estimate
@@ -99,6 +100,12 @@ def fit(cfg, reports: list[Path]) -> dict:
                               f"configuration's is {expected} (hls.interface: {cfg.hls.interface}, IP "
                               f"{cfg.export.ip_name}); calibrate with the reports of this design ('tsflow export "
                               f"--run' writes them into the build folder)")
+        if isinstance(rep, HLSReport) and top is not None and not (top == expected or top.startswith(f"{expected}_")):
+            warnings.append(f"{path}: its top {top} is taken as this design's only because it starts with "
+                            f"export.ip_name ({cfg.export.ip_name}); an HLS report of this design has the top "
+                            f"{expected} (hls.interface: {cfg.hls.interface}), so its factors may be another "
+                            f"design's (hls4ml names its top after its project, 'myproject' by default): check that "
+                            f"the report is of this design before using them")
         if isinstance(rep, PowerReport):
             power.append((rep, str(path)))
         elif isinstance(rep, HLSReport):
@@ -268,9 +275,33 @@ def _check_latency(path: Path, calibration: dict, factors: dict) -> None:
                       f"export DIR --run' writes them into its build folder)")
 
 
-def load_calibration(path: Path, part: str, layer_names=None, design: dict | None = None) -> dict:
+class CalibrationWarning(Warning):
+    """A calibration applied although a factor of it is outside ``PLAUSIBLE`` (its text names the factor, the
+    file and its reports): tsflow's own message, shown by Python's default filters where no ``note`` is given."""
+
+
+def _implausible(path: Path, calibration: dict, factors: dict) -> list[str]:
+    """What applying a factor outside ``PLAUSIBLE`` means, one line for each: ``calibrate`` warns of it when
+    it writes the file, and the estimate it scales says it again (a latency factor below the range is refused
+    by ``_check_latency``)."""
+    low, high = PLAUSIBLE
+    sources = calibration.get("sources") if isinstance(calibration.get("sources"), dict) else {}
+    texts = []
+    for r, f in factors.items():
+        if low <= f <= high:
+            continue
+        reports = sources.get(r) if isinstance(sources.get(r), list) else []
+        made = f" (made from {', '.join(map(str, reports))})" if reports else ""
+        texts.append(f"--calibration {path}: its {r} factor is {f:.3g}{made}, outside {low:g}..{high:g}: the "
+                     f"reports are likely of another design, yet this estimate's {r} is scaled by it; check that they "
+                     f"are of this design, or run 'tsflow calibrate' again with this design's reports")
+    return texts
+
+
+def load_calibration(path: Path, part: str, layer_names=None, design: dict | None = None, note=None) -> dict:
     """The calibration file at ``path``, checked against ``part``, (given) the estimate's layer names and the
-    design it was fitted on (``design_of``); ConfigError naming the file and what is wrong."""
+    design it was fitted on (``design_of``); ConfigError naming the file and what is wrong. A factor outside
+    ``PLAUSIBLE`` that is applied is told to ``note(text)`` as ``warning: ...``, else a ``CalibrationWarning``."""
     path = Path(path)
     try:
         calibration = json.loads(path.read_text())
@@ -323,4 +354,9 @@ def load_calibration(path: Path, part: str, layer_names=None, design: dict | Non
             raise ConfigError(f"--calibration {path} was fitted on another design ({calibration.get('config')!r}: "
                               f"{shown}); its factors are that design's ratios of synthesis to estimate: run "
                               f"'tsflow calibrate' with this design's reports")
+    for text in _implausible(path, calibration, factors):
+        if note is not None:
+            note(f"warning: {text}")
+        else:
+            warn(text, CalibrationWarning, stacklevel=2)
     return calibration

@@ -51,12 +51,9 @@ class GivenPath(click.Path):
             if value == "-":  # standard input or output to most tools: tsflow reads and writes named files only
                 self.fail(f"'-' is a dash, which reads as standard input or output, but {name} takes a {kind} "
                           f"name; give one (./- for a {kind} named '-')", param, ctx)
-            parts = value.split("/")
-            for i, part in enumerate(parts):  # a folder or file to be made so, never one that exists so
-                ends = [end for end, ch in (("starts", part[:1]), ("ends", part[-1:])) if ch.isspace()]
-                if ends and not os.path.lexists("/".join(parts[:i + 1])):
-                    self.fail(f"{value!r}: the name {part!r} {' and '.join(ends)} with whitespace (a quoting slip?); "
-                              f"remove it", param, ctx)
+            slip = api.whitespace_slip(value)  # a folder or file to be made so, never one that exists so
+            if slip:
+                self.fail(f"{value!r}: {slip}", param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -304,7 +301,7 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
     import json
 
     try:
-        est = api.estimate(config, calibration)
+        est = api.estimate(config, calibration, note=lambda text: console.print(text, highlight=False))
     except ConfigError as exc:
         _fail(exc)
     if as_json:

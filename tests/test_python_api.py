@@ -213,3 +213,59 @@ def test_a_callback_of_other_arguments_yaml_text_and_a_set_field_are_refused_wit
     with pytest.raises(api.ConfigError, match=r"^ModelConfig.heads = 3: a loaded configuration is read-only"):
         cfg.model.heads = 3
     assert cfg.model.heads == small_raw()["model"]["heads"]
+
+
+def test_a_config_made_invalid_through_pydantic_and_a_path_with_a_space_at_an_end_are_refused(tmp_path, monkeypatch):
+    """tour 7, b47: load_config(FlowConfig) returned one model_copy(update=...) had made invalid (heads 3 with
+    d_model 8), and estimate used it; b42: load_config('cfg.yaml ') said 'file not found: cfg.yaml ', the space
+    unseen."""
+    import pytest
+    import yaml
+
+    from flow import api
+
+    from .conftest import small_raw
+
+    monkeypatch.chdir(tmp_path)
+    cfg = api.load_config(small_raw())
+    bad = cfg.model_copy(update={"model": cfg.model.model_copy(update={"heads": 3})})
+    for call in (lambda: api.load_config(bad), lambda: api.estimate(bad)):
+        with pytest.raises(api.ConfigError, match=r"^invalid configuration:\n  model = \{...\}: .*d_model \(8\) must "
+                                                  r"be divisible by heads \(3\)$"):
+            call()
+    good = cfg.model_copy(update={"model": cfg.model.model_copy(update={"heads": 2})})
+    assert api.load_config(good).model.heads == 2 and api.load_config(cfg) == cfg
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(small_raw()))
+    with pytest.raises(api.ConfigError, match=r"^source='cfg.yaml ': the name 'cfg.yaml ' ends with whitespace \(a "
+                                              r"quoting slip\?\); remove it$"):
+        api.load_config("cfg.yaml ")
+    with pytest.raises(api.ConfigError, match=r"^out=' b': the name ' b' starts with whitespace"):
+        api.build(cfg, " b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cfg.yaml"]
+
+
+def test_an_implausible_calibration_factor_is_told_when_applied(tmp_path):
+    """tour 7, b31: a latency factor of 99.7 was applied by estimate without a word (only one below 0.1 was
+    refused): told to note, or as a CalibrationWarning without one."""
+    import json
+    import re
+
+    import pytest
+
+    from flow import api
+    from flow.calibration import CalibrationWarning
+
+    from .conftest import small_raw
+
+    cfg = api.load_config(small_raw())
+    path = tmp_path / "cal.json"
+    path.write_text(json.dumps({"part": cfg.target.part, "factors": {"latency": 99.7},
+                                "sources": {"latency": ["theirs.xml"]}}))
+    told = []
+    est = api.estimate(cfg, path, note=told.append)
+    expected = (f"--calibration {path}: its latency factor is 99.7 (made from theirs.xml), outside 0.1..10: the reports "
+                f"are likely of another design, yet this estimate's latency is scaled by it")
+    assert len(told) == 1 and told[0].startswith(f"warning: {expected}"), told
+    assert est.latency_cycles == pytest.approx(99.7 * api.estimate(cfg).latency_cycles, rel=0.01)
+    with pytest.warns(CalibrationWarning, match="^" + re.escape(expected)):
+        api.estimate(cfg, path)

@@ -838,3 +838,37 @@ def test_the_working_folder_or_one_that_holds_it_is_never_replaced(command, tmp_
         f"output folder as a whole, which would leave the shell in a removed folder; nothing was done: run the command "
         f"from outside .., or choose another --out"], done.stderr
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_an_implausible_calibration_factor_is_warned_when_applied(tmp_path):
+    """Tour 7 b31: a latency factor of 99.7 ('outside 0.1..10' when calibrate wrote it) was applied by estimate
+    without a word; only one below 0.1 was refused. Applied, and said, naming the file, factor and reports."""
+    config()(tmp_path)
+    calibration("far.json", factors={"lut": 0.05, "latency": 40.0}, sources={"latency": ["r.xml"]})(tmp_path)
+    calibration("near.json")(tmp_path)
+    done = run(tmp_path, "estimate", "c.yaml", "--calibration", "far.json")
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stderr.splitlines() if line.startswith("warning:")] == [
+        "warning: --calibration far.json: its lut factor is 0.05, outside 0.1..10: the reports are likely of another "
+        "design, yet this estimate's lut is scaled by it; check that they are of this design, or run 'tsflow "
+        "calibrate' again with this design's reports",
+        "warning: --calibration far.json: its latency factor is 40 (made from r.xml), outside 0.1..10: the reports "
+        "are likely of another design, yet this estimate's latency is scaled by it; check that they are of this "
+        "design, or run 'tsflow calibrate' again with this design's reports"], done.stderr
+    done = run(tmp_path, "estimate", "c.yaml", "--calibration", "near.json")
+    assert done.returncode == 0 and "warning: --calibration" not in done.stderr, done.stderr
+
+
+def test_an_hls_report_whose_top_matches_only_the_ip_name_is_warned(tmp_path):
+    """Tour 7 b27: with export.ip_name: myproject, hls4ml's report (top myproject_axi) was taken as this design's
+    without a word; no tsflow HLS report has a top other than its top function."""
+    config(export={"ip_name": "myproject"})(tmp_path)
+    report("theirs.xml", top="myproject_axi")(tmp_path)
+    report("ours.xml")(tmp_path)
+    done = run(tmp_path, "calibrate", "theirs.xml", "--config", "c.yaml", "--out", "a.json")
+    assert done.returncode == 0, done.stderr
+    assert ("warning: theirs.xml: its top myproject_axi is taken as this design's only because it starts with "
+            "export.ip_name (myproject); an HLS report of this design has the top tsflow_model (hls.interface: "
+            "ap_vld), so its factors may be another design's") in done.stderr, done.stderr
+    done = run(tmp_path, "calibrate", "ours.xml", "--config", "c.yaml", "--out", "b.json")
+    assert done.returncode == 0 and "is taken as this design's only" not in done.stderr, done.stderr
