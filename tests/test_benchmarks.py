@@ -224,6 +224,56 @@ def test_a_json_out_that_cannot_be_written_is_refused_before_any_training(tmp_pa
         "choose a file in a folder you can write")
 
 
+def test_an_existing_json_out_is_replaced_only_with_force(tmp_path):
+    """b50: --json-out over a file the user keeps replaced it with the runs, unasked."""
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(small_raw()))
+    notes = '{"my": "notes the user keeps"}'
+    (tmp_path / "notes.json").write_text(notes)
+    assert _refused("training", ["c.yaml", "--seeds", 1, "--heads", 0, "--json-out", "notes.json"], tmp_path) == (
+        "error: --json-out notes.json: the file exists, and the runs would replace it (checked before any "
+        "training); choose another file, or pass --force to replace it")
+    assert (tmp_path / "notes.json").read_text() == notes
+    # with --force the file is past that check: the next one (a configuration that cannot be read) refuses
+    (tmp_path / "bad.yaml").write_text("data: {window: 1}\n")
+    assert _refused("training", ["bad.yaml", "--json-out", "notes.json", "--force"], tmp_path).startswith(
+        "error: invalid configuration")
+    assert (tmp_path / "notes.json").read_text() == notes
+    assert _refused("training", ["c.yaml", "--force"], tmp_path) == (
+        "error: --force: it replaces an existing --json-out file, and no --json-out is given; leave it out")
+
+
+def test_merge_refuses_the_flags_it_would_ignore(tmp_path):
+    """b81: --merge with --seeds 5 --heads 1 printed the merged files' table (head 0, one seed), the flags
+    ignored."""
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(small_raw()))
+    (tmp_path / "runs.json").write_text("{}")
+    assert _refused("training", ["c.yaml", "--merge", "runs.json", "--seeds", 5, "--heads", 1], tmp_path) == (
+        "error: --seeds, --heads: not used with --merge (the table is that of the merged files; nothing is trained "
+        "or written); leave them out, or run without --merge to train")
+    assert _refused("training", ["c.yaml", "--merge", "runs.json", "--json-out", "all.json"], tmp_path) == (
+        "error: --json-out: not used with --merge (the table is that of the merged files; nothing is trained or "
+        "written); leave it out, or run without --merge to train")
+    assert not (tmp_path / "all.json").exists()
+
+
+def test_a_look_back_the_model_cannot_take_names_the_flag_before_any_training(tmp_path):
+    """b49: --lookbacks 12 with a config of patches 8 steps long, 8 apart (its own data.window 16) was blamed
+    on data.window."""
+    import pandas as pd
+
+    pd.DataFrame({"date": pd.date_range("2016-07-01", periods=14_400, freq="h"), "OT": np.arange(14_400.0)}).to_csv(
+        tmp_path / "ETTh1.csv", index=False)
+    raw = small_raw(patch={"length": 8, "stride": 8})
+    raw["data"]["window"] = 16
+    (tmp_path / "patch8.yaml").write_text(yaml.safe_dump(raw))
+    assert _refused("longhorizon", ["patch8.yaml", "--data", "ETTh1.csv", "--lookbacks", 16, 12, "--steps", 4],
+                    tmp_path) == (
+        "error: --lookbacks 12 with patch8.yaml: the look-back is the model's data.window, and model.patch: "
+        "data.window = 12 leaves its last 4 step(s) out of every patch (patches of 8 steps, 8 apart); data.window "
+        "must be model.patch.length plus a whole number of strides, e.g. 8 or 16; choose values that model takes, "
+        "or leave patch8.yaml out")
+
+
 def test_two_configs_of_one_name_are_refused_before_any_build(tmp_path):
     """b93: the second config's build folder (named after the config) existed: a FileExistsError traceback
     after the first config's whole benchmark."""

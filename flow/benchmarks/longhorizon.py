@@ -60,6 +60,45 @@ def baselines(path: Path, lookback: int, steps: int) -> tuple[int, dict]:
     return len(ds.test.y), out
 
 
+def protocol_config(given, path: Path, lookback: int, steps: int) -> dict:
+    """The raw configuration of ``given`` trained on the protocol: its data section replaced by the protocol's."""
+    raw = given.model_dump(mode="json")
+    raw["data"] = {**protocol_data(path, lookback, steps), "inputs": given.data.inputs, "scaling": "standard"}
+    return raw
+
+
+def _check_protocol(config: Path, path: Path, lookbacks: list[int], steps: list[int]) -> None:
+    """Every look-back and horizon is one ``config``'s model takes as its data.window and data.steps; else one
+    ``error:`` line naming the flag and its value (the configuration's own data section is not the one used)."""
+    given = load_config_or_exit(config)
+    for lookback in lookbacks:
+        for horizon in steps:
+            try:
+                parse_config(protocol_config(given, path, lookback, horizon))
+            except ConfigError as exc:
+                if _takes(given, path, given.data.window, horizon):
+                    flag, role = f"--lookbacks {lookback}", "the look-back is the model's data.window"
+                elif _takes(given, path, lookback, given.data.steps):
+                    flag, role = f"--steps {horizon}", "the horizon is the model's data.steps"
+                else:
+                    flag, role = (f"--lookbacks {lookback} --steps {horizon}",
+                                  "the look-back and the horizon are the model's data.window and data.steps")
+                lines = [line.strip() for line in str(exc).splitlines()]
+                why = "; ".join(line for line in lines if line and line != "invalid configuration:")
+                print(f"error: {flag} with {config}: {role}, and {why}; choose values that model takes, or leave "
+                      f"{config} out", file=sys.stderr)
+                sys.exit(2)
+
+
+def _takes(given, path: Path, window: int, steps: int) -> bool:
+    """``given``'s model takes this look-back and horizon."""
+    try:
+        parse_config(protocol_config(given, path, window, steps))
+        return True
+    except ConfigError:
+        return False
+
+
 def model_rows(config: Path, path: Path, lookback: int, steps: int, seeds: int = 1) -> dict:
     """A config's float and quantized models on the protocol's windows, trained with ``seeds`` seeds (the
     config's, then the next ones): label -> [(MSE, MAE) a seed]; and the estimate of its design."""
@@ -67,8 +106,7 @@ def model_rows(config: Path, path: Path, lookback: int, steps: int, seeds: int =
     from flow.training.fit import train
 
     given = load_config_or_exit(config)
-    raw = given.model_dump(mode="json")
-    raw["data"] = {**protocol_data(path, lookback, steps), "inputs": given.data.inputs, "scaling": "standard"}
+    raw = protocol_config(given, path, lookback, steps)
     rows: dict[str, list] = {}
     for k in range(seeds):
         raw["training"]["seed"] = given.training.seed + k
@@ -114,6 +152,8 @@ def main() -> int:
         ap.error(f"--data {args.data}: {rows:,} rows below its header; the long-horizon protocol takes rows 0-"
                  f"{need - 1:,} of ETTh1 ({SPLIT['train']:,} train, {SPLIT['val']:,} validation, {SPLIT['test']:,} "
                  f"test: {need:,} rows, whatever the look-back and horizon): give the full ETTh1.csv (17,420 rows)")
+    for config in args.configs:  # before any training: a look-back or horizon a model cannot take, named
+        _check_protocol(config, args.data, args.lookbacks, args.steps)
     table = Table(title=f"ETTh1, univariate (OT), test split of the long-horizon protocol ({args.data.name})")
     for col in ("look-back L", "horizon H", "test windows", "forecaster", "MSE", "MAE", "estimate / source"):
         table.add_column(col, justify="left" if col in ("forecaster", "estimate / source") else "right")

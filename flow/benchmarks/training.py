@@ -9,6 +9,9 @@ or, to use both cores, one process per head variant and a merge:
     python -m flow.benchmarks.training configs/etth1.yaml --heads 2 --json-out h2.json; wait
     python -m flow.benchmarks.training configs/etth1.yaml --merge h0.json --merge h1.json --merge h2.json
 
+An existing ``--json-out`` file is replaced only with ``--force``; ``--merge`` trains nothing, so it takes
+none of ``--seeds``, ``--heads``, ``--json-out``.
+
 Prints a Markdown table (mean +- std over seeds of test MSE / RMSE in the data's units, training
 time) next to persistence and a linear model on the same windows, then the ratios of the means and
 4-bit/8-bit per seed.  One float run per seed and head is shared by the quantized variants (QAT
@@ -79,7 +82,16 @@ def fmt(values, digits=4):
               help="Comma-separated indices of the head variants to run.")
 @click.option("--merge", "merge", type=click.Path(exists=True, dir_okay=False), multiple=True,
               help="Print the table from earlier --json-out files instead of training.")
-def main(config, seeds, json_out, heads, merge):
+@click.option("--force", is_flag=True, help="Replace an existing --json-out file.")
+@click.pass_context
+def main(ctx, config, seeds, json_out, heads, merge, force):
+    given = [f"--{name.replace('_', '-')}" for name in ("seeds", "heads", "json_out", "force")
+             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+    if merge and given:  # the table is the merged files': nothing is trained, nothing written
+        _fail(f"{', '.join(given)}: not used with --merge (the table is that of the merged files; nothing is trained "
+              f"or written); leave {'it' if len(given) == 1 else 'them'} out, or run without --merge to train")
+    if force and not json_out:
+        _fail("--force: it replaces an existing --json-out file, and no --json-out is given; leave it out")
     if seeds < 1 and not merge:
         raise click.BadParameter(f"{seeds}: at least 1 seed", param_hint="--seeds")
     try:
@@ -90,7 +102,7 @@ def main(config, seeds, json_out, heads, merge):
         raise click.BadParameter(f"{heads!r}: comma-separated head variant indices, each 0 to {len(HEADS) - 1}",
                                  param_hint="--heads") from None
     if json_out:
-        _check_json_out(Path(json_out))
+        _check_json_out(Path(json_out), force)
     runs, docs = [], []
     for path in merge:
         try:
@@ -147,13 +159,17 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def _check_json_out(path: Path) -> None:
-    """``--json-out`` can be written: checked before any training (the file is written after each run)."""
+def _check_json_out(path: Path, force: bool) -> None:
+    """``--json-out`` can be written, and an existing file is replaced only with ``--force``: checked
+    before any training (the file is written after each run)."""
     from flow.locks import not_writable
 
     folder = path.resolve().parent
     if path.is_dir():
         _fail(f"--json-out {path}: a folder; give a file to write (such as {path / 'runs.json'})")
+    if path.exists() and not force:
+        _fail(f"--json-out {path}: the file exists, and the runs would replace it (checked before any training); "
+              f"choose another file, or pass --force to replace it")
     if folder.exists() and not folder.is_dir():
         _fail(f"--json-out {path}: {path.parent} is a file, not a folder (checked before any training); choose "
               f"another file")
