@@ -203,7 +203,7 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
 
     ds = load_dataset(cfg, note=note)  # bad data is refused before any folder
     if trained is not None:
-        from .build import check_same_data
+        from .vectors import check_same_data
 
         check_same_data(ds, trained)  # a model reused on other data: refused before any folder too
     with staged_output(out, force, note=note) as stage:

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 from keras_models.export import integer_parameters
@@ -27,8 +26,9 @@ from .csim import CSimError, CSimReport, run_csim
 from .data import load_dataset
 from .estimate import Estimate, estimate
 from .precision import resolve_precisions
-from .reference import output_of, reference_forward
+from .reference import reference_forward
 from .runs import check_build_folder
+from .vectors import check_same_data, check_vectors_match
 
 TRAINING_SECTIONS = ("data", "model", "quantization", "training")
 
@@ -82,54 +82,6 @@ def _differences(have, want, path: str = "") -> list[tuple[str, object, object]]
 def _shown(value) -> str:
     return "{...}" if isinstance(value, dict) else repr(value) if isinstance(value, str) else \
         json.dumps(value) if value is None or isinstance(value, bool) else str(value)
-
-
-def check_same_data(ds, trained: Path, built: bool = False) -> None:
-    """A checkpoint is reused only on the data it was trained on: the scaler fitted on the training rows now
-    must be the one it was trained with (a host scales the IP's inputs with ``model/dataset.json``). ``built``:
-    the model of a build folder, whose test vectors were scaled with it (``tsflow csim``)."""
-    try:
-        saved = json.loads(Path(trained, "dataset.json").read_text())["scaler"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return  # a damaged or incomplete model: load_trained names it
-    now = ds.scaler.to_dict()
-    if set(saved) != set(now) or any(not np.allclose(saved[k], now[k], rtol=1e-9, atol=0) for k in now):
-        scalers = (f"scaler offset {saved.get('offset')}, scale {saved.get('scale')}; the data's training rows give "
-                   f"offset {now['offset']}, scale {now['scale']}")
-        if built:
-            raise ConfigError(f"{Path(trained) / 'dataset.json'} holds another scaler than the data gives ({scalers}): "
-                              f"a host scales the IP's inputs with that file, so it must be the build's; the file or "
-                              f"the data changed since the build: run 'tsflow build' again")
-        raise ConfigError(f"--trained {trained}: the data is not what that model was trained on (its {scalers}); "
-                          f"train it again on this data")
-
-
-def check_vectors_match(folder: Path, ref: dict, data_cfg) -> None:
-    """Before a C simulation is run again: the test windows and outputs computed now from ``model/`` and the
-    data are the ones the build wrote into ``hls/tb_data`` (else the data, the model or the vectors changed
-    since the build, and a verdict would blame the C++ for it)."""
-    tb = folder / "hls" / "tb_data"
-    rebuild = "the C++ was not run; run 'tsflow build' again (--force replaces the folder)"
-    for name, boundary, what in (("inputs.bin", ref["input"], "test windows made from the data now"),
-                                 ("expected.bin", output_of(ref), "outputs model/ computes now")):
-        now = boundary.mantissa.reshape(boundary.mantissa.shape[0], -1).astype(np.int32)
-        stored = np.fromfile(tb / name, dtype=np.int32)
-        if stored.size != now.size:
-            raise ConfigError(f"{folder}: the {what} ({now.shape[0]:,} windows of {now.shape[1]} values) are not "
-                              f"those hls/tb_data/{name} holds ({stored.size:,} values): model/ or the data changed "
-                              f"since the build; {rebuild}")
-        differ = np.flatnonzero((stored.reshape(now.shape) != now).any(axis=1))
-        if differ.size:
-            w = int(differ[0])
-            if name == "expected.bin":
-                cause = "model/ or hls/tb_data/expected.bin changed since the build"
-            elif data_cfg.source == "csv":
-                cause = f"the data changed since the build ({data_cfg.path_origin()}), or hls/tb_data/inputs.bin did"
-            else:  # a built-in series does not change: the file did
-                cause = (f"hls/tb_data/inputs.bin changed since the build (the built-in {data_cfg.dataset} it was "
-                         f"written from is the same)")
-            raise ConfigError(f"{folder}: the {what} differ from hls/tb_data/{name} in {differ.size:,} of "
-                              f"{now.shape[0]:,} windows, the first window {w}: {cause}; {rebuild}")
 
 
 def reference_trace(cfg, model, data_target_index: int, ds) -> dict:

@@ -387,7 +387,7 @@ def sweep_cmd(config: Path, as_json: bool):
     import json
 
     from .estimate import RESOURCES, n_features_of
-    from .sweep import lanes, sweep
+    from .sweep import lanes, precision, sweep
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -410,7 +410,8 @@ def sweep_cmd(config: Path, as_json: bool):
     from .sweep import STORAGES
 
     table = Table(title=f"deployability on {cfg.target.part} at {cfg.target.clock_mhz:g} MHz (estimates; window "
-                        f"{cfg.data.window}, {cfg.model.layers} layer(s), FFN 4 x d_model, {lanes(cfg)}): the fullest "
+                        f"{cfg.data.window}, {cfg.model.layers} layer(s), FFN 4 x d_model, {lanes(cfg)}, "
+                        f"{precision(cfg)}): the fullest "
                         f"resource, or every one that overflows")
     for col in ("d_model", "bits", "heads", *(f"all {s}" for s in STORAGES), "latency us, slowest policy"):
         table.add_column(col, justify="right")
@@ -452,10 +453,13 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
         if study_name is not None and not study_name.strip():
             raise ConfigError(f"--study {study_name!r}: an empty name (an unset variable?); give the study's name, or "
                               f"leave --study out for the configuration's name")
+        from .runs import check_not_inside
+
+        check_not_inside(out.resolve(), shown=out)  # a search never writes into a build's (or another run's) folder
         cfg = load_config(config)
         try:
-            search.precheck(cfg)  # the space, its choices and that something fits: before any storage or training
-        except ConfigError as exc:
+            warned = search.precheck(cfg)  # the space, its choices and that something fits: before any storage or
+        except ConfigError as exc:         # training
             prefix = "invalid configuration:"
             if not str(exc).startswith(prefix):
                 raise
@@ -467,6 +471,8 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
         search.load_study(cfg, out, storage, study_name)  # the storage holds this search, or none yet
     except ConfigError as exc:
         _fail(exc)
+    for text in warned:
+        console.print(f"warning: {text}", highlight=False)
     objectives = cfg.search.objectives
 
     def on_trial(study, trial, p):
@@ -477,7 +483,9 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
         done = [t.values[0] for t in study.get_trials(deepcopy=False) if t.values]
         best = f"; best {objectives[0]} so far {min(done):,.4g}" if done else ""
         console.print(f"trial {trial.number} {trial.state.name.lower()}: {values} | finished {p.finished} of "
-                      f"{trials}, pruned {p.pruned}, failed {p.failed}, Pareto front {p.front}{best}", highlight=False)
+                      f"{trials}, pruned {p.pruned}, failed {p.failed}"
+                      f"{f', interrupted {p.interrupted} (queued again)' if p.interrupted else ''}, Pareto front "
+                      f"{p.front}{best}", highlight=False)
 
     import signal
 
@@ -515,7 +523,7 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
                           f"front (see the pruned trials' estimates in the study)"), 1)
     rows = pareto(study, cfg, out)
     table = Table(title=f"Pareto front of {cfg.name}: {p.trained} trained, {p.pruned} pruned before training "
-                        f"(estimate), {p.complete - p.trained} repeats, {p.failed} failed; test MSE measured once, here")
+                        f"(estimate), {p.complete - p.trained} repeats, {p.failed} failed{f', {p.interrupted} interrupted (run again)' if p.interrupted else ''}; test MSE measured once, here")
     val = [] if "val_mse" in objectives else ["val_mse"]  # shown once, as an objective or beside them
     for col in ("trial", "choice", *objectives, *val, "test_mse", "bound x", "YAML"):
         table.add_column(col, justify="left" if col in ("choice", "YAML") else "right")

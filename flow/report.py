@@ -91,7 +91,7 @@ def _model_outputs(folder: Path, cfg, ds) -> tuple[np.ndarray, str]:
     ``model/integer_params.npz`` (equal to the quantized Keras model). When the C simulation's vectors are
     there they must hold these windows and outputs, checked as ``tsflow csim`` checks them: otherwise the
     data or ``model/`` changed since the build and the figures would not be this build's (ConfigError)."""
-    from .build import check_vectors_match  # the check csim makes, not a second one
+    from .vectors import check_vectors_match  # the check csim makes, not a second one
     from .precision import resolve_precisions
     from .reference import output_of, reference_forward
 
@@ -104,7 +104,7 @@ def _model_outputs(folder: Path, cfg, ds) -> tuple[np.ndarray, str]:
     outputs = output_of(trace).values.reshape(ds.test.y.shape)
     tb = folder / "hls" / "tb_data"
     if (tb / "inputs.bin").is_file() and (tb / "expected.bin").is_file():
-        check_vectors_match(folder, trace, cfg.data)
+        check_vectors_match(folder, trace, cfg.data, consequence="no figure was drawn from them")
         return outputs, "hls/tb_data/expected.bin"
     return outputs, "model/integer_params.npz (integer reference forward)"
 
@@ -113,7 +113,7 @@ def load_predictions(folder: Path, cfg) -> Predictions:
     """The test split and the forecasts on it, de-normalised. Raises ConfigError if the data is gone or is
     not the build's any more (its scaler or its test windows), as ``tsflow csim`` refuses it. ``cfg``: the
     folder's ``model/config.yaml``; the binary points training chose are read in here."""
-    from .build import check_same_data
+    from .vectors import check_same_data
     from .data import load_dataset
     from .metrics import linear_forecast, persistence_forecast
     from .training.checkpoint import resolved_config

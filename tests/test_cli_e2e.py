@@ -228,7 +228,8 @@ def test_sweep_rows_are_the_estimates_of_their_points(shared):
         assert latency == f"{max(e.latency_us for e in points.values()):,.0f}"
     assert 0 < fitting < 96  # the tiny window fits small models and refuses the largest
     assert f"{fitting} of 96 points fit {PART}" in done.stderr
-    assert "FFN 4 x d_model, lanes auto)" in " ".join(done.stdout.split())  # TINY leaves its lanes to auto
+    # TINY leaves its lanes to auto and sets no per-layer bits
+    assert "FFN 4 x d_model, lanes auto, every tensor at the point's bits)" in " ".join(done.stdout.split())
     told = [line for line in done.stderr.splitlines() if line.startswith("> sweep point ")]
     assert [line.split(" (")[0] for line in told] == [f"> sweep point {i} of 96" for i in range(1, 97)]
 

@@ -267,15 +267,16 @@ def _check_seen(cfg: FlowConfig) -> None:
                               f"{objective} to search.objectives, or set {key} in the target section")
 
 
-def precheck(cfg: FlowConfig) -> None:
-    """Before any study or training: some candidate is a valid configuration and fits the part."""
+def precheck(cfg: FlowConfig) -> list[str]:
+    """Before any study or training: some candidate is a valid configuration and fits the part. Returns the
+    warnings of ``check_space`` (choices valid only beside some choices of other keys)."""
     from ..estimate import estimate
 
     if not cfg.quantization.enabled:
         raise ConfigError("invalid configuration: quantization.enabled = False: the search scores quantized "
                           "candidates (their estimate, their QAT); a float model has no design to estimate: remove "
                           "quantization.enabled: false")
-    check_space(cfg)
+    warnings = check_space(cfg)
     _check_energy_priced(cfg)
     _check_seen(cfg)
     problems, fitting = [], 0
@@ -296,6 +297,7 @@ def precheck(cfg: FlowConfig) -> None:
         raise ConfigError(f"none of {tried} candidates of search.space fits {cfg.target.part} within "
                           f"{100 * (1 - cfg.target.headroom):.0f}% of every resource (or is a valid configuration); "
                           f"the first: {problems[0]}")
+    return warnings
 
 
 FLOAT_TRAINING = ("learning_rate", "batch_size", "patience")  # the float phase's settings, besides its seed
