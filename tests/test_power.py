@@ -63,7 +63,7 @@ def test_static_figure_of_the_xc7s15_is_the_one_every_report_gives():
     assert {parse_vivado_power(p).static_w for p in REPORTS} == {STATIC_W["xc7s15"]}
 
 
-def test_a_utilization_report_is_not_read_as_a_power_report(tmp_path):
+def test_a_power_report_without_its_components_table_or_another_report_is_refused(tmp_path):
     bad = tmp_path / "power.rpt"
     bad.write_text(REPORTS[0].read_text().replace("1.1 On-Chip Components\n", "1.1 On Chip\n"))
     with pytest.raises(ReportError, match="On-Chip Components"):
