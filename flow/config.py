@@ -5,6 +5,7 @@ is allowed; the CLI prints them and exits with code 2.
 """
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import re
@@ -380,6 +381,23 @@ class TargetConfig(Strict):
     # 12.5, Vivado's vectorless default, is the activity the energy coefficients were read at
     toggle_rate: float = Field(12.5, gt=0, le=200)
 
+    @field_validator("toggle_rate", mode="before")
+    @classmethod
+    def _toggle_percent(cls, v):
+        """A percentage, as Vivado's set_switching_activity takes it: a plain number below 1 reads as a fraction
+        written where percent is meant (0.125 for 12.5 %), so it is refused with both readings; '0.5%' is taken."""
+        if isinstance(v, str) and v.strip().endswith("%"):
+            try:
+                return float(v.strip()[:-1])
+            except ValueError:
+                return v
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1:
+            raise PydanticCustomError(
+                "toggle_fraction", "a percentage of the clock (Vivado's vectorless default is 12.5), so {v} is {v} %: "
+                "likely a fraction written where percent is meant; write {p} for {p} %, or '{v}%' for {v} % itself",
+                {"v": f"{v:g}", "p": f"{100 * v:g}"})
+        return v
+
     @field_validator("clock_uncertainty", mode="before")
     @classmethod
     def _a_percentage(cls, v, info):
@@ -501,6 +519,12 @@ class ExportConfig(Strict):
     cosim: bool = False
     cosim_windows: int = Field(16, ge=1, le=1_000_000)  # test windows the RTL co-simulation runs (from the first)
     local_memory_kb: Literal[8, 16, 32, 64] = 16  # the MicroBlaze's code and data memory (export --block-design)
+
+    @field_validator("local_memory_kb", mode="before")
+    @classmethod
+    def _quoted_kb(cls, v):
+        """A quoted number is the number, as in every number key ('16' is 16)."""
+        return int(v.strip()) if isinstance(v, str) and v.strip().isdigit() else v
     implementation: bool = False
 
     @field_validator("version", mode="before")
@@ -769,7 +793,13 @@ def _home_hint(loc: list, model, value) -> str:
     if not homes:  # a key of another section, which this value does not fit: said, unless another tool's name
         misfits = [(".".join(p), m.model_fields[key]) for p, m in sections.items() if p != section
                    and key in m.model_fields]
-        said = [f"{key} is a key of {where}, which takes {_takes(f)}, not {_flow_yaml(value)}" for where, f in misfits]
+        said = [f"{key} is a key of {where}, which takes {_takes(f) or 'a value of another kind'}, not "
+                f"{_flow_yaml(value)}" for where, f in misfits]
+        if not section and isinstance(value, dict):  # a section misspelt: train: {...} for training: {...}
+            close = difflib.get_close_matches(key, [k for k, f in FlowConfig.model_fields.items()
+                                                    if isinstance(f.default, Strict)], n=1, cutoff=0.6)
+            if close:
+                return f" (the section {close[0]}: holds keys such as these: write {close[0]}: {_flow_yaml(value)})"
         return "" if key in OTHER_NAMES or not misfits else f" ({'; '.join(said)})"
     dotted = [".".join(p) for p in (below or homes)][:4]
     if not section:  # a top-level key that belongs to a section

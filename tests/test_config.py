@@ -583,3 +583,17 @@ def test_an_export_version_is_quoted_as_the_file_writes_it(tmp_path):
     assert not (tmp_path / "r").exists() and not (tmp_path / "r.partial").exists()
     msg = _tour_error(_tour(export={"version": 1.1}))  # a mapping has no text: what a trailing zero does is said
     assert "quote it: version: '1.1' (as written: a number drops a trailing zero, so 1.10 reads as 1.1" in msg, msg
+
+
+def test_a_misspelt_section_is_named_and_a_quoted_memory_size_is_the_number():
+    """tour 8, a92: a top-level train: {...} was told 'train is a key of data.split, which takes , not ...';
+    a45: export.local_memory_kb: '16' was refused with a list holding 16."""
+    with pytest.raises(ConfigError, match=r"train = \{\.\.\.\}: unknown key \(the section training: holds keys such as "
+                                          r"these: write training: \{float_epochs: 1, qat_epochs: 1\}\)"):
+        parse_config({"name": "x", "train": {"float_epochs": 1, "qat_epochs": 1}})
+    with pytest.raises(ConfigError, match=r"quantisation = \{\.\.\.\}: unknown key \(the section quantization:"):
+        parse_config({"name": "x", "quantisation": {"bits": 4}})
+    axi = {"name": "x", "hls": {"interface": "s_axilite"}}
+    assert parse_config({**axi, "export": {"local_memory_kb": "16"}}).export.local_memory_kb == 16
+    with pytest.raises(ConfigError, match=r"export.local_memory_kb = 12: allowed: 8, 16, 32 or 64"):
+        parse_config({**axi, "export": {"local_memory_kb": "12"}})

@@ -198,3 +198,18 @@ def test_energy_is_a_search_objective_where_the_part_is_priced():
     with pytest.raises(ConfigError, match="search.objectives has energy, but no static power figure of "
                                           "xc7a35tcpg236-1 is known"):
         precheck(unpriced)
+
+
+def test_a_toggle_rate_written_as_a_fraction_is_refused_with_both_readings():
+    """tour 8, a03: toggle_rate 0.125 (12.5 % as a fraction) was taken as 0.125 % and the energy came out 3x low."""
+    from flow import api
+    from flow.config import ConfigError
+
+    from .conftest import TINY
+
+    with pytest.raises(ConfigError, match=r"target.toggle_rate = 0.125: a percentage of the clock .* write 12.5 for "
+                                          r"12.5 %, or '0.125%' for 0.125 % itself"):
+        api.load_config({**TINY, "target": {"toggle_rate": 0.125}})
+    assert api.load_config({**TINY, "target": {"toggle_rate": "0.5%"}}).target.toggle_rate == 0.5
+    low, default = (api.estimate({**TINY, "target": {"toggle_rate": t}}) for t in ("0.5%", 12.5))
+    assert low.energy.total_w < default.energy.total_w
