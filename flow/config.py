@@ -987,7 +987,11 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
         if named:
             lines.append(f"  {path} = {shown}: {named}")
             continue
-        if "expected" in ctx:
+        if (len(loc) == 3 and loc[0] == "hls" and loc[1] in ("storage", "rom", "parallelism", "multiplier")
+                and isinstance(value, dict) and value):  # enc0: {q: bram}: a name split at its dot
+            detail = (f"names hold their dot and are one key each; write "
+                      f"{_flow_keys({f'{loc[2]}.{k}': v for k, v in value.items()})} directly under hls.{loc[1]}")
+        elif "expected" in ctx:
             detail = f"allowed: {ctx['expected']}"
         elif err["type"] in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") and field:
             detail = f"allowed: {_range_of(field)}"

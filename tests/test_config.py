@@ -597,3 +597,10 @@ def test_a_misspelt_section_is_named_and_a_quoted_memory_size_is_the_number():
     assert parse_config({**axi, "export": {"local_memory_kb": "16"}}).export.local_memory_kb == 16
     with pytest.raises(ConfigError, match=r"export.local_memory_kb = 12: allowed: 8, 16, 32 or 64"):
         parse_config({**axi, "export": {"local_memory_kb": "12"}})
+
+
+def test_an_hls_name_split_at_its_dot_says_to_write_it_whole():
+    """tour 8, a36: hls.storage: {enc0: {q: bram}} was told only the storage kinds allowed."""
+    with pytest.raises(ConfigError, match=r"hls.storage.enc0 = \{\.\.\.\}: names hold their dot and are one key each; "
+                                          r"write enc0.q: bram, enc0.k: lutram directly under hls.storage"):
+        parse_config({"name": "x", "hls": {"storage": {"enc0": {"q": "bram", "k": "lutram"}}}})
