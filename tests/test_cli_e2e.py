@@ -92,7 +92,12 @@ def test_build_writes_a_complete_folder_and_prints_the_summary(shared):
     total = table_rows(err)["total"]
     assert [int(v) for v in total[1:6]] == [before["total"][r] for r in RESOURCE_COLUMNS]
     assert "estimate again with the binary points training chose" in err
-    assert f"latency {est['latency_cycles']:,} cycles = " in err.splitlines()[-2]
+    assert f"latency {est['latency_cycles']:,} cycles = " in err.splitlines()[-3]
+    energy = est["energy"]
+    assert err.splitlines()[-2] == (f"energy per inference (estimate): {energy['energy_uj']:,.2f} uJ = "
+                                    f"{energy['energy_uj'] / 1000:.4g} mJ: {energy['total_w']:.3f} W (static "
+                                    f"{energy['static_w']:.3f} W, dynamic {energy['total_w'] - energy['static_w']:.3f} W at "
+                                    f"a 12.5 % toggle rate) x {energy['latency_us']:,.1f} us")
     assert "integer bits chosen for integer: auto (copy from runs/x/model/binary_points.yaml)" in err
     assert (f"C simulation: {csim['samples']} test windows, 0 output mismatches, {csim['values_compared']} values "
             f"over {csim['boundaries_compared']} boundaries, 0 differ: bit-exact") in err
