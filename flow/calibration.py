@@ -20,7 +20,7 @@ from warnings import warn
 
 from .config import ConfigError
 from .estimate import RESOURCES, estimate
-from .estimate.energy import dynamic_power
+from .estimate.energy import VIVADO_DEFAULT_TOGGLE, dynamic_power
 from .hls.interface import is_design_top, top_function
 from .parts import same_part
 from .reports import HLSReport, PowerReport, ReportError, detect_and_parse
@@ -154,14 +154,26 @@ def _power(cfg, est, power: list, warnings: list) -> dict:
         statics.append(rep.static_w)
         dynamics.append(sum(c.power_w or 0.0 for c in rep.components if c.indent == 0 and c.name in IP_POWER_ROWS))
         if rep.activity_file is None:
+            same = ("as the estimate's is" if cfg.target.toggle_rate == VIVADO_DEFAULT_TOGGLE else
+                    f"while the estimate's is at target.toggle_rate {cfg.target.toggle_rate:g} %, so the fitted "
+                    f"scale also holds the ratio of the two activities")
             warnings.append(f"{path}: report_power ran without a simulation activity file, so its dynamic power is "
-                            f"Vivado's vectorless guess (12.5 % toggle on inputs), as the estimate's is; a SAIF from "
-                            f"C/RTL co-simulation measures this design's own activity")
+                            f"Vivado's vectorless guess (12.5 % toggle on inputs), {same}; a SAIF from C/RTL "
+                            f"co-simulation measures this design's own activity")
     static, dynamic = sum(statics) / len(statics), sum(dynamics) / len(dynamics)
     if not dynamic:
         raise ConfigError(f"{', '.join(p for _, p in power)}: the design's own rows ({', '.join(IP_POWER_ROWS)}) "
                           f"read 0 W (each below report_power's 1 mW), so no dynamic power can be fitted; give the "
                           f"report of the synthesised or routed IP")
+    low, high = PLAUSIBLE
+    if not low <= dynamic / estimated <= high:
+        warnings.append(f"the dynamic power factor is {dynamic / estimated:.3g} (measured {dynamic:.4g} W in "
+                        f"{', '.join(p for _, p in power)}, estimated {estimated:.4g} W), outside {low:g}..{high:g}: "
+                        f"check that the report is of this design before using it")
+    if len(dynamics) > 1 and max(dynamics) > 1.5 * min(dynamics):
+        warnings.append(f"the reports' dynamic power differs {max(dynamics) / min(dynamics):.2g}x "
+                        f"({', '.join(f'{d:.4g} W' for d in dynamics)}); their mean is used: check that they are all "
+                        f"of this design")
     return {"static_w": static, "dynamic_w": dynamic, "estimated_dynamic_w": estimated,
             "dynamic_scale": dynamic / estimated, "sources": [p for _, p in power]}
 

@@ -213,3 +213,24 @@ def test_a_toggle_rate_written_as_a_fraction_is_refused_with_both_readings():
     assert api.load_config({**TINY, "target": {"toggle_rate": "0.5%"}}).target.toggle_rate == 0.5
     low, default = (api.estimate({**TINY, "target": {"toggle_rate": t}}) for t in ("0.5%", 12.5))
     assert low.energy.total_w < default.energy.total_w
+
+
+def test_power_reports_that_disagree_or_a_factor_out_of_range_are_said(tmp_path):
+    """tour 8, b16 b19 b37: a dynamic factor outside 0.1..10, two reports 3.2x apart averaged, and a report at
+    Vivado's 12.5 % beside an estimate at another toggle rate, all went unsaid."""
+    from flow import api
+    from flow.calibration import fit
+
+    from .conftest import TINY
+
+    cfg = api.load_config({**TINY, "target": {"toggle_rate": 25}})
+    gyro, mipi = (_forged_for(cfg, next(p for p in REPORTS if key in p.name), tmp_path / f"{key}.rpt")
+                  for key in ("gyroscope", "mipi"))
+    calibration = fit(cfg, [gyro, mipi])
+    warnings, power = calibration["warnings"], calibration["power"]
+    # Clocks + Slice Logic + Signals + Block RAM: 0.017 W and 0.055 W, read by hand from the two files
+    assert power["dynamic_w"] == pytest.approx((0.017 + 0.055) / 2)
+    assert any("the reports' dynamic power differs 3.2x (0.017 W, 0.055 W)" in w for w in warnings), warnings
+    assert any("while the estimate's is at target.toggle_rate 25 %" in w for w in warnings), warnings
+    out_of_range = not 0.1 <= power["dynamic_scale"] <= 10
+    assert out_of_range == any(w.startswith("the dynamic power factor is") for w in warnings), warnings
