@@ -1,6 +1,7 @@
 """search.space keys refused before any work: a key below a section the configuration leaves unset, and keys that
 change the forecasting task, so that the candidates' val_mse would not compare (tour 6 a43, a47)."""
 import json
+import re
 import subprocess
 import sys
 
@@ -149,3 +150,18 @@ def test_cli_a_float_candidate_exits_2_before_any_folder(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "search.space.quantization.enabled = False: not a valid choice" in done.stderr, done.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("key, choices, why", [
+    ("target.toggle_rate", [6.25, 12.5], "an assumption about the design's activity, not a choice of design"),
+    ("target.clock_uncertainty", ["1.25ns", "12.5%"], "which no estimate, error or energy sees"),
+    ("hls.tool", ["vitis", "vivado"], "both tools get the same C++ and the same estimate"),
+])
+def test_a_space_key_no_objective_can_score_is_refused(key, choices, why):
+    """tour 8, b40 b41 b69 a77 b14: each trained the same model once per choice and put equal points on the
+    front (toggle_rate: the lowest activity won on energy)."""
+    from flow.search.study import precheck
+
+    cfg = parse_config({**TINY, "search": {"space": {key: choices}, "objectives": ["val_mse", "energy"]}})
+    with pytest.raises(ConfigError, match=rf"search\.space\.{re.escape(key)}: .*{re.escape(why)}"):
+        precheck(cfg)

@@ -252,12 +252,25 @@ def _check_energy_priced(cfg: FlowConfig) -> None:
                           f"{' or '.join(sorted(STATIC_W))}")
 
 
-SEEN_ONLY_BY = {"target.clock_mhz": "energy", "target.toggle_rate": "energy"}  # the estimate counts cycles
+SEEN_ONLY_BY = {"target.clock_mhz": "energy"}  # the estimate counts cycles
+# keys that are no design choice any objective can score: why each is refused in search.space
+NEVER_SCORED = {
+    "target.toggle_rate": "it is an assumption about the design's activity, not a choice of design: the lowest "
+                          "would always win on energy, and the same model be trained once per choice",
+    "target.clock_uncertainty": "it sets the margin the HLS tool schedules with, which no estimate, error or energy "
+                                "sees: every choice would train the same model and score the same",
+    "hls.tool": "both tools get the same C++ and the same estimate: every choice would train the same model and "
+                "score the same",
+}
 
 
 def _check_seen(cfg: FlowConfig) -> None:
     """A space key no objective depends on would train one model once per choice and keep every copy on the
     front (equal scores): the clock changes no cycle count, resource or error, only the energy per inference."""
+    for key, why in NEVER_SCORED.items():
+        if key in cfg.search.space:
+            raise ConfigError(f"invalid configuration: search.space.{key}: {why}; set {key} in the configuration "
+                              f"instead, and run one search per value if its synthesis is to be compared")
     for key, objective in SEEN_ONLY_BY.items():
         if key in cfg.search.space and objective not in cfg.search.objectives:
             raise ConfigError(f"invalid configuration: search.space.{key}: no objective in search.objectives "
