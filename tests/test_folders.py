@@ -257,6 +257,8 @@ def _append_only(*folders):
     for folder in folders:
         if not shutil.which("chattr") or subprocess.run(["chattr", "+a", str(folder)], capture_output=True).returncode:
             undo()
+            # the refusal's logic runs everywhere in the two tests below (flags and a refused removal given);
+            # this end-to-end case needs the real flag, which only root on a file system with inode flags can set
             pytest.skip("chattr +a cannot be set here (it needs root and a file system with inode flags)")
     return undo
 
@@ -297,19 +299,38 @@ def test_an_append_only_folder_is_refused_before_any_work_and_leaves_no_probe(bu
 
 def test_where_the_flags_cannot_be_read_a_probe_that_cannot_be_removed_is_named(tmp_path, monkeypatch):
     """Tour 7 b58: the probe's removal raised; where the inode flags are not readable (another file system) the
-    probe is the only test: the folder is refused as one where files cannot be removed, naming the file left."""
+    probe is the only test: the folder is refused as one where files cannot be removed, naming the file left.
+    The refused removal is what an append-only folder does to it (EPERM), made so here without root."""
+    import errno
+    from pathlib import Path
+
     from flow import locks
 
-    undo = _append_only(tmp_path)
-    try:
-        monkeypatch.setattr(locks, "pinned", lambda path: None)
-        why = locks.not_writable(tmp_path)
-        left = [p.name for p in tmp_path.iterdir()]
-        assert why is not None and why.filename == str(tmp_path) and len(left) == 1
-        assert why.strerror == (f"files can be made in it but not removed (Operation not permitted), as tsflow must; "
-                                f"remove the file {left[0]} it left once it can")
-    finally:
-        undo()
+    def refused(self, missing_ok=False):
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(self))
+
+    monkeypatch.setattr(locks, "pinned", lambda path: None)
+    monkeypatch.setattr(Path, "unlink", refused)
+    why = locks.not_writable(tmp_path)
+    left = [p.name for p in tmp_path.iterdir()]
+    assert why is not None and why.filename == str(tmp_path) and len(left) == 1
+    assert why.strerror == (f"files can be made in it but not removed (Operation not permitted), as tsflow must; "
+                            f"remove the file {left[0]} it left once it can")
+
+
+@pytest.mark.parametrize("flag, words", [
+    ("append-only", "it is append-only (chattr +a): files can be made in it but not removed or replaced"),
+    ("immutable", "it is immutable (chattr +i): nothing can be made in it"),
+])
+def test_a_folder_whose_flags_forbid_removing_is_refused_without_a_probe(tmp_path, monkeypatch, flag, words):
+    """The flags are read before any probe is made, so nothing is left behind; the flags are given here as
+    ``pinned`` reads them (the real ``chattr +a`` case, which needs root, is the end-to-end test above)."""
+    from flow import locks
+
+    monkeypatch.setattr(locks, "pinned", lambda path: flag if path == tmp_path else None)
+    why = locks.not_writable(tmp_path)
+    assert why is not None and why.strerror.startswith(words) and why.filename == str(tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_build_force_over_a_folder_it_cannot_remove_is_refused_before_any_work(built):
