@@ -526,6 +526,19 @@ figcaption { font-size: 0.9em; color: #444; }
 """
 
 
+def _refuse_wrong_kind(folder: Path, figdir: Path) -> None:
+    """Refuse, before anything is written, a file where the figures' folder goes or a folder where the page
+    or a figure goes: the report replaces its own files but does not delete what the user put there, and
+    the OS's 'File exists' / 'Is a directory' would read as a permission problem."""
+    if figdir.exists() and not figdir.is_symlink() and not figdir.is_dir():
+        raise ConfigError(f"{figdir} is a file, where the report's figures folder goes: move it away (or delete "
+                          f"it) and run the report again")
+    for path in [folder / REPORT_HTML] + [figdir / name for name in FIGURES]:
+        if path.is_dir() and not path.is_symlink():
+            raise ConfigError(f"{path} is a folder, where the report writes a file: move it away (or delete it) and "
+                              f"run the report again")
+
+
 def write_report(folder: Path, note=None) -> Path:
     """Write ``folder/report.html`` and its figures (``folder/report/*.png``) for a finished build
     folder; returns the HTML's path. Raises ConfigError if ``folder`` is not a build folder, or one of
@@ -550,6 +563,7 @@ def write_report(folder: Path, note=None) -> Path:
     d = _Doc(docs, folder)
     estimate, plan = docs["estimate.json"], docs["plan.json"]
     figdir = folder / FIGURE_DIR
+    _refuse_wrong_kind(folder, figdir)
     if figdir.is_symlink():  # the figures go into the build folder, not through a link to elsewhere
         figdir.unlink()
     figdir.mkdir(exist_ok=True)

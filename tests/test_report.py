@@ -439,6 +439,27 @@ def test_the_report_of_a_folder_that_cannot_be_written_is_one_error_saying_what_
                                        "goes into b15; make it writable, or copy the folder")
 
 
+def test_a_file_where_the_figures_folder_goes_or_a_folder_where_a_file_goes_is_named_and_left(built, tmp_path):
+    """tour 8 b53: a file named 'report' where the figures' folder goes was answered 'cannot write ... (File
+    exists): make it writable', a permission problem it is not; now it is named as a file in the way, and
+    the folder is left as it was (the page included)."""
+    folder = _build_copy(built, tmp_path / "b53")
+    before = (folder / "report.html").read_bytes()
+    shutil.rmtree(folder / "report")
+    (folder / "report").write_text("x\n")
+    assert _one_error(_report_command("b53", cwd=tmp_path)) == (
+        "error: b53/report is a file, where the report's figures folder goes: move it away (or delete it) and run "
+        "the report again")
+    assert (folder / "report").read_text() == "x\n" and (folder / "report.html").read_bytes() == before
+    (folder / "report").unlink()
+    (folder / "report").mkdir()
+    (folder / "report" / "cycles.png").mkdir()
+    assert _one_error(_report_command("b53", cwd=tmp_path)) == (
+        "error: b53/report/cycles.png is a folder, where the report writes a file: move it away (or delete it) and "
+        "run the report again")
+    assert (folder / "report.html").read_bytes() == before
+
+
 def test_an_option_is_named_as_no_such_option(tmp_path):
     """b23: '--out x' was answered with the usage alone; the option is named, and nothing is written."""
     assert _one_error(_report_command("b", "--out", "x", cwd=tmp_path)) == (
