@@ -9,6 +9,7 @@ import difflib
 import functools
 import math
 import re
+import shlex
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Literal, Optional, Union
@@ -225,6 +226,8 @@ class DataConfig(Strict):
         except RuntimeError:  # '~someone' with no such user: taken as written, and then not found
             expanded = Path(given)
         resolved = expanded if expanded.is_absolute() else (base / expanded).resolve()
+        if url_given(given) and not resolved.exists():
+            raise PydanticCustomError("path_url", url_refusal("data.path", url_given(given)))
         cfg = handler({**data, "path": str(resolved)})
         cfg._path_given = given  # private attributes: not fields, not dumped, not frozen
         if not expanded.is_absolute():
@@ -1346,12 +1349,32 @@ def load_yaml(text: str, written: dict | None = None):
 
 EXAMPLE_CONFIG = "configs/default.yaml"  # in the repository: every section, commented
 
+# a URL (scheme://...), also as Path() leaves one (https:/host/...: it collapses '//')
+_URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]+://|(?:https?|ftps?|sftp|s3|gs|hf|file):/(?!/))")
+
+
+def url_given(path: str | Path) -> str | None:
+    """The URL a path names, '//' restored, or None: tsflow reads local files only, and a URL not found as a file
+    would otherwise be said as a local path not found (with its '//' collapsed)."""
+    text = str(path)
+    if not _URL.match(text):
+        return None
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]+):/(?!/)", r"\1://", text)
+
+
+def url_refusal(what: str, url: str) -> str:
+    """What to say of a URL given where tsflow reads a local file (``what``: the flag or key)."""
+    return (f"{what} {url!r} is a URL; tsflow reads local files only: download it first "
+            f"(curl -LO {shlex.quote(url)}) and give the downloaded file's path")
+
 
 def load_config(path: str | Path) -> FlowConfig:
     path = Path(path)
     try:
         if path.is_dir():
             raise ConfigError(f"configuration {path} is a folder; give the YAML file")
+        if not path.exists() and url_given(path):
+            raise ConfigError(url_refusal("configuration file", url_given(path)))
         if not path.exists():  # a pipe (<(...)) or a device is read as the file it streams
             raise ConfigError(f"configuration file not found: {path}")
     except OSError as exc:  # a name too long for the file system, a folder that cannot be searched

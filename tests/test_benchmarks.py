@@ -274,6 +274,31 @@ def test_a_look_back_the_model_cannot_take_names_the_flag_before_any_training(tm
         "or leave patch8.yaml out")
 
 
+def _argparse_refused(module: str, args, cwd) -> str:
+    """The one ``error:`` line of a benchmark whose flags argparse refuses (after its usage), nothing run."""
+    done = subprocess.run([sys.executable, "-m", f"flow.benchmarks.{module}", *map(str, args)], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and not done.stdout.strip(), done.stderr
+    return done.stderr.strip().splitlines()[-1]
+
+
+def test_long_horizon_flags_of_a_config_are_refused_without_one_and_a_url_is_named(tmp_path):
+    """tour 8 b28: --seeds 2 without a CONFIG printed the baselines, the flag ignored without a word (as
+    training's --force without --json-out is refused); b59: a URL as --data was 'no such file' with its '//'
+    collapsed."""
+    import pandas as pd
+
+    pd.DataFrame({"date": pd.date_range("2016-07-01", periods=14_400, freq="h"), "OT": np.arange(14_400.0)}).to_csv(
+        tmp_path / "ETTh1.csv", index=False)
+    assert _argparse_refused("longhorizon", ["--data", "ETTh1.csv", "--lookbacks", 8, "--steps", 4, "--seeds", 2],
+                             tmp_path) == (
+        "longhorizon.py: error: --seeds 2: it sets the seeds each CONFIG is trained with, and no CONFIG is given (the "
+        "baselines are closed-form, the same for every seed); leave it out, or name the configs to train")
+    assert _argparse_refused("longhorizon", ["--data", "https://example.com/ETTh1.csv", "--lookbacks", 8], tmp_path) \
+        == ("longhorizon.py: error: --data 'https://example.com/ETTh1.csv' is a URL; tsflow reads local files only: "
+            "download it first (curl -LO https://example.com/ETTh1.csv) and give the downloaded file's path")
+
+
 def test_two_configs_of_one_name_are_refused_before_any_build(tmp_path):
     """b93: the second config's build folder (named after the config) existed: a FileExistsError traceback
     after the first config's whole benchmark."""

@@ -56,6 +56,27 @@ def test_missing_csv(tmp_path):
     assert "data.path" in msg and "nope.csv" in msg and "not found" in msg
 
 
+def test_a_url_as_data_path_or_config_is_said_to_be_a_url_not_a_missing_file(tmp_path):
+    """tour 8 b59: a CONFIG given as a URL was 'configuration file not found: https:/raw...' (its '//' collapsed,
+    nothing saying URLs are not read); a URL as data.path was a missing file under the config's folder."""
+    raw = small_raw()
+    raw["data"] = {"source": "csv", "path": "https://example.com/data/ETTh1.csv", "target": "OT"}
+    msg = _error(raw)
+    assert ("data.path 'https://example.com/data/ETTh1.csv' is a URL; tsflow reads local files only: download it "
+            "first (curl -LO https://example.com/data/ETTh1.csv) and give the downloaded file's path") in msg, msg
+    url = "https://raw.githubusercontent.com/o/r/main/configs/default.yaml?x=1&y"
+    proc = subprocess.run([sys.executable, "-m", "flow", "estimate", url], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip() == (f"error: configuration file '{url}' is a URL; tsflow reads local files only: "
+                                   f"download it first (curl -LO '{url}') and give the downloaded file's path")
+    (tmp_path / "https:").mkdir()  # a local file whose path reads like a URL is read, not refused
+    (tmp_path / "https:" / "c.yaml").write_text(yaml.safe_dump(small_raw()))
+    proc = subprocess.run([sys.executable, "-m", "flow", "estimate", "https:/c.yaml"], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_target_not_a_column(tmp_path):
     csv = tmp_path / "series.csv"
     csv.write_text("date,a,b\n" + "".join(f"2020-01-01 {i:02d}:00,{i},{2 * i}\n" for i in range(24)))
