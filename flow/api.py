@@ -10,6 +10,7 @@ functions and prints the same message. ``docs/python-api.md`` shows them at work
 from __future__ import annotations
 
 import inspect
+import numbers
 import os
 from pathlib import Path
 from typing import Callable, Union
@@ -41,10 +42,17 @@ def _flags(**flags) -> None:
             raise ConfigError(f"{name}={value!r}: {name} takes True or False, not a {type(value).__name__}")
 
 
-def _jobs(jobs) -> None:
-    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
-        raise ConfigError(f"jobs={jobs!r}: the number of testbench processes is a whole number, at least 1 (or None: "
-                          f"one per core)")
+def _jobs(jobs) -> int | None:
+    """``jobs`` as an int: any integer type (numpy's too, as in a config dict) is a whole number; a bool, a float
+    or text is said by its type, not as a number below 1."""
+    if jobs is None:
+        return None
+    if isinstance(jobs, bool) or not isinstance(jobs, numbers.Integral):
+        raise ConfigError(f"jobs={jobs!r}: the number of testbench processes is an int (or None: one per core), not "
+                          f"a {type(jobs).__name__}")
+    if jobs < 1:
+        raise ConfigError(f"jobs={jobs!r}: the number of testbench processes is at least 1 (or None: one per core)")
+    return int(jobs)
 
 
 def _callables(**callbacks) -> None:
@@ -189,7 +197,7 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
     from .runs import staged_output, trained_model
 
     _flags(force=force, allow_overflow=allow_overflow)
-    _jobs(jobs)
+    jobs = _jobs(jobs)
     _callables(report=(report, REPORT_TAKES), note=(note, NOTE_TAKES), checked=(checked, "(estimate)"))
     out = _path(out, "out", "the build folder to write")
     cfg = _configuration(config, "config")
@@ -227,7 +235,7 @@ def csim(folder: str | Path, jobs: int | None = None, verdict: Callable[[CSimRep
     from .locks import using_folder
     from .runs import check_build_folder
 
-    _jobs(jobs)
+    jobs = _jobs(jobs)
     _callables(verdict=(verdict, "(report)"), note=(note, NOTE_TAKES))
     folder = _path(folder, "folder", "the build folder")
     check_build_folder(folder)  # before TensorFlow loads: a wrong or damaged folder is refused at once
