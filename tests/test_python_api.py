@@ -84,13 +84,33 @@ def test_jobs_that_is_not_a_whole_number_is_refused_naming_it(tmp_path):
 
     from flow import api
 
-    for jobs in ("2", 0, 1.5, True):
+    for jobs, kind in (("2", "str"), (1.5, "float"), (True, "bool")):
         with pytest.raises(api.ConfigError) as caught:
             api.csim(tmp_path, jobs=jobs)
-        assert str(caught.value) == (f"jobs={jobs!r}: the number of testbench processes is a whole number, at least "
-                                     f"1 (or None: one per core)")
+        assert str(caught.value) == (f"jobs={jobs!r}: the number of testbench processes is an int (or None: one per "
+                                     f"core), not a {kind}")
+    with pytest.raises(api.ConfigError) as caught:
+        api.csim(tmp_path, jobs=0)
+    assert str(caught.value) == "jobs=0: the number of testbench processes is at least 1 (or None: one per core)"
     with pytest.raises(api.ConfigError, match="^jobs='2'"):
         api.build("cfg.yaml", tmp_path / "b", jobs="2")
+
+
+def test_jobs_of_any_integer_type_is_taken_as_an_int(tmp_path, monkeypatch):
+    """tour 8 b62: jobs=np.int64(2) was refused as 'a whole number, at least 1', which it is; numpy's integers
+    are taken inside config dicts, and so here, passed on as a plain int."""
+    import numpy as np
+
+    import flow.build
+    import flow.runs
+    from flow import api
+
+    seen = []
+    monkeypatch.setattr(flow.runs, "check_build_folder", lambda folder: None)
+    monkeypatch.setattr(flow.build, "rerun_csim", lambda folder, jobs, **kwargs: seen.append(jobs))
+    for jobs in (np.int64(2), np.uint8(3), 4):
+        api.csim(tmp_path, jobs=jobs)
+    assert seen == [2, 3, 4] and all(type(j) is int for j in seen)
 
 
 def test_a_path_starting_with_a_tilde_is_the_home_folder_as_the_commands_read_it(tmp_path, monkeypatch):
