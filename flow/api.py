@@ -148,6 +148,10 @@ def calibration_of(path: str | Path | None, cfg: FlowConfig, note: Note | None =
     from .calibration import design_of, layer_names, load_calibration
 
     given = _path(path, "calibration", "the file 'tsflow calibrate' wrote", optional=True)
+    if given.is_dir():  # the command's --calibration refuses a folder before this
+        inside = given / "calibration.json"  # what 'tsflow export --run' writes into a build folder
+        such = f" (such as {str(inside)!r})" if inside.is_file() else ""
+        raise ConfigError(f"calibration={str(path)!r} is a folder: give the JSON file 'tsflow calibrate' wrote{such}")
     return load_calibration(given, cfg.target.part, layer_names(cfg), design_of(cfg), note=note)
 
 
