@@ -299,6 +299,35 @@ def test_long_horizon_flags_of_a_config_are_refused_without_one_and_a_url_is_nam
             "download it first (curl -LO https://example.com/ETTh1.csv) and give the downloaded file's path")
 
 
+def test_the_search_benchmark_says_it_does_not_use_the_configs_space_and_keeps_its_training_recipe(tmp_path,
+                                                                                                  monkeypatch, capsys):
+    """tour 8 b91: a config with its own search.space and objectives was run through the benchmark's own
+    weight-bits search without a word, and its search.float_epochs / qat_epochs were dropped for the defaults
+    (10 + 3 epochs of training a point) although the docstring says the benchmark trains by them."""
+    from flow.benchmarks import search as bench
+    from flow.config import parse_config
+
+    raw = {**small_raw(), "search": {"space": {"quantization.bits": [4, 8]}, "objectives": ["val_mse", "latency"],
+                                     "float_epochs": 1, "qat_epochs": 2, "seed": 5}}
+    (tmp_path / "s42.yaml").write_text(yaml.safe_dump(raw))
+    point = bench.point_config(parse_config(raw), {"d_model": 16, "heads": 2, "bits": 6, "storage": "bram"})
+    assert (point.search.float_epochs, point.search.qat_epochs, point.search.seed) == (1, 2, 5)
+    assert point.search.space == {} and (point.model.d_model, point.quantization.bits) == (16, 6)
+    monkeypatch.setattr(bench, "sweep", lambda cfg, n_features: [])  # no point over the part: nothing trained
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["search", "s42.yaml", "--trials", "2"])
+    bench.main()
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "note: search.space and search.objectives of s42.yaml are not used: this benchmark searches the 'tsflow "
+        "sweep' grid points that do not fit xc7s15ftgb196-2, first by storage per buffer, then by the weight bits of "
+        "each dense layer (estimates); a point made to fit by weight bits is trained with its uniform counterpart "
+        "(search.float_epochs 1, search.qat_epochs 2)")
+    (tmp_path / "plain.yaml").write_text(yaml.safe_dump(small_raw()))
+    monkeypatch.setattr(sys, "argv", ["search", "plain.yaml"])
+    bench.main()
+    assert "note:" not in capsys.readouterr().err
+
+
 def test_two_configs_of_one_name_are_refused_before_any_build(tmp_path):
     """b93: the second config's build folder (named after the config) existed: a FileExistsError traceback
     after the first config's whole benchmark."""
