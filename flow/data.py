@@ -531,12 +531,30 @@ def _number_hint(text: str) -> str:
                     f"the only minus sign tsflow reads: write {plain} (replace every such character with '-')")
     match = _THOUSANDS.fullmatch(text)
     if match is None or (match["fraction"] or " ")[0] == match["sep"]:
-        return ""
+        return _unit_hint(text)
     digits = text.strip().replace(match["sep"], "")
     plain = digits.replace(",", ".") if match["fraction"] else digits
     return (f"is not a number: {_char_name(match['sep'])} separates its thousands, and tsflow reads no thousands "
             f"separator: write {plain} (remove the separators from every such value, or save the CSV without "
             f"thousands grouping)")
+
+
+# a number written with its unit: 1.34%, 12.5 kW, 20°C, $5.00, 3.2e3 m/s (a currency sign before it, a unit after it)
+_UNIT = re.compile(r"\s*(?P<pre>[$\u20ac\u00a3\u00a5\u20b9]?)\s*(?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+                   r"\s*(?P<post>%|\u2030|[$\u20ac\u00a3\u00a5\u20b9]|[A-Za-z\u00b5\u03bc\u2126\u00b0][A-Za-z\u00b5\u03bc"
+                   r"\u2126\u00b0/\u00b2\u00b3]{0,5})?\s*")
+
+
+def _unit_hint(text: str) -> str:
+    """'' unless ``text`` is a number written with a unit before or after it; then what to say of it."""
+    match = _UNIT.fullmatch(text)
+    if match is None or not (match["pre"] or match["post"]):
+        return ""
+    unit = match["pre"] or match["post"]
+    percent = " (the column then holds percent)" if unit == "%" else ""
+    return (f"is not a number: it carries the unit {unit!r}, and tsflow reads plain numbers only: write "
+            f"{match['number']}{percent}, every such value of the column (remove the unit in the file, or name it "
+            f"in the column's header)")
 
 
 def _names(columns) -> str:
@@ -573,9 +591,14 @@ def _not_numeric(frame: pd.DataFrame, column: str, data_cfg) -> str:
     cells = frame[column].dropna().astype(str)
     at = cells.index[cells.str.fullmatch(_DECIMAL_COMMA)]
     hint = _decimal_comma
-    if len(at) == 0:  # a thousands separator, a minus sign other than '-'
+    if len(at) == 0:  # a thousands separator, a minus sign other than '-', a unit
         hint = _number_hint
-        at = cells.index[cells.map(lambda c: _number_hint(c) != "").astype(bool)]
+        hinted = cells.map(lambda c: _number_hint(c) != "").astype(bool)
+        unit = cells.map(lambda c: _unit_hint(c) != "").astype(bool)
+        plain = pd.to_numeric(cells.str.strip(), errors="coerce").notna()
+        if (unit | plain).sum() <= len(cells) / 2:  # a column of text ('3 days' here and there), not of quantities
+            hinted &= ~unit
+        at = cells.index[hinted]
         if len(at) == 0:
             return "not a numeric column (most of its cells are not numbers)"
     row = int(frame.index.get_loc(at[0]))
@@ -1288,6 +1311,38 @@ def _windows_across(gap_before: np.ndarray, bounds: list, span: int) -> tuple[in
     return across, every
 
 
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # 1.18e-38: the smallest normal float32
+FLOAT64_SQUARE_TINY = float(np.sqrt(np.finfo(np.float64).tiny))  # 1.5e-154: below it a square underflows float64
+
+
+def _check_magnitude(values: np.ndarray, features: list[str], data_cfg) -> None:
+    """Refuse a column whose every value is below float32's normal range (a scale of 1e-310, or a series in the
+    wrong unit): float32 is the precision of the model and of a host that scales the IP's inputs by the saved
+    offset and scale, and there they read as 0; far enough below, their squares underflow float64 too, so the
+    column cannot even be scaled and the errors of such a target read 0, as a constant's would."""
+    top = np.abs(values).max(axis=0) if len(values) else np.zeros(len(features))
+    tiny = [(f, float(m)) for f, m in zip(features, top) if 0 < m < FLOAT32_TINY]
+    if not tiny:
+        return
+    column, largest = tiny[0]
+    squares = " and their squares underflow float64 too," if largest < FLOAT64_SQUARE_TINY else ""
+    why = (f"its values in {_source(data_cfg)} are all below float32's normal range (the largest magnitude is "
+           f"{largest:.4g}; the smallest normal float32 is 1.18e-38): in float32, the precision of the model and of "
+           f"a host that scales its inputs by model/dataset.json's offset and scale, they read as 0,{squares}")
+    fix = f"multiply the column by a power of ten in the file (by 1e{-int(np.floor(np.log10(largest)))}, for values " \
+          f"of order 1)"
+    if column == data_cfg.target:
+        scored = " and every error would read 0" if squares else ""
+        raise ConfigError(f"invalid configuration: data.target = {column!r}: {why} so the forecasts of it mean "
+                          f"nothing{scored}; {fix}")
+    if not data_cfg.features:
+        raise ConfigError(f"invalid configuration: data.features is not given, so every numeric column is a feature, "
+                          f"but column {column!r}: {why} so it carries nothing; {fix}, or list the features in "
+                          f"data.features without it")
+    raise ConfigError(f"invalid configuration: data.features: column {column!r}: {why} so it carries nothing; "
+                      f"{fix}, or remove it from data.features")
+
+
 def _check_constant(parts: list, features: list[str], data_cfg, tell) -> None:
     """A target that never changes on the training rows is refused (nothing to learn, every error 0); a feature
     that never changes there is told (its scale is taken as 1): constant on every split, it carries nothing; varying
@@ -1437,6 +1492,7 @@ def load_dataset(cfg, note=None) -> Dataset:
         tell(f"{gaps_allowed}; {across:,} of the {every:,} windows span a gap, as if the rows around it were one step "
              f"apart (data.gaps: allow, the default); set data.gaps: fill to fill in the missing steps by linear "
              f"interpolation, or data.gaps: refuse to stop at gaps")
+    _check_magnitude(values[:used], features, data_cfg)
     _check_constant(np.split(values[:used], [n_train, n_train + n_val]), features, data_cfg, tell)
     with np.errstate(over="ignore", invalid="ignore"):
         if data_cfg.scaling == "standard":

@@ -440,6 +440,37 @@ def test_thousands_separators_are_named_with_file_line_column_and_cell(tmp_path,
                f"column: data.path = '{csv}', line 2, column 'a'" in msg and "separates its thousands" in msg
 
 
+@pytest.mark.parametrize("cell, unit, plain", [("{}%", "'%'", "{} (the column then holds percent)"),
+                                               ("{} kW", "'kW'", "{}"), ("${}", "'$'", "{}"), ("{}\u00b0C", "'°C'", "{}")])
+def test_a_column_of_numbers_with_a_unit_is_refused_not_left_out(tmp_path, cell, unit, plain):
+    """tour 8 a60: a column whose every value is written '1.34%' was left out of the default features without a
+    word, as a column of text is; numbers with a unit before or after them are refused as thousands separators are,
+    naming the column, line, cell and the number to write."""
+    rows = [(t, cell.format(f"{1 + a}.5"), v) for t, a, v in _rows()]
+    csv = _write_rows(tmp_path / "u.csv", rows)
+    msg = _error(_csv_raw(csv))
+    assert msg.startswith(f"invalid configuration: data.features is not given, so every numeric column is a feature, "
+                          f"but column 'a' is not a numeric column: data.path = '{csv}', line 2, column 'a' (the first "
+                          f"of 60 such cells of the 60): {cell.format('1.5')!r} is not a number: it carries the unit "
+                          f"{unit}, and tsflow reads plain numbers only: write {plain.format('1.5')}, every such value "
+                          f"of the column"), msg
+    rows = [(t, a if i != 7 else cell.format("8.5"), v) for i, (t, a, v) in enumerate(_rows())]  # one such cell
+    msg = _error(_csv_raw(_write_rows(tmp_path / "one.csv", rows)))
+    assert f"line 9, column 'a' (data.features): {cell.format('8.5')!r} is not a number: it carries the unit " \
+           f"{unit}" in msg, msg
+
+
+def test_a_column_of_labels_is_still_left_out_of_the_default_features(tmp_path):
+    """Not every number beside letters is a quantity: sensor names (S1, S2) and text that now and then holds a
+    number and a word are not numbers, and stay out of the features as before."""
+    labels = [(t, f"S{a % 7}", v) for t, a, v in _rows()]
+    ds = load_dataset(parse_config(_csv_raw(_write_rows(tmp_path / "l.csv", labels))))
+    assert ds.features == ["v"]
+    text = [(t, "3 days" if a % 10 == 0 else "late", v) for t, a, v in _rows()]
+    ds = load_dataset(parse_config(_csv_raw(_write_rows(tmp_path / "t.csv", text))))
+    assert ds.features == ["v"]
+
+
 @pytest.mark.parametrize("dash, name", [("\u2212", "U+2212 MINUS SIGN"), ("\u2013", "U+2013 EN DASH")])
 def test_a_minus_sign_other_than_hyphen_minus_is_named(tmp_path, dash, name):
     """m03: '−8.774' looks like a number; the character that is not the ASCII '-' is named."""

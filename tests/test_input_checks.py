@@ -348,6 +348,41 @@ def test_the_cli_refuses_bad_data_before_any_folder(tmp_path, command):
     assert not (tmp_path / "b").exists() and not (tmp_path / "b.partial").exists()
 
 
+@pytest.mark.parametrize("factor, squares", [(1e-310, True), (1e-45, False)])
+def test_a_target_below_float32s_range_is_refused_as_a_constant_one_is(tmp_path, factor, squares):
+    """tour 8 a50: a target scaled by 1e-310 (subnormal) trained with every error 0, baselines included, and exit
+    0; values below float32's normal range are refused naming data.target, the magnitude and the power of ten to
+    multiply by (their squares, the errors, underflow float64 too only far enough below)."""
+    v = [((i * 7) % 13 + 1) * factor for i in range(200)]
+    csv = _csv(tmp_path / "s.csv", _hours(200), v)
+    msg = _data_error(_raw(csv))
+    largest = f"{max(v):.4g}"
+    assert msg.startswith(f"invalid configuration: data.target = 'v': its values in data.path = {str(csv)!r} are all "
+                          f"below float32's normal range (the largest magnitude is {largest}; the smallest normal "
+                          f"float32 is 1.18e-38): in float32, "), msg
+    assert ("every error would read 0" in msg) == squares, msg
+    assert msg.endswith(f"multiply the column by a power of ten in the file (by 1e{309 if squares else 44}, for values "
+                        f"of order 1)"), msg
+
+
+@pytest.mark.parametrize("features", [None, ["v", "w"]])
+def test_a_feature_below_float32s_range_is_refused_naming_the_key_that_made_it_one(tmp_path, features):
+    """The class of a50: any feature column whose every value is below float32's normal range, not only the
+    target; 1e-30 (inside the range) is fine."""
+    w = [((i * 3) % 7) * 1e-320 for i in range(200)]
+    csv = _csv(tmp_path / "s.csv", _hours(200), [(i * 7) % 13 for i in range(200)], w=w)
+    msg = _data_error(_raw(csv, features=features))
+    key = ("data.features is not given, so every numeric column is a feature, but column 'w'" if features is None
+           else "data.features: column 'w'")
+    assert msg.startswith(f"invalid configuration: {key}: its values in data.path = {str(csv)!r} are all below "
+                          f"float32's normal range"), msg
+    assert "so it carries nothing; multiply the column by a power of ten in the file (by 1e320" in msg, msg
+    fine = _csv(tmp_path / "f.csv", _hours(200), [(i * 7) % 13 for i in range(200)],
+                w=[((i * 3) % 7) * 1e-30 for i in range(200)])
+    ds, _ = _load(_raw(fine, features=features))
+    assert ds.features == ["v", "w"]
+
+
 def test_a_target_constant_outside_the_training_rows_is_fine(tmp_path):
     csv = _csv(tmp_path / "s.csv", _hours(200), list(range(120)) + [7] * 80)
     ds, notes = _load(_raw(csv))
