@@ -102,6 +102,22 @@ class DoesNotFit(ConfigError):
     """The estimate exceeds the target part and overflow was not allowed."""
 
 
+def _calibrated(est, calibration: dict | None) -> str:
+    """What a calibration did to the resources that overflow: the design is judged by a calibrated estimate,
+    and factors fitted on another design's reports can make any design overflow (tour 8 b88)."""
+    factors = (calibration or {}).get("factors", {})
+    scaled = [r for r in est.overflowing if r in factors]
+    if not scaled:
+        return ""
+    source = calibration.get("path", "the calibration given")
+    by = ", ".join(f"{r} by {factors[r]:.3g}" for r in scaled)
+    plain = ", ".join(f"{r} {est.uncalibrated[r]:,.0f}" for r in scaled)
+    fits = all(est.uncalibrated[r] <= est.budget[r] for r in scaled)
+    return (f" (a calibrated estimate: {source} scales {by}; uncalibrated: {plain}, which "
+            f"{'fit' if fits else 'do not fit either'}); if those factors are not this design's, build without the "
+            f"calibration or run 'tsflow calibrate' again with this design's reports")
+
+
 def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_overflow: bool = False,
           calibration: dict | None = None, jobs: int | None = None, note=None, checked=None, ds=None) -> BuildResult:
     """Estimate, train (or reuse), convert, write the HLS project into ``stage`` and C-simulate it.
@@ -126,8 +142,9 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
         checked(est)
     if not est.fits and not allow_overflow:
         over = ", ".join(f"{r} {est.total[r]} > {est.budget[r]}" for r in est.overflowing)
-        raise DoesNotFit(f"the design does not fit {cfg.target.part} (estimate): {over}; see {stage / 'estimate.json'}; "
-                         f"change hls.parallelism / hls.storage / hls.multiplier / quantization, or pass --allow-overflow")
+        raise DoesNotFit(f"the design does not fit {cfg.target.part} (estimate): {over}{_calibrated(est, calibration)}; "
+                         f"see {stage / 'estimate.json'}; change hls.parallelism / hls.storage / hls.multiplier / "
+                         f"quantization, or pass --allow-overflow")
     t0 = time.perf_counter()
     if trained is not None:
         checkpoint = load_trained(trained)
@@ -158,7 +175,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
         if not est.fits and not allow_overflow:
             over = ", ".join(f"{r} {est.total[r]} > {est.budget[r]}" for r in est.overflowing)
             raise DoesNotFit(f"with the binary points training chose, the design does not fit {cfg.target.part} "
-                             f"(estimate): {over}; see {stage / 'estimate.json'}; set quantization integer bits, "
+                             f"(estimate): {over}{_calibrated(est, calibration)}; see {stage / 'estimate.json'}; set quantization integer bits, "
                              f"hls.parallelism / hls.storage / hls.multiplier, or pass --allow-overflow")
     t0 = time.perf_counter()
     note(f"integer reference forward over the {len(ds.test.y):,} test windows")

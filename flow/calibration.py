@@ -20,10 +20,10 @@ from warnings import warn
 
 from .config import ConfigError
 from .estimate import RESOURCES, estimate
-from .estimate.energy import VIVADO_DEFAULT_TOGGLE, dynamic_power
-from .hls.interface import is_design_top, top_function
-from .parts import same_part
-from .reports import HLSReport, PowerReport, ReportError, detect_and_parse
+from .estimate.energy import STATIC_SOURCES, STATIC_W, VIVADO_DEFAULT_TOGGLE, dynamic_power
+from .hls.interface import top_function
+from .parts import parse_part, same_part
+from .reports import HLSReport, PowerReport, ReportError, detect_and_parse, ip_name_only, of_design
 
 HLS_RESOURCES = ("lut", "ff", "bram18", "dsp")
 # report_power rows that are the IP's own dynamic power: not the I/O, clock managers or processor around it
@@ -95,17 +95,11 @@ def fit(cfg, reports: list[Path]) -> dict:
             if _module_of(rep.top, cfg) or Path(path).parent.name == "modules":  # export's reports/modules/
                 modules.append(f"{path} (top {rep.top})")
                 continue
-        if top is not None and not is_design_top(top, cfg.hls.interface, SOURCE, cfg.export.ip_name):
+        if not of_design(rep, expected, cfg.export.ip_name):
             raise ConfigError(f"{path}: report of another design: its top is {top} (on {rep.part}), this "
                               f"configuration's is {expected} (hls.interface: {cfg.hls.interface}, IP "
-                              f"{cfg.export.ip_name}); calibrate with the reports of this design ('tsflow export "
-                              f"--run' writes them into the build folder)")
-        if isinstance(rep, HLSReport) and top is not None and not (top == expected or top.startswith(f"{expected}_")):
-            warnings.append(f"{path}: its top {top} is taken as this design's only because it starts with "
-                            f"export.ip_name ({cfg.export.ip_name}); an HLS report of this design has the top "
-                            f"{expected} (hls.interface: {cfg.hls.interface}), so its factors may be another "
-                            f"design's (hls4ml names its top after its project, 'myproject' by default): check that "
-                            f"the report is of this design before using them")
+                              f"{cfg.export.ip_name}){ip_name_only(rep, expected, cfg.export.ip_name)}; calibrate with the "
+                              f"reports of this design ('tsflow export --run' writes them into the build folder)")
         if isinstance(rep, PowerReport):
             power.append((rep, str(path)))
         elif isinstance(rep, HLSReport):
@@ -161,11 +155,17 @@ def _power(cfg, est, power: list, warnings: list) -> dict:
                             f"Vivado's vectorless guess (12.5 % toggle on inputs), {same}; a SAIF from C/RTL "
                             f"co-simulation measures this design's own activity")
     static, dynamic = sum(statics) / len(statics), sum(dynamics) / len(dynamics)
+    device, low, high = parse_part(cfg.target.part).device, *PLAUSIBLE
+    known = STATIC_W.get(device)
+    if known is not None and not low * known <= static <= high * known:  # as load_calibration would refuse it
+        raise ConfigError(f"{', '.join(p for _, p in power)}: Device Static (W) {static:g} W, {static / known:.3g} "
+                          f"times the {known:g} W of the {device} ({STATIC_SOURCES[device]}): outside {low:g}..{high:g} "
+                          f"times it, not a static power of this part near 25 C; give the report_power output of this "
+                          f"design on this part")
     if not dynamic:
         raise ConfigError(f"{', '.join(p for _, p in power)}: the design's own rows ({', '.join(IP_POWER_ROWS)}) "
                           f"read 0 W (each below report_power's 1 mW), so no dynamic power can be fitted; give the "
                           f"report of the synthesised or routed IP")
-    low, high = PLAUSIBLE
     if not low <= dynamic / estimated <= high:
         warnings.append(f"the dynamic power factor is {dynamic / estimated:.3g} (measured {dynamic:.4g} W in "
                         f"{', '.join(p for _, p in power)}, estimated {estimated:.4g} W), outside {low:g}..{high:g}: "
@@ -307,11 +307,33 @@ def _implausible(path: Path, calibration: dict, factors: dict) -> list[str]:
         texts.append(f"--calibration {path}: its {r} factor is {f:.3g}{made}, outside {low:g}..{high:g}: the "
                      f"reports are likely of another design, yet this estimate's {r} is scaled by it; check that they "
                      f"are of this design, or run 'tsflow calibrate' again with this design's reports")
+    power = calibration.get("power") if isinstance(calibration.get("power"), dict) else {}
+    scale = power.get("dynamic_scale")
+    if isinstance(scale, (int, float)) and not low <= scale <= high:
+        reports = power.get("sources") if isinstance(power.get("sources"), list) else []
+        made = f" (made from {', '.join(map(str, reports))})" if reports else ""
+        texts.append(f"--calibration {path}: its dynamic power factor (power.dynamic_scale) is {scale:.3g}{made}, "
+                     f"outside {low:g}..{high:g}: the report is likely of another design, yet this estimate's dynamic "
+                     f"power is scaled by it; check that it is of this design, or run 'tsflow calibrate' again with "
+                     f"this design's report_power output")
     return texts
 
 
+def _check_static(path: Path, calibration: dict, part: str) -> None:
+    """A static power far from the part's own (``STATIC_W``, where one is known) is not a report_power of this
+    part near 25 C (a hand edit, or a typing slip of W for mW): refused, as the energy it gives would be absurd."""
+    device = parse_part(part).device
+    static, known = calibration["power"]["static_w"], STATIC_W.get(device)
+    low, high = PLAUSIBLE
+    if known is not None and not low * known <= static <= high * known:
+        raise ConfigError(f"--calibration {path}: power.static_w is {static:g} W, {static / known:.3g} times the "
+                          f"{known:g} W of the {device} ({STATIC_SOURCES[device]}): outside {low:g}..{high:g} times "
+                          f"it, not a static power of this part; run 'tsflow calibrate' again with this design's "
+                          f"report_power output (its Device Static (W))")
+
+
 def load_calibration(path: Path, part: str, layer_names=None, design: dict | None = None, note=None) -> dict:
-    """The calibration file at ``path``, checked against ``part``, (given) the estimate's layer names and the
+    """The calibration file at ``path`` (its content, and ``path``), checked against ``part``, (given) the estimate's layer names and the
     design it was fitted on (``design_of``); ConfigError naming the file and what is wrong. A factor outside
     ``PLAUSIBLE`` that is applied is told to ``note(text)`` as ``warning: ...``, else a ``CalibrationWarning``."""
     path = Path(path)
@@ -357,6 +379,8 @@ def load_calibration(path: Path, part: str, layer_names=None, design: dict | Non
     if not same_part(calibration["part"], part):
         raise ConfigError(f"--calibration {path} was fitted on {calibration.get('part')}, the configuration "
                           f"targets {part} (target.part)")
+    if power is not None:
+        _check_static(path, calibration, part)
     _check_latency(path, calibration, factors)
     fitted = calibration.get("design")
     if design is not None and isinstance(fitted, dict):
@@ -371,4 +395,4 @@ def load_calibration(path: Path, part: str, layer_names=None, design: dict | Non
             note(f"warning: {text}")
         else:
             warn(text, CalibrationWarning, stacklevel=2)
-    return calibration
+    return {**calibration, "path": str(path)}  # what a message about the calibrated estimate names

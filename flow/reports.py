@@ -11,6 +11,7 @@ blocks. ``None`` means the report does not give that number (or says "undef" / "
 """
 from __future__ import annotations
 
+import codecs
 import re
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
@@ -154,8 +155,33 @@ def _reading(path: Path):
         raise ReportError(f"{path}: unexpected report content ({type(exc).__name__}: {exc})") from exc
 
 
+# byte order marks, longest first (UTF-32 LE starts with UTF-16 LE's): a report saved by Windows PowerShell's
+# ``>`` or ``Out-File`` is UTF-16 LE with its mark, one saved by Notepad may be UTF-8 with one
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _decoded(data: bytes) -> str | None:
+    """The text of a file that starts with a byte order mark, else None (the tools write UTF-8 without one)."""
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
+    return None if encoding is None else data.decode(encoding, errors="replace")
+
+
 def _read_text(path: Path) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")  # universal newlines: CRLF files read as LF
+    """A report's text: UTF-8 as the tools write it, or as its byte order mark says (a report re-saved on Windows);
+    CRLF lines read as LF."""
+    data = path.read_bytes()
+    text = _decoded(data)
+    text = data.decode("utf-8", errors="replace") if text is None else text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _xml_root(path: Path) -> ET.Element:
+    """The root of an XML report; one re-saved as UTF-16 is read by its mark, whatever its declaration says
+    (PowerShell keeps ``encoding="UTF-8"`` in a file it writes as UTF-16)."""
+    data = path.read_bytes()
+    text = _decoded(data)
+    return ET.fromstring(data if text is None else text)
 
 
 def _cycles(value: str | None) -> int | None:
@@ -178,7 +204,7 @@ def parse_csynth_xml(path) -> HLSReport:
     """Vivado HLS 2019.x / Vitis HLS 2020.2+ ``csynth.xml`` (``<profile>`` root), top-level summary."""
     path = Path(path)
     with _reading(path):
-        root = ET.fromstring(path.read_bytes())
+        root = _xml_root(path)
         if root.tag != "profile":
             raise ReportError(f"XML root is <{root.tag}>, not the <profile> of an HLS csynth.xml")
 
@@ -262,7 +288,7 @@ def parse_csynth_design(path) -> tuple[list | None, list]:
     HLS's and every per-module report) and the ``ModuleInformation`` modules (none when it has none)."""
     path = Path(path)
     with _reading(path):
-        root = ET.fromstring(path.read_bytes())
+        root = _xml_root(path)
         top = root.find("RTLDesignHierarchy/TopModule")
         modules = [ModuleReport(module.findtext("Name", "").strip(), _xml_resources(module, "AreaEstimates/Resources"),
                                 _xml_loops(module.find("PerformanceEstimates/SummaryOfLoopLatency")))
@@ -288,7 +314,7 @@ def rpt_design(folder, top: str) -> tuple[list | None, dict]:
         if not path.is_file() or module in seen:
             return []
         with _reading(path):
-            lines = path.read_text().splitlines()
+            lines = _read_text(path).splitlines()
         rows = _instance_rows(lines)
         out = []
         for name, child, figures in rows:
@@ -611,5 +637,28 @@ def detect_and_parse(path) -> HLSReport | UtilizationReport | PowerReport:
         return parse_vivado_utilization(path)
     if _POWER_TITLE.search(text):
         return parse_vivado_power(path)
+    encoding = (" (it holds NUL bytes: UTF-16 or UTF-32 text without a byte order mark? save it as UTF-8)"
+                if "\x00" in text else "")
     raise ReportError(f"{path}: not an HLS csynth.xml, an HLS csynth.rpt, a Vivado report_utilization or a "
-                      f"report_power report")
+                      f"report_power report{encoding}")
+
+
+def of_design(report, top: str, ip_name: str) -> bool:
+    """``report`` is of the design whose HLS top function is ``top`` and whose exported IP is ``ip_name``:
+    an HLS report's top is that function or a module the tool named after it (``<top>_...``); a Vivado
+    report's design may also be named after the IP (``<ip_name>_0``, what export's scripts synthesise, or a
+    system around it). An HLS report whose top only starts with ``ip_name`` is another design's (hls4ml's
+    ``myproject_axi`` beside ``export.ip_name: myproject``): the HLS top of this design is always ``top``.
+    A Vivado report that names no design is not judged. Calibrate and verify judge reports by this rule."""
+    if isinstance(report, HLSReport):
+        return report.top == top or report.top.startswith(f"{top}_")
+    name = report.design
+    return name is None or name == top or name.startswith((f"{top}_", ip_name))
+
+
+def ip_name_only(report, top: str, ip_name: str) -> str:
+    """Why an HLS report whose top starts with ``ip_name`` is not of the design (``of_design``), or ''."""
+    if not (isinstance(report, HLSReport) and report.top.startswith(ip_name)) or of_design(report, top, ip_name):
+        return ""
+    return (f"; its top starts with export.ip_name ({ip_name}), but the HLS top of this design is always {top}: "
+            f"the IP name is Vivado's only (hls4ml names its top after its project, 'myproject' by default)")

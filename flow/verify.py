@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import ConfigError
-from .reports import ReportError, parse_csynth_design, parse_csynth_xml, rpt_design
+from .reports import ReportError, ip_name_only, of_design, parse_csynth_design, parse_csynth_xml, rpt_design
 
 REPORT = "csynth.xml"
 SOLUTION_REPORT = f"syn/report/{REPORT}"
@@ -193,6 +193,20 @@ def find_reports(path) -> tuple[Path, list]:
     return path, modules
 
 
+def _module_names(instances: list) -> set:
+    return {name for inst in instances for name in (inst.module, *_module_names(inst.instances))}
+
+
+def _own_modules(top_path: Path, found: list, named: set) -> list:
+    """The module reports of ``found`` that are the top report's: every one in ``modules/`` beside it (export
+    --run copies its solution's there) or in a solution's own ``syn/report`` folder, where the tool writes
+    them; in any other folder, where reports of other designs may sit beside it, only ``<module>_csynth.xml``
+    of a module the top report names."""
+    solution = top_path.parent.name == "report" and top_path.parent.parent.name == "syn"
+    return [p for p in found
+            if solution or p.parent.name == "modules" or p.name[:-len("_csynth.xml")] in named]
+
+
 def _of(module: str, function: str) -> bool:
     """A module HLS made of ``function``: its own (``f``, or ``f_s``, ``f_1`` for a specialised copy) or one
     it outlined a loop into (Vitis HLS 2021.2+: ``f_Pipeline_<label>``)."""
@@ -281,15 +295,16 @@ def _same_design(build_dir: Path, top_path: Path, top) -> None:
     if not config.is_file():
         return
     from .config import load_config
-    from .hls.interface import is_design_top, top_function
+    from .hls.interface import top_function
     from .parts import same_part
 
     cfg = load_config(config)
     check_config_is_the_builds(build_dir, cfg)
     expected = top_function(cfg.hls.interface, "tsflow_model")
-    if not is_design_top(top.top, cfg.hls.interface, "tsflow_model", cfg.export.ip_name) or (top.part and not same_part(top.part, cfg.target.part)):
+    if not of_design(top, expected, cfg.export.ip_name) or (top.part and not same_part(top.part, cfg.target.part)):
         raise ConfigError(f"{top_path} is a report of another design: top {top.top} on {top.part}, not this "
-                          f"build's top {expected} on {cfg.target.part} ({config}); give the C synthesis report "
+                          f"build's top {expected} on {cfg.target.part} ({config})"
+                          f"{ip_name_only(top, expected, cfg.export.ip_name)}; give the C synthesis report "
                           f"of this build ('tsflow export {build_dir} --run' writes it into the build folder)")
 
 
@@ -298,18 +313,20 @@ def verify(build_dir, synthesis, plan: Plan | None = None, same_design: bool = T
     A report of another top function or part than the build's is refused first, unless ``same_design`` is
     False (export --run: the report its own scripts just wrote of this build)."""
     plan = plan or read_plan(build_dir)
-    top_path, module_paths = find_reports(synthesis)
+    top_path, candidates = find_reports(synthesis)
     try:
         top = parse_csynth_xml(top_path)
+        if same_design:  # before a module report beside it is read
+            _same_design(Path(build_dir), top_path, top)
         hierarchy, modules = parse_csynth_design(top_path)
-        others = [parse_csynth_xml(p) for p in module_paths]
         rpt_resources = {}
         if hierarchy is None:  # Vivado HLS: the hierarchy of its text reports beside the XML
             hierarchy, rpt_resources = rpt_design(top_path.parent, top.top)
+        module_paths = _own_modules(top_path, candidates, {*_module_names(hierarchy or []),
+                                                           *(m.name for m in modules), *rpt_resources})
+        others = [parse_csynth_xml(p) for p in module_paths]
     except ReportError as exc:
         raise ConfigError(f"{exc}; {EXPECTED}") from None
-    if same_design:
-        _same_design(Path(build_dir), top_path, top)
     loops, resources = {}, {**rpt_resources, **{m.name: m.resources for m in modules}}
     for module, found in [(top.top, top.loops), *((m.name, m.loops) for m in modules), *((r.top, r.loops) for r in others)]:
         for lp in found:  # a loop the top report and its module's own report both give is one loop

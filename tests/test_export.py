@@ -820,9 +820,13 @@ def test_command_run_calibrates_the_estimator_from_its_reports(tmp_path, fake_to
     from flow.calibration import load_calibration
     from flow.estimate import estimate
 
-    csynth = REPORTS / "vivado_hls_2019.2.1_xc7z020_autoencoder_csynth.xml"  # xc7z020-clg400-1, as UTILIZATION
+    # xc7z020-clg400-1, as UTILIZATION; its top renamed to this design's (hls4ml's myproject_axi is another
+    # design's, even beside export.ip_name: myproject, tour 8 b80)
+    csynth = tmp_path / "csynth.xml"
+    text = (REPORTS / "vivado_hls_2019.2.1_xc7z020_autoencoder_csynth.xml").read_text()
+    csynth.write_text(text.replace("<TopModelName>myproject_axi</TopModelName>", "<TopModelName>tsflow_model</TopModelName>"))
     monkeypatch.setenv("TSFLOW_TEST_CSYNTH", str(csynth))
-    # calibration refuses another design's reports: the IP named after theirs (tops myproject_axi, myproject)
+    # calibration refuses another design's reports: the IP named after the utilization's Vivado design (myproject)
     build_dir, cfg = make_build(tmp_path / "b", target={"part": "xc7z020clg400-1"}, export={"ip_name": "myproject"})
     planned(build_dir, dsp=118, bram18=289)  # the report's <DSP48E> and <BRAM_18K>
     fake_tools("vitis_hls", "vivado")

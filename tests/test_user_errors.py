@@ -859,16 +859,18 @@ def test_an_implausible_calibration_factor_is_warned_when_applied(tmp_path):
     assert done.returncode == 0 and "warning: --calibration" not in done.stderr, done.stderr
 
 
-def test_an_hls_report_whose_top_matches_only_the_ip_name_is_warned(tmp_path):
-    """Tour 7 b27: with export.ip_name: myproject, hls4ml's report (top myproject_axi) was taken as this design's
-    without a word; no tsflow HLS report has a top other than its top function."""
+def test_an_hls_report_whose_top_matches_only_the_ip_name_is_refused(tmp_path):
+    """Tour 7 b27, tour 8 b80: with export.ip_name: myproject, hls4ml's report (top myproject_axi) was taken as
+    this design's (with a warning since tour 7), while verify compared it figure by figure. No tsflow HLS report
+    has a top other than its top function: calibrate and verify refuse it alike (flow.reports.of_design)."""
     config(export={"ip_name": "myproject"})(tmp_path)
     report("theirs.xml", top="myproject_axi")(tmp_path)
     report("ours.xml")(tmp_path)
     done = run(tmp_path, "calibrate", "theirs.xml", "--config", "c.yaml", "--out", "a.json")
-    assert done.returncode == 0, done.stderr
-    assert ("warning: theirs.xml: its top myproject_axi is taken as this design's only because it starts with "
-            "export.ip_name (myproject); an HLS report of this design has the top tsflow_model (hls.interface: "
-            "ap_vld), so its factors may be another design's") in done.stderr, done.stderr
+    assert done.returncode == 2 and not (tmp_path / "a.json").exists(), done.stderr
+    assert ("error: theirs.xml: report of another design: its top is myproject_axi (on xc7s15ftgb196-2), this "
+            "configuration's is tsflow_model (hls.interface: ap_vld, IP myproject); its top starts with "
+            "export.ip_name (myproject), but the HLS top of this design is always tsflow_model") in done.stderr, \
+        done.stderr
     done = run(tmp_path, "calibrate", "ours.xml", "--config", "c.yaml", "--out", "b.json")
-    assert done.returncode == 0 and "is taken as this design's only" not in done.stderr, done.stderr
+    assert done.returncode == 0 and "another design" not in done.stderr, done.stderr

@@ -275,18 +275,6 @@ def test_what_is_not_a_report_or_a_plan_is_one_error(tmp_path, setup, synthesis,
         assert text in errors[0], output
 
 
-@pytest.mark.parametrize("top, interface, ours", [
-    ("tsflow_model", "ap_vld", True), ("tsflow_model_Pipeline_Clocks", "ap_vld", True),  # a module named after it
-    ("tsflow_modelX", "ap_vld", False), ("myproject", "ap_vld", False), (None, "ap_vld", False),
-    ("tsflow_ip", "s_axilite", True), ("tsflow_model", "s_axilite", False),  # the wrapper is the top there
-    ("tsflow_forecaster_wrapper", "ap_vld", True),  # Vivado's design, named after the IP
-])
-def test_calibrate_and_verify_take_the_reports_of_this_design_only(top, interface, ours):
-    from flow.hls.interface import is_design_top
-
-    assert is_design_top(top, interface, "tsflow_model", "tsflow_forecaster") is ours
-
-
 # ------------------------------------------------------------------ a real build whose files were edited after it
 
 @pytest.fixture(scope="module")

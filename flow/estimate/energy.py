@@ -20,11 +20,13 @@ toggle rate on primary inputs, UG835 ``set_switching_activity -default_toggle_ra
 
 Only the IP's own resources are priced: no clock manager (an MMCM reads 0.105-0.106 W in six reports, five
 times the XC7S15's static power), no I/O, no processor. ``tsflow calibrate`` with the design's own
-``report_power`` output replaces both the static figure and the dynamic total by measured ones.
+``report_power`` output replaces the static figure by the report's and scales the dynamic total to it
+(``calibrated_from`` names the reports).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 VIVADO_DEFAULT_TOGGLE = 12.5  # percent of the clock, UG835 set_switching_activity -default_toggle_rate
 
@@ -53,13 +55,29 @@ COEFFICIENTS = {
 
 @dataclass(frozen=True)
 class Energy:
-    """Power by part (W) and energy per inference (uJ); ``measured``: static and dynamic from ``report_power``."""
+    """Power by part (W) and energy per inference (uJ). ``calibrated_from``: the ``report_power`` files of a
+    calibration that gave the static power and scaled the dynamic one (empty: the coefficients above). A
+    calibrated figure is not a measurement of this design: the report's dynamic power is spread over this
+    design's resources by the estimate's ratios."""
 
     static_w: float
     dynamic_w: dict
     latency_us: float
     toggle_rate: float
-    measured: bool = False
+    calibrated_from: tuple = ()
+
+    @property
+    def measured(self) -> bool:
+        """The older name of a non-empty ``calibrated_from`` (estimate.json keeps it for its readers)."""
+        return bool(self.calibrated_from)
+
+    @property
+    def source(self) -> str:
+        """Where the figure comes from, in words for a summary line."""
+        if not self.calibrated_from:
+            return "estimate"
+        names = ", ".join(Path(p).name for p in self.calibrated_from)
+        return f"calibrated by report_power of {names}"
 
     @property
     def total_w(self) -> float:
@@ -73,7 +91,8 @@ class Energy:
         return {"static_w": round(self.static_w, 6), "dynamic_w": {k: round(v, 6) for k, v in self.dynamic_w.items()},
                 "total_w": round(self.total_w, 6), "latency_us": round(self.latency_us, 3),
                 "energy_uj": round(self.energy_uj, 4), "energy_mj": round(self.energy_uj / 1000, 7),
-                "toggle_rate": self.toggle_rate, "measured": self.measured}
+                "toggle_rate": self.toggle_rate, "calibrated_from": list(self.calibrated_from),
+                "measured": self.measured}
 
 
 def dynamic_power(resources: dict, clock_mhz: float, toggle_rate: float) -> dict:
@@ -92,12 +111,13 @@ def dynamic_power(resources: dict, clock_mhz: float, toggle_rate: float) -> dict
 def energy_of(device: str, resources: dict, clock_mhz: float, latency_cycles: int, toggle_rate: float,
               power: dict | None = None) -> Energy | None:
     """The energy of one inference; ``None`` where no static figure is known for ``device`` and no
-    measured ``power`` (``{"static_w", "dynamic_w", "dynamic_scale"}`` from a calibration) is given."""
+    ``power`` of a calibration (``{"static_w", "dynamic_scale", "sources"}``, fitted to report_power) is given."""
     latency_us = latency_cycles / clock_mhz
     dynamic = dynamic_power(resources, clock_mhz, toggle_rate)
     if power:
         dynamic = {k: v * power["dynamic_scale"] for k, v in dynamic.items()}
-        return Energy(power["static_w"], dynamic, latency_us, toggle_rate, measured=True)
+        return Energy(power["static_w"], dynamic, latency_us, toggle_rate,
+                      calibrated_from=tuple(map(str, power.get("sources") or ["report_power (not named in the calibration)"])))
     if device not in STATIC_W:
         return None
     return Energy(STATIC_W[device], dynamic, latency_us, toggle_rate)
