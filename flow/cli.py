@@ -277,9 +277,8 @@ def _energy_line(est) -> str:
     if e is None:
         return (f"energy per inference: not estimated: no static power figure of {est.part} is known (the estimate "
                 f"has one for the XC7S15); 'tsflow calibrate' with this design's report_power output gives it")
-    source = "measured by report_power, scaled to this design" if e.measured else "estimate"
     dynamic = sum(e.dynamic_w.values())
-    return (f"energy per inference ({source}): {e.energy_uj:,.2f} uJ = {e.energy_uj / 1000:.4g} mJ: {e.total_w:.3f} W "
+    return (f"energy per inference ({e.source}): {e.energy_uj:,.2f} uJ = {e.energy_uj / 1000:.4g} mJ: {e.total_w:.3f} W "
             f"(static {e.static_w:.3f} W, dynamic {dynamic:.3f} W at a {e.toggle_rate:g} % toggle rate) x "
             f"{e.latency_us:,.1f} us")
 

@@ -27,13 +27,6 @@ def top_function(interface: str, core: str) -> str:
     return core if interface == "ap_vld" else WRAPPER
 
 
-def is_design_top(top: str | None, interface: str, core: str, ip_name: str) -> bool:
-    """A report's top (or Vivado design) names this design: its top function, a module the tool named after
-    it (``<top>_...``), or the exported IP (``<ip_name>...``). Calibrate and verify judge reports by it."""
-    expected = top_function(interface, core)
-    return top is not None and (top == expected or top.startswith((f"{expected}_", ip_name)))
-
-
 def driver_prefix(interface: str, core: str) -> str:
     """The name the generated driver gives the IP's instance type (``XTsflow_ip``)."""
     top = top_function(interface, core)
