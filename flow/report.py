@@ -479,9 +479,13 @@ def _energy_sentence(d: _Doc) -> str:
     if not d.get(e, "energy"):
         return ("<p>Energy per inference: not estimated (no static power figure of this part is known; "
                 "<code>tsflow calibrate</code> with the design's <code>report_power</code> output gives it).</p>")
-    source = ("static and dynamic power from <code>report_power</code>" if d.get(e, "energy/measured")
+    # calibrated_from names the report_power files; estimate.json of older builds said measured: true
+    reports = d.get(e, "energy/calibrated_from") if d.has(e, "energy/calibrated_from") else d.get(e, "energy/measured")
+    kind = "calibrated by <code>report_power</code>" if reports else "estimate"
+    source = ("static power from report_power, its dynamic power spread over this design's resources by the "
+              "estimate's ratios" if reports
               else "static power from Vivado reports of the part, dynamic per resource from reports of 7-series designs")
-    return (f"<p>Energy per inference (estimate): {d.num(e, 'energy/energy_uj', 'g')} µJ = "
+    return (f"<p>Energy per inference ({kind}): {d.num(e, 'energy/energy_uj', 'g')} µJ = "
             f"{d.num(e, 'energy/total_w', 'g')} W (static {d.num(e, 'energy/static_w', 'g')} W) × "
             f"{d.num(e, 'energy/latency_us', 'g')} µs, at a {d.num(e, 'energy/toggle_rate', 'g')} % toggle rate "
             f"({source}; docs/estimate.md).</p>")

@@ -106,7 +106,7 @@ def test_energy_is_power_times_latency_and_unknown_without_a_static_figure():
     assert e.latency_us == 20.0
     assert e.energy_uj == pytest.approx((0.020 + dyn) * 20.0)
     assert e.to_dict()["energy_mj"] == pytest.approx(e.energy_uj / 1000, abs=1e-7)
-    assert not e.measured
+    assert not e.calibrated_from
     assert energy_of("xc7a12t", RESOURCES, 100.0, 2_000, VIVADO_DEFAULT_TOGGLE) is None
 
 
@@ -114,7 +114,7 @@ def test_measured_power_replaces_the_static_figure_and_scales_the_dynamic_one():
     measured = {"static_w": 0.05, "dynamic_scale": 1.5}
     e = energy_of("xc7a12t", RESOURCES, 100.0, 1_000, VIVADO_DEFAULT_TOGGLE, power=measured)
     dyn = sum(dynamic_power(RESOURCES, 100.0, VIVADO_DEFAULT_TOGGLE).values())
-    assert e.measured and e.static_w == 0.05
+    assert e.calibrated_from and e.static_w == 0.05
     assert e.total_w == pytest.approx(0.05 + 1.5 * dyn)
 
 
@@ -155,7 +155,7 @@ def test_calibrating_with_report_power_gives_back_its_figures_for_this_design(tm
     path = tmp_path / "cal.json"
     path.write_text(json.dumps(calibration))
     plain, calibrated = api.estimate(TINY), api.estimate(TINY, path)
-    assert not plain.energy.measured and calibrated.energy.measured
+    assert not plain.energy.calibrated_from and calibrated.energy.calibrated_from
     # the calibrated estimate of the design the report measured gives the report's own power back
     assert sum(calibrated.energy.dynamic_w.values()) == pytest.approx(0.017)
     assert calibrated.energy.total_w == pytest.approx(0.037)

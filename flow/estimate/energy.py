@@ -67,11 +67,6 @@ class Energy:
     calibrated_from: tuple = ()
 
     @property
-    def measured(self) -> bool:
-        """The older name of a non-empty ``calibrated_from`` (estimate.json keeps it for its readers)."""
-        return bool(self.calibrated_from)
-
-    @property
     def source(self) -> str:
         """Where the figure comes from, in words for a summary line."""
         if not self.calibrated_from:
@@ -91,8 +86,7 @@ class Energy:
         return {"static_w": round(self.static_w, 6), "dynamic_w": {k: round(v, 6) for k, v in self.dynamic_w.items()},
                 "total_w": round(self.total_w, 6), "latency_us": round(self.latency_us, 3),
                 "energy_uj": round(self.energy_uj, 4), "energy_mj": round(self.energy_uj / 1000, 7),
-                "toggle_rate": self.toggle_rate, "calibrated_from": list(self.calibrated_from),
-                "measured": self.measured}
+                "toggle_rate": self.toggle_rate, "calibrated_from": list(self.calibrated_from)}
 
 
 def dynamic_power(resources: dict, clock_mhz: float, toggle_rate: float) -> dict:
