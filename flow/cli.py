@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import shlex
 import sys
 import unicodedata
 from pathlib import Path
@@ -15,7 +17,7 @@ from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from . import api  # noqa: E402
-from .config import ConfigError, load_config  # noqa: E402
+from .config import ConfigError, load_config, url_given, url_refusal  # noqa: E402
 from .csim import CSimError  # noqa: E402
 from .hls.check import PlanMismatch  # noqa: E402
 from .export import export_command  # noqa: E402
@@ -23,12 +25,17 @@ from .export import export_command  # noqa: E402
 console = Console(stderr=True, soft_wrap=True)
 
 
+_WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]|\\")  # C:\ or C:/ at the start, or any backslash
+
+
 class GivenPath(click.Path):
     """``click.Path`` for every path a command is given, read as the shell would have read it unquoted and as
     ``data.path`` is read: a leading ``~`` or ``~NAME`` is the home folder. Refused, naming the flag: an empty
     value (``--out ""``, ``--out $UNSET``), which ``Path('')`` would take for the current folder; a name that
     holds a control character (a newline, a tab, ...); a name that starts or ends in whitespace (``--out 'o/run '``)
-    unless such a path exists; a lone ``-``, which other tools read as standard input or output."""
+    unless such a path exists; a lone ``-``, which other tools read as standard input or output; a URL (tsflow
+    reads and writes local files only); a pasted Windows path (a drive letter, backslashes), which on POSIX would
+    be one file or folder of that literal name, unless such a path exists or it starts with ``./`` or ``/``."""
 
     def convert(self, value, param, ctx):
         if isinstance(value, str):
@@ -51,6 +58,19 @@ class GivenPath(click.Path):
             if value == "-":  # standard input or output to most tools: tsflow reads and writes named files only
                 self.fail(f"'-' is a dash, which reads as standard input or output, but {name} takes a {kind} "
                           f"name; give one (./- for a {kind} named '-')", param, ctx)
+            url = url_given(value)
+            if url and not os.path.exists(value):
+                if name == "--out":  # written, never read: a URL is no place tsflow writes to
+                    self.fail(f"{url!r} is a URL; tsflow writes local {kind}s only: give a local {kind} (and copy "
+                              f"it where the URL points afterwards)", param, ctx)
+                self.fail(url_refusal("", url).lstrip(), param, ctx)
+            if os.sep == "/" and _WINDOWS_PATH.search(value) and not value.startswith(("./", "/")) \
+                    and not os.path.exists(value):
+                posix = re.sub(r"^[A-Za-z]:", "", value).replace("\\", "/").strip("/") or kind
+                slashes = ", its backslashes written as /" if "\\" in value else ""
+                self.fail(f"'{value}' looks like a Windows path (a drive letter, backslashes); on this system it is "
+                          f"no drive: it would make a {kind} '{value}' in the current folder: give a POSIX path (such "
+                          f"as {posix}{slashes}), or ./{shlex.quote(value)} if that name is meant", param, ctx)
             slip = api.whitespace_slip(value)  # a folder or file to be made so, never one that exists so
             if slip:
                 self.fail(f"{value!r}: {slip}", param, ctx)
@@ -150,8 +170,25 @@ def _csim_summary(csim) -> None:
                       f"reference mantissa {d['expected']}, C++ {d['got']}", highlight=False)
 
 
+class Jobs(click.IntRange):
+    """--jobs: a whole number of processes, 1 or more; what else was given is answered with what leaving the flag
+    out does (one per core), which is what 'auto' or 0 mean elsewhere, not click's 'integer range'."""
+
+    name = "number"
+
+    def __init__(self):
+        super().__init__(min=1)
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"{value!r}: give a whole number of testbench processes (1 or more), or leave --jobs out for "
+                      f"one per available core", param, ctx)
+
+
 _jobs_option = click.option(
-    "--jobs", type=click.IntRange(min=1), default=None,
+    "--jobs", type=Jobs(), default=None,
     help="Testbench processes for the C simulation, each on a contiguous shard of the test split "
          "(default: one per available core).")
 
@@ -174,7 +211,7 @@ def build(config: Path, out: Path, trained: Path | None, force: bool, allow_over
     def checked(est):  # printed when the fit check runs, before any training
         console.print(_estimate_table(est, per_layer=False))
         console.print(plan_summary(est), highlight=False)
-        _headroom_warning(est)
+        _estimate_warnings(est)
 
     try:
         cfg = load_config(config)
@@ -283,10 +320,12 @@ def _energy_line(est) -> str:
             f"{e.latency_us:,.1f} us")
 
 
-def _headroom_warning(est) -> None:
-    """A design auto chose that fits the part but not target.headroom: said, as the fit check lets it pass."""
-    if est.headroom_warning():
-        console.print(f"warning: {est.headroom_warning()}", highlight=False)
+def _estimate_warnings(est) -> None:
+    """What the estimate goes on with but the user should know (``Estimate.warnings``): the headroom auto could not
+    keep (the fit check lets the design pass), an uncalibrated fast clock, a softmax table too fine for its scores,
+    a storage choice not used."""
+    for text in est.warnings():
+        console.print(f"warning: {text}", highlight=False)
 
 
 @cli.command("estimate")
@@ -308,12 +347,12 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
         click.echo(json.dumps({k: d[k] for k in ("part", "total", "budget", "fits", "overflowing", "headroom",
                                                   "over_headroom", "latency_cycles", "latency_us", "macs",
                                                   "dsp_bound_cycles", "bound_ratio", "energy", "engine",
-                                                  "pipelined_loops", "calibrated")}, indent=2))
+                                                  "pipelined_loops", "calibrated", "warnings")}, indent=2))
     else:
         Console(width=160).print(_estimate_table(est))
         console.print(plan_summary(est), highlight=False)
         console.print(_energy_line(est), highlight=False)
-    _headroom_warning(est)
+    _estimate_warnings(est)
 
 
 @cli.command()
