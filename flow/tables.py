@@ -80,6 +80,32 @@ def default_index_frac(score: FixedType, table_size: int) -> int:
     return min(score.frac, int(math.floor(math.log2(table_size))) - score.integer)
 
 
+def table_coverage(spec: SoftmaxSpec, scores: str) -> str | None:
+    """What a ``quantization.softmax.index_frac`` too fine for the scores (``scores``: their tensor's name) does, or
+    None: where one score step indexes at or past the table's end, every score below its row's maximum looks up 0 and
+    the softmax is a hard max; where the table spans less than one score unit (exp(-1)) of a wider score range, every
+    difference past its end gets probability 0 though its exponential is still a good part of the maximum's."""
+    s, size = spec.score, spec.table_size
+    span = size * 2.0 ** -spec.index_frac  # score differences the table covers
+    reach = 2.0 ** s.integer  # the largest difference two scores of the type can have (signed)
+    step = int(table_index(np.int64(1), spec.index_shift))
+    default = default_index_frac(s, size)
+    most = min(int(math.floor(math.log2(size))), s.frac + math.ceil(math.log2(size)) - 1)  # spans >= 1, step inside
+    fix = (f"leave quantization.softmax.index_frac out (for these scores it is {default}, the table then spans the "
+           f"whole score range), or use at most {most}")
+    head = (f"quantization.softmax.index_frac = {spec.index_frac} with table_size = {size}: {scores} has {s.frac} "
+            f"fraction bits ({s.width} bits, integer {s.integer})")
+    if step >= size:
+        return (f"{head}, so one score step is {step:,} table indexes, at or past the table's {size:,} entries: every "
+                f"score below its row's maximum gets probability 0 and the attention is a hard max (the largest score "
+                f"takes it all); {fix}")
+    if span < 1 and reach > span:
+        return (f"{head}, so the table spans score differences below {span:.4g} of the up to {reach:g} the scores "
+                f"reach: every larger difference gets probability 0, though exp(-{span:.4g}) = "
+                f"{math.exp(-span):.2f} of the row maximum's weight; {fix}")
+    return None
+
+
 def score_shift(head_dim: int) -> int:
     """1/sqrt(head_dim) as a power of two: the shift s nearest to log2(sqrt(head_dim)).
 

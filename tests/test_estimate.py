@@ -493,3 +493,38 @@ def test_the_headroom_binds_auto_only_and_a_calibration_that_passes_it_says_so()
                         calibration=lut_x2_5)
     assert explicit.fits and explicit.total["lut"] > 6400  # lanes the user chose: the headroom is auto's
     assert explicit.headroom is None and explicit.over_headroom == [] and explicit.headroom_warning() is None
+
+
+def test_a_fast_uncalibrated_clock_is_told_to_make_the_cycles_a_lower_bound(tmp_path):
+    """tour 9 a80: at 600 MHz the same cycle count printed a 6x lower latency and a lower energy with no caveat."""
+    fast = estimate(parse_config({**raw_with(), "target": {"clock_mhz": 600}}), n_features=1)
+    said = [w for w in fast.warnings() if w.startswith("target.clock_mhz = 600:")]
+    assert said and f"{fast.latency_cycles:,} cycles are a lower bound" in said[0] and "tsflow calibrate" in said[0]
+    assert said[0] in fast.to_dict()["warnings"]  # estimate.json holds it
+    usual = estimate(parse_config({**raw_with(), "target": {"clock_mhz": 200}}), n_features=1)
+    assert not any("target.clock_mhz" in w for w in usual.warnings())  # hls4ml's 5 ns: nothing to say
+    path = tmp_path / "fast.yaml"
+    path.write_text(json.dumps({**raw_with(), "target": {"clock_mhz": 600}}))
+    out = CliRunner().invoke(cli, ["estimate", str(path)])
+    assert out.exit_code == 0 and "warning: target.clock_mhz = 600: " in out.output
+
+
+def test_a_bram_asked_for_a_one_word_buffer_is_said_not_to_be_used():
+    """tour 9 a48: hls.storage.head: bram became registers without a word (every other storage choice is honoured)."""
+    raw = raw_with(storage={"head": "bram", "pool": "bram"})
+    raw["model"]["predict_delta"] = True  # the head's one word is a buffer the delta reads (else the output port)
+    est = estimate(parse_config(raw), n_features=1)
+    assert buffer_of(est, "head").storage == "registers" and buffer_of(est, "pool").storage == "bram"
+    said = [w for w in est.warnings() if w.startswith("hls.storage.head = bram:")]
+    assert len(said) == 1 and "the bram choice is not used" in said[0]
+    assert not any(w.startswith("hls.storage.pool") for w in est.warnings())  # honoured: nothing to say
+
+
+def test_a_softmax_table_finer_than_explicit_scores_is_told_to_make_a_hard_max():
+    """tour 9 a18: index_frac 16 with 3-fraction-bit scores looked up 0 for every score below the maximum."""
+    raw = {**raw_with(), "quantization": {"bits": 8, "act_integer": 4, "softmax": {"table_size": 4096,
+                                                                                   "index_frac": 16}}}
+    said = [w for w in estimate(parse_config(raw), n_features=1).warnings() if "softmax.index_frac" in w]
+    assert len(said) == 1 and "enc0.scores has 3 fraction bits" in said[0] and "hard max" in said[0]
+    raw["quantization"]["softmax"]["index_frac"] = 12  # spans one score unit, steps inside the table
+    assert not any("softmax" in w for w in estimate(parse_config(raw), n_features=1).warnings())

@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass, field, replace
 
 from ..errors import ConfigError
 from ..fixedpoint import FixedType, exact_sum_type, product_accumulator, union_type
-from ..hls.plan import POOL_RECIPROCAL, Choice, HLSPlan, hls_plan, pool_accumulator, pow2_floor
+from ..hls.plan import POOL_RECIPROCAL, Choice, HLSPlan, hls_plan, pool_accumulator, pow2_floor, storage_notes
 from ..precision import resolve_precisions
-from ..tables import score_shift
+from ..tables import score_shift, table_coverage
 from .costs import (MUL_STAGES, READ_LATENCY, RESOURCES, Cost, adder, cast, clog2, counter, lane_tree, memory_cost,
                     multiplier, mux)
 from .energy import Energy, energy_of
@@ -33,6 +33,9 @@ from .rows import CONTROL_FF, CONTROL_LUT, WRITE_STAGES, BufferEstimate, LayerEs
 TOP_CONTROL_LUT, TOP_CONTROL_FF = 48, 32  # top-level FSM and the ap_ctrl handshake
 ENGINE_CALL_CYCLES = 2  # the top function starts the engine on a layer and sees it done
 MAX_AUTO_LANES = 64
+# above it, uncalibrated cycles are said to be a lower bound (docs/estimate.md): hls4ml's default 5 ns period; the
+# estimate's pipeline stages are fixed counts, and the faster the clock, the more stages the tool adds to meet it
+UNCALIBRATED_CLOCK_MHZ = 200
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Estimate:
     overflowing: list = field(default_factory=list)
     headroom: float | None = None  # target.headroom, where auto chose the design (explicit lanes are not held to it)
     energy: Energy | None = None  # None where no static power figure of the device is known (flow/estimate/energy.py)
+    cautions: list = field(default_factory=list)  # what the figures mean that a user would not expect (estimate_plan)
 
     @property
     def fits(self) -> bool:
@@ -85,6 +89,10 @@ class Estimate:
         return (f"{head}; it fits the part, so tsflow build goes on; to keep the headroom, make the model smaller "
                 f"(model.d_model, data.window, data.steps) or choose a larger target.part")
 
+    def warnings(self) -> list[str]:
+        """Every warning the estimate carries: the headroom auto could not keep, then ``cautions``."""
+        return [w for w in (self.headroom_warning(),) if w] + list(self.cautions)
+
     @property
     def latency_us(self) -> float:
         return self.latency_cycles / self.clock_mhz
@@ -108,7 +116,7 @@ class Estimate:
                 "fits": self.fits, "overflowing": self.overflowing, "headroom": self.headroom,
                 "over_headroom": self.over_headroom, "latency_cycles": self.latency_cycles,
                 "latency_us": round(self.latency_us, 3), "macs": self.macs, "dsp_bound_cycles": self.dsp_bound_cycles,
-                "bound_ratio": round(self.bound_ratio, 3), "calibrated": self.calibrated,
+                "bound_ratio": round(self.bound_ratio, 3), "calibrated": self.calibrated, "warnings": self.warnings(),
                 "energy": self.energy.to_dict() if self.energy else None,
                 "engine": self.plan_dict()["engine"] if engine else None,
                 "pipelined_loops": self.plan.pipelined_loops() if self.plan else [],
@@ -348,11 +356,32 @@ def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> 
     overflowing = [r for r in RESOURCES if budget[r] is not None and total[r] > budget[r]]
     energy = energy_of(part.device, total, cfg.target.clock_mhz, cycles, cfg.target.toggle_rate,
                        (calibration or {}).get("power"))
+    cautions = _cautions(cfg, prec, cycles, bool(per_layer or "latency" in factors)) + storage_notes(cfg, plan)
     return Estimate(part=cfg.target.part, clock_mhz=cfg.target.clock_mhz, layers=layers, buffers=buffers,
                     total=total, budget=budget, latency_cycles=cycles, macs=plan.macs,
                     dsp_bound_cycles=math.ceil(plan.macs / part.dsp) if part.dsp else 0, plan=plan,
                     uncalibrated=raw, calibrated=bool(factors or per_layer), overflowing=overflowing,
-                    headroom=cfg.target.headroom if cfg.hls.default_parallelism == "auto" else None, energy=energy)
+                    headroom=cfg.target.headroom if cfg.hls.default_parallelism == "auto" else None, energy=energy,
+                    cautions=cautions)
+
+
+def _cautions(cfg, prec, cycles: int, cycles_calibrated: bool) -> list[str]:
+    """Valid settings whose figures or function a user would not expect: uncalibrated cycles at a clock above
+    ``UNCALIBRATED_CLOCK_MHZ``, and a softmax table too fine for scores whose binary point is given (an ``auto`` one
+    is known after training, which tells it)."""
+    out = []
+    mhz = cfg.target.clock_mhz
+    if mhz > UNCALIBRATED_CLOCK_MHZ and not cycles_calibrated:
+        out.append(f"target.clock_mhz = {mhz:g}: the estimate adds no pipeline stages to meet a {1000 / mhz:.3g} ns "
+                   f"period, so its {cycles:,} cycles are a lower bound (the tool adds the stages a clock above "
+                   f"{UNCALIBRATED_CLOCK_MHZ} MHz needs), and the latency of {cycles / mhz:,.3g} us and the energy per "
+                   f"inference are optimistic until 'tsflow calibrate' corrects them from a synthesis at this clock")
+    if cfg.quantization.softmax.index_frac is not None:
+        for i, spec in prec.softmax.items():
+            told = (f"enc{i}.scores", "output") not in prec.auto and table_coverage(spec, f"enc{i}.scores")
+            if told:
+                out.append(told)
+    return out
 
 
 def within_headroom(est: Estimate, headroom: float) -> bool:

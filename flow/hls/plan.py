@@ -490,6 +490,16 @@ def _storage(requested: str, words: int, width: int, banks: int, chosen: str | N
     return "lutram" if per_bank <= AUTO_LUTRAM_MAX_WORDS or per_bank * width <= AUTO_LUTRAM_MAX_BITS else "bram"
 
 
+def storage_notes(cfg, plan: HLSPlan) -> list[str]:
+    """An ``hls.storage.<buffer>`` the plan does not use: a buffer of one word is always a register (``_storage``),
+    since a memory for one word would only add its read clock; said, as any other storage choice is honoured."""
+    return [f"hls.storage.{name} = {req}: {name} holds 1 word, which is always kept in a register (a "
+            f"{'RAMB18' if req == 'bram' else 'LUTRAM'} for one word would only add a read clock); the {req} choice is "
+            f"not used" for name, req in cfg.hls.storage.items()
+            if name in plan.buffers and plan.buffers[name].words == 1 and plan.buffers[name].storage == "registers"
+            and req not in ("auto", "registers")]
+
+
 def _whole_words(name: str, storage: str, words: int, banks: int, transposed: bool, loops: dict) -> bool:
     """A BRAM buffer whose banks can sit side by side in one wide word (ARRAY_RESHAPE): a dense layer
     writes it in order, a whole word at a time (it collects ``banks`` outputs in registers first), and

@@ -14,8 +14,10 @@ from tensorflow import keras
 from keras_models.builder import build_model, copy_weights
 
 from .binary_points import fixed_outputs, float_values, output_saturation
+from .saturation import tell_far_worse, tell_saturation
 from ..metrics import errors, linear_forecast, persistence_forecast, split_metrics
 from ..precision import Precisions, resolve_precisions
+from ..tables import table_coverage
 
 
 @dataclass
@@ -174,9 +176,15 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
         if note:
             note(f"binary points: {len(points)} tensors with integer: auto placed from the float model "
                  f"on the training windows")
+        if note:  # the softmax table against the scores' binary point just placed (explicit ones: the estimate)
+            for i, spec in prec.softmax.items():
+                told = (f"enc{i}.scores", "output") in points and table_coverage(spec, f"enc{i}.scores")
+                if told and cfg.quantization.softmax.index_frac is not None:
+                    note(f"warning: {told}")
     saturated = output_saturation(given, prec, float_values(cfg, model, ds.train.x), fixed) if fixed else None
     if saturated and note:
         note(f"warning: {saturated}")
+    float_net = model
     if quantized:
         qmodel = build_model(cfg, prec, True, n_features, ds.target_index)
         copy_weights(model, qmodel)
@@ -194,6 +202,8 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
         metrics["baselines"] = baselines(ds)
     if quantized:
         metrics["float"] = float_metrics
+        if note and not tell_saturation(given, prec, float_net, ds, splits, metrics, note):
+            tell_far_worse(metrics, splits, note)
     return TrainResult(model, quantized, prec, history, seconds, metrics, cfg, points)
 
 

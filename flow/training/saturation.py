@@ -1,0 +1,116 @@
+"""After QAT: what the binary points, placed on the training windows, do to the validation and test windows.
+
+A type's range is fixed before QAT from the training split (``integer: auto``) or by the user. Where the validation or
+test values leave it, every value past it saturates, and the quantized model forecasts something else than the float
+model, however well both fit the training split (a trend that leaves the training range is the usual cause). The
+build then reports bit-exact and the design is useless on that data, so it is told with its consequence.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..fixedpoint import FixedType
+from .binary_points import INTEGER_RANGE, float_values
+
+SHARE_WARNED = 0.01  # share of a tensor's validation / test values outside its range that is told ...
+OVER_TRAINING = 2.0  # ... when it is also this many times the share outside on the training windows
+FAR_WORSE = 4.0  # quantized MSE this many times the float model's, and above persistence's: told in any case
+
+
+def outside(values: np.ndarray, t: FixedType) -> float:
+    """Share of ``values`` below the type's smallest or above its largest value."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    return float(np.mean((v < t.min_value) | (v > t.max_value))) if v.size else 0.0
+
+
+def _key(given, layer: str) -> str:
+    """The key that sets a tensor's output integer bits: the user's override where there is one, else the setting
+    the tensor follows (quantization.input / output), else its override to write."""
+    spec = given.quantization.layers.get(layer)
+    if spec is not None and getattr(spec, "output", None) is not None and spec.output.integer is not None:
+        return f"quantization.layers.{layer}.output.integer"
+    if layer == "input":
+        return "quantization.input.integer"
+    if layer in ("head", "delta"):
+        return "quantization.output.integer"
+    return f"quantization.layers.{layer}.output.integer"
+
+
+def _covering(t: FixedType, v: np.ndarray) -> int | None:
+    """The fewest integer bits at this width whose range holds every value in ``v`` (None: none does)."""
+    for i in range(t.integer, INTEGER_RANGE[1] + 1):
+        wider = FixedType(t.width, i, t.signed)
+        if wider.min_value <= v.min() and wider.max_value >= v.max():
+            return i
+    return None
+
+
+def saturated(cfg, prec, float_model, ds, splits) -> list[dict]:
+    """The activation tensors (the window included) whose float values on a validation or test split are outside
+    their type's range for ``SHARE_WARNED`` of them or more, and ``OVER_TRAINING`` times the share on the training
+    windows, in forward order; each with its worst split."""
+    train = float_values(cfg, float_model, ds.train.x)
+    found = []
+    for name in splits:
+        if name == "train":
+            continue
+        values = float_values(cfg, float_model, getattr(ds, name).x)
+        for (layer, role), v in values.items():
+            t = prec.types.get(layer, {}).get(role)
+            if role != "output" or t is None or layer.endswith("softmax"):  # probabilities: 0..1 by construction
+                continue
+            share, seen = outside(v, t), outside(train[(layer, role)], t)
+            if share >= SHARE_WARNED and share >= OVER_TRAINING * seen:
+                old = next((f for f in found if f["layer"] == layer), None)
+                if old is None or share > old["share"]:
+                    entry = {"layer": layer, "split": name, "share": share, "train_share": seen, "type": t,
+                             "values": np.asarray(v, dtype=np.float64).ravel(),
+                             "train_values": np.asarray(train[(layer, role)], dtype=np.float64).ravel()}
+                    found = [entry if f is old else f for f in found] if old is not None else found + [entry]
+    order = list(prec.types)
+    return sorted(found, key=lambda f: order.index(f["layer"]))
+
+
+def _errors(metrics: dict, name: str) -> str:
+    q, f = metrics[name]["mse"], metrics["float"][name]["mse"]
+    base = metrics.get("baselines", {}).get(name, {}).get("persistence")
+    return (f"the quantized model's {name} MSE is {q:.4g} against the float model's {f:.4g}"
+            + (f" (persistence {base['mse']:.4g})" if base else ""))
+
+
+def tell_saturation(given, prec, float_model, ds, splits, metrics: dict, note) -> bool:
+    """Warn about the tensors ``saturated`` finds; True if it warned. ``given``: the configuration as the user wrote
+    it (the keys to name); ``metrics``: the quantized errors with ``metrics["float"]``."""
+    found = saturated(given, prec, float_model, ds, splits)
+    if not found:
+        return False
+    first = found[0]
+    t, v, tv = first["type"], first["values"], first["train_values"]
+    what = "input values (the scaled windows)" if first["layer"] == "input" else f"{first['layer']} values"
+    others = "; ".join(f"{f['layer']} {f['share']:.1%} on {f['split']}" for f in found[1:4])
+    more = f" ({len(found) - 4} more)" if len(found) > 4 else ""
+    key = _key(given, first["layer"])
+    need = _covering(t, v)
+    fix = f"{key}: {need}" if need is not None else key
+    also = f"; downstream also {others}{more}" if others else ""
+    name = first["split"]
+    note(f"warning: on the {name} split {first['share']:.1%} of the {what} are outside the range "
+         f"{t.min_value:.4g} .. {t.max_value:.4g} of {first['layer']}'s type ({t.width} bits, integer {t.integer}, "
+         f"placed for the training windows, which reach {tv.min():.3g} .. {tv.max():.3g}, "
+         f"{first['train_share']:.1%} of them outside) and saturate: they reach {v.min():.3g} .. {v.max():.3g}{also}; "
+         f"{_errors(metrics, name)}; give {fix} (a range that holds the {name} values), or a data.split whose "
+         f"training rows cover the range the model will see")
+    return True
+
+
+def tell_far_worse(metrics: dict, splits, note) -> None:
+    """Warn when the quantized model is ``FAR_WORSE`` times the float model and worse than persistence on a split:
+    whatever the cause, the quantized design is then worse than forecasting the last value."""
+    for name in splits:
+        base = metrics.get("baselines", {}).get(name, {}).get("persistence")
+        q, f = metrics[name]["mse"], metrics["float"][name]["mse"]
+        if base and q >= FAR_WORSE * f and q > base["mse"]:
+            note(f"warning: {_errors(metrics, name)}: the quantized model is {q / f:.3g} times the float model's error "
+                 f"and worse than repeating the last value; see the binary points above (tsflow train prints them) "
+                 f"and give the tensors more bits (quantization.bits, quantization.layers) or more integer bits")
+            return
