@@ -84,8 +84,9 @@ class Dataset:
         return self.scaler.inverse_column(np.asarray(v, dtype=np.float64), self.target_column)
 
 
-def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
-    """The raw table (rows in time order) and a name for it."""
+def load_frame(data_cfg, tell=None) -> tuple[pd.DataFrame, str]:
+    """The raw table (rows in time order) and a name for it; a column named in the config in another Unicode form
+    is renamed as the config writes it (``tell``, if given, is told so)."""
     if data_cfg.source == "builtin":
         from vega_datasets import local_data  # ships inside the package: no network
 
@@ -110,6 +111,7 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
                           f"line (for example date,load,temp) and use those names in data.date_column, "
                           f"data.features and data.target")
     if first is not None:
+        _check_one_field_lines(path, first)
         _check_header(path, first)
         _refuse_extra_fields(path, first, whole=False)
     try:
@@ -130,7 +132,7 @@ def load_frame(data_cfg) -> tuple[pd.DataFrame, str]:
     if frame.empty:
         raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: no data rows below the header "
                           f"({_shown(','.join(map(str, frame.columns)))}); the CSV needs one row per time step")
-    return frame, path.stem
+    return _same_names(frame, data_cfg, tell or (lambda text: None)), path.stem
 
 
 def _not_found_hint(data_cfg) -> str:
@@ -276,9 +278,9 @@ def _refuse_nul(path: Path, data_cfg) -> None:
         cell = cells[column]
         name = header[column] if column < len(header) and line > 1 else None
         where += f", column {name!r}{_key(data_cfg, name)}" if name is not None else f", column {column + 1}"
-    more = data.count(b"\0") - 1
+    more = data.count(b"\0") - max(1, cell.count("\0"))
     others = f" ({_plural(more, 'other NUL byte')} elsewhere in the file)" if more else ""
-    raise ConfigError(f"invalid configuration: {source}, {where}: {cell!r} {_control(cell)}{others}")
+    raise ConfigError(f"invalid configuration: {source}, {where}: {_cell(cell)} {_control(cell)}{others}")
 
 
 def _key(data_cfg, column) -> str:
@@ -330,17 +332,55 @@ def _check_first_lines(path: Path) -> None:
         numbers = [c[0] for c in others]
         span = f"{numbers[0]} to {numbers[-1]}" if numbers[-1] - numbers[0] == len(numbers) - 1 else \
             ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
-        which = f"line {n} ({text!r}) looks like a comment" if len(others) == 1 else \
-            f"lines {span} look like comments (they start with '#'; the first: {text!r})"
+        which = f"line {n} ({_cell(text)}) looks like a comment" if len(others) == 1 else \
+            f"lines {span} look like comments (they start with '#'; the first: {_cell(text)})"
         those = "that line" if len(others) == 1 else "those lines"
         raise ConfigError(f"invalid configuration: {source}: {which}; the header (the column names) is expected on "
                           f"line 1 and tsflow reads no comment lines: remove {those}, so that the header is line 1")
     if last.lstrip().startswith("# "):
-        raise ConfigError(f"invalid configuration: {source}: line {last_n} ({last!r}) looks like the header "
+        raise ConfigError(f"invalid configuration: {source}: line {last_n} ({_cell(last)}) looks like the header "
                           f"written as a comment (numpy.savetxt(..., header=...) writes it so), and pandas would name "
                           f"its first column {next(csv.reader([last.strip()]))[0]!r}; the header is expected on line 1 "
                           f"without '#': remove the '#' at the start of line {last_n} (numpy.savetxt(..., "
                           f"comments=''))")
+
+
+def _check_one_field_lines(path: Path, header: list[str]) -> None:
+    """Refuse a header that reads as one field: split by ';', tabs or '|' instead of commas (with decimal commas,
+    a European-locale export, the commas then split the data lines where the header is not split at all), or
+    wrapped as a whole in double quotes, so that its commas separate nothing; the messages further on would
+    blame a missing column or the quoting of single cells."""
+    if len(header) != 1:
+        return
+    source = f"data.path = {str(path)!r}"
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        lines = [t.rstrip("\r\n") for t in (next(f, "") for _ in range(50))]
+    lines = [t for t in lines if t.strip()]
+    name = header[0]
+    seps = {sep: name.count(sep) for sep in ";\t|" if sep in name}
+    if seps and "," not in name:
+        sep = max(seps, key=seps.get)
+        rows = lines[1:]
+        if rows and all(sep in t for t in rows):
+            said = {";": "';'", "\t": "tabs", "|": "'|'"}[sep]
+            decimal = any(_DECIMAL_COMMA.fullmatch(c) for t in rows for c in t.split(sep))
+            what = f"{said}-separated" + (" with decimal commas (a European-locale export)" if decimal else "")
+            fix = ("save it as comma-separated with decimal points (pandas: pd.read_csv(path, sep=';', "
+                   "decimal=',').to_csv('data.csv', index=False))" if decimal else
+                   f"save it as comma-separated (pandas: pd.read_csv(path, sep={sep!r}).to_csv('data.csv', "
+                   f"index=False))")
+            count = f"{_plural(seps[sep], 'tab')}" if sep == "\t" else f"{seps[sep]} {said}"
+            raise ConfigError(f"invalid configuration: {source}: the header (line 1: {_cell(lines[0])}) holds no "
+                              f"comma but {count}, and every line below it holds {said} too: the file is {what}, and tsflow "
+                              f"reads comma-separated CSV only: {fix}")
+    if "," in name and lines[0].lstrip().startswith('"'):
+        wrapped = sum(1 for t in lines[1:] if t.strip().startswith('"') and t.strip().endswith('"'))
+        every = ("every line of the file is wrapped in one pair of double quotes, so each reads as one field"
+                 if lines[1:] and wrapped == len(lines) - 1 else "the header line is wrapped in double quotes, so "
+                 "it names one column")
+        raise ConfigError(f"invalid configuration: {source}: the header (line 1) is one quoted field holding commas "
+                          f"({_cell(lines[0])}): {every} (one column whose name holds the commas); remove the outer "
+                          f"quotes of {'every line' if 'every' in every else 'the header'}")
 
 
 def _check_header(path: Path, header: list[str]) -> None:
@@ -402,7 +442,7 @@ def _refuse_extra_fields(path: Path, header: list[str], whole: bool) -> None:
         raise ConfigError(f"{start}: the line ends with {commas} (a trailing comma) that the header does not, so "
                           f"no column is there for the empty last field; {count}: remove the trailing commas from "
                           f"the data lines")
-    raise ConfigError(f"{start}: {_shown(','.join(extra))!r} stands beyond the last column: a cell holding a comma "
+    raise ConfigError(f"{start}: {_cell(','.join(extra))} stands beyond the last column: a cell holding a comma "
                       f"outside quotes (a decimal comma, as in 2,5?) splits in two, or the header misses the name "
                       f"of a column; {count}: put such cells in double quotes (\"2,5\") or write them with a "
                       f"decimal point, or name every column in the header")
@@ -470,6 +510,23 @@ def _shown(text) -> str:
     """``text`` for a message, each control or other unprintable character escaped as repr writes it ('\\x00'):
     never a raw NUL or escape sequence on the user's terminal."""
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+
+
+CELL_SHOWN = 40  # characters of a long cell that a message quotes
+
+
+def _cell(text) -> str:
+    """A cell (or line) quoted for a message, control characters escaped as repr writes them; one longer than
+    ``CELL_SHOWN`` characters is clipped, with its length after it, so that what the message says of it is not
+    lost behind a logger's 4 KB of NUL padding or a 5,000-character error text."""
+    text = str(text)
+    if len(text) <= CELL_SHOWN + 10:
+        return repr(text)
+    what, shown = "characters", CELL_SHOWN
+    if set(text) == {text[0]} and text[0] in _CONTROL_NAMES:  # '\x00\x00\x00…' (4,096 NUL bytes)
+        what, shown = _CONTROL_NAMES[text[0]].removeprefix("a ") + "s", 3
+    start = repr(text[:shown])
+    return f"{start[:-1]}…{start[-1]} ({len(text):,} {what})"
 
 
 _CONTROL_NAMES = {"\x00": "a NUL byte", "\t": "a tab", "\r": "a carriage return", "\n": "a line break"}
@@ -600,11 +657,18 @@ def _not_numeric(frame: pd.DataFrame, column: str, data_cfg) -> str:
             hinted &= ~unit
         at = cells.index[hinted]
         if len(at) == 0:
-            return "not a numeric column (most of its cells are not numbers)"
+            words = cells.index[~plain]
+            if len(words) == 0:
+                return "not a numeric column (most of its cells are not numbers)"
+            where, text = _where(data_cfg, frame, int(frame.index.get_loc(words[0])), column)
+            # not 'not a numeric column:', which refuses the column even where data.features is not given
+            return (f"not a numeric column ({len(words):,} of its {len(cells):,} cells are not numbers; the first: "
+                    f"{where}: {_cell(text)}, a label or text?): every value of a feature or the target must be a "
+                    f"plain number, such as 12.5")
     row = int(frame.index.get_loc(at[0]))
     where, text = _where(data_cfg, frame, row, column)
     many = "the only such cell" if len(at) == 1 else f"the first of {len(at):,} such cells of the {len(cells):,}"
-    return f"not a numeric column: {where} ({many}): {text!r} {hint(text)}"
+    return f"not a numeric column: {where} ({many}): {_cell(text)} {hint(text)}"
 
 
 def _separator_hint(cols) -> str:
@@ -627,18 +691,64 @@ def _lookalike(key: str, name: str, cols) -> str:
     return ""
 
 
+def _defaulted(data_cfg, key: str) -> bool:
+    """Whether a CSV's data.<key> took its default (that of the built-in data sets) for not being given."""
+    return data_cfg.source == "csv" and key not in data_cfg.model_fields_set
+
+
+def _same_names(frame: pd.DataFrame, data_cfg, tell) -> pd.DataFrame:
+    """The frame with a column renamed as data.date_column, data.target or data.features write it where the two
+    differ only in Unicode form (an accent as one character, NFC, or as a letter and a combining accent, NFD, as
+    macOS tools write file names and text): one name, which prints alike, so it is taken, and told."""
+    cols = list(map(str, frame.columns))
+    given = [("data.date_column", data_cfg.date_column), ("data.target", data_cfg.target)] + \
+        [("data.features", f) for f in data_cfg.features or []]
+    renamed = {}
+    for key, name in given:
+        if name is None or name in cols or name in renamed.values():
+            continue
+        same = [c for c in cols if unicodedata.normalize("NFC", c) == unicodedata.normalize("NFC", name)]
+        if len(same) != 1 or same[0] in renamed:
+            continue
+        renamed[same[0]] = name
+        tell(f"{key}: {name!r} is written in Unicode form {_form(name)}, the header of {_source(data_cfg)} in "
+             f"{_form(same[0])} ({_decomposed(same[0], name)}): the same name, so that column is read")
+    return frame.rename(columns=renamed) if renamed else frame
+
+
+def _form(name: str) -> str:
+    return next((f for f in ("NFC", "NFD") if unicodedata.normalize(f, name) == name), "a mix of forms")
+
+
+def _decomposed(a: str, b: str) -> str:
+    """How two names of one NFC form differ: 'e + U+0301 COMBINING ACUTE ACCENT for é'."""
+    nfd = a if _form(a) == "NFD" else b
+    mark = next((i for i, ch in enumerate(nfd) if unicodedata.combining(ch)), None)
+    if mark is None or mark == 0:
+        return "the same letters, composed differently"
+    whole = unicodedata.normalize("NFC", nfd[mark - 1:mark + 1])
+    return f"{nfd[mark - 1]} + {_char_name(nfd[mark])} for {whole}"
+
+
 def _columns(frame: pd.DataFrame, data_cfg) -> list[str]:
     cols = list(frame.columns)
     date = data_cfg.date_column
     if date is not None and date not in cols:
         where = f"{data_cfg.path!r}" if data_cfg.source == "csv" else f"the built-in {data_cfg.dataset!r}"
-        raise ConfigError(f"invalid configuration: data.date_column = {date!r}: no such column in {where}; "
+        default = (f" (data.date_column was not given and took its default {date!r}, the built-in data sets' "
+                   f"column of time stamps)" if _defaulted(data_cfg, "date_column") else "")
+        raise ConfigError(f"invalid configuration: data.date_column = {date!r}: no such column in {where}{default}; "
                           f"columns found: {_names(cols)}{_separator_hint(cols)}"
                           f"{_lookalike('data.date_column', date, cols)}; name the column that holds the "
                           f"time stamps, or set data.date_column: null if the file has none (rows are then taken "
                           f"in file order)")
     numeric = [c for c in cols if c != date and _mostly_numeric(frame[c])]
     allowed = _names(numeric) + _separator_hint(cols)
+    if data_cfg.target not in cols and _defaulted(data_cfg, "target"):
+        raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: not a column of "
+                          f"{data_cfg.path!r} (data.target was not given and took its default {data_cfg.target!r}, "
+                          f"the column forecast of the built-in {data_cfg.dataset!r}); with data.source: csv, set data.target to the column to forecast, one of "
+                          f"the numeric columns: {allowed}")
     if data_cfg.target not in cols:
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: not a column; "
                           f"numeric columns in the file: {allowed}{_lookalike('data.target', data_cfg.target, cols)}")
@@ -658,16 +768,39 @@ def _columns(frame: pd.DataFrame, data_cfg) -> list[str]:
                 raise ConfigError(f"invalid configuration: data.features is not given, so every numeric column is a "
                                   f"feature, but column {c!r} is {what}; or list the features in data.features "
                                   f"(numeric columns now: {allowed})")
+    if not data_cfg.features:
+        _refuse_row_counter(frame, numeric, data_cfg)
     features = list(data_cfg.features) if data_cfg.features else numeric
     for f in features:
         if f not in numeric:
-            what = "not a numeric column" if f not in cols or f == date else _not_numeric(frame, f, data_cfg)
+            what = ("not a column of the file" if f not in cols else
+                    "the column of time stamps (data.date_column), not a numeric column" if f == date else
+                    _not_numeric(frame, f, data_cfg))
             like = _lookalike("data.features", f, cols) if f not in cols else ""
             raise ConfigError(f"invalid configuration: data.features: {f!r} is {what}; allowed: {allowed}{like}")
     if data_cfg.target not in features:
         raise ConfigError(f"invalid configuration: data.target = {data_cfg.target!r}: must also be one "
                           f"of data.features ({_names(features)}); the model reads its past values")
     return features
+
+
+def _refuse_row_counter(frame: pd.DataFrame, numeric: list, data_cfg) -> None:
+    """Refuse, as a feature by default, a column named 'Unnamed: N' counting the rows (0, 1, 2, ...): the row index
+    pandas' to_csv writes without index=False, named so once a frame read back with it is saved again; as the
+    header's unnamed first column is refused (``_check_header``), this one is too: its change is 1 at every
+    step, nothing to learn from."""
+    for c in numeric:
+        if not re.fullmatch(r"Unnamed: \d+", str(c)):
+            continue
+        values = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64)
+        if len(values) < 2 or not np.all(np.diff(values) == 1):
+            continue
+        raise ConfigError(f"invalid configuration: data.features is not given, so every numeric column is a feature, "
+                          f"but column {c!r} of {_source(data_cfg)} ({values[0]:g}, {values[1]:g}, "
+                          f"{values[0] + 2:g}, ..., one a row) looks like a row index, as pandas to_csv writes "
+                          f"without index=False (named {c!r} once the file is read and saved again): as a feature "
+                          f"its change is 1 at every step and carries no information; remove that column (save with "
+                          f"to_csv(..., index=False)), or list the features in data.features without it")
 
 
 def _source(data_cfg) -> str:
@@ -716,7 +849,7 @@ def _no_value(frame: pd.DataFrame, column: str, data_cfg) -> str:
     if cells == {""}:
         return f"is empty on every row ({n:,} of {n:,} cells)"
     marks = sorted(c for c in cells if c)
-    such = f" such as {marks[0]!r}" if marks else ""
+    such = f" such as {_cell(marks[0])}" if marks else ""
     return f"holds no value on any row (each of its {n:,} cells is empty or a missing-value mark{such})"
 
 
@@ -753,11 +886,11 @@ def _values(frame: pd.DataFrame, features: list[str], data_cfg) -> np.ndarray:
         elif _is_number(text):
             what = "is infinite, not a finite number"
         elif _number_hint(text) or _control(text) or _decimal_comma(text):
-            raise ConfigError(f"invalid configuration: {where}{_key(data_cfg, column)}: {text!r} "
+            raise ConfigError(f"invalid configuration: {where}{_key(data_cfg, column)}: {_cell(text)} "
                               f"{_number_hint(text) or _control(text) or _decimal_comma(text)}")
         else:
             what = "is not a number"
-        raise ConfigError(f"invalid configuration: {where}: {text!r} {what}; every value of the feature "
+        raise ConfigError(f"invalid configuration: {where}: {_cell(text)} {what}; every value of the feature "
                           f"columns ({_names(features)}) must be a number: fill in or remove that row")
     return values
 
@@ -881,28 +1014,92 @@ def _stamps(frame: pd.DataFrame, data_cfg) -> pd.DatetimeIndex:
                           f"{date!r}) {empty}: there are no time stamps to read; set data.date_column: null if the "
                           f"rows are in time order, or fill in the time stamps")
     _refuse_numbers(frame, data_cfg)
+    _refuse_two_digit_years(frame, data_cfg)
     fmt, dates = _read_dates(frame[date])
     if dates.isna().any():
         bad = int(np.argmax(dates.isna().to_numpy()))
         where, text = _where(data_cfg, frame, bad, date)
         if _control(text):
-            raise ConfigError(f"invalid configuration: {where} (data.date_column): {text!r} {_control(text)}")
+            raise ConfigError(f"invalid configuration: {where} (data.date_column): {_cell(text)} {_control(text)}")
         first = int(np.argmax(dates.notna().to_numpy()))
         if dates.notna().any() and _is_date(text.strip()):  # a date by itself: written in another format
             line_a, text_a = _place(data_cfg, frame, first, date)
             line_b, _ = _place(data_cfg, frame, bad, date)
             fmt_a, fmt_b = fmt or _date_format(text_a), _date_format(text)
             raise ConfigError(f"invalid configuration: {_source(data_cfg)}, column {date!r} (data.date_column): the "
-                              f"time stamps mix date formats: {line_a} {text_a!r} ({fmt_a}) and {line_b} {text!r} "
-                              f"({fmt_b}); the format is taken from the first stamp, so {text!r} is not read as a "
+                              f"time stamps mix date formats: {line_a} {_cell(text_a)} ({fmt_a}) and {line_b} {_cell(text)} "
+                              f"({fmt_b}); the format is taken from the first stamp, so {_cell(text)} is not read as a "
                               f"date: write every time stamp in one format (such as {fmt_a})")
         hint = _stamp_hint(frame[date], text)
         if hint:
-            raise ConfigError(f"invalid configuration: {where} (data.date_column): {text!r} {hint}")
-        raise ConfigError(f"invalid configuration: {where}: {text!r} is not a date (data.date_column = "
+            raise ConfigError(f"invalid configuration: {where} (data.date_column): {_cell(text)} {hint}")
+        present = frame[date].dropna().astype(str).str.strip()
+        unread = int((dates.isna() & frame[date].notna() & (frame[date].astype(str).str.strip() != "")).sum())
+        if text.strip() and unread > (present != "").sum() / 2:  # a format, not a row: 'fill in that row' is wrong
+            first_line, first = _place(data_cfg, frame, int(np.argmax((present != "").reindex(frame.index,
+                                                                                             fill_value=False))), date)
+            many = "every time stamp is" if unread == (present != "").sum() else \
+                f"{unread:,} of the {(present != '').sum():,} time stamps are"
+            raise ConfigError(f"invalid configuration: {_source(data_cfg)}, column {date!r} (data.date_column): "
+                              f"{_cell(first)} ({first_line}, the first time stamp) is in no format tsflow reads, and "
+                              f"{many} unreadable{_format_hint(first)}; tsflow reads ISO 8601 dates and times "
+                              f"(2016-07-01, 2016-07-01 00:00:00, 2016-07-01T00:00:00+02:00), day/month/year and "
+                              f"month/day/year with four-digit years (01.07.2016, 07/01/2016 00:00) and English month "
+                              f"names (1 Jul 2016): rewrite the time stamps in one of these formats, or set "
+                              f"data.date_column: null if the rows are in time order")
+        raise ConfigError(f"invalid configuration: {where}: {_cell(text)} is not a date (data.date_column = "
                           f"{date!r}); fill in or remove that row, or set data.date_column: null if the "
                           f"rows are in time order")
     return pd.DatetimeIndex(dates)
+
+
+# an ISO week date: 2000-W01, 2000W01, 2000-W01-1 (year, week, day of the week)
+_ISO_WEEK = re.compile(r"\s*(?P<year>\d{4})-?W(?P<week>\d\d)(?:-?(?P<day>[1-7]))?\s*")
+# a date of three numbers of one or two digits: 16-07-01, 01/07/16 (then maybe a time of day)
+_TWO_DIGIT_YEAR = re.compile(r"\s*(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{1,2})(?P<time>[ T].*)?")
+
+
+def _format_hint(text: str) -> str:
+    """'' or what makes the time stamp ``text`` unreadable: an ISO week date, or a word that is no English month."""
+    week = _ISO_WEEK.fullmatch(text)
+    if week is not None:
+        try:
+            monday = datetime.strptime(f"{week['year']}-W{week['week']}-{week['day'] or 1}", "%G-W%V-%u")
+        except ValueError:
+            return " (an ISO week date, year and week, which tsflow does not read)"
+        return (f" (an ISO week date, year and week, which tsflow does not read: write the date of the week's "
+                f"{'Monday' if not week['day'] else 'day'} instead, {monday:%Y-%m-%d} for {text.strip()})")
+    words = [w for w in re.findall(r"[^\W\d_]+\.?", text) if w.rstrip(".").upper() not in ("T", "Z", "AM", "PM")]
+    if words:
+        return f" (the word {words[0]!r} is not an English month name or abbreviation)"
+    return ""
+
+
+def _refuse_two_digit_years(frame: pd.DataFrame, data_cfg) -> None:
+    """Refuse time stamps whose date is three numbers of two digits (16-07-01): which one is the year is a guess
+    (pandas reads it day first, 16 July 2001, and a file written year first then runs out of time order), and so
+    is the century."""
+    date = data_cfg.date_column
+    present = frame[date].dropna().astype(str)
+    present = present[present.str.strip() != ""]
+    if len(present) == 0 or pd.api.types.is_datetime64_any_dtype(frame[date]):
+        return
+    match = _TWO_DIGIT_YEAR.fullmatch(present.iloc[0])
+    if match is None:
+        return
+    where, text = _where(data_cfg, frame, int(frame.index.get_loc(present.index[0])), date)
+    a, b, c, sep, time = match["a"], match["b"], match["c"], match["sep"], (match["time"] or "")
+    readings = []
+    for order, (y, m, d) in (("yy-mm-dd", (a, b, c)), ("dd-mm-yy", (c, b, a)), ("mm-dd-yy", (c, a, b))):
+        try:
+            day = datetime(2000 + int(y), int(m), int(d))
+        except ValueError:
+            continue
+        readings.append(f"{day:%Y-%m-%d}{time} if it is {order.replace('-', sep)}")
+    shown = "; ".join(readings) if readings else "2016-07-01 00:00"
+    raise ConfigError(f"invalid configuration: {where} (data.date_column): {_cell(text)} has a two-digit year: its "
+                      f"three numbers read as year-month-day, day-month-year or month-day-year, and the century is a "
+                      f"guess too, so tsflow does not read it: write four-digit years ({shown})")
 
 
 # midnight written as the end of the day before (2016-06-30 24:00:00), as some loggers write it
@@ -1042,7 +1239,7 @@ def _refuse_numbers(frame: pd.DataFrame, data_cfg) -> None:
             if day.notna().all():
                 example = f"{day.iloc[0]:%Y-%m-%d} for {int(whole.iloc[0])}"
     raise ConfigError(f"invalid configuration: {where} (data.date_column = {date!r}): the time stamps are numbers "
-                      f"({text!r}); tsflow does not read numbers as dates (pandas would read each as nanoseconds "
+                      f"({_cell(text)}); tsflow does not read numbers as dates (pandas would read each as nanoseconds "
                       f"since 1970-01-01): write them as dates ({example}), or set data.date_column: null if the "
                       f"rows are in time order")
 
@@ -1076,13 +1273,13 @@ def _tell_unsorted_stamps(frame: pd.DataFrame, features: list[str], data_cfg, te
             continue
         if len(back) > len(stamps) // 2:
             (line_a, text_a), (line_b, text_b) = (_place(data_cfg, frame, int(rows[r]), column) for r in (0, -1))
-            how = f"they run backwards in time, newest first ({line_a}: {text_a!r}; {line_b}: {text_b!r})"
+            how = f"they run backwards in time, newest first ({line_a}: {_cell(text_a)}; {line_b}: {_cell(text_b)})"
             learns = "the model learns the series backwards in time"
         else:
             (line_a, text_a), (line_b, text_b) = (_place(data_cfg, frame, int(rows[r]), column)
                                                   for r in (back[0], back[0] + 1))
             how = (f"they are not in time order ({_plural(len(back), 'row')} earlier than the row above; the first: "
-                   f"{line_b}, {text_b!r}, after {line_a}, {text_a!r})")
+                   f"{line_b}, {_cell(text_b)}, after {line_a}, {_cell(text_a)})")
             learns = "the model learns from rows out of time order"
         tell(f"data.date_column is null, but column {column!r} of {_source(data_cfg)} holds time stamps, and {how}: "
              f"the rows are used in file order, so {learns}; set data.date_column: {column} to sort the rows by it")
@@ -1101,8 +1298,8 @@ def _refuse_repeated(stamps: pd.DatetimeIndex, frame: pd.DataFrame, data_cfg) ->
     (line_a, text_a), (line_b, text_b) = (_place(data_cfg, frame, r, date) for r in (first, second))
     same = f"{stamps[second]}" + (" once converted to UTC" if stamps.tz is not None and text_a != text_b else "")
     more = f" ({_plural(int(repeated.sum()), 'row')} repeat an earlier one)" if repeated.sum() > 1 else ""
-    raise ConfigError(f"invalid configuration: {_source(data_cfg)}, column {date!r}: {line_a} ({text_a!r}) and "
-                      f"{line_b} ({text_b!r}) hold the same time stamp, {same}{more}; each time step must be one "
+    raise ConfigError(f"invalid configuration: {_source(data_cfg)}, column {date!r}: {line_a} ({_cell(text_a)}) and "
+                      f"{line_b} ({_cell(text_b)}) hold the same time stamp, {same}{more}; each time step must be one "
                       f"row: remove or merge the repeated rows")
 
 
@@ -1127,8 +1324,8 @@ def _refuse_split_stamps(stamps: pd.DatetimeIndex, first: int, frame: pd.DataFra
     (line_a, text_a), (line_b, _) = (_place(data_cfg, frame, int(r), date) for r in (same[0], same[-1]))
     _, time_a = _place(data_cfg, frame, int(same[0]), time)
     raise ConfigError(f"invalid configuration: {_source(data_cfg)}, column {date!r} (data.date_column): the time "
-                      f"stamps are dates only ({text_a!r} on {_plural(len(same), 'line')}, from {line_a} to "
-                      f"{line_b}), and column {time!r} holds the time of day ({line_a}: {time_a!r}): each time stamp "
+                      f"stamps are dates only ({_cell(text_a)} on {_plural(len(same), 'line')}, from {line_a} to "
+                      f"{line_b}), and column {time!r} holds the time of day ({line_a}: {_cell(time_a)}): each time stamp "
                       f"is split over two columns, and tsflow reads it from one: join them into one column of time "
                       f"stamps (date + ' ' + time, such as '{text_a.strip()} {time_a.strip()}') and name it in "
                       f"data.date_column")
@@ -1218,11 +1415,11 @@ def _refuse_off_grid(stamps: pd.DatetimeIndex, order: np.ndarray, step: int, fra
     near = ""
     if on is not None:
         line, near_text = _place(data_cfg, frame, int(order[on]), date)
-        near = f" (such as {line}, {near_text!r})"
+        near = f" (such as {line}, {_cell(near_text)})"
     count = (f"{_plural(len(off), 'row')} of the {len(stamps):,} are off the grid" if len(off) > 1
              else "it is the only row off the grid")
     every = _duration(step_td)
-    raise ConfigError(f"invalid configuration: {where} (data.date_column): {text!r} is off the grid of the time step, "
+    raise ConfigError(f"invalid configuration: {where} (data.date_column): {_cell(text)} is off the grid of the time step, "
                       f"{every} (the most common difference between consecutive stamps): it lies {past} after a step, "
                       f"not a whole number of steps from the other stamps{near}; {count}; whatever data.gaps says, a "
                       f"row must fall on a step (neither a fill nor a window can place it): correct or remove that "
@@ -1264,7 +1461,7 @@ def _refuse_jitter(stamps: pd.DatetimeIndex, order: np.ndarray, frame: pd.DataFr
     unit = next(u for u in ("D", "h", "min", "s") if size % pd.Timedelta(1, u).value == 0)
     how = (f" (pandas: pd.to_datetime(df[{data_cfg.date_column!r}]).dt.round('{step // pd.Timedelta(1, unit)}{unit}'))"
            if on_round else "")
-    raise ConfigError(f"invalid configuration: {where} (data.date_column): {text!r} is {by} "
+    raise ConfigError(f"invalid configuration: {where} (data.date_column): {_cell(text)} is {by} "
                       f"{'after' if dev[at] > 0 else 'before'} the grid of a {_duration(step)} step: the time stamps "
                       f"scatter around a step of {_duration(step)} by up to {worst} ({len(off):,} of the "
                       f"{len(stamps):,} are off it), as a logger's clock writes them; a row must fall on a step (neither "
@@ -1291,8 +1488,8 @@ def _stray_stamps(stamps: pd.DatetimeIndex, order: np.ndarray, frame: pd.DataFra
     for row in dict.fromkeys(strays):
         line, text = _place(data_cfg, frame, row, date)
         near = [_place(data_cfg, frame, r, date) for r in (row - 1, row + 1) if 0 <= r < n]
-        told.append(f"{line} ({text!r}) is out of the file's time order (beside "
-                    f"{' and '.join(f'{n} {t!r}' for n, t in near)}): a mistyped time stamp?")
+        told.append(f"{line} ({_cell(text)}) is out of the file's time order (beside "
+                    f"{' and '.join(f'{n} {_cell(t)}' for n, t in near)}): a mistyped time stamp?")
     return "; " + "; ".join(told)
 
 
@@ -1343,26 +1540,50 @@ def _check_magnitude(values: np.ndarray, features: list[str], data_cfg) -> None:
                       f"{fix}, or remove it from data.features")
 
 
-def _check_constant(parts: list, features: list[str], data_cfg, tell) -> None:
+FLOAT32_RESOLUTION = float(np.finfo(np.float32).eps)  # 1.19e-07: float32's relative spacing, what the model
+# computes in; a column varying less than this part of its level is constant to that precision
+
+
+def _flat_within(column: np.ndarray) -> float:
+    """-1 where ``column`` varies, else how far it spreads (0: every value equal; above 0: less than float32's
+    resolution of its level, as a stuck sensor's 1.0 and 1.000000001, which reads 1.0 in float32)."""
+    spread = float(np.ptp(column)) if len(column) else 0.0
+    level = float(np.abs(column).max()) if len(column) else 0.0
+    return spread if spread == 0 or spread < FLOAT32_RESOLUTION * level else -1.0
+
+
+def _check_constant(parts: list, features: list[str], data_cfg, tell) -> list[int]:
     """A target that never changes on the training rows is refused (nothing to learn, every error 0); a feature
-    that never changes there is told (its scale is taken as 1): constant on every split, it carries nothing; varying
-    on the validation or test rows (``parts``: the rows of each split), those values reach the model unscaled, far
-    from the 0 it saw in training."""
+    that never changes there is told, and the channels whose scale is to be taken as 1 are returned: constant on
+    every split, it carries nothing; varying on the validation or test rows (``parts``: the rows of each split),
+    those values reach the model unscaled, far from the 0 it saw in training. Constant is also constant to float32
+    precision (``_flat_within``): its scale would blow rounding noise up to many standard deviations. With
+    ``data.inputs: differences`` a feature whose change is one amount at every step (a row counter) is told too:
+    the model sees only that change."""
     train = parts[0]
-    flat = [(j, f, float(train[0, j])) for j, f in enumerate(features) if np.ptp(train[:, j]) == 0]
-    for _, f, value in flat:
+    flat = [(j, f, float(train[0, j]), spread) for j, f in enumerate(features)
+            if (spread := _flat_within(train[:, j])) >= 0]
+
+    def every(value: float, spread: float) -> str:
+        if spread == 0:
+            return f"every value is {value:g}"
+        return (f"every value is {value:g} to float precision: it varies by {spread:.3g}, {spread / abs(value):.2g} of its "
+                f"level, below float32's resolution, {FLOAT32_RESOLUTION:.2g}, the model's precision")
+
+    for _, f, value, spread in flat:
         if f == data_cfg.target:
             raise ConfigError(f"invalid configuration: data.target = {f!r}: the column is constant on the "
-                              f"{len(train):,} training rows of {_source(data_cfg)} (every value is {value:g}); a "
+                              f"{len(train):,} training rows of {_source(data_cfg)} ({every(value, spread)}); a "
                               f"model of a constant learns nothing and every error would read 0: choose a target "
                               f"that varies, or give data.split.train rows where it does")
-    for j, f, value in flat:
+    for j, f, value, spread in flat:
         if f == data_cfg.target:
             continue
         said = (f"data.features: column {f!r} of {_source(data_cfg)} is constant on the {len(train):,} training rows "
-                f"(every value is {value:g})")
+                f"({every(value, spread)})")
+        tolerance = FLOAT32_RESOLUTION * abs(value) if spread else 0.0
         after = [(name, part[:, j]) for name, part in zip(("validation", "test"), parts[1:])
-                 if len(part) and np.any(part[:, j] != value)]
+                 if len(part) and np.any(np.abs(part[:, j] - value) > tolerance)]
         if not after:
             tell(f"{said}: it carries no information to the model (its scale is taken as 1); remove it from "
                  f"data.features")
@@ -1380,6 +1601,17 @@ def _check_constant(parts: list, features: list[str], data_cfg, tell) -> None:
              f"what the column does, and its forecasts of the windows holding those rows can be far off (their "
              f"errors many times the others'); remove it from data.features, or give data.split.train rows where it "
              f"varies")
+    flat_columns = [j for j, *_ in flat]
+    if data_cfg.inputs == "differences":
+        for j, f in enumerate(features):
+            steps = np.diff(train[:, j])
+            if f == data_cfg.target or j in flat_columns or len(steps) < 2 or _flat_within(steps) < 0:
+                continue
+            tell(f"data.features: column {f!r} of {_source(data_cfg)} changes by the same amount at every step of the "
+                 f"{len(train):,} training rows ({steps[0]:+g} a step, as a row counter or a clock does): with "
+                 f"data.inputs: differences the model sees only the column's change, which then carries no "
+                 f"information; remove it from data.features")
+    return flat_columns
 
 
 OUTLIER_IQR = 50  # a value this many inter-quartile ranges from its column's median is far outside the rest
@@ -1420,7 +1652,7 @@ def _tell_outliers(raw: np.ndarray, parts: list, features: list[str], scaler: Sc
         (line, text), value = _place(data_cfg, frame, int(rows[0]), f), raw[rows[0], j]
         more = f" and {_plural(len(rows) - 1, 'other row')} so far out" if len(rows) > 1 else ""
         key = "data.target" if f == data_cfg.target else "data.features"
-        said = (f"{key}: column {f!r} of {_source(data_cfg)}: {line} holds {text.strip()!r}{more} (on the "
+        said = (f"{key}: column {f!r} of {_source(data_cfg)}: {line} holds {_cell(text.strip())}{more} (on the "
                 f"{' and '.join(where)} rows), {abs(value - median) / spread:.3g} times the column's inter-quartile "
                 f"range ({spread:.3g}) from its median ({median:.4g}): a fill value a logger writes for a missing "
                 f"reading?")
@@ -1464,7 +1696,7 @@ def load_dataset(cfg, note=None) -> Dataset:
                 level, frame = level + 1, frame.f_back
             warnings.warn(text, DataWarning, stacklevel=level)
 
-    frame, name = load_frame(data_cfg)
+    frame, name = load_frame(data_cfg, tell)
     features = _columns(frame, data_cfg)
     values = raw = _values(frame, features, data_cfg)  # in file order, so a bad cell is named by its line
     gap_before, gaps_allowed = np.zeros(len(values), dtype=bool), None
@@ -1493,7 +1725,7 @@ def load_dataset(cfg, note=None) -> Dataset:
              f"apart (data.gaps: allow, the default); set data.gaps: fill to fill in the missing steps by linear "
              f"interpolation, or data.gaps: refuse to stop at gaps")
     _check_magnitude(values[:used], features, data_cfg)
-    _check_constant(np.split(values[:used], [n_train, n_train + n_val]), features, data_cfg, tell)
+    flat = _check_constant(np.split(values[:used], [n_train, n_train + n_val]), features, data_cfg, tell)
     with np.errstate(over="ignore", invalid="ignore"):
         if data_cfg.scaling == "standard":
             offset, scale = train.mean(axis=0), train.std(axis=0)
@@ -1505,6 +1737,7 @@ def load_dataset(cfg, note=None) -> Dataset:
                           f"large to scale ({data_cfg.scaling} scaling overflows float64); divide that column by a "
                           f"power of ten in the file")
     scale = np.where(scale > 0, scale, 1.0)
+    scale[flat] = 1.0  # constant to float precision too: its rounding noise is not blown up to many deviations
     scaler = Scaler(offset, scale)
     _tell_outliers(raw, np.split(values[:used], [n_train, n_train + n_val]), features, scaler, frame, data_cfg, tell)
     target_index = features.index(data_cfg.target)
