@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import numbers
 import os
+import shlex
 from pathlib import Path
 from typing import Callable, Union
 
@@ -35,11 +36,15 @@ class NotBitExact(Exception):
         self.result = result
 
 
-def _flags(**flags) -> None:
-    """A flag is True or False: a string such as "no" would be read as true."""
+def _flags(**flags) -> tuple[bool, ...]:
+    """The flags as Python bools, in order: True or False, numpy's too (``np.bool_``, what a comparison of
+    arrays gives); a string such as "no" would be read as true, and is refused by its type."""
+    import numpy as np
+
     for name, value in flags.items():
-        if not isinstance(value, bool):
+        if not isinstance(value, (bool, np.bool_)):
             raise ConfigError(f"{name}={value!r}: {name} takes True or False, not a {type(value).__name__}")
+    return tuple(bool(value) for value in flags.values())
 
 
 def _jobs(jobs) -> int | None:
@@ -172,7 +177,7 @@ def train(config: ConfigSource, out: str | Path, force: bool = False, report: Re
     from .data import load_dataset
     from .runs import staged_output
 
-    _flags(force=force)
+    (force,) = _flags(force=force)
     _callables(report=(report, REPORT_TAKES), note=(note, NOTE_TAKES))
     out = _path(out, "out", "the folder to write")
     cfg = _configuration(config, "config")
@@ -200,7 +205,7 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
     ``checked(estimate)`` sees the estimate when the fit check runs, before any training."""
     from .runs import staged_output, trained_model
 
-    _flags(force=force, allow_overflow=allow_overflow)
+    force, allow_overflow = _flags(force=force, allow_overflow=allow_overflow)
     jobs = _jobs(jobs)
     _callables(report=(report, REPORT_TAKES), note=(note, NOTE_TAKES), checked=(checked, "(estimate)"))
     out = _path(out, "out", "the build folder to write")
@@ -237,11 +242,17 @@ def csim(folder: str | Path, jobs: int | None = None, verdict: Callable[[CSimRep
     ``result`` is the report). The folder is locked while it runs: a folder another process holds raises
     ``FolderBusy`` naming it."""
     from .locks import using_folder
-    from .runs import check_build_folder
+    from .runs import BUILD, check_build_folder, folder_kind
 
     jobs = _jobs(jobs)
     _callables(verdict=(verdict, "(report)"), note=(note, NOTE_TAKES))
     folder = _path(folder, "folder", "the build folder")
+    if not (folder / "hls").is_dir():  # its hls/ or model/ given for the build folder: said, not 'build first'
+        holder = next((p for p in folder.parents if folder_kind(p) == BUILD), None)
+        if holder is not None:
+            flags = f" --jobs {jobs}" if jobs else ""
+            raise ConfigError(f"{folder} is {folder.relative_to(holder)}/ inside the build folder {holder}; give "
+                              f"that folder: 'tsflow csim {shlex.quote(str(holder))}{flags}'")
     check_build_folder(folder)  # before TensorFlow loads: a wrong or damaged folder is refused at once
     with using_folder(folder):
         from .build import rerun_csim
@@ -265,10 +276,11 @@ def export(folder: str | Path, run: bool = False, force: bool = False, report: N
     raises ``flow.export.NotWritable`` before anything is written."""
     from .export import export as export_stage
 
-    _flags(run=run, force=force, block_design=block_design, allow_over_headroom=allow_over_headroom)
+    run, force, block_design, allow_over_headroom = _flags(run=run, force=force, block_design=block_design,
+                                                          allow_over_headroom=allow_over_headroom)
     _callables(report=(report, NOTE_TAKES))
     folder = _path(folder, "folder", "the build folder")
     if allow_over_headroom and not block_design:  # as the command refuses --allow-over-headroom alone
         raise ConfigError("allow_over_headroom=True only applies with block_design=True (it lets the block design be "
                           "written over target.headroom); pass block_design=True, or leave allow_over_headroom out")
-    return export_stage(folder, run, force, report, block_design, allow_over_headroom)
+    return export_stage(folder, run, force, report, block_design, allow_over_headroom, api=True)

@@ -75,6 +75,15 @@ def fit(cfg, reports: list[Path]) -> dict:
     their resources are part of the design's."""
     est = estimate(cfg)
     warnings = []
+    given: dict[Path, list] = {}  # one report named twice (a glob and its name) is one measurement, not two
+    for path in reports:
+        given.setdefault(Path(path).resolve(), []).append(path)
+    reports = [paths[0] for paths in given.values()]
+    for paths in given.values():
+        if len(paths) > 1:
+            names = list(dict.fromkeys(map(str, paths)))
+            also = f" (as {', '.join(names)})" if len(names) > 1 else ""
+            warnings.append(f"REPORTS: {paths[0]} given {len(paths)} times{also}; read once")
     measured: dict[str, list[tuple[float, str]]] = {r: [] for r in (*RESOURCES, "latency")}
     hls_only: dict[str, list[tuple[float, str]]] = {r: [] for r in HLS_RESOURCES}
     loops: list[dict] = []

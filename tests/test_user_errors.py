@@ -391,8 +391,8 @@ CASES = [
     Case("config-unreadable", ["estimate", "c.yaml"], both(config(), lambda cwd: (cwd / "c.yaml").chmod(0)),
          ["'CONFIG'", "File 'c.yaml' is not readable"], mode_bits=True),
     # --- flags
-    Case("jobs-0-build", ["build", "c.yaml", "--out", "b", "--jobs", "0"], config(), ["'--jobs'", "0 is not in the range"]),
-    Case("jobs-0-csim", ["csim", "b", "--jobs", "0"], fake_build(), ["'--jobs'", "0 is not in the range"]),
+    Case("jobs-0-build", ["build", "c.yaml", "--out", "b", "--jobs", "0"], config(), ["'--jobs'", "'0': give a whole number of testbench processes (1 or more)"]),
+    Case("jobs-0-csim", ["csim", "b", "--jobs", "0"], fake_build(), ["'--jobs'", "'0': give a whole number of testbench processes (1 or more), or leave --jobs out for one per available core"]),
     Case("jobs-not-a-number", ["csim", "b", "--jobs", "all"], fake_build(), ["'--jobs'", "'all'"]),
     Case("unknown-option", ["sweep", "c.yaml", "--bits", "4"], config(), ["No such option", "--bits", "tsflow sweep --help"]),
     Case("unknown-command", ["simulate", "b"], None, ["No such command 'simulate'", "tsflow --help"]),

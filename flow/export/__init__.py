@@ -195,15 +195,27 @@ def _test_windows(build_dir: Path) -> int | None:
         return None
 
 
+def again(folder: Path, api: bool = False, **flags: bool) -> str:
+    """The command, quoted (``api``: the call), that repeats this export with the flags it was given: what a
+    refusal tells the user to run once the cause is gone."""
+    from .block_design import spelled
+
+    given = [spelled(flag, api) for flag, on in flags.items() if on]
+    if api:
+        return f"flow.api.export({', '.join([repr(str(folder)), *given])})"
+    return "'" + " ".join(["tsflow export", shlex.quote(str(folder)), *given]) + "'"
+
+
 def write_scripts(build_dir: Path, cfg=None, force: bool = False, block_design: bool = False,
-                  allow_over_headroom: bool = False) -> list[Path]:
+                  allow_over_headroom: bool = False, run: bool = False, api: bool = False) -> list[Path]:
     """Write the filled scripts and HOWTO.md into ``build_dir/vivado_scripts/`` (with ``block_design``, also
     the MicroBlaze system's script and ``sw/``: ``flow.export.block_design``); returns their paths.
 
     ``cfg`` defaults to the build's own configuration. A file that exists with other content is not
     replaced unless ``force`` (an identical file is left as it is). A folder ``_check_build`` refuses gets
     nothing written. A block design whose IP and processor system leave less than ``target.headroom`` free is
-    refused (``block_design.OverHeadroom``) and nothing is written, unless ``allow_over_headroom``."""
+    refused (``block_design.OverHeadroom``) and nothing is written, unless ``allow_over_headroom``. ``run`` and
+    ``api``: how export was called, for the flags and the command a refusal names."""
     from . import block_design as system
 
     build_dir = Path(build_dir)
@@ -213,19 +225,22 @@ def write_scripts(build_dir: Path, cfg=None, force: bool = False, block_design: 
     out = build_dir / SCRIPTS
     files = {out / name: text for name, text in render(cfg, _test_windows(build_dir)).items()}
     if block_design:
-        added = system.render(cfg, build_dir, common_values(cfg), allow_over_headroom)
+        added = system.render(cfg, build_dir, common_values(cfg), allow_over_headroom, api)
         files.update({build_dir / rel: text for rel, text in added.items()})
     for folder in sorted({p.parent for p in files}):
         if folder.exists() and not folder.is_dir():
             rel = folder.relative_to(build_dir)
+            rerun = again(build_dir, api, run=run, force=force, block_design=block_design,
+                          allow_over_headroom=allow_over_headroom)
             raise ExportError(f"{folder} is a file, where export writes the folder {rel}/: move that file away "
                               f"(mv {shlex.quote(str(folder))} {shlex.quote(str(folder) + '.old')}) and run "
-                              f"'tsflow export {shlex.quote(str(build_dir))}' again")
+                              f"{rerun} again")
     differ = [p for p, text in files.items() if p.exists() and p.read_text() != text]
     if differ and not force:
         names = ", ".join(str(p.relative_to(build_dir)) for p in differ)
         raise ExportError(f"{names} already exist{'s' if len(differ) == 1 else ''} in {build_dir} with other "
-                          f"content (edited, or written for another configuration); pass --force to replace")
+                          f"content (edited, or written for another configuration); pass "
+                          f"{system.spelled('force', api)} to replace")
     try:
         for path, text in files.items():
             path.parent.mkdir(exist_ok=True)
@@ -236,8 +251,9 @@ def write_scripts(build_dir: Path, cfg=None, force: bool = False, block_design: 
     return list(files)
 
 
-class NotWritable(ExportError):
-    """The build folder (or a folder in it) cannot be written: the scripts are written nowhere else."""
+class NotWritable(ExportError, ConfigError):
+    """The build folder (or a folder in it) cannot be written: the scripts are written nowhere else. A
+    ``ConfigError`` too, as ``runs.OutputNotWritable`` is."""
 
 
 def _not_writable_message(build_dir: Path, exc: OSError) -> str:
@@ -508,21 +524,29 @@ def collect_reports(build_dir: Path, cfg) -> dict:
 # --------------------------------------------------------------------------------------- the stage
 
 def export(folder: Path, run: bool = False, force: bool = False, report=None, block_design: bool = False,
-           allow_over_headroom: bool = False) -> dict:
+           allow_over_headroom: bool = False, api: bool = False) -> dict:
     """``tsflow export`` as a function (``flow.api.export`` documents it); with ``run``, the C synthesis report
-    is also checked against the build's plan: ``"verification"``, a ``flow.verify.Verification``."""
+    is also checked against the build's plan: ``"verification"``, a ``flow.verify.Verification``. ``api``:
+    called from ``flow.api``, whose arguments the messages name instead of the command's flags."""
     from ..locks import not_writable, using_folder
-    from ..runs import record_written
+    from ..runs import BUILD, folder_kind, record_written
     from .block_design import BD_DIR, SYSTEM_JSON
 
     folder = Path(folder)
+    if not (folder / "hls").is_dir():  # its hls/ or model/ given for the build folder: said, not 'build first'
+        holder = next((p for p in folder.parents if folder_kind(p) == BUILD), None)
+        if holder is not None:
+            rerun = again(holder, api, run=run, force=force, block_design=block_design,
+                          allow_over_headroom=allow_over_headroom)
+            raise ExportError(f"{folder} is {folder.relative_to(holder)}/ inside the build folder {holder}; give "
+                              f"that folder: {rerun}")
     cfg = load_build_config(folder)
     with using_folder(folder):  # one writer at a time: a build replacing it, a C simulation, another export
         blocked = not_writable(folder)
         if blocked is not None:
             raise NotWritable(_not_writable_message(folder, blocked))
         written = write_scripts(folder, cfg, force=force, block_design=block_design,
-                                allow_over_headroom=allow_over_headroom)
+                                allow_over_headroom=allow_over_headroom, run=run, api=api)
         record_written(folder, [p.relative_to(folder) for p in written])
         if report:
             report(f"written in {folder}: {', '.join(str(p.relative_to(folder)) for p in written)}")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..estimate import system
 from ..estimate.costs import RESOURCES
 from ..hls.files import TB_DATA
@@ -44,22 +45,28 @@ REMEDY = {"lut": [("fewer lanes (hls.default_parallelism)", ()),
                   ("LUT multipliers (hls.default_multiplier: lut)", ("lut",))]}
 
 
-class OverHeadroom(ExportError):
+class OverHeadroom(ExportError, ConfigError):
     """The IP and the processor system leave less than ``target.headroom`` of a resource; ``fit`` has the
-    figures."""
+    figures. A user's choice to change, so a ``ConfigError`` too, as ``flow.api`` documents its refusals."""
 
     def __init__(self, message: str, fit: system.SystemFit):
         super().__init__(message)
         self.fit = fit
 
 
-def check(cfg, build_dir: Path, allow_over_headroom: bool = False) -> system.SystemFit:
+def spelled(flag: str, api: bool) -> str:
+    """A flag of export as its caller gives it: ``--allow-over-headroom`` to the command, ``allow_over_headroom=True``
+    to ``flow.api.export``."""
+    return f"{flag}=True" if api else "--" + flag.replace("_", "-")
+
+
+def check(cfg, build_dir: Path, allow_over_headroom: bool = False, api: bool = False) -> system.SystemFit:
     """The IP beside the processor system on ``target.part``; refuses a build this system cannot hold,
-    naming the key to change."""
+    naming the key to change (and the flags as ``api`` or the command spells them)."""
     from ..parts import parse_part
 
     if cfg.hls.interface != "s_axilite":
-        raise ExportError(f"--block-design drives the IP from a MicroBlaze through its AXI4-Lite registers, so it "
+        raise ExportError(f"{spelled('block_design', api)} drives the IP from a MicroBlaze through its AXI4-Lite registers, so it "
                           f"needs hls.interface: s_axilite (this build has {cfg.hls.interface}); set it and rebuild")
     estimate = build_dir / "estimate.json"
     if not estimate.is_file():
@@ -83,11 +90,11 @@ def check(cfg, build_dir: Path, allow_over_headroom: bool = False) -> system.Sys
                           f"{cfg.target.part}; allowed: 8, 16, 32 or 64, at most {free_kb} KB here")
     if fit.over and not allow_over_headroom:
         lanes = (ip.get("engine") or {}).get("lanes")
-        raise OverHeadroom(_over_message(fit, lanes, cfg.hls.default_parallelism == "auto"), fit)
+        raise OverHeadroom(_over_message(fit, lanes, cfg.hls.default_parallelism == "auto", api), fit)
     return fit
 
 
-def _over_message(fit: system.SystemFit, lanes: int | None, auto: bool) -> str:
+def _over_message(fit: system.SystemFit, lanes: int | None, auto: bool, api: bool = False) -> str:
     """One line: the resources short, their figures, and what to change. ``lanes``: the IP's shared lanes;
     ``auto``: chosen by ``hls.default_parallelism: auto``, which sizes the IP alone up to the headroom."""
     short = "; ".join(f"{r.upper()} {fit.ip[r]:,} + {fit.system[r]:,} = {fit.total[r]:,} of {fit.budget[r]:,} "
@@ -100,10 +107,10 @@ def _over_message(fit: system.SystemFit, lanes: int | None, auto: bool) -> str:
     fewer = f"hls.default_parallelism below {lanes}, this IP's lanes" if lanes else "hls.default_parallelism"
     moves += [move.replace("hls.default_parallelism", fewer) for r in fit.over for move, adds in REMEDY[r]
               if not set(adds) & set(fit.over)]
-    return (f"--block-design: the IP (estimate.json) and the MicroBlaze system (published figures and assumptions, "
+    return (f"{spelled('block_design', api)}: the IP (estimate.json) and the MicroBlaze system (published figures and assumptions, "
             f"flow/estimate/system.py) leave less than target.headroom {fit.headroom:g} free on {fit.part} "
-            f"(estimates): {short}; change {' or '.join(dict.fromkeys(moves))}, or pass --allow-over-headroom "
-            f"to write the design anyway")
+            f"(estimates): {short}; change {' or '.join(dict.fromkeys(moves))}, or pass "
+            f"{spelled('allow_over_headroom', api)} to write the design anyway")
 
 
 def system_table(d: dict):
@@ -177,9 +184,9 @@ static const int tsflow_expected[TSFLOW_TEST_WINDOWS][TSFLOW_FORECAST_WORDS] = {
 """
 
 
-def render(cfg, build_dir: Path, common: dict, allow_over_headroom: bool = False) -> dict[str, str]:
+def render(cfg, build_dir: Path, common: dict, allow_over_headroom: bool = False, api: bool = False) -> dict[str, str]:
     """Path relative to the build folder -> content, for every file the block design adds."""
-    fit = check(cfg, build_dir, allow_over_headroom)
+    fit = check(cfg, build_dir, allow_over_headroom, api)
     top = top_function(cfg.hls.interface, SOURCE)
     values = dict(common, bd_script=BD_SCRIPT, bd_dir=BD_DIR, design=DESIGN, ip_repo=IP_REPO,
                   local_memory_kb=cfg.export.local_memory_kb, baud=BAUD, vlnv=vlnv(cfg), vlnv_tcl=tcl_quote(vlnv(cfg)),
