@@ -889,3 +889,69 @@ def test_a_trial_stopped_by_ctrl_c_is_interrupted_not_failed(tmp_path):
     study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))  # a crash: still failed
     p = search.progress(study)
     assert (p.failed, p.interrupted) == (1, 1)
+
+
+def test_a_server_spelled_otherwise_is_said_to_be_another_url_not_another_study(tmp_path):
+    """tour 9 b51: the same PostgreSQL server as localhost, where 127.0.0.1 was recorded, was refused as one that
+    'would start another study there'. A port left out (5432) or a host name in capitals is the same server."""
+    from flow.config import ConfigError
+    from flow.search.study import MARKER, check_same_storage
+
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / MARKER).write_text(json.dumps({"study": "pg1", "storage": "postgresql://tsflow@127.0.0.1:54991/tsdb"}))
+    with pytest.raises(ConfigError) as caught:
+        check_same_storage(out, "postgresql://tsflow:s3cret@localhost:54991/tsdb")
+    assert str(caught.value) == (
+        f"--out {out} holds the search 'pg1' whose study is at postgresql://tsflow@127.0.0.1:54991/tsdb "
+        f"({out / MARKER}); --storage postgresql://tsflow@localhost:54991/tsdb is another URL: if it names the same "
+        f"server (localhost for 127.0.0.1, another name of the host), pass --storage "
+        f"postgresql://tsflow@127.0.0.1:54991/tsdb to resume the search; if not, give a new --out for a study there")
+    (out / MARKER).write_text(json.dumps({"study": "pg1", "storage": "postgresql://tsflow@db.example/tsdb"}))
+    check_same_storage(out, "postgres://tsflow:pw@DB.example:5432/tsdb")  # the same server: no refusal
+
+
+def test_choices_given_in_another_order_are_said_to_be_the_same_choices_whose_order_the_study_keeps(tmp_path):
+    """tour 9 b90: [8, 4] for the recorded [4, 8] was refused as a configuration whose trials 'were trained and
+    scored with the first'; nothing was trained differently, the study records a choice by its position."""
+    from types import SimpleNamespace
+
+    from flow.config import ConfigError, load_config
+    from flow.search.study import check_same_search
+
+    stored = {"space": {"quantization.bits": [4, 8], "model.d_model": [8, 16]}, "objectives": ["val_mse", "latency"]}
+    study = SimpleNamespace(study_name="s", user_attrs={"search": stored})
+    cfg = load_config(search_yaml(tmp_path, space={"quantization.bits": [8, 4], "model.d_model": [8, 16]}))
+    with pytest.raises(ConfigError) as caught:
+        check_same_search(study, cfg, tmp_path / "o", None)
+    assert str(caught.value) == (
+        f"--out {tmp_path / 'o'} (its study.db): study 's' was started with the same choices in another order "
+        f"(search.space.quantization.bits: [4, 8] -> [8, 4]); the study records each choice by its position, so "
+        f"write search.space.quantization.bits as [4, 8] to resume it")
+    cfg = load_config(search_yaml(tmp_path, space={"quantization.bits": [8, 4], "model.d_model": [8, 32]}))
+    with pytest.raises(ConfigError, match=r"another configuration \(.*\); its trials were trained and scored"):
+        check_same_search(study, cfg, tmp_path / "o", None)  # another choice too: the trials' own refusal
+
+
+def test_a_role_without_rights_on_the_study_tables_is_said_with_the_databases_reason(postgres, tmp_path):
+    """tour 9 b52: a role that may not read Optuna's tables got 'an exception is raised during the commit ...
+    e.g. exceeding max length'; the database's own 'permission denied for table studies' is said, and what to do,
+    never the password."""
+    import psycopg
+
+    from flow.config import ConfigError
+    from flow.search.study import open_storage, storage_url
+
+    open_storage(storage_url(tmp_path, postgres))  # the tables, owned by tsflow
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS alice")
+        conn.execute("CREATE ROLE alice LOGIN PASSWORD 's3cret'")
+    url = postgres.replace("tsflow@", "alice:s3cret@")
+    with pytest.raises(ConfigError) as caught:
+        open_storage(storage_url(tmp_path, url))
+    message = str(caught.value)
+    host = postgres.split("@")[-1]
+    assert message.startswith(f"--storage: the role alice may not read or write the study tables at {host} "
+                              f"(permission denied for table "), message
+    assert "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO alice" in message
+    assert "or use the role that created them" in message and "s3cret" not in message

@@ -208,6 +208,9 @@ def open_storage(url: str):
                           engine_kwargs={"pool_pre_ping": True})
     except (optuna.exceptions.StorageInternalError, ValueError, ImportError) as exc:
         shown = url.split("@")[-1] if "@" in url else url  # no password in the message
+        denied = _refused_by_the_database(exc, url, shown)
+        if denied:
+            raise ConfigError(denied) from None
         raise ConfigError(f"--storage: cannot open the study storage at {shown}: "
                           f"{' '.join(str(exc).split())[:300]}") from None
     except Exception as exc:  # sqlalchemy's OperationalError and friends: host down, refused, bad database
@@ -537,6 +540,28 @@ def _flat(node, prefix: str = "") -> dict:
     return {prefix: node}
 
 
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for 'permission denied'
+
+
+def _refused_by_the_database(exc: BaseException, url: str, shown: str) -> str | None:
+    """What to say when the database itself refused the role (PostgreSQL's 'permission denied for table
+    studies'): Optuna says it as 'an exception during the commit ... e.g. exceeding max length', the database's
+    own error is further down the exception chain (SQLAlchemy's ``orig``, psycopg's ``sqlstate``)."""
+    seen = exc
+    while seen is not None:
+        orig = getattr(seen, "orig", None)
+        if getattr(orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+            reason = " ".join(str(orig).splitlines()[0].split())
+            rest = url.split("://", 1)[-1]
+            role = rest.rsplit("@", 1)[0].split(":", 1)[0] if "@" in rest else "(the default role)"
+            return (f"--storage: the role {role} may not read or write the study tables at {shown} ({reason}): GRANT "
+                    f"it access to Optuna's tables (as their owner: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL "
+                    f"TABLES IN SCHEMA public TO {role}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}), "
+                    f"or use the role that created them")
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def config_changes(earlier: dict, now: dict) -> list[str]:
     """The dotted keys whose values differ, each as ``key: earlier -> now``."""
     a, b = _flat(json.loads(json.dumps(earlier))), _flat(json.loads(json.dumps(now)))
@@ -567,12 +592,28 @@ def check_same_search(study, cfg: FlowConfig, out: Path, storage: str | None) ->
     if earlier is not None:
         changes += [c for c in config_changes(_with_defaults(earlier, cfg), recorded_config(cfg))
                     if not c.startswith(("search.space.", "search.objectives"))]  # said above, key by key
+    where = f"--storage {shown_url(storage)}" if storage else f"--out {out} (its study.db)"
+    reorders = reordered(study.user_attrs.get("search"), cfg)
+    if changes and len(reorders) == len(changes):  # nothing trained differently: only the order the study keeps
+        raise ConfigError(f"{where}: study {name!r} was started with the same choices in another order ("
+                          f"{'; '.join(f'{k}: {was} -> {now}' for k, was, now in reorders)}); the study records "
+                          f"each choice by its position, so write "
+                          f"{' and '.join(f'{k} as {was}' for k, was, _ in reorders)} to resume it")
     if changes:
-        where = f"--storage {shown_url(storage)}" if storage else f"--out {out} (its study.db)"
         shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
         raise ConfigError(f"{where}: study {name!r} was started with another configuration ({shown}); its trials "
                           f"were trained and scored with the first, and resuming would mix both in one front: "
                           f"{what} for the changed configuration, or set those keys back to resume")
+
+
+def reordered(stored: dict | None, cfg: FlowConfig) -> list[tuple[str, str, str]]:
+    """The ``search.space`` keys whose choices are the recorded ones in another order: (key, recorded, now)."""
+    if not isinstance(stored, dict) or not isinstance(stored.get("space"), dict):
+        return []
+    space, now = json.loads(json.dumps(stored["space"])), json.loads(json.dumps(cfg.search.space))
+    same = [k for k in space if k in now and isinstance(space[k], list) and isinstance(now[k], list)
+            and space[k] != now[k] and sorted(map(json.dumps, space[k])) == sorted(map(json.dumps, now[k]))]
+    return [(f"search.space.{k}", json.dumps(space[k]), json.dumps(now[k])) for k in same]
 
 
 def search_changes(stored: dict | None, cfg: FlowConfig) -> list[str]:
@@ -715,7 +756,10 @@ def _storage_key(storage: str | None, out: Path):
     path = _sqlite_path(storage)
     if path is not None:
         return ("sqlite", path.expanduser().resolve())
-    return ("server", storage.split("://", 1)[-1].split("@")[-1])
+    server, _, database = storage.split("://", 1)[-1].split("@")[-1].partition("/")
+    if not server.rsplit("]", 1)[-1].count(":"):  # no port written: PostgreSQL's own, the same server
+        server += ":5432"
+    return ("server", f"{server.lower()}/{database}")  # a host name is read in any case
 
 
 def check_same_storage(out: Path, storage: str | None) -> None:
@@ -733,12 +777,16 @@ def check_same_storage(out: Path, storage: str | None) -> None:
         raise ConfigError(f"--out {out} holds the search {name!r} whose study is {Path(out) / 'study.db'} ({where}: "
                           f"no --storage); --storage {shown_url(storage)} would start another study there: leave "
                           f"--storage out to resume it, or give a new --out for a study at {shown_url(storage)}")
+    resume = (f"pass --storage {recorded}" if "://" in recorded else f"pass the same --storage (...@{recorded})")
+    if storage and _storage_key(recorded, out)[0] == _storage_key(storage, out)[0] == "server":
+        raise ConfigError(f"--out {out} holds the search {name!r} whose study is at {recorded} ({where}); --storage "
+                          f"{shown_url(storage)} is another URL: if it names the same server (localhost for "
+                          f"127.0.0.1, another name of the host), {resume} to resume the search; if not, give a new "
+                          f"--out for a study there")
     now = (f"--storage {shown_url(storage)} would start another study there" if storage
            else f"without --storage this run would start another study in {Path(out) / 'study.db'}")
-    resume = (f"pass --storage {recorded} to resume it" if "://" in recorded
-              else f"pass the same --storage (...@{recorded}) to resume it")
     raise ConfigError(f"--out {out} holds the search {name!r} whose study is at {recorded} ({where}); {now}: "
-                      f"{resume}, or give a new --out")
+                      f"{resume} to resume it, or give a new --out")
 
 
 def _busy(out: Path):
