@@ -13,6 +13,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -231,11 +232,29 @@ def shards(samples: int, jobs: int) -> list[tuple[int, int]]:
     return [(int(a), int(b - a)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+_SIGNALS = {signal.SIGFPE: "arithmetic error, e.g. a division by zero", signal.SIGSEGV: "invalid memory access",
+            signal.SIGABRT: "aborted", signal.SIGBUS: "bus error", signal.SIGILL: "illegal instruction",
+            signal.SIGKILL: "killed from outside, e.g. out of memory"}
+
+
+def _exit_shown(code: int) -> str:
+    """A testbench's exit status as a reader understands it: a negative one is the signal that killed it."""
+    if code >= 0:
+        return f"exit {code}"
+    try:
+        sig = signal.Signals(-code)
+    except ValueError:
+        return f"exit {code}"
+    what = _SIGNALS.get(sig)
+    return f"exit {code}: killed by {sig.name}" + (f" ({what})" if what else "")
+
+
 def _shard_verdict(proc: subprocess.Popen, first: int, count: int) -> dict:
     out, err = proc.communicate()
     if proc.returncode not in (0, 1):
-        raise CSimError(f"testbench failed on windows {first}..{first + count - 1} (exit {proc.returncode}):\n"
-                        f"{err[-4000:]}")
+        said = (err.strip() or out.strip())[-4000:]
+        raise CSimError(f"testbench failed on windows {first}..{first + count - 1} ({_exit_shown(proc.returncode)})"
+                        + (f":\n{said}" if said else "; it printed nothing"))
     try:
         verdict = json.loads(out.strip().splitlines()[-1])
     except (IndexError, ValueError):

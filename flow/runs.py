@@ -249,6 +249,9 @@ def _inside_path(entry) -> bool:
 # the files a synthesis report is judged against (tsflow verify, export): their digests go into the manifest,
 # so an edit after the build shows even where the files still agree with each other
 SEALED = ("plan.json", "estimate.json", "hls/boundaries.json")  # export reads the boundaries for sw/
+# what the C simulation compiles, as the build wrote and checked it: their digests ('sources') let 'tsflow csim'
+# refuse a project another writer replaced (an hls4ml write() into hls/) rather than judge other C++ as the build's
+SOURCES = ("hls/firmware/", "hls/tsflow_tb.cpp")
 
 
 def _digest(path: Path) -> str:
@@ -260,15 +263,17 @@ def write_manifest(folder: Path) -> None:
     the ``SEALED`` ones."""
     files = [f for f in _files(folder) if f not in MARKERS]
     sealed = {name: _digest(Path(folder, name)) for name in SEALED if Path(folder, name).is_file()}
-    _dump_manifest(folder, {"files": files, "trees": [], "sha256": sealed})
+    sources = {name: _digest(Path(folder, name)) for name in files if name.startswith(SOURCES)}
+    _dump_manifest(folder, {"files": files, "trees": [], "sha256": sealed, "sources": sources})
 
 
 def _dump_manifest(folder: Path, doc: dict) -> None:
     doc = {"about": "the files tsflow wrote in this folder; 'tsflow build/train --force' replaces the folder "
                     "only when it holds nothing else ('trees': folders written as a whole); 'sha256': the "
-                    "digests of the files 'tsflow verify' and 'tsflow export' trust as the build wrote them",
+                    "digests of the files 'tsflow verify' and 'tsflow export' trust as the build wrote them; "
+                    "'sources': those of the C++ 'tsflow csim' compiles",
            "files": sorted(set(doc["files"])), "trees": sorted(set(doc.get("trees", []))),
-           **({"sha256": doc["sha256"]} if isinstance(doc.get("sha256"), dict) else {})}
+           **{key: doc[key] for key in ("sha256", "sources") if isinstance(doc.get(key), dict)}}
     Path(folder, MANIFEST).write_text(json.dumps(doc, indent=0) + "\n")
 
 
@@ -280,6 +285,16 @@ def edited_since_written(folder: Path) -> list[str]:
         return []
     return [name for name, digest in sealed.items()
             if Path(folder, name).is_file() and _digest(Path(folder, name)) != digest]
+
+
+def sources_changed(folder: Path) -> list[str]:
+    """The C++ files of a build folder (``SOURCES``) that differ from, or are missing against, the digests its
+    manifest records (none where it records none: a build from before there were any)."""
+    sources = (read_manifest(folder) or {}).get("sources")
+    if not isinstance(sources, dict):
+        return []
+    return [name for name, digest in sorted(sources.items())
+            if not Path(folder, name).is_file() or _digest(Path(folder, name)) != digest]
 
 
 def record_written(folder: Path, files=(), trees=()) -> None:
@@ -370,6 +385,12 @@ def check_build_folder(folder: Path) -> None:
     if missing:
         raise ConfigError(f"{folder} is an incomplete build folder (missing: {', '.join(missing)}); run "
                           f"'tsflow build' again (--force replaces this folder)")
+    changed = sources_changed(folder)
+    if changed:
+        shown = ", ".join(changed[:SHOWN]) + (f" and {len(changed) - SHOWN} more" if len(changed) > SHOWN else "")
+        raise ConfigError(f"{folder / 'hls'} differs from what the build wrote and checked ({shown} changed since; "
+                          f"their digests are in {folder / MANIFEST}): run 'tsflow build' again (--force replaces "
+                          f"this folder)")
     _check_vectors(folder / "hls")
 
 

@@ -49,6 +49,15 @@ def test_a_crashing_shard_names_its_windows(tmp_path):
         run_testbench(tmp_path, 10, 2)
 
 
+def test_a_testbench_killed_by_a_signal_names_it(tmp_path):
+    """Tour 9 b97: 'testbench failed on windows 0..1742 (exit -8):' with nothing after the colon."""
+    _fake_testbench(tmp_path, "kill -FPE $$\n")
+    with pytest.raises(CSimError) as caught:
+        run_testbench(tmp_path, 10, 1)
+    assert str(caught.value) == ("testbench failed on windows 0..9 (exit -8: killed by SIGFPE (arithmetic error, e.g. "
+                                 "a division by zero)); it printed nothing")
+
+
 def test_a_testbench_that_prints_no_verdict_is_an_error(tmp_path):
     _fake_testbench(tmp_path, "echo half a line\n")
     with pytest.raises(CSimError, match="printed no verdict for windows 0..9"):

@@ -262,3 +262,22 @@ def test_the_files_a_run_wrote_are_told_from_new_names_in_its_folder(tmp_path):
     assert written_by_run(out / "mine.json") is None
     (out / "manifest.json").write_text('{"files": "all"}')
     assert "damaged" in written_by_run(out / "build.json")[2]
+
+
+def test_the_manifest_keeps_the_cpp_digests_when_a_command_adds_its_files(tmp_path):
+    """Tour 9 b97: the digests of the C++ a build wrote ('sources') tell csim that hls/ was replaced; a command
+    that records its own files (csim, export) keeps them, and a changed or removed source is named."""
+    from flow.runs import read_manifest, record_written, sources_changed, write_manifest
+
+    folder = tmp_path / "b"
+    (folder / "hls" / "firmware").mkdir(parents=True)
+    (folder / "hls" / "firmware" / "tsflow_engine.h").write_text("// engine\n")
+    (folder / "hls" / "tsflow_tb.cpp").write_text("// testbench\n")
+    (folder / "plan.json").write_text("{}")
+    write_manifest(folder)
+    assert sorted(read_manifest(folder)["sources"]) == ["hls/firmware/tsflow_engine.h", "hls/tsflow_tb.cpp"]
+    record_written(folder, files=["csim.json"])
+    assert sources_changed(folder) == []
+    (folder / "hls" / "firmware" / "tsflow_engine.h").write_text("// another engine\n")
+    (folder / "hls" / "tsflow_tb.cpp").unlink()
+    assert sources_changed(folder) == ["hls/firmware/tsflow_engine.h", "hls/tsflow_tb.cpp"]

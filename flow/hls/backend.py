@@ -8,8 +8,11 @@ pyproject.toml publishes it (through ``flow.hls.plugin``) under the ``hls4ml.bac
 """
 from __future__ import annotations
 
+import tempfile
 from importlib.resources import files
 from pathlib import Path
+
+import numpy as np
 
 from hls4ml.backends import VitisBackend, VivadoBackend
 from hls4ml.backends.fpga.fpga_backend import FPGABackend
@@ -18,6 +21,7 @@ from hls4ml.model.optimizer import ModelOptimizerPass, register_pass
 from hls4ml.writer.vitis_writer import VitisWriter
 from hls4ml.writer.vivado_writer import VivadoWriter
 
+from ..errors import ConfigError
 from .pragmas import memory_pragmas
 
 
@@ -29,6 +33,8 @@ LANES_HEADER, ENGINE_HEADER = "tsflow_lanes.h", "tsflow_engine.h"
 
 # hls4ml's scripts and testbench: they would run hls4ml's testbench on zero inputs (no tsflow vectors) and
 # its own flow; tsflow's are tsflow_tb.cpp, flow.csim and the export's Tcl (compile() and build() included)
+# hls4ml's records of the conversion, written anew by every write(): they are not what is compiled
+HLS4ML_RECORDS = ("hls4ml_config.yml", "keras_model.keras")
 HLS4ML_ONLY = ("build_prj.tcl", "build_opt.tcl", "project.tcl", "vivado_synth.tcl", "build_lib.sh")
 
 
@@ -37,7 +43,38 @@ class _SequentialWriterMixin:
 
     def write_hls(self, model, *args, **kwargs):
         """hls4ml's project without the files that do not work with it: only what runs stays; then the
-        written C++ is checked against the plan (``flow.hls.check``)."""
+        written C++ is checked against the plan (``flow.hls.check``). In a tsflow run's folder (a build's
+        ``hls/``: ``result.hls_model.compile()``) only a project that changes none of its files is taken,
+        and then nothing is written: that folder is what the run wrote and checked."""
+        from ..runs import BUILD, SEARCH, TRAIN
+
+        folder = Path(model.config.get_output_dir())
+        run = _run_folder(folder)
+        if run is None or run[1] not in (BUILD, TRAIN, SEARCH):  # a run's DIR.partial: the build writing its hls/
+            self._write_checked(model, *args, **kwargs)
+            return
+        with tempfile.TemporaryDirectory(prefix="tsflow-hls-") as tmp:
+            model.config.config["OutputDir"] = tmp
+            try:
+                self._write_checked(model, *args, **kwargs)
+            finally:
+                model.config.config["OutputDir"] = str(folder)
+            written = [rel for rel in _files_below(Path(tmp)) if rel not in HLS4ML_RECORDS]
+            changed = [rel for rel in written if (folder / rel).is_file() and not _same_file(Path(tmp, rel), folder / rel)]
+            added = [rel for rel in written if not (folder / rel).is_file()]
+        if changed or added:
+            from ..runs import OutputExists, as_given
+
+            root, kind = run
+            shown_root = as_given(root, folder)
+            where = (f"the hls/ project of {shown_root}, {kind}" if kind == BUILD and folder.absolute() == root / "hls"
+                     else f"{shown_root}, {kind}" if folder.absolute() == root else f"inside {shown_root}, {kind}")
+            what = "; ".join(f"{_listed(names)} would {verb}" for names, verb in ((changed, "change"), (added, "be added"))
+                             if names)
+            raise OutputExists(f"output_dir {folder} is {where}; writing this project there would replace what that "
+                               f"run wrote and checked ({what}): choose another output_dir")
+
+    def _write_checked(self, model, *args, **kwargs):
         from .check import check_written
 
         super().write_hls(model, *args, **kwargs)
@@ -101,6 +138,26 @@ class _SequentialWriterMixin:
         header.write_text(text[:end] + prototype(plan["interface"], inp.size_cpp(), out.size_cpp()) + "\n" + text[end:])
 
 
+def _run_folder(folder: Path) -> tuple[Path, str] | None:
+    """The tsflow build, train or search folder that ``folder`` is or is inside (or a run's ``DIR.partial``)."""
+    from ..runs import BUILD, SEARCH, TRAIN, enclosing_run, folder_kind
+
+    kind = folder_kind(folder)
+    return (folder.absolute(), kind) if kind in (BUILD, TRAIN, SEARCH) else enclosing_run(folder)
+
+
+def _files_below(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def _listed(names: list[str], shown: int = 5) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return b.is_file() and a.read_bytes() == b.read_bytes()
+
+
 class TSFlowVitisWriter(_SequentialWriterMixin, VitisWriter):
     dialect = "vitis"
 
@@ -156,6 +213,18 @@ class _TSFlowBackendMixin:
             raise ToolsMissing(f"hls_model.build(): {message}")
         return run_scripts(build_dir, cfg)
 
+    def predict(self, model, x, *args, **kwargs):
+        """``hls_model.predict(x)``: ``x`` holds windows as the Keras model takes them, (N, steps, inputs) or
+        one window (steps, inputs); another shape is refused saying what the model takes (hls4ml would take
+        any array whose size is a multiple of a window's)."""
+        steps, inputs = model.get_input_variables()[0].shape
+        shape = tuple(np.shape(x))
+        if shape[-2:] != (steps, inputs) or len(shape) > 3:
+            raise ValueError(f"predict(x): x has shape {shape}; this model takes (N, {steps}, {inputs}): windows of "
+                             f"data.window = {steps} steps, {inputs} input value{'s' if inputs > 1 else ''} each "
+                             f"(or one window, ({steps}, {inputs}))")
+        return model._predict(x)
+
     def create_initial_config(self, part=None, clock_period=None, **kwargs):
         config = super().create_initial_config(part=part, clock_period=clock_period, **kwargs)
         config["Part"], config["ClockPeriod"] = part, clock_period  # None: filled by the plan pass
@@ -198,18 +267,42 @@ def register(register_backend, register_writer):
             backend.register_source(TEMPLATES / header)
 
 
+TSFLOW_ONLY = "tsflow_backends_only"
+
+
+def _tsflow_backends_only(model) -> bool:
+    """hls4ml pass of every backend: a model with tsflow layers converts only through the tsflow backends
+    (another one has no C++ for them and would compute another model than Keras, without a word)."""
+    from .layers import TSLayer
+
+    name = model.config.backend.name
+    layers = sorted({node.class_name for node in model.get_layers() if isinstance(node, TSLayer)})
+    if layers and name not in BACKENDS.values():
+        ours = BACKENDS["vivado" if "vivado" in name.lower() else "vitis"]
+        raise ConfigError(f"backend {name!r}: the tsflow layers of this model ({', '.join(layers)}) convert only "
+                          f"through the backends {' / '.join(BACKENDS.values())}, bit-exact with the Keras model; "
+                          f"hls4ml's {name!r} has no C++ for them and would compute another model: pass "
+                          f"backend={ours!r} to convert_from_keras_model (and to config_from_keras_model)")
+    return False
+
+
 def ensure_registered() -> None:
     """Before a conversion: the Keras handlers (hls4ml's converters are not importable while it loads
     plugins), and the backends too when the entry point was not loaded (e.g. from a source tree)."""
     from hls4ml.backends import get_available_backends
     from hls4ml.backends.backend import register_backend
     from hls4ml.converters import get_supported_keras_layers, register_keras_v2_layer_handler
+    from hls4ml.model.flow import update_flow
+    from hls4ml.model.optimizer import get_available_passes
     from hls4ml.writer.writers import register_writer
 
     from .layers import HANDLERS
 
     if BACKENDS["vitis"].lower() not in get_available_backends():
         register(register_backend, register_writer)
+    if TSFLOW_ONLY not in get_available_passes():
+        register_pass(TSFLOW_ONLY, ModelOptimizerPass(TSFLOW_ONLY, _tsflow_backends_only))
+        update_flow("convert", add_optimizers=[TSFLOW_ONLY])  # the flow every backend's conversion starts with
     known = set(get_supported_keras_layers())
     for keras_class, handler in HANDLERS.items():
         if keras_class not in known:

@@ -15,6 +15,7 @@ import numpy as np
 from .backend import BACKENDS, ensure_registered
 from .files import PROJECT, TB_DATA, TB_FILE
 from .interface import testbench_drive, top_function
+from .settings import HLS4ML_DEFAULT
 from ..reference import output_of
 
 _TESTBENCH = r"""// Bit-exact testbench: runs every test window through {top}() (hls.interface: {interface}), driven as a
@@ -104,7 +105,8 @@ def hls_config(prec, model) -> dict:
     """hls4ml's configuration: the window port in the model's input type; every tsflow setting is 'auto'
     (the model's tsflow configuration decides, ``flow.hls.settings``)."""
     names = {model.layers[0].name: {"Precision": {"result": prec.types["input"]["output"].cpp()}}}
-    return {"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"}, "LayerName": names}
+    return {"Model": {"Precision": {"default": HLS4ML_DEFAULT}, "ReuseFactor": 1, "Strategy": "Latency"},
+            "LayerName": names}
 
 
 def write_project(cfg, model, prec, reference: dict, folder: Path, plan: dict) -> Project:

@@ -19,6 +19,7 @@ prices) and gives it to every layer.
 """
 from __future__ import annotations
 
+import re
 from numbers import Integral
 
 from ..config import ConfigError, parse_config
@@ -48,7 +49,7 @@ def with_layer_settings(cfg, layers) -> object:
 
     allowed = allowed_names(cfg)
     raw = cfg.model_dump(mode="json")
-    changed = False
+    changes = []  # (node, key, value, section, names)
     for node in layers:
         for key, (attr, section, values) in KEYS.items():
             value = node.get_attr(attr, "auto")
@@ -63,8 +64,31 @@ def with_layer_settings(cfg, layers) -> object:
                 raise ConfigError(f"invalid hls4ml configuration: LayerName.{node.name}.{key} = {value!r}: this layer "
                                   f"has nothing it sets (no hls.{section} name); allowed: auto")
             raw["hls"][section].update({n: value for n in names})
-            changed = True
-    return parse_config(raw) if changed else cfg
+            changes.append((node, key, value, section, names))
+    if not changes:
+        return cfg
+    try:
+        return parse_config(raw)
+    except ConfigError as exc:
+        raise _named_as_set(exc, cfg, changes) from None
+
+
+def _named_as_set(exc: ConfigError, cfg, changes) -> ConfigError:
+    """The refusal of the tsflow configuration the keys made, naming the hls4ml key the user set (the one
+    whose value alone is refused) rather than the ``hls`` key it was written into."""
+    for node, key, value, section, names in changes:
+        raw = cfg.model_dump(mode="json")
+        raw["hls"][section].update({n: value for n in names})
+        try:
+            parse_config(raw)
+        except ConfigError as alone:
+            lines = [ln.strip() for ln in str(alone).removeprefix("invalid configuration:").strip().splitlines()]
+            reasons = list(dict.fromkeys(re.sub(rf"^hls\.{section}\.\S+ = [^:]*: ", "", ln) for ln in lines if ln))
+            keys = ", ".join(f"hls.{section}.{n}" for n in names)
+            return ConfigError(f"invalid hls4ml configuration: LayerName.{node.name}.{key} = {value!r} (the tsflow "
+                               f"setting {keys}): {'; '.join(reasons)}")
+    keys = ", ".join(f"LayerName.{node.name}.{key} = {value!r}" for node, key, value, _, _ in changes)
+    return ConfigError(f"invalid hls4ml configuration: {keys} together: {str(exc).removeprefix('invalid configuration: ')}")
 
 
 def _target(cfg, model) -> object:
@@ -91,12 +115,24 @@ def _same(a, b) -> bool:
     return all(str(getattr(a, f, None)) == str(getattr(b, f, None)) for f in fields)
 
 
+HLS4ML_DEFAULT = "fixed<16,6>"  # config_from_keras_model's Model.Precision default, unused by tsflow layers
+
+
 def _types_from_the_model(model, layers) -> None:
     """The window port takes the model's input type, and no layer type differs from the trained model's:
-    an hls4ml ``Precision`` edit on a tsflow layer would make the C++ compute another model than Keras."""
+    an hls4ml ``Precision`` edit on a tsflow layer would make the C++ compute another model than Keras, and
+    one of the whole model (``Model.Precision``) would be ignored."""
     from .layers import precision_of
 
     backend = model.config.backend
+    given = (model.config.config["HLSConfig"].get("Model") or {}).get("Precision")
+    if given not in (None, HLS4ML_DEFAULT, {"default": HLS4ML_DEFAULT}):
+        raise ConfigError(f"invalid hls4ml configuration: Model.Precision = {given!r}: a tsflow model's types are "
+                          f"the trained model's, each layer's the one its quantization set (the quantization "
+                          f"section of the tsflow configuration), and the C++ computes exactly those (bit-exact); "
+                          f"a model-wide Precision would apply to none of its layers: leave it as "
+                          f"config_from_keras_model writes it ({{'default': {HLS4ML_DEFAULT!r}}}) or remove it, and "
+                          f"for other types change quantization in the tsflow configuration and train again")
     for node in model.get_layers():
         given = model.config.get_layer_config(node).get("Precision")
         given = given.get("result") if isinstance(given, dict) else given
