@@ -208,11 +208,14 @@ def rerun_csim(folder: Path, jobs: int | None = None, verdict=None, note=None) -
 
     from .csim import testbench_is_current
     from .locks import not_writable
-    from .runs import NotRecorded, record_written
+    from .runs import NotRecorded, record_written, sources_changed, sources_changed_said
 
     note = note or (lambda text: None)
     folder = Path(folder)
     check_build_folder(folder)  # every file it reads, plan.json and estimate.json, what the C++ includes
+    changed = sources_changed_said(folder)
+    if changed:
+        note(changed)
     checkpoint = load_trained(folder / "model")
     try:
         ds = load_dataset(checkpoint.cfg, note=lambda text: None)  # told when the folder was built
@@ -249,7 +252,8 @@ def rerun_csim(folder: Path, jobs: int | None = None, verdict=None, note=None) -
     if verdict:
         verdict(csim)
     try:
-        (folder / "csim.json").write_text(json.dumps(csim.to_dict(), indent=2))
+        (folder / "csim.json").write_text(json.dumps({**csim.to_dict(), "changed_sources": sources_changed(folder)},
+                                                     indent=2))
     except OSError as exc:
         raise NotRecorded(f"the verdict above was not recorded: {folder / 'csim.json'} could not be written "
                           f"({exc.strerror or exc}); it still holds the earlier verdict, and report.html too. Make "

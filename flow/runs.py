@@ -385,13 +385,20 @@ def check_build_folder(folder: Path) -> None:
     if missing:
         raise ConfigError(f"{folder} is an incomplete build folder (missing: {', '.join(missing)}); run "
                           f"'tsflow build' again (--force replaces this folder)")
-    changed = sources_changed(folder)
-    if changed:
-        shown = ", ".join(changed[:SHOWN]) + (f" and {len(changed) - SHOWN} more" if len(changed) > SHOWN else "")
-        raise ConfigError(f"{folder / 'hls'} differs from what the build wrote and checked ({shown} changed since; "
-                          f"their digests are in {folder / MANIFEST}): run 'tsflow build' again (--force replaces "
-                          f"this folder)")
     _check_vectors(folder / "hls")
+
+
+def sources_changed_said(folder: Path) -> str:
+    """What a C simulation of a build whose C++ was changed after the build (by hand, or by another writer)
+    says before it runs: the verdict is the changed C++'s, which an expert editing pragmas wants; '' when
+    nothing changed."""
+    changed = sources_changed(folder)
+    if not changed:
+        return ""
+    shown = ", ".join(changed[:SHOWN]) + (f" and {len(changed) - SHOWN} more" if len(changed) > SHOWN else "")
+    return (f"warning: {folder / 'hls'} differs from what the build wrote and checked ({shown} changed since; "
+            f"their digests are in {folder / MANIFEST}): this C simulation is of the changed C++, not the build's; "
+            f"'tsflow build' again (--force replaces this folder) writes the build's back")
 
 
 _INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"', re.M)
