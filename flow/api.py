@@ -269,7 +269,7 @@ def export(folder: str | Path, run: bool = False, force: bool = False, report: N
     holds (the IP beside the processor system, estimates), with ``run`` also ``"synthesis"``: what
     ``FOLDER/synthesis.json`` holds. Raises ``flow.export.ExportError`` (``ToolsMissing``, ``StepFailed``,
     ``block_design.OverHeadroom`` when the IP and the system leave less than ``target.headroom`` free and
-    not ``allow_over_headroom``, a ``ConfigError`` too) naming what is wrong, and the arguments as given here. With ``run`` also ``"verification"``: the C synthesis
+    not ``allow_over_headroom``; every one a ``ConfigError``) naming what is wrong, and the arguments as given here. With ``run`` also ``"verification"``: the C synthesis
     report against ``FOLDER/plan.json`` (``flow.verify.Verification``, its ``differences`` what does not
     match); a plan.json it cannot read raises ConfigError before any tool runs. The folder is locked while
     the export writes into it (``FolderBusy`` names the process that holds it); one that cannot be written

@@ -251,7 +251,7 @@ def write_scripts(build_dir: Path, cfg=None, force: bool = False, block_design: 
     return list(files)
 
 
-class NotWritable(ExportError, ConfigError):
+class NotWritable(ExportError):
     """The build folder (or a folder in it) cannot be written: the scripts are written nowhere else. A
     ``ConfigError`` too, as ``runs.OutputNotWritable`` is."""
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError
 from ..estimate import system
 from ..estimate.costs import RESOURCES
 from ..hls.files import TB_DATA
@@ -45,7 +44,7 @@ REMEDY = {"lut": [("fewer lanes (hls.default_parallelism)", ()),
                   ("LUT multipliers (hls.default_multiplier: lut)", ("lut",))]}
 
 
-class OverHeadroom(ExportError, ConfigError):
+class OverHeadroom(ExportError):
     """The IP and the processor system leave less than ``target.headroom`` of a resource; ``fit`` has the
     figures. A user's choice to change, so a ``ConfigError`` too, as ``flow.api`` documents its refusals."""
 

@@ -6,6 +6,7 @@ import string
 from importlib.resources import files
 from pathlib import Path
 
+from ..errors import ConfigError
 from ..hls.files import PROJECT, TB_FILE
 
 TEMPLATES = Path(str(files("flow.vivado_scripts")))
@@ -35,8 +36,9 @@ POWER_RPT = f"{REPORTS}/vivado_power.rpt"
 TAIL_LINES = 30
 
 
-class ExportError(Exception):
-    """A user error (not a build folder, scripts edited, tools missing); ``str()`` is the message."""
+class ExportError(ConfigError):
+    """A refusal of the export (not a build folder, scripts edited, tools missing, a tool step failed): a
+    ``ConfigError``, so an API caller catches every refusal as one; ``str()`` is the message."""
 
 
 class _TclTemplate(string.Template):
