@@ -66,3 +66,11 @@ def test_test_values_past_the_training_range_are_told_with_the_key_and_the_error
     assert len(told) == 1, said
     assert "outside the range" in told[0] and "give quantization.input.integer: " in told[0]
     assert f"test MSE is {result.metrics['test']['mse']:.4g}" in told[0]
+
+
+def test_a_share_of_a_few_values_never_reads_as_none_or_all():
+    """A share rounded to 0.0% beside values past the range (tour 10 re-run of a37) read as a contradiction."""
+    from flow.training.saturation import _share
+
+    assert [_share(x) for x in (0.0, 0.0001, 0.0005, 0.0123, 0.9999, 1.0)] == \
+        ["0.0%", "under 0.05%", "0.1%", "1.2%", "over 99.95%", "100.0%"]

@@ -71,6 +71,15 @@ def saturated(cfg, prec, float_model, ds, splits) -> list[dict]:
     return sorted(found, key=lambda f: order.index(f["layer"]))
 
 
+def _share(share: float) -> str:
+    """A share of values as a percentage that never reads 0.0% for some values (nor 100.0% for not all)."""
+    if 0 < share < 0.0005:
+        return "under 0.05%"
+    if 0.9995 < share < 1:
+        return "over 99.95%"
+    return f"{share:.1%}"
+
+
 def _errors(metrics: dict, name: str) -> str:
     q, f = metrics[name]["mse"], metrics["float"][name]["mse"]
     base = metrics.get("baselines", {}).get(name, {}).get("persistence")
@@ -87,17 +96,17 @@ def tell_saturation(given, prec, float_model, ds, splits, metrics: dict, note) -
     first = found[0]
     t, v, tv = first["type"], first["values"], first["train_values"]
     what = "input values (the scaled windows)" if first["layer"] == "input" else f"{first['layer']} values"
-    others = "; ".join(f"{f['layer']} {f['share']:.1%} on {f['split']}" for f in found[1:4])
+    others = "; ".join(f"{f['layer']} {_share(f['share'])} on {f['split']}" for f in found[1:4])
     more = f" ({len(found) - 4} more)" if len(found) > 4 else ""
     key = _key(given, first["layer"])
     need = _covering(t, v)
     fix = f"{key}: {need}" if need is not None else key
     also = f"; downstream also {others}{more}" if others else ""
     name = first["split"]
-    note(f"warning: on the {name} split {first['share']:.1%} of the {what} are outside the range "
+    note(f"warning: on the {name} split {_share(first['share'])} of the {what} are outside the range "
          f"{t.min_value:.4g} .. {t.max_value:.4g} of {first['layer']}'s type ({t.width} bits, integer {t.integer}, "
          f"placed for the training windows, which reach {tv.min():.3g} .. {tv.max():.3g}, "
-         f"{first['train_share']:.1%} of them outside) and saturate: they reach {v.min():.3g} .. {v.max():.3g}{also}; "
+         f"{_share(first['train_share'])} of them outside) and saturate: they reach {v.min():.3g} .. {v.max():.3g}{also}; "
          f"{_errors(metrics, name)}; give {fix} (a range that holds the {name} values), or a data.split whose "
          f"training rows cover the range the model will see")
     return True
