@@ -69,6 +69,24 @@ def variant_config(base, bits, overrides, predict_delta, features, inputs, seed)
     return parse_config(raw, "benchmark variant")
 
 
+def seed_runs(base, ds, seed, predict_delta=None, features=None, inputs=None):
+    """Every variant of one seed, as (label, seconds, test metrics): one float run, then each quantized
+    variant's QAT from it, exactly as ``tsflow train`` would do (the float phase's time is counted in each
+    quantized model's cost, since it needs it). Shared with the accuracy suite (flow.benchmarks.suite)."""
+    float_model = None
+    for label, bits, overrides in VARIANTS:
+        cfg = variant_config(base, bits, overrides, predict_delta, features, inputs, seed)
+        t0 = time.perf_counter()
+        res = train(cfg, ds, float_model=float_model)
+        seconds = time.perf_counter() - t0
+        if bits is None:
+            float_model = res.model
+            float_seconds = seconds
+        else:
+            seconds += float_seconds
+        yield label, seconds, res.metrics["test"]
+
+
 def fmt(values, digits=4):
     """Mean ± spread to ``digits`` significant digits: a series with small errors reads too (not 0.0000)."""
     return f"{np.mean(values):.{digits}g} ± {np.std(values):.2g}"
@@ -128,21 +146,11 @@ def main(ctx, config, seeds, json_out, heads, merge, force):
     results = []
     datasets = {}
     for head_label, delta, features, inputs in chosen:
+        if (features, inputs) not in datasets:
+            datasets[features, inputs] = load_dataset(variant_config(base, None, {}, delta, features, inputs, 0))
         for seed in range(seeds):
-            float_model = None
-            for label, bits, overrides in VARIANTS:
-                cfg = variant_config(base, bits, overrides, delta, features, inputs, seed)
-                if (features, inputs) not in datasets:
-                    datasets[features, inputs] = load_dataset(cfg)
-                t0 = time.perf_counter()
-                res = train(cfg, datasets[features, inputs], float_model=float_model)
-                seconds = time.perf_counter() - t0
-                if bits is None:
-                    float_model = res.model
-                    float_seconds = seconds
-                else:
-                    seconds += float_seconds  # the shared float phase is part of each quantized model's cost
-                row = {"head": head_label, "variant": label, "seed": seed, "seconds": seconds, **res.metrics["test"]}
+            for label, seconds, test in seed_runs(base, datasets[features, inputs], seed, delta, features, inputs):
+                row = {"head": head_label, "variant": label, "seed": seed, "seconds": seconds, **test}
                 results.append(row)
                 print(f"{head_label:44s} {label:10s} seed {seed}: test MSE {row['mse']:.4g} RMSE {row['rmse']:.4g} "
                       f"({seconds:.0f} s)", file=sys.stderr, flush=True)
