@@ -509,6 +509,16 @@ def test_a_fast_uncalibrated_clock_is_told_to_make_the_cycles_a_lower_bound(tmp_
     assert out.exit_code == 0 and "warning: target.clock_mhz = 600: " in out.output
 
 
+def test_a_fast_clock_on_a_part_with_no_energy_figure_calls_only_the_latency_optimistic():
+    """tour 10 a20: on the xc7z020 the clock warning called the energy optimistic beside 'energy: not estimated'."""
+    zynq = estimate(parse_config({**raw_with(), "target": {"part": "xc7z020clg484-1", "clock_mhz": 250}}), n_features=1)
+    said = [w for w in zynq.warnings() if w.startswith("target.clock_mhz = 250:")]
+    assert zynq.energy is None and len(said) == 1
+    assert "us is optimistic" in said[0] and "energy" not in said[0]
+    spartan = estimate(parse_config({**raw_with(), "target": {"clock_mhz": 250}}), n_features=1)
+    assert spartan.energy is not None
+    assert any("and the energy per inference are optimistic" in w for w in spartan.warnings())
+
 def test_a_bram_asked_for_a_one_word_buffer_is_said_not_to_be_used():
     """tour 9 a48: hls.storage.head: bram became registers without a word (every other storage choice is honoured)."""
     raw = raw_with(storage={"head": "bram", "pool": "bram"})

@@ -356,7 +356,8 @@ def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> 
     overflowing = [r for r in RESOURCES if budget[r] is not None and total[r] > budget[r]]
     energy = energy_of(part.device, total, cfg.target.clock_mhz, cycles, cfg.target.toggle_rate,
                        (calibration or {}).get("power"))
-    cautions = _cautions(cfg, prec, cycles, bool(per_layer or "latency" in factors)) + storage_notes(cfg, plan)
+    cautions = _cautions(cfg, prec, cycles, bool(per_layer or "latency" in factors), energy is not None) + \
+        storage_notes(cfg, plan)
     return Estimate(part=cfg.target.part, clock_mhz=cfg.target.clock_mhz, layers=layers, buffers=buffers,
                     total=total, budget=budget, latency_cycles=cycles, macs=plan.macs,
                     dsp_bound_cycles=math.ceil(plan.macs / part.dsp) if part.dsp else 0, plan=plan,
@@ -365,17 +366,18 @@ def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> 
                     cautions=cautions)
 
 
-def _cautions(cfg, prec, cycles: int, cycles_calibrated: bool) -> list[str]:
+def _cautions(cfg, prec, cycles: int, cycles_calibrated: bool, priced: bool) -> list[str]:
     """Valid settings whose figures or function a user would not expect: uncalibrated cycles at a clock above
-    ``UNCALIBRATED_CLOCK_MHZ``, and a softmax table too fine for scores whose binary point is given (an ``auto`` one
+    ``UNCALIBRATED_CLOCK_MHZ`` (and the energy, where ``priced``: a part with no energy figure is not told one), and a softmax table too fine for scores whose binary point is given (an ``auto`` one
     is known after training, which tells it)."""
     out = []
     mhz = cfg.target.clock_mhz
     if mhz > UNCALIBRATED_CLOCK_MHZ and not cycles_calibrated:
         out.append(f"target.clock_mhz = {mhz:g}: the estimate adds no pipeline stages to meet a {1000 / mhz:.3g} ns "
                    f"period, so its {cycles:,} cycles are a lower bound (the tool adds the stages a clock above "
-                   f"{UNCALIBRATED_CLOCK_MHZ} MHz needs), and the latency of {cycles / mhz:,.3g} us and the energy per "
-                   f"inference are optimistic until 'tsflow calibrate' corrects them from a synthesis at this clock")
+                   f"{UNCALIBRATED_CLOCK_MHZ} MHz needs), and the latency of {cycles / mhz:,.3g} us"
+                   f"{' and the energy per inference are' if priced else ' is'} optimistic until 'tsflow calibrate' corrects "
+                   f"{'them' if priced else 'it'} from a synthesis at this clock")
     if cfg.quantization.softmax.index_frac is not None:
         for i, spec in prec.softmax.items():
             told = (f"enc{i}.scores", "output") not in prec.auto and table_coverage(spec, f"enc{i}.scores")
