@@ -17,6 +17,7 @@ from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from . import api  # noqa: E402
+from .cli_types import WholeNumber  # noqa: E402
 from .config import ConfigError, load_config, url_given, url_refusal  # noqa: E402
 from .csim import CSimError  # noqa: E402
 from .hls.check import PlanMismatch  # noqa: E402
@@ -110,7 +111,21 @@ def _metrics_table(metrics: dict, target: str) -> Table:
     return table
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group. 'tsflow version' and 'tsflow help', as other tools have them, are pointed at --version and
+    --help rather than at a command spelt alike ('Did you mean verify?')."""
+
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else None
+        if name in ("version", "help") and self.get_command(ctx, name) is None:
+            asked = args[1] if name == "help" and len(args) > 1 and self.get_command(ctx, args[1]) else None
+            ctx.fail(f"No such command {name!r}; " + ("'tsflow --version' prints the version" if name == "version" else
+                     f"'tsflow {asked} --help' explains {asked}" if asked else
+                     "'tsflow --help' lists the commands, 'tsflow COMMAND --help' explains one"))
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tsflow", prog_name="tsflow", message="%(prog)s %(version)s",
                       help="Show the installed version of tsflow and exit.")
 def cli():
@@ -170,25 +185,9 @@ def _csim_summary(csim) -> None:
                       f"reference mantissa {d['expected']}, C++ {d['got']}", highlight=False)
 
 
-class Jobs(click.IntRange):
-    """--jobs: a whole number of processes, 1 or more; what else was given is answered with what leaving the flag
-    out does (one per core), which is what 'auto' or 0 mean elsewhere, not click's 'integer range'."""
-
-    name = "number"
-
-    def __init__(self):
-        super().__init__(min=1)
-
-    def convert(self, value, param, ctx):
-        try:
-            return super().convert(value, param, ctx)
-        except click.BadParameter:
-            self.fail(f"{value!r}: give a whole number of testbench processes (1 or more), or leave --jobs out for "
-                      f"one per available core", param, ctx)
-
-
 _jobs_option = click.option(
-    "--jobs", type=Jobs(), default=None,
+    "--jobs", default=None,
+    type=WholeNumber("testbench processes", hint="or leave --jobs out for one per available core"),
     help="Testbench processes for the C simulation, each on a contiguous shard of the test split "
          "(default: one per available core).")
 
@@ -475,7 +474,7 @@ def sweep_cmd(config: Path, as_json: bool):
 
 @cli.command("search")
 @click.argument("config", type=GivenPath(dir_okay=False, path_type=Path))
-@click.option("--trials", required=True, type=click.IntRange(min=1),
+@click.option("--trials", required=True, type=WholeNumber("trials"),
               help="Finished (trained or pruned) trials the study should hold; a rerun resumes up to this.")
 @click.option("--out", "out", required=True, type=GivenPath(file_okay=False, path_type=Path),
               help="Folder for the study (study.db), the float models, pareto.json, pareto.png and pareto/*.yaml.")
@@ -576,6 +575,45 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
                   f"'tsflow build' config)", highlight=False)
 
 
+_YAML_FLAGS = {  # flags other tools have, which tsflow reads from the YAML configuration: the keys holding them
+    "--seed": ("training.seed",), "--epochs": ("training.float_epochs", "training.qat_epochs"),
+    "--float-epochs": ("training.float_epochs",), "--qat-epochs": ("training.qat_epochs",),
+    "--batch-size": ("training.batch_size",), "--lr": ("training.learning_rate",),
+    "--learning-rate": ("training.learning_rate",), "--patience": ("training.patience",),
+    "--bits": ("quantization.bits",), "--window": ("data.window",), "--lookback": ("data.window",),
+    "--horizon": ("data.horizon",), "--steps": ("data.steps",), "--target": ("data.target",),
+    "--features": ("data.features",), "--dataset": ("data.dataset",), "--data": ("data.path",),
+    "--csv": ("data.path",), "--d-model": ("model.d_model",), "--heads": ("model.heads",),
+    "--layers": ("model.layers",), "--part": ("target.part",), "--clock": ("target.clock_mhz",),
+    "--clock-mhz": ("target.clock_mhz",), "--headroom": ("target.headroom",), "--interface": ("hls.interface",),
+    "--name": ("name",), "--objectives": ("search.objectives",),
+}
+_SEARCH_KEYS = {"training.seed": "search.seed", "training.float_epochs": "search.float_epochs",
+                "training.qat_epochs": "search.qat_epochs"}  # a search trains its trials with its own
+
+
+def _yaml_flag(exc: click.NoSuchOption) -> str | None:
+    """An unknown flag that is a YAML key in tsflow, answered with that key (and the value given, as YAML) instead
+    of click's guess at a flag spelt alike ('--seed': 'Did you mean --study?')."""
+    keys = _YAML_FLAGS.get(exc.option_name)
+    command = exc.ctx.info_name if exc.ctx else None
+    if not keys or command is None:
+        return None
+    if command == "search":
+        keys = tuple(_SEARCH_KEYS.get(k, k) for k in keys)
+    args = sys.argv[1:]
+    value = next((a.split("=", 1)[1] for a in args if a.startswith(exc.option_name + "=")), None) or next(
+        (b for a, b in zip(args, args[1:]) if a == exc.option_name and not b.startswith("-")), "...")
+    sections: dict = {}
+    for key in keys:
+        section, _, leaf = key.rpartition(".")
+        sections.setdefault(section, []).append(f"{leaf}: {value}")
+    example = "; ".join(f"{s}: {{{', '.join(leaves)}}}" if s else leaves[0] for s, leaves in sections.items())
+    where = ("the YAML configuration" if command in ("train", "build", "estimate", "sweep", "search", "calibrate")
+             else "the YAML configuration of the build (build again to change it)")
+    return f"No such option {exc.option_name!r}: tsflow {command} reads it from {where}: {' and '.join(keys)} ({example})"
+
+
 def main():
     """The console script. click's own usage errors (a missing argument, a bad option value, an unknown
     command or option) print as every other error: one 'error:' line, exit 2."""
@@ -587,7 +625,8 @@ def main():
     except click.ClickException as exc:
         ctx = getattr(exc, "ctx", None)
         hint = f"; see '{ctx.command_path} --help'" if isinstance(exc, click.UsageError) and ctx else ""
-        message = exc.format_message().rstrip(".") + hint
+        yaml_flag = _yaml_flag(exc) if isinstance(exc, click.NoSuchOption) else None
+        message = (yaml_flag or exc.format_message().rstrip(".")) + hint
         console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
         sys.exit(exc.exit_code)
     except click.Abort:  # Ctrl-C: what click prints in standalone mode
