@@ -490,6 +490,7 @@ def search_cmd(config: Path, trials: int, out: Path, storage: str | None, study_
         if study_name is not None and not study_name.strip():
             raise ConfigError(f"--study {study_name!r}: an empty name (an unset variable?); give the study's name, or "
                               f"leave --study out for the configuration's name")
+        search.check_study_name(study_name)  # before the configuration is read or any storage is opened
         from .runs import check_not_inside
 
         check_not_inside(out.resolve(), shown=out)  # a search never writes into a build's (or another run's) folder

@@ -29,6 +29,7 @@ import os
 import socket
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -905,11 +906,16 @@ def _unmarked(out: Path, cfg: FlowConfig, storage: str | None, study: str) -> Co
 
 
 def check_study_name(name: str | None) -> None:
-    """A name with spaces around it is a quoting slip more often than a name: Optuna would keep it as typed, a
-    second study beside the one meant (``'pg '`` beside ``pg``)."""
+    """A name with spaces around it, or a control character in it (a pasted tab or line break), is a slip more
+    often than a name: Optuna would keep it as typed, a second study beside the one meant (``'pg '`` beside
+    ``pg``), under a name no one can type again."""
     if name is not None and name.strip() and name != name.strip():
         raise ConfigError(f"--study {name!r}: the name starts or ends with whitespace (a quoting slip?); write "
                           f"--study {name.strip()}")
+    control = next((c for c in name or "" if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        raise ConfigError(f"--study {name!r}: the name holds the control character {control!r} (a tab or line break "
+                          f"pasted into it?); give the study's name without it")
 
 
 def prepare_folder(out: Path, cfg: FlowConfig, storage: str | None, study_name: str | None, force: bool = False) -> None:
