@@ -87,6 +87,8 @@ def storage_url(out: Path, url: str | None) -> str:
     if scheme != scheme.lower():  # SQLAlchemy's dialect names are lower case ("Can't load plugin")
         raise ConfigError(f"--storage {shown_url(url)!r}: the scheme {scheme}:// is written in lower case: "
                           f"{shown_url(scheme.lower() + '://' + url.split('://', 1)[1])}")
+    if scheme.startswith("postgres"):
+        _check_postgresql_url(url)
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     if scheme.startswith("postgresql+"):
@@ -106,6 +108,29 @@ def storage_url(out: Path, url: str | None) -> str:
     _check_sqlite_file(url)
     _check_not_in_a_run(url, out)
     return url
+
+
+def _check_postgresql_url(url: str) -> None:
+    """What the server or SQLAlchemy would say of something else: a password holding @, : or / as typed (the URL
+    then splits in the wrong places: 'invalid literal for int()', a host named after half the password), and a URL
+    naming no database (PostgreSQL then opens the one named as the user: 'database "alice" does not exist'). The
+    password is never shown."""
+    credentials, at, place = url.split("://", 1)[1].rpartition("@")
+    if at and (any(c in credentials for c in "@/?#") or credentials.count(":") > 1):
+        raise ConfigError(f"--storage {shown_url(url)!r}: the user name or password holds @, :, /, ? or # as typed, "
+                          f"which split a URL; percent-encode them (@ as %40, : as %3A, / as %2F; in Python "
+                          f"urllib.parse.quote(password, safe='')): postgresql://user:ENCODED@host:port/db")
+    place, _, query = place.partition("?")
+    host, _, database = place.partition("/")
+    port = host.rpartition("]")[2].rpartition(":")[2] if ":" in host.rpartition("]")[2] else ""
+    if port and not port.isdigit():
+        raise ConfigError(f"--storage {shown_url(url)!r}: the port {port!r} is not a number; write "
+                          f"postgresql://user@host:5432/db (a password holding @, : or / is percent-encoded: "
+                          f"urllib.parse.quote(password, safe=''))")
+    if not database and "dbname=" not in query:
+        user = credentials.split(":", 1)[0] if at else "your login name"
+        raise ConfigError(f"--storage {shown_url(url)!r} names no database (PostgreSQL would open the one named as "
+                          f"the user, {user}); add it after a slash: postgresql://user@host:port/DBNAME")
 
 
 def _check_driver(url: str, driver: str) -> None:
