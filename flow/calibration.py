@@ -13,6 +13,7 @@ the latency factor then covers the layers left.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -69,18 +70,31 @@ def _module_of(top: str | None, cfg) -> bool:
     return top is not None and top != design and top.startswith((f"{design}_", SOURCE))
 
 
+def _identity(path: Path) -> str:
+    """What makes two named reports one measurement: the same bytes (a copy kept beside the original), else
+    the same file (a folder, or one that cannot be read, which its parse then names)."""
+    try:
+        return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return f"path:{path.resolve()}"
+
+
 def fit(cfg, reports: list[Path]) -> dict:
     """Corrections for ``cfg``'s design from its synthesis reports; raises ConfigError on bad input.
     HLS reports of the design's modules (by top name, or found in a ``modules`` folder) give loops only:
     their resources are part of the design's."""
     est = estimate(cfg)
     warnings = []
-    given: dict[Path, list] = {}  # one report named twice (a glob and its name) is one measurement, not two
+    given: dict[str, list] = {}  # one report named twice (a glob and its name, or a copy) is one measurement, not two
     for path in reports:
-        given.setdefault(Path(path).resolve(), []).append(path)
+        given.setdefault(_identity(Path(path)), []).append(path)
     reports = [paths[0] for paths in given.values()]
     for paths in given.values():
-        if len(paths) > 1:
+        if len({Path(p).resolve() for p in paths}) > 1:
+            names = list(dict.fromkeys(map(str, paths)))
+            warnings.append(f"REPORTS: {', '.join(names[:-1])} and {names[-1]} have the same content (one report, "
+                            f"copied); read once")
+        elif len(paths) > 1:
             names = list(dict.fromkeys(map(str, paths)))
             also = f" (as {', '.join(names)})" if len(names) > 1 else ""
             warnings.append(f"REPORTS: {paths[0]} given {len(paths)} times{also}; read once")
