@@ -272,7 +272,9 @@ TSFLOW_ONLY = "tsflow_backends_only"
 
 def _tsflow_backends_only(model) -> bool:
     """hls4ml pass of every backend: a model with tsflow layers converts only through the tsflow backends
-    (another one has no C++ for them and would compute another model than Keras, without a word)."""
+    (another one has no C++ for them and would compute another model than Keras, without a word), and only
+    with io_type='io_parallel' (the tsflow design takes the window as one array; with 'io_stream' hls4ml would
+    write stream code that does not compile, said only by g++ at compile())."""
     from .layers import TSLayer
 
     name = model.config.backend.name
@@ -283,6 +285,12 @@ def _tsflow_backends_only(model) -> bool:
                           f"through the backends {' / '.join(BACKENDS.values())}, bit-exact with the Keras model; "
                           f"hls4ml's {name!r} has no C++ for them and would compute another model: pass "
                           f"backend={ours!r} to convert_from_keras_model (and to config_from_keras_model)")
+    io_type = model.config.get_config_value("IOType")
+    if name in BACKENDS.values() and io_type != "io_parallel":
+        raise ConfigError(f"io_type={io_type!r}: tsflow designs convert with io_type='io_parallel' (hls4ml's "
+                          f"default; the window is one array); leave io_type out of convert_from_keras_model. For "
+                          f"a streamed window, set hls.interface: axis in the tsflow configuration (AXI4-Stream "
+                          f"ports)")
     return False
 
 
