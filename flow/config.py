@@ -289,6 +289,12 @@ def _refuse_empty(override, message: str):
     return override
 
 
+def _by_name(each: str, names: str, example: dict, *every: str) -> dict:
+    """The ``json_schema_extra`` of a mapping keyed by name, for the message when it is given a single value: what it
+    holds, what its keys name, one entry of it, and the keys of its section that set one value for every name."""
+    return {"each": each, "names": names, "example": example, "every": list(every)}
+
+
 class TensorSpec(Strict):
     """Override of one tensor's fixed-point type; unset fields keep the default."""
 
@@ -341,7 +347,9 @@ class QuantConfig(Strict):
     input: IOSpec = IOSpec(bits=12)
     output: IOSpec = IOSpec(bits=16)
     softmax: SoftmaxConfig = SoftmaxConfig()
-    layers: dict[str, LayerOverride] = {}
+    layers: dict[str, LayerOverride] = Field({}, json_schema_extra=_by_name(
+        "overrides of each layer's tensors", "layer", {"enc0.ffn1": {"weight": {"bits": 4}}},
+        "bits", "rounding", "overflow"))
 
 
 class TrainingConfig(Strict):
@@ -499,25 +507,37 @@ class HLSConfig(Strict):
     tool: Literal["vitis", "vivado"] = "vitis"
     interface: Literal[INTERFACES] = "ap_vld"  # type: ignore[valid-type]
     default_storage: Literal[STORAGE_KINDS] = "auto"  # type: ignore[valid-type]
-    storage: dict[str, Literal[STORAGE_KINDS]] = {}  # type: ignore[valid-type]
+    storage: dict[str, Literal[STORAGE_KINDS]] = Field({}, json_schema_extra=_by_name(  # type: ignore[valid-type]
+        "the storage of each buffer", "buffer", {"enc0.ffn1": "bram"}, "default_storage"))
     default_rom: Literal[ROM_KINDS] = "auto"  # type: ignore[valid-type]
-    rom: dict[str, Literal[ROM_KINDS]] = {}  # type: ignore[valid-type]
+    rom: dict[str, Literal[ROM_KINDS]] = Field({}, json_schema_extra=_by_name(  # type: ignore[valid-type]
+        "the storage of each constant table", "table", {"enc0.ffn1.weight": "bram"}, "default_rom"))
     default_parallelism: Union[Literal["auto"], Annotated[int, Field(ge=1, le=4096)]] = "auto"
-    parallelism: dict[str, Annotated[int, Field(ge=1, le=4096)]] = {}
+    parallelism: dict[str, Annotated[int, Field(ge=1, le=4096)]] = Field({}, json_schema_extra=_by_name(
+        "the lanes of each layer", "layer", {"enc0.ffn1": 8}, "default_parallelism"))
     default_multiplier: Literal[MULTIPLIER_KINDS] = "auto"  # type: ignore[valid-type]
-    multiplier: dict[str, Literal[MULTIPLIER_KINDS]] = {}  # type: ignore[valid-type]
+    multiplier: dict[str, Literal[MULTIPLIER_KINDS]] = Field({}, json_schema_extra=_by_name(  # type: ignore[valid-type]
+        "the multiplier of each layer", "layer", {"enc0.ffn1": "lut"}, "default_multiplier"))
 
 
 IDENTIFIER = r"^[A-Za-z][A-Za-z0-9_]*$"
+# a pattern said in words, with an example, in json_schema_extra: the message when a value does not match
+IDENTIFIER_WORDS = "letters, digits and _, starting with a letter (no '-', '.' or space)"
 
 
 class ExportConfig(Strict):
-    """IP-catalog metadata and the optional steps of the vendor scripts."""
+    """IP-catalog metadata (vendor:library:ip_name:version, the IP's VLNV) and the optional steps of the vendor
+    scripts."""
 
-    vendor: str = Field("tsflow", pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
-    library: str = Field("hls", pattern=IDENTIFIER)
-    ip_name: str = Field("tsflow_forecaster", pattern=IDENTIFIER)
-    version: str = Field("1.0", pattern=r"^[0-9]+\.[0-9]+$")
+    vendor: str = Field("tsflow", pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$", json_schema_extra={
+        "words": "letters, digits, _, '.' and '-', starting with a letter (no space)", "example": "acme.com"})
+    library: str = Field("hls", pattern=IDENTIFIER, json_schema_extra={"words": IDENTIFIER_WORDS,
+                                                                       "example": "my_lib"})
+    ip_name: str = Field("tsflow_forecaster", pattern=IDENTIFIER, json_schema_extra={"words": IDENTIFIER_WORDS,
+                                                                                     "example": "my_forecaster"})
+    version: str = Field("1.0", pattern=r"^[0-9]+\.[0-9]+$", json_schema_extra={
+        "words": "MAJOR.MINOR, two whole numbers joined by one dot, as the IP catalog numbers versions (no third "
+                 "part, no 'v')", "example": "1.0"})
     description: str = Field("Integer-only Transformer forecaster (tsflow)", min_length=1, max_length=200)
     cosim: bool = False
     cosim_windows: int = Field(16, ge=1, le=1_000_000)  # test windows the RTL co-simulation runs (from the first)
@@ -557,7 +577,8 @@ class SearchConfig(Strict):
     what is minimised; each candidate that fits gets ``qat_epochs`` of QAT from a float model of its
     architecture trained once for ``float_epochs``."""
 
-    space: dict[str, Annotated[list, Field(min_length=1)]] = {}
+    space: dict[str, Annotated[list, Field(min_length=1)]] = Field({}, json_schema_extra=_by_name(
+        "the choices of each free key", "dotted key", {"model.d_model": [8, 16]}))
     objectives: Annotated[list[Literal[OBJECTIVES]], Field(min_length=1)] = ["val_mse", "latency"]  # type: ignore[valid-type]
     float_epochs: int = Field(10, ge=1, le=10000)
     qat_epochs: int = Field(3, ge=1, le=10000)
@@ -1000,6 +1021,10 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
             detail = f"allowed: {_range_of(field)}"
         elif err["type"] == "model_type" and (_walk(loc)[0] or (field is not None and _model_in(field.annotation))):
             detail = _section_detail(path, value, _walk(loc)[0] or _model_in(field.annotation))
+        elif err["type"] == "string_pattern_mismatch" and field is not None:
+            detail = _pattern_detail(loc, field, value, ctx["pattern"])
+        elif err["type"] == "dict_type" and field is not None and _mapping_detail(loc, field, value):
+            detail = _mapping_detail(loc, field, value)
         elif err["type"] in ("dict_type", "list_type"):  # a mapping (hls.storage) or a list given one value
             kind = "mapping (name: value, one per line below it)" if err["type"] == "dict_type" else "list"
             got = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else "a single value"
@@ -1014,6 +1039,39 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
     for path, (shown, members) in unions.items():
         lines.append(f"  {path} = {shown}: allowed: {' or '.join(dict.fromkeys(members))}")
     return "\n".join(dict.fromkeys(lines))
+
+
+def _pattern_detail(loc: list, field, value: str, pattern: str) -> str:
+    """A text that does not match its key's pattern: the pattern in words (``json_schema_extra``), and the value with
+    each run of other characters made one _ where that matches (my-lib: my_lib), else the key's example (every key
+    with a pattern has both: tests/test_config_tour10.py)."""
+    extra = field.json_schema_extra
+    mended = re.sub(r"[^A-Za-z0-9_]+", "_", value)
+    fix = mended if mended != value and re.fullmatch(pattern, mended) else extra["example"]
+    return f"allowed: {extra['words']}; e.g. {_flow_keys({loc[-1]: fix})}"
+
+
+def _mapping_detail(loc: list, field, value) -> Optional[str]:
+    """A mapping keyed by name (hls.storage, quantization.layers) given one value or a list: what it holds, one entry
+    of it, and the key that sets one value for every name (hls.default_storage), which a single value most likely
+    meant; None for a field without that description."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if "each" not in extra:
+        return None
+    got = "a list" if isinstance(value, list) else "null" if value is None else "a single value"
+    names = extra["names"]
+    detail = f"{extra['each']}, a mapping of {names} names such as {_flow_yaml(extra['example'])}, not {got}"
+    every = extra["every"]
+    if not every or isinstance(value, list) or value is None:
+        return detail
+    model, section = _walk(loc[:-1])[0] or FlowConfig, ".".join(map(str, loc[:-1]))
+    fits = [k for k in every if _fits(model.model_fields[k], value)]
+    if fits:
+        key = fits[0]
+        return f"{detail}; for every {names}, write {_flow_keys({key: value})} under {section} ({section}.{key})"
+    keys = " or ".join(f"{section}.{k}" for k in every)
+    takes = _takes(model.model_fields[every[0]]) if len(every) == 1 else ""
+    return f"{detail}; one value for every {names} is {keys}{', which takes ' + takes if takes else ''}"
 
 
 # pydantic's error types said as what the key takes: (what is wrong, what is allowed; its range added where the

@@ -11,6 +11,7 @@ command prints on stderr); ``Dataset.warnings`` keeps the texts.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import re
@@ -103,6 +104,7 @@ def load_frame(data_cfg, tell=None) -> tuple[pd.DataFrame, str]:
     _refuse_other_formats(path)
     _refuse_nul(path, data_cfg)
     _check_first_lines(path)
+    _refuse_preamble(path)
     first = _first_record(path)
     if first is not None and _looks_like_data(first):
         shown = _shown(",".join(first[:6]) + (",..." if len(first) > 6 else ""))
@@ -343,6 +345,35 @@ def _check_first_lines(path: Path) -> None:
                           f"its first column {next(csv.reader([last.strip()]))[0]!r}; the header is expected on line 1 "
                           f"without '#': remove the '#' at the start of line {last_n} (numpy.savetxt(..., "
                           f"comments=''))")
+
+
+PREAMBLE_LINES = 20  # how far down a header below a logger's preamble is looked for
+
+
+def _refuse_preamble(path: Path) -> None:
+    """Refuse lines above the header that are no comment (a logger's ``Station: TX-7``, ``Exported: ...``): pandas
+    would take the first of them for the header, and the messages further on would blame decimal commas or a
+    missing column. The header is a later line of names only whose field count the data lines below it have while
+    the first line's differs."""
+    try:
+        records = list(itertools.islice(_records(path), PREAMBLE_LINES + 3))
+    except csv.Error:
+        return
+    for at, (line, cells) in enumerate(records[1:PREAMBLE_LINES + 1], start=1):
+        below = [c for _, c in records[at + 1:at + 4]]
+        if (len(cells) < 2 or len(cells) == len(records[0][1]) or any(_is_number(c) for c in cells) or not below
+                or not all(len(c) == len(cells) and _looks_like_data(c) for c in below)):
+            continue
+        before = [n for n, _ in records[:at]]
+        lines = f"line {before[0]} comes" if len(before) == 1 else f"lines {before[0]}-{before[-1]} come"
+        shown = _shown(",".join(cells[:6]) + (",..." if len(cells) > 6 else ""))
+        first = records[0][1]
+        raise ConfigError(f"invalid configuration: data.path = {str(path)!r}: {lines} before the header (line "
+                          f"{line}: {shown}), as a logger's preamble: line {before[0]} ({_cell(','.join(first))}) "
+                          f"has {_plural(len(first), 'field')}, where the header and the data lines below it have "
+                          f"{len(cells)}; the header is expected on line 1: remove "
+                          f"{'it' if len(before) == 1 else 'them'} (pandas: pd.read_csv(path, skiprows={line - 1})"
+                          f".to_csv('data.csv', index=False))")
 
 
 def _check_one_field_lines(path: Path, header: list[str]) -> None:
@@ -1552,6 +1583,23 @@ def _flat_within(column: np.ndarray) -> float:
     return spread if spread == 0 or spread < FLOAT32_RESOLUTION * level else -1.0
 
 
+def _target_below_resolution(target: str, column: np.ndarray, spread: float, data_cfg) -> str:
+    """A target that varies, but by less than float32 resolves at its level (a meter reading with a large fixed
+    offset): said as varying, with float32's step there and the offset to subtract in the file, its lowest value
+    rounded to the decade above the spread (what is left is of the spread's order, which float32 holds)."""
+    level = float(np.median(column))
+    step = float(np.spacing(np.float32(abs(level))))
+    decade = 10.0 ** np.ceil(np.log10(spread))
+    offset = float(np.round(column.min() / decade) * decade)
+    return (f"invalid configuration: data.target = {target!r}: on the {len(column):,} training rows of "
+            f"{_source(data_cfg)} the column varies by {spread:.3g} around {level:g} ({spread / abs(level):.2g} of "
+            f"its level), below float32's resolution there: float32, the precision of the model and of a host that "
+            f"scales the IP's values by model/dataset.json's offset and scale, holds numbers near {level:g} only in "
+            f"steps of {step:.3g}, so the column's values would read as one or a few levels; subtract its offset in "
+            f"the file (write {target} - {offset:.15g} as the column, which keeps its variation of {spread:.3g}), "
+            f"or, if that variation is noise (a stuck sensor), choose a target that varies")
+
+
 def _check_constant(parts: list, features: list[str], data_cfg, tell) -> list[int]:
     """A target that never changes on the training rows is refused (nothing to learn, every error 0); a feature
     that never changes there is told, and the channels whose scale is to be taken as 1 are returned: constant on
@@ -1570,7 +1618,9 @@ def _check_constant(parts: list, features: list[str], data_cfg, tell) -> list[in
         return (f"every value is {value:g} to float precision: it varies by {spread:.3g}, {spread / abs(value):.2g} of its "
                 f"level, below float32's resolution, {FLOAT32_RESOLUTION:.2g}, the model's precision")
 
-    for _, f, value, spread in flat:
+    for j, f, value, spread in flat:
+        if f == data_cfg.target and spread:
+            raise ConfigError(_target_below_resolution(f, train[:, j], spread, data_cfg))
         if f == data_cfg.target:
             raise ConfigError(f"invalid configuration: data.target = {f!r}: the column is constant on the "
                               f"{len(train):,} training rows of {_source(data_cfg)} ({every(value, spread)}); a "
