@@ -2,6 +2,8 @@
 about a softmax table too fine for the scores' binary point (a18)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from flow.fixedpoint import FixedType
 from flow.tables import SoftmaxSpec, default_index_frac, softmax_int, table_coverage
@@ -74,3 +76,88 @@ def test_a_share_of_a_few_values_never_reads_as_none_or_all():
 
     assert [_share(x) for x in (0.0, 0.0001, 0.0005, 0.0123, 0.9999, 1.0)] == \
         ["0.0%", "under 0.05%", "0.1%", "1.2%", "over 99.95%", "100.0%"]
+
+
+def test_a_table_index_coarser_than_the_scores_is_said_to_make_a_plain_mean():
+    """tour 10 a44: index_frac -4 made one table step 16 score units, every score read exp(0) and the attention a
+    plain mean, without a word (only the fine-index failures were told)."""
+    spec = _spec(-4, 256, FixedType(8, 3, True))
+    scores = np.array([[120, 0, -120]])  # 3.75, 0, -3.75: exp weights 1, 0.02, 0.0006 in float
+    assert softmax_int(scores, spec).tolist() == [[85, 85, 85]]  # what is told: a plain mean
+    told = table_coverage(spec, "enc0.scores")
+    assert told.startswith("quantization.softmax.index_frac = -4: one step of the exp table is 16 score units")
+    assert "within 8 of its row's maximum reads exp(0) = 1" in told and "every score reads it" in told
+    assert "plain mean" in told and "(for these scores it is 5) or use at least 0" in told
+    assert table_coverage(_spec(0, 256, FixedType(8, 3, True)), "s") is None  # one unit a step: fine enough
+    unplaced = table_coverage(spec, "enc0.scores", placed=False)  # scores auto: the step alone is told
+    assert "16 score units" in unplaced and "every score reads it" not in unplaced
+
+
+def test_the_estimate_tells_a_coarse_index_before_the_scores_are_placed(tmp_path):
+    from click.testing import CliRunner
+    from flow.cli import cli
+
+    raw = small_raw()
+    raw["quantization"] = {"softmax": {"index_frac": -4}}
+    path = tmp_path / "coarse.yaml"
+    path.write_text(json.dumps(raw))
+    out = CliRunner().invoke(cli, ["estimate", str(path)])
+    assert out.exit_code == 0 and "warning: quantization.softmax.index_frac = -4: one step of the exp table is 16 " \
+        "score units" in out.output
+
+
+def _saturation_of(monkeypatch, train, test, t=FixedType(4, 1, True)):
+    """``tell_saturation`` on enc0.scores with these float values (train / test), and what it said."""
+    from types import SimpleNamespace
+
+    from flow.config import parse_config
+    from flow.training import saturation
+
+    ds = SimpleNamespace(train=SimpleNamespace(x="train"), test=SimpleNamespace(x="test"))
+    monkeypatch.setattr(saturation, "float_values",
+                        lambda cfg, model, x: {("enc0.scores", "output"): {"train": train, "test": test}[x]})
+    prec = SimpleNamespace(types={"enc0.scores": {"output": t}})
+    metrics = {"test": {"mse": 0.355}, "float": {"test": {"mse": 0.3511}}}
+    said = []
+    told = saturation.tell_saturation(parse_config(small_raw()), prec, None, ds, ("test",), metrics, said.append)
+    return told, said
+
+
+def test_test_values_inside_the_training_range_that_auto_clips_on_purpose_are_not_told(monkeypatch):
+    """tour 10 c05: at 4 bits auto clipped the scores' tails (-1 .. 0.875 of training values reaching -0.572 .. 1.36);
+    2.5% of the test values in that tail were told as a split 'that does not cover the range'."""
+    rng = np.random.default_rng(0)
+    train = np.concatenate([rng.uniform(-0.572, 0.8, 9980), np.linspace(0.9, 1.36, 20)])
+    test = np.concatenate([rng.uniform(-0.416, 0.8, 975), np.linspace(0.9, 1.34, 25)])  # 2.5% clipped, all inside
+    assert _saturation_of(monkeypatch, train, test) == (False, [])
+    past = np.concatenate([test[:975], np.linspace(1.5, 3.0, 25)])  # the same share past the training range: told
+    told, said = _saturation_of(monkeypatch, train, past)
+    assert told and "2.5% of the enc0.scores values are outside the range -1 .. 0.875" in said[0]
+    assert "past the -0.572 .. 1.36 the training windows reach" in said[0]
+    assert "give quantization.layers.enc0.scores.output.integer: 3 (a range that holds the test values)" in said[0]
+
+
+def test_a_hand_set_range_that_clips_the_training_windows_is_told_with_its_key():
+    """tour 10 a43: quantization.input.integer: 1 clipped the window on every split, training included, so the
+    saturation check kept quiet and the far-worse warning blamed the automatic binary points."""
+    from flow.config import parse_config
+    from flow.precision import resolve_precisions
+    from flow.training.saturation import user_clips
+
+    raw = small_raw()
+    raw["quantization"] = {"bits": 8, "input": {"integer": 1}}
+    cfg = parse_config(raw)
+    prec = resolve_precisions(cfg)
+    window = np.linspace(-1.41, 2.5, 1000)  # half the scaled window past -1 .. 1
+    clips = user_clips(cfg, prec, {("input", "output"): window})
+    assert len(clips) == 1 and clips[0].startswith("quantization.input.integer = 1 (set in the configuration): ")
+    t = prec.types["input"]["output"]
+    assert f"48.9% of the training scaled window values are outside -1 .. {t.max_value:.4g} ({t.width} bits, " \
+        "integer 1; they reach -1.41 .. 2.5)" in clips[0]
+    assert clips[0].endswith("give quantization.input.integer: 3 or leave it auto")
+    assert user_clips(cfg, prec, {("input", "output"): np.linspace(-0.9, 0.9, 1000)}) == []  # inside: nothing
+    metrics = {"val": {"mse": 18.49}, "float": {"val": {"mse": 1.791}}, "baselines": {"val": {"persistence": {"mse": 1.992}}}}
+    said = []
+    tell_far_worse(metrics, ("val",), said.append, clips)
+    assert len(said) == 1 and "worse than repeating the last value; quantization.input.integer = 1, set in the " \
+        "configuration, clips the training windows too (told above): widen it or leave it auto" in said[0]

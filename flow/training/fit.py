@@ -14,7 +14,7 @@ from tensorflow import keras
 from keras_models.builder import build_model, copy_weights
 
 from .binary_points import fixed_outputs, float_values, output_saturation
-from .saturation import tell_far_worse, tell_saturation
+from .saturation import tell_far_worse, tell_saturation, user_clips
 from ..metrics import errors, linear_forecast, persistence_forecast, split_metrics
 from ..precision import Precisions, resolve_precisions
 from ..tables import table_coverage
@@ -166,7 +166,7 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
                      for name in splits}
     points = {}
     fixed = fixed_outputs(prec) if quantized else []  # forecast types whose integer bits the user set
-    given = cfg
+    given, auto = cfg, prec.auto  # the tensors whose integer bits the user did not set
     if quantized and prec.auto:  # the binary points of `integer: auto`, from the float model on train windows
         from .binary_points import choose, with_points
 
@@ -181,9 +181,16 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
                 told = (f"enc{i}.scores", "output") in points and table_coverage(spec, f"enc{i}.scores")
                 if told and cfg.quantization.softmax.index_frac is not None:
                     note(f"warning: {told}")
-    saturated = output_saturation(given, prec, float_values(cfg, model, ds.train.x), fixed) if fixed else None
+    set_by_user = quantized and any("output" in roles and (layer, "output") not in auto
+                                    for layer, roles in prec.types.items()
+                                    if layer not in ("head", "delta") and not layer.endswith("softmax"))
+    train_values = float_values(cfg, model, ds.train.x) if fixed or (set_by_user and note) else None
+    saturated = output_saturation(given, prec, train_values, fixed) if fixed else None
     if saturated and note:
         note(f"warning: {saturated}")
+    clips = user_clips(given, replace(prec, auto=auto), train_values) if set_by_user and note else []
+    for told in clips:
+        note(f"warning: {told}")
     float_net = model
     if quantized:
         qmodel = build_model(cfg, prec, True, n_features, ds.target_index)
@@ -203,7 +210,7 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
     if quantized:
         metrics["float"] = float_metrics
         if note and not tell_saturation(given, prec, float_net, ds, splits, metrics, note):
-            tell_far_worse(metrics, splits, note)
+            tell_far_worse(metrics, splits, note, clips)
     return TrainResult(model, quantized, prec, history, seconds, metrics, cfg, points)
 
 

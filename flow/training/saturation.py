@@ -1,9 +1,14 @@
 """After QAT: what the binary points, placed on the training windows, do to the validation and test windows.
 
 A type's range is fixed before QAT from the training split (``integer: auto``) or by the user. Where the validation or
-test values leave it, every value past it saturates, and the quantized model forecasts something else than the float
-model, however well both fit the training split (a trend that leaves the training range is the usual cause). The
-build then reports bit-exact and the design is useless on that data, so it is told with its consequence.
+test values leave both it and the range the training values reached, every value past it saturates, and the quantized
+model forecasts something else than the float model, however well both fit the training split (a trend that leaves the
+training range is the usual cause). The build then reports bit-exact and the design is useless on that data, so it is
+told with its consequence. Values past the type but inside the training range are the tails ``auto`` clips on purpose
+(fine steps for the bulk cost less than the clipped tails): QAT trained with that clip, and it is not told.
+
+A range the user set is told when it clips the training windows themselves (``user_clips``): nothing learnt from them
+can then undo it, and the far-worse warning names that setting rather than the automatic binary points.
 """
 from __future__ import annotations
 
@@ -12,8 +17,8 @@ import numpy as np
 from ..fixedpoint import FixedType
 from .binary_points import INTEGER_RANGE, float_values
 
-SHARE_WARNED = 0.01  # share of a tensor's validation / test values outside its range that is told ...
-OVER_TRAINING = 2.0  # ... when it is also this many times the share outside on the training windows
+SHARE_WARNED = 0.01  # share of a tensor's validation / test values past its range and the training range that is told
+USER_CLIP_WARNED = 0.05  # share of a user-set tensor's training values outside its type that is told
 FAR_WORSE = 4.0  # quantized MSE this many times the float model's, and above persistence's: told in any case
 
 
@@ -21,6 +26,16 @@ def outside(values: np.ndarray, t: FixedType) -> float:
     """Share of ``values`` below the type's smallest or above its largest value."""
     v = np.asarray(values, dtype=np.float64).ravel()
     return float(np.mean((v < t.min_value) | (v > t.max_value))) if v.size else 0.0
+
+
+def beyond(values: np.ndarray, t: FixedType, train: np.ndarray) -> float:
+    """Share of ``values`` outside the type's range and, on the same side, outside ``train``'s min .. max: the values
+    that saturate where the training windows never went."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if not v.size:
+        return 0.0
+    lo, hi = min(t.min_value, float(np.min(train))), max(t.max_value, float(np.max(train)))
+    return float(np.mean((v < lo) | (v > hi)))
 
 
 def _key(given, layer: str) -> str:
@@ -45,10 +60,41 @@ def _covering(t: FixedType, v: np.ndarray) -> int | None:
     return None
 
 
+def _set_by(given, layer: str) -> str:
+    """The key the user wrote that sets a tensor's output integer bits (its override, else the default it follows)."""
+    spec = given.quantization.layers.get(layer)
+    if spec is not None and getattr(spec, "output", None) is not None and spec.output.integer is not None:
+        return f"quantization.layers.{layer}.output.integer"
+    return "quantization.input.integer" if layer == "input" else "quantization.act_integer"
+
+
+def user_clips(given, prec, train: dict) -> list[str]:
+    """The activations (the window included) whose integer bits the user set (not in ``prec.auto``) and whose float
+    values on the training windows (``train``: ``float_values``) are outside the type for ``USER_CLIP_WARNED`` of them
+    or more, each told with its key, in forward order. The forecast types are ``output_saturation``'s."""
+    out = []
+    for layer, roles in prec.types.items():
+        t = roles.get("output")
+        if (t is None or (layer, "output") in prec.auto or layer in ("head", "delta") or layer.endswith("softmax")
+                or (layer, "output") not in train):
+            continue
+        v = np.asarray(train[(layer, "output")], dtype=np.float64).ravel()
+        share = outside(v, t)
+        if share >= USER_CLIP_WARNED:
+            key = _set_by(given, layer)
+            need = _covering(t, v)
+            what = "scaled window values" if layer == "input" else f"{layer} values"
+            out.append(f"{key} = {t.integer} (set in the configuration): {_share(share)} of the training {what} are "
+                       f"outside {t.min_value:.4g} .. {t.max_value:.4g} ({t.width} bits, integer {t.integer}; they "
+                       f"reach {v.min():.3g} .. {v.max():.3g}) and saturate on every split, the training windows "
+                       f"included; give {key}: {need if need is not None else INTEGER_RANGE[1]} or leave it auto")
+    return out
+
+
 def saturated(cfg, prec, float_model, ds, splits) -> list[dict]:
     """The activation tensors (the window included) whose float values on a validation or test split are outside
-    their type's range for ``SHARE_WARNED`` of them or more, and ``OVER_TRAINING`` times the share on the training
-    windows, in forward order; each with its worst split."""
+    both their type's range and the training values' range (``beyond``) for ``SHARE_WARNED`` of them or more, in
+    forward order; each with its worst split."""
     train = float_values(cfg, float_model, ds.train.x)
     found = []
     for name in splits:
@@ -59,8 +105,8 @@ def saturated(cfg, prec, float_model, ds, splits) -> list[dict]:
             t = prec.types.get(layer, {}).get(role)
             if role != "output" or t is None or layer.endswith("softmax"):  # probabilities: 0..1 by construction
                 continue
-            share, seen = outside(v, t), outside(train[(layer, role)], t)
-            if share >= SHARE_WARNED and share >= OVER_TRAINING * seen:
+            share, seen = beyond(v, t, train[(layer, role)]), outside(train[(layer, role)], t)
+            if share >= SHARE_WARNED:
                 old = next((f for f in found if f["layer"] == layer), None)
                 if old is None or share > old["share"]:
                     entry = {"layer": layer, "split": name, "share": share, "train_share": seen, "type": t,
@@ -105,21 +151,27 @@ def tell_saturation(given, prec, float_model, ds, splits, metrics: dict, note) -
     name = first["split"]
     note(f"warning: on the {name} split {_share(first['share'])} of the {what} are outside the range "
          f"{t.min_value:.4g} .. {t.max_value:.4g} of {first['layer']}'s type ({t.width} bits, integer {t.integer}, "
-         f"placed for the training windows, which reach {tv.min():.3g} .. {tv.max():.3g}, "
-         f"{_share(first['train_share'])} of them outside) and saturate: they reach {v.min():.3g} .. {v.max():.3g}{also}; "
+         f"placed for the training windows, {_share(first['train_share'])} of them outside) and past the "
+         f"{tv.min():.3g} .. {tv.max():.3g} the training windows reach, and saturate: they reach "
+         f"{v.min():.3g} .. {v.max():.3g}{also}; "
          f"{_errors(metrics, name)}; give {fix} (a range that holds the {name} values), or a data.split whose "
          f"training rows cover the range the model will see")
     return True
 
 
-def tell_far_worse(metrics: dict, splits, note) -> None:
+def tell_far_worse(metrics: dict, splits, note, clips=()) -> None:
     """Warn when the quantized model is ``FAR_WORSE`` times the float model and worse than persistence on a split:
-    whatever the cause, the quantized design is then worse than forecasting the last value."""
+    whatever the cause, the quantized design is then worse than forecasting the last value. ``clips``: the
+    ``user_clips`` found, named first as the likely cause."""
     for name in splits:
         base = metrics.get("baselines", {}).get(name, {}).get("persistence")
         q, f = metrics[name]["mse"], metrics["float"][name]["mse"]
         if base and q >= FAR_WORSE * f and q > base["mse"]:
+            keys = [c.split(" (set in", 1)[0] for c in clips]
+            cause = (f"{' and '.join(keys)}, set in the configuration, clip{'s' if len(keys) == 1 else ''} the "
+                     f"training windows too (told above): widen {'it' if len(keys) == 1 else 'them'} or leave "
+                     f"{'it' if len(keys) == 1 else 'them'} auto; else see" if keys else "see")
             note(f"warning: {_errors(metrics, name)}: the quantized model is {q / f:.3g} times the float model's error "
-                 f"and worse than repeating the last value; see the binary points above (tsflow train prints them) "
+                 f"and worse than repeating the last value; {cause} the binary points above (tsflow train prints them) "
                  f"and give the tensors more bits (quantization.bits, quantization.layers) or more integer bits")
             return
