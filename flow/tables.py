@@ -80,16 +80,27 @@ def default_index_frac(score: FixedType, table_size: int) -> int:
     return min(score.frac, int(math.floor(math.log2(table_size))) - score.integer)
 
 
-def table_coverage(spec: SoftmaxSpec, scores: str) -> str | None:
-    """What a ``quantization.softmax.index_frac`` too fine for the scores (``scores``: their tensor's name) does, or
-    None: where one score step indexes at or past the table's end, every score below its row's maximum looks up 0 and
-    the softmax is a hard max; where the table spans less than one score unit (exp(-1)) of a wider score range, every
-    difference past its end gets probability 0 though its exponential is still a good part of the maximum's."""
+COARSE_STEP = 2.0  # score units one table index may span at most: past it, differences below one unit all read exp(0)
+
+
+def table_coverage(spec: SoftmaxSpec, scores: str, placed: bool = True) -> str | None:
+    """What a ``quantization.softmax.index_frac`` too fine or too coarse for the scores (``scores``: their tensor's
+    name) does, or None: where one score step indexes at or past the table's end, every score below its row's maximum
+    looks up 0 and the softmax is a hard max; where the table spans less than one score unit (exp(-1)) of a wider score
+    range, every difference past its end gets probability 0 though its exponential is still a good part of the
+    maximum's; where one index spans ``COARSE_STEP`` score units or more (coarser than the default), every difference
+    below half of it reads exp(0) and the attention is a plain mean. ``placed``: the scores' binary point is known (an
+    ``auto`` one is not before training: only the coarse step, which is in score units whatever the point, is told)."""
     s, size = spec.score, spec.table_size
+    default = default_index_frac(s, size)
+    unit = 2.0 ** -spec.index_frac  # score units one index step spans
+    if unit >= COARSE_STEP and (spec.index_frac < default or not placed):
+        return _coarse(spec, scores, unit, default if placed else None)
+    if not placed:
+        return None
     span = size * 2.0 ** -spec.index_frac  # score differences the table covers
     reach = 2.0 ** s.integer  # the largest difference two scores of the type can have (signed)
     step = int(table_index(np.int64(1), spec.index_shift))
-    default = default_index_frac(s, size)
     most = min(int(math.floor(math.log2(size))), s.frac + math.ceil(math.log2(size)) - 1)  # spans >= 1, step inside
     fix = (f"leave quantization.softmax.index_frac out (for these scores it is {default}, the table then spans the "
            f"whole score range), or use at most {most}")
@@ -104,6 +115,25 @@ def table_coverage(spec: SoftmaxSpec, scores: str) -> str | None:
                 f"reach: every larger difference gets probability 0, though exp(-{span:.4g}) = "
                 f"{math.exp(-span):.2f} of the row maximum's weight; {fix}")
     return None
+
+
+def _coarse(spec: SoftmaxSpec, scores: str, unit: float, default: int | None) -> str:
+    """The coarse-index warning of ``table_coverage``: ``unit`` score units per index; ``default``: the index_frac
+    the scores' placed binary point gets (None: not placed yet)."""
+    s = spec.score
+    table = spec.exp_table()
+    second = table[1] / table[0] if len(table) > 1 else 0.0  # the weight of the next entry against exp(0)
+    whole = (f"; {scores} ({s.width} bits, integer {s.integer}) differ by less than {2.0 ** s.integer:g}, so "
+             f"every score reads it" if default is not None and 2.0 ** s.integer <= unit / 2 else "")
+    least = min(default, 0) if default is not None else 0
+    left = (f"leave quantization.softmax.index_frac out (for these scores it is {default}) or use at least {least}"
+            if default is not None else f"leave quantization.softmax.index_frac out (the default is placed with the "
+            f"scores' binary point) or use at least {least}")
+    return (f"quantization.softmax.index_frac = {spec.index_frac}: one step of the exp table is {unit:g} score units, "
+            f"so every score within {unit / 2:g} of its row's maximum reads exp(0) = 1 and the next entry is "
+            f"exp(-{unit:g}) ({second:.3g} of it){whole}: the attention becomes a plain mean of the values whose "
+            f"scores are near the maximum (of the whole row where they all are) instead of weighting them by score; "
+            f"{left}")
 
 
 def score_shift(head_dim: int) -> int:
