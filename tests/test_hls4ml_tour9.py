@@ -147,3 +147,20 @@ def test_csim_of_a_project_changed_since_the_build_says_so_and_records_it(built,
             f"changed since; their digests are in {copy / 'manifest.json'}): this C simulation is of the changed "
             f"C++, not the build's; 'tsflow build' again (--force replaces this folder) writes the build's back") in notes
     assert json.loads((copy / "csim.json").read_text())["changed_sources"] == ["hls/firmware/tsflow_engine.h"]
+
+
+def test_io_stream_is_refused_at_conversion_naming_io_type(tmp_path):
+    """tour 10 b39: io_type='io_stream' converted, then compile() failed with g++'s 'layer16_cpy2 was not
+    declared'."""
+    import hls4ml
+
+    from flow.config import ConfigError
+
+    _, model, _ = _model("d8-h1-w8-mean")
+    with pytest.raises(ConfigError) as caught:
+        hls4ml.converters.convert_from_keras_model(model, hls_config=_config(model, "TSFlowVitis"),
+                                                   backend="TSFlowVitis", output_dir=str(tmp_path / "prj"),
+                                                   io_type="io_stream")
+    assert str(caught.value).startswith("io_type='io_stream': tsflow designs convert with io_type='io_parallel'")
+    assert "set hls.interface: axis in the tsflow configuration" in str(caught.value)
+    assert not (tmp_path / "prj").exists()

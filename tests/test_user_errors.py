@@ -656,10 +656,10 @@ def test_a_config_error_lists_every_problem_under_one_header(tmp_path):
 
 @pytest.mark.parametrize("args, expect", [
     (["training", "c.yaml", "--heads", "9"], "--heads: '9': comma-separated head variant indices"),
-    (["training", "c.yaml", "--seeds", "0"], "--seeds: 0: at least 1 seed"),
+    (["training", "c.yaml", "--seeds", "0"], "'--seeds': '0': give a whole number of seeds (1 or more)"),
     (["training", "c.yaml", "--merge", "runs.json"], "--merge: runs.json: not a file written by --json-out"),
     (["training", "c.yaml", "--seeds", "1", "--json-out", "nowhere/x.json"], "--json-out nowhere/x.json: its folder"),
-    (["search", "c.yaml", "--trials", "0"], "--trials 0: at least 1"),
+    (["search", "c.yaml", "--trials", "0"], "argument --trials: '0': give a whole number of trials (1 or more)"),
     (["random_builds", "--n", "1", "--keep", "c.yaml"], "--keep c.yaml: a file, not a folder"),
     (["longhorizon", "--data", "c.yaml"], "--data c.yaml: its header"),
     (["latency", "c.yaml", "--before", "deadbeef"], "--before deadbeef: not a commit"),
