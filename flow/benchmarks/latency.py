@@ -111,6 +111,9 @@ def main():
     ap.add_argument("--before", default="1bcc68e", help="commit of the design to compare with")
     ap.add_argument("--csim", action="store_true", help="also build in both trees and time the C simulation")
     args = ap.parse_args()
+    if not args.before.strip():  # '--before $UNSET': git would be asked for the commit '' (or '  ')
+        ap.error(f"--before {args.before!r}: an empty commit (an unset variable?); give a commit hash or tag of this "
+                 f"git clone of tsflow, or leave --before out for {ap.get_default('before')}")
     for config in args.configs:  # every config read and checked before any worktree is made
         load_config_or_exit(config)
     if not (REPO / ".git").exists():

@@ -28,6 +28,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from flow.benchmarks import load_config_or_exit  # noqa: E402
+from flow.cli_types import WholeNumber  # noqa: E402
 from flow.config import ConfigError, parse_config, url_given, url_refusal  # noqa: E402
 from flow.data import load_dataset  # noqa: E402
 from flow.metrics import errors, linear_forecast, nlinear_forecast, persistence_forecast  # noqa: E402
@@ -128,9 +129,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("configs", nargs="*", type=Path, help="tsflow configs whose models are trained on the protocol")
     ap.add_argument("--data", type=Path, default=SHARED_ETTH1, help="ETTh1.csv (date, HUFL, ..., OT)")
-    ap.add_argument("--lookbacks", type=int, nargs="+", default=[96, 336])
-    ap.add_argument("--steps", type=int, nargs="+", default=[24, 96, 336])
-    ap.add_argument("--seeds", type=int, default=None, help="seeds each CONFIG is trained with (the config's, then "
+    ap.add_argument("--lookbacks", type=WholeNumber("look-back steps (data.window)", 2, 512).for_argparse(), nargs="+",
+                    default=[96, 336])
+    ap.add_argument("--steps", type=WholeNumber("horizon steps (data.steps)", 1, 720).for_argparse(), nargs="+",
+                    default=[24, 96, 336])
+    ap.add_argument("--seeds", type=WholeNumber("seeds").for_argparse(), default=None, help="seeds each CONFIG is trained with (the config's, then "
                                                             "the next ones; default 1); the table gives their mean "
                                                             "and each seed's MSE")
     args = ap.parse_args()
@@ -138,15 +141,10 @@ def main() -> int:
         ap.error(f"--seeds {args.seeds}: it sets the seeds each CONFIG is trained with, and no CONFIG is given (the "
                  f"baselines are closed-form, the same for every seed); leave it out, or name the configs to train")
     args.seeds = 1 if args.seeds is None else args.seeds
-    if args.seeds < 1:
-        ap.error(f"--seeds {args.seeds}: train each config with at least 1 seed")
     if not args.data.is_file() and url_given(args.data):
         ap.error(url_refusal("--data", url_given(args.data)))
     if not args.data.is_file():
         ap.error(f"--data {args.data}: no such file; give the path of ETTh1.csv")
-    if min(args.lookbacks) < 2 or min(args.steps) < 1 or max(args.lookbacks) > 512 or max(args.steps) > 720:
-        ap.error(f"--lookbacks {' '.join(map(str, args.lookbacks))} --steps {' '.join(map(str, args.steps))}: "
-                 f"look-backs of 2 to 512 steps (data.window), horizons of 1 to 720 (data.steps)")
     header = args.data.open(errors="replace").readline().strip().split(",")
     missing = sorted({"date", "OT"} - set(header))
     if missing:

@@ -30,6 +30,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from flow.cli_types import WholeNumber
 from flow.config import (INTERFACES, MULTIPLIER_KINDS, ROM_KINDS, STORAGE_KINDS, ConfigError, parse_config)
 from flow.fixedpoint import OVERFLOW_MODES, ROUNDING_MODES
 from flow.data import load_dataset
@@ -181,15 +182,15 @@ def build(path: Path, out: Path) -> tuple[int, str, bool]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=5, help="configurations to draw and build")
-    ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--jobs", type=int, default=1, help="builds at once (the draws stay those of the seed)")
+    ap.add_argument("--n", type=WholeNumber("configurations").for_argparse(), default=5,
+                    help="configurations to draw and build")
+    ap.add_argument("--seed", type=WholeNumber("", 0).for_argparse(), default=11)
+    ap.add_argument("--jobs", type=WholeNumber("builds at once").for_argparse(), default=1,
+                    help="builds at once (the draws stay those of the seed)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the configs and build folders here")
-    ap.add_argument("--start", type=int, default=0,
+    ap.add_argument("--start", type=WholeNumber("", 0).for_argparse(), default=0,
                     help="build draws K..N-1 only (the draws are those of the seed: a long run in parts)")
     args = ap.parse_args()
-    if args.n < 1 or args.jobs < 1:
-        ap.error(f"--n {args.n} --jobs {args.jobs}: each must be at least 1")
     if not 0 <= args.start < args.n:
         ap.error(f"--start {args.start}: allowed 0 .. {args.n - 1} (--n {args.n})")
     if args.keep is not None and args.keep.exists() and not args.keep.is_dir():

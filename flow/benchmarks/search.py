@@ -34,6 +34,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from flow.benchmarks import load_config_or_exit  # noqa: E402
+from flow.cli_types import WholeNumber  # noqa: E402
 from flow.config import ConfigError, parse_config  # noqa: E402
 from flow.estimate import RESOURCES, estimate, n_features_of  # noqa: E402
 from flow.search.space import key_path  # noqa: E402
@@ -118,12 +119,10 @@ def trained_errors(cfg, out: Path) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("config", type=Path)
-    ap.add_argument("--trials", type=int, default=24,
+    ap.add_argument("--trials", type=WholeNumber("trials").for_argparse(), default=24,
                     help="candidates of the weight-bits search, each judged by its estimate; the point made to fit "
                          "and its uniform counterpart are then trained (search.float_epochs + search.qat_epochs)")
     args = ap.parse_args()
-    if args.trials < 1:
-        ap.error(f"--trials {args.trials}: at least 1")
     import tempfile
 
     import tensorflow as tf

@@ -20,6 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import click  # noqa: E402
 
 from flow.benchmarks import load_config_or_exit  # noqa: E402
+from flow.cli_types import WholeNumber  # noqa: E402
 from flow.config import parse_config  # noqa: E402
 from flow.data import load_dataset  # noqa: E402
 from flow.precision import resolve_precisions  # noqa: E402
@@ -41,7 +42,8 @@ def _ptq_mse(raw: dict, ds, float_model, bits: int, layers: dict) -> float:
 
 @click.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
-@click.option("--bits", default=4, show_default=True, type=click.IntRange(2, 15), help="The narrow width under test.")
+@click.option("--bits", default=4, show_default=True, type=WholeNumber("bits", 2, 15),
+              help="The narrow width under test.")
 def main(config, bits):
     base = load_config_or_exit(config)
     raw = base.model_dump(mode="json")

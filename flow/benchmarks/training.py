@@ -31,6 +31,7 @@ import click  # noqa: E402
 import numpy as np  # noqa: E402
 
 from flow.benchmarks import load_config_or_exit  # noqa: E402
+from flow.cli_types import WholeNumber  # noqa: E402
 from flow.data import load_dataset  # noqa: E402
 from flow.training.fit import baselines, train  # noqa: E402
 
@@ -94,7 +95,7 @@ def fmt(values, digits=4):
 
 @click.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
-@click.option("--seeds", default=3, show_default=True)
+@click.option("--seeds", default=3, show_default=True, type=WholeNumber("seeds"))
 @click.option("--json-out", type=click.Path(dir_okay=False), default=None, help="Also write raw results here.")
 @click.option("--heads", default=",".join(str(i) for i in range(len(HEADS))), show_default=True,
               help="Comma-separated indices of the head variants to run.")
@@ -110,8 +111,6 @@ def main(ctx, config, seeds, json_out, heads, merge, force):
               f"or written); leave {'it' if len(given) == 1 else 'them'} out, or run without --merge to train")
     if force and not json_out:
         _fail("--force: it replaces an existing --json-out file, and no --json-out is given; leave it out")
-    if seeds < 1 and not merge:
-        raise click.BadParameter(f"{seeds}: at least 1 seed", param_hint="--seeds")
     try:
         chosen = [HEADS[int(i)] for i in heads.split(",")]
         if any(int(i) < 0 for i in heads.split(",")):
