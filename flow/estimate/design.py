@@ -19,9 +19,10 @@ import itertools
 import math
 from dataclasses import asdict, dataclass, field, replace
 
-from ..errors import ConfigError
+from ..errors import ConfigError, shown_key
 from ..fixedpoint import FixedType, exact_sum_type, product_accumulator, union_type
-from ..hls.plan import POOL_RECIPROCAL, Choice, HLSPlan, hls_plan, pool_accumulator, pow2_floor, storage_notes
+from ..hls.plan import (AUTO_LUTRAM_MAX_BITS, POOL_RECIPROCAL, Choice, HLSPlan, hls_plan, pool_accumulator, pow2_floor,
+                        storage_notes)
 from ..precision import resolve_precisions
 from ..tables import score_shift, table_coverage
 from .costs import (MUL_STAGES, READ_LATENCY, RESOURCES, Cost, adder, cast, clog2, counter, lane_tree, memory_cost,
@@ -89,9 +90,26 @@ class Estimate:
         return (f"{head}; it fits the part, so tsflow build goes on; to keep the headroom, make the model smaller "
                 f"(model.d_model, data.window, data.steps) or choose a larger target.part")
 
+    def overflow_warning(self) -> str | None:
+        """Where each resource over the part goes: the rows that take most of it, each with the key that moves it
+        (the table shows every row; this says which to act on)."""
+        if self.fits:
+            return None
+        told = []
+        for r in self.overflowing:
+            rows = sorted((e for e in (*self.layers, *self.buffers) if getattr(e.cost, r) >= 0.05 * self.budget[r]),
+                          key=lambda e: -getattr(e.cost, r))[:3]
+            most = ", ".join(f"{_row_name(self.plan, e)} {math.ceil(getattr(e.cost, r)):,} "
+                             f"({100 * getattr(e.cost, r) / self.budget[r]:.0f}%){_lever(self.plan, e)}" for e in rows)
+            told.append(f"{r.upper()} {self.total[r]:,} of {self.budget[r]:,} "
+                        f"({100 * self.total[r] / self.budget[r]:.0f}%)" + (f", most of it {most}" if most else
+                                                                            ", spread over many rows (none 5%)"))
+        return f"the design does not fit {self.part}: {'; '.join(told)}"
+
     def warnings(self) -> list[str]:
-        """Every warning the estimate carries: the headroom auto could not keep, then ``cautions``."""
-        return [w for w in (self.headroom_warning(),) if w] + list(self.cautions)
+        """Every warning the estimate carries: what overflows the part, the headroom auto could not keep, then
+        ``cautions``."""
+        return [w for w in (self.overflow_warning(), self.headroom_warning()) if w] + list(self.cautions)
 
     @property
     def latency_us(self) -> float:
@@ -124,6 +142,26 @@ class Estimate:
                             **e.cost.rounded()} for e in self.layers],
                 "buffers": [{**{k: v for k, v in asdict(b).items() if k != "cost"}, **b.cost.rounded()}
                             for b in self.buffers]}
+
+
+def _row_name(plan: HLSPlan, e) -> str:
+    if isinstance(e, BufferEstimate):
+        return f"the {e.name} buffer ({e.words:,} x {e.width} bit, {e.storage})"
+    return f"layer {e.name}" if e.name in plan.loops else e.name
+
+
+def _lever(plan: HLSPlan, e) -> str:
+    """The key that moves a row's cost, where one does: a buffer's storage, a loop's lanes."""
+    if isinstance(e, BufferEstimate):
+        if e.name not in plan.buffers or plan.buffers[e.name].internal:
+            return ""
+        if e.storage == "registers" and e.words > 1:
+            return f": hls.storage.{shown_key(e.name)}: bram (or lutram) keeps it in memory"
+        return f": hls.storage.{shown_key(e.name)}" if e.storage in ("lutram", "bram", "lutrom") else ""
+    lp = plan.loops.get(e.name)
+    if lp is not None and lp.lanes > 1:
+        return f": hls.parallelism.{shown_key(e.name)} below its {lp.lanes} lanes"
+    return ""
 
 
 def _control(loop) -> Cost:
@@ -368,8 +406,9 @@ def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> 
 
 def _cautions(cfg, prec, cycles: int, cycles_calibrated: bool, priced: bool) -> list[str]:
     """Valid settings whose figures or function a user would not expect: uncalibrated cycles at a clock above
-    ``UNCALIBRATED_CLOCK_MHZ`` (and the energy, where ``priced``: a part with no energy figure is not told one), and a softmax table too fine for scores whose binary point is given (an ``auto`` one
-    is known after training, which tells it)."""
+    ``UNCALIBRATED_CLOCK_MHZ`` (and the energy, where ``priced``: a part with no energy figure is not told one), and a
+    softmax table too fine or too coarse for the scores (for scores whose binary point is ``auto`` only the coarse
+    step, in score units whatever the point: training tells the rest once it is placed)."""
     out = []
     mhz = cfg.target.clock_mhz
     if mhz > UNCALIBRATED_CLOCK_MHZ and not cycles_calibrated:
@@ -380,7 +419,7 @@ def _cautions(cfg, prec, cycles: int, cycles_calibrated: bool, priced: bool) -> 
                    f"{'them' if priced else 'it'} from a synthesis at this clock")
     if cfg.quantization.softmax.index_frac is not None:
         for i, spec in prec.softmax.items():
-            told = (f"enc{i}.scores", "output") not in prec.auto and table_coverage(spec, f"enc{i}.scores")
+            told = table_coverage(spec, f"enc{i}.scores", placed=(f"enc{i}.scores", "output") not in prec.auto)
             if told:
                 out.append(told)
     return out
@@ -411,7 +450,8 @@ def _lane_candidates(plan: HLSPlan) -> list[int]:
 
 
 def _moves(cfg, est: Estimate, choice: Choice) -> list[Choice]:
-    """Changes that give resources back for cycles: auto buffers from LUTRAM to BRAM or back, halving
+    """Changes that give resources back for cycles: auto buffers from LUTRAM to BRAM or back, the window from
+    registers to memory (written in chunks, as ``hls.storage.input`` bram / lutram does), halving
     the lanes of an element-wise layer or a softmax left to auto."""
     plan, out = est.plan, []
     over = set(r for r in RESOURCES if est.budget[r] and est.total[r] > (1 - cfg.target.headroom) * est.budget[r])
@@ -422,8 +462,13 @@ def _moves(cfg, est: Estimate, choice: Choice) -> list[Choice]:
     roms = [m for m in sorted(plan.roms.values(), key=lambda m: -m.words * m.width) if m.requested == "auto"]
     rom_to_bram = [m for m in roms if m.storage == "lutrom" and over & {"lut"} and m.bank_words > 32]
     rom_to_lut = [m for m in roms if m.storage == "bram" and "bram18" in over]
+    # the window is captured at once into registers unless moved: a wide one outgrows the flip-flops
+    to_memory = [(window, "lutram" if window.words * window.width <= AUTO_LUTRAM_MAX_BITS else "bram")
+                 for window in [plan.buffers.get("input")] if window is not None and window.requested == "auto"
+                 and window.storage == "registers" and window.words > 1 and over & {"ff", "lut"}
+                 and not {"input", "embed"} & set(cfg.hls.parallelism)]  # lanes set for a window in registers
     for mem, target in [*((m, "bram") for m in to_bram), *((m, "lutram") for m in to_lutram),
-                        *((m, "bram") for m in rom_to_bram), *((m, "lutrom") for m in rom_to_lut)]:
+                        *((m, "bram") for m in rom_to_bram), *((m, "lutrom") for m in rom_to_lut), *to_memory]:
         out.append(replace(choice, storage={**choice.storage, mem.name: target}))
     for loop in sorted(plan.loops.values(), key=lambda lp: -lp.lanes):
         if loop.kind in ("add", "pool", "softmax") and loop.name != "input" and loop.lanes > 1 \

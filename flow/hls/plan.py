@@ -289,10 +289,10 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
             return 1  # a table placed by hand has one read port
         most = min(SOFTMAX_LANES, choice.lanes.get(name, SOFTMAX_LANES), max(1, s["row"] // RING_DISTANCE))
         return aligned_lanes(s["row"], most)
-    s, pad = _row_of(cfg, s)
+    s, pad = _row_of(cfg, s, choice)
     if name in h.parallelism:
         return _explicit(h.parallelism[name], s, pad, f"hls.parallelism.{shown_key(name)}")
-    if name == "input" and not input_at_once(cfg, s["cols"]):
+    if name == "input" and not input_at_once(cfg, s["cols"], choice):
         # a window not captured at once is written in the chunks of a step the embedding reads: its lanes
         return aligned_lanes(chunk_words(cfg, s["cols"] // cfg.data.window), _most(cfg, "embed", choice))
     if name == "input":  # the window is captured from the port at once (registers), whatever the default
@@ -304,7 +304,7 @@ def _lanes(cfg, s: dict, choice: Choice) -> int:
     return padded_lanes(s["row"], most) if pad else aligned_lanes(s["row"], most)
 
 
-def _row_of(cfg, s: dict) -> tuple[dict, bool]:
+def _row_of(cfg, s: dict, choice: Choice) -> tuple[dict, bool]:
     """The loop with the row its lanes run along, and whether that row is padded to whole chunks of them.
 
     Rows are padded to whole chunks of the lanes that read them (_stride; the embedding reads its window
@@ -312,7 +312,7 @@ def _row_of(cfg, s: dict) -> tuple[dict, bool]:
     and a window the input writes in chunks."""
     name = s["name"]
     pad = (s["kind"] in ("mac", "pool") and not name.endswith(".scores") and name != "embed" and not s.get("flat")) or \
-        (name == "embed" and input_at_once(cfg, cfg.data.window * n_channels(cfg, s)))
+        (name == "embed" and input_at_once(cfg, cfg.data.window * n_channels(cfg, s), choice))
     if name == "embed" and not pad:  # reading banked memory: its lanes start every token on bank 0
         s = {**s, "row": chunk_words(cfg, n_channels(cfg, s))}
     return s, pad
@@ -327,7 +327,7 @@ def allowed_lanes(row: int, pad: bool) -> list[int]:
     return [1 << k for k in range(row.bit_length()) if row % (1 << k) == 0]
 
 
-def _follow_explicit(cfg, shapes: list[dict], lanes: dict) -> None:
+def _follow_explicit(cfg, shapes: list[dict], lanes: dict, choice: Choice) -> None:
     """With hls.default_parallelism auto, a layer left to auto that reads a buffer which a layer with explicit
     lanes reads with several takes those lanes, or one lane where its row does not allow them: every reader
     with several lanes reads a buffer bank by bank (lanes = banks), and auto would otherwise pick counts the
@@ -344,7 +344,7 @@ def _follow_explicit(cfg, shapes: list[dict], lanes: dict) -> None:
         name, counts = s["name"], {fixed[b] for b in s["reads"] if b in fixed}
         if name in h.parallelism or s["kind"] not in MULTIPLYING or lanes[name] == 1 or counts <= {lanes[name]}:
             continue
-        row, pad = _row_of(cfg, s)
+        row, pad = _row_of(cfg, s, choice)
         (p,) = counts if len(counts) == 1 else (1,)  # two buffers read with different counts: one lane
         lanes[name] = p if p in allowed_lanes(row["row"], pad) else 1
 
@@ -388,12 +388,15 @@ def _explicit(value: int, s: dict, pad: bool, key: str) -> int:
     return value
 
 
-def input_at_once(cfg, cols: int) -> bool:
+def input_at_once(cfg, cols: int, choice: Choice = Choice()) -> bool:
     """The window (``cols`` words) is captured from the port at once into registers (else in chunks into
-    banked memory): its storage left to auto or registers, and no lane count that takes fewer words a clock."""
+    banked memory): its storage registers, or left to auto and not moved to memory by ``choice`` (a wide window's
+    registers can outgrow the part's flip-flops), and no lane count that takes fewer words a clock."""
     h = cfg.hls
     lanes = h.parallelism.get("input", h.default_parallelism)
-    return h.storage.get("input", h.default_storage) in ("auto", "registers") and (lanes == "auto" or lanes >= cols)
+    req = h.storage.get("input", h.default_storage)
+    memory = req == "auto" and choice.storage.get("input") in ("lutram", "bram")
+    return req in ("auto", "registers") and not memory and (lanes == "auto" or lanes >= cols)
 
 
 def _trips(s: dict, lanes: int) -> int:
@@ -621,11 +624,11 @@ def _stride(row: int, banks: int, storage: str) -> int:
     return math.ceil(row / banks) * banks
 
 
-def _check_banks(cfg, shapes: list[dict], loops: dict, buffers: dict) -> None:
+def _check_banks(cfg, shapes: list[dict], loops: dict, buffers: dict, choice: Choice) -> None:
     """Every layer that reads a buffer with several lanes finds exactly one word in each bank (lanes =
     banks): fewer lanes than banks would pick banks at run time. Every such buffer is named at once, with
     each of its readers' lanes and where they come from, and what each layer that must change may take."""
-    rows = {s["name"]: _row_of(cfg, s) for s in shapes}
+    rows = {s["name"]: _row_of(cfg, s, choice) for s in shapes}
     problems = []
     for name, mem in buffers.items():
         if mem.storage in ("registers", "fused"):
@@ -663,7 +666,7 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
     shapes = _layer_shapes(cfg, prec, n_features)
     check_names(cfg, shapes)
     lanes = {s["name"]: _lanes(cfg, s, choice) for s in shapes}
-    _follow_explicit(cfg, shapes, lanes)
+    _follow_explicit(cfg, shapes, lanes, choice)
     for s in shapes:  # the softmax writes the probabilities into the context's banks, no more a clock
         if s["kind"] == "softmax":
             lanes[s["name"]] = min(lanes[s["name"]], lanes[s["name"].removesuffix("softmax") + "context"])
@@ -703,7 +706,7 @@ def hls_plan(cfg, prec, n_features: int, choice: Choice = Choice()) -> HLSPlan:
         reshaped = not stride and _whole_words(name, storage, words, banks, transposed, loops)
         buffers[name] = Memory(name, words, width, req, storage, banks, transposed=transposed, reshaped=reshaped,
                                stride=stride)
-    _check_banks(cfg, shapes, loops, buffers)
+    _check_banks(cfg, shapes, loops, buffers, choice)
     for i in range(cfg.model.layers):  # the softmax's row maxima, and its ring of two rows of exponentials
         e, spec = f"enc{i}.", prec.softmax[i]
         rows, steps, lanes = cfg.model.heads * cfg.tokens, cfg.tokens, loops[f"enc{i}.softmax"].lanes
