@@ -20,7 +20,7 @@ from .config import ConfigError, FlowConfig, load_config as _load_yaml, parse_co
 from .csim import CSimReport
 from .estimate import Estimate
 from .locks import FolderBusy  # noqa: F401 (raised by csim, export, build: api.FolderBusy)
-from .runs import NotRecorded  # noqa: F401 (api.NotRecorded)
+from .runs import NotRecorded, NotTsflowFolder, OutputExists, OutputNotWritable  # noqa: F401 (api.OutputExists, ...)
 
 ConfigSource = Union[FlowConfig, str, Path, dict]
 Report = Callable[[str, int, int, dict], None]  # (phase, epoch, epochs, logs) after each epoch
@@ -242,17 +242,15 @@ def csim(folder: str | Path, jobs: int | None = None, verdict: Callable[[CSimRep
     ``result`` is the report). The folder is locked while it runs: a folder another process holds raises
     ``FolderBusy`` naming it."""
     from .locks import using_folder
-    from .runs import BUILD, check_build_folder, folder_kind
+    from .runs import build_holding, check_build_folder, subfolder_said
 
     jobs = _jobs(jobs)
     _callables(verdict=(verdict, "(report)"), note=(note, NOTE_TAKES))
     folder = _path(folder, "folder", "the build folder")
-    if not (folder / "hls").is_dir():  # its hls/ or model/ given for the build folder: said, not 'build first'
-        holder = next((p for p in folder.parents if folder_kind(p) == BUILD), None)
-        if holder is not None:
-            flags = f" --jobs {jobs}" if jobs else ""
-            raise ConfigError(f"{folder} is {folder.relative_to(holder)}/ inside the build folder {holder}; give "
-                              f"that folder: 'tsflow csim {shlex.quote(str(holder))}{flags}'")
+    holder = build_holding(folder)  # its hls/ or model/ given for the build folder: said, not 'build first'
+    if holder is not None:
+        flags = f" --jobs {jobs}" if jobs else ""
+        raise ConfigError(subfolder_said(folder, holder, f"'tsflow csim {shlex.quote(str(holder))}{flags}'"))
     check_build_folder(folder)  # before TensorFlow loads: a wrong or damaged folder is refused at once
     with using_folder(folder):
         from .build import rerun_csim

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from .training.checkpoint import load_trained, save_integer_params, save_trained
 from .training.summary import data_line
 from .config import ConfigError, dump_config
 from .hls.project import write_project
-from .report import write_report
-from .csim import CSimError, CSimReport, run_csim
+from .report import write_report, written_files as report_files
+from .csim import ChangedSourcesWarning, CSimError, CSimReport, run_csim
 from .data import load_dataset
 from .estimate import Estimate, estimate
 from .precision import resolve_precisions
@@ -210,10 +211,12 @@ def rerun_csim(folder: Path, jobs: int | None = None, verdict=None, note=None) -
     from .locks import not_writable
     from .runs import NotRecorded, record_written, sources_changed, sources_changed_said
 
-    note = note or (lambda text: None)
     folder = Path(folder)
     check_build_folder(folder)  # every file it reads, plan.json and estimate.json, what the C++ includes
     changed = sources_changed_said(folder)
+    if changed and note is None:  # an API caller without note: a Python warning, as a calibration's is
+        warnings.warn(changed.removeprefix("warning: "), ChangedSourcesWarning, stacklevel=3)
+    note = note or (lambda text: None)
     if changed:
         note(changed)
     checkpoint = load_trained(folder / "model")
@@ -249,11 +252,11 @@ def rerun_csim(folder: Path, jobs: int | None = None, verdict=None, note=None) -
         except OSError as exc:  # the project folder, written under the run (or a file of it unreadable)
             raise ConfigError(f"the C simulation of {folder} could not run: {exc.filename}: {exc.strerror or exc}") \
                 from None
+    csim.changed_sources = sources_changed(folder)
     if verdict:
         verdict(csim)
     try:
-        (folder / "csim.json").write_text(json.dumps({**csim.to_dict(), "changed_sources": sources_changed(folder)},
-                                                     indent=2))
+        (folder / "csim.json").write_text(json.dumps(csim.to_dict(), indent=2))
     except OSError as exc:
         raise NotRecorded(f"the verdict above was not recorded: {folder / 'csim.json'} could not be written "
                           f"({exc.strerror or exc}); it still holds the earlier verdict, and report.html too. Make "
@@ -265,5 +268,5 @@ def rerun_csim(folder: Path, jobs: int | None = None, verdict=None, note=None) -
         raise NotRecorded(f"{folder / 'csim.json'} holds the verdict above, but the report could not be written "
                           f"({exc.filename}: {exc.strerror or exc}); run 'python -m flow.report {folder}' once the "
                           f"folder can be written", csim) from None
-    record_written(folder, ["csim.json", "report.html", "hls/csim.bin", "hls/csim.bin.stamp"], ["report"])
+    record_written(folder, ["csim.json", "hls/csim.bin", "hls/csim.bin.stamp", *report_files(folder)])
     return csim

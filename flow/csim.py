@@ -42,6 +42,12 @@ class CSimError(Exception):
     """The C++ did not compile or the testbench could not run."""
 
 
+class ChangedSourcesWarning(Warning):
+    """The C++ of a build folder changed after the build (its text names the files and the manifest holding their
+    digests): a C simulation or an export is of the changed C++. Shown by Python's default filters where the API
+    caller gives no ``note`` (``report`` to export)."""
+
+
 @dataclass
 class CSimReport:
     samples: int
@@ -54,6 +60,9 @@ class CSimReport:
     first_divergence: dict | None = None  # {"layer", "sample", "element", "expected", "got"}
     seconds: dict = field(default_factory=dict)
     reused_binary: bool = False  # the testbench was not compiled again: nothing it is built from changed
+    # the build folder's C++ files that differ from what the build wrote (flow.runs.sources_changed): the verdict
+    # is of the changed C++; [] for the build's own (and for a project outside a build folder)
+    changed_sources: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

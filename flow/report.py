@@ -675,6 +675,14 @@ def write_report(folder: Path, note=None) -> Path:
     return out
 
 
+def written_files(folder: Path) -> list[str]:
+    """What a report wrote into a build folder, relative, for its manifest: ``report.html`` and the figures now in
+    ``report/``, one by one, so that a user's file put beside them is never taken for tsflow's (and removed by
+    'tsflow build --force')."""
+    figdir = Path(folder) / FIGURE_DIR
+    return [REPORT_HTML, *(f"{FIGURE_DIR}/{name}" for name in FIGURES if (figdir / name).is_file())]
+
+
 USAGE = "usage: python -m flow.report BUILD_FOLDER (one build folder, the --out of 'tsflow build')"
 
 
@@ -688,6 +696,7 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     from .locks import not_writable, using_folder
+    from .runs import build_holding, record_written, subfolder_said
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the model's configuration is read through keras_models
     args = sys.argv[1:] if argv is None else argv
@@ -715,6 +724,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"give the path without ~ (or ./{args[0]} for a folder named so)")
     if not folder.is_dir():
         return fail(f"{folder}: no such folder; give the folder 'tsflow build --out' wrote")
+    holder = build_holding(folder)
+    if holder is not None:
+        return fail(subfolder_said(folder, holder, f"'python -m flow.report {shlex.quote(str(holder))}'"))
     if (folder / "metrics.json").is_file() and not (folder / "model").is_dir():
         return fail(f"{folder} is a 'tsflow train' folder; a report is of a build folder: build one from it "
                     f"('tsflow build CONFIG --out DIR --trained {folder}') and its report is written with it")
@@ -727,6 +739,7 @@ def main(argv: list[str] | None = None) -> int:
                 return fail(f"the report cannot be written into {folder} ({blocked.strerror or blocked}): make it "
                             f"writable, {copy}")
             print(write_report(folder, note=lambda text: print(text, file=sys.stderr)))
+            record_written(folder, written_files(folder))
     except ConfigError as exc:  # FolderBusy too: the process that holds the folder, named
         return fail(str(exc))
     except OSError as exc:  # a file or the figures' folder in it that cannot be replaced

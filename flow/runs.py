@@ -175,8 +175,7 @@ def written_by_run(path: Path) -> tuple[Path, str, str] | None:
             if relative.split("/")[0] in KNOWN_NAMES or any(fnmatch(relative, p) for p in KNOWN_PATTERNS):
                 return folder, kind, "a name tsflow writes there"
             return None
-        trees = [str(t).rstrip("/") + "/" for t in doc.get("trees", [])]
-        if relative in doc["files"] or any(relative.startswith(t) for t in trees):
+        if _recorded(doc, relative):
             return folder, kind, f"its {MANIFEST} lists it as written by tsflow"
         return None
     if kind == SEARCH:
@@ -325,9 +324,25 @@ def foreign_files(folder: Path) -> list[str]:
     if doc is None:
         return [f for f in files if f.split("/")[0] not in KNOWN_NAMES
                 and not any(fnmatch(f, p) for p in KNOWN_PATTERNS)]
-    known = set(doc["files"]) | set(MARKERS)
-    trees = [str(t).rstrip("/") + "/" for t in doc.get("trees", [])]
-    return [f for f in files if f not in known and not any(f.startswith(t) for t in trees)]
+    return [f for f in files if f not in MARKERS and not _recorded(doc, f)]
+
+
+def _recorded(doc: dict, relative: str) -> bool:
+    """Whether a sound manifest records ``relative`` as written by tsflow: listed, or below a folder it holds as
+    a whole ('trees': the vendor tools' projects). The report's figure folder, which 'tsflow csim' recorded as a
+    whole before its figures were recorded one by one, holds only the figures the report draws: a user's file
+    put there (notes, a calibration) is never taken for tsflow's."""
+    from .report import FIGURE_DIR, FIGURES
+
+    if relative in doc["files"]:
+        return True
+    for tree in (str(t).rstrip("/") for t in doc.get("trees", [])):
+        if tree == FIGURE_DIR:
+            if relative in {f"{FIGURE_DIR}/{name}" for name in FIGURES}:
+                return True
+        elif relative.startswith(tree + "/"):
+            return True
+    return False
 
 
 def _not_replaceable(folder: Path) -> str | None:
@@ -388,10 +403,32 @@ def check_build_folder(folder: Path) -> None:
     _check_vectors(folder / "hls")
 
 
+def build_holding(folder: Path) -> Path | None:
+    """The build folder ``folder`` is a subfolder of (its ``hls/``, ``model/``, ``report/``, ...), where a command
+    that takes a build folder was given that subfolder; None when ``folder`` is a build folder itself (it holds
+    ``hls/``) or lies in none."""
+    folder = Path(folder)
+    if (folder / "hls").is_dir():
+        return None
+    return next((p for p in folder.parents if folder_kind(p) == BUILD), None)
+
+
+def subfolder_said(folder: Path, holder: Path, rerun: str) -> str:
+    """What csim, export and the report say when given a build's subfolder for the build: the folder to give
+    instead and the command (``rerun``) that gives it, rather than 'not a build folder, build first'."""
+    return f"{folder} is {Path(folder).relative_to(holder)}/ inside the build folder {holder}; give that folder: {rerun}"
+
+
 def sources_changed_said(folder: Path) -> str:
     """What a C simulation of a build whose C++ was changed after the build (by hand, or by another writer)
     says before it runs: the verdict is the changed C++'s, which an expert editing pragmas wants; '' when
     nothing changed."""
+    damage = manifest_damage(folder)
+    if damage:
+        return (f"warning: {folder / MANIFEST} is damaged ({damage}): the C++ in {folder / 'hls'} cannot be checked "
+                f"against what the build wrote, so this C simulation is of whatever it now holds; restore "
+                f"{MANIFEST}, or build again into another --out (--force does not replace a folder whose "
+                f"{MANIFEST} is damaged)")
     changed = sources_changed(folder)
     if not changed:
         return ""
@@ -539,7 +576,8 @@ def check_output(out: Path, force: bool, shown: Path | None = None) -> list[str]
             raise _busy_out(out)(holder)
         if kind != EMPTY:
             if not force:
-                raise OutputExists(f"output folder {out} already exists; pass --force to replace it")
+                raise OutputExists(f"output folder {out} already exists; pass --force to replace it (from "
+                                   f"flow.api: force=True)")
             refused = _not_replaceable(out)
             if refused:
                 raise OutputExists(refused)
@@ -562,7 +600,8 @@ def check_output(out: Path, force: bool, shown: Path | None = None) -> list[str]
             who = f" (pid {info.get('pid')} on {info.get('host')}, since {info.get('started')})" if info else ""
             if not force:
                 raise OutputExists(f"output folder {staging} already exists: another tsflow run may still be "
-                                   f"writing it{who}; if none is, pass --force to replace it")
+                                   f"writing it{who}; if none is, pass --force to replace it (from flow.api: "
+                                   f"force=True)")
             notes.append(f"replacing {staging}, of a run that may still be working{who} (--force)")
     _check_writable(out, shown if shown is not None else out)
     return notes

@@ -125,10 +125,16 @@ def check_plan_is_the_builds(build_dir, plan: dict, estimate: dict) -> None:
     totals are their sums). A plan or an estimate edited by hand would otherwise be what a synthesis report
     is judged against."""
     from .hls.check import PlanMismatch, check_written
-    from .runs import MANIFEST, edited_since_written
+    from .runs import MANIFEST, edited_since_written, manifest_damage
 
     build_dir = Path(build_dir)
     plan_path, estimate_path, hls = build_dir / "plan.json", build_dir / "estimate.json", build_dir / "hls"
+    damage = manifest_damage(build_dir)
+    if damage:  # not skipped as a folder from before there were digests is: this one had them
+        raise ConfigError(f"{build_dir / MANIFEST} is damaged ({damage}): the digests of plan.json, estimate.json and "
+                          f"the C++ in {hls} cannot be checked against what the build wrote; restore {MANIFEST}, or "
+                          f"build again into another --out (--force does not replace a folder whose {MANIFEST} is "
+                          f"damaged)")
     edited = edited_since_written(build_dir)
     if edited:
         one = len(edited) == 1

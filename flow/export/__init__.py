@@ -131,11 +131,43 @@ def _check_build(build_dir: Path) -> None:
         raise ExportError(f"{build_dir / 'csim.json'} does not record a bit-exact C simulation of this project "
                           f"(missing, unreadable, or not bit-exact): run 'tsflow csim {build_dir}' and export once "
                           f"it says bit-exact")
+    _check_simulated(build_dir, verdict)
     missing = [name for name in PLAN_FILES if not (build_dir / name).is_file()]
     if missing:
         raise ExportError(f"{build_dir} is an incomplete build folder (missing: {', '.join(missing)}); run 'tsflow "
                           f"build' again (--force replaces this folder)")
     read_plan(build_dir)
+
+
+def _check_simulated(build_dir: Path, verdict: dict) -> None:
+    """Refuse C++ changed after the build (by hand, or by another writer) that no C simulation has judged since:
+    ``csim.json``'s bit-exact verdict is then of other C++, and the scripts would hand off C++ never checked
+    against the model. Changed C++ that 'tsflow csim' found bit-exact is exported (``changed_said`` says so)."""
+    from ..csim import testbench_is_current
+    from ..runs import MANIFEST, sources_changed
+
+    changed = sources_changed(build_dir)
+    if changed and (verdict.get("changed_sources") != changed or not testbench_is_current(build_dir / "hls")):
+        digests = "its digest is" if len(changed) == 1 else "their digests are"
+        raise ExportError(f"{', '.join(changed)} in {build_dir} changed since the build ({digests} in "
+                          f"{build_dir / MANIFEST}) and no C simulation has checked the C++ now there: "
+                          f"{build_dir / 'csim.json'} holds the verdict of other C++, and export hands off only C++ "
+                          f"proven bit-exact. Run 'tsflow csim {shlex.quote(str(build_dir))}' and export once it says "
+                          f"bit-exact, or 'tsflow build' again (--force replaces the folder) to write the build's "
+                          f"C++ back")
+
+
+def changed_said(build_dir: Path) -> str:
+    """What an export of changed C++ (that ``_check_simulated`` let through) says: the scripts synthesise the
+    changed C++, not the build's; '' for the build's own."""
+    from ..runs import MANIFEST, sources_changed
+
+    changed = sources_changed(build_dir)
+    if not changed:
+        return ""
+    return (f"{build_dir / 'hls'} differs from what the build wrote ({', '.join(changed)} changed since; their "
+            f"digests are in {build_dir / MANIFEST}): these scripts synthesise the changed C++, which 'tsflow csim' "
+            f"found bit-exact ({build_dir / 'csim.json'}), not the build's")
 
 
 # -------------------------------------------------------------------------------------- the scripts
@@ -275,13 +307,15 @@ def missing_tools(cfg, which=shutil.which) -> list[str]:
     return [" or ".join(c[0] for c in s.choices) for s, cmd in resolve_tools(cfg, which) if cmd is None]
 
 
-def missing_tools_message(cfg, build_dir: Path, which=shutil.which, block_design: bool = False) -> str | None:
+def missing_tools_message(cfg, build_dir: Path, which=shutil.which, block_design: bool = False,
+                          allow_over_headroom: bool = False, api: bool = False) -> str | None:
     missing = missing_tools(cfg, which)
     if not missing:
         return None
+    rerun = again(build_dir, api, run=True, block_design=block_design, allow_over_headroom=allow_over_headroom)
     return (f"cannot run the vendor scripts: {' and '.join(missing)} not on PATH. Run these commands "
             f"(from the build folder):\n{commands_text(cfg, build_dir, block_design)}\n"
-            f"or put the tools on PATH and run 'tsflow export {shlex.quote(str(build_dir))} --run' again"
+            f"or put the tools on PATH and run {rerun} again"
             + _other_hls_tool(cfg, build_dir, which))
 
 
@@ -350,7 +384,7 @@ def _expected_outputs(cfg, step: str) -> list[str]:
 
 
 def run_scripts(build_dir: Path, cfg=None, force: bool = False, which=shutil.which, report=None,
-                block_design: bool = False, allow_over_headroom: bool = False) -> dict:
+                block_design: bool = False, allow_over_headroom: bool = False, api: bool = False) -> dict:
     """Write (if needed) and run the vendor scripts in order from ``build_dir`` (``block_design``: the
     MicroBlaze system's too, to its hardware platform); returns the content of the ``synthesis.json`` it
     writes. Raises ``ToolsMissing`` without the tools, ``StepFailed`` (with the tail of the step's log) at
@@ -359,7 +393,7 @@ def run_scripts(build_dir: Path, cfg=None, force: bool = False, which=shutil.whi
     if cfg is None:
         cfg = load_build_config(build_dir)
     write_scripts(build_dir, cfg, force=force, block_design=block_design, allow_over_headroom=allow_over_headroom)
-    message = missing_tools_message(cfg, build_dir, which, block_design)
+    message = missing_tools_message(cfg, build_dir, which, block_design, allow_over_headroom, api)
     if message:
         raise ToolsMissing(message)
     for path in _stale_outputs(build_dir):
@@ -529,17 +563,15 @@ def export(folder: Path, run: bool = False, force: bool = False, report=None, bl
     is also checked against the build's plan: ``"verification"``, a ``flow.verify.Verification``. ``api``:
     called from ``flow.api``, whose arguments the messages name instead of the command's flags."""
     from ..locks import not_writable, using_folder
-    from ..runs import BUILD, folder_kind, record_written
+    from ..runs import build_holding, record_written, subfolder_said
     from .block_design import BD_DIR, SYSTEM_JSON
 
     folder = Path(folder)
-    if not (folder / "hls").is_dir():  # its hls/ or model/ given for the build folder: said, not 'build first'
-        holder = next((p for p in folder.parents if folder_kind(p) == BUILD), None)
-        if holder is not None:
-            rerun = again(holder, api, run=run, force=force, block_design=block_design,
-                          allow_over_headroom=allow_over_headroom)
-            raise ExportError(f"{folder} is {folder.relative_to(holder)}/ inside the build folder {holder}; give "
-                              f"that folder: {rerun}")
+    holder = build_holding(folder)  # its hls/ or model/ given for the build folder: said, not 'build first'
+    if holder is not None:
+        raise ExportError(subfolder_said(folder, holder, again(holder, api, run=run, force=force,
+                                                               block_design=block_design,
+                                                               allow_over_headroom=allow_over_headroom)))
     cfg = load_build_config(folder)
     with using_folder(folder):  # one writer at a time: a build replacing it, a C simulation, another export
         blocked = not_writable(folder)
@@ -548,8 +580,17 @@ def export(folder: Path, run: bool = False, force: bool = False, report=None, bl
         written = write_scripts(folder, cfg, force=force, block_design=block_design,
                                 allow_over_headroom=allow_over_headroom, run=run, api=api)
         record_written(folder, [p.relative_to(folder) for p in written])
+        changed = changed_said(folder)
+        if changed and report is None:  # an API caller without report: a Python warning, as csim gives one
+            import warnings
+
+            from ..csim import ChangedSourcesWarning
+
+            warnings.warn(changed, ChangedSourcesWarning, stacklevel=3)
         if report:
             report(f"written in {folder}: {', '.join(str(p.relative_to(folder)) for p in written)}")
+            if changed:
+                report(f"warning: {changed}")
             windows = _test_windows(folder)
             asked = "cosim_windows" in cfg.export.model_fields_set  # the default 16 is no user's number
             if asked and windows is not None and cfg.export.cosim_windows > windows:
@@ -563,7 +604,7 @@ def export(folder: Path, run: bool = False, force: bool = False, report=None, bl
             before = {p.name for p in folder.iterdir()}
             try:
                 out["synthesis"] = run_scripts(folder, cfg, force=force, report=report, block_design=block_design,
-                                               allow_over_headroom=allow_over_headroom)
+                                               allow_over_headroom=allow_over_headroom, api=api)
             except OSError as exc:
                 raise NotWritable(_not_writable_message(folder, exc)) from None
             finally:  # what the tools wrote (their projects, logs, journals) is tsflow's to replace
