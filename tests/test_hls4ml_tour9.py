@@ -97,10 +97,13 @@ def test_the_builds_model_compiles_in_its_folder_and_refuses_windows_of_another_
     assert sources_changed(out) == []
     one = np.zeros((8, 1), np.float32)
     assert np.shape(result.hls_model.predict(one)) in ((1,), (1, 1))
+    windows = np.random.default_rng(0).normal(size=(5, 8, 1)).astype(np.float32)
+    flat = result.hls_model.predict(windows.reshape(5, 8))  # hls4ml's convention: one flat row a window
+    assert np.array_equal(np.ravel(flat), np.ravel(result.hls_model.predict(windows)))
     with pytest.raises(ValueError) as caught:
         result.hls_model.predict(np.zeros((5, 12, 1), np.float32))
     assert str(caught.value) == ("predict(x): x has shape (5, 12, 1); this model takes (N, 8, 1): windows of "
-                                 "data.window = 8 steps, 1 input value each (or one window, (8, 1))")
+                                 "data.window = 8 steps, 1 input value each (or one window, (8, 1); or flat, (N, 8))")
 
 
 @pytest.mark.parametrize("where, said", [("hls", "is the hls/ project of {out}, a tsflow build folder"),

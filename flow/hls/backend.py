@@ -215,14 +215,17 @@ class _TSFlowBackendMixin:
 
     def predict(self, model, x, *args, **kwargs):
         """``hls_model.predict(x)``: ``x`` holds windows as the Keras model takes them, (N, steps, inputs) or
-        one window (steps, inputs); another shape is refused saying what the model takes (hls4ml would take
-        any array whose size is a multiple of a window's)."""
+        one window (steps, inputs), or flat as hls4ml's own examples give them, (N, steps * inputs) or one
+        (steps * inputs,); another shape is refused saying what the model takes (hls4ml would take any array
+        whose size is a multiple of a window's, and say 'Input size mismatch' otherwise)."""
         steps, inputs = model.get_input_variables()[0].shape
         shape = tuple(np.shape(x))
-        if shape[-2:] != (steps, inputs) or len(shape) > 3:
+        windowed = len(shape) in (2, 3) and shape[-2:] == (steps, inputs)
+        flat = len(shape) in (1, 2) and shape[-1] == steps * inputs
+        if not (windowed or flat):
             raise ValueError(f"predict(x): x has shape {shape}; this model takes (N, {steps}, {inputs}): windows of "
                              f"data.window = {steps} steps, {inputs} input value{'s' if inputs > 1 else ''} each "
-                             f"(or one window, ({steps}, {inputs}))")
+                             f"(or one window, ({steps}, {inputs}); or flat, (N, {steps * inputs}))")
         return model._predict(x)
 
     def create_initial_config(self, part=None, clock_period=None, **kwargs):
