@@ -9,8 +9,8 @@ import click
 
 
 class WholeNumber(click.IntRange):
-    """A whole number of WHAT from MIN (to MAX, if given); ``hint`` says what else to do (such as leaving the flag
-    out). Used as a click type, or through ``argparse`` for an ``argparse`` ``type=``."""
+    """A whole number of WHAT (a plural noun, or "" for a bare number) from MIN (to MAX, if given); ``hint`` says
+    what else to do (such as leaving the flag out). A click type, or through ``for_argparse`` an argparse ``type=``."""
 
     name = "number"
 
@@ -19,13 +19,12 @@ class WholeNumber(click.IntRange):
         self.what, self.hint = what, hint
 
     def allowed(self) -> str:
+        number = f"a whole number of {self.what}" if self.what else "a whole number"
         if self.min is None and self.max is None:
-            return f"a whole number of {self.what}"
+            return number
         if self.max is None:
-            return f"a whole number of {self.what} ({self.min} or more)"
-        if self.min is None:
-            return f"a whole number of {self.what} (at most {self.max})"
-        return f"a whole number of {self.what} from {self.min} to {self.max}"
+            return f"{number} ({self.min} or more)"
+        return f"{number} ({self.max} at most)" if self.min is None else f"{number} from {self.min} to {self.max}"
 
     def convert(self, value, param, ctx):
         if isinstance(value, str) and not value.strip():
@@ -43,6 +42,4 @@ class WholeNumber(click.IntRange):
                 return self.convert(text, None, None)
             except click.BadParameter as exc:
                 raise argparse.ArgumentTypeError(exc.message) from None
-
-        parse.__name__ = self.what  # what argparse names in its own messages
         return parse
