@@ -36,3 +36,27 @@ def test_a_design_over_the_part_names_the_rows_that_take_the_resource_and_their_
     assert "most of it the input buffer (1,616 x 12 bit, registers)" in told
     assert "hls.storage.input: bram (or lutram) keeps it in memory" in told
     assert estimate(parse_config(_raw()), n_features=1).overflow_warning() is None
+
+
+def test_a_name_under_the_wrong_hls_mapping_is_moved_only_where_its_value_fits():
+    """Tour 10 a16: hls.storage.embed: bram was told to move to hls.parallelism, which takes no 'bram' (the
+    embedding has no buffer of its own: its output is the positional add's)."""
+    import pytest
+
+    from flow.config import ConfigError
+    from flow.hls.plan import check_names
+
+    def refusal(**hls):
+        with pytest.raises(ConfigError) as caught:
+            check_names(parse_config(_raw(**hls)))
+        return str(caught.value).split("; allowed")[0]
+
+    assert refusal(storage={"embed": "bram"}) == (
+        "invalid configuration: hls.storage.embed: unknown name (embed is a name of hls.parallelism and "
+        "hls.multiplier only, which take no 'bram': it has no buffer of its own; remove it from hls.storage)")
+    assert refusal(storage={"embed": "auto"}) == (  # 'auto' is also a multiplier: there it fits
+        "invalid configuration: hls.storage.embed: unknown name (embed is a name of hls.multiplier, not of "
+        "hls.storage: move it there)")
+    assert refusal(parallelism={"enc0.softmax": 4}) == (
+        "invalid configuration: hls.parallelism.enc0.softmax: unknown name (enc0.softmax is a name of hls.storage "
+        "only, which takes no 4: it has no lanes hls.parallelism sets; remove it from hls.parallelism)")

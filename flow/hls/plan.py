@@ -581,6 +581,21 @@ def allowed_names(cfg) -> dict:
     return {"storage": buffers, "rom": rom_names(cfg), "parallelism": loops, "multiplier": multiplying}
 
 
+_HAS_NO = {"storage": "no buffer of its own", "rom": "no constant table of its own",
+           "parallelism": "no lanes hls.parallelism sets", "multiplier": "no multiplier hls.multiplier sets"}
+
+
+def _takes_value(h, key: str, name: str, value) -> bool:
+    """Whether the hls section's mapping ``key`` would take ``{name: value}`` (its own type and bounds)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        TypeAdapter(type(h).model_fields[key].annotation).validate_python({name: value})
+    except ValidationError:
+        return False
+    return True
+
+
 def check_names(cfg, shapes: list[dict] | None = None) -> None:
     """Every name under hls.storage / rom / parallelism / multiplier exists in this model (``shapes``: its
     loops, where the caller has them: the auto search plans a design hundreds of times)."""
@@ -590,9 +605,17 @@ def check_names(cfg, shapes: list[dict] | None = None) -> None:
         unknown = sorted(set(getattr(h, key)) - set(allowed))
         if unknown:
             name = unknown[0]
-            homes = [f"hls.{other}" for other, there in names.items() if other != key and name in there]
-            home = (f" ({shown_key(name)} is a name of {' and '.join(homes)}, not of hls.{key}: move it there)"
-                    if homes else "")
+            value = getattr(h, key)[name]
+            homes = [other for other, there in names.items() if other != key and name in there]
+            fits = [other for other in homes if _takes_value(h, other, name, value)]
+            listed = " and ".join(f"hls.{other}" for other in fits or homes)
+            if fits:
+                home = f" ({shown_key(name)} is a name of {listed}, not of hls.{key}: move it there)"
+            elif homes:
+                home = (f" ({shown_key(name)} is a name of {listed} only, which take{'s' if len(homes) == 1 else ''} "
+                        f"no {value!r}: it has {_HAS_NO[key]}; remove it from hls.{key})")
+            else:
+                home = ""
             raise ConfigError(f"invalid configuration: hls.{key}.{shown_key(name)}: unknown name{home}; "
                               f"allowed for this model: {', '.join(allowed)}")
     _check_lane_counts(cfg, shapes or _layer_shapes(cfg, resolve_precisions(cfg), n_features=1))
