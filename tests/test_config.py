@@ -5,7 +5,7 @@ import sys
 import pytest
 import yaml
 
-from flow.config import ConfigError, parse_config
+from flow.config import ConfigError, load_config, parse_config
 from flow.data import load_dataset
 
 from .conftest import ETTH1, small_raw
@@ -68,8 +68,11 @@ def test_a_url_as_data_path_or_config_is_said_to_be_a_url_not_a_missing_file(tmp
     proc = subprocess.run([sys.executable, "-m", "flow", "estimate", url], capture_output=True, text=True,
                           cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-    assert proc.stderr.strip() == (f"error: configuration file '{url}' is a URL; tsflow reads local files only: "
-                                   f"download it first (curl -LO '{url}') and give the downloaded file's path")
+    assert proc.stderr.strip() == (f"error: Invalid value for 'CONFIG': '{url}' is a URL; tsflow reads local files "
+                                   f"only: download it first (curl -LO '{url}') and give the downloaded file's path; "
+                                   f"see 'tsflow estimate --help'")
+    with pytest.raises(ConfigError, match=r"^configuration file 'https://.*' is a URL; tsflow reads local files only"):
+        load_config(url)  # the API's answer, which the command's path check now gives first
     (tmp_path / "https:").mkdir()  # a local file whose path reads like a URL is read, not refused
     (tmp_path / "https:" / "c.yaml").write_text(yaml.safe_dump(small_raw()))
     proc = subprocess.run([sys.executable, "-m", "flow", "estimate", "https:/c.yaml"], capture_output=True, text=True,
