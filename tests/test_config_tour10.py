@@ -16,6 +16,7 @@ from flow.config import ConfigError, FlowConfig, parse_config
 from flow.data import load_dataset
 
 from .conftest import small_raw
+from .test_data_tour9 import _error as _data_error, _raw as _data_raw
 
 N = 60
 
@@ -121,18 +122,6 @@ def _csv(tmp_path, lines: list[str], name: str = "d.csv"):
     path = tmp_path / name
     path.write_text("".join(line + "\n" for line in lines))
     return path
-
-
-def _data_raw(path, **data) -> dict:
-    raw = small_raw()
-    raw["data"] = {"source": "csv", "path": str(path), "target": "v", "features": None, "window": 4, **data}
-    return raw
-
-
-def _data_error(raw) -> str:
-    with pytest.raises(ConfigError) as exc:
-        load_dataset(parse_config(raw), note=lambda text: None)
-    return str(exc.value)
 
 
 def test_a_target_varying_below_float32_resolution_at_its_level_is_said_to_vary_with_the_offset_to_remove(tmp_path):
