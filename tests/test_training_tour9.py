@@ -106,7 +106,7 @@ def test_the_estimate_tells_a_coarse_index_before_the_scores_are_placed(tmp_path
         "score units" in out.output
 
 
-def _saturation_of(monkeypatch, train, test, t=FixedType(4, 1, True)):
+def _saturation_of(monkeypatch, train, test, t=FixedType(4, 1, True), auto=None):
     """``tell_saturation`` on enc0.scores with these float values (train / test), and what it said."""
     from types import SimpleNamespace
 
@@ -119,7 +119,8 @@ def _saturation_of(monkeypatch, train, test, t=FixedType(4, 1, True)):
     prec = SimpleNamespace(types={"enc0.scores": {"output": t}})
     metrics = {"test": {"mse": 0.355}, "float": {"test": {"mse": 0.3511}}}
     said = []
-    told = saturation.tell_saturation(parse_config(small_raw()), prec, None, ds, ("test",), metrics, said.append)
+    told = saturation.tell_saturation(parse_config(small_raw()), prec, None, ds, ("test",), metrics, said.append,
+                                      auto)
     return told, said
 
 
@@ -134,7 +135,15 @@ def test_test_values_inside_the_training_range_that_auto_clips_on_purpose_are_no
     told, said = _saturation_of(monkeypatch, train, past)
     assert told and "2.5% of the enc0.scores values are outside the range -1 .. 0.875" in said[0]
     assert "past the -0.572 .. 1.36 the training windows reach" in said[0]
-    assert "give quantization.layers.enc0.scores.output.integer: 3 (a range that holds the test values)" in said[0]
+    assert said[0].endswith("give quantization.layers.enc0.scores.output.integer: 3 (a range that holds the test "
+                            "values and the training windows'), or a data.split whose training rows cover the range "
+                            "the model will see")
+    # set in the configuration (tour 10 a43 re-run): the fix holds the training windows too, and auto is offered
+    wide = np.concatenate([train, [2.5]])  # training windows past the hand-set range as well
+    told, said = _saturation_of(monkeypatch, wide, np.concatenate([past, [-1.6] * 30]), auto=set())
+    assert told and "(4 bits, integer 1, set in the configuration, " in said[0]
+    assert said[0].endswith("give quantization.layers.enc0.scores.output.integer: 3 (a range that holds the test "
+                            "values and the training windows'), or leave it auto")
 
 
 def test_a_hand_set_range_that_clips_the_training_windows_is_told_with_its_key():

@@ -209,7 +209,7 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
         metrics["baselines"] = baselines(ds)
     if quantized:
         metrics["float"] = float_metrics
-        if note and not tell_saturation(given, prec, float_net, ds, splits, metrics, note):
+        if note and not tell_saturation(given, prec, float_net, ds, splits, metrics, note, auto):
             tell_far_worse(metrics, splits, note, clips)
     return TrainResult(model, quantized, prec, history, seconds, metrics, cfg, points)
 

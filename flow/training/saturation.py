@@ -133,9 +133,10 @@ def _errors(metrics: dict, name: str) -> str:
             + (f" (persistence {base['mse']:.4g})" if base else ""))
 
 
-def tell_saturation(given, prec, float_model, ds, splits, metrics: dict, note) -> bool:
+def tell_saturation(given, prec, float_model, ds, splits, metrics: dict, note, auto=None) -> bool:
     """Warn about the tensors ``saturated`` finds; True if it warned. ``given``: the configuration as the user wrote
-    it (the keys to name); ``metrics``: the quantized errors with ``metrics["float"]``."""
+    it (the keys to name); ``metrics``: the quantized errors with ``metrics["float"]``; ``auto``: the (layer, role)
+    whose integer bits ``integer: auto`` placed (None: all), the others set in the configuration."""
     found = saturated(given, prec, float_model, ds, splits)
     if not found:
         return False
@@ -145,17 +146,20 @@ def tell_saturation(given, prec, float_model, ds, splits, metrics: dict, note) -
     others = "; ".join(f"{f['layer']} {_share(f['share'])} on {f['split']}" for f in found[1:4])
     more = f" ({len(found) - 4} more)" if len(found) > 4 else ""
     key = _key(given, first["layer"])
-    need = _covering(t, v)
+    need = _covering(t, np.concatenate([v, tv]))  # the split's values and the training windows' both
     fix = f"{key}: {need}" if need is not None else key
     also = f"; downstream also {others}{more}" if others else ""
     name = first["split"]
+    placed = auto is None or (first["layer"], "output") in auto
+    where = "placed for the training windows" if placed else "set in the configuration"
+    advice = (f"give {fix} (a range that holds the {name} values and the training windows'), or a data.split whose "
+              f"training rows cover the range the model will see" if placed else
+              f"give {fix} (a range that holds the {name} values and the training windows'), or leave it auto")
     note(f"warning: on the {name} split {_share(first['share'])} of the {what} are outside the range "
          f"{t.min_value:.4g} .. {t.max_value:.4g} of {first['layer']}'s type ({t.width} bits, integer {t.integer}, "
-         f"placed for the training windows, {_share(first['train_share'])} of them outside) and past the "
+         f"{where}, {_share(first['train_share'])} of the training windows' outside) and past the "
          f"{tv.min():.3g} .. {tv.max():.3g} the training windows reach, and saturate: they reach "
-         f"{v.min():.3g} .. {v.max():.3g}{also}; "
-         f"{_errors(metrics, name)}; give {fix} (a range that holds the {name} values), or a data.split whose "
-         f"training rows cover the range the model will see")
+         f"{v.min():.3g} .. {v.max():.3g}{also}; {_errors(metrics, name)}; {advice}")
     return True
 
 
