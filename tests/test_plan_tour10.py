@@ -60,3 +60,21 @@ def test_a_name_under_the_wrong_hls_mapping_is_moved_only_where_its_value_fits()
     assert refusal(parallelism={"enc0.softmax": 4}) == (
         "invalid configuration: hls.parallelism.enc0.softmax: unknown name (enc0.softmax is a name of hls.storage "
         "only, which takes no 4: it has no lanes hls.parallelism sets; remove it from hls.parallelism)")
+
+
+def test_a_window_of_every_column_wider_than_the_model_is_said_with_its_cost(tmp_path):
+    """Tour 10 a82 re-run: the window fitted once in memory, yet nothing said that leaving data.features out made
+    201 columns inputs, though the input stage took most of the LUT."""
+    def cautions(features):
+        raw = _raw()
+        raw["data"] = {**raw["data"], "source": "csv", "path": str(tmp_path / "wide.csv"), "target": "t",
+                       "features": features}
+        return [c for c in estimate(parse_config(raw), n_features=WIDE if features is None else 2).cautions
+                if c.startswith("data.features")]
+
+    said = cautions(None)
+    assert len(said) == 1 and said[0].startswith(
+        f"data.features is not given, so every numeric column of {tmp_path / 'wide.csv'} is an input: {WIDE} input "
+        f"values a token, more than model.d_model = 8; the window's buffer and the embedding take ")
+    assert said[0].endswith("name the features you mean in data.features to shrink them")
+    assert cautions(["a"]) == []  # features named: nothing to say

@@ -395,7 +395,7 @@ def estimate_plan(cfg, prec, plan: HLSPlan, calibration: dict | None = None) -> 
     energy = energy_of(part.device, total, cfg.target.clock_mhz, cycles, cfg.target.toggle_rate,
                        (calibration or {}).get("power"))
     cautions = _cautions(cfg, prec, cycles, bool(per_layer or "latency" in factors), energy is not None) + \
-        storage_notes(cfg, plan)
+        storage_notes(cfg, plan) + _default_features_note(cfg, plan, layers, buffers, raw)
     return Estimate(part=cfg.target.part, clock_mhz=cfg.target.clock_mhz, layers=layers, buffers=buffers,
                     total=total, budget=budget, latency_cycles=cycles, macs=plan.macs,
                     dsp_bound_cycles=math.ceil(plan.macs / part.dsp) if part.dsp else 0, plan=plan,
@@ -423,6 +423,22 @@ def _cautions(cfg, prec, cycles: int, cycles_calibrated: bool, priced: bool) -> 
             if told:
                 out.append(told)
     return out
+
+
+def _default_features_note(cfg, plan: HLSPlan, layers: list, buffers: list, raw: dict) -> list[str]:
+    """A window wider than the model, made of every numeric column because ``data.features`` was left out: said
+    with what its input stage costs, as a user who meant a few features would not guess that it is most of it."""
+    embed = plan.loops.get("embed")
+    if cfg.data.source != "csv" or cfg.data.features is not None or embed is None or embed.terms <= cfg.model.d_model:
+        return []
+    stage = [e for e in (*layers, *buffers) if e.name in ("input", "embed")]
+    shares = [f"{math.ceil(sum(getattr(e.cost, r) for e in stage)):,} of the design's {math.ceil(raw[r]):,} "
+              f"{r.upper()}" for r in ("lut", "ff", "bram18") if raw[r] and
+              sum(getattr(e.cost, r) for e in stage) >= 0.25 * raw[r]]
+    cost = f"; the window's buffer and the embedding take {' and '.join(shares)}" if shares else ""
+    return [f"data.features is not given, so every numeric column of {cfg.data.path} is an input: {embed.terms} input "
+            f"values a token, more than model.d_model = {cfg.model.d_model}{cost}; name the features you mean in "
+            f"data.features to shrink them"]
 
 
 def within_headroom(est: Estimate, headroom: float) -> bool:
