@@ -22,7 +22,8 @@ from .training.checkpoint import load_trained, save_integer_params, save_trained
 from .training.summary import data_line
 from .config import ConfigError, dump_config
 from .hls.project import write_project
-from .report import write_report, written_files as report_files
+from .report import write_report
+from .report_files import written_files as report_files
 from .csim import ChangedSourcesWarning, CSimError, CSimReport, run_csim
 from .data import load_dataset
 from .estimate import Estimate, estimate

@@ -24,21 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from .config import ConfigError
+from .report_files import FIGURE_DIR, FIGURES, REPORT_HTML, written_files
 
-REPORT_HTML = "report.html"
-FIGURE_DIR = "report"  # the PNGs, beside report.html, referenced relatively
 FORECAST_WINDOWS = 200
 RESOURCE_LABELS = {"lut": "LUT", "lutram": "LUTRAM", "ff": "FF", "bram18": "BRAM18", "dsp": "DSP"}
 
 # file name -> alt text: the figures a full report holds, in page order
-FIGURES = {
-    "forecast.png": "Forecast against truth on the test split",
-    "errors.png": "Distribution of forecast errors on the test split",
-    "steps.png": "Forecasts of every step of a few test windows against truth",
-    "resources_budget.png": "Estimated resources against the part's budget",
-    "resources_layers.png": "Estimated resources per layer in percent of the part's budget",
-    "cycles.png": "Estimated clock cycles per layer",
-}
 DATA_FIGURES = ("forecast.png", "steps.png", "errors.png")  # drawn from the data, the others from estimate.json
 
 COLORS = {"truth": "#222222", "model": "#1f77b4", "persistence": "#d62728", "linear": "#2ca02c"}
@@ -673,14 +664,6 @@ def write_report(folder: Path, note=None) -> Path:
     out.unlink(missing_ok=True)  # a link placed there is replaced, never written through (to a file elsewhere)
     out.write_text(page, encoding="utf-8")
     return out
-
-
-def written_files(folder: Path) -> list[str]:
-    """What a report wrote into a build folder, relative, for its manifest: ``report.html`` and the figures now in
-    ``report/``, one by one, so that a user's file put beside them is never taken for tsflow's (and removed by
-    'tsflow build --force')."""
-    figdir = Path(folder) / FIGURE_DIR
-    return [REPORT_HTML, *(f"{FIGURE_DIR}/{name}" for name in FIGURES if (figdir / name).is_file())]
 
 
 USAGE = "usage: python -m flow.report BUILD_FOLDER (one build folder, the --out of 'tsflow build')"

@@ -332,7 +332,7 @@ def _recorded(doc: dict, relative: str) -> bool:
     a whole ('trees': the vendor tools' projects). The report's figure folder, which 'tsflow csim' recorded as a
     whole before its figures were recorded one by one, holds only the figures the report draws: a user's file
     put there (notes, a calibration) is never taken for tsflow's."""
-    from .report import FIGURE_DIR, FIGURES
+    from .report_files import FIGURE_DIR, FIGURES
 
     if relative in doc["files"]:
         return True
