@@ -1,5 +1,6 @@
 """The accuracy suite (flow.benchmarks.suite) run for real, one seed and 1+1 epochs, on one series that ships
-in a registry package (statsmodels' co2, written to a CSV) and one built-in series: every variant is printed,
+in a registry package (statsmodels' co2, written to a CSV; the built-in series load as every build's do, and
+one series keeps the default suite's time down): every variant is printed,
 the printed means are the runs it wrote, and the summary's ratios are those of the means; its user errors are
 one line naming the flag, before any training."""
 import json
@@ -14,13 +15,13 @@ from click.testing import CliRunner
 from .conftest import REPO
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
-SERIES = ["seattle-weather", "co2"]  # the suite's order
+SERIES = ["co2"]
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     folder = tmp_path_factory.mktemp("suite")
-    done = subprocess.run([sys.executable, "-m", "flow.benchmarks.suite", "--series", "co2,seattle-weather",
+    done = subprocess.run([sys.executable, "-m", "flow.benchmarks.suite", "--series", "co2",
                            "--seeds", "1", "--quick", "--json-out", "runs.json"], cwd=folder, env=ENV,
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
