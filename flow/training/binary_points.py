@@ -130,6 +130,21 @@ def points_yaml(points: dict) -> str:
             + yaml.safe_dump({"layers": layers}, sort_keys=False))
 
 
+def outside(values: np.ndarray, t: FixedType) -> float:
+    """Share of ``values`` below the type's smallest or above its largest value."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    return float(np.mean((v < t.min_value) | (v > t.max_value))) if v.size else 0.0
+
+
+def covering(t: FixedType, v: np.ndarray) -> int | None:
+    """The fewest integer bits at this width whose range holds every value in ``v`` (None: none does)."""
+    for i in range(t.integer, INTEGER_RANGE[1] + 1):
+        wider = FixedType(t.width, i, t.signed)
+        if wider.min_value <= v.min() and wider.max_value >= v.max():
+            return i
+    return None
+
+
 SATURATION_WARNED = 0.01  # share of the float model's forecasts outside the output type that gets a warning
 
 
@@ -149,7 +164,7 @@ def output_saturation(cfg, prec, values: dict, fixed: list) -> str | None:
         v = np.asarray(values[(layer, role)], dtype=np.float64).ravel()
         if not v.size:
             continue
-        share = float(np.mean((v < t.min_value) | (v > t.max_value)))
+        share = outside(v, t)
         if share >= SATURATION_WARNED and (worst is None or share > worst[0]):
             worst = (share, layer, role, t, v)
     if worst is None:
@@ -159,9 +174,7 @@ def output_saturation(cfg, prec, values: dict, fixed: list) -> str | None:
     spec = getattr(override, role, None) if override is not None else None
     key = f"quantization.layers.{layer}.{role}" if spec is not None and spec.integer is not None else \
         "quantization.output"
-    need = next((i for i in range(t.integer, INTEGER_RANGE[1] + 1)
-                 if FixedType(t.width, i, t.signed).min_value <= v.min() and FixedType(t.width, i, t.signed).max_value
-                 >= v.max()), None)
+    need = covering(t, v)
     what = ("outputs of the head (the forecast change the delta head adds to the last value)"
             if layer == "head" and "delta" in prec.types else "forecasts")
     effect = "saturates" if t.overflow == "sat" else "wraps around"

@@ -15,17 +15,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..fixedpoint import FixedType
-from .binary_points import INTEGER_RANGE, float_values
+from .binary_points import INTEGER_RANGE, covering, float_values, outside
 
 SHARE_WARNED = 0.01  # share of a tensor's validation / test values past its range and the training range that is told
 USER_CLIP_WARNED = 0.05  # share of a user-set tensor's training values outside its type that is told
 FAR_WORSE = 4.0  # quantized MSE this many times the float model's, and above persistence's: told in any case
-
-
-def outside(values: np.ndarray, t: FixedType) -> float:
-    """Share of ``values`` below the type's smallest or above its largest value."""
-    v = np.asarray(values, dtype=np.float64).ravel()
-    return float(np.mean((v < t.min_value) | (v > t.max_value))) if v.size else 0.0
 
 
 def beyond(values: np.ndarray, t: FixedType, train: np.ndarray) -> float:
@@ -51,15 +45,6 @@ def _key(given, layer: str) -> str:
     return f"quantization.layers.{layer}.output.integer"
 
 
-def _covering(t: FixedType, v: np.ndarray) -> int | None:
-    """The fewest integer bits at this width whose range holds every value in ``v`` (None: none does)."""
-    for i in range(t.integer, INTEGER_RANGE[1] + 1):
-        wider = FixedType(t.width, i, t.signed)
-        if wider.min_value <= v.min() and wider.max_value >= v.max():
-            return i
-    return None
-
-
 def _set_by(given, layer: str) -> str:
     """The key the user wrote that sets a tensor's output integer bits (its override, else the default it follows)."""
     spec = given.quantization.layers.get(layer)
@@ -82,7 +67,7 @@ def user_clips(given, prec, train: dict) -> list[str]:
         share = outside(v, t)
         if share >= USER_CLIP_WARNED:
             key = _set_by(given, layer)
-            need = _covering(t, v)
+            need = covering(t, v)
             what = "scaled window values" if layer == "input" else f"{layer} values"
             out.append(f"{key} = {t.integer} (set in the configuration): {_share(share)} of the training {what} are "
                        f"outside {t.min_value:.4g} .. {t.max_value:.4g} ({t.width} bits, integer {t.integer}; they "
@@ -146,7 +131,7 @@ def tell_saturation(given, prec, float_model, ds, splits, metrics: dict, note, a
     others = "; ".join(f"{f['layer']} {_share(f['share'])} on {f['split']}" for f in found[1:4])
     more = f" ({len(found) - 4} more)" if len(found) > 4 else ""
     key = _key(given, first["layer"])
-    need = _covering(t, np.concatenate([v, tv]))  # the split's values and the training windows' both
+    need = covering(t, np.concatenate([v, tv]))  # the split's values and the training windows' both
     fix = f"{key}: {need}" if need is not None else key
     also = f"; downstream also {others}{more}" if others else ""
     name = first["split"]
