@@ -184,6 +184,18 @@ def valid_with_others(cfg: FlowConfig, raw: dict, key: str, value) -> Optional[d
     return None
 
 
+def _compared(value):
+    """A choice as the search compares it: equal numbers are one choice whatever their type (100, 100.0 and
+    YAML's 1e2), a bool is not a number, and lists and mappings compare by their items."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, dict, list, tuple)):
+        return type(value).__name__, repr(value)
+    if isinstance(value, dict):
+        return "dict", tuple(sorted((str(k), _compared(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return "list", tuple(_compared(v) for v in value)
+    return "number", value  # 100 == 100.0, and their hashes are equal
+
+
 def check_space(cfg: FlowConfig) -> list[str]:
     """Every key exists and every choice is valid on its own (or with some choice of the other keys), and the
     candidates are scored on one task, before any work. Returns warnings: the choices valid only with some choices
@@ -209,12 +221,16 @@ def check_space(cfg: FlowConfig) -> list[str]:
     check_sections(cfg, raw)
     partly: dict = {}  # key -> (its choices valid only with other keys' choices, such choices, why not without)
     for key, choices in space.items():
-        seen = set()
+        seen: dict = {}  # compared form -> the choice as first listed
         for value in choices:
             shown = repr(value)
-            if shown in seen:
-                raise ConfigError(f"invalid configuration: search.space.{key}: {shown} is listed twice")
-            seen.add(shown)
+            compared = _compared(value)
+            if compared in seen:
+                same = seen[compared]
+                twice = f"{shown} is listed twice" if repr(same) == shown else \
+                    f"{same!r} and {shown} are the same choice (listed twice)"
+                raise ConfigError(f"invalid configuration: search.space.{key}: {twice}; list each once")
+            seen[compared] = value
             try:
                 cand = parse_config(candidate_raw(raw, {key: value}))
             except ConfigError as exc:

@@ -1,0 +1,31 @@
+"""Tour 12, half b: commands, flags and folders (b24 numerically equal search choices, b34 a build without g++,
+b44 Ctrl-C in the report, b52-b54 hls4ml keys tsflow does not honour, b80 a search's --out a build holds)."""
+import json
+
+import pytest
+
+from flow.config import ConfigError, parse_config
+from flow.search.space import check_space
+
+from .conftest import TINY
+
+
+def _search(space: dict) -> dict:
+    raw = json.loads(json.dumps(TINY))
+    raw["search"] = {"space": space, "objectives": ["val_mse", "energy"], "float_epochs": 1, "qat_epochs": 1}
+    return raw
+
+
+@pytest.mark.parametrize("choices, said", [
+    ([100, 100.0, 2e2], "100 and 100.0 are the same choice (listed twice); list each once"),
+    ([100, 200, 100], "100 is listed twice; list each once"),
+    ([2e2, 100, 200], "200.0 and 200 are the same choice (listed twice)"),
+])
+def test_b24_numerically_equal_search_choices_are_one_choice_listed_twice(choices, said):
+    with pytest.raises(ConfigError) as exc:
+        check_space(parse_config(_search({"target.clock_mhz": choices})))
+    assert f"search.space.target.clock_mhz: {said}" in str(exc.value), str(exc.value)
+
+
+def test_b24_numbers_that_differ_stay_distinct_choices():
+    check_space(parse_config(_search({"target.clock_mhz": [100, 100.5, 200]})))
