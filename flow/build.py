@@ -24,7 +24,7 @@ from .config import ConfigError, dump_config
 from .hls.project import write_project
 from .report import write_report
 from .report_files import written_files as report_files
-from .csim import ChangedSourcesWarning, CSimError, CSimReport, run_csim
+from .csim import ChangedSourcesWarning, CSimError, CSimReport, check_compiler, run_csim
 from .data import load_dataset
 from .estimate import Estimate, estimate
 from .precision import resolve_precisions
@@ -132,6 +132,7 @@ def build(cfg, stage: Path, trained: Path | None = None, report=None, allow_over
     if not cfg.quantization.enabled:
         raise ConfigError("invalid configuration: quantization.enabled = false: an HLS build needs the "
                           "quantized model; allowed: true")
+    check_compiler("the build compiles its C simulation with it, after the training", then="; nothing was trained")
     seconds = {}
     t0 = time.perf_counter()
     ds = ds if ds is not None else load_dataset(cfg, note=note)

@@ -13,6 +13,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -177,12 +178,23 @@ def compile_library(folder: Path, project: str, stamp: str) -> Path:
     library = folder / "firmware" / f"{project}-{stamp}.so"
     weights = f'-DWEIGHTS_DIR="{folder / "firmware" / "weights"}"'  # hls4ml's weights as text, if written
     _compile_and_link(folder, [folder / "firmware" / f"{project}.cpp", folder / f"{project}_bridge.cpp"], library,
-                      ["-fPIC", weights], ["-shared"])
+                      ["-fPIC", weights], ["-shared"],
+                      why="hls_model.compile() builds the library behind predict() with it")
     return library
 
 
-def _compile_and_link(folder: Path, sources: list[Path], output: Path, flags: list = (), link: list = ()) -> None:
+def check_compiler(why: str = "the C simulation compiles its testbench with it", then: str = "") -> None:
+    """Refuse (ConfigError) a PATH without g++, which every C simulation compiles with: a build checks it
+    before any training, which would otherwise end in the compiler's FileNotFoundError."""
+    if shutil.which("g++") is None:
+        raise ConfigError(f"g++ is not on PATH: {why}; install g++ "
+                          f"(Debian/Ubuntu: apt-get install g++) or put the folder that holds it on PATH{then}")
+
+
+def _compile_and_link(folder: Path, sources: list[Path], output: Path, flags: list = (), link: list = (),
+                      why: str = "the C simulation compiles its testbench with it") -> None:
     """Every source compiled in its own g++ process at once, then linked into ``output``."""
+    check_compiler(why)
     flags = [*_gxx_flags(folder), *flags]
     with tempfile.TemporaryDirectory(prefix="tsflow-objects-") as tmp:
         objects = [Path(tmp, f"{src.stem}.o") for src in sources]

@@ -29,3 +29,30 @@ def test_b24_numerically_equal_search_choices_are_one_choice_listed_twice(choice
 
 def test_b24_numbers_that_differ_stay_distinct_choices():
     check_space(parse_config(_search({"target.clock_mhz": [100, 100.5, 200]})))
+
+
+def test_b34_a_build_without_gxx_on_path_is_refused_before_any_training(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from .conftest import CLI_ENV
+
+    bare = tmp_path / "bin"  # a PATH with python and nothing else
+    bare.mkdir()
+    (bare / "python").symlink_to(sys.executable)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(TINY))
+    done = subprocess.run([sys.executable, "-m", "flow", "build", str(config), "--out", str(tmp_path / "b")],
+                          capture_output=True, text=True, timeout=300, env={**CLI_ENV, "PATH": str(bare)})
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    said = " ".join(done.stderr.split())
+    assert ("error: g++ is not on PATH: the build compiles its C simulation with it, after the training; install g++ "
+            "(Debian/Ubuntu: apt-get install g++) or put the folder that holds it on PATH; nothing was trained") in said
+    assert "training: float" not in done.stdout + done.stderr
+    assert not (tmp_path / "b").exists()
+    leftover = tmp_path / "b.partial"
+    assert not leftover.exists() or "g++ is not on PATH" in (leftover / "FAILED").read_text()
+    assert not os.path.exists(leftover / "model")
