@@ -347,10 +347,11 @@ def estimate_cmd(config: Path, as_json: bool, calibration: Path | None):
                                                   "over_headroom", "latency_cycles", "latency_us", "macs",
                                                   "dsp_bound_cycles", "bound_ratio", "energy", "engine",
                                                   "pipelined_loops", "calibrated", "warnings")}, indent=2))
-    else:
-        Console(width=160).print(_estimate_table(est))
-        console.print(plan_summary(est), highlight=False)
-        console.print(_energy_line(est), highlight=False)
+    else:  # every figure on stdout (a saved report keeps the lanes and the energy); warnings stay on stderr
+        out = Console(width=160)
+        out.print(_estimate_table(est))
+        out.print(plan_summary(est), highlight=False, soft_wrap=True)
+        out.print(_energy_line(est), highlight=False, soft_wrap=True)
     _estimate_warnings(est)
 
 
