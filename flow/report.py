@@ -666,6 +666,41 @@ def write_report(folder: Path, note=None) -> Path:
     return out
 
 
+def _report_state(folder: Path) -> dict:
+    """The report's files as they are now (name -> size, change time, inode; absent ones left out)."""
+    state = {}
+    for path in [folder / REPORT_HTML, *(folder / FIGURE_DIR / name for name in FIGURES)]:
+        try:
+            st = path.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        state[str(path)] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return state
+
+
+def _interrupted(folder: Path, before: dict, written: Path | None) -> int:
+    """Ctrl-C: one line and exit 130, no traceback. A report whose figures were partly redrawn when it came is
+    removed, so that no report.html is left showing figures it was not written with (or a page cut short)."""
+    import shlex
+    import sys
+
+    html_path = folder / REPORT_HTML
+    if written is not None:
+        said = f"{html_path} was written in full before it"
+    elif _report_state(folder) == before:
+        said = f"{html_path} not rewritten (the folder is as it was)"
+    else:
+        try:
+            html_path.unlink(missing_ok=True)
+            said = f"{html_path} removed: its figures were partly redrawn, and no longer matched it"
+        except OSError as exc:
+            said = (f"{html_path} could not be removed ({exc.strerror or exc}) though its figures were partly "
+                    f"redrawn: it no longer matches them")
+        said += f"; run 'python -m flow.report {shlex.quote(str(folder))}' to write the report again"
+    print(f"interrupted: {said}", file=sys.stderr)
+    return 130
+
+
 USAGE = "usage: python -m flow.report BUILD_FOLDER (one build folder, the --out of 'tsflow build')"
 
 
@@ -715,14 +750,19 @@ def main(argv: list[str] | None = None) -> int:
                     f"('tsflow build CONFIG --out DIR --trained {folder}') and its report is written with it")
     copy = (f"or copy the folder (cp -r {shlex.quote(str(folder))} COPY) and run 'python -m flow.report COPY' to "
             f"write the report there")
+    before = _report_state(folder)
+    written = None
     try:
         with using_folder(folder):  # not under a build replacing it, a C simulation or an export writing it
             blocked = not_writable(folder)
             if blocked is not None:
                 return fail(f"the report cannot be written into {folder} ({blocked.strerror or blocked}): make it "
                             f"writable, {copy}")
-            print(write_report(folder, note=lambda text: print(text, file=sys.stderr)))
+            written = write_report(folder, note=lambda text: print(text, file=sys.stderr))
+            print(written)
             record_written(folder, written_files(folder))
+    except KeyboardInterrupt:
+        return _interrupted(folder, before, written)
     except ConfigError as exc:  # FolderBusy too: the process that holds the folder, named
         return fail(str(exc))
     except OSError as exc:  # a file or the figures' folder in it that cannot be replaced

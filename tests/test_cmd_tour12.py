@@ -56,3 +56,41 @@ def test_b34_a_build_without_gxx_on_path_is_refused_before_any_training(tmp_path
     leftover = tmp_path / "b.partial"
     assert not leftover.exists() or "g++ is not on PATH" in (leftover / "FAILED").read_text()
     assert not os.path.exists(leftover / "model")
+
+
+def _report_folder(tmp_path):
+    folder = tmp_path / "b"
+    (folder / "report").mkdir(parents=True)
+    (folder / "report.html").write_text("<html>an earlier report</html>\n")
+    (folder / "report" / "forecast.png").write_bytes(b"an earlier figure")
+    return folder
+
+
+def test_b44_ctrl_c_before_the_report_writes_anything_leaves_it_and_exits_130(tmp_path, monkeypatch, capsys):
+    from flow import report
+
+    def interrupted(folder, note=None):
+        raise KeyboardInterrupt
+
+    folder = _report_folder(tmp_path)
+    monkeypatch.setattr(report, "write_report", interrupted)
+    assert report.main([str(folder)]) == 130
+    assert capsys.readouterr().err == f"interrupted: {folder / 'report.html'} not rewritten (the folder is as it was)\n"
+    assert (folder / "report.html").read_text() == "<html>an earlier report</html>\n"
+
+
+def test_b44_ctrl_c_while_the_figures_are_redrawn_removes_the_report_they_no_longer_match(tmp_path, monkeypatch,
+                                                                                          capsys):
+    from flow import report
+
+    def interrupted(folder, note=None):
+        (folder / "report" / "forecast.png").unlink()  # as write_report does before it draws
+        raise KeyboardInterrupt
+
+    folder = _report_folder(tmp_path)
+    monkeypatch.setattr(report, "write_report", interrupted)
+    assert report.main([str(folder)]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith(f"interrupted: {folder / 'report.html'} removed: its figures were partly redrawn") and \
+        f"run 'python -m flow.report {folder}' to write the report again" in err and "Traceback" not in err
+    assert not (folder / "report.html").exists()
