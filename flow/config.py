@@ -5,11 +5,13 @@ is allowed; the CLI prints them and exits with code 2.
 """
 from __future__ import annotations
 
+import datetime
 import difflib
 import functools
 import math
 import re
 import shlex
+import unicodedata
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Literal, Optional, Union
@@ -25,6 +27,8 @@ from .hls.plan import check_names
 from .precision import layer_kinds, resolve_precisions  # layer names depend on the model shape
 
 BUILTIN_DATASETS = ("seattle-temps", "sf-temps", "seattle-weather")
+# a date (or a date and time) as YAML and ISO 8601 write it: 2010-08-31, 2010-8-31 10:00
+_DATE = re.compile(r"\s*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[ Tt].*)?\s*")
 
 
 def _admits(annotation, kind) -> bool:
@@ -89,6 +93,16 @@ class Strict(BaseModel):
         return v
 
 
+def _day(value) -> Optional[datetime.date]:
+    """A date without a time, as YAML reads one or as the text writes it (2010-08-31), else None."""
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    try:
+        return datetime.date.fromisoformat(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 class SplitConfig(Strict):
     """Chronological split: fractions (all < 1, summing to 1: every row is used) or row counts (all integers
     >= 1; rows past them are not used, which ``flow.data`` says)."""
@@ -113,6 +127,30 @@ class SplitConfig(Strict):
                and float(v).is_integer() for v in given.values()):
             return {**data, **{k: int(v) for k, v in given.items() if k in data}}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_dates(cls, data, info: ValidationInfo):
+        """A split given at dates (train: 2010-08-31, which YAML reads as a date, or the date quoted): one message
+        for the section, with what it takes and, for three dates in order, the row counts that split there."""
+        if not isinstance(data, dict):
+            return data
+        texts = ((info.context or {}).get(WRITTEN) or {}) if info.context else {}
+        dates = {k: texts.get(("data", "split", k), (None,))[0] or str(data[k]) for k in ("train", "val", "test")
+                 if isinstance(data.get(k), datetime.date) or (isinstance(data.get(k), str) and _DATE.fullmatch(data[k]))}
+        if not dates:
+            return data
+        said = _and([f"{k} = {t}" for k, t in dates.items()])
+        counts, days = "", [_day(data[k]) for k in dates]
+        if len(dates) == 3 and None not in days and days == sorted(days):
+            train, val, test = dates.values()
+            counts = (f"; to split at these dates, count the data's rows: train the rows up to {train}, val those "
+                      f"after it up to {val}, test those after that up to {test}")
+        raise PydanticCustomError(
+            "split_date", f"{said} {'is a date' if len(dates) == 1 else 'are dates'}, and data.split takes no dates: "
+                          f"it takes fractions of the rows, in time order, that sum to 1 (train: 0.6, val: 0.2, test: "
+                          f"0.2), or row counts (train: 1200, val: 400, test: 400; the rows after them are not "
+                          f"used){counts}")
 
     @field_validator("train", "val", "test", mode="before")
     @classmethod
@@ -971,15 +1009,20 @@ def _and(items: list) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
+def _format_errors(exc: ValidationError, source: str, raw=None, written: dict | None = None) -> str:
+    """The message of a failed validation: one line per key, with the value as the file writes it where YAML read
+    it as a date (``written``: ``load_yaml``'s texts of the unquoted scalars)."""
     lines = [f"invalid configuration{' ' + source if source else ''}:"]
-    unions: dict = {}  # path -> (value shown, what each member allows)
+    unions: dict = {}  # path -> (value shown, what each member allows, location, value)
+    written = written or {}
     for err in exc.errors():
         loc = _keys_of(err["loc"], raw) if raw is not None else [p for p in err["loc"] if not _is_tag(p)]
         path = ".".join(map(shown_key, loc)) or "(top level)"
         value = err.get("input")
+        text = written.get(tuple(loc), (None,))[0]
         shown = ("{...}" if isinstance(value, dict) else "!!set {" + ", ".join(sorted(map(str, value))) + "}"
-                 if isinstance(value, (set, frozenset)) else repr(value))
+                 if isinstance(value, (set, frozenset)) else (text or str(value))
+                 if isinstance(value, datetime.date) else repr(value))
         glued = _glued_role(loc, raw)
         if glued:
             lines.append(glued)
@@ -991,13 +1034,17 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
                 lines.append(nested)
                 continue
             allowed = ", ".join(sorted(model.model_fields)) if model else ""
+            alike = _lookalike(loc[-1], model.model_fields) if model else None
+            if alike:
+                lines.append(f"  {path} = {shown}: unknown key: {alike}; allowed keys here: {allowed}")
+                continue
             home = _home_hint(loc, model, value) or _other_name_hint(loc, value)
-            lines.append(f"  {path} = {shown}: unknown key{home}; allowed keys here: {allowed}")
+            lines.append(f"  {path} = {shown}: unknown key{home}{_non_ascii(loc[-1])}; allowed keys here: {allowed}")
             continue
         rest = list(loc)
         tags = [p for p in err["loc"] if not (rest and p == rest[0] and rest.pop(0) is not None)]
         if any(str(p).startswith(("literal[", "constrained-", "int")) for p in tags):
-            unions.setdefault(path, (shown, []))[1].append(_union_member(err))
+            unions.setdefault(path, (shown, [], loc, value))[1].append(_union_member(err))
             continue
         _, field = _walk(loc)
         ctx = err.get("ctx") or {}
@@ -1016,7 +1063,8 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
             detail = (f"names hold their dot and are one key each; write "
                       f"{_flow_keys({f'{loc[2]}.{k}': v for k, v in value.items()})} directly under hls.{loc[1]}")
         elif "expected" in ctx:
-            detail = f"allowed: {ctx['expected']}"
+            alike = _lookalike(value, _choices(field.annotation)) if field is not None else None
+            detail = f"{alike + '; ' if alike else ''}allowed: {ctx['expected']}"
         elif err["type"] in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") and field:
             detail = f"allowed: {_range_of(field)}"
         elif err["type"] == "model_type" and (_walk(loc)[0] or (field is not None and _model_in(field.annotation))):
@@ -1030,15 +1078,102 @@ def _format_errors(exc: ValidationError, source: str, raw=None) -> str:
             got = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else "a single value"
             detail = f"a {kind}, not {got}" + (f"; write it as [{value}]" if err["type"] == "list_type"
                                                and isinstance(value, (str, int, float)) else "")
-        elif err["type"] == "string_type" and isinstance(value, bool):  # on, off, yes, no, true, false
-            detail = (f"YAML reads an unquoted {'on, yes or true' if value else 'off, no or false'} as the boolean "
-                      f"{value}; quote it ('on', 'yes', ...) for the text")
+        elif err["type"] == "string_type" and _text_detail(loc, value, text, field):
+            detail = _text_detail(loc, value, text, field)
+            shown = shown if isinstance(value, bool) else text or shown
         else:
             detail = _type_detail(err, field, value)
         lines.append(f"  {path} = {shown}: {detail}")
-    for path, (shown, members) in unions.items():
-        lines.append(f"  {path} = {shown}: allowed: {' or '.join(dict.fromkeys(members))}")
+    for path, (shown, members, loc, value) in unions.items():
+        lines.append(f"  {path} = {shown}: allowed: {' or '.join(dict.fromkeys(members))}{_port_hint(loc, value, raw)}")
     return "\n".join(dict.fromkeys(lines))
+
+
+def _char(ch: str) -> str:
+    """A character by its code point and Unicode name: 'U+0430 CYRILLIC SMALL LETTER A'."""
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'an unnamed character')}"
+
+
+def _lookalike(given, known) -> Optional[str]:
+    """A key or choice that differs from a known one only where it has a character outside ASCII and the known one
+    an ASCII character ('dаta' with a Cyrillic а for data): the two print alike, so each such character is named by
+    its code point (as flow.data names a column's); None otherwise."""
+    if not isinstance(given, str) or given.isascii():
+        return None
+    for name in known:
+        pairs = [(i, a, b) for i, (a, b) in enumerate(zip(given, name)) if a != b]
+        if len(name) == len(given) and pairs and all(not a.isascii() and b.isascii() for _, a, b in pairs):
+            which = ", ".join(f"character {i + 1} is {_char(a)}, not the ASCII {b!r}" for i, a, b in pairs)
+            return f"{given!r} is not {name}: its {which}; the two print alike but differ: retype it as {name}"
+    return None
+
+
+def _non_ascii(given) -> str:
+    """`` ('dаtа' holds U+0430 CYRILLIC SMALL LETTER A at character 2, ...; every key is ASCII)``, or '' for an ASCII
+    key: an unknown key with characters that may print like ASCII ones."""
+    if not isinstance(given, str) or given.isascii():
+        return ""
+    where = ", ".join(f"{_char(c)} at character {i + 1}" for i, c in enumerate(given) if not c.isascii())
+    return f" ({given!r} holds {where}; every key is ASCII)"
+
+
+def _choices(annotation) -> list:
+    """The texts a Literal allows, looked for through Optional and Union."""
+    if getattr(annotation, "__origin__", None) is Literal:
+        return [a for a in annotation.__args__ if isinstance(a, str)]
+    return [c for a in getattr(annotation, "__args__", ()) or () for c in _choices(a)]
+
+
+def _text_detail(loc: list, value, text: Optional[str], field) -> Optional[str]:
+    """A text key given an unquoted scalar YAML reads as something else (2024-01-01 a date, yes a boolean, 1e3 a
+    number): what YAML read, and the key with the value quoted as the file writes it, or, where the key's pattern
+    refuses that text too, what the key allows. None for a value of no such kind, and for a boolean or number not
+    read from a file (a mapping given to parse_config: no text to quote)."""
+    if isinstance(value, bool):  # on, off, yes, no, true, false
+        words = f"YAML reads an unquoted {'on, yes or true' if value else 'off, no or false'} as the boolean {value}"
+        return f"{words}; quote it: {_quoted(loc, text)}" if text else f"{words}; quote it ('on', 'yes', ...) for the text"
+    if isinstance(value, datetime.date):
+        text = text or str(value)
+        what = "a date and time" if isinstance(value, datetime.datetime) else "a date"
+    elif text is None:
+        return None
+    elif isinstance(value, (int, float)):
+        what = f"the number {value!r}"
+    else:
+        return None
+    read = f"YAML reads an unquoted {text} as {what}, not as text"
+    pattern = next((m.pattern for m in getattr(field, "metadata", ()) if getattr(m, "pattern", None)), None)
+    if pattern and not re.fullmatch(pattern, text):
+        return f"{read}, and as text it is not allowed either: {_pattern_detail(loc, field, text, pattern)}"
+    return f"{read}; quote it: {_quoted(loc, text)}"
+
+
+def _quoted(loc: list, text: str) -> str:
+    """``name: '2024-01-01'``: a value as the file writes it, quoted, with its key (not for an item of a list)."""
+    return f"{loc[-1]}: '{text}'" if loc and isinstance(loc[-1], str) else f"'{text}'"
+
+
+# the integer settings of the IP's ports, which take >= 1, and the tensor each sets, whose own key
+# (quantization.layers.<layer>.output.integer) takes a range below that too
+_PORT_TENSORS = {("quantization", "input", "integer"): "input", ("quantization", "output", "integer"): "head"}
+
+
+def _port_hint(loc: list, value, raw) -> str:
+    """``; quantization.output.integer sets ...: for head.output write ...``: a port's integer setting given a
+    value below its range that the tensor's own key takes, with that key; '' otherwise."""
+    layer = _PORT_TENSORS.get(tuple(loc))
+    own = TensorSpec.model_fields["integer"]
+    if layer is None or isinstance(value, bool) or not isinstance(value, int) or not _fits(own, value):
+        return ""
+    bounds = next(_range_of(m) for a in own.annotation.__args__ for m in getattr(a, "__metadata__", ()))
+    delta = layer == "head" and _raw_at(raw, ["model", "predict_delta"]) is not False
+    sets = ("the types of head.output (the forecast change) and delta.output (the forecast: the last value plus "
+            "that change)" if delta else "the type of head.output (the forecast)" if layer == "head"
+            else "the type of input.output (the scaled window)")
+    also = ", and quantization.layers.delta.output.integer for delta.output" if delta else ""
+    return (f"; {'.'.join(loc)} sets {sets}; each tensor's own key takes an integer {bounds}: for {layer}.output "
+            f"write quantization: {{layers: {{{layer}: {{output: {{integer: {value}}}}}}}}} "
+            f"(quantization.layers.{layer}.output.integer) in its place{also}")
 
 
 def _pattern_detail(loc: list, field, value: str, pattern: str) -> str:
@@ -1261,7 +1396,7 @@ def parse_config(raw: dict, source: str = "", config_dir: str | Path | None = No
 
     A relative ``data.path`` is made absolute against ``config_dir`` (``load_config`` passes the
     configuration file's folder) or, when it is None, against the current directory. ``written`` (from
-    ``load_yaml``) holds the numbers as the file writes them, for messages.
+    ``load_yaml``) holds the numbers, dates and booleans as the file writes them, for messages.
     """
     if not isinstance(raw, dict):
         raise ConfigError(f"invalid configuration{' ' + source if source else ''}: the top level must be a mapping, "
@@ -1269,7 +1404,7 @@ def parse_config(raw: dict, source: str = "", config_dir: str | Path | None = No
     try:
         cfg = FlowConfig.model_validate(raw, context={CONFIG_DIR: config_dir, WRITTEN: written or {}})
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, source, raw)) from None
+        raise ConfigError(_format_errors(exc, source, raw, written or {})) from None
     try:
         _check_ignored_keys(cfg)
         resolve_precisions(cfg)  # raises ConfigError for unknown layer names or bad overrides
@@ -1321,6 +1456,11 @@ def _shown_node(node) -> str:
     return "{...}" if isinstance(node, yaml.MappingNode) else "[...]"
 
 
+# the tags of the unquoted scalars YAML reads as other than text: their text is kept for messages (1.10 reads as 1.1,
+# 2024-01-01 as datetime.date(2024, 1, 1), yes as True)
+_READ_AS_OTHER = tuple(f"tag:yaml.org,2002:{t}" for t in ("float", "int", "bool", "timestamp"))
+
+
 class UniqueKeyLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that refuses a key given twice in one mapping (``window: 8`` then ``window: 16``, or two
     ``training:`` sections), which the YAML loader would otherwise settle silently by keeping the last.
@@ -1330,7 +1470,7 @@ class UniqueKeyLoader(yaml.SafeLoader):
 
     def __init__(self, stream):
         super().__init__(stream)
-        self.written: dict = {}  # path of keys -> (text, line) of each number written unquoted
+        self.written: dict = {}  # path of keys -> (text, line) of each unquoted number, date or boolean
 
     def construct_document(self, node):
         self._check_unique(node, (), set())
@@ -1352,8 +1492,7 @@ class UniqueKeyLoader(yaml.SafeLoader):
         if id(node) in seen_nodes:  # an alias seen before (aliases may even be recursive)
             return
         seen_nodes.add(id(node))
-        if isinstance(node, yaml.ScalarNode) and node.style is None and node.tag in (
-                "tag:yaml.org,2002:float", "tag:yaml.org,2002:int"):
+        if isinstance(node, yaml.ScalarNode) and node.style is None and node.tag in _READ_AS_OTHER:
             self.written[path] = (node.value, node.start_mark.line + 1)
         if isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
@@ -1393,8 +1532,8 @@ UniqueKeyLoader.add_implicit_resolver(
 def load_yaml(text: str, written: dict | None = None):
     """The data of a YAML document a user wrote: ``yaml.safe_load``, but a key given twice in one mapping raises
     ``DuplicateKey`` (a ``yaml.YAMLError``) naming the key and both lines. ``written``, if given, is filled with
-    each unquoted number's text and line (path of keys -> (text, line)): YAML drops what the number does not keep
-    (1.10 reads as 1.1)."""
+    the text and line of each unquoted number, date and boolean (path of keys -> (text, line)): YAML drops what the
+    value does not keep (1.10 reads as 1.1, yes as True)."""
     loader = UniqueKeyLoader(text)
     try:
         data = loader.get_single_data()
