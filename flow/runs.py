@@ -195,6 +195,20 @@ def check_not_inside(out: Path, shown: Path | None = None) -> None:
                            f"an --out outside it")
 
 
+def check_not_staged(out: Path, shown: Path | None = None) -> None:
+    """Refuse (FolderBusy) an ``out`` whose ``out.partial`` a running tsflow run holds: that run renames it into
+    ``out`` when it finishes, so a command that took ``out`` meanwhile (a search) would strand its result."""
+    out = Path(out)
+    staging = out.with_name(out.name + ".partial")
+    holder = lock_holder(staging) if staging.is_dir() and not staging.is_symlink() else None
+    if holder is not None:
+        given = Path(shown) if shown is not None else out
+        raise FolderBusy(f"output folder {given}: another tsflow run is writing it ({given.name}.partial beside it, "
+                         f"{describe(holder)}), and makes it {given.name} when it finishes; taking the folder now "
+                         f"would leave that run's result in {given.name}.partial: choose another --out, or "
+                         f"{stop_hint(holder)}, then run this again", holder)
+
+
 def _files(folder: Path) -> list[str]:
     """Every file (and symlink) below ``folder``, relative, in POSIX form, sorted."""
     out = []

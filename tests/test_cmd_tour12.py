@@ -94,3 +94,44 @@ def test_b44_ctrl_c_while_the_figures_are_redrawn_removes_the_report_they_no_lon
     assert err.startswith(f"interrupted: {folder / 'report.html'} removed: its figures were partly redrawn") and \
         f"run 'python -m flow.report {folder}' to write the report again" in err and "Traceback" not in err
     assert not (folder / "report.html").exists()
+
+
+HOLD_STAGING = """
+import sys, time
+from pathlib import Path
+from flow.runs import staged_output
+with staged_output(Path(sys.argv[1]), False):
+    print("holding", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_b80_a_search_refuses_the_out_a_running_build_will_rename_its_result_to(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from .conftest import CLI_ENV
+
+    out = tmp_path / "o"
+    build = subprocess.Popen([sys.executable, "-c", HOLD_STAGING, str(out)], stdout=subprocess.PIPE, text=True,
+                             env=CLI_ENV)  # holds o.partial as a running build does, from its start
+    try:
+        assert build.stdout.readline() == "holding\n"
+        raw = json.loads(json.dumps(TINY))
+        raw["search"] = {"space": {"quantization.bits": [4, 8]}, "objectives": ["val_mse", "lut"],
+                         "float_epochs": 1, "qat_epochs": 1}
+        config = tmp_path / "s.yaml"
+        config.write_text(yaml.safe_dump(raw))
+        done = subprocess.run([sys.executable, "-m", "flow", "search", "s.yaml", "--trials", "1", "--out", "o"],
+                              capture_output=True, text=True, env=CLI_ENV, cwd=tmp_path, timeout=300)
+    finally:
+        build.kill()
+        build.wait()
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 2 and "Traceback" not in said, said
+    assert (f"error: output folder o: another tsflow run is writing it (o.partial beside it, pid {build.pid}, "
+            in said), said
+    assert "and makes it o when it finishes" in said and "choose another --out" in said and f"kill {build.pid}" in said
+    assert not out.exists() and (tmp_path / "o.partial").is_dir()

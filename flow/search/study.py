@@ -948,11 +948,12 @@ def prepare_folder(out: Path, cfg: FlowConfig, storage: str | None, study_name: 
     search's folder, another storage than the one it recorded, a folder another process searches in, one that
     cannot be written, and pareto YAMLs edited since the search wrote them (unless ``force``) are refused.
     The process holds ``out`` (``flow.locks``) from here until it ends."""
-    from ..runs import check_not_inside
+    from ..runs import check_not_inside, check_not_staged
 
     out = Path(out)
     check_study_name(study_name)
     check_not_inside(out.resolve(), shown=out)  # a search never writes into a build's (or another run's) folder
+    check_not_staged(out.resolve(), shown=out)  # nor takes the folder a running build will rename its result to
     marker = out / MARKER
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: a file, not a folder")
