@@ -15,6 +15,7 @@ from keras_models.builder import build_model, copy_weights
 
 from .binary_points import fixed_outputs, float_values, output_saturation
 from .saturation import tell_far_worse, tell_saturation, user_clips
+from .weight_clipping import clipped_parameters, parameters
 from ..metrics import errors, linear_forecast, persistence_forecast, split_metrics
 from ..precision import Precisions, resolve_precisions
 from ..tables import table_coverage
@@ -201,6 +202,10 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
             history["qat"] = _fit(model, ds, tr.qat_epochs, tr.qat_learning_rate, tr.batch_size, tr.qat_patience, "qat",
                                   report, note, keep_start=True)
             seconds["qat"] = time.perf_counter() - t0
+        if note:  # hand-set binary points of the parameters against the values they carry, as QAT began and ended
+            for told in clipped_parameters(given, prec, auto, parameters(float_net), parameters(model),
+                                           cfg.model.predict_delta):
+                note(f"warning: {told}")
     metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)
                for name in splits}
     if quantized and note:
