@@ -75,6 +75,15 @@ def test_a_hand_set_weight_integer_that_zeroes_the_head_is_told_with_an_accepted
     assert not _clipped({"weight_integer": need}, values)  # and it clips nothing and zeroes under half
 
 
+def test_no_accepted_value_is_advised_when_none_holds_the_values():
+    """The norm scales take weight_integer + 1, so at 8 bits weight_integer stops at 7 (scales up to 128)."""
+    [told] = _clipped({"weight_integer": 2}, {("enc0.norm1", "scale"): np.array([1.0, 300.0] * 4)})
+    assert "enc0.norm1.scale 50.0% of 8 clipped (values 1 .. 300)" in told
+    assert told.endswith("no quantization.weight_integer up to 7 holds the weights and norm scales it sets at these "
+                         "widths: give them more bits, or leave it auto (a binary point for each tensor from its own "
+                         "values)")
+
+
 def test_the_shares_before_and_after_qat_are_both_told_and_a_per_layer_key_is_named():
     """a55: layers.head.weight.integer -6 clips half the head; the float values QAT started from are told when
     they read otherwise."""

@@ -82,10 +82,11 @@ def _fewest(t: FixedType, v: np.ndarray) -> int:
                  and FixedType(t.width, i, t.signed).max_value >= v.max()), 65)
 
 
-def _need(key: str, value: int, tensors: list) -> tuple[int | None, int]:
-    """The value of ``key`` (a global setting, else a per-layer integer) that holds the values of every tensor it sets
-    (``tensors``: (type, values)), or None when none the configuration accepts does; and the highest allowed."""
-    lo, hi = KEY_RANGES.get(key, INTEGER_RANGE)
+def _need(allowed: tuple, value: int, tensors: list) -> tuple[int | None, int]:
+    """The value of a setting (``allowed``: the values the configuration takes; ``value``: the one written) that holds
+    the values of every tensor it sets (``tensors``: (type, values)), or None when no allowed one does; and the
+    highest allowed at these widths (at most 30 fraction bits and none below 0, flow.precision)."""
+    lo, hi = allowed
     need = lo
     for t, v in tensors:
         offset = t.integer - value  # the norm scales take weight_integer + 1
@@ -140,6 +141,13 @@ def clipped_parameters(given, prec, auto, start: dict, trained: dict, predict_de
     return [_warning(set_by, tensors, holds.get(set_by), predict_delta) for set_by, tensors in found.items()]
 
 
+def _clip_effect(tensors: list) -> str:
+    if any(t.overflow == "wrap" for _, _, t, *_ in tensors):
+        return "a value past the range saturates or wraps around to its other end"
+    trained = any(role != "table" for _, role, *_ in tensors)  # the positional table is a fixed sinusoid
+    return "a clipped value stops at the range" + (" (and gets no gradient in QAT)" if trained else "")
+
+
 def _warning(set_by, tensors: list, holds: list | None, predict_delta: bool) -> str:
     """The warning of one key (``set_by``: (key, value); None: tensors no key the user wrote sets), its tensors
     grouped by type."""
@@ -154,14 +162,12 @@ def _warning(set_by, tensors: list, holds: list | None, predict_delta: bool) -> 
     bias = "the head's bias added to the last value" if predict_delta else "the head's bias"
     effect = "; ".join(text for text, on in (
         (f"the head's weights are all 0, so the forecast is {bias} whatever the window", head),
-        ("a clipped value stops at the range (and gets no gradient in QAT)" if all(
-            t.overflow == "sat" for _, _, t, *_ in tensors) else "a value past the range saturates or wraps around",
-         clips),
+        (_clip_effect(tensors), clips),
         ("a value rounded to 0 drops out of its sum", zeroes)) if on)
     if set_by is None:  # placed by integer: auto or a fixed default: its own key is the fix, where one is
         advice = []
         for layer, role, t, v, *_ in tensors:
-            need, _ = _need("", t.integer, [(t, v)])
+            need, _ = _need(INTEGER_RANGE, t.integer, [(t, v)])
             finer = FixedType(t.width, need, t.signed, t.rounding) if need is not None else t
             key = f"quantization.layers.{layer}.{role}.integer"
             advice.append(f"give {key}: {need} (fewer integer bits, finer steps)" if shares(v, finer)[1] < 1 else
@@ -169,7 +175,7 @@ def _warning(set_by, tensors: list, holds: list | None, predict_delta: bool) -> 
                           f"{finer.integer}, is {finer.lsb:.3g}): these values are too small for the format")
         return f"{entries}: {effect}; {'; '.join(advice)}"
     key, value = set_by
-    need, hi = _need(key, value, holds)
+    need, hi = _need(KEY_RANGES.get(key, INTEGER_RANGE), value, holds)
     every = NOUNS[key] if key in KEY_RANGES else NOUNS[tensors[0][1]]
     verb = " and ".join(word for word, on in (("clips", clips), ("rounds to 0", zeroes)) if on) or "rounds to 0"
     advice = (f"give {key}: {need} (the fewest integer bits that hold all the {every} it sets) or "
