@@ -135,3 +135,54 @@ def test_b80_a_search_refuses_the_out_a_running_build_will_rename_its_result_to(
             in said), said
     assert "and makes it o when it finishes" in said and "choose another --out" in said and f"kill {build.pid}" in said
     assert not out.exists() and (tmp_path / "o.partial").is_dir()
+
+
+def _hls4ml_refusal(tmp_path, edit) -> str:
+    from .test_hls4ml_conventions import _config, _convert, _model
+
+    _, model, _ = _model("d8-h1-w8-mean")
+    config = _config(model, "TSFlowVitis")
+    edit(config)
+    with pytest.raises(ConfigError) as caught:
+        _convert(model, config, "TSFlowVitis", tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+    return str(caught.value)
+
+
+def test_b52_a_model_reuse_factor_is_refused_naming_the_yaml_keys_that_set_the_lanes(tmp_path):
+    said = _hls4ml_refusal(tmp_path, lambda c: c["Model"].update(ReuseFactor=4))
+    assert said == ("invalid hls4ml configuration: Model.ReuseFactor = 4: tsflow layers take no ReuseFactor, and it "
+                    "would change nothing in the design; their lanes are set by hls.default_parallelism and "
+                    "hls.parallelism in the tsflow configuration, or per layer by LayerName.NAME.Parallelism: leave "
+                    "it at 1 or remove it")
+
+
+def test_b52_a_model_strategy_other_than_latency_is_refused(tmp_path):
+    said = _hls4ml_refusal(tmp_path, lambda c: c["Model"].update(Strategy="Resource"))
+    assert said.startswith("invalid hls4ml configuration: Model.Strategy = 'Resource': tsflow layers take no Strategy")
+    assert "leave it at 'Latency' or remove it" in said
+
+
+@pytest.mark.parametrize("layer, lanes", [("enc0.ffn1", "this layer's lanes are LayerName.enc0.ffn1.Parallelism"),
+                                          ("enc0.norm1", "this layer has no lanes of its own")])
+def test_b53_a_layer_reuse_factor_is_refused_naming_the_layers_parallelism(tmp_path, layer, lanes):
+    said = _hls4ml_refusal(tmp_path, lambda c: c["LayerName"][layer].update(ReuseFactor=2))
+    assert said.startswith(f"invalid hls4ml configuration: LayerName.{layer}.ReuseFactor = 2: tsflow layers take no "
+                           f"ReuseFactor"), said
+    assert said.endswith(f"; {lanes}: remove it"), said
+
+
+def test_b54_a_misspelt_layer_key_is_refused_with_the_keys_the_layer_takes(tmp_path):
+    said = _hls4ml_refusal(tmp_path, lambda c: c["LayerName"]["enc0.ffn1"].update(Paralellism=4))
+    assert said == ("invalid hls4ml configuration: LayerName.enc0.ffn1.Paralellism: unknown key, which hls4ml would "
+                    "ignore; the keys LayerName.enc0.ffn1 takes are Precision, Trace, Storage, Parallelism, "
+                    "Multiplier, WeightStorage (did you mean Parallelism?)")
+
+
+def test_b52_the_values_config_from_keras_model_writes_still_convert(tmp_path):
+    from .test_hls4ml_conventions import _config, _convert, _model
+
+    _, model, _ = _model("d8-h1-w8-mean")
+    config = _config(model, "TSFlowVitis")
+    config["Model"].update(Strategy="latency", ReuseFactor=1)  # hls4ml reads its strategies in any case
+    _convert(model, config, "TSFlowVitis", tmp_path / "prj")

@@ -91,6 +91,83 @@ def _named_as_set(exc: ConfigError, cfg, changes) -> ConfigError:
     return ConfigError(f"invalid hls4ml configuration: {keys} together: {str(exc).removeprefix('invalid configuration: ')}")
 
 
+LANES = "hls.default_parallelism and hls.parallelism in the tsflow configuration"
+# hls4ml keys a tsflow layer does not use: the value config_from_keras_model writes (or hls4ml's default, which
+# leaves the design as it is), and what sets that in tsflow
+HLS4ML_ONLY_KEYS = {
+    "ReuseFactor": (1, f"their lanes are set by {LANES}, or per layer by LayerName.NAME.Parallelism"),
+    "Strategy": ("Latency", f"their lanes ({LANES}), buffers (hls.storage) and tables (hls.rom) set that trade"),
+    "BramFactor": (1_000_000_000, "where their constant tables live is hls.rom in the tsflow configuration, or "
+                                  "LayerName.NAME.WeightStorage"),
+    "TargetCycles": (None, f"their latency follows from {LANES} (tsflow estimate)"),
+    "Compression": (False, "their products are set by hls.multiplier, or LayerName.NAME.Multiplier"),
+    "ConvImplementation": ("LineBuffer", "a tsflow model has no convolution"),
+    "PipelineStyle": ("auto", "the layers run one after another, each with its own pipelined loops"),
+    "PipelineInterval": (None, "the layers run one after another, each with its own pipelined loops"),
+}
+
+
+def _is_default(value, default) -> bool:
+    if isinstance(default, str):
+        return isinstance(value, str) and value.replace("_", "").lower() == default.lower()  # as hls4ml reads it
+    if default is None:
+        return value is None
+    if default == 1_000_000_000 and value == float("inf"):  # hls4ml's own default when the key is absent
+        return True
+    return value == default and not (isinstance(value, bool) and not isinstance(default, bool))
+
+
+def _not_honoured(where: str, key: str, value, lanes: str = "") -> ConfigError:
+    """``lanes``: a layer's own key that sets its lanes (a layer's entry is refused at any value: none is written)."""
+    default, instead = HLS4ML_ONLY_KEYS[key]
+    leave = "" if default is None or lanes else f"leave it at {default!r} or "
+    return ConfigError(f"invalid hls4ml configuration: {where}.{key} = {value!r}: tsflow layers take no {key}, and "
+                       f"it would change nothing in the design; {instead}{lanes}: {leave}remove it")
+
+
+def _unknown(where: str, key: str, known: list[str]) -> ConfigError:
+    import difflib
+
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return ConfigError(f"invalid hls4ml configuration: {where}.{key}: unknown key, which hls4ml would ignore; the keys "
+                       f"{where} takes are {', '.join(known)}{hint}")
+
+
+def _layer_keys(node) -> list[str]:
+    from hls4ml.model.attributes import ConfigurableAttribute
+
+    keys = ["Precision"] + [a.config_name for a in node.expected_attributes if isinstance(a, ConfigurableAttribute)]
+    return list(dict.fromkeys(keys))
+
+
+def _honoured_keys(model) -> None:
+    """Refuse an hls4ml key a tsflow model would ignore without a word: hls4ml's own knobs (ReuseFactor,
+    Strategy, ...) at another value than the one config_from_keras_model writes (in a layer's entry, where it
+    writes none, at any), naming what sets that in tsflow, and a key a layer does not take (a misspelt
+    ``Paralellism``), naming the keys it takes."""
+    hls = model.config.config["HLSConfig"]
+    model_cfg = hls.get("Model") or {}
+    for key, value in model_cfg.items():  # other keys are hls4ml's own (it adds BitExact): left to it
+        if key in HLS4ML_ONLY_KEYS and not _is_default(value, HLS4ML_ONLY_KEYS[key][0]):
+            raise _not_honoured("Model", key, value)
+    nodes = {node.name: node for node in model.get_layers()}
+    by_class = {("InputLayer" if node.class_name == "Input" else node.class_name): node for node in nodes.values()}
+    for section, of in (("LayerName", nodes), ("LayerType", by_class)):
+        for name, layer_cfg in (hls.get(section) or {}).items():
+            node = of.get(name)
+            if node is None or not isinstance(layer_cfg, dict):
+                continue
+            known = _layer_keys(node)
+            lanes = (f"; this layer's lanes are {section}.{name}.Parallelism" if "Parallelism" in known
+                     else "; this layer has no lanes of its own")
+            for key, value in layer_cfg.items():
+                if key in HLS4ML_ONLY_KEYS:
+                    raise _not_honoured(f"{section}.{name}", key, value, lanes)
+                if key not in known:
+                    raise _unknown(f"{section}.{name}", key, known)
+
+
 def _target(cfg, model) -> object:
     """``cfg`` on the part and clock of the hls4ml configuration (filled from ``cfg`` where not given)."""
     config = model.config.config
@@ -163,6 +240,7 @@ def plan_model(model) -> bool:
     if cfg is None:
         raise ConfigError("the Keras model carries no tsflow configuration: build it with "
                           "keras_models.builder.build_model (or flow.training.checkpoint.load_trained), which attaches it")
+    _honoured_keys(model)
     _types_from_the_model(model, layers)
     cfg = _target(with_layer_settings(cfg, layers), model)
     n_features = int(model.get_input_variables()[0].shape[-1])
