@@ -135,11 +135,12 @@ class SplitConfig(Strict):
         for the section, with what it takes and, for three dates in order, the row counts that split there."""
         if not isinstance(data, dict):
             return data
-        texts = ((info.context or {}).get(WRITTEN) or {}) if info.context else {}
-        dates = {k: texts.get(("data", "split", k), (None,))[0] or str(data[k]) for k in ("train", "val", "test")
-                 if isinstance(data.get(k), datetime.date) or (isinstance(data.get(k), str) and _DATE.fullmatch(data[k]))}
-        if not dates:
+        given = [k for k in ("train", "val", "test")
+                 if isinstance(v := data.get(k), datetime.date) or (isinstance(v, str) and _DATE.fullmatch(v))]
+        if not given:
             return data
+        texts = (info.context or {}).get(WRITTEN) or {}
+        dates = {k: texts.get(("data", "split", k), (None,))[0] or str(data[k]) for k in given}
         said = _and([f"{k} = {t}" for k, t in dates.items()])
         counts, days = "", [_day(data[k]) for k in dates]
         if len(dates) == 3 and None not in days and days == sorted(days):
