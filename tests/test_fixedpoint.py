@@ -5,7 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flow.fixedpoint import FixedType, quantize, requantize
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flow.fixedpoint import FixedType, quantization_mse, quantize, requantize
 
 T83 = dict(width=8, integer=3)  # lsb 1/32, range [-4, 4)
 
@@ -95,3 +98,17 @@ def test_real_ap_fixed_casts_match(tmp_path):
     x = np.arange(-4000, 4001) / 4096.0
     for col, (m, t) in enumerate(types.items()):
         assert np.array_equal(out[:, col], quantize(x, t)), f"ap_fixed and numpy differ for {m}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(-1e6, 1e6), st.integers(-4096, 4096).map(lambda k: k / 64)), min_size=1,
+                max_size=50),
+       st.integers(1, 32), st.integers(-8, 16), st.booleans(), st.sampled_from(["conv", "rnd", "trn"]),
+       st.sampled_from(["sat", "wrap"]))
+def test_the_quantization_error_integer_auto_minimises_is_the_one_quantize_gives(values, width, integer, signed,
+                                                                                  rounding, overflow):
+    """integer: auto picks binary points by this error; its fast path must give the same numbers bit for bit
+    (ties between candidate points are decided on them), half-lsb ties and values past the range included."""
+    t = FixedType(width, integer, signed and width > 1, rounding, overflow)
+    x = np.array(values)
+    assert quantization_mse(x, t) == float(np.mean((quantize(x, t) * t.lsb - x) ** 2))
