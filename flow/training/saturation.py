@@ -264,7 +264,8 @@ def _sentence(f: dict, where: str) -> str:
     return (f"on the {f['split']} split {_share(f['share'])} of the {what} are outside the range "
             f"{t.min_value:.4g} .. {t.max_value:.4g} of {f['layer']}'s type ({t.width} bits, integer {t.integer}, "
             f"{where}, {_share(f['train_share'])} of the training windows' outside) and past the "
-            f"{tv.min():.3g} .. {tv.max():.3g} the training windows reach, and saturate: they reach "
+            f"{tv.min():.3g} .. {tv.max():.3g} the training windows reach, and "
+            f"{'saturate' if t.overflow == 'sat' else 'wrap around'}: they reach "
             f"{v.min():.3g} .. {v.max():.3g}")
 
 
