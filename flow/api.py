@@ -216,8 +216,10 @@ def build(config: ConfigSource, out: str | Path, trained: str | Path | None = No
         trained = trained_model(given)
         if trained != given and note:
             note(f"reusing the trained model of the build folder {given} ({trained})")
+    from .csim import check_compiler
     from .data import load_dataset
 
+    check_compiler("the build compiles its C simulation with it, after the training", then="; nothing was done")
     ds = load_dataset(cfg, note=note)  # bad data is refused before any folder
     if trained is not None:
         from .vectors import check_same_data

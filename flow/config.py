@@ -1566,6 +1566,19 @@ def url_refusal(what: str, url: str) -> str:
             f"(curl -LO {shlex.quote(url)}) and give the downloaded file's path")
 
 
+def _other_normalisation(path: Path) -> str:
+    """A name typed with composed letters (NFC: é one code point) where the file's is decomposed (NFD: e and
+    a combining accent), or the reverse, prints alike but does not open: said when the other form exists."""
+    import unicodedata
+
+    for form, typed in (("NFC", "NFD"), ("NFD", "NFC")):
+        other = Path(unicodedata.normalize(form, str(path)))
+        if str(other) != str(path) and other.exists():
+            return (f" (a file {other} exists whose name differs only in Unicode normalisation: typed in {typed}, "
+                    f"{form} on disk; they print alike: give the name as it is on disk, e.g. completed with Tab)")
+    return ""
+
+
 def load_config(path: str | Path) -> FlowConfig:
     path = Path(path)
     try:
@@ -1574,7 +1587,7 @@ def load_config(path: str | Path) -> FlowConfig:
         if not path.exists() and url_given(path):
             raise ConfigError(url_refusal("configuration file", url_given(path)))
         if not path.exists():  # a pipe (<(...)) or a device is read as the file it streams
-            raise ConfigError(f"configuration file not found: {path}")
+            raise ConfigError(f"configuration file not found: {path}{_other_normalisation(path)}")
     except OSError as exc:  # a name too long for the file system, a folder that cannot be searched
         raise ConfigError(f"configuration {str(path)[:200]!r}: cannot look it up ({exc.strerror or exc})") from None
     try:

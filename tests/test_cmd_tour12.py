@@ -32,7 +32,6 @@ def test_b24_numbers_that_differ_stay_distinct_choices():
 
 
 def test_b34_a_build_without_gxx_on_path_is_refused_before_any_training(tmp_path):
-    import os
     import subprocess
     import sys
 
@@ -50,12 +49,9 @@ def test_b34_a_build_without_gxx_on_path_is_refused_before_any_training(tmp_path
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     said = " ".join(done.stderr.split())
     assert ("error: g++ is not on PATH: the build compiles its C simulation with it, after the training; install g++ "
-            "(Debian/Ubuntu: apt-get install g++) or put the folder that holds it on PATH; nothing was trained") in said
+            "(Debian/Ubuntu: apt-get install g++) or put the folder that holds it on PATH; nothing was done") in said
     assert "training: float" not in done.stdout + done.stderr
-    assert not (tmp_path / "b").exists()
-    leftover = tmp_path / "b.partial"
-    assert not leftover.exists() or "g++ is not on PATH" in (leftover / "FAILED").read_text()
-    assert not os.path.exists(leftover / "model")
+    assert not (tmp_path / "b").exists() and not (tmp_path / "b.partial").exists()  # refused before any folder
 
 
 def _report_folder(tmp_path):
@@ -186,3 +182,19 @@ def test_b52_the_values_config_from_keras_model_writes_still_convert(tmp_path):
     config = _config(model, "TSFlowVitis")
     config["Model"].update(Strategy="latency", ReuseFactor=1)  # hls4ml reads its strategies in any case
     _convert(model, config, "TSFlowVitis", tmp_path / "prj")
+
+
+def test_b73_a_config_name_typed_in_the_other_unicode_normalisation_is_said(tmp_path):
+    import unicodedata
+
+    from flow.config import load_config
+
+    on_disk = tmp_path / unicodedata.normalize("NFC", "café.yaml")
+    on_disk.write_text("name: x\n")
+    typed = tmp_path / unicodedata.normalize("NFD", "café.yaml")
+    with pytest.raises(ConfigError) as refused:
+        load_config(typed)
+    assert "differs only in Unicode normalisation: typed in NFD, NFC on disk" in str(refused.value)
+    with pytest.raises(ConfigError) as missing:
+        load_config(tmp_path / "cafe.yaml")
+    assert str(missing.value) == f"configuration file not found: {tmp_path / 'cafe.yaml'}"
