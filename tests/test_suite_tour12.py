@@ -99,6 +99,9 @@ def test_a_dangling_symlink_as_json_out_names_its_target_and_the_missing_folder(
     assert _refused(["--series", "co2", "--json-out", "misc/dangl.json"]) == (
         "error: --json-out misc/dangl.json: a symlink to misc/nowhere/x.json, whose folder misc/nowhere does not "
         "exist (checked before any training); create it, or choose another file")
+    (folder / "misc" / "loop.json").symlink_to("loop.json")
+    assert _refused(["--series", "co2", "--json-out", "misc/loop.json"]) == (
+        "error: --json-out misc/loop.json: a symlink that leads back to itself (a loop); choose another file")
 
 
 def _stand_in_runs(base, ds, seed):

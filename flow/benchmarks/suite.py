@@ -132,10 +132,14 @@ def _check_output(path: Path, force: bool, etth1: Path) -> None:
     if path.exists() and etth1.exists() and os.path.samefile(path, etth1):
         _fail(f"--json-out {path}: the ETTh1 data file ({etth1}); the results would replace the data (--force "
               f"replaces results, never data); choose another file")
-    if path.is_symlink() and not path.exists() and not path.resolve().parent.is_dir():
-        _fail(f"--json-out {path}: a symlink to {path.parent / os.readlink(path)}, whose folder "
-              f"{_shown(path.resolve().parent)} does not exist (checked before any training); create it, or choose "
-              f"another file")
+    if path.is_symlink() and not path.exists():
+        try:
+            folder = path.resolve().parent
+        except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a loop
+            _fail(f"--json-out {path}: a symlink that leads back to itself (a loop); choose another file")
+        if not folder.is_dir():
+            _fail(f"--json-out {path}: a symlink to {path.parent / os.readlink(path)}, whose folder {_shown(folder)} "
+                  f"does not exist (checked before any training); create it, or choose another file")
     _check_json_out(path, force)
 
 
