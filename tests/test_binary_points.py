@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import yaml
 
-from flow.training.binary_points import best_integer, points_yaml, quantisation_mse, with_points
+from flow.training.binary_points import best_integer, points_yaml, with_points
 from flow.config import parse_config
-from flow.fixedpoint import FixedType
+from flow.fixedpoint import FixedType, quantization_mse
 from flow.precision import resolve_precisions
 
 from .conftest import small_raw
@@ -22,9 +22,9 @@ def test_the_rule_picks_the_point_of_least_squared_error_checked_by_hand():
     #   fewer integer bits clip 2.9 harder still
     values = np.array([0.3, -0.7, 2.9])
     t = FixedType(4, 0, True, "conv", "sat")
-    assert quantisation_mse(values, FixedType(4, 4, True, "conv", "sat")) == pytest.approx(0.19 / 3)
-    assert quantisation_mse(values, FixedType(4, 3, True, "conv", "sat")) == pytest.approx(0.09 / 3)
-    assert quantisation_mse(values, FixedType(4, 2, True, "conv", "sat")) == pytest.approx(1.3275 / 3)
+    assert quantization_mse(values, FixedType(4, 4, True, "conv", "sat")) == pytest.approx(0.19 / 3)
+    assert quantization_mse(values, FixedType(4, 3, True, "conv", "sat")) == pytest.approx(0.09 / 3)
+    assert quantization_mse(values, FixedType(4, 2, True, "conv", "sat")) == pytest.approx(1.3275 / 3)
     assert best_integer(values, t) == 3
 
 
@@ -41,8 +41,8 @@ def test_wrap_around_counts_as_error_too():
     # 3.0 in 4 signed bits with I = 2 wraps to -1.0 (error 4) rather than clipping to 1.75 (error 1.25);
     # I = 4 rounds 0.5 to 0 (half to even: error .5); I = 3 holds both exactly
     values = np.array([3.0, 0.5])
-    assert quantisation_mse(values, FixedType(4, 2, True, "conv", "wrap")) == pytest.approx(16 / 2)
-    assert quantisation_mse(values, FixedType(4, 4, True, "conv", "wrap")) == pytest.approx(0.25 / 2)
+    assert quantization_mse(values, FixedType(4, 2, True, "conv", "wrap")) == pytest.approx(16 / 2)
+    assert quantization_mse(values, FixedType(4, 4, True, "conv", "wrap")) == pytest.approx(0.25 / 2)
     assert best_integer(values, FixedType(4, 0, True, "conv", "wrap")) == 3
 
 

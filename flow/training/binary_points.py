@@ -17,26 +17,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fixedpoint import FixedType, quantize
+from ..fixedpoint import FixedType, quantization_mse
 
 MAX_WINDOWS = 4096  # training windows the activations are taken from (evenly spaced)
 FRAC_RANGE = (0, 30)  # fraction bits every type keeps (flow.precision)
 INTEGER_RANGE = (-8, 16)  # quantization.layers.<layer>.<role>.integer
 
 
-def quantisation_mse(values: np.ndarray, t: FixedType) -> float:
-    """Mean squared error of representing ``values`` in ``t`` (its rounding and overflow)."""
-    v = np.asarray(values, dtype=np.float64).ravel()
-    return float(np.mean((quantize(v, t) * t.lsb - v) ** 2))
-
-
 def best_integer(values: np.ndarray, t: FixedType) -> int:
-    """The integer bits of ``t``'s width that minimise ``quantisation_mse`` (ties: the larger)."""
+    """The integer bits of ``t``'s width that minimise ``quantization_mse`` (ties: the larger)."""
     lo = max(INTEGER_RANGE[0], t.width - FRAC_RANGE[1])
     hi = min(INTEGER_RANGE[1], t.width - FRAC_RANGE[0])
     best, best_mse = hi, None
+    values = np.asarray(values, dtype=np.float64).ravel()
     for integer in range(hi, lo - 1, -1):  # from the most integer bits down: a tie keeps the larger
-        mse = quantisation_mse(values, FixedType(t.width, integer, t.signed, t.rounding, t.overflow))
+        mse = quantization_mse(values, FixedType(t.width, integer, t.signed, t.rounding, t.overflow))
         if best_mse is None or mse < best_mse:
             best, best_mse = integer, mse
     return best

@@ -14,7 +14,7 @@ from tensorflow import keras
 from keras_models.builder import build_model, copy_weights
 
 from .binary_points import fixed_outputs, float_values, output_saturation
-from .saturation import tell_far_worse, tell_saturation, user_clips
+from .saturation import tell_far_worse, tell_saturation, user_clips, wrap_fix
 from .weight_clipping import clipped_parameters, parameters
 from ..metrics import errors, linear_forecast, persistence_forecast, split_metrics
 from ..precision import Precisions, resolve_precisions
@@ -209,7 +209,7 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
     metrics = {name: split_metrics(predict(model, getattr(ds, name).x), getattr(ds, name), ds)
                for name in splits}
     if quantized and note:
-        _tell_wraps(cfg, prec, model, ds, splits, note)
+        _tell_wraps(cfg, prec, model, ds, splits, note, auto)
     if "test" in splits:
         metrics["baselines"] = baselines(ds)
     if quantized:
@@ -219,7 +219,7 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
     return TrainResult(model, quantized, prec, history, seconds, metrics, cfg, points)
 
 
-def _tell_wraps(cfg, prec: Precisions, model, ds, splits, note) -> None:
+def _tell_wraps(cfg, prec: Precisions, model, ds, splits, note, auto=frozenset()) -> None:
     """With overflow wrap, a value past its type's range lands at the other end of it: the binary points are placed
     on the training windows, and validation or test windows can go past them. Told when it happened: the same
     weights with every type saturating instead forecast those windows differently (nothing else differs)."""
@@ -248,10 +248,12 @@ def _tell_wraps(cfg, prec: Precisions, model, ds, splits, note) -> None:
         [f"quantization.layers.{layer}.{role}.overflow = 'wrap'" for layer, spec in q.layers.items()
          for role in ("weight", "bias", "output", "scale", "shift", "table")
          if getattr(getattr(spec, role, None), "overflow", None) == "wrap"]
+    placed = any(tensor in auto for tensor in wrapping)
+    points = ("the binary points were placed for the training windows, and windows that go beyond them wrap" if placed
+              else "the binary points set in the configuration do not hold every window, and the values past them wrap")
     note(f"warning: {' and '.join(keys)} (on {len(wrapping)} of the model's types): values past their type's range wrapped "
          f"around to the other end of it, and the quantized model forecast otherwise than the same weights with "
-         f"overflow sat on {'; '.join(text for _, text in told)}; the binary points were placed for the training "
-         f"windows, and windows that go beyond them wrap: set quantization.overflow: sat, or give the tensors more "
+         f"overflow sat on {'; '.join(text for _, text in told)}; {points}: {wrap_fix(cfg)}, or give the tensors more "
          f"integer bits")
 
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError
-from ..fixedpoint import FixedType
+from ..fixedpoint import FixedType, quantization_mse
 from ..precision import _written
-from .binary_points import covering, float_values, outside, quantisation_mse
+from .binary_points import covering, float_values, outside
 
 SHARE_WARNED = 0.01  # share of a tensor's validation / test values past its range and the training range that is told
 USER_CLIP_WARNED = 0.05  # share of a user-set tensor's training values outside its type that is told
@@ -358,7 +358,7 @@ def _tell_placed(given, found: list[dict], ds, splits, metrics, note, shown: set
 def _rounding(v: np.ndarray, t: FixedType) -> float:
     """The rms rounding error of the values inside the type's range (the clipped ones are the range's matter)."""
     inside = v[(v >= t.min_value) & (v <= t.max_value)]
-    return float(np.sqrt(quantisation_mse(inside, t))) if inside.size else 0.0
+    return float(np.sqrt(quantization_mse(inside, t))) if inside.size else 0.0
 
 
 def _finer(v: np.ndarray, t: FixedType, spread: float) -> int | None:
