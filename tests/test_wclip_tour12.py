@@ -106,6 +106,20 @@ def test_auto_placed_parameters_are_told_only_when_they_all_round_to_0():
     assert "give quantization.layers.head.weight.integer: -8 (fewer integer bits, finer steps)" in told
 
 
+def test_biases_too_small_to_move_an_output_are_not_told_and_small_ones_that_do_get_their_own_key():
+    """a45: act_integer 1 leaves biases of 1e-6 (QAT kept them at 0) at 0, which moves no output: nothing to tell.
+    A bias of a few hundredths that rounds to 0 is told; the key already holds the larger bias beside it, so its
+    own finer key is advised (not the value the file already has)."""
+    negligible = {("enc0.k", "bias"): np.full(8, 1e-6), ("enc0.q", "bias"): np.linspace(-0.9, 0.9, 8)}
+    assert not _clipped({"act_integer": 1}, negligible)
+    small = {("enc0.k", "bias"): np.full(8, 0.05), ("enc0.q", "bias"): np.linspace(-0.9, 0.9, 8)}
+    narrow = {"act_integer": 1, "layers": {"enc0.k": {"bias": {"bits": 4}}}}  # steps of 0.125 at integer 1
+    [told] = _clipped(narrow, small)
+    assert "enc0.k.bias all nonzero rounded to 0" in told and "give quantization.act_integer: 1" not in told
+    assert told.endswith("give quantization.layers.enc0.k.bias.integer: -3")  # 4 bits: -0.0625 .. 0.0547
+    assert not _clipped({"act_integer": 1, "layers": {"enc0.k": {"bias": {"bits": 4, "integer": -3}}}}, small)
+
+
 @pytest.fixture(scope="module")
 def trained_tiny(tmp_path_factory):
     """One tiny training with two hand-set parameter points: weight_integer -1 and pos.table.integer 0."""

@@ -120,26 +120,12 @@ def _chosen(given: tuple[str, ...]) -> list[str] | None:
     return [n for n in NAMES if n in names] if given else None
 
 
-def _shown(path: Path) -> str:
-    """``path`` relative to the working folder when inside it, as the user would write it."""
-    relative = os.path.relpath(path)
-    return str(path) if relative.startswith("..") else relative
-
-
 def _check_output(path: Path, force: bool, etth1: Path) -> None:
-    """``--json-out`` is never ETTh1's CSV, ``--force`` or not (the results would replace the data), and a
-    dangling symlink is named with its target's missing folder; then training's checks."""
+    """``--json-out`` is never ETTh1's CSV, ``--force`` or not (the results would replace the data); then the
+    training benchmark's checks."""
     if path.exists() and etth1.exists() and os.path.samefile(path, etth1):
         _fail(f"--json-out {path}: the ETTh1 data file ({etth1}); the results would replace the data (--force "
               f"replaces results, never data); choose another file")
-    if path.is_symlink() and not path.exists():
-        try:
-            folder = path.resolve().parent
-        except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a loop
-            _fail(f"--json-out {path}: a symlink that leads back to itself (a loop); choose another file")
-        if not folder.is_dir():
-            _fail(f"--json-out {path}: a symlink to {path.parent / os.readlink(path)}, whose folder {_shown(folder)} "
-                  f"does not exist (checked before any training); create it, or choose another file")
     _check_json_out(path, force)
 
 

@@ -89,7 +89,10 @@ def seed_runs(base, ds, seed, predict_delta=None, features=None, inputs=None):
 
 
 def fmt(values, digits=4):
-    """Mean ± spread to ``digits`` significant digits: a series with small errors reads too (not 0.0000)."""
+    """Mean ± spread to ``digits`` significant digits: a series with small errors reads too (not 0.0000). One
+    value has no spread, and is printed alone (not ± 0)."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}g}"
     return f"{np.mean(values):.{digits}g} ± {np.std(values):.2g}"
 
 
@@ -166,12 +169,24 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when inside it, as the user would write it."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
 def _check_json_out(path: Path, force: bool) -> None:
     """``--json-out`` can be written, and an existing file is replaced only with ``--force``: checked
     before any training (the file is written after each run)."""
     from flow.locks import not_writable
 
-    folder = path.resolve().parent
+    try:
+        folder = path.resolve().parent
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a symlink loop
+        _fail(f"--json-out {path}: a symlink that leads back to itself (a loop); choose another file")
+    if path.is_symlink() and not path.exists() and not folder.is_dir():
+        _fail(f"--json-out {path}: a symlink to {path.parent / os.readlink(path)}, whose folder {_shown(folder)} does not "
+              f"exist (checked before any training); create it, or choose another file")
     if path.is_dir():
         _fail(f"--json-out {path}: a folder; give a file to write (such as {path / 'runs.json'})")
     if path.exists() and not force:

@@ -56,10 +56,12 @@ def parameters(model) -> dict:
     return out
 
 
-def shares(values: np.ndarray, t: FixedType) -> tuple[float, float]:
-    """(share of ``values`` outside the type's range, share of the nonzero ones that round to 0 in it)."""
+def shares(values: np.ndarray, t: FixedType, negligible: float = 0.0) -> tuple[float, float]:
+    """(share of ``values`` outside the type's range, share of the nonzero ones that round to 0 in it). Values below
+    ``negligible`` in magnitude are not counted as rounded to 0: a bias or shift under half a step of the output it
+    is added to moves no output when it drops."""
     v = np.asarray(values, dtype=np.float64).ravel()
-    nonzero = v[v != 0]
+    nonzero = v[(v != 0) & (np.abs(v) >= negligible)]
     zeroed = float(np.mean(quantize(nonzero, t) == 0)) if nonzero.size else 0.0
     return outside(v, t), zeroed
 
@@ -134,7 +136,9 @@ def clipped_parameters(given, prec, auto, start: dict, trained: dict, predict_de
             set_by = _setting(given, auto, layer, role)
             if set_by is not None:
                 holds.setdefault(set_by, []).append((t, np.concatenate([v, v0])))
-            both = shares(v, t), shares(v0, t)
+            additive = role in ("bias", "shift") and "output" in roles
+            negligible = roles["output"].lsb / 2 if additive else 0.0
+            both = shares(v, t, negligible), shares(v0, t, negligible)
             if any(z == 1 for _, z in both) or (set_by is not None and any(
                     c >= CLIPPED_WARNED or z >= ZEROED_WARNED for c, z in both)):
                 found.setdefault(set_by, []).append((layer, role, t, v, v0, both))
@@ -178,6 +182,15 @@ def _warning(set_by, tensors: list, holds: list | None, predict_delta: bool) -> 
     need, hi = _need(KEY_RANGES.get(key, INTEGER_RANGE), value, holds)
     every = NOUNS[key] if key in KEY_RANGES else NOUNS[tensors[0][1]]
     verb = " and ".join(word for word, on in (("clips", clips), ("rounds to 0", zeroes)) if on) or "rounds to 0"
+    if need == value:  # the key already holds its largest tensor: the small ones need their own, finer points
+        own = []
+        for layer, role, t, v, *_ in tensors:
+            fine, _ = _need(INTEGER_RANGE, t.integer, [(t, v)])
+            own.append(f"quantization.layers.{layer}.{role}.integer: {fine}" if fine is not None else
+                       f"quantization.layers.{layer}.{role}.integer: auto")
+        return (f"{key} = {value} (set in the configuration) {verb} the {every}: {entries}; {effect}; {value} is "
+                f"what the largest of the {every} it sets need, so the small ones need their own binary point: give "
+                f"{', '.join(own)}")
     advice = (f"give {key}: {need} (the fewest integer bits that hold all the {every} it sets) or "
               if need is not None else
               f"no {key} up to {hi} holds the {every} it sets at these widths: give them more bits, or ")
