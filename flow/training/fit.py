@@ -214,7 +214,8 @@ def train(cfg, ds, report=None, float_model=None, note=None, splits=("val", "tes
         metrics["baselines"] = baselines(ds)
     if quantized:
         metrics["float"] = float_metrics
-        if note and not tell_saturation(given, prec, float_net, ds, splits, metrics, note, auto):
+        already = {layer for layer, _ in fixed} if saturated else set()  # the forecast types told before QAT
+        if note and not tell_saturation(given, prec, float_net, ds, splits, metrics, note, auto, already):
             tell_far_worse(metrics, splits, note, clips)
     return TrainResult(model, quantized, prec, history, seconds, metrics, cfg, points)
 

@@ -28,6 +28,7 @@ USER_CLIP_WARNED = 0.05  # share of a user-set tensor's training values outside 
 FAR_WORSE = 4.0  # quantized MSE this many times the float model's, and above persistence's: told in any case
 COARSE = 0.05  # rounding error (rms) of a tensor's training values, as a share of their spread, that is coarse
 COARSE_NAMED = 2.0  # quantized MSE this many times the float model's: a coarse hand-set width is named as the cause
+VERY_COARSE = 0.2  # rounding (rms) as a share of the spread that is named even beside a saturation that explains the error
 SMALL_COST = 1.25  # quantized MSE at most this many times the float model's: the saturation is said to cost little
 
 
@@ -440,17 +441,20 @@ def _tell_coarse(given, coarse: list[tuple], metrics: dict, name: str, note) -> 
              f"error{worse}; {advice}")
 
 
-def tell_saturation(given, prec, float_model, ds, splits, metrics: dict, note, auto=None) -> bool:
+def tell_saturation(given, prec, float_model, ds, splits, metrics: dict, note, auto=None, already=frozenset()) -> bool:
     """Warn about what makes the quantized model differ from the float model on a validation or test split, the
     settings the user wrote first: their ranges the split's values leave (one warning per key), their widths that
     leave the values coarse where the quantized model is ``COARSE_NAMED`` times the float model's error, then the
     tensors ``integer: auto`` placed that saturate (one warning). True if it warned. ``given``: the configuration
     as the user wrote it (the keys to name); ``metrics``: the quantized errors with ``metrics["float"]``;
-    ``auto``: the (layer, role) whose integer bits ``integer: auto`` placed (None: all)."""
+    ``auto``: the (layer, role) whose integer bits ``integer: auto`` placed (None: all); ``already``: the layers whose
+    hand-set range a warning before QAT named (the forecast types, ``output_saturation``), not told again. A width
+    is named beside a saturation (which explains a far worse model by itself) only where it rounds by
+    ``VERY_COARSE`` of the spread, and a width the user wrote at its default or wider never."""
     train = float_values(given, float_model, ds.train.x)
     found = saturated(given, prec, float_model, ds, splits, train=train)
     placed = [f for f in found if auto is None or (f["layer"], "output") in auto]
-    set_ = [f for f in found if f not in placed]
+    set_ = [f for f in found if f not in placed and f["layer"] not in already]
     if set_:
         told = {key: (_clip_value(given, key, group)[0], {(layer, label) for layer, label, *_ in group})
                 for key, (_, group) in _clip_groups(given, prec.types, auto, train).items()}
@@ -459,7 +463,10 @@ def tell_saturation(given, prec, float_model, ds, splits, metrics: dict, note, a
     worst = max(measured, key=lambda n: metrics[n]["mse"] / metrics["float"][n]["mse"], default=None)
     coarse = []
     if worst and metrics[worst]["mse"] >= COARSE_NAMED * metrics["float"][worst]["mse"]:
-        coarse = _coarse(given, prec.types, train)
+        defaults = _width_defaults()
+        coarse = [c for c in _coarse(given, prec.types, train)
+                  if (c[0] not in defaults or c[1] < defaults[c[0]])
+                  and (not (found or already) or c[5] >= VERY_COARSE * c[6])]
         _tell_coarse(given, coarse, metrics, worst, note)
     if placed:
         _tell_placed(given, placed, ds, splits, metrics, note, {f["label"] for f in found if f["label"]})
