@@ -72,9 +72,9 @@ def test_test_values_past_the_training_range_are_told_with_the_key_and_the_error
 
 def test_a_share_of_a_few_values_never_reads_as_none_or_all():
     """A share rounded to 0.0% beside values past the range (tour 10 re-run of a37) read as a contradiction."""
-    from flow.training.saturation import _share
+    from flow.training.saturation import share_text
 
-    assert [_share(x) for x in (0.0, 0.0001, 0.0005, 0.0123, 0.9999, 1.0)] == \
+    assert [share_text(x) for x in (0.0, 0.0001, 0.0005, 0.0123, 0.9999, 1.0)] == \
         ["0.0%", "under 0.05%", "0.1%", "1.2%", "over 99.95%", "100.0%"]
 
 

@@ -187,7 +187,7 @@ def user_clips(given, prec, train: dict) -> list[str]:
         effect = "saturate" if all(t.overflow == "sat" for _, _, t, _, _, _ in found) else "saturate or wrap around"
         if len(found) == 1:
             layer, label, t, v, share, offset = found[0]
-            said = (f"{_share(share)} of the training {_what(layer, label)} are outside {t.min_value:.4g} .. "
+            said = (f"{share_text(share)} of the training {_what(layer, label)} are outside {t.min_value:.4g} .. "
                     f"{t.max_value:.4g} ({t.width} bits, {_taken(key, value, offset, t)}; they reach {v.min():.3g} .. "
                     f"{v.max():.3g}) and {effect} on every split, the training windows included")
             tail = ""
@@ -195,7 +195,7 @@ def user_clips(given, prec, train: dict) -> list[str]:
             by_type: dict = {}  # the tensors of one type told after it once
             for layer, label, t, v, share, offset in found:
                 by_type.setdefault((t, offset), []).append(
-                    f"{layer if label is None else label} {_share(share)} (they reach {v.min():.3g} .. {v.max():.3g})")
+                    f"{layer if label is None else label} {share_text(share)} (they reach {v.min():.3g} .. {v.max():.3g})")
             each = "; ".join(f"outside {t.min_value:.4g} .. {t.max_value:.4g} ({t.width} bits, "
                              f"{_taken(key, value, offset, t)}): {', '.join(told)}" for (t, offset), told in by_type.items())
             said = (f"the training values of {len(found)} tensors it sets are outside their types and {effect} on "
@@ -231,7 +231,7 @@ def saturated(cfg, prec, float_model, ds, splits, train: dict | None = None) -> 
     return sorted(found.values(), key=lambda f: order.index(f["layer"]))
 
 
-def _share(share: float) -> str:
+def share_text(share: float) -> str:
     """A share of values as a percentage that never reads 0.0% for some values (nor 100.0% for not all)."""
     if 0 < share < 0.0005:
         return "under 0.05%"
@@ -262,16 +262,16 @@ def _sentence(f: dict, where: str) -> str:
     t, v, tv = f["type"], f["values"], f["train_values"]
     what = f"values of {f['label']} in the scaled window" if f["label"] else \
         "input values (the scaled windows)" if f["layer"] == "input" else f"{f['layer']} values"
-    return (f"on the {f['split']} split {_share(f['share'])} of the {what} are outside the range "
+    return (f"on the {f['split']} split {share_text(f['share'])} of the {what} are outside the range "
             f"{t.min_value:.4g} .. {t.max_value:.4g} of {f['layer']}'s type ({t.width} bits, integer {t.integer}, "
-            f"{where}, {_share(f['train_share'])} of the training windows' outside) and past the "
+            f"{where}, {share_text(f['train_share'])} of the training windows' outside) and past the "
             f"{tv.min():.3g} .. {tv.max():.3g} the training windows reach, and "
             f"{'saturate' if t.overflow == 'sat' else 'wrap around'}: they reach "
             f"{v.min():.3g} .. {v.max():.3g}")
 
 
 def _others(found: list[dict]) -> str:
-    return "; ".join(f"{f['label'] or f['layer']} {_share(f['share'])} on {f['split']}" for f in found)
+    return "; ".join(f"{f['label'] or f['layer']} {share_text(f['share'])} on {f['split']}" for f in found)
 
 
 def _need(f: dict, offset: int = 0) -> int | None:
@@ -297,7 +297,7 @@ def _left(given, ds, splits, shown: set) -> str:
         if worst and worst[0] >= SHARE_WARNED:
             share, name, v = worst
             said.append(f"{label} (an input channel) leaves its training range {lo:.3g} .. {hi:.3g} on the {name} "
-                        f"split for {_share(share)} of its values, which reach {v.min():.3g} .. {v.max():.3g}")
+                        f"split for {share_text(share)} of its values, which reach {v.min():.3g} .. {v.max():.3g}")
     return "; the data moved: " + "; ".join(said) if said else ""
 
 

@@ -17,6 +17,7 @@ from keras_models.layers import PositionalAdd, QAttention, QNorm, SeqDense
 
 from ..fixedpoint import FixedType, quantize
 from .binary_points import INTEGER_RANGE, outside
+from .saturation import share_text
 
 CLIPPED_WARNED = 0.01  # share of a hand-set tensor's values outside its type's range that is told
 ZEROED_WARNED = 0.5  # share of a hand-set tensor's nonzero values rounded to 0 that is told (all of them: any tensor)
@@ -97,23 +98,14 @@ def _need(allowed: tuple, value: int, tensors: list) -> tuple[int | None, int]:
     return (max(need, lo) if max(need, lo) <= hi else None), hi
 
 
-def _share(share: float) -> str:
-    """A share as a percentage that never reads 0.0% for some values (nor 100.0% for not all)."""
-    if 0 < share < 0.0005:
-        return "under 0.05%"
-    if 0.9995 < share < 1:
-        return "over 99.95%"
-    return f"{share:.1%}"
-
-
 def _told(layer: str, role: str, v: np.ndarray, now: tuple, before: tuple) -> str:
     """One tensor: what its type does to the trained values (and to the float ones QAT began with, if other)."""
     def said(clip, zero):
         parts = []
         if clip:
-            parts.append(f"all {v.size:,} clipped" if clip == 1 else f"{_share(clip)} of {v.size:,} clipped")
+            parts.append(f"all {v.size:,} clipped" if clip == 1 else f"{share_text(clip)} of {v.size:,} clipped")
         if zero:
-            parts.append("all nonzero rounded to 0" if zero == 1 else f"{_share(zero)} of the nonzero rounded to 0")
+            parts.append("all nonzero rounded to 0" if zero == 1 else f"{share_text(zero)} of the nonzero rounded to 0")
         return ", ".join(parts) or "none clipped or rounded to 0"
 
     was = f"; before QAT {said(*before)}" if said(*before) != said(*now) else ""
