@@ -323,7 +323,8 @@ MUTATIONS = [
     # -- which rows each decision reads (tests/test_provenance.py: spies on the data the decision receives,
     #    the test rows of its CSV marked by value), and boundaries worked by hand
     Mutation("provenance.scaler-fitted-on-all-rows", "flow/data.py",
-             "    train = parts[0]\n", "    train = values\n",
+             "    parts = tuple(values[a:b] for a, b in bounds)\n    train = parts[0]\n",
+             "    parts = tuple(values[a:b] for a, b in bounds)\n    train = values\n",
              ("tests/test_provenance.py", "-k", "scaler"), "the normalisation statistics taken over every row, test rows included"),
     Mutation("provenance.early-stopping-on-the-test-split", "flow/training/fit.py",
              "validation_data=(ds.val.x, ds.val.y)", "validation_data=(ds.test.x, ds.test.y)",
