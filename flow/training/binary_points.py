@@ -131,9 +131,10 @@ def outside(values: np.ndarray, t: FixedType) -> float:
     return float(np.mean((v < t.min_value) | (v > t.max_value))) if v.size else 0.0
 
 
-def covering(t: FixedType, v: np.ndarray) -> int | None:
-    """The fewest integer bits at this width whose range holds every value in ``v`` (None: none does)."""
-    for i in range(t.integer, INTEGER_RANGE[1] + 1):
+def covering(t: FixedType, v: np.ndarray, lowest: int | None = None, highest: int = INTEGER_RANGE[1]) -> int | None:
+    """The fewest integer bits at this width, from ``lowest`` (default: ``t``'s own) to ``highest``, whose range holds
+    every value in ``v`` (None: none does)."""
+    for i in range(t.integer if lowest is None else lowest, highest + 1):
         wider = FixedType(t.width, i, t.signed)
         if wider.min_value <= v.min() and wider.max_value >= v.max():
             return i

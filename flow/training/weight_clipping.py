@@ -16,7 +16,7 @@ import numpy as np
 from keras_models.layers import PositionalAdd, QAttention, QNorm, SeqDense
 
 from ..fixedpoint import FixedType, quantize
-from .binary_points import INTEGER_RANGE, outside
+from .binary_points import INTEGER_RANGE, covering, outside
 from .saturation import share_text
 
 CLIPPED_WARNED = 0.01  # share of a hand-set tensor's values outside its type's range that is told
@@ -79,12 +79,6 @@ def _setting(given, auto, layer: str, role: str):
     return key, getattr(given.quantization, key.rsplit(".", 1)[1])
 
 
-def _fewest(t: FixedType, v: np.ndarray) -> int:
-    """The fewest integer bits at ``t``'s width whose range holds every value of ``v`` (65: none up to 64 does)."""
-    return next((i for i in range(-64, 65) if FixedType(t.width, i, t.signed).min_value <= v.min()
-                 and FixedType(t.width, i, t.signed).max_value >= v.max()), 65)
-
-
 def _need(allowed: tuple, value: int, tensors: list) -> tuple[int | None, int]:
     """The value of a setting (``allowed``: the values the configuration takes; ``value``: the one written) that holds
     the values of every tensor it sets (``tensors``: (type, values)), or None when no allowed one does; and the
@@ -94,7 +88,8 @@ def _need(allowed: tuple, value: int, tensors: list) -> tuple[int | None, int]:
     for t, v in tensors:
         offset = t.integer - value  # the norm scales take weight_integer + 1
         lo, hi = max(lo, t.width - FRAC_MAX - offset), min(hi, t.width - offset)
-        need = max(need, _fewest(t, v) - offset)
+        fewest = covering(t, v, lowest=-64, highest=64)  # 65: none does
+        need = max(need, (65 if fewest is None else fewest) - offset)
     return (max(need, lo) if max(need, lo) <= hi else None), hi
 
 
