@@ -124,8 +124,8 @@ def quantization_mse(x: np.ndarray, t: FixedType) -> float:
     """Mean squared error of representing ``x`` in ``t``: ``mean((quantize(x, t) * t.lsb - x) ** 2)``, bit for
     bit. ``integer: auto`` computes it for every candidate binary point of every tensor over every training
     value, so for finite inputs it rounds, clips or wraps in place in float64, where every integer below 2**52,
-    every mantissa of a type up to 52 bits and every scaling by a power of two is exact: the same numbers, four
-    times faster (ten with wrap-around, whose integer modulo is slow)."""
+    every mantissa of a type up to 52 bits and every scaling by a power of two is exact: the same numbers, 3.7 times
+    faster with saturation and 2.4 times with wrap-around on 4M values (measured on a loaded 2-core machine)."""
     x = np.asarray(x, dtype=np.float64).ravel()
     if t.width > 52 or not np.isfinite(x).all():
         return _quantization_mse_integer(x, t)
